@@ -1,0 +1,84 @@
+/**
+ * Schemas of the *native* AWS events Fanout consumes, from the EventBridge reference and the
+ * MediaLive/MediaConnect user guides. The local media engine emits exactly these shapes too, so
+ * the consumer under test is the consumer in production. Samples live beside this file.
+ * Native events are not Fanout's to version: schemas are lenient (`.passthrough()`) about members
+ * AWS may add, strict about the ones we read.
+ */
+import { z } from 'zod';
+import { ChannelStateSchema } from '../channel-provisioner/common.ts';
+import { FlowStateSchema } from '../flow-output/flow-state-changed.v1.ts';
+
+const nativeEnvelope = <S extends string, T extends string, D extends z.ZodType>(source: S, detailType: T, detail: D) =>
+  z
+    .object({
+      version: z.literal('0'),
+      id: z.string(),
+      'detail-type': z.literal(detailType),
+      source: z.literal(source),
+      account: z.string(),
+      time: z.string(),
+      region: z.string(),
+      resources: z.array(z.string()),
+      detail,
+    })
+    .passthrough();
+
+export const MediaLiveChannelStateChange = nativeEnvelope(
+  'aws.medialive',
+  'MediaLive Channel State Change',
+  z
+    .object({
+      channel_arn: z.string(),
+      state: ChannelStateSchema,
+      message: z.string().optional(),
+      pipelines_running_count: z.number().int().min(0).optional(),
+    })
+    .passthrough(),
+);
+
+export const MediaLiveChannelAlert = nativeEnvelope(
+  'aws.medialive',
+  'MediaLive Channel Alert',
+  z
+    .object({
+      alarm_state: z.enum(['SET', 'CLEARED']),
+      alarm_id: z.string(),
+      alert_type: z.string(),
+      pipeline: z.string().optional(),
+      channel_arn: z.string(),
+      message: z.string(),
+    })
+    .passthrough(),
+);
+
+export const MediaConnectFlowStatusChange = nativeEnvelope(
+  'aws.mediaconnect',
+  'MediaConnect Flow Status Change',
+  z.object({ currentStatus: FlowStateSchema, previousStatus: FlowStateSchema.optional() }).passthrough(),
+);
+
+const SourceState = z.enum(['CONNECTED', 'RECEIVING', 'DISCONNECTED', 'IDLE']);
+const Tr101 = z
+  .object({ ts_sync_loss: z.boolean(), continuity_count_error: z.boolean(), transport_error: z.boolean(), pcr_error: z.boolean() })
+  .partial()
+  .passthrough();
+
+export const MediaConnectSourceHealth = nativeEnvelope(
+  'aws.mediaconnect',
+  'MediaConnect Source Health',
+  z
+    .object({
+      unhealthy: z.boolean(),
+      current: z.object({ source_state: SourceState, tr101: Tr101.optional() }).passthrough(),
+      previous: z.object({ source_state: SourceState, tr101: Tr101.optional() }).passthrough().optional(),
+    })
+    .passthrough(),
+);
+
+/** The channel id is the last segment of a MediaLive channel ARN (`arn:aws:medialive:<region>:<acct>:channel:<id>`). */
+export function channelIdFromArn(arn: string): string {
+  const id = arn.split(':channel:')[1];
+  if (!id) throw new Error(`not a MediaLive channel ARN: ${arn}`);
+  return id;
+}

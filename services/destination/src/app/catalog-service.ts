@@ -1,0 +1,143 @@
+/**
+ * Admin management of platforms and presets, with the plan's validation: a platform's presets must
+ * fit its limits; a preset or platform in use cannot be deleted; built-ins can be edited, not deleted.
+ */
+import { AppError } from '../../../../shared/errors/index.ts';
+import type { Platform, PlatformLimits } from '../domain/platforms.ts';
+import { assertWithinLimits, type AudioSettings, type Preset, type VideoSettings } from '../domain/presets.ts';
+import type { CatalogRepository } from '../store/catalog-repository.ts';
+import type { DestinationRepository } from '../store/destination-repository.ts';
+
+export interface PresetInput {
+  presetId?: string | undefined;
+  name: string;
+  platform: string;
+  description: string;
+  isDefault: boolean;
+  passthrough: boolean;
+  video?: VideoSettings | undefined;
+  audio?: AudioSettings | undefined;
+  version?: number | undefined;
+}
+
+export interface PlatformInput {
+  platformId?: string | undefined;
+  name: string;
+  rtmpUrl: string | null;
+  rtmpsUrl: string | null;
+  limits: PlatformLimits;
+  version?: number | undefined;
+}
+
+const slug = (s: string): string =>
+  s
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 48) || 'item';
+
+export class CatalogService {
+  constructor(
+    private readonly presets: CatalogRepository<Preset>,
+    private readonly platforms: CatalogRepository<Platform>,
+    private readonly destinations: DestinationRepository,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  private async checkPreset(input: PresetInput): Promise<void> {
+    if (input.platform === 'generic') return;
+    const platform = await this.platforms.get(input.platform);
+    if (!platform) throw new AppError('UNKNOWN_PLATFORM', `There is no platform "${input.platform}".`, { platform: input.platform });
+    assertWithinLimits({ video: input.video ?? null }, platform);
+  }
+
+  private toPreset(input: PresetInput, id: string, version: number, createdAt: string, builtIn: boolean): Preset {
+    return {
+      presetId: id,
+      name: input.name,
+      platform: input.platform,
+      type: input.passthrough ? 'passthrough' : input.platform === 'generic' ? 'generic' : 'platform',
+      description: input.description,
+      isDefault: input.isDefault,
+      video: input.passthrough ? null : (input.video ?? null),
+      audio: input.passthrough ? null : (input.audio ?? null),
+      builtIn,
+      version,
+      createdAt,
+      lastModified: this.now().toISOString(),
+    };
+  }
+
+  async createPreset(input: PresetInput): Promise<Preset> {
+    await this.checkPreset(input);
+    const id = input.presetId ?? `${input.platform === 'generic' ? 'custom' : input.platform}-${slug(input.name)}`;
+    const preset = this.toPreset(input, id, 1, this.now().toISOString(), false);
+    await this.presets.create(preset);
+    return preset;
+  }
+
+  async updatePreset(id: string, input: PresetInput): Promise<Preset> {
+    const current = await this.presets.require(id);
+    if (input.presetId && input.presetId !== id) throw new AppError('VALIDATION_FAILED', 'presetId cannot be changed.', { errors: [{ path: 'presetId', message: 'cannot be changed' }] });
+    if (input.version !== undefined && input.version !== current.version)
+      throw new AppError('VERSION_CONFLICT', `The preset is at version ${current.version}, not ${input.version}.`, { currentVersion: current.version });
+    await this.checkPreset(input);
+    // A preset in use must stay usable by the destinations that use it.
+    if (input.platform !== current.platform && input.platform !== 'generic') {
+      const usedBy = await this.destinations.usedBy('preset', id);
+      const mismatched = (await Promise.all(usedBy.map((d) => this.destinations.get(d)))).filter((d) => d && d.platform !== input.platform);
+      if (mismatched.length > 0) throw new AppError('PRESET_IN_USE', 'Destinations of other platforms use this preset.', { usedBy });
+    }
+    const next = this.toPreset(input, id, current.version + 1, current.createdAt, current.builtIn);
+    await this.presets.replace(next);
+    return next;
+  }
+
+  async deletePreset(id: string): Promise<void> {
+    const current = await this.presets.require(id);
+    if (current.builtIn) throw new AppError('BUILT_IN_READ_ONLY', `"${id}" is built in and cannot be deleted.`);
+    const usedBy = await this.destinations.usedBy('preset', id);
+    if (usedBy.length > 0) throw new AppError('PRESET_IN_USE', `${usedBy.length} destination(s) use this preset.`, { usedBy });
+    await this.presets.delete(id, current.version);
+  }
+
+  async createPlatform(input: PlatformInput): Promise<Platform> {
+    const at = this.now().toISOString();
+    const platform: Platform = {
+      platformId: input.platformId ?? slug(input.name),
+      name: input.name,
+      rtmpUrl: input.rtmpUrl,
+      rtmpsUrl: input.rtmpsUrl,
+      limits: input.limits,
+      builtIn: false,
+      version: 1,
+      createdAt: at,
+      lastModified: at,
+    };
+    if (platform.platformId === 'generic') throw new AppError('ALREADY_EXISTS', '"generic" is reserved for generic presets.');
+    await this.platforms.create(platform);
+    return platform;
+  }
+
+  async updatePlatform(id: string, input: PlatformInput): Promise<Platform> {
+    const current = await this.platforms.require(id);
+    if (input.platformId && input.platformId !== id) throw new AppError('VALIDATION_FAILED', 'platformId cannot be changed.', { errors: [{ path: 'platformId', message: 'cannot be changed' }] });
+    if (input.version !== undefined && input.version !== current.version)
+      throw new AppError('VERSION_CONFLICT', `The platform is at version ${current.version}, not ${input.version}.`, { currentVersion: current.version });
+    const next: Platform = { ...current, name: input.name, rtmpUrl: input.rtmpUrl, rtmpsUrl: input.rtmpsUrl, limits: input.limits, version: current.version + 1, lastModified: this.now().toISOString() };
+    // The platform's own presets must still fit its new limits.
+    for (const p of (await this.presets.list()).filter((p) => p.platform === id)) assertWithinLimits(p, next);
+    await this.platforms.replace(next);
+    return next;
+  }
+
+  async deletePlatform(id: string): Promise<void> {
+    const current = await this.platforms.require(id);
+    if (current.builtIn) throw new AppError('BUILT_IN_READ_ONLY', `"${id}" is built in and cannot be deleted.`);
+    const destinations = await this.destinations.usedBy('platform', id);
+    const presets = (await this.presets.list()).filter((p) => p.platform === id).map((p) => p.presetId);
+    if (destinations.length + presets.length > 0)
+      throw new AppError('PLATFORM_IN_USE', `Used by ${destinations.length} destination(s) and ${presets.length} preset(s).`, { usedBy: { destinations, presets } });
+    await this.platforms.delete(id, current.version);
+  }
+}

@@ -1,0 +1,72 @@
+/**
+ * The destination record (the original plan's, plus the wanted state, the typed last error and a
+ * version for optimistic concurrency) and its public view. The stream key is stored only as
+ * ciphertext; the view shows at most its last four characters.
+ */
+import type { LastError } from '../../../../events/envelope.ts';
+import type { DesiredState, DestinationStatus } from './lifecycle.ts';
+
+export interface DestinationRecord {
+  destinationId: string;
+  name: string;
+  platform: string;
+  /** Ingest URL without the stream key. */
+  rtmpUrl: string;
+  streamKeyCiphertext: string;
+  streamKeyLast4: string | null;
+  preset: string;
+  status: DestinationStatus;
+  desired: DesiredState;
+  mediaLiveChannelId: string | null;
+  mediaConnectOutputArn: string | null;
+  lastError: LastError | null;
+  /** Time of the newest engine observation applied, to drop stale, reordered events. */
+  lastObservedAt: string | null;
+  version: number;
+  createdAt: string;
+  lastModified: string;
+}
+
+export interface DestinationView {
+  destinationId: string;
+  name: string;
+  platform: string;
+  rtmpUrl: string;
+  streamKeyLast4: string | null;
+  preset: string;
+  status: DestinationStatus;
+  desired: DesiredState;
+  mediaLiveChannelId: string | null;
+  mediaConnectOutputArn: string | null;
+  lastError: LastError | null;
+  version: number;
+  createdAt: string;
+  lastModified: string;
+}
+
+export function toView(r: DestinationRecord): DestinationView {
+  return {
+    destinationId: r.destinationId,
+    name: r.name,
+    platform: r.platform,
+    rtmpUrl: r.rtmpUrl,
+    streamKeyLast4: r.streamKeyLast4,
+    preset: r.preset,
+    status: r.status,
+    desired: r.desired,
+    mediaLiveChannelId: r.mediaLiveChannelId,
+    mediaConnectOutputArn: r.mediaConnectOutputArn,
+    lastError: r.lastError,
+    version: r.version,
+    createdAt: r.createdAt,
+    lastModified: r.lastModified,
+  };
+}
+
+/** Removes credentials (user:password@) from an ingest URL before it is stored, shown or logged. */
+export function stripCredentials(url: string): string {
+  const u = new URL(url);
+  u.username = '';
+  u.password = '';
+  return u.toString();
+}

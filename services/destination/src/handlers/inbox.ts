@@ -1,0 +1,40 @@
+/**
+ * SQS consumer of the destination service (queue DestinationInboxQueue in serverless.yml): what
+ * flow-output and channel-provisioner report about a destination's output and channel becomes its
+ * observed status. Idempotent per event id; partial batch failures.
+ */
+import {
+  ChannelDeletedV1,
+  ChannelFailedV1,
+  ChannelStateChangedV1,
+  FlowOutputAddedV1,
+  FlowOutputFailedV1,
+  FlowOutputRemovedV1,
+  FlowStateChangedV1,
+} from '../../../../events/catalogue.ts';
+import { config } from '../../../../shared/config/index.ts';
+import { createEventConsumer, domainRoute } from '../../../../shared/events/consumer.ts';
+import { createLogger } from '../../../../shared/logging/logger.ts';
+import { infrastructure } from '../../../../shared/runtime/infrastructure.ts';
+import { destinationModule, SERVICE_NAME } from '../wiring.ts';
+
+const m = () => destinationModule();
+
+export const handler = createEventConsumer({
+  name: 'destination-inbox',
+  logger: createLogger(SERVICE_NAME),
+  idempotency: () => ({ client: infrastructure().dynamo, tableName: config().tableIdempotency }),
+  routes: [
+    domainRoute(ChannelStateChangedV1, (d) => m().service.observeChannelState(d.data, d.correlationId)),
+    domainRoute(ChannelFailedV1, (d) => m().service.observeFailure(d.data, d.correlationId)),
+    domainRoute(ChannelDeletedV1, async () => {
+      // Nothing to record: flow-output removes the output next and reports FlowOutputRemoved.
+    }),
+    domainRoute(FlowOutputAddedV1, (d) => m().service.observeOutputAdded(d.data, d.correlationId)),
+    domainRoute(FlowOutputFailedV1, (d) => m().service.observeFailure(d.data, d.correlationId)),
+    domainRoute(FlowOutputRemovedV1, (d) => m().service.observeOutputRemoved(d.data, d.correlationId)),
+    domainRoute(FlowStateChangedV1, (d) =>
+      m().system.putFlowStatus({ pk: 'flow#primary', ...d.data, updatedAt: d.occurredAt }),
+    ),
+  ],
+});

@@ -1,0 +1,520 @@
+/**
+ * The destination service's HTTP API (the paths of the original plan), built with Hono and
+ * @hono/zod-openapi: the same app serves the local runtime (Node server) and Lambda (API Gateway
+ * v2 adapter), and generates its own OpenAPI 3.1 document from the schemas that validate requests.
+ * Every error leaves through one handler as `application/problem+json` with a stable `code`.
+ */
+import { randomUUID } from 'node:crypto';
+import { OpenAPIHono, createRoute, type RouteConfig } from '@hono/zod-openapi';
+import type { Context, MiddlewareHandler } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { HTTPException } from 'hono/http-exception';
+import { streamSSE } from 'hono/streaming';
+import type { ZodError } from 'zod';
+import type { Principal, TokenStore } from '../../../../shared/auth/tokens.ts';
+import { generateToken } from '../../../../shared/auth/tokens.ts';
+import type { RateLimiter } from '../../../../shared/auth/rate-limit.ts';
+import { AppError, PROBLEM_CONTENT_TYPE, toProblem } from '../../../../shared/errors/index.ts';
+import type { Logger } from '../../../../shared/logging/logger.ts';
+import type { CatalogService } from '../app/catalog-service.ts';
+import type { DestinationService, RequestContext } from '../app/destination-service.ts';
+import { toView } from '../domain/destination.ts';
+import type { Platform } from '../domain/platforms.ts';
+import { orderForPlatform, type Preset } from '../domain/presets.ts';
+import type { CatalogRepository } from '../store/catalog-repository.ts';
+import type { DestinationRepository } from '../store/destination-repository.ts';
+import type { SystemStore } from '../store/system-store.ts';
+import * as s from './schemas.ts';
+import type { SseHub } from './sse-hub.ts';
+
+export const MAX_BODY_BYTES = 64 * 1024;
+
+export interface DestinationMetrics {
+  bitrateKbps: number | null;
+  fps: number | null;
+  frames: number | null;
+  droppedFrames: number | null;
+  duplicatedFrames: number | null;
+  speed: number | null;
+  uptimeSeconds: number | null;
+  restarts: number | null;
+  bytesSent: number | null;
+  attempt: number | null;
+  nextRetryAt: string | null;
+  updatedAt: string;
+}
+
+export interface ApiDeps {
+  service: DestinationService;
+  catalog: CatalogService;
+  destinations: DestinationRepository;
+  presets: CatalogRepository<Preset>;
+  platforms: CatalogRepository<Platform>;
+  system: SystemStore;
+  tokens: TokenStore;
+  rateLimiter: RateLimiter;
+  logger: Logger;
+  runtime: string;
+  version: string;
+  /** The live event stream; absent where the runtime cannot stream (API Gateway buffers responses). */
+  sse?: SseHub;
+  ssePingMs?: number;
+  /** Live per-destination metrics from the media engine, when it runs in this process. */
+  metrics?: (destinationId: string) => DestinationMetrics | null;
+  /** Extra health checks (e.g. the media engine). */
+  health?: () => Promise<Record<string, string>>;
+}
+
+type Env = { Variables: { principal: Principal; requestId: string; correlationId: string } };
+
+function validationProblem(error: ZodError): AppError {
+  const errors = error.issues.map((i) => ({
+    path: i.path.join('.') || '(body)',
+    message: i.code === 'unrecognized_keys' ? `unknown field(s): ${i.keys.join(', ')}` : i.message,
+  }));
+  return new AppError('VALIDATION_FAILED', errors.map((e) => `${e.path}: ${e.message}`).join('; '), { errors });
+}
+
+const problemResponses = {
+  400: { description: 'Invalid request', content: { 'application/problem+json': { schema: s.ProblemSchema } } },
+  401: { description: 'Missing or invalid token', content: { 'application/problem+json': { schema: s.ProblemSchema } } },
+  403: { description: 'Role not allowed', content: { 'application/problem+json': { schema: s.ProblemSchema } } },
+  429: { description: 'Rate limited', content: { 'application/problem+json': { schema: s.ProblemSchema } } },
+} as const;
+const p404 = { 404: { description: 'Not found', content: { 'application/problem+json': { schema: s.ProblemSchema } } } } as const;
+const p409 = { 409: { description: 'Conflict', content: { 'application/problem+json': { schema: s.ProblemSchema } } } } as const;
+const p422 = { 422: { description: 'Semantically invalid', content: { 'application/problem+json': { schema: s.ProblemSchema } } } } as const;
+const json = <T>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } });
+const body = <T>(schema: T) => ({ body: { required: true, content: { 'application/json': { schema } } } });
+const secured = [{ bearer: [] as string[] }];
+
+function route<R extends RouteConfig>(r: R): R {
+  return createRoute({ ...r, security: r.security ?? secured });
+}
+
+export function createApp(deps: ApiDeps): OpenAPIHono<Env> {
+  const app = new OpenAPIHono<Env>({
+    defaultHook: (result) => {
+      if (!result.success) throw validationProblem(result.error as ZodError);
+    },
+  });
+
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
+
+  app.onError((err, c) => {
+    let appErr: AppError;
+    if (err instanceof AppError) appErr = err;
+    else if (err instanceof HTTPException && /malformed json/i.test(err.message)) appErr = new AppError('MALFORMED_JSON', 'The body is not valid JSON.');
+    else if (err instanceof HTTPException && err.status === 413) appErr = new AppError('PAYLOAD_TOO_LARGE', `Request bodies are limited to ${MAX_BODY_BYTES} bytes.`);
+    else {
+      deps.logger.error('unhandled error', { error: err instanceof Error ? { name: err.name, message: err.message, stack: err.stack } : String(err), requestId: c.get('requestId') });
+      appErr = new AppError('INTERNAL', 'An unexpected error occurred.');
+    }
+    const problem = toProblem(appErr, c.get('requestId'));
+    return c.body(JSON.stringify(problem), appErr.status as 400, { 'content-type': PROBLEM_CONTENT_TYPE, ...appErr.headers });
+  });
+
+  app.notFound((c) => {
+    const problem = toProblem(new AppError('ROUTE_NOT_FOUND', `No endpoint ${c.req.method} ${new URL(c.req.url).pathname}.`), c.get('requestId'));
+    return c.body(JSON.stringify(problem), 404, { 'content-type': PROBLEM_CONTENT_TYPE });
+  });
+
+  // Request id and correlation id for every request (echoed in responses and problem documents).
+  app.use('*', async (c, next) => {
+    const requestId = randomUUID();
+    c.set('requestId', requestId);
+    const incoming = c.req.header('x-correlation-id');
+    c.set('correlationId', incoming && /^[\w.:-]{1,100}$/.test(incoming) ? incoming : requestId);
+    await next();
+    c.header('x-request-id', requestId);
+  });
+
+  app.use(
+    '/api/*',
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: () => {
+        throw new AppError('PAYLOAD_TOO_LARGE', `Request bodies are limited to ${MAX_BODY_BYTES} bytes.`);
+      },
+    }),
+  );
+
+  // Only JSON bodies are accepted where a body is expected.
+  app.use('/api/*', async (c, next) => {
+    if (['POST', 'PUT', 'PATCH'].includes(c.req.method)) {
+      const type = c.req.header('content-type');
+      const length = c.req.header('content-length');
+      const hasBody = (length !== undefined && length !== '0') || c.req.header('transfer-encoding') !== undefined;
+      if (hasBody && !/^application\/(.+\+)?json\b/i.test(type ?? '')) throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'Send a JSON body with Content-Type: application/json.');
+    }
+    await next();
+  });
+
+  const PUBLIC = new Set(['/api/health', '/api/openapi.json']);
+  const authenticate: MiddlewareHandler<Env> = async (c, next) => {
+    const path = new URL(c.req.url).pathname;
+    if (PUBLIC.has(path)) return next();
+    const header = c.req.header('authorization');
+    let token = header?.match(/^Bearer\s+(\S+)$/i)?.[1];
+    // EventSource cannot send headers: the live event stream alone also takes ?access_token=.
+    if (!token && path === '/api/events') token = c.req.query('access_token');
+    if (!token) throw new AppError('UNAUTHENTICATED', 'Send Authorization: Bearer <token>.', {}, { 'www-authenticate': 'Bearer' });
+    const principal = await deps.tokens.authenticate(token);
+    if (!principal) throw new AppError('UNAUTHENTICATED', 'The token is not valid.', {}, { 'www-authenticate': 'Bearer error="invalid_token"' });
+    const wait = deps.rateLimiter.take(principal.tokenId);
+    if (wait > 0) throw new AppError('RATE_LIMITED', `Too many requests for this token; retry in ${wait} s.`, { retryAfterSeconds: wait }, { 'retry-after': String(wait) });
+    if (path.startsWith('/api/admin/') && principal.role !== 'admin') throw new AppError('FORBIDDEN', 'This endpoint is for admins.');
+    c.set('principal', principal);
+    await next();
+  };
+  app.use('/api/*', authenticate);
+
+  const ctx = (c: Context<Env>): RequestContext => ({ correlationId: c.get('correlationId'), principalId: c.get('principal').tokenId });
+
+  // ---- destinations -----------------------------------------------------------------------
+
+  app.openapi(
+    route({
+      method: 'post',
+      path: '/api/destinations',
+      tags: ['destinations'],
+      summary: 'Add a destination (its flow output and channel are created on demand, via events)',
+      request: {
+        ...body(s.CreateDestinationSchema),
+        headers: s.IdempotencyHeaderSchema,
+      },
+      responses: { 201: json(s.DestinationSchema, 'Created (or replayed for the same Idempotency-Key)'), ...problemResponses, ...p422 },
+    }),
+    async (c) => {
+      const input = c.req.valid('json');
+      const key = c.req.valid('header')['idempotency-key'];
+      const { record, replayed } = await deps.service.create(input, ctx(c), key);
+      if (replayed) c.header('idempotent-replayed', 'true');
+      c.header('location', `/api/destinations/${record.destinationId}`);
+      return c.json(toView(record), 201);
+    },
+  );
+
+  app.openapi(
+    route({
+      method: 'get',
+      path: '/api/destinations',
+      tags: ['destinations'],
+      summary: 'List destinations with their live status',
+      responses: { 200: json(s.DestinationListSchema, 'All destinations'), ...problemResponses },
+    }),
+    async (c) => c.json({ destinations: (await deps.destinations.list()).map(toView) }, 200),
+  );
+
+  app.openapi(
+    route({
+      method: 'get',
+      path: '/api/destinations/{id}',
+      tags: ['destinations'],
+      summary: 'Get one destination',
+      request: { params: s.IdParamSchema },
+      responses: { 200: json(s.DestinationSchema, 'The destination'), ...problemResponses, ...p404 },
+    }),
+    async (c) => c.json(toView(await deps.destinations.require(c.req.valid('param').id)), 200),
+  );
+
+  app.openapi(
+    route({
+      method: 'put',
+      path: '/api/destinations/{id}',
+      tags: ['destinations'],
+      summary: 'Update name, rtmpUrl, streamKey or preset (a running channel is updated by the engine)',
+      request: { params: s.IdParamSchema, ...body(s.UpdateDestinationSchema) },
+      responses: { 200: json(s.DestinationSchema, 'Updated'), ...problemResponses, ...p404, ...p409, ...p422 },
+    }),
+    async (c) => c.json(toView(await deps.service.update(c.req.valid('param').id, c.req.valid('json'), ctx(c))), 200),
+  );
+
+  app.openapi(
+    route({
+      method: 'delete',
+      path: '/api/destinations/{id}',
+      tags: ['destinations'],
+      summary: 'Remove a destination and every resource made for it (asynchronous: status becomes deleting)',
+      request: { params: s.IdParamSchema },
+      responses: { 202: json(s.DestinationSchema, 'Deletion under way'), ...problemResponses, ...p404, ...p409 },
+    }),
+    async (c) => c.json(toView(await deps.service.delete(c.req.valid('param').id, ctx(c))), 202),
+  );
+
+  for (const action of ['start', 'stop'] as const) {
+    app.openapi(
+      route({
+        method: 'post',
+        path: `/api/destinations/{id}/${action}`,
+        tags: ['destinations'],
+        summary: action === 'start' ? 'Go live (202 at once; the status follows by events)' : 'Stop (202 at once; the status follows by events)',
+        request: { params: s.IdParamSchema },
+        responses: { 202: json(s.DestinationSchema, 'Accepted'), ...problemResponses, ...p404, ...p409 },
+      }),
+      async (c) => c.json(toView(await deps.service[action](c.req.valid('param').id, ctx(c))), 202),
+    );
+  }
+
+  app.openapi(
+    route({
+      method: 'get',
+      path: '/api/destinations/{id}/metrics',
+      tags: ['destinations'],
+      summary: "The destination's live metrics (bitrate, fps, frames, drops, uptime, restarts)",
+      request: { params: s.IdParamSchema },
+      responses: { 200: json(s.MetricsSchema, 'Metrics'), ...problemResponses, ...p404 },
+    }),
+    async (c) => {
+      const d = await deps.destinations.require(c.req.valid('param').id);
+      return c.json({ destinationId: d.destinationId, status: d.status, metrics: deps.metrics?.(d.destinationId) ?? null }, 200);
+    },
+  );
+
+  // ---- flow ---------------------------------------------------------------------------------
+
+  app.openapi(
+    route({
+      method: 'get',
+      path: '/api/mediaconnect/flow/status',
+      tags: ['flow'],
+      summary: 'The contribution flow as flow-output last reported it (UNKNOWN until it has)',
+      responses: { 200: json(s.FlowStatusSchema, 'Flow status'), ...problemResponses },
+    }),
+    async (c) => {
+      const f = await deps.system.getFlowStatus();
+      return c.json(
+        f
+          ? { state: f.state, flowArn: f.flowArn, sourceConnected: f.sourceConnected, sourceAddress: f.sourceAddress, connectedSince: f.connectedSince, outputs: f.outputs, updatedAt: f.updatedAt }
+          : { state: 'UNKNOWN', flowArn: null, sourceConnected: null, sourceAddress: null, connectedSince: null, outputs: null, updatedAt: null },
+        200,
+      );
+    },
+  );
+
+  // ---- presets (operators' read-only view) ---------------------------------------------------
+
+  app.openapi(
+    route({
+      method: 'get',
+      path: '/api/presets',
+      tags: ['presets'],
+      summary: "Presets for a platform: the platform's own first, then generic ones",
+      request: { query: s.PresetQuerySchema },
+      responses: { 200: json(s.PresetListSchema, 'Presets'), ...problemResponses },
+    }),
+    async (c) => {
+      const platform = c.req.valid('query').platform;
+      const all = await deps.presets.list();
+      return c.json({ presets: platform ? orderForPlatform(all, platform) : all.sort((a, b) => a.platform.localeCompare(b.platform) || a.name.localeCompare(b.name)) }, 200);
+    },
+  );
+
+  // ---- admin: platforms ----------------------------------------------------------------------
+
+  app.openapi(
+    route({ method: 'get', path: '/api/admin/platforms', tags: ['admin'], summary: 'List platforms', responses: { 200: json(s.PlatformListSchema, 'Platforms'), ...problemResponses } }),
+    async (c) => c.json({ platforms: (await deps.platforms.list()).sort((a, b) => Number(b.builtIn) - Number(a.builtIn) || a.name.localeCompare(b.name)) }, 200),
+  );
+  app.openapi(
+    route({ method: 'post', path: '/api/admin/platforms', tags: ['admin'], summary: 'Add a platform', request: body(s.PlatformInputSchema), responses: { 201: json(s.PlatformSchema, 'Created'), ...problemResponses, ...p409 } }),
+    async (c) => c.json(await deps.catalog.createPlatform(c.req.valid('json')), 201),
+  );
+  app.openapi(
+    route({
+      method: 'put',
+      path: '/api/admin/platforms/{id}',
+      tags: ['admin'],
+      summary: "Update a platform (override a built-in's ingest URLs or limits)",
+      request: { params: s.PlatformIdParamSchema, ...body(s.PlatformInputSchema) },
+      responses: { 200: json(s.PlatformSchema, 'Updated'), ...problemResponses, ...p404, ...p409, ...p422 },
+    }),
+    async (c) => c.json(await deps.catalog.updatePlatform(c.req.valid('param').id, c.req.valid('json')), 200),
+  );
+  app.openapi(
+    route({
+      method: 'delete',
+      path: '/api/admin/platforms/{id}',
+      tags: ['admin'],
+      summary: 'Delete a platform nothing uses',
+      request: { params: s.PlatformIdParamSchema },
+      responses: { 204: { description: 'Deleted' }, ...problemResponses, ...p404, ...p409 },
+    }),
+    async (c) => {
+      await deps.catalog.deletePlatform(c.req.valid('param').id);
+      return c.body(null, 204);
+    },
+  );
+
+  // ---- admin: presets ------------------------------------------------------------------------
+
+  app.openapi(
+    route({ method: 'get', path: '/api/admin/presets', tags: ['admin'], summary: 'List all presets', responses: { 200: json(s.PresetListSchema, 'Presets'), ...problemResponses } }),
+    async (c) => c.json({ presets: (await deps.presets.list()).sort((a, b) => a.platform.localeCompare(b.platform) || a.name.localeCompare(b.name)) }, 200),
+  );
+  app.openapi(
+    route({ method: 'post', path: '/api/admin/presets', tags: ['admin'], summary: 'Add a preset', request: body(s.PresetInputSchema), responses: { 201: json(s.PresetSchema, 'Created'), ...problemResponses, ...p409, ...p422 } }),
+    async (c) => c.json(await deps.catalog.createPreset(c.req.valid('json')), 201),
+  );
+  app.openapi(
+    route({
+      method: 'put',
+      path: '/api/admin/presets/{id}',
+      tags: ['admin'],
+      summary: 'Update a preset',
+      request: { params: s.PresetIdParamSchema, ...body(s.PresetInputSchema) },
+      responses: { 200: json(s.PresetSchema, 'Updated'), ...problemResponses, ...p404, ...p409, ...p422 },
+    }),
+    async (c) => c.json(await deps.catalog.updatePreset(c.req.valid('param').id, c.req.valid('json')), 200),
+  );
+  app.openapi(
+    route({
+      method: 'delete',
+      path: '/api/admin/presets/{id}',
+      tags: ['admin'],
+      summary: 'Delete a preset no destination uses',
+      request: { params: s.PresetIdParamSchema },
+      responses: { 204: { description: 'Deleted' }, ...problemResponses, ...p404, ...p409 },
+    }),
+    async (c) => {
+      await deps.catalog.deletePreset(c.req.valid('param').id);
+      return c.body(null, 204);
+    },
+  );
+
+  // ---- admin: tokens ---------------------------------------------------------------------------
+
+  app.openapi(
+    route({ method: 'get', path: '/api/admin/tokens', tags: ['admin'], summary: 'List API tokens (never their values)', responses: { 200: json(s.TokenListSchema, 'Tokens'), ...problemResponses } }),
+    async (c) => c.json({ tokens: (await deps.tokens.list()).map(({ tokenId, name, role, createdAt }) => ({ tokenId, name, role, createdAt })) }, 200),
+  );
+  app.openapi(
+    route({
+      method: 'post',
+      path: '/api/admin/tokens',
+      tags: ['admin'],
+      summary: 'Create a token (e.g. for an operator); its value is shown once',
+      request: body(s.TokenInputSchema),
+      responses: { 201: json(s.NewTokenSchema, 'Created'), ...problemResponses },
+    }),
+    async (c) => {
+      const input = c.req.valid('json');
+      const token = generateToken();
+      const rec = await deps.tokens.put(token, input);
+      if (!rec) throw new AppError('INTERNAL', 'Token collision; retry.');
+      c.header('cache-control', 'no-store');
+      return c.json({ tokenId: rec.tokenId, name: rec.name, role: rec.role, createdAt: rec.createdAt, token: token.reveal() }, 201);
+    },
+  );
+  app.openapi(
+    route({
+      method: 'delete',
+      path: '/api/admin/tokens/{id}',
+      tags: ['admin'],
+      summary: 'Revoke a token',
+      request: { params: s.TokenIdParamSchema },
+      responses: { 204: { description: 'Revoked' }, ...problemResponses, ...p404 },
+    }),
+    async (c) => {
+      await deps.tokens.revoke(c.req.valid('param').id);
+      return c.body(null, 204);
+    },
+  );
+
+  // ---- health, contract, live events -----------------------------------------------------------
+
+  app.openapi(
+    route({ method: 'get', path: '/api/health', tags: ['system'], summary: 'Liveness and dependency checks', security: [], responses: { 200: json(s.HealthSchema, 'Healthy'), 503: json(s.HealthSchema, 'Degraded') } }),
+    async (c) => {
+      const checks: Record<string, string> = {};
+      try {
+        await deps.presets.get('passthrough');
+        checks.store = 'ok';
+      } catch {
+        checks.store = 'unavailable';
+      }
+      Object.assign(checks, (await deps.health?.()) ?? {});
+      const ok = Object.values(checks).every((v) => v === 'ok' || v.startsWith('ok'));
+      return c.json({ status: ok ? ('ok' as const) : ('degraded' as const), version: deps.version, runtime: deps.runtime, checks }, ok ? 200 : 503);
+    },
+  );
+
+  app.get('/api/openapi.json', (c) => c.json(openApiDocument(app, deps.version)));
+
+  app.get('/api/events', async (c) => {
+    const hub = deps.sse;
+    if (!hub) throw new AppError('SSE_UNAVAILABLE', 'This runtime cannot stream events; poll GET /api/destinations.');
+    const resumeFrom = c.req.header('last-event-id') ?? c.req.query('lastEventId');
+    c.header('cache-control', 'no-store');
+    c.header('x-accel-buffering', 'no');
+    return streamSSE(c, async (stream) => {
+      const queue: { id: string; event: string; data: unknown }[] = [];
+      let wake: (() => void) | undefined;
+      const unsubscribe = hub.subscribe((e) => {
+        queue.push(e);
+        wake?.();
+      });
+      const missed = hub.since(resumeFrom);
+      if (missed === null) await stream.writeSSE({ event: 'reset', data: JSON.stringify({ reason: 'cannot resume from that id; reload the list' }) });
+      else queue.unshift(...missed);
+      let closed = false;
+      stream.onAbort(() => {
+        closed = true;
+        wake?.();
+      });
+      await stream.writeSSE({ event: 'ready', data: JSON.stringify({ at: new Date().toISOString() }) });
+      const pingMs = deps.ssePingMs ?? 15_000;
+      try {
+        while (!closed) {
+          while (queue.length > 0 && !closed) {
+            const e = queue.shift()!;
+            await stream.writeSSE({ id: e.id, event: e.event, data: JSON.stringify(e.data) });
+          }
+          if (closed) break;
+          const timedOut = await new Promise<boolean>((resolve) => {
+            const t = setTimeout(() => resolve(true), pingMs);
+            wake = () => {
+              clearTimeout(t);
+              resolve(false);
+            };
+          });
+          wake = undefined;
+          if (timedOut && !closed) await stream.writeSSE({ event: 'ping', data: JSON.stringify({ at: new Date().toISOString() }) });
+        }
+      } finally {
+        unsubscribe();
+      }
+    });
+  });
+
+  return app;
+}
+
+/** The OpenAPI 3.1 document of the API (also written to contracts/openapi.json). */
+export function openApiDocument(app: OpenAPIHono<Env>, version: string): ReturnType<OpenAPIHono<Env>['getOpenAPI31Document']> {
+  const doc = app.getOpenAPI31Document({
+    openapi: '3.1.0',
+    info: {
+      title: 'Fanout destination API',
+      version,
+      description:
+        'One live feed in, every platform out. Errors are application/problem+json with a stable `code` (docs/errors.md). ' +
+        'GET /api/events is a server-sent event stream (status changes, with ids, Last-Event-ID resume and pings).',
+    },
+    servers: [{ url: '/' }],
+  });
+  doc.paths ??= {};
+  doc.paths['/api/openapi.json'] = { get: { tags: ['system'], summary: 'This document', security: [], responses: { '200': { description: 'OpenAPI 3.1 document' } } } };
+  doc.paths['/api/events'] = {
+    get: {
+      tags: ['system'],
+      summary: 'Server-sent events: destination.created/updated/status/deleted, with ids; resume with Last-Event-ID; ping every 15 s; `reset` when resuming is not possible',
+      parameters: [
+        { name: 'Last-Event-ID', in: 'header', required: false, schema: { type: 'string' } },
+        { name: 'access_token', in: 'query', required: false, description: 'For EventSource clients, which cannot send headers', schema: { type: 'string' } },
+      ],
+      responses: { '200': { description: 'An event stream', content: { 'text/event-stream': { schema: { type: 'string' } } } } },
+    },
+  };
+  return doc;
+}

@@ -1,0 +1,189 @@
+/**
+ * Request and response schemas of the destination API. They validate requests at run time and
+ * generate the OpenAPI 3.1 document (contracts/openapi.json): one source for both.
+ * Requests are strict: unknown fields are rejected.
+ */
+import { z } from '../../../../shared/http/zod.ts';
+import { DESTINATION_STATUSES } from '../../../../events/destination/common.ts';
+import { IngestUrlSchema, PLATFORM_ID, PlatformLimitsSchema, PlatformSchema } from '../domain/platforms.ts';
+import { AudioSettingsSchema, PRESET_ID, PresetSchema, VideoSettingsSchema } from '../domain/presets.ts';
+
+export { PlatformSchema, PresetSchema };
+
+const StreamKeySchema = z
+  .string()
+  .min(1)
+  .max(512)
+  .regex(/^\S+$/, 'must not contain spaces')
+  .openapi({ description: 'The platform stream key. Write-only: encrypted at rest and never returned.', writeOnly: true });
+
+const NameSchema = z.string().trim().min(1).max(100);
+
+export const LastErrorSchema = z
+  .object({ code: z.string(), message: z.string(), hint: z.string() })
+  .openapi('LastError');
+
+export const DestinationSchema = z
+  .object({
+    destinationId: z.string().uuid(),
+    name: z.string(),
+    platform: z.string(),
+    rtmpUrl: z.string().openapi({ description: 'Ingest URL without the stream key' }),
+    streamKeyLast4: z.string().nullable().openapi({ description: 'Last 4 characters of the stream key (null for keys shorter than 12)' }),
+    preset: z.string(),
+    status: z.enum(DESTINATION_STATUSES),
+    desired: z.enum(['running', 'stopped']),
+    mediaLiveChannelId: z.string().nullable(),
+    mediaConnectOutputArn: z.string().nullable(),
+    lastError: LastErrorSchema.nullable(),
+    version: z.number().int(),
+    createdAt: z.string(),
+    lastModified: z.string(),
+  })
+  .openapi('Destination');
+
+export const CreateDestinationSchema = z
+  .object({
+    name: NameSchema,
+    platform: z.string().regex(PLATFORM_ID, 'must be a platform id such as youtube'),
+    rtmpUrl: IngestUrlSchema.optional().openapi({ description: "Defaults to the platform's ingest URL (RTMPS where offered)" }),
+    streamKey: StreamKeySchema,
+    preset: z.string().regex(PRESET_ID).optional().openapi({ description: "Defaults to the platform's default preset" }),
+  })
+  .strict()
+  .openapi('CreateDestination');
+
+export const UpdateDestinationSchema = z
+  .object({
+    name: NameSchema.optional(),
+    rtmpUrl: IngestUrlSchema.optional(),
+    streamKey: StreamKeySchema.optional(),
+    preset: z.string().regex(PRESET_ID).optional(),
+    version: z.number().int().min(1).optional().openapi({ description: 'If given, the update applies only to this version (optimistic concurrency)' }),
+  })
+  .strict()
+  .refine((v) => v.name !== undefined || v.rtmpUrl !== undefined || v.streamKey !== undefined || v.preset !== undefined, {
+    message: 'send at least one of name, rtmpUrl, streamKey, preset',
+  })
+  .openapi('UpdateDestination');
+
+export const DestinationListSchema = z.object({ destinations: z.array(DestinationSchema) }).openapi('DestinationList');
+
+export const IdParamSchema = z.object({ id: z.string().uuid().openapi({ param: { name: 'id', in: 'path' } }) });
+export const PresetIdParamSchema = z.object({ id: z.string().regex(PRESET_ID).openapi({ param: { name: 'id', in: 'path' } }) });
+export const PlatformIdParamSchema = z.object({ id: z.string().regex(PLATFORM_ID).openapi({ param: { name: 'id', in: 'path' } }) });
+
+export const PresetInputSchema = z
+  .object({
+    presetId: z.string().regex(PRESET_ID, 'lowercase letters, digits and dashes').optional(),
+    name: NameSchema,
+    platform: z.string().regex(/^(generic|[a-z][a-z0-9-]{1,31})$/),
+    description: z.string().max(500).default(''),
+    isDefault: z.boolean().default(false),
+    passthrough: z.boolean().default(false),
+    video: VideoSettingsSchema.optional(),
+    audio: AudioSettingsSchema.optional(),
+    version: z.number().int().min(1).optional(),
+  })
+  .strict()
+  .superRefine((p, ctx) => {
+    if (p.passthrough) {
+      if (p.video || p.audio) ctx.addIssue({ code: 'custom', path: ['video'], message: 'a passthrough preset has no video or audio settings' });
+    } else {
+      if (!p.video) ctx.addIssue({ code: 'custom', path: ['video'], message: 'video settings are required (resolution, frameRate, bitrate)' });
+      if (!p.audio) ctx.addIssue({ code: 'custom', path: ['audio'], message: 'audio settings are required (bitrate)' });
+    }
+  })
+  .openapi('PresetInput');
+
+export const PlatformInputSchema = z
+  .object({
+    platformId: z.string().regex(PLATFORM_ID, 'lowercase letters, digits and dashes, starting with a letter').optional(),
+    name: NameSchema,
+    rtmpUrl: IngestUrlSchema.nullable().default(null),
+    rtmpsUrl: IngestUrlSchema.nullable().default(null),
+    limits: PlatformLimitsSchema,
+    version: z.number().int().min(1).optional(),
+  })
+  .strict()
+  .openapi('PlatformInput');
+
+export const PresetListSchema = z.object({ presets: z.array(PresetSchema) }).openapi('PresetList');
+export const PlatformListSchema = z.object({ platforms: z.array(PlatformSchema) }).openapi('PlatformList');
+
+export const MetricsSchema = z
+  .object({
+    destinationId: z.string().uuid(),
+    status: z.enum(DESTINATION_STATUSES),
+    metrics: z
+      .object({
+        bitrateKbps: z.number().nullable(),
+        fps: z.number().nullable(),
+        frames: z.number().nullable(),
+        droppedFrames: z.number().nullable(),
+        duplicatedFrames: z.number().nullable(),
+        speed: z.number().nullable(),
+        uptimeSeconds: z.number().nullable(),
+        restarts: z.number().nullable(),
+        bytesSent: z.number().nullable(),
+        attempt: z.number().nullable(),
+        nextRetryAt: z.string().nullable(),
+        updatedAt: z.string(),
+      })
+      .nullable()
+      .openapi({ description: 'Null until the engine reports (the channel has not run yet)' }),
+  })
+  .openapi('DestinationMetrics');
+
+export const FlowStatusSchema = z
+  .object({
+    state: z.string().openapi({ description: 'MediaConnect flow status, or UNKNOWN before flow-output has reported' }),
+    flowArn: z.string().nullable(),
+    sourceConnected: z.boolean().nullable(),
+    sourceAddress: z.string().nullable(),
+    connectedSince: z.string().nullable(),
+    outputs: z.number().int().nullable(),
+    updatedAt: z.string().nullable(),
+  })
+  .openapi('FlowStatus');
+
+export const HealthSchema = z
+  .object({ status: z.enum(['ok', 'degraded']), version: z.string(), runtime: z.string(), checks: z.record(z.string(), z.string()) })
+  .openapi('Health');
+
+export const TokenInputSchema = z
+  .object({ name: NameSchema, role: z.enum(['admin', 'operator']) })
+  .strict()
+  .openapi('TokenInput');
+export const TokenSchema = z
+  .object({ tokenId: z.string(), name: z.string(), role: z.enum(['admin', 'operator']), createdAt: z.string() })
+  .openapi('Token');
+export const NewTokenSchema = TokenSchema.extend({
+  token: z.string().openapi({ description: 'The bearer token. Shown only in this response; store it now.' }),
+}).openapi('NewToken');
+
+export const ProblemSchema = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    code: z.string(),
+    detail: z.string(),
+    hint: z.string(),
+    instance: z.string().optional(),
+  })
+  .catchall(z.unknown())
+  .openapi('Problem');
+
+export const IdempotencyHeaderSchema = z.object({
+  'idempotency-key': z
+    .string()
+    .min(1)
+    .max(200)
+    .regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces')
+    .optional()
+    .openapi({ description: 'Repeat a request safely: the same key and body return the first result for 24 hours' }),
+});
+export const PresetQuerySchema = z.object({ platform: z.string().regex(PLATFORM_ID).optional() });
+export const TokenIdParamSchema = z.object({ id: z.string().min(1).max(100).openapi({ param: { name: 'id', in: 'path' } }) });
+export const TokenListSchema = z.object({ tokens: z.array(TokenSchema) }).openapi('TokenList');

@@ -1,0 +1,50 @@
+/**
+ * The live event stream behind `GET /api/events`: a ring buffer of recent status events with
+ * ids, so a dashboard that reconnects with `Last-Event-ID` gets what it missed. Ids are
+ * `<boot>-<seq>`: an id from an earlier process (or older than the buffer) cannot be resumed, and
+ * the client is told to reload (`event: reset`).
+ */
+import { randomBytes } from 'node:crypto';
+
+export interface SseEvent {
+  id: string;
+  event: string;
+  data: unknown;
+}
+
+export class SseHub {
+  private readonly boot = randomBytes(4).toString('hex');
+  private seq = 0;
+  private readonly buffer: SseEvent[] = [];
+  private readonly subscribers = new Set<(e: SseEvent) => void>();
+
+  constructor(private readonly capacity = 1000) {}
+
+  publish(event: string, data: unknown): SseEvent {
+    const e: SseEvent = { id: `${this.boot}-${++this.seq}`, event, data };
+    this.buffer.push(e);
+    if (this.buffer.length > this.capacity) this.buffer.shift();
+    for (const s of this.subscribers) s(e);
+    return e;
+  }
+
+  /** Events after `lastEventId`, or null when that id cannot be resumed (unknown boot or too old). */
+  since(lastEventId: string | undefined): SseEvent[] | null {
+    if (!lastEventId) return [];
+    const [boot, seqText] = lastEventId.split('-');
+    const seq = Number(seqText);
+    if (boot !== this.boot || !Number.isInteger(seq)) return null;
+    const oldest = this.buffer[0] ? Number(this.buffer[0].id.split('-')[1]) : this.seq + 1;
+    if (seq < oldest - 1) return null;
+    return this.buffer.filter((e) => Number(e.id.split('-')[1]) > seq);
+  }
+
+  subscribe(fn: (e: SseEvent) => void): () => void {
+    this.subscribers.add(fn);
+    return () => this.subscribers.delete(fn);
+  }
+
+  get subscriberCount(): number {
+    return this.subscribers.size;
+  }
+}

@@ -1,0 +1,121 @@
+/**
+ * Destinations in DynamoDB. Every write is conditional: creation requires the id to be new, every
+ * other write requires the version read (optimistic concurrency; a lost race is VERSION_CONFLICT).
+ * The events a write produces travel in the same item write (the embedded outbox) and are
+ * published right after it.
+ */
+import { GetCommand, PutCommand, ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { AppError } from '../../../../shared/errors/index.ts';
+import { appendToOutbox, type EmbeddedOutbox, type OutboxMap } from '../../../../shared/events/outbox.ts';
+import type { BusEntry } from '../../../../shared/events/publisher.ts';
+import { isConditionalCheckFailed, storeError } from '../../../../shared/store/dynamo.ts';
+import type { DestinationRecord } from '../domain/destination.ts';
+
+type Item = DestinationRecord & { outbox?: OutboxMap; tombstone?: boolean };
+
+export class DestinationRepository {
+  constructor(
+    private readonly doc: DynamoDBDocumentClient,
+    private readonly tableName: string,
+    private readonly outbox: EmbeddedOutbox,
+  ) {}
+
+  private async getItem(destinationId: string): Promise<Item | undefined> {
+    try {
+      const out = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: { destinationId }, ConsistentRead: true }));
+      return out.Item as Item | undefined;
+    } catch (err) {
+      return storeError(err);
+    }
+  }
+
+  async get(destinationId: string): Promise<DestinationRecord | undefined> {
+    const item = await this.getItem(destinationId);
+    return item && !item.tombstone ? strip(item) : undefined;
+  }
+
+  async require(destinationId: string): Promise<DestinationRecord> {
+    const r = await this.get(destinationId);
+    if (!r) throw new AppError('DESTINATION_NOT_FOUND', `No destination with id ${destinationId}.`, { destinationId });
+    return r;
+  }
+
+  async list(): Promise<DestinationRecord[]> {
+    const out: DestinationRecord[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    try {
+      do {
+        const page = await this.doc.send(new ScanCommand({ TableName: this.tableName, ExclusiveStartKey: startKey, ConsistentRead: true }));
+        for (const item of (page.Items ?? []) as Item[]) if (!item.tombstone) out.push(strip(item));
+        startKey = page.LastEvaluatedKey;
+      } while (startKey);
+    } catch (err) {
+      return storeError(err);
+    }
+    return out.sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.destinationId.localeCompare(b.destinationId));
+  }
+
+  /** Creates a destination; false when it already exists (an idempotent retry). */
+  async create(record: DestinationRecord, events: BusEntry[]): Promise<boolean> {
+    const item: Item = { ...record, outbox: appendToOutbox(undefined, events) };
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: item,
+          ConditionExpression: 'attribute_not_exists(destinationId)',
+        }),
+      );
+    } catch (err) {
+      if (isConditionalCheckFailed(err)) return false;
+      return storeError(err);
+    }
+    await this.outbox.flushQuietly(item);
+    return true;
+  }
+
+  /**
+   * Replaces the record if its stored version is still `next.version - 1`, adding `events` to its
+   * outbox. Throws VERSION_CONFLICT when someone else wrote first.
+   */
+  async save(next: DestinationRecord, events: BusEntry[], opts: { tombstone?: boolean } = {}): Promise<void> {
+    const current = await this.getItem(next.destinationId);
+    if (!current || current.tombstone) throw new AppError('DESTINATION_NOT_FOUND', `No destination with id ${next.destinationId}.`);
+    const expected = next.version - 1;
+    if (current.version !== expected)
+      throw new AppError('VERSION_CONFLICT', `The destination changed (version ${current.version}, expected ${expected}).`, {
+        currentVersion: current.version,
+      });
+    const item: Item = {
+      ...next,
+      outbox: appendToOutbox(current.outbox, events),
+      ...(opts.tombstone ? { tombstone: true } : {}),
+    };
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: item,
+          ConditionExpression: '#v = :expected AND attribute_not_exists(tombstone)',
+          ExpressionAttributeNames: { '#v': 'version' },
+          ExpressionAttributeValues: { ':expected': expected },
+        }),
+      );
+    } catch (err) {
+      if (isConditionalCheckFailed(err))
+        throw new AppError('VERSION_CONFLICT', 'The destination changed while this request was being handled; retry.', {});
+      return storeError(err);
+    }
+    await this.outbox.flushQuietly(item);
+  }
+
+  /** Destinations using a preset or platform (for in-use checks). */
+  async usedBy(field: 'preset' | 'platform', value: string): Promise<string[]> {
+    return (await this.list()).filter((d) => d[field] === value).map((d) => d.destinationId);
+  }
+}
+
+function strip(item: Item): DestinationRecord {
+  const { outbox: _o, tombstone: _t, ...rest } = item;
+  return rest;
+}

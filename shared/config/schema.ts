@@ -1,0 +1,91 @@
+/**
+ * The one configuration schema. Every setting is declared here once: its environment variable,
+ * its default, how it is validated and whether it is secret. `loadConfig` reads the environment
+ * (the only place in the codebase that touches `process.env`), reports every problem at once and
+ * returns a frozen object.
+ */
+import { z } from 'zod';
+
+export interface SettingSpec<T extends z.ZodType> {
+  /** Environment variable that sets it. */
+  env: string;
+  schema: T;
+  /** Secrets are never printed, logged or echoed in error messages. */
+  secret?: boolean;
+  description: string;
+}
+
+const port = z.coerce.number().int().min(1).max(65535);
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v === '' ? undefined : v));
+
+function setting<T extends z.ZodType>(spec: SettingSpec<T>): SettingSpec<T> {
+  return spec;
+}
+
+/** Declaration order is the order `--help`-style listings and docs use. */
+export const settings = {
+  runtime: setting({
+    env: 'FANOUT_RUNTIME',
+    schema: z.enum(['local', 'aws']).default('local'),
+    description: 'local: everything in one process (dynalite, in-process bus, local media engine); aws: Lambda.',
+  }),
+  host: setting({
+    env: 'FANOUT_HOST',
+    schema: z.string().min(1).default('127.0.0.1'),
+    description: 'Address the local HTTP server listens on.',
+  }),
+  port: setting({ env: 'FANOUT_PORT', schema: port.default(8080), description: 'Port of the local HTTP server.' }),
+  dataDir: setting({
+    env: 'FANOUT_DATA_DIR',
+    schema: z.string().min(1).default('./data'),
+    description: 'Where the local runtime keeps its database, key file and media segments.',
+  }),
+  adminToken: setting({
+    env: 'FANOUT_ADMIN_TOKEN',
+    schema: optionalString.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
+    secret: true,
+    description: 'Admin bearer token. Unset: one is generated at first start, printed once and stored hashed.',
+  }),
+  srtPort: setting({ env: 'FANOUT_SRT_PORT', schema: port.default(9998), description: 'SRT listener port for the contribution feed.' }),
+  srtPassphrase: setting({
+    env: 'FANOUT_SRT_PASSPHRASE',
+    schema: optionalString.pipe(
+      z.string().min(10, 'must be 10 to 79 characters').max(79, 'must be 10 to 79 characters').optional(),
+    ),
+    secret: true,
+    description: 'SRT passphrase (10-79 characters) the encoder must use. Unset: generated at first start and stored in the data dir.',
+  }),
+  srtKeyLength: setting({
+    env: 'FANOUT_SRT_KEY_LENGTH',
+    schema: z.coerce.number().pipe(z.union([z.literal(16), z.literal(24), z.literal(32)])).default(16),
+    description: 'SRT AES key length in bytes: 16, 24 or 32.',
+  }),
+  logLevel: setting({
+    env: 'FANOUT_LOG_LEVEL',
+    schema: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT']).default('INFO'),
+    description: 'Log level.',
+  }),
+  rateLimitPerMinute: setting({
+    env: 'FANOUT_RATE_LIMIT_PER_MINUTE',
+    schema: z.coerce.number().int().min(1).default(600),
+    description: 'API requests allowed per token per minute (burst up to the same number).',
+  }),
+  eventBus: setting({ env: 'FANOUT_EVENT_BUS', schema: z.string().min(1).default('fanout-local'), description: 'EventBridge bus name.' }),
+  tableDestinations: setting({ env: 'FANOUT_TABLE_DESTINATIONS', schema: z.string().min(1).default('fanout-local-destinations'), description: 'DynamoDB table: destinations.' }),
+  tablePresets: setting({ env: 'FANOUT_TABLE_PRESETS', schema: z.string().min(1).default('fanout-local-presets'), description: 'DynamoDB table: presets.' }),
+  tablePlatforms: setting({ env: 'FANOUT_TABLE_PLATFORMS', schema: z.string().min(1).default('fanout-local-platforms'), description: 'DynamoDB table: platforms.' }),
+  tableTokens: setting({ env: 'FANOUT_TABLE_TOKENS', schema: z.string().min(1).default('fanout-local-tokens'), description: 'DynamoDB table: API tokens (hashed).' }),
+  tableSystem: setting({ env: 'FANOUT_TABLE_SYSTEM', schema: z.string().min(1).default('fanout-local-system'), description: 'DynamoDB table: projections and API idempotency keys.' }),
+  tableIdempotency: setting({ env: 'FANOUT_TABLE_IDEMPOTENCY', schema: z.string().min(1).default('fanout-local-idempotency'), description: 'DynamoDB table: consumer idempotency records (Powertools).' }),
+  kmsKeyId: setting({ env: 'FANOUT_KMS_KEY_ID', schema: optionalString, description: 'KMS key for stream keys (aws runtime).' }),
+  dynamoEndpoint: setting({ env: 'FANOUT_DYNAMODB_ENDPOINT', schema: optionalString.pipe(z.url().optional()), description: 'DynamoDB endpoint override (local runtime: set to the embedded dynalite).' }),
+  awsRegion: setting({ env: 'AWS_REGION', schema: z.string().min(1).default('eu-west-1'), description: 'AWS region.' }),
+} as const;
+
+type Settings = typeof settings;
+export type Config = { readonly [K in keyof Settings]: z.output<Settings[K]['schema']> };
+
+export type ConfigKey = keyof Settings;

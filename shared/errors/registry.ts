@@ -1,0 +1,45 @@
+/**
+ * The one registry of stable error codes. Every error the API can return is listed here with its
+ * HTTP status, a title and how to fix it; `docs/errors.md` is checked against this table by a test,
+ * so a code cannot be added without being documented. Codes are never reused or renamed.
+ */
+export interface ErrorSpec {
+  status: number;
+  title: string;
+  /** What the caller can do about it (shown in docs and as `hint` in responses). */
+  hint: string;
+}
+
+export const errorRegistry = {
+  VALIDATION_FAILED: { status: 400, title: 'The request is not valid', hint: 'Fix the fields listed in `errors` (unknown fields are rejected too) and send it again.' },
+  MALFORMED_JSON: { status: 400, title: 'The body is not valid JSON', hint: 'Send a JSON object with `Content-Type: application/json`.' },
+  UNAUTHENTICATED: { status: 401, title: 'Authentication required', hint: 'Send `Authorization: Bearer <token>` with a valid token.' },
+  FORBIDDEN: { status: 403, title: 'Not allowed for this role', hint: 'Use an admin token; operators cannot manage platforms, presets or tokens.' },
+  ROUTE_NOT_FOUND: { status: 404, title: 'No such endpoint', hint: 'Check the path and method against /api/openapi.json.' },
+  DESTINATION_NOT_FOUND: { status: 404, title: 'Destination not found', hint: 'List destinations with GET /api/destinations to find its id.' },
+  PRESET_NOT_FOUND: { status: 404, title: 'Preset not found', hint: 'List presets with GET /api/presets.' },
+  PLATFORM_NOT_FOUND: { status: 404, title: 'Platform not found', hint: 'List platforms with GET /api/admin/platforms.' },
+  TOKEN_NOT_FOUND: { status: 404, title: 'Token not found', hint: 'List tokens with GET /api/admin/tokens.' },
+  METHOD_NOT_ALLOWED: { status: 405, title: 'Method not allowed', hint: 'Check the method against /api/openapi.json.' },
+  ILLEGAL_TRANSITION: { status: 409, title: 'Not possible in the current status', hint: 'Wait for the destination to reach a status that allows it (see `currentStatus`).' },
+  VERSION_CONFLICT: { status: 409, title: 'Changed by someone else', hint: 'Fetch the resource again and retry with its current `version`.' },
+  ALREADY_EXISTS: { status: 409, title: 'Already exists', hint: 'Choose another id, or update the existing resource.' },
+  PRESET_IN_USE: { status: 409, title: 'Preset in use', hint: 'Move the destinations listed in `usedBy` to another preset first.' },
+  PLATFORM_IN_USE: { status: 409, title: 'Platform in use', hint: 'Delete or move the destinations and presets listed in `usedBy` first.' },
+  BUILT_IN_READ_ONLY: { status: 409, title: 'Built-in resources cannot be deleted', hint: 'Built-in platforms and presets can be edited but not deleted.' },
+  IDEMPOTENCY_KEY_REUSED: { status: 422, title: 'Idempotency-Key reused with a different request', hint: 'Use a new Idempotency-Key for a different request.' },
+  UNKNOWN_PLATFORM: { status: 422, title: 'Unknown platform', hint: 'Use a platform id from GET /api/admin/platforms (youtube, twitch, linkedin, facebook, custom, ...).' },
+  UNKNOWN_PRESET: { status: 422, title: 'Unknown preset', hint: 'Use a preset id from GET /api/presets?platform=<platform>.' },
+  RTMP_URL_REQUIRED: { status: 422, title: 'This platform needs an ingest URL', hint: 'Send `rtmpUrl` (copy it from the platform\'s live dashboard); this platform has no default.' },
+  PRESET_EXCEEDS_PLATFORM_LIMITS: { status: 422, title: 'The preset exceeds the platform\'s limits', hint: 'Choose a preset within the limits listed in `violations`, or raise the platform\'s limits.' },
+  PRESET_PLATFORM_MISMATCH: { status: 422, title: 'The preset belongs to another platform', hint: 'Use a generic preset or one made for this platform.' },
+  PAYLOAD_TOO_LARGE: { status: 413, title: 'Request body too large', hint: 'Bodies are limited to 64 KiB.' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Unsupported media type', hint: 'Send `Content-Type: application/json`.' },
+  RATE_LIMITED: { status: 429, title: 'Too many requests', hint: 'Wait for the number of seconds in `Retry-After`, then retry.' },
+  INTERNAL: { status: 500, title: 'Internal error', hint: 'Retry; if it persists, report the `instance` id from this response.' },
+  STORE_UNAVAILABLE: { status: 503, title: 'The database is unavailable', hint: 'Retry shortly; check the database service if it persists.' },
+  SSE_UNAVAILABLE: { status: 501, title: 'Live events are not available here', hint: 'This runtime cannot stream; poll GET /api/destinations instead (the local runtime streams).' },
+  ENGINE_UNAVAILABLE: { status: 503, title: 'The media engine is unavailable', hint: 'Retry shortly; check the media engine\'s health at /api/health.' },
+} as const satisfies Record<string, ErrorSpec>;
+
+export type ErrorCode = keyof typeof errorRegistry;

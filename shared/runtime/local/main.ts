@@ -1,0 +1,47 @@
+/**
+ * `npm start`: runs Fanout locally. Refuses to start on invalid configuration, listing every
+ * problem; prints a generated admin token once; shuts down cleanly on SIGINT/SIGTERM.
+ */
+import { ConfigError } from '../../config/index.ts';
+import { startLocalRuntime } from './runtime.ts';
+
+async function main(): Promise<void> {
+  let runtime;
+  try {
+    runtime = await startLocalRuntime();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\nFanout did not start. See README.md#configuration.\n`);
+      process.exit(78); // EX_CONFIG
+    }
+    throw err;
+  }
+  const out = process.stdout;
+  out.write(`\nFanout is running at ${runtime.url}\n`);
+  out.write(`  API:         ${runtime.url}/api  (OpenAPI: ${runtime.url}/api/openapi.json)\n`);
+  out.write(`  Data:        ${runtime.config.dataDir}\n`);
+  if (runtime.generatedAdminToken) {
+    out.write(`\n  Admin token (shown only this once; store it now, it is kept only as a hash):\n\n    ${runtime.generatedAdminToken.reveal()}\n\n`);
+  } else if (runtime.config.adminToken) {
+    out.write('  Admin token: from FANOUT_ADMIN_TOKEN\n');
+  } else {
+    out.write('  Admin token: created at first start (set FANOUT_ADMIN_TOKEN to choose one)\n');
+  }
+  out.write('\nPress Ctrl+C to stop.\n');
+
+  let stopping = false;
+  const shutdown = async (signal: string): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    out.write(`\n${signal}: stopping Fanout...\n`);
+    await runtime.stop();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`Fanout failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});

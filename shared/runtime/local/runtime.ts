@@ -1,0 +1,166 @@
+/**
+ * The local runtime: the whole system in one Node process, wired from serverless.yml.
+ *
+ *   dynalite (tables from serverless.yml) ── DynamoDB client ──┐
+ *   in-process EventBridge + SQS (rules, queues, DLQs, batch    ├─ installed as the process's
+ *     sizes, visibility timeouts from serverless.yml)   ────────┤  infrastructure, then every
+ *   AES-256-GCM key file in the data dir  ─────────────────────┘  service's handlers run as on AWS
+ *   HTTP server (Hono on Node) serving the destination API and the live event stream
+ *
+ * `npm start` runs this through main.ts; tests start it in-process with an in-memory database.
+ */
+import { mkdirSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { join, resolve } from 'node:path';
+import { serve, type ServerType } from '@hono/node-server';
+import type { Secret } from '../../secrets/secret.ts';
+import { generateToken } from '../../auth/tokens.ts';
+import { loadConfig, setConfig, type Config } from '../../config/index.ts';
+import { TappedPublisher, type BusEntry, type EventPublisher } from '../../events/publisher.ts';
+import { createLogger } from '../../logging/logger.ts';
+import { LocalKeyFileCipher } from '../../secrets/cipher.ts';
+import { createDocumentClient, createDynamoClient } from '../../store/dynamo.ts';
+import { installInfrastructure } from '../infrastructure.ts';
+import { LocalEventBus, importHandlerFromRepo } from './bus.ts';
+import { ensureTables, startDynalite } from './dynalite.ts';
+import { loadServerlessConfig } from './serverless-config.ts';
+import { SseHub } from '../../../services/destination/src/http/sse-hub.ts';
+import { createDestinationApi, destinationModule, forwardToSse, resetDestinationModule } from '../../../services/destination/src/wiring.ts';
+
+export interface LocalRuntimeOptions {
+  /** Environment to read configuration from (default process.env). */
+  env?: Record<string, string | undefined>;
+  /** Keep the database in memory instead of the data dir (tests). */
+  inMemory?: boolean;
+  /** Scales serverless.yml's durations (visibility timeouts, schedules) for tests. */
+  timeScale?: number;
+  ssePingMs?: number;
+  /** Wraps the publisher (tests inject failures here). */
+  wrapPublisher?: (inner: EventPublisher) => EventPublisher;
+}
+
+export interface LocalRuntime {
+  url: string;
+  config: Config;
+  bus: LocalEventBus;
+  sse: SseHub;
+  /** Set when no admin token existed and one was generated: print it once. */
+  generatedAdminToken?: Secret;
+  /** Every entry published on the bus since start (tests scan them). */
+  published: BusEntry[];
+  stop(): Promise<void>;
+}
+
+/** The stage name the local runtime resolves serverless.yml with. */
+export const LOCAL_STAGE = 'local';
+
+export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise<LocalRuntime> {
+  const wiring = loadServerlessConfig({ stage: LOCAL_STAGE });
+  // Table and bus names come from serverless.yml, so local and AWS cannot drift.
+  const fromWiring: Partial<Config> = {
+    runtime: 'local',
+    eventBus: wiring.environment.FANOUT_EVENT_BUS ?? 'fanout-local',
+    tableDestinations: wiring.environment.FANOUT_TABLE_DESTINATIONS!,
+    tablePresets: wiring.environment.FANOUT_TABLE_PRESETS!,
+    tablePlatforms: wiring.environment.FANOUT_TABLE_PLATFORMS!,
+    tableTokens: wiring.environment.FANOUT_TABLE_TOKENS!,
+    tableSystem: wiring.environment.FANOUT_TABLE_SYSTEM!,
+    tableIdempotency: wiring.environment.FANOUT_TABLE_IDEMPOTENCY!,
+  };
+  const base = loadConfig(opts.env ?? process.env);
+  const dataDir = resolve(base.dataDir);
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+
+  const db = await startDynalite(opts.inMemory ? undefined : join(dataDir, 'db'));
+  const cfg = Object.freeze({ ...base, ...fromWiring, dataDir, dynamoEndpoint: db.endpoint }) as Config;
+  setConfig(cfg);
+  const logger = createLogger('local-runtime');
+
+  const dynamo = createDynamoClient({ region: cfg.awsRegion, endpoint: db.endpoint });
+  await ensureTables(dynamo, wiring.tables);
+
+  const bus = new LocalEventBus(wiring, {
+    resolveHandler: importHandlerFromRepo(),
+    logger: {
+      info: (m, a) => logger.info(m, a ?? {}),
+      warn: (m, a) => logger.warn(m, a ?? {}),
+      error: (m, a) => logger.error(m, a ?? {}),
+    },
+    timeScale: opts.timeScale ?? 1,
+  });
+  const published: BusEntry[] = [];
+  const busPublisher: EventPublisher = {
+    async publish(entries) {
+      const out = await bus.putEvents(entries.map((e) => ({ ...e, EventBusName: cfg.eventBus })));
+      if (out.FailedEntryCount > 0) throw new Error(`local bus rejected ${out.FailedEntryCount} event(s)`);
+    },
+  };
+  const tap = new TappedPublisher(opts.wrapPublisher ? opts.wrapPublisher(busPublisher) : busPublisher);
+  tap.onPublished((e) => published.push(e));
+  installInfrastructure({
+    dynamo,
+    doc: createDocumentClient(dynamo),
+    publisher: tap,
+    cipher: LocalKeyFileCipher.open(join(dataDir, 'secrets', 'stream-keys.key')),
+    tap,
+  });
+  resetDestinationModule();
+
+  const m = destinationModule();
+  await m.seed();
+  let generatedAdminToken: Secret | undefined;
+  if (cfg.adminToken) {
+    const { Secret } = await import('../../secrets/secret.ts');
+    await m.tokens.put(new Secret(cfg.adminToken), { tokenId: 'admin-env', name: 'admin (FANOUT_ADMIN_TOKEN)', role: 'admin' });
+  } else if (!(await m.tokens.hasAdmin())) {
+    generatedAdminToken = generateToken();
+    await m.tokens.put(generatedAdminToken, { tokenId: 'admin-generated', name: 'admin (generated at first start)', role: 'admin' });
+  }
+
+  const sse = new SseHub();
+  tap.onPublished((e) => forwardToSse(sse, e));
+
+  const app = createDestinationApi({ sse, ...(opts.ssePingMs ? { ssePingMs: opts.ssePingMs } : {}) });
+  let server: ServerType;
+  try {
+    server = await new Promise((resolveServer, reject) => {
+      const s = serve({ fetch: app.fetch, hostname: cfg.host, port: cfg.port }, () => resolveServer(s));
+      s.once('error', reject);
+    });
+  } catch (err) {
+    dynamo.destroy();
+    await db.close();
+    if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE')
+      throw new Error(`${cfg.host}:${cfg.port} is already in use (another Fanout?). Stop it or set FANOUT_PORT to a free port.`);
+    throw err;
+  }
+
+  bus.start();
+  // Publish whatever an earlier crash left in an outbox.
+  await m.outbox.sweep();
+
+  const address = server.address() as AddressInfo;
+  const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+  logger.info('Fanout is running', { url, dataDir, runtime: 'local' });
+
+  let stopped = false;
+  return {
+    url,
+    config: cfg,
+    bus,
+    sse,
+    published,
+    ...(generatedAdminToken ? { generatedAdminToken } : {}),
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await new Promise<void>((r) => {
+        server.close(() => r());
+        (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
+      });
+      await bus.stop();
+      dynamo.destroy();
+      await db.close();
+    },
+  };
+}

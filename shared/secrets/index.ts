@@ -1,0 +1,2 @@
+export * from './secret.ts';
+export * from './cipher.ts';
