@@ -37,7 +37,11 @@ export const settings = {
     schema: z.string().min(1).default('127.0.0.1'),
     description: 'Address the local HTTP server listens on.',
   }),
-  port: setting({ env: 'FANOUT_PORT', schema: port.default(8080), description: 'Port of the local HTTP server.' }),
+  port: setting({
+    env: 'FANOUT_PORT',
+    schema: z.coerce.number().int().min(0).max(65535).default(8080),
+    description: 'Port of the local HTTP server (0 picks a free port).',
+  }),
   dataDir: setting({
     env: 'FANOUT_DATA_DIR',
     schema: z.string().min(1).default('./data'),

@@ -63,6 +63,7 @@ export function domainRoute<E extends EventDefinition>(event: E, handle: DomainR
 /** Builds the SQS handler (Lambda signature; the local bus calls it the same way). */
 export function createEventConsumer(opts: ConsumerOptions): (event: SQSEvent, context: Context) => Promise<SQSBatchResponse> {
   let idempotent: ((e: { key: string; event: NativeOrDomainEvent }) => Promise<unknown>) | undefined;
+  let idempotentClient: unknown;
   const config = new IdempotencyConfig({ eventKeyJmesPath: 'key', expiresAfterSeconds: opts.rememberSeconds ?? 3 * 24 * 3600 });
 
   const dispatch = async ({ event }: { key: string; event: NativeOrDomainEvent }): Promise<null> => {
@@ -93,8 +94,10 @@ export function createEventConsumer(opts: ConsumerOptions): (event: SQSEvent, co
     }
     const envelopeId = (event.detail as { id?: unknown })?.id;
     const key = `${event.source}|${event['detail-type']}|${typeof envelopeId === 'string' ? envelopeId : event.id}`;
-    if (!idempotent) {
-      const { client, tableName } = opts.idempotency();
+    const { client, tableName } = opts.idempotency();
+    // Rebuilt when the infrastructure changes (the local runtime restarting in one process).
+    if (!idempotent || idempotentClient !== client) {
+      idempotentClient = client;
       idempotent = makeIdempotent(dispatch, {
         persistenceStore: new DynamoDBPersistenceLayer({ tableName, awsSdkV3Client: client }),
         config,

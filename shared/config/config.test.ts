@@ -1,0 +1,41 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { test } from 'node:test';
+import { ConfigError, loadConfig } from './index.ts';
+
+test('defaults just work', () => {
+  const c = loadConfig({});
+  assert.equal(c.host, '127.0.0.1');
+  assert.equal(c.port, 8080);
+  assert.equal(c.dataDir, './data');
+  assert.equal(c.srtPort, 9998);
+  assert.ok(Object.isFrozen(c));
+});
+
+test('invalid configuration lists every problem at once and never echoes a secret', () => {
+  const err = (() => {
+    try {
+      loadConfig({ FANOUT_PORT: 'eighty', FANOUT_SRT_PORT: '70000', FANOUT_SRT_PASSPHRASE: 'short', FANOUT_ADMIN_TOKEN: 'tiny', FANOUT_LOG_LEVEL: 'LOUD' });
+    } catch (e) {
+      return e;
+    }
+    return undefined;
+  })();
+  assert.ok(err instanceof ConfigError);
+  assert.equal(err.problems.length, 5);
+  for (const name of ['FANOUT_PORT', 'FANOUT_SRT_PORT', 'FANOUT_SRT_PASSPHRASE', 'FANOUT_ADMIN_TOKEN', 'FANOUT_LOG_LEVEL']) assert.match(err.message, new RegExp(name));
+  assert.ok(!err.message.includes('short') || err.message.includes('(hidden)'));
+  assert.ok(!/"short"|"tiny"/.test(err.message), 'secret values are not echoed');
+});
+
+test('npm start refuses to start on invalid configuration with the list of problems', () => {
+  const res = spawnSync(process.execPath, ['--import', 'tsx', 'shared/runtime/local/main.ts'], {
+    env: { PATH: process.env.PATH, FANOUT_PORT: 'nope', FANOUT_SRT_PASSPHRASE: 'x', FANOUT_DATA_DIR: '/tmp/fanout-never-used' },
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
+  assert.equal(res.status, 78);
+  assert.match(res.stderr, /FANOUT_PORT/);
+  assert.match(res.stderr, /FANOUT_SRT_PASSPHRASE/);
+  assert.match(res.stderr, /did not start/);
+});

@@ -1,0 +1,92 @@
+/**
+ * Test support: starts the whole local runtime in this process (in-memory dynalite, the
+ * in-process bus, a temp data dir, a random port) and gives a small HTTP client for it.
+ * Everything it captures (log lines, responses, published events) can be scanned for secrets.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startLocalRuntime, type LocalRuntime, type LocalRuntimeOptions } from '../../shared/runtime/local/runtime.ts';
+
+export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
+
+export interface TestRuntime extends LocalRuntime {
+  dataDir: string;
+  /** Fetches `path` with the admin token (or `token`); JSON bodies are encoded. */
+  api(method: string, path: string, opts?: { body?: unknown; token?: string | null; headers?: Record<string, string>; raw?: string }): Promise<ApiResponse>;
+  /** Every response body received through `api` (for secret scans). */
+  responses: string[];
+  close(): Promise<void>;
+}
+
+export interface ApiResponse {
+  status: number;
+  headers: Headers;
+  text: string;
+  json: any;
+}
+
+export async function startTestRuntime(
+  env: Record<string, string> = {},
+  opts: Omit<LocalRuntimeOptions, 'env' | 'inMemory'> & { dataDir?: string; inMemory?: boolean } = {},
+): Promise<TestRuntime> {
+  const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'fanout-test-'));
+  const rt = await startLocalRuntime({
+    ...opts,
+    inMemory: opts.inMemory ?? true,
+    env: {
+      PATH: process.env.PATH,
+      FANOUT_PORT: '0',
+      FANOUT_HOST: '127.0.0.1',
+      FANOUT_DATA_DIR: dataDir,
+      FANOUT_ADMIN_TOKEN: ADMIN_TOKEN,
+      FANOUT_LOG_LEVEL: 'WARN',
+      ...env,
+    },
+  });
+  const responses: string[] = [];
+  return Object.assign(rt, {
+    dataDir,
+    responses,
+    async api(method: string, path: string, o: { body?: unknown; token?: string | null; headers?: Record<string, string>; raw?: string } = {}) {
+      const headers: Record<string, string> = { ...(o.headers ?? {}) };
+      const token = o.token === undefined ? ADMIN_TOKEN : o.token;
+      if (token) headers.authorization = `Bearer ${token}`;
+      let body: string | undefined = o.raw;
+      if (o.body !== undefined) {
+        body = JSON.stringify(o.body);
+        headers['content-type'] ??= 'application/json';
+      }
+      const res = await fetch(`${rt.url}${path}`, { method, headers, ...(body !== undefined ? { body } : {}) });
+      const text = await res.text();
+      responses.push(text);
+      let json: unknown;
+      try {
+        json = text ? JSON.parse(text) : undefined;
+      } catch {
+        json = undefined;
+      }
+      return { status: res.status, headers: res.headers, text, json };
+    },
+    async close() {
+      await rt.stop();
+      if (!opts.dataDir) rmSync(dataDir, { recursive: true, force: true });
+    },
+  });
+}
+
+/** Polls `fn` until it returns a truthy value or the deadline passes (no sleeping for state). */
+export async function eventually<T>(fn: () => Promise<T | undefined | null | false> | T | undefined | null | false, opts: { timeoutMs?: number; intervalMs?: number; what?: string } = {}): Promise<T> {
+  const deadline = Date.now() + (opts.timeoutMs ?? 10_000);
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v) return v as T;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${opts.what ?? 'condition'}${last ? `: ${String(last)}` : ''}`);
+    await new Promise((r) => setTimeout(r, opts.intervalMs ?? 25));
+  }
+}
