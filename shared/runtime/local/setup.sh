@@ -30,8 +30,10 @@ if [ "$node_major" -lt 20 ]; then
   exit 1
 fi
 
-# npm dependencies: installed exactly from the lockfile when missing or out of date.
-if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+# npm dependencies: installed exactly from the lockfile when missing or when the lockfile changed.
+lock_hash=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [ "$(cat node_modules/.fanout-lock-hash 2>/dev/null)" != "$lock_hash" ]; then
   echo "fanout: installing npm dependencies (npm ci)"
   npm ci --no-audit --no-fund --loglevel=error
+  echo "$lock_hash" > node_modules/.fanout-lock-hash
 fi
