@@ -121,6 +121,7 @@ export function createEventConsumer(opts: ConsumerOptions): (event: SQSEvent, co
   return async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
     config.registerLambdaContext(context);
     const processor = new BatchProcessor(EventType.SQS);
-    return processPartialResponse(event, recordHandler, processor, { context });
+    // In order: one destination's events in a batch (e.g. CREATING then IDLE) must apply in sequence.
+    return processPartialResponse(event, recordHandler, processor, { context, processInParallel: false });
   };
 }

@@ -4,10 +4,10 @@
  * inbox consumes them exactly as it would on AWS.
  */
 import { randomUUID } from 'node:crypto';
-import { ChannelStateChangedV1 } from '../../events/catalogue.ts';
+import { ChannelStateChangedV1, FlowOutputRemovedV1 } from '../../events/catalogue.ts';
 import type { ChannelState } from '../../events/channel-provisioner/common.ts';
 import type { LastError } from '../../events/envelope.ts';
-import { buildEntry } from '../../shared/events/publisher.ts';
+import { buildEntry, type BusEntry } from '../../shared/events/publisher.ts';
 import type { LocalRuntime } from '../../shared/runtime/local/runtime.ts';
 
 /** Reports a channel state for a destination (as channel-provisioner would). */
@@ -28,6 +28,20 @@ export async function reportChannelState(
     },
     { correlationId: `test-${randomUUID()}` },
   );
+  await put(rt, entry);
+}
+
+/** Reports that a destination's flow output is gone (as flow-output would, last step of a teardown). */
+export async function reportFlowOutputRemoved(rt: LocalRuntime, destinationId: string): Promise<void> {
+  const entry = buildEntry(
+    FlowOutputRemovedV1,
+    { destinationId, flowArn: 'arn:aws:mediaconnect:eu-west-1:000000000000:flow:test', outputArn: null },
+    { correlationId: `test-${randomUUID()}` },
+  );
+  await put(rt, entry);
+}
+
+async function put(rt: LocalRuntime, entry: BusEntry): Promise<void> {
   const out = await rt.bus.putEvents([{ ...entry, EventBusName: rt.config.eventBus }]);
   if (out.FailedEntryCount > 0) throw new Error(`the bus rejected the test event: ${JSON.stringify(out.Entries)}`);
 }

@@ -278,11 +278,23 @@ export class LocalEventBus {
     return { FailedEntryCount: results.filter((r) => r.ErrorCode !== undefined).length, Entries: results };
   }
 
-  private putOne(entry: BusEntry): PutEventsResult['Entries'][number] {
+  /**
+   * How an AWS service itself delivers an event to the default bus (MediaLive's "Channel State
+   * Change" and the like). The local media engine stands in for those services, so it delivers here;
+   * applications cannot (PutEvents rejects `aws.*` sources, as on AWS).
+   */
+  deliverServiceEvent(entry: BusEntry & { Source: `aws.${string}` }): string {
+    const result = this.putOne({ ...entry, EventBusName: 'default' }, true);
+    this.notifyChange();
+    if (result.ErrorCode) throw new Error(`service event rejected: ${result.ErrorCode} ${result.ErrorMessage ?? ''}`);
+    return result.EventId!;
+  }
+
+  private putOne(entry: BusEntry, fromAwsService = false): PutEventsResult['Entries'][number] {
     if (!entry.Source || !entry.DetailType || entry.Detail === undefined) {
       return { ErrorCode: 'InvalidArgument', ErrorMessage: 'Source, DetailType and Detail are required' };
     }
-    if (entry.Source.startsWith('aws.')) {
+    if (entry.Source.startsWith('aws.') && !fromAwsService) {
       return { ErrorCode: 'NotAuthorizedForSourceException', ErrorMessage: `source ${entry.Source} is reserved for AWS services` };
     }
     let detail: unknown;

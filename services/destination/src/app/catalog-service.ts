@@ -3,8 +3,8 @@
  * fit its limits; a preset or platform in use cannot be deleted; built-ins can be edited, not deleted.
  */
 import { AppError } from '../../../../shared/errors/index.ts';
-import type { Platform, PlatformLimits } from '../domain/platforms.ts';
-import { assertWithinLimits, type AudioSettings, type Preset, type VideoSettings } from '../domain/presets.ts';
+import { PLATFORM_ID, type Platform, type PlatformLimits } from '../domain/platforms.ts';
+import { PRESET_ID, assertWithinLimits, type AudioSettings, type Preset, type VideoSettings } from '../domain/presets.ts';
 import type { CatalogRepository } from '../store/catalog-repository.ts';
 import type { DestinationRepository } from '../store/destination-repository.ts';
 
@@ -35,6 +35,15 @@ const slug = (s: string): string =>
     .replace(/[^a-z0-9]+/g, '-')
     .replace(/^-+|-+$/g, '')
     .slice(0, 48) || 'item';
+
+/** An id derived from a name must still be a valid id (else the resource could never be addressed). */
+function derivedId(id: string, pattern: RegExp, field: 'presetId' | 'platformId'): string {
+  if (!pattern.test(id))
+    throw new AppError('VALIDATION_FAILED', `${field}: the id derived from the name ("${id}") is not a valid id; send ${field}.`, {
+      errors: [{ path: field, message: `"${id}" (derived from the name) is not a valid id; send ${field}` }],
+    });
+  return id;
+}
 
 export class CatalogService {
   constructor(
@@ -70,10 +79,20 @@ export class CatalogService {
 
   async createPreset(input: PresetInput): Promise<Preset> {
     await this.checkPreset(input);
-    const id = input.presetId ?? `${input.platform === 'generic' ? 'custom' : input.platform}-${slug(input.name)}`;
+    const id = input.presetId ?? derivedId(`${input.platform === 'generic' ? 'custom' : input.platform}-${slug(input.name)}`, PRESET_ID, 'presetId');
     const preset = this.toPreset(input, id, 1, this.now().toISOString(), false);
     await this.presets.create(preset);
+    await this.keepOneDefault(preset);
     return preset;
+  }
+
+  /** One default preset per platform: making a preset the default takes it away from the others. */
+  private async keepOneDefault(preset: Preset): Promise<void> {
+    if (!preset.isDefault) return;
+    for (const other of await this.presets.list()) {
+      if (other.presetId === preset.presetId || other.platform !== preset.platform || !other.isDefault) continue;
+      await this.presets.replace({ ...other, isDefault: false, version: other.version + 1, lastModified: this.now().toISOString() });
+    }
   }
 
   async updatePreset(id: string, input: PresetInput): Promise<Preset> {
@@ -82,14 +101,20 @@ export class CatalogService {
     if (input.version !== undefined && input.version !== current.version)
       throw new AppError('VERSION_CONFLICT', `The preset is at version ${current.version}, not ${input.version}.`, { currentVersion: current.version });
     await this.checkPreset(input);
-    // A preset in use must stay usable by the destinations that use it.
+    // A preset in use must stay usable by the destinations that use it: same platform, within its limits.
+    const usedBy = await this.destinations.usedBy('preset', id);
+    const users = (await Promise.all(usedBy.map((d) => this.destinations.get(d)))).filter((d) => d !== undefined);
     if (input.platform !== current.platform && input.platform !== 'generic') {
-      const usedBy = await this.destinations.usedBy('preset', id);
-      const mismatched = (await Promise.all(usedBy.map((d) => this.destinations.get(d)))).filter((d) => d && d.platform !== input.platform);
+      const mismatched = users.filter((d) => d.platform !== input.platform);
       if (mismatched.length > 0) throw new AppError('PRESET_IN_USE', 'Destinations of other platforms use this preset.', { usedBy });
+    }
+    for (const platformId of new Set(users.map((d) => d.platform))) {
+      const platform = await this.platforms.get(platformId);
+      if (platform) assertWithinLimits({ video: input.passthrough ? null : (input.video ?? null) }, platform);
     }
     const next = this.toPreset(input, id, current.version + 1, current.createdAt, current.builtIn);
     await this.presets.replace(next);
+    await this.keepOneDefault(next);
     return next;
   }
 
@@ -104,7 +129,7 @@ export class CatalogService {
   async createPlatform(input: PlatformInput): Promise<Platform> {
     const at = this.now().toISOString();
     const platform: Platform = {
-      platformId: input.platformId ?? slug(input.name),
+      platformId: input.platformId ?? derivedId(slug(input.name), PLATFORM_ID, 'platformId'),
       name: input.name,
       rtmpUrl: input.rtmpUrl,
       rtmpsUrl: input.rtmpsUrl,
@@ -125,8 +150,9 @@ export class CatalogService {
     if (input.version !== undefined && input.version !== current.version)
       throw new AppError('VERSION_CONFLICT', `The platform is at version ${current.version}, not ${input.version}.`, { currentVersion: current.version });
     const next: Platform = { ...current, name: input.name, rtmpUrl: input.rtmpUrl, rtmpsUrl: input.rtmpsUrl, limits: input.limits, version: current.version + 1, lastModified: this.now().toISOString() };
-    // The platform's own presets must still fit its new limits.
-    for (const p of (await this.presets.list()).filter((p) => p.platform === id)) assertWithinLimits(p, next);
+    // The platform's own presets, and the presets its destinations use, must still fit its new limits.
+    const inUse = new Set((await Promise.all((await this.destinations.usedBy('platform', id)).map((d) => this.destinations.get(d)))).map((d) => d?.preset));
+    for (const p of (await this.presets.list()).filter((p) => p.platform === id || inUse.has(p.presetId))) assertWithinLimits(p, next);
     await this.platforms.replace(next);
     return next;
   }

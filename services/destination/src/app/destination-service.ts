@@ -79,12 +79,13 @@ export class DestinationService {
     if (!rtmpUrl) throw new AppError('RTMP_URL_REQUIRED', `${platform.name} has no default ingest URL; send rtmpUrl.`, { platform: platform.platformId });
 
     let destinationId: string = randomUUID();
-    if (idempotencyKey) {
+    const keyPk = idempotencyKey ? `idem#${ctx.principalId}#${idempotencyKey}` : undefined;
+    if (idempotencyKey && keyPk) {
       // The key is claimed before the destination is written, with the id it will get; a retry
       // after a crash in between finishes creating the same destination instead of a second one.
       const requestHash = createHash('sha256').update(JSON.stringify([input.name, input.platform, input.rtmpUrl, input.streamKey, input.preset])).digest('hex');
       const existing = await this.d.system.claimIdempotencyKey({
-        pk: `idem#${ctx.principalId}#${idempotencyKey}`,
+        pk: keyPk,
         requestHash,
         destinationId,
         createdAt: this.now().toISOString(),
@@ -95,6 +96,8 @@ export class DestinationService {
           throw new AppError('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used for a different request.');
         const already = await this.d.destinations.get(existing.destinationId);
         if (already) return { record: already, replayed: true };
+        if (existing.completed)
+          throw new AppError('IDEMPOTENCY_KEY_REUSED', 'The destination created with this Idempotency-Key has since been deleted; use a new key to add another.');
         destinationId = existing.destinationId;
       }
     }
@@ -134,6 +137,7 @@ export class DestinationService {
       { correlationId: ctx.correlationId },
     );
     const created = await this.d.destinations.create(record, [event]);
+    if (keyPk) await this.d.system.completeIdempotencyKey(keyPk);
     if (!created) {
       const existing = await this.d.destinations.require(destinationId);
       return { record: existing, replayed: true };

@@ -3,7 +3,7 @@
  * `POST /api/destinations` and the projection of the contribution flow's state (answered by
  * `GET /api/mediaconnect/flow/status`, fed by flow-output's events).
  */
-import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { isConditionalCheckFailed, storeError } from '../../../../shared/store/dynamo.ts';
 
 export interface IdempotencyKeyRecord {
@@ -13,6 +13,8 @@ export interface IdempotencyKeyRecord {
   createdAt: string;
   /** Epoch seconds; keys are honoured for 24 hours. */
   expiration: number;
+  /** Set once the destination exists: a later replay whose destination is gone was deleted, not half-made. */
+  completed?: boolean;
 }
 
 export interface FlowStatusRecord {
@@ -48,6 +50,16 @@ export class SystemStore {
       if (!isConditionalCheckFailed(err)) return storeError(err);
       const out = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: { pk: rec.pk }, ConsistentRead: true }));
       return out.Item as IdempotencyKeyRecord;
+    }
+  }
+
+  async completeIdempotencyKey(pk: string): Promise<void> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({ TableName: this.tableName, Key: { pk }, UpdateExpression: 'SET completed = :t', ConditionExpression: 'attribute_exists(pk)', ExpressionAttributeValues: { ':t': true } }),
+      );
+    } catch (err) {
+      if (!isConditionalCheckFailed(err)) storeError(err);
     }
   }
 
