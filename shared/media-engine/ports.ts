@@ -1,0 +1,129 @@
+/**
+ * The media engine contract: what flow-output and channel-provisioner ask of an engine, whichever
+ * it is. Two engines implement it:
+ *   - local (shared/media-engine/local): srt-live-transmit + FFmpeg on this machine;
+ *   - AWS (issue 4): MediaConnect (flow, outputs) + MediaLive (inputs, channels).
+ * The shapes follow AWS's (ARNs, MediaLive ChannelState, MediaConnect flow status) so that one
+ * consumer path serves both. Engines report state changes as *native-shaped* events
+ * ("MediaLive Channel State Change", "MediaConnect Flow Status Change"): the local engine emits
+ * exactly what AWS would, through an `EngineEventSink`.
+ *
+ * Timing differs (a MediaLive channel starts in minutes, a local one in under a second), so
+ * callers never wait for a state: they issue the operation and react to the events.
+ */
+import type { ChannelState } from '../../events/channel-provisioner/common.ts';
+import type { LastError } from '../../events/envelope.ts';
+import type { Secret } from '../secrets/secret.ts';
+
+/** Encoder settings of a channel, from its preset; null = passthrough (no re-encode). */
+export interface EncodeSpec {
+  video: {
+    width: number;
+    height: number;
+    frameRate: number;
+    /** bits per second, CBR */
+    bitrate: number;
+    profile: 'baseline' | 'main' | 'high';
+    level: string;
+    /** seconds */
+    keyframeInterval: number;
+  };
+  audio: { bitrate: number; sampleRate: number; channels: number };
+}
+
+export interface ChannelSpec {
+  destinationId: string;
+  /** Human name, for the engine's console and tags. */
+  name: string;
+  /** The flow output that feeds this channel (FlowOutputAdded.outputArn). */
+  outputArn: string;
+  /** Channels with the same presetId and encode may share one encode (local engine). */
+  presetId: string;
+  encode: EncodeSpec | null;
+  target: { url: string; streamKey: Secret };
+}
+
+export interface ChannelDescription {
+  channelId: string;
+  arn: string;
+  destinationId: string;
+  state: ChannelState;
+  /** Set while the channel is pushing but the platform is not accepting it. */
+  error: LastError | null;
+}
+
+export interface ChannelMetrics {
+  bitrateKbps: number | null;
+  fps: number | null;
+  frames: number | null;
+  droppedFrames: number | null;
+  duplicatedFrames: number | null;
+  speed: number | null;
+  uptimeSeconds: number | null;
+  restarts: number | null;
+  bytesSent: number | null;
+  attempt: number | null;
+  nextRetryAt: string | null;
+  updatedAt: string;
+}
+
+export interface ChannelEngine {
+  /** Creates the destination's channel (idempotent per destinationId); it reports CREATING then IDLE. */
+  createChannel(spec: ChannelSpec): Promise<{ channelId: string; arn: string }>;
+  /** IDLE → STARTING → RUNNING (RUNNING once media is really being pushed). */
+  startChannel(channelId: string): Promise<void>;
+  /** → STOPPING → IDLE. Idempotent. */
+  stopChannel(channelId: string): Promise<void>;
+  /** Replaces the channel's settings; only while IDLE (callers stop first). */
+  updateChannel(channelId: string, spec: ChannelSpec): Promise<void>;
+  /** Deletes the channel and its input; only while IDLE. Idempotent (a missing channel is fine). */
+  deleteChannel(channelId: string): Promise<void>;
+  describeChannel(channelId: string): Promise<ChannelDescription | null>;
+  listChannels(): Promise<ChannelDescription[]>;
+  /** Live metrics, where the engine has them in process (local engine). */
+  channelMetrics?(channelId: string): ChannelMetrics | null;
+}
+
+export type FlowState = 'STANDBY' | 'STARTING' | 'ACTIVE' | 'UPDATING' | 'STOPPING' | 'DELETING' | 'ERROR';
+
+export interface InputHealth {
+  connected: boolean;
+  sourceAddress: string | null;
+  connectedSince: string | null;
+  bitrateInKbps: number | null;
+  packetLossPercent: number | null;
+  packetsLost: number | null;
+  retransmits: number | null;
+  rttMs: number | null;
+  lastError: LastError | null;
+  updatedAt: string;
+}
+
+export interface FlowDescription {
+  flowArn: string;
+  state: FlowState;
+  outputs: { outputArn: string; destinationId: string | null }[];
+  source: InputHealth;
+}
+
+export interface FlowEngine {
+  describeFlow(): Promise<FlowDescription>;
+  /** STANDBY → ACTIVE when something needs the feed. Idempotent. */
+  startFlow(): Promise<void>;
+  /** → STANDBY when nothing does (on AWS a standby flow costs nothing). Idempotent. */
+  stopFlow(): Promise<void>;
+  /** A dedicated output for one destination (idempotent per destinationId). */
+  addOutput(destinationId: string): Promise<{ outputArn: string }>;
+  /** Idempotent: removing a missing output is fine. */
+  removeOutput(outputArn: string): Promise<void>;
+}
+
+/** An event as an AWS service puts it on the default bus (source `aws.medialive`, `aws.mediaconnect`). */
+export interface NativeEngineEvent {
+  source: 'aws.medialive' | 'aws.mediaconnect';
+  detailType: string;
+  resources: string[];
+  detail: Record<string, unknown>;
+}
+
+export type EngineEventSink = (event: NativeEngineEvent) => void;
