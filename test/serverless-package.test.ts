@@ -72,7 +72,7 @@ test('serverless package --stage dev produces the expected CloudFormation', { ti
 
     // ------------------------------------------------------------------ tables
     const tables = Object.fromEntries(ofType(resources, 'AWS::DynamoDB::Table'));
-    assert.deepEqual(Object.keys(tables).sort(), ['DestinationsTable', 'IdempotencyTable', 'PlatformsTable', 'PresetsTable', 'SystemTable', 'TokensTable']);
+    assert.deepEqual(Object.keys(tables).sort(), ['ChannelsTable', 'DestinationsTable', 'FlowOutputsTable', 'IdempotencyTable', 'PlatformsTable', 'PresetsTable', 'SystemTable', 'TokensTable']);
     const expectedKeys: Record<string, [string, string]> = {
       DestinationsTable: ['fanout-dev-destinations', 'destinationId'],
       PresetsTable: ['fanout-dev-presets', 'presetId'],
@@ -80,6 +80,8 @@ test('serverless package --stage dev produces the expected CloudFormation', { ti
       TokensTable: ['fanout-dev-tokens', 'tokenHash'],
       SystemTable: ['fanout-dev-system', 'pk'],
       IdempotencyTable: ['fanout-dev-idempotency', 'id'],
+      FlowOutputsTable: ['fanout-dev-flow-outputs', 'destinationId'],
+      ChannelsTable: ['fanout-dev-channels', 'destinationId'],
     };
     for (const [id, table] of Object.entries(tables)) {
       assert.equal(table.DeletionPolicy, 'Retain', `${id} DeletionPolicy`);
@@ -90,8 +92,10 @@ test('serverless package --stage dev produces the expected CloudFormation', { ti
       const [name, key] = expectedKeys[id]!;
       assert.equal(table.Properties.TableName, name);
       assert.deepEqual(table.Properties.KeySchema, [{ AttributeName: key, KeyType: 'HASH' }]);
-      assert.deepEqual(table.Properties.AttributeDefinitions, [{ AttributeName: key, AttributeType: 'S' }]);
+      assert.deepEqual(table.Properties.AttributeDefinitions[0], { AttributeName: key, AttributeType: 'S' });
     }
+    // Native MediaLive events name a channel, not a destination: channels are found by channel id.
+    assert.equal(tables['ChannelsTable']!.Properties.GlobalSecondaryIndexes[0].IndexName, 'channelId-index');
     assert.deepEqual(tables['IdempotencyTable']!.Properties.TimeToLiveSpecification, { AttributeName: 'expiration', Enabled: true });
 
     // ------------------------------------------------------------------ queues, rule, policy
@@ -119,16 +123,33 @@ test('serverless package --stage dev produces the expected CloudFormation', { ti
     assert.equal(send!.Action, 'sqs:SendMessage');
     assert.deepEqual(send!.Condition, { ArnEquals: { 'aws:SourceArn': { 'Fn::GetAtt': ['DestinationInboxRule', 'Arn'] } } });
 
-    const [mapping] = ofType(resources, 'AWS::Lambda::EventSourceMapping');
+    const mappings = ofType(resources, 'AWS::Lambda::EventSourceMapping');
+    assert.deepEqual(
+      mappings.map(([, m]) => [JSON.stringify(m.Properties.EventSourceArn), JSON.stringify(m.Properties.FunctionName)]).sort(),
+      [
+        ['ChannelProvisionerQueue', 'ChannelProvisionerInboxLambdaFunction'],
+        ['DestinationInboxQueue', 'DestinationInboxLambdaFunction'],
+        ['FlowOutputQueue', 'FlowOutputInboxLambdaFunction'],
+      ].map(([q, f]) => [JSON.stringify({ 'Fn::GetAtt': [q, 'Arn'] }), JSON.stringify({ 'Fn::GetAtt': [f, 'Arn'] })]),
+    );
+    for (const [, m] of mappings) assert.deepEqual(m.Properties.FunctionResponseTypes, ['ReportBatchItemFailures']);
+    for (const q of ['FlowOutputQueue', 'ChannelProvisionerQueue']) {
+      assert.deepEqual(resources[q].Properties.RedrivePolicy.maxReceiveCount, 5, `${q} redrive`);
+      const dlqAlarm = resources[q.replace('Queue', 'DLQAlarm')];
+      assert.deepEqual(dlqAlarm.Properties.AlarmActions, [{ Ref: 'AlertsTopic' }], `${q} DLQ alarm → SNS`);
+    }
+    assert.equal(resources['ChannelProvisionerNativeRule'].Properties.EventBusName, undefined, 'native MediaLive events arrive on the default bus');
+    assert.deepEqual(resources['ChannelProvisionerNativeRule'].Properties.EventPattern.source, ['aws.medialive']);
+    const mapping = mappings.find(([, m]) => JSON.stringify(m.Properties.EventSourceArn).includes('DestinationInboxQueue'));
     assert.ok(mapping);
     assert.deepEqual(mapping[1].Properties.EventSourceArn, { 'Fn::GetAtt': ['DestinationInboxQueue', 'Arn'] });
     assert.equal(mapping[1].Properties.BatchSize, 10);
-    assert.equal(mapping[1].Properties.MaximumBatchingWindowInSeconds, 1);
+    assert.equal(mapping[1].Properties.MaximumBatchingWindowInSeconds, 0);
     assert.deepEqual(mapping[1].Properties.FunctionResponseTypes, ['ReportBatchItemFailures']);
     assert.deepEqual(mapping[1].Properties.FunctionName, { 'Fn::GetAtt': ['DestinationInboxLambdaFunction', 'Arn'] });
 
     const schedules = ofType(resources, 'AWS::Events::Rule').filter(([, r]) => r.Properties.ScheduleExpression);
-    assert.deepEqual(schedules.map(([, r]) => r.Properties.ScheduleExpression), ['rate(1 minute)']);
+    assert.deepEqual(schedules.map(([, r]) => r.Properties.ScheduleExpression), ['rate(1 minute)', 'rate(1 minute)', 'rate(1 minute)']);
 
     // ------------------------------------------------------------------ alarm → topic, key
     const alarm = resources['DestinationInboxDLQAlarm'];
@@ -177,8 +198,20 @@ test('serverless package --stage dev produces the expected CloudFormation', { ti
 
     // ------------------------------------------------------------------ functions, HTTP API
     const functions = Object.fromEntries(ofType(resources, 'AWS::Lambda::Function'));
-    assert.deepEqual(Object.keys(functions).sort(), ['ApiLambdaFunction', 'DestinationInboxLambdaFunction', 'OutboxRelayLambdaFunction']);
+    assert.deepEqual(Object.keys(functions).sort(), [
+      'ApiLambdaFunction',
+      'ChannelProvisionerInboxLambdaFunction',
+      'ChannelReconcileLambdaFunction',
+      'DestinationInboxLambdaFunction',
+      'FlowOutputInboxLambdaFunction',
+      'FlowOutputReconcileLambdaFunction',
+      'OutboxRelayLambdaFunction',
+    ]);
     const expectedFns: Record<string, [string, number]> = {
+      ChannelProvisionerInboxLambdaFunction: ['services/channel-provisioner/src/handlers/inbox.handler', 60],
+      ChannelReconcileLambdaFunction: ['services/channel-provisioner/src/handlers/reconcile.handler', 300],
+      FlowOutputInboxLambdaFunction: ['services/flow-output/src/handlers/inbox.handler', 60],
+      FlowOutputReconcileLambdaFunction: ['services/flow-output/src/handlers/reconcile.handler', 120],
       ApiLambdaFunction: ['services/destination/src/handlers/api.handler', 29],
       DestinationInboxLambdaFunction: ['services/destination/src/handlers/inbox.handler', 30],
       OutboxRelayLambdaFunction: ['services/destination/src/handlers/outbox-relay.handler', 60],
@@ -196,7 +229,7 @@ test('serverless package --stage dev produces the expected CloudFormation', { ti
       assert.deepEqual(env.FANOUT_KMS_KEY_ID, { Ref: 'StreamKeyKey' });
       assert.equal(env.NODE_OPTIONS, '--enable-source-maps');
     }
-    assert.equal(ofType(resources, 'AWS::Lambda::Version').length, 3, 'versionFunctions: true');
+    assert.equal(ofType(resources, 'AWS::Lambda::Version').length, 7, 'versionFunctions: true');
     for (const [id, group] of ofType(resources, 'AWS::Logs::LogGroup')) assert.equal(group.Properties.RetentionInDays, 30, id);
 
     const apis = ofType(resources, 'AWS::ApiGatewayV2::Api');

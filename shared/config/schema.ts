@@ -53,6 +53,11 @@ export const settings = {
     secret: true,
     description: 'Admin bearer token. Unset: one is generated at first start, printed once and stored hashed.',
   }),
+  srtHost: setting({
+    env: 'FANOUT_SRT_HOST',
+    schema: z.string().min(1).default('0.0.0.0'),
+    description: 'Address the SRT listener binds (0.0.0.0: encoders on other machines can reach it; the passphrase protects it).',
+  }),
   srtPort: setting({ env: 'FANOUT_SRT_PORT', schema: port.default(9998), description: 'SRT listener port for the contribution feed.' }),
   srtPassphrase: setting({
     env: 'FANOUT_SRT_PASSPHRASE',
@@ -84,6 +89,13 @@ export const settings = {
   tableTokens: setting({ env: 'FANOUT_TABLE_TOKENS', schema: z.string().min(1).default('fanout-local-tokens'), description: 'DynamoDB table: API tokens (hashed).' }),
   tableSystem: setting({ env: 'FANOUT_TABLE_SYSTEM', schema: z.string().min(1).default('fanout-local-system'), description: 'DynamoDB table: projections and API idempotency keys.' }),
   tableIdempotency: setting({ env: 'FANOUT_TABLE_IDEMPOTENCY', schema: z.string().min(1).default('fanout-local-idempotency'), description: 'DynamoDB table: consumer idempotency records (Powertools).' }),
+  tableFlowOutputs: setting({ env: 'FANOUT_TABLE_FLOW_OUTPUTS', schema: z.string().min(1).default('fanout-local-flow-outputs'), description: 'DynamoDB table: flow outputs (flow-output).' }),
+  tableChannels: setting({ env: 'FANOUT_TABLE_CHANNELS', schema: z.string().min(1).default('fanout-local-channels'), description: 'DynamoDB table: channels (channel-provisioner).' }),
+  primaryHls: setting({
+    env: 'FANOUT_PRIMARY_HLS',
+    schema: z.enum(['on', 'off']).default('on').transform((v) => v === 'on'),
+    description: 'The always-on primary HLS output (on/off). On keeps the contribution flow active whenever Fanout runs.',
+  }),
   kmsKeyId: setting({ env: 'FANOUT_KMS_KEY_ID', schema: optionalString, description: 'KMS key for stream keys (aws runtime).' }),
   dynamoEndpoint: setting({ env: 'FANOUT_DYNAMODB_ENDPOINT', schema: optionalString.pipe(z.url().optional()), description: 'DynamoDB endpoint override (local runtime: set to the embedded dynalite).' }),
   awsRegion: setting({ env: 'AWS_REGION', schema: z.string().min(1).default('eu-west-1'), description: 'AWS region.' }),

@@ -8,7 +8,9 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { config } from '../config/index.ts';
+import { AppError } from '../errors/index.ts';
 import { EventBridgePublisher, type EventPublisher, type TappedPublisher } from '../events/publisher.ts';
+import type { ChannelEngine, FlowEngine } from '../media-engine/ports.ts';
 import type { SecretCipher } from '../secrets/cipher.ts';
 import { KmsCipher } from '../secrets/kms-cipher.ts';
 import { createDocumentClient, createDynamoClient } from '../store/dynamo.ts';
@@ -20,6 +22,8 @@ export interface Infrastructure {
   cipher: SecretCipher;
   /** Present in the local runtime: lets in-process listeners (the live event stream) see published events. */
   tap?: TappedPublisher;
+  /** The media engine: the local one (installed by the local runtime) or the AWS one (issue 4). */
+  engines?: { flow: FlowEngine; channel: ChannelEngine };
 }
 
 let current: Infrastructure | undefined;
@@ -41,4 +45,11 @@ export function infrastructure(): Infrastructure {
     };
   }
   return current;
+}
+
+/** The media engine, or ENGINE_UNAVAILABLE (the SQS retry runs the step again later). */
+export function engines(): { flow: FlowEngine; channel: ChannelEngine } {
+  const e = infrastructure().engines;
+  if (!e) throw new AppError('ENGINE_UNAVAILABLE', 'No media engine is configured in this runtime.');
+  return e;
 }

@@ -32,6 +32,8 @@ export async function startTestRuntime(
 ): Promise<TestRuntime> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'fanout-test-'));
   const rt = await startLocalRuntime({
+    // Default: the destination service alone; tests of the whole pipeline choose an engine.
+    engine: 'none',
     ...opts,
     inMemory: opts.inMemory ?? true,
     env: {

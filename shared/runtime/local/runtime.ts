@@ -21,6 +21,8 @@ import { createLogger } from '../../logging/logger.ts';
 import { LocalKeyFileCipher } from '../../secrets/cipher.ts';
 import { createDocumentClient, createDynamoClient } from '../../store/dynamo.ts';
 import { installInfrastructure } from '../infrastructure.ts';
+import type { ChannelEngine, EngineEventSink, FlowEngine, InputHealth } from '../../media-engine/ports.ts';
+import { MemoryEngine } from '../../media-engine/memory/memory-engine.ts';
 import { LocalEventBus, importHandlerFromRepo } from './bus.ts';
 import { ensureTables, startDynalite } from './dynalite.ts';
 import { loadServerlessConfig } from './serverless-config.ts';
@@ -37,6 +39,23 @@ export interface LocalRuntimeOptions {
   ssePingMs?: number;
   /** Wraps the publisher (tests inject failures here). */
   wrapPublisher?: (inner: EventPublisher) => EventPublisher;
+  /**
+   * The media engine: `local` (FFmpeg + srt-live-transmit, the default), `memory` (AWS-like state
+   * machines, no media: control-plane tests) or `none` (only the destination service runs).
+   */
+  engine?: 'local' | 'memory' | 'none';
+}
+
+/** The functions that belong to the destination service alone (engine `none`). */
+const DESTINATION_ONLY = new Set(['api', 'destinationInbox', 'outboxRelay']);
+
+type LocalEngine = FlowEngine & ChannelEngine & { inputHealth(): Promise<InputHealth>; close(): Promise<void> };
+
+async function createEngine(kind: 'local' | 'memory' | 'none', o: { sink: EngineEventSink; config: Config; dataDir: string }): Promise<LocalEngine | undefined> {
+  if (kind === 'none') return undefined;
+  if (kind === 'memory') return new MemoryEngine({ sink: o.sink });
+  const { createLocalMediaEngine } = await import('../../media-engine/local/factory.ts');
+  return createLocalMediaEngine({ sink: o.sink, config: o.config, dataDir: o.dataDir });
 }
 
 export interface LocalRuntime {
@@ -66,7 +85,14 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
     tableTokens: wiring.environment.FANOUT_TABLE_TOKENS!,
     tableSystem: wiring.environment.FANOUT_TABLE_SYSTEM!,
     tableIdempotency: wiring.environment.FANOUT_TABLE_IDEMPOTENCY!,
+    tableFlowOutputs: wiring.environment.FANOUT_TABLE_FLOW_OUTPUTS!,
+    tableChannels: wiring.environment.FANOUT_TABLE_CHANNELS!,
   };
+  const engineKind = opts.engine ?? 'local';
+  if (engineKind === 'none') {
+    wiring.sqsFunctions = wiring.sqsFunctions.filter((f) => DESTINATION_ONLY.has(f.name));
+    wiring.scheduledFunctions = wiring.scheduledFunctions.filter((f) => DESTINATION_ONLY.has(f.name));
+  }
   const base = loadConfig(opts.env ?? process.env);
   const dataDir = resolve(base.dataDir);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
@@ -97,12 +123,19 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
   };
   const tap = new TappedPublisher(opts.wrapPublisher ? opts.wrapPublisher(busPublisher) : busPublisher);
   tap.onPublished((e) => published.push(e));
+  // The engine stands in for AWS media services: its native events go to the default bus as
+  // MediaLive's and MediaConnect's would.
+  const sink: EngineEventSink = (e) => {
+    bus.deliverServiceEvent({ Source: e.source, DetailType: e.detailType, Detail: JSON.stringify(e.detail), Resources: e.resources });
+  };
+  const engine = await createEngine(engineKind, { sink, config: base, dataDir });
   installInfrastructure({
     dynamo,
     doc: createDocumentClient(dynamo),
     publisher: tap,
     cipher: LocalKeyFileCipher.open(join(dataDir, 'secrets', 'stream-keys.key')),
     tap,
+    ...(engine ? { engines: { flow: engine, channel: engine } } : {}),
   });
   resetDestinationModule();
 
@@ -120,7 +153,17 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
   const sse = new SseHub();
   tap.onPublished((e) => forwardToSse(sse, e));
 
-  const app = createDestinationApi({ sse, ...(opts.ssePingMs ? { ssePingMs: opts.ssePingMs } : {}) });
+  const app = createDestinationApi({
+    sse,
+    ...(opts.ssePingMs ? { ssePingMs: opts.ssePingMs } : {}),
+    ...(engine
+      ? {
+          metrics: (d: { mediaLiveChannelId: string | null }) => (d.mediaLiveChannelId ? (engine.channelMetrics?.(d.mediaLiveChannelId) ?? null) : null),
+          inputHealth: () => engine.inputHealth(),
+          hlsDir: join(dataDir, 'hls'),
+        }
+      : {}),
+  });
   let server: ServerType;
   try {
     server = await new Promise((resolveServer, reject) => {
@@ -136,8 +179,13 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
   }
 
   bus.start();
-  // Publish whatever an earlier crash left in an outbox.
+  // Publish whatever an earlier crash left in an outbox, then bring the engine to the wanted
+  // state: outputs first (channels read from them), then channels.
   await m.outbox.sweep();
+  if (engine) {
+    await bus.runScheduled('flowOutputReconcile');
+    await bus.runScheduled('channelReconcile');
+  }
 
   const address = server.address() as AddressInfo;
   const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
@@ -159,6 +207,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
         (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
       });
       await bus.stop();
+      await engine?.close();
       dynamo.destroy();
       await db.close();
     },

@@ -23,22 +23,45 @@ test('the real serverless.yml: event routing wiring', () => {
   assert.equal(queue.maxReceiveCount, 5);
   assert.ok(w.queues.some((q) => q.logicalId === 'DestinationInboxDLQ' && q.deadLetterQueue === undefined));
 
+  const consumer = (name: string, service: string, queue: string, timeoutSeconds: number) => ({
+    name,
+    handler: { file: `services/${service}/src/handlers/inbox.ts`, exportName: 'handler' },
+    queue,
+    batchSize: 10,
+    maximumBatchingWindowSeconds: 0,
+    reportBatchItemFailures: true,
+    timeoutSeconds,
+  });
   assert.deepEqual(w.sqsFunctions, [
-    {
-      name: 'destinationInbox',
-      handler: { file: 'services/destination/src/handlers/inbox.ts', exportName: 'handler' },
-      queue: 'DestinationInboxQueue',
-      batchSize: 10,
-      maximumBatchingWindowSeconds: 1,
-      reportBatchItemFailures: true,
-      timeoutSeconds: 30,
-    },
+    consumer('destinationInbox', 'destination', 'DestinationInboxQueue', 30),
+    consumer('flowOutputInbox', 'flow-output', 'FlowOutputQueue', 60),
+    consumer('channelProvisionerInbox', 'channel-provisioner', 'ChannelProvisionerQueue', 60),
   ]);
-  // AWS guidance: the queue's visibility timeout is at least 6x the consumer's timeout.
-  assert.ok(queue.visibilityTimeoutSeconds >= 6 * w.sqsFunctions[0]!.timeoutSeconds);
+  // AWS guidance: each queue's visibility timeout is at least 6x its consumer's timeout; each has a DLQ.
+  for (const fn of w.sqsFunctions) {
+    const q = w.queues.find((x) => x.logicalId === fn.queue)!;
+    assert.ok(q.visibilityTimeoutSeconds >= 6 * fn.timeoutSeconds, `${fn.queue} visibility timeout`);
+    assert.equal(q.maxReceiveCount, 5);
+    assert.ok(q.deadLetterQueue && w.queues.some((x) => x.logicalId === q.deadLetterQueue));
+  }
+  const target = (logicalId: string) => w.rules.find((r) => r.logicalId === logicalId);
+  assert.deepEqual(target('FlowOutputRule')?.targetQueues, ['FlowOutputQueue']);
+  assert.equal(target('FlowOutputNativeRule')?.busName, 'default');
+  assert.deepEqual(target('FlowOutputNativeRule')?.eventPattern, { source: ['aws.mediaconnect'], 'detail-type': ['MediaConnect Flow Status Change', 'MediaConnect Source Health'] });
+  assert.deepEqual(target('ChannelProvisionerRule')?.targetQueues, ['ChannelProvisionerQueue']);
+  assert.equal(target('ChannelProvisionerNativeRule')?.busName, 'default');
+  assert.deepEqual(target('ChannelProvisionerNativeRule')?.eventPattern, { source: ['aws.medialive'], 'detail-type': ['MediaLive Channel State Change', 'MediaLive Channel Alert'] });
 
+  const scheduled = (name: string, service: string, file: string, timeoutSeconds: number) => ({
+    name,
+    handler: { file: `services/${service}/src/handlers/${file}.ts`, exportName: 'handler' },
+    rateSeconds: 60,
+    timeoutSeconds,
+  });
   assert.deepEqual(w.scheduledFunctions, [
-    { name: 'outboxRelay', handler: { file: 'services/destination/src/handlers/outbox-relay.ts', exportName: 'handler' }, rateSeconds: 60, timeoutSeconds: 60 },
+    scheduled('outboxRelay', 'destination', 'outbox-relay', 60),
+    scheduled('flowOutputReconcile', 'flow-output', 'reconcile', 120),
+    scheduled('channelReconcile', 'channel-provisioner', 'reconcile', 300),
   ]);
   assert.deepEqual(w.httpApiFunctions.map((f) => [f.name, f.handler.file, f.routes]), [['api', 'services/destination/src/handlers/api.ts', ['*']]]);
 });
@@ -54,7 +77,17 @@ test('the real serverless.yml: tables and environment', () => {
     TokensTable: ['fanout-dev-tokens', ...hash('tokenHash')],
     SystemTable: ['fanout-dev-system', ...hash('pk')],
     IdempotencyTable: ['fanout-dev-idempotency', ...hash('id')],
+    FlowOutputsTable: ['fanout-dev-flow-outputs', ...hash('destinationId')],
+    ChannelsTable: [
+      'fanout-dev-channels',
+      [{ AttributeName: 'destinationId', KeyType: 'HASH' }],
+      [
+        { AttributeName: 'destinationId', AttributeType: 'S' },
+        { AttributeName: 'channelId', AttributeType: 'S' },
+      ],
+    ],
   });
+  assert.ok(JSON.stringify(w.tables.find((t) => t.logicalId === 'ChannelsTable')?.globalSecondaryIndexes).includes('channelId-index'));
   assert.equal(w.tables.find((t) => t.logicalId === 'IdempotencyTable')?.ttlAttribute, 'expiration');
 
   assert.deepEqual(w.environment, {
@@ -66,6 +99,8 @@ test('the real serverless.yml: tables and environment', () => {
     FANOUT_TABLE_TOKENS: 'fanout-dev-tokens',
     FANOUT_TABLE_SYSTEM: 'fanout-dev-system',
     FANOUT_TABLE_IDEMPOTENCY: 'fanout-dev-idempotency',
+    FANOUT_TABLE_FLOW_OUTPUTS: 'fanout-dev-flow-outputs',
+    FANOUT_TABLE_CHANNELS: 'fanout-dev-channels',
     POWERTOOLS_SERVICE_NAME: 'fanout',
     NODE_OPTIONS: '--enable-source-maps',
   });

@@ -26,23 +26,11 @@ import type { DestinationRepository } from '../store/destination-repository.ts';
 import type { SystemStore } from '../store/system-store.ts';
 import * as s from './schemas.ts';
 import type { SseHub } from './sse-hub.ts';
+import { serveHls } from './hls.ts';
+import type { ChannelMetrics, InputHealth } from '../../../../shared/media-engine/ports.ts';
 
 export const MAX_BODY_BYTES = 64 * 1024;
 
-export interface DestinationMetrics {
-  bitrateKbps: number | null;
-  fps: number | null;
-  frames: number | null;
-  droppedFrames: number | null;
-  duplicatedFrames: number | null;
-  speed: number | null;
-  uptimeSeconds: number | null;
-  restarts: number | null;
-  bytesSent: number | null;
-  attempt: number | null;
-  nextRetryAt: string | null;
-  updatedAt: string;
-}
 
 export interface ApiDeps {
   service: DestinationService;
@@ -60,7 +48,11 @@ export interface ApiDeps {
   sse?: SseHub;
   ssePingMs?: number;
   /** Live per-destination metrics from the media engine, when it runs in this process. */
-  metrics?: (destinationId: string) => DestinationMetrics | null;
+  metrics?: (d: { destinationId: string; mediaLiveChannelId: string | null }) => ChannelMetrics | null;
+  /** The contribution input's health, from the engine (flow-output's source). */
+  inputHealth?: () => Promise<InputHealth>;
+  /** Where the primary HLS output is written (served at /hls/primary/index.m3u8). */
+  hlsDir?: string;
   /** Extra health checks (e.g. the media engine). */
   health?: () => Promise<Record<string, string>>;
 }
@@ -267,7 +259,7 @@ export function createApp(deps: ApiDeps): OpenAPIHono<Env> {
     }),
     async (c) => {
       const d = await deps.destinations.require(c.req.valid('param').id);
-      return c.json({ destinationId: d.destinationId, status: d.status, metrics: deps.metrics?.(d.destinationId) ?? null }, 200);
+      return c.json({ destinationId: d.destinationId, status: d.status, metrics: deps.metrics?.(d) ?? null }, 200);
     },
   );
 
@@ -289,6 +281,20 @@ export function createApp(deps: ApiDeps): OpenAPIHono<Env> {
           : { state: 'UNKNOWN', flowArn: null, sourceConnected: null, sourceAddress: null, connectedSince: null, outputs: null, updatedAt: null },
         200,
       );
+    },
+  );
+
+  app.openapi(
+    route({
+      method: 'get',
+      path: '/api/mediaconnect/inputs/health',
+      tags: ['flow'],
+      summary: 'Health of the contribution input: connected, source address, since, bitrate in, loss, retransmits, RTT',
+      responses: { 200: json(s.InputHealthSchema, 'Input health'), ...problemResponses, 503: { description: 'No engine', content: { 'application/problem+json': { schema: s.ProblemSchema } } } },
+    }),
+    async (c) => {
+      if (!deps.inputHealth) throw new AppError('ENGINE_UNAVAILABLE', 'No media engine runs in this process.');
+      return c.json(await deps.inputHealth(), 200);
     },
   );
 
@@ -438,6 +444,8 @@ export function createApp(deps: ApiDeps): OpenAPIHono<Env> {
       return c.json({ status: ok ? ('ok' as const) : ('degraded' as const), version: deps.version, runtime: deps.runtime, checks }, ok ? 200 : 503);
     },
   );
+
+  if (deps.hlsDir) app.get('/hls/*', serveHls(deps.hlsDir));
 
   app.get('/api/openapi.json', (c) => c.json(openApiDocument(app, deps.version)));
 

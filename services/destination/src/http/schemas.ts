@@ -187,3 +187,18 @@ export const IdempotencyHeaderSchema = z.object({
 export const PresetQuerySchema = z.object({ platform: z.string().regex(PLATFORM_ID).optional() });
 export const TokenIdParamSchema = z.object({ id: z.string().min(1).max(100).openapi({ param: { name: 'id', in: 'path' } }) });
 export const TokenListSchema = z.object({ tokens: z.array(TokenSchema) }).openapi('TokenList');
+
+export const InputHealthSchema = z
+  .object({
+    connected: z.boolean(),
+    sourceAddress: z.string().nullable(),
+    connectedSince: z.string().nullable(),
+    bitrateInKbps: z.number().nullable(),
+    packetLossPercent: z.number().nullable(),
+    packetsLost: z.number().nullable(),
+    retransmits: z.number().nullable(),
+    rttMs: z.number().nullable(),
+    lastError: LastErrorSchema.nullable(),
+    updatedAt: z.string(),
+  })
+  .openapi('InputHealth');

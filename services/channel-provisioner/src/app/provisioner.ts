@@ -1,0 +1,290 @@
+/**
+ * channel-provisioner: one channel per destination, driven by events, resumable at every step.
+ *
+ *   FlowOutputAdded           → create the channel (CREATING → IDLE)
+ *   DestinationStartRequested → start it when IDLE (else when it becomes IDLE)
+ *   DestinationStopRequested  → stop it
+ *   DestinationUpdated        → stop → update → start again if wanted (MediaLive updates only while IDLE)
+ *   DestinationDeleteRequested→ stop → delete (channel and input) → ChannelDeleted
+ *   native state change       → ChannelStateChanged, then the pending step for that state
+ *   native alert              → ChannelStateChanged with the typed error (or cleared)
+ *   reconcile                 → wanted state (destinations) vs records vs what the engine has
+ *
+ * Every step reads the current records and the engine before acting, so a redelivered or
+ * reordered event, a crash between steps or a Lambda timeout leaves nothing half-done that the
+ * next event or reconcile would not finish.
+ */
+import { ChannelDeletedV1, ChannelFailedV1, ChannelStateChangedV1 } from '../../../../events/catalogue.ts';
+import type { ChannelState } from '../../../../events/channel-provisioner/common.ts';
+import type { LastError } from '../../../../events/envelope.ts';
+import { AppError } from '../../../../shared/errors/index.ts';
+import { buildEntry, type EventPublisher } from '../../../../shared/events/publisher.ts';
+import type { Logger } from '../../../../shared/logging/logger.ts';
+import type { ChannelEngine } from '../../../../shared/media-engine/ports.ts';
+import type { SecretCipher } from '../../../../shared/secrets/cipher.ts';
+import type { DestinationReader, DestinationReadModel } from '../../../../shared/store/destination-reader.ts';
+import type { RecordStore } from '../../../../shared/store/record-store.ts';
+import { channelSpec } from '../domain/channel-spec.ts';
+
+export interface ChannelRecord {
+  destinationId: string;
+  channelId: string;
+  arn: string;
+  outputArn: string;
+  presetId: string;
+  state: ChannelState;
+  error: LastError | null;
+  observedAt: string;
+  pendingUpdate: boolean;
+  pendingDelete: boolean;
+  createdAt: string;
+  version: number;
+}
+
+export interface ProvisionerDeps {
+  engine: () => ChannelEngine;
+  channels: RecordStore<ChannelRecord>;
+  destinations: DestinationReader;
+  cipher: SecretCipher;
+  publisher: EventPublisher;
+  logger: Logger;
+}
+
+const ACTIVE: readonly ChannelState[] = ['STARTING', 'RUNNING', 'RECOVERING'];
+const DELETABLE: readonly ChannelState[] = ['IDLE', 'CREATE_FAILED', 'UPDATE_FAILED'];
+
+export class Provisioner {
+  constructor(private readonly d: ProvisionerDeps) {}
+
+  private async spec(dest: DestinationReadModel, outputArn: string) {
+    const preset = await this.d.destinations.preset(dest.preset);
+    if (!preset) throw new AppError('INTERNAL', `preset ${dest.preset} of destination ${dest.destinationId} does not exist`);
+    const key = await this.d.cipher.decrypt(dest.streamKeyCiphertext, dest.destinationId);
+    return channelSpec(dest, preset, key, outputArn);
+  }
+
+  private async save(rec: ChannelRecord, patch: Partial<ChannelRecord>): Promise<ChannelRecord> {
+    const next = { ...rec, ...patch, version: rec.version + 1 };
+    await this.d.channels.put(next);
+    return next;
+  }
+
+  private async failed(destinationId: string, operation: 'create' | 'start' | 'stop' | 'update' | 'delete', err: unknown, correlationId: string): Promise<void> {
+    if (err instanceof AppError && (err.code === 'ENGINE_UNAVAILABLE' || err.code === 'VERSION_CONFLICT')) throw err; // retried
+    const message = (err instanceof Error ? err.message : String(err)).slice(0, 500);
+    this.d.logger.error('channel operation failed', { destinationId, operation, error: message });
+    await this.d.publisher.publish([
+      buildEntry(ChannelFailedV1, { destinationId, operation, error: { code: `CHANNEL_${operation.toUpperCase()}_FAILED`, message, hint: 'Fanout will retry on the next reconcile; check the engine logs if it persists.' } }, { correlationId }),
+    ]);
+  }
+
+  private async channelDeleted(destinationId: string, channelId: string | null, correlationId: string): Promise<void> {
+    await this.d.publisher.publish([buildEntry(ChannelDeletedV1, { destinationId, channelId }, { correlationId })]);
+  }
+
+  /** FlowOutputAdded: create the destination's channel (idempotent). */
+  async provision(destinationId: string, outputArn: string, correlationId: string): Promise<void> {
+    const dest = await this.d.destinations.get(destinationId);
+    if (!dest || dest.status === 'deleting') {
+      // Removed before its channel existed: let flow-output take the output away.
+      await this.channelDeleted(destinationId, null, correlationId);
+      return;
+    }
+    const engine = this.d.engine();
+    const existing = await this.d.channels.get(destinationId);
+    if (existing && (await engine.describeChannel(existing.channelId))) return; // already made
+    try {
+      const { channelId, arn } = await engine.createChannel(await this.spec(dest, outputArn));
+      const base = { channelId, arn, outputArn, presetId: dest.preset, state: 'CREATING' as const, error: null, pendingUpdate: false, pendingDelete: false };
+      if (existing) await this.save(existing, base);
+      else await this.d.channels.put({ destinationId, ...base, observedAt: new Date(0).toISOString(), createdAt: new Date().toISOString(), version: 1 });
+    } catch (err) {
+      await this.failed(destinationId, 'create', err, correlationId);
+    }
+  }
+
+  async start(destinationId: string, correlationId: string): Promise<void> {
+    const rec = await this.d.channels.get(destinationId);
+    if (!rec) return; // not created yet: it starts when it becomes IDLE
+    const engine = this.d.engine();
+    const desc = await engine.describeChannel(rec.channelId);
+    if (desc?.state === 'IDLE') {
+      try {
+        await engine.startChannel(rec.channelId);
+      } catch (err) {
+        await this.failed(destinationId, 'start', err, correlationId);
+      }
+    }
+  }
+
+  async stop(destinationId: string, correlationId: string): Promise<void> {
+    const rec = await this.d.channels.get(destinationId);
+    if (!rec) return;
+    const engine = this.d.engine();
+    const desc = await engine.describeChannel(rec.channelId);
+    if (desc && ACTIVE.includes(desc.state)) {
+      try {
+        await engine.stopChannel(rec.channelId);
+      } catch (err) {
+        await this.failed(destinationId, 'stop', err, correlationId);
+      }
+    }
+  }
+
+  /** DestinationUpdated: settings change only while IDLE, so a running channel is stopped first. */
+  async update(destinationId: string, changed: string[], correlationId: string): Promise<void> {
+    if (changed.every((c) => c === 'name')) return;
+    let rec = await this.d.channels.get(destinationId);
+    if (!rec) return; // created later from the current record
+    rec = await this.save(rec, { pendingUpdate: true });
+    const desc = await this.d.engine().describeChannel(rec.channelId);
+    if (!desc) return; // reconcile re-creates it with the new settings
+    if (desc.state === 'IDLE') await this.applyUpdate(rec, correlationId);
+    else if (ACTIVE.includes(desc.state)) await this.d.engine().stopChannel(rec.channelId);
+  }
+
+  private async applyUpdate(rec: ChannelRecord, correlationId: string): Promise<void> {
+    const dest = await this.d.destinations.get(rec.destinationId);
+    if (!dest) return;
+    try {
+      await this.d.engine().updateChannel(rec.channelId, await this.spec(dest, rec.outputArn));
+      await this.save(rec, { pendingUpdate: false, presetId: dest.preset });
+      if (dest.desired === 'running') await this.d.engine().startChannel(rec.channelId);
+    } catch (err) {
+      await this.failed(rec.destinationId, 'update', err, correlationId);
+    }
+  }
+
+  /** DestinationDeleteRequested: stop, then delete; ChannelDeleted once it is gone. */
+  async remove(destinationId: string, correlationId: string): Promise<void> {
+    let rec = await this.d.channels.get(destinationId);
+    if (!rec) {
+      await this.channelDeleted(destinationId, null, correlationId);
+      return;
+    }
+    if (!rec.pendingDelete) rec = await this.save(rec, { pendingDelete: true });
+    const engine = this.d.engine();
+    const desc = await engine.describeChannel(rec.channelId);
+    try {
+      if (!desc) await this.finishDelete(rec, correlationId);
+      else if (DELETABLE.includes(desc.state)) await engine.deleteChannel(rec.channelId);
+      else if (ACTIVE.includes(desc.state)) await engine.stopChannel(rec.channelId);
+      // CREATING / STOPPING / DELETING: the next state change continues.
+    } catch (err) {
+      await this.failed(destinationId, 'delete', err, correlationId);
+    }
+  }
+
+  private async finishDelete(rec: ChannelRecord, correlationId: string): Promise<void> {
+    await this.d.channels.delete(rec.destinationId);
+    await this.channelDeleted(rec.destinationId, rec.channelId, correlationId);
+  }
+
+  /** A native "MediaLive Channel State Change": record it, report it, continue the pending step. */
+  async onState(channelId: string, state: ChannelState, observedAt: string, correlationId: string): Promise<void> {
+    let rec = (await this.d.channels.queryIndex('channelId-index', 'channelId', channelId))[0];
+    if (!rec) {
+      this.d.logger.info('state change for a channel Fanout does not track; ignored', { channelId, state });
+      return;
+    }
+    if (observedAt < rec.observedAt) return; // stale, reordered
+    const error = state === 'RUNNING' ? rec.error : null;
+    rec = await this.save(rec, { state, observedAt, error });
+    await this.d.publisher.publish([
+      buildEntry(ChannelStateChangedV1, { destinationId: rec.destinationId, channelId, state, error, observedAt }, { correlationId }),
+    ]);
+    const engine = this.d.engine();
+    if (state === 'DELETED') return this.finishDelete(rec, correlationId);
+    if (state === 'IDLE') {
+      if (rec.pendingDelete) return engine.deleteChannel(channelId);
+      if (rec.pendingUpdate) return this.applyUpdate(rec, correlationId);
+      const dest = await this.d.destinations.get(rec.destinationId);
+      if (dest?.desired === 'running' && dest.status !== 'deleting') await engine.startChannel(channelId);
+      return;
+    }
+    if (state === 'RUNNING') {
+      const dest = await this.d.destinations.get(rec.destinationId);
+      if (!dest || dest.desired === 'stopped' || rec.pendingDelete || rec.pendingUpdate) await engine.stopChannel(channelId);
+    }
+  }
+
+  /** A native "MediaLive Channel Alert": the channel is (or stops being) in trouble. */
+  async onAlert(channelId: string, set: boolean, error: LastError, correlationId: string): Promise<void> {
+    let rec = (await this.d.channels.queryIndex('channelId-index', 'channelId', channelId))[0];
+    if (!rec) return;
+    const next = set ? error : null;
+    if (JSON.stringify(next) === JSON.stringify(rec.error)) return;
+    rec = await this.save(rec, { error: next });
+    if (rec.state !== 'RUNNING') return;
+    await this.d.publisher.publish([
+      buildEntry(ChannelStateChangedV1, { destinationId: rec.destinationId, channelId, state: rec.state, error: next, observedAt: new Date().toISOString() }, { correlationId }),
+    ]);
+  }
+
+  /**
+   * Compares what is wanted (destinations), what is recorded (channels table) and what exists
+   * (the engine), and acts on the difference: re-creates channels the engine lost (the local
+   * engine after a restart), finishes interrupted deletes, starts and stops to match `desired`,
+   * creates channels whose creation was interrupted, and removes channels nobody owns.
+   */
+  async reconcile(correlationId: string): Promise<{ created: number; started: number; stopped: number; deleted: number }> {
+    const engine = this.d.engine();
+    const counts = { created: 0, started: 0, stopped: 0, deleted: 0 };
+    const [records, destinations, inEngine] = await Promise.all([this.d.channels.list(), this.d.destinations.list(), engine.listChannels()]);
+    const destById = new Map(destinations.map((d) => [d.destinationId, d]));
+    for (const rec of records) {
+      const dest = destById.get(rec.destinationId);
+      const desc = inEngine.find((c) => c.channelId === rec.channelId);
+      const deleting = rec.pendingDelete || !dest || dest.status === 'deleting';
+      try {
+        if (!desc) {
+          if (deleting) {
+            await this.finishDelete(rec, correlationId);
+            counts.deleted++;
+          } else {
+            const { channelId, arn } = await engine.createChannel(await this.spec(dest, rec.outputArn));
+            await this.save(rec, { channelId, arn, state: 'CREATING', error: null, pendingUpdate: false, observedAt: new Date(0).toISOString(), presetId: dest.preset });
+            counts.created++;
+          }
+        } else if (deleting) {
+          if (!rec.pendingDelete) await this.save(rec, { pendingDelete: true });
+          if (DELETABLE.includes(desc.state)) await engine.deleteChannel(rec.channelId);
+          else if (ACTIVE.includes(desc.state)) await engine.stopChannel(rec.channelId);
+          counts.deleted++;
+        } else if (dest.desired === 'running' && desc.state === 'IDLE') {
+          if (rec.pendingUpdate) await this.applyUpdate(rec, correlationId);
+          else await engine.startChannel(rec.channelId);
+          counts.started++;
+        } else if (dest.desired === 'stopped' && ACTIVE.includes(desc.state)) {
+          await engine.stopChannel(rec.channelId);
+          counts.stopped++;
+        }
+      } catch (err) {
+        this.d.logger.warn('reconcile step failed; the next run retries', { destinationId: rec.destinationId, error: err instanceof Error ? err.message : String(err) });
+      }
+    }
+    const recorded = new Set(records.map((r) => r.destinationId));
+    for (const dest of destinations) {
+      if (recorded.has(dest.destinationId)) continue;
+      if (dest.status === 'deleting') {
+        await this.channelDeleted(dest.destinationId, null, correlationId); // lets flow-output and destination finish
+      } else if (dest.mediaConnectOutputArn) {
+        await this.provision(dest.destinationId, dest.mediaConnectOutputArn, correlationId);
+        counts.created++;
+      }
+    }
+    const tracked = new Set(records.map((r) => r.channelId));
+    for (const c of inEngine) {
+      if (tracked.has(c.channelId)) continue;
+      try {
+        if (ACTIVE.includes(c.state)) await engine.stopChannel(c.channelId);
+        else if (DELETABLE.includes(c.state)) await engine.deleteChannel(c.channelId);
+        counts.deleted++;
+      } catch (err) {
+        this.d.logger.warn('could not remove an orphaned channel; the next run retries', { channelId: c.channelId, error: err instanceof Error ? err.message : String(err) });
+      }
+    }
+    if (counts.created + counts.started + counts.stopped + counts.deleted > 0) this.d.logger.info('channels reconciled', counts);
+    return counts;
+  }
+}

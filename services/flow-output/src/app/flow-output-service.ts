@@ -1,0 +1,146 @@
+/**
+ * flow-output: owns the contribution flow and one output per destination.
+ *
+ *   DestinationCreated     → add the destination's output            → FlowOutputAdded
+ *   ChannelDeleted         → remove it (the channel no longer reads)  → FlowOutputRemoved
+ *   Start/StopRequested    → flow ACTIVE when anything needs the feed, STANDBY when nothing does
+ *   native flow events     → FlowStateChanged
+ *   reconcile (start-up, schedule) → the engine's outputs and flow state match the records
+ *
+ * The records (table FlowOutputsTable) are the memory: the local engine loses its outputs when the
+ * process stops, and reconcile re-creates them (output ARNs are derived from the destination id,
+ * so channels keep pointing at the right output).
+ */
+import { FlowOutputAddedV1, FlowOutputFailedV1, FlowOutputRemovedV1, FlowStateChangedV1 } from '../../../../events/catalogue.ts';
+import type { EventPublisher } from '../../../../shared/events/publisher.ts';
+import { buildEntry } from '../../../../shared/events/publisher.ts';
+import type { Logger } from '../../../../shared/logging/logger.ts';
+import type { FlowEngine } from '../../../../shared/media-engine/ports.ts';
+import type { DestinationReader } from '../../../../shared/store/destination-reader.ts';
+import type { RecordStore } from '../../../../shared/store/record-store.ts';
+import { AppError } from '../../../../shared/errors/index.ts';
+
+export interface OutputRecord {
+  destinationId: string;
+  outputArn: string;
+  createdAt: string;
+  version: number;
+}
+
+export interface FlowOutputDeps {
+  engine: () => FlowEngine;
+  outputs: RecordStore<OutputRecord>;
+  destinations: DestinationReader;
+  publisher: EventPublisher;
+  logger: Logger;
+  /** The always-on primary HLS output needs the flow whenever Fanout runs. */
+  primaryAlwaysOn: boolean;
+}
+
+export class FlowOutputService {
+  constructor(private readonly d: FlowOutputDeps) {}
+
+  async addOutput(destinationId: string, correlationId: string): Promise<void> {
+    const destination = await this.d.destinations.get(destinationId);
+    if (!destination || destination.status === 'deleting') {
+      this.d.logger.info('not adding an output for a destination that is gone or being deleted', { destinationId });
+      return;
+    }
+    const engine = this.d.engine();
+    let outputArn: string;
+    try {
+      ({ outputArn } = await engine.addOutput(destinationId));
+    } catch (err) {
+      if (err instanceof AppError && err.code === 'ENGINE_UNAVAILABLE') throw err; // retried by SQS
+      const message = err instanceof Error ? err.message : String(err);
+      await this.d.publisher.publish([
+        buildEntry(FlowOutputFailedV1, { destinationId, operation: 'add', error: { code: 'FLOW_OUTPUT_FAILED', message: message.slice(0, 500), hint: 'The output could not be added to the flow; check the engine logs (on AWS: the 50-outputs-per-flow limit).' } }, { correlationId }),
+      ]);
+      return;
+    }
+    const existing = await this.d.outputs.get(destinationId);
+    if (!existing) await this.d.outputs.put({ destinationId, outputArn, createdAt: new Date().toISOString(), version: 1 });
+    else if (existing.outputArn !== outputArn) await this.d.outputs.put({ ...existing, outputArn, version: existing.version + 1 });
+    await this.ensureFlowState(correlationId);
+    const flowArn = (await engine.describeFlow()).flowArn;
+    await this.d.publisher.publish([buildEntry(FlowOutputAddedV1, { destinationId, flowArn, outputArn }, { correlationId })]);
+  }
+
+  async removeOutput(destinationId: string, correlationId: string): Promise<void> {
+    const engine = this.d.engine();
+    const record = await this.d.outputs.get(destinationId);
+    if (record) {
+      await engine.removeOutput(record.outputArn);
+      await this.d.outputs.delete(destinationId);
+    }
+    const flowArn = (await engine.describeFlow()).flowArn;
+    await this.d.publisher.publish([buildEntry(FlowOutputRemovedV1, { destinationId, flowArn, outputArn: record?.outputArn ?? null }, { correlationId })]);
+    await this.ensureFlowState(correlationId);
+  }
+
+  /** ACTIVE when the primary output or any destination wants the feed; STANDBY otherwise. */
+  async ensureFlowState(correlationId: string): Promise<void> {
+    const engine = this.d.engine();
+    const wanted = this.d.primaryAlwaysOn || (await this.d.destinations.list()).some((d) => d.desired === 'running');
+    const flow = await engine.describeFlow();
+    if (wanted && (flow.state === 'STANDBY' || flow.state === 'ERROR')) await engine.startFlow();
+    if (!wanted && (flow.state === 'ACTIVE' || flow.state === 'STARTING')) await engine.stopFlow();
+    void correlationId;
+  }
+
+  /** Reports the flow's state as a domain event (from a native MediaConnect event or a reconcile). */
+  async reportFlowState(correlationId: string): Promise<void> {
+    const flow = await this.d.engine().describeFlow();
+    await this.d.publisher.publish([
+      buildEntry(
+        FlowStateChangedV1,
+        {
+          flowArn: flow.flowArn,
+          state: flow.state,
+          sourceConnected: flow.source.connected,
+          sourceAddress: flow.source.sourceAddress,
+          connectedSince: flow.source.connectedSince,
+          outputs: flow.outputs.length,
+        },
+        { correlationId },
+      ),
+    ]);
+  }
+
+  /**
+   * Makes the engine match the records: re-creates outputs the engine lost (local engine after a
+   * restart), removes outputs no record or destination explains, adds outputs for destinations
+   * whose DestinationCreated was handled before a crash could record it, and sets the flow state.
+   */
+  async reconcile(correlationId: string): Promise<{ added: number; removed: number }> {
+    const engine = this.d.engine();
+    const [records, destinations, flow] = await Promise.all([this.d.outputs.list(), this.d.destinations.list(), engine.describeFlow()]);
+    const inEngine = new Map(flow.outputs.map((o) => [o.outputArn, o]));
+    const alive = new Set(destinations.map((d) => d.destinationId));
+    let added = 0;
+    let removed = 0;
+    for (const r of records) {
+      if (!inEngine.has(r.outputArn) && alive.has(r.destinationId)) {
+        const { outputArn } = await engine.addOutput(r.destinationId);
+        if (outputArn !== r.outputArn) await this.d.outputs.put({ ...r, outputArn, version: r.version + 1 });
+        added++;
+      }
+    }
+    for (const d of destinations) {
+      if (d.status !== 'deleting' && !records.some((r) => r.destinationId === d.destinationId)) {
+        await this.addOutput(d.destinationId, correlationId);
+        added++;
+      }
+    }
+    const known = new Set(records.map((r) => r.outputArn));
+    for (const o of flow.outputs) {
+      if (!known.has(o.outputArn) && !(o.destinationId && alive.has(o.destinationId))) {
+        await engine.removeOutput(o.outputArn);
+        removed++;
+      }
+    }
+    await this.ensureFlowState(correlationId);
+    if (added + removed > 0) this.d.logger.info('flow reconciled', { added, removed });
+    return { added, removed };
+  }
+}

@@ -1,0 +1,230 @@
+/**
+ * Command lines of every process the local engine runs, as pure functions (argv arrays, no shell),
+ * so they can be read, tested and benchmarked on their own:
+ *
+ *   srt-live-transmit  ingestArgs      SRT listener (AES) → UDP/MPEG-TS to the flow hub
+ *   ffmpeg             hlsArgs         flow hub tap → primary HLS (-c copy)
+ *   ffmpeg             encoderArgs     flow hub tap → one rendition (x264/AAC) → UDP/MPEG-TS to a rendition hub
+ *   ffmpeg             pusherArgs      a UDP port (flow output or rendition hub) → -c copy FLV → rtmp(s)://
+ *   ffmpeg             testSourceArgs  lavfi test pattern + tone → SRT caller (`npm run test-source`)
+ *
+ * Secrets (SRT passphrase, stream key) appear in these argv: the supervisor is always given them
+ * in `secrets`, and shows the command redacted.
+ */
+import type { EncodeSpec } from '../../ports.ts';
+
+/** Every internal UDP socket is on loopback. */
+export const LOOPBACK = '127.0.0.1';
+
+/**
+ * Receive side of an internal UDP hop. FFmpeg's UDP input reads the socket in its own thread into
+ * a FIFO of `fifo_size` × 188 bytes (≈6 MB here: seconds of media at any sane bitrate), so a
+ * momentarily busy FFmpeg does not lose datagrams; `overrun_nonfatal` keeps it alive if it ever
+ * overflows. `localaddr` binds the socket to loopback (FFmpeg binds 0.0.0.0 otherwise).
+ */
+export function udpInputUrl(port: number): string {
+  return `udp://${LOOPBACK}:${port}?localaddr=${LOOPBACK}&fifo_size=32768&overrun_nonfatal=1&buffer_size=4194304`;
+}
+
+/** Send side of an internal UDP hop: 7 TS packets per datagram, as SRT carries them. */
+export function udpOutputUrl(port: number): string {
+  return `udp://${LOOPBACK}:${port}?localaddr=${LOOPBACK}&pkt_size=1316&buffer_size=4194304`;
+}
+
+/** FFmpeg arguments common to every engine FFmpeg: quiet banner, machine-readable progress on fd 3. */
+const PROGRESS = ['-progress', 'pipe:3', '-stats_period', '0.5'];
+const COMMON_IN = ['-hide_banner', '-nostdin', '-nostats', '-loglevel', 'info'];
+
+/**
+ * Input probing of an MPEG-TS UDP feed. FFmpeg needs a keyframe (SPS/PPS) before it knows the
+ * frame size; 3 s covers a 2 s GOP wherever we join it. FFmpeg stops probing as soon as every
+ * stream is known, so these are bounds, not delays.
+ */
+const PROBE = ['-probesize', '5000000', '-analyzeduration', '3000000'];
+
+export interface IngestArgsOptions {
+  port: number;
+  /** Address the listener binds; 127.0.0.1 keeps it on loopback, 0.0.0.0 opens it to the LAN. */
+  bindAddress: string;
+  passphrase: string;
+  keyLength: 16 | 24 | 32;
+  hubPort: number;
+  /** Stats every N received packets (srt-live-transmit counts packets, not time). */
+  statsEveryPackets?: number;
+  /** SRT latency, ms. */
+  latencyMs?: number;
+}
+
+/**
+ * srt-live-transmit as the contribution listener. Auto-reconnect (`-a:yes`, its default, spelt
+ * out) makes it listen again after the caller leaves, so an encoder that drops and comes back is
+ * picked up without a restart. `-ll:note` logs the caller's address ("PASSING request from") and
+ * the reasons a caller is rejected; JSON stats go to stdout.
+ */
+export function ingestArgs(o: IngestArgsOptions): string[] {
+  // The passphrase goes in verbatim: srt-live-transmit does not percent-decode its URI, which is
+  // why the engine only accepts passphrases without URI delimiters (see SRT_PASSPHRASE_PATTERN).
+  const query = `mode=listener&passphrase=${o.passphrase}&pbkeylen=${o.keyLength}&latency=${o.latencyMs ?? 120}`;
+  return [
+    '-a:yes',
+    `-s:${o.statsEveryPackets ?? 200}`,
+    '-pf:json',
+    '-ll:note',
+    `srt://${o.bindAddress === '0.0.0.0' ? '' : o.bindAddress}:${o.port}?${query}`,
+    `udp://${LOOPBACK}:${o.hubPort}`,
+  ];
+}
+
+/**
+ * What an SRT passphrase may be here: SRT's 10 to 79 characters, printable ASCII without the
+ * characters that delimit a URI query (`&`, `#`, `?`, `%`) or need quoting (space, quotes).
+ */
+export const SRT_PASSPHRASE_PATTERN = /^[A-Za-z0-9!$()*+,\-./:;=@\[\]^_{|}~]{10,79}$/;
+
+/** The primary HLS output: a copy of the contribution, segmented. */
+export function hlsArgs(o: { inputPort: number; dir: string }): string[] {
+  return [
+    ...COMMON_IN,
+    ...PROBE,
+    '-f', 'mpegts',
+    '-i', udpInputUrl(o.inputPort),
+    '-map', '0:v:0?',
+    '-map', '0:a:0?',
+    '-c', 'copy',
+    '-f', 'hls',
+    '-hls_time', '2',
+    '-hls_list_size', '6',
+    '-hls_flags', 'delete_segments+independent_segments+omit_endlist',
+    // Sequence numbers (and segment names) from the clock: a restart never reuses a name a player
+    // may still hold, and the media sequence keeps increasing as HLS requires.
+    '-hls_start_number_source', 'epoch',
+    '-hls_segment_filename', `${o.dir}/seg_%05d.ts`,
+    ...PROGRESS,
+    `${o.dir}/index.m3u8`,
+  ];
+}
+
+export interface EncoderArgsOptions {
+  inputPort: number;
+  outputPort: number;
+  encode: EncodeSpec;
+  /** x264 preset; `veryfast` in production, `ultrafast` for tests and benchmarks. */
+  x264Preset: string;
+}
+
+/**
+ * One rendition, encoded once for every channel of the same preset: x264 CBR-ish (maxrate =
+ * bitrate, bufsize = 2 × bitrate), a fixed GOP of frameRate × keyframeInterval with scene-cut off
+ * (platforms want keyframes on a steady cadence), scaled with letterboxing to the exact size.
+ * Output is MPEG-TS to the rendition hub; the pushers wrap it in FLV.
+ */
+export function encoderArgs(o: EncoderArgsOptions): string[] {
+  const { video: v, audio: a } = o.encode;
+  const gop = String(Math.max(1, Math.round(v.frameRate * v.keyframeInterval)));
+  const scale = `scale=${v.width}:${v.height}:force_original_aspect_ratio=decrease,pad=${v.width}:${v.height}:(ow-iw)/2:(oh-ih)/2,setsar=1`;
+  return [
+    ...COMMON_IN,
+    ...PROBE,
+    '-f', 'mpegts',
+    '-i', udpInputUrl(o.inputPort),
+    '-map', '0:v:0',
+    '-map', '0:a:0?',
+    '-vf', scale,
+    '-r', String(v.frameRate),
+    '-c:v', 'libx264',
+    '-preset', o.x264Preset,
+    '-b:v', String(v.bitrate),
+    '-maxrate', String(v.bitrate),
+    '-bufsize', String(2 * v.bitrate),
+    '-g', gop,
+    '-keyint_min', gop,
+    '-sc_threshold', '0',
+    '-profile:v', v.profile,
+    ...(v.level && v.level !== 'auto' ? ['-level', v.level] : []),
+    '-pix_fmt', 'yuv420p',
+    '-c:a', 'aac',
+    '-b:a', String(a.bitrate),
+    '-ar', String(a.sampleRate),
+    '-ac', String(a.channels),
+    '-f', 'mpegts',
+    ...PROGRESS,
+    udpOutputUrl(o.outputPort),
+  ];
+}
+
+/**
+ * The RTMP URL FFmpeg publishes to: `<url>/<key>`, whatever trailing slashes the URL has.
+ * The key is used as given (platform keys are URL-safe; some carry a `?query` that must stay).
+ */
+export function rtmpTargetUrl(url: string, streamKey: string): string {
+  const base = url.trim().replace(/\/+$/, '');
+  const key = streamKey.trim().replace(/^\/+/, '');
+  return key ? `${base}/${key}` : base;
+}
+
+export interface PusherArgsOptions {
+  inputPort: number;
+  url: string;
+  streamKey: string;
+  /** Give up a write (or the connect) to the platform after this long. */
+  rwTimeoutMs?: number;
+}
+
+/**
+ * A pusher: reads MPEG-TS from a UDP port and publishes it unchanged as FLV over RTMP(S)
+ * (rtmps:// is FFmpeg's RTMP over TLS). FFmpeg opens the output only once the input is probed, so
+ * a pusher never holds a platform connection while no media arrives.
+ */
+export function pusherArgs(o: PusherArgsOptions): string[] {
+  return [
+    ...COMMON_IN,
+    ...PROBE,
+    '-f', 'mpegts',
+    '-i', udpInputUrl(o.inputPort),
+    '-map', '0:v:0?',
+    '-map', '0:a:0?',
+    '-c', 'copy',
+    '-f', 'flv',
+    '-flvflags', 'no_duration_filesize',
+    '-rw_timeout', String((o.rwTimeoutMs ?? 10_000) * 1000),
+    ...PROGRESS,
+    rtmpTargetUrl(o.url, o.streamKey),
+  ];
+}
+
+export interface TestSourceOptions {
+  host: string;
+  port: number;
+  passphrase: string;
+  keyLength: 16 | 24 | 32;
+  width: number;
+  height: number;
+  fps: number;
+  /** Video bits per second. */
+  bitrate: number;
+  /** Stop after this many seconds; omitted = until killed. */
+  durationSeconds?: number;
+}
+
+/**
+ * FFmpeg argv that sends a test pattern with a 1 kHz tone to the SRT listener, as a contribution
+ * encoder would: H.264 with a 2 s GOP, AAC, MPEG-TS over SRT with the passphrase.
+ */
+export function testSourceArgs(o: TestSourceOptions): string[] {
+  const gop = String(Math.max(1, Math.round(o.fps * 2)));
+  // Verbatim, like the listener's (see SRT_PASSPHRASE_PATTERN): not every FFmpeg percent-decodes it.
+  const q = `passphrase=${o.passphrase}&pbkeylen=${o.keyLength}`;
+  return [
+    '-hide_banner', '-nostdin', '-loglevel', 'warning',
+    '-re', '-f', 'lavfi', '-i', `testsrc2=size=${o.width}x${o.height}:rate=${o.fps}`,
+    '-re', '-f', 'lavfi', '-i', 'sine=frequency=1000:sample_rate=48000',
+    ...(o.durationSeconds !== undefined ? ['-t', String(o.durationSeconds)] : []),
+    '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency',
+    '-g', gop, '-keyint_min', gop,
+    '-b:v', String(o.bitrate), '-maxrate', String(o.bitrate), '-bufsize', String(2 * o.bitrate),
+    '-pix_fmt', 'yuv420p',
+    '-c:a', 'aac', '-b:a', '128k',
+    '-f', 'mpegts',
+    `srt://${o.host}:${o.port}?${q}`,
+  ];
+}

@@ -1,0 +1,1020 @@
+/**
+ * `LocalMediaEngine`: the media engine of a local install, implementing both `FlowEngine` (the
+ * contribution flow and its outputs, MediaConnect's part) and `ChannelEngine` (one channel per
+ * destination, MediaLive's part) with srt-live-transmit and FFmpeg on this machine. It reports
+ * what happens as the native AWS events MediaConnect and MediaLive would emit.
+ *
+ * Media topology (every internal hop is UDP/MPEG-TS on 127.0.0.1):
+ *
+ *   encoder ──SRT (AES, passphrase)──► srt-live-transmit listener :srtPort
+ *                                         │ udp
+ *                                         ▼
+ *                                  flow hub (Node dgram) ──► primary HLS  ffmpeg -c copy → <dataDir>/hls/primary/
+ *                                    │   │                  (tap; runs while the flow is ACTIVE and media arrives)
+ *                                    │   └──► flow output port per destination ──► passthrough channel:
+ *                                    │                                             pusher ffmpeg -c copy -f flv → rtmp(s)://
+ *                                    └──► encoder tap, one per (preset, encode) in use
+ *                                             ffmpeg x264/AAC → rendition hub (Node dgram)
+ *                                                                 ├──► pusher ffmpeg (channel A) -c copy -f flv → rtmp(s)://
+ *                                                                 └──► pusher ffmpeg (channel B) …
+ *
+ * Why this shape:
+ * - Encode once, push many: channels with the same preset and encode settings share one encoder;
+ *   each still starts and stops on its own, because a pusher is only a target on the rendition
+ *   hub. Stopping a pusher never touches the encoder or another pusher; the encoder stops with its
+ *   last running channel.
+ * - Fan-out in Node rather than FFmpeg's `tee` muxer: one failing destination cannot stall or
+ *   restart the others, and adding or removing one restarts nothing.
+ * - A transcoded channel's encoder taps the flow hub directly instead of reading the channel's own
+ *   flow output, since the encoder serves several channels; the flow outputs are used by
+ *   passthrough channels. Each destination still owns its output, as on MediaConnect.
+ * - FFmpeg opens its RTMP output only once its input is probed, so a pusher never holds a
+ *   platform connection while no media arrives; when media returns after a loss, pushers and
+ *   encoders waiting in backoff for input are restarted at once instead of at their next retry.
+ *
+ * States: the flow follows MediaConnect (STANDBY → STARTING → ACTIVE → STOPPING → STANDBY, ERROR
+ * if srt-live-transmit cannot run); channels follow MediaLive, see `channel-lifecycle.ts`. RUNNING
+ * means the pusher is really publishing (its FLV output keeps growing, so the platform accepted
+ * the publish). A failing pusher keeps its state, raises a "MediaLive Channel Alert" (with our
+ * `fanout_error`) and sets `describeChannel().error`, retries with backoff (1 s doubling to 60 s,
+ * reset after 60 s of stable running, cancelled by stop), and clears the alert once it publishes
+ * again. A stream key the platform rejects stops retrying after a few attempts.
+ *
+ * Secrets: the SRT passphrase and the stream keys are in the argv of their processes (neither
+ * srt-live-transmit nor FFmpeg can read them elsewhere), but every command, log line, error, status
+ * and event this engine shows is redacted.
+ */
+import { randomInt } from 'node:crypto';
+import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ChannelState } from '../../../../events/channel-provisioner/common.ts';
+import type { LastError } from '../../../../events/envelope.ts';
+import type { Secret } from '../../../secrets/secret.ts';
+import type {
+  ChannelDescription,
+  ChannelEngine,
+  ChannelMetrics,
+  ChannelSpec,
+  EncodeSpec,
+  EngineEventSink,
+  FlowDescription,
+  FlowEngine,
+  FlowState,
+  InputHealth,
+  NativeEngineEvent,
+} from '../../ports.ts';
+import type { RetryPolicy } from '../backoff.ts';
+import { reapOrphans } from '../pidfile.ts';
+import type { ProgressSnapshot } from '../progress.ts';
+import { redact } from '../redact.ts';
+import type { ClassifiedError } from '../stderr-classifier.ts';
+import { ProcessSupervisor, type SupervisorState, type SupervisorStatus } from '../supervisor.ts';
+import { encoderArgs, hlsArgs, ingestArgs, pusherArgs, SRT_PASSPHRASE_PATTERN } from './argv.ts';
+import { assertTransition, MediaEngineError } from './channel-lifecycle.ts';
+import {
+  alarmId,
+  alertTypeFor,
+  channelAlert,
+  channelArn,
+  channelStateChange,
+  FLOW_ARN,
+  flowStatusChange,
+  outputArn as outputArnFor,
+  sourceHealth,
+} from './native-events.ts';
+import { Serial } from './serial.ts';
+import { SrtIngestMonitor } from './srt-monitor.ts';
+import { allocateUdpPort, UdpHub } from './udp-hub.ts';
+
+/** Structurally compatible with the Powertools Logger (method syntax keeps the check bivariant). */
+export interface EngineLogger {
+  debug(message: string, extra?: Record<string, unknown>): void;
+  info(message: string, extra?: Record<string, unknown>): void;
+  warn(message: string, extra?: Record<string, unknown>): void;
+  error(message: string, extra?: Record<string, unknown>): void;
+}
+
+export interface LocalMediaEngineOptions {
+  /** Pidfiles go to `<dataDir>/run/pids`, the primary HLS to `<dataDir>/hls/primary`. */
+  dataDir: string;
+  /** UDP port of the SRT listener. */
+  srtPort: number;
+  /** SRT passphrase (10 to 79 characters). */
+  srtPassphrase: Secret;
+  srtKeyLength: 16 | 24 | 32;
+  /** Receives every native event. Called synchronously; must not throw (errors are logged). */
+  sink: EngineEventSink;
+  logger?: EngineLogger;
+  /** Address the SRT listener binds. Default 127.0.0.1 (loopback only); 0.0.0.0 for encoders on the LAN. */
+  srtBindAddress?: string;
+  /** x264 preset of shared encoders. Default `veryfast`; `ultrafast` for tests and benchmarks. */
+  x264Preset?: string;
+  ffmpegPath?: string;
+  srtLiveTransmitPath?: string;
+  /** Backoff of every supervised process. Default 1 s doubling, cap 60 s, reset after 60 s stable. */
+  retryPolicy?: Partial<RetryPolicy>;
+  /** Kill and restart an FFmpeg whose progress stops for this long. Default 10000. */
+  stallTimeoutMs?: number;
+  /** Kill and restart an FFmpeg that produced no progress this long after start. Default 30000. */
+  startTimeoutMs?: number;
+  /** SIGINT → SIGKILL grace. Default 5000. */
+  stopGraceMs?: number;
+  /** The flow hub considers media stopped after this long without a datagram. Default 2000. */
+  mediaIdleMs?: number;
+  /** How long a rejected SRT caller stays in `inputHealth().lastError`. Default 300000. */
+  srtRejectionTtlMs?: number;
+}
+
+/** A process of the engine, as shown to operators (command redacted). */
+export interface EngineProcess {
+  name: string;
+  role: 'ingest' | 'hls' | 'encoder' | 'pusher';
+  channelIds: string[];
+  pid: number | null;
+  state: SupervisorState;
+  restarts: number;
+  attempt: number;
+  lastError: LastError | null;
+  command: string[];
+}
+
+export interface PrimaryHlsStatus {
+  state: SupervisorState;
+  playlistPath: string;
+  pid: number | null;
+  lastError: LastError | null;
+}
+
+interface FlowOutput {
+  destinationId: string;
+  outputArn: string;
+  port: number;
+}
+
+interface Pusher {
+  sup: ProcessSupervisor;
+  port: number;
+  /** Target id on the hub feeding it (rendition hub), or null when it reads a flow output. */
+  hubTarget: string | null;
+  offs: (() => void)[];
+  launches: number;
+  /** Consecutive progress blocks of the current run whose output size grew. */
+  growth: number;
+  lastSize: number | null;
+  pushing: boolean;
+}
+
+interface Channel {
+  id: string;
+  arn: string;
+  spec: ChannelSpec;
+  state: ChannelState;
+  desired: 'running' | 'stopped';
+  error: LastError | null;
+  alarm: { id: string; type: string; code: string } | null;
+  alarmEpisodes: number;
+  pusher: Pusher | null;
+  encoderKey: string | null;
+  restarts: number;
+  bytesSentBefore: number;
+  lastProgress: ProgressSnapshot | null;
+  pushingSince: number | null;
+  serial: Serial;
+}
+
+interface SharedEncoder {
+  key: string;
+  presetId: string;
+  sup: ProcessSupervisor;
+  hub: UdpHub;
+  tapId: string;
+  tapPort: number;
+  users: Set<string>;
+  offs: (() => void)[];
+}
+
+const DEFAULTS = {
+  x264Preset: 'veryfast',
+  ffmpegPath: 'ffmpeg',
+  srtLiveTransmitPath: 'srt-live-transmit',
+  srtBindAddress: '127.0.0.1',
+  stallTimeoutMs: 10_000,
+  startTimeoutMs: 30_000,
+  stopGraceMs: 5000,
+  mediaIdleMs: 2000,
+  srtRejectionTtlMs: 300_000,
+} as const;
+
+/** Errors that mean "no media came in": retried at once when media returns. */
+const INPUT_CODES = new Set(['INPUT_STALLED', 'START_TIMEOUT']);
+
+const noopLogger: EngineLogger = { debug() {}, info() {}, warn() {}, error() {} };
+
+function clip(s: string, max: number): string {
+  return s.length > max ? `${s.slice(0, max - 1)}…` : s;
+}
+
+/** Canonical key of an encode: the same settings always give the same key, whatever the field order. */
+export function encoderKey(presetId: string, e: EncodeSpec): string {
+  const v = e.video;
+  const a = e.audio;
+  return [presetId, v.width, v.height, v.frameRate, v.bitrate, v.profile, v.level, v.keyframeInterval, a.bitrate, a.sampleRate, a.channels].join(':');
+}
+
+function validateOptions(o: LocalMediaEngineOptions): void {
+  const problems: string[] = [];
+  if (!o.dataDir) problems.push('dataDir is required');
+  if (!(Number.isInteger(o.srtPort) && o.srtPort > 0 && o.srtPort < 65536)) problems.push(`srtPort must be a port number, got ${o.srtPort}`);
+  if (![16, 24, 32].includes(o.srtKeyLength)) problems.push(`srtKeyLength must be 16, 24 or 32, got ${o.srtKeyLength}`);
+  if (!o.srtPassphrase || !SRT_PASSPHRASE_PATTERN.test(o.srtPassphrase.reveal())) {
+    problems.push('srtPassphrase must be 10 to 79 characters, printable ASCII without spaces, quotes, &, #, ? or %');
+  }
+  if (typeof o.sink !== 'function') problems.push('sink must be a function');
+  for (const k of ['stallTimeoutMs', 'startTimeoutMs', 'stopGraceMs', 'mediaIdleMs', 'srtRejectionTtlMs'] as const) {
+    const v = o[k];
+    if (v !== undefined && !(Number.isFinite(v) && v >= 0)) problems.push(`${k} must be >= 0, got ${v}`);
+  }
+  if (problems.length > 0) throw new MediaEngineError('INVALID_ENGINE_OPTIONS', `invalid local media engine options: ${problems.join('; ')}`);
+}
+
+function validateSpec(spec: ChannelSpec): void {
+  const problems: string[] = [];
+  if (!spec.destinationId) problems.push('destinationId is required');
+  if (!spec.outputArn) problems.push('outputArn is required');
+  if (!/^rtmps?:\/\/[^/\s]+/i.test(spec.target?.url ?? '')) problems.push('target.url must be an rtmp:// or rtmps:// URL');
+  if (!spec.target?.streamKey) problems.push('target.streamKey is required');
+  const e = spec.encode;
+  if (e) {
+    const posInt = (k: string, v: number): void => {
+      if (!(Number.isInteger(v) && v > 0)) problems.push(`${k} must be a positive integer, got ${v}`);
+    };
+    posInt('encode.video.width', e.video.width);
+    posInt('encode.video.height', e.video.height);
+    if (e.video.width % 2 || e.video.height % 2) problems.push('encode.video width and height must be even (yuv420p)');
+    if (!(e.video.frameRate > 0)) problems.push('encode.video.frameRate must be > 0');
+    posInt('encode.video.bitrate', e.video.bitrate);
+    if (!(e.video.keyframeInterval > 0)) problems.push('encode.video.keyframeInterval must be > 0');
+    if (!['baseline', 'main', 'high'].includes(e.video.profile)) problems.push('encode.video.profile must be baseline, main or high');
+    if (!/^(auto|[1-6](\.[0-2])?)$/.test(e.video.level)) problems.push(`encode.video.level must be 'auto' or like 4.1, got ${e.video.level}`);
+    posInt('encode.audio.bitrate', e.audio.bitrate);
+    posInt('encode.audio.sampleRate', e.audio.sampleRate);
+    posInt('encode.audio.channels', e.audio.channels);
+  }
+  if (problems.length > 0) throw new MediaEngineError('INVALID_CHANNEL_SPEC', `invalid channel spec: ${problems.join('; ')}`);
+}
+
+/** What exists only once the engine has started (sockets, ports, supervisors). */
+interface Runtime {
+  flowHub: UdpHub;
+  ingest: ProcessSupervisor;
+  hls: ProcessSupervisor;
+  hlsTapPort: number;
+}
+
+export class LocalMediaEngine implements FlowEngine, ChannelEngine {
+  readonly #o: LocalMediaEngineOptions;
+  readonly #log: EngineLogger;
+  readonly #pidDir: string;
+  readonly #hlsDir: string;
+  readonly #passphrase: string;
+  readonly #monitor: SrtIngestMonitor;
+  readonly #outputs = new Map<string, FlowOutput>();
+  readonly #channels = new Map<string, Channel>();
+  readonly #encoders = new Map<string, SharedEncoder>();
+  readonly #encoderSerial = new Serial();
+  readonly #flowSerial = new Serial();
+  readonly #ports = new Set<number>();
+  #rt: Runtime | null = null;
+  #starting: Promise<Runtime> | null = null;
+  #flowState: FlowState = 'STANDBY';
+  #closed = false;
+
+  /**
+   * Validates the options (every problem at once) and keeps them. Nothing runs until `start()`
+   * (or the first operation, which starts the engine itself).
+   * @throws MediaEngineError INVALID_ENGINE_OPTIONS
+   */
+  constructor(options: LocalMediaEngineOptions) {
+    validateOptions(options);
+    this.#o = Object.freeze({ ...options });
+    this.#log = options.logger ?? noopLogger;
+    this.#pidDir = join(options.dataDir, 'run', 'pids');
+    this.#hlsDir = join(options.dataDir, 'hls', 'primary');
+    this.#passphrase = options.srtPassphrase.reveal();
+    this.#monitor = new SrtIngestMonitor([this.#passphrase]);
+  }
+
+  /** `new LocalMediaEngine(options)`, then `start()`. */
+  static async create(options: LocalMediaEngineOptions): Promise<LocalMediaEngine> {
+    const engine = new LocalMediaEngine(options);
+    await engine.start();
+    return engine;
+  }
+
+  /**
+   * Starts the engine: kills what a crashed previous run left behind (pidfiles in
+   * `<dataDir>/run/pids`) and opens the flow hub. The flow stays in STANDBY until `startFlow()`.
+   * Idempotent.
+   */
+  async start(): Promise<void> {
+    await this.#ready();
+  }
+
+  /** The runtime, for code that only runs once the engine has started (event handlers, operations). */
+  #runtime(): Runtime {
+    if (!this.#rt) throw new MediaEngineError('ENGINE_CLOSED', 'the local media engine has not started');
+    return this.#rt;
+  }
+
+  get #flowHub(): UdpHub {
+    return this.#runtime().flowHub;
+  }
+
+  get #ingest(): ProcessSupervisor {
+    return this.#runtime().ingest;
+  }
+
+  get #hls(): ProcessSupervisor {
+    return this.#runtime().hls;
+  }
+
+  #ready(): Promise<Runtime> {
+    this.#assertOpen();
+    this.#starting ??= this.#boot();
+    return this.#starting;
+  }
+
+  async #boot(): Promise<Runtime> {
+    const o = this.#o;
+    mkdirSync(this.#pidDir, { recursive: true, mode: 0o700 });
+    mkdirSync(this.#hlsDir, { recursive: true });
+    const reaped = await reapOrphans(this.#pidDir);
+    const killed = reaped.filter((r) => r.outcome === 'killed');
+    if (killed.length > 0) this.#log.warn('killed processes left by a previous run', { processes: killed.map((r) => r.name) });
+
+    const flowHub = await UdpHub.open({
+      name: 'flow',
+      idleAfterMs: o.mediaIdleMs ?? DEFAULTS.mediaIdleMs,
+      onActivity: (active) => this.#onMediaActivity(active),
+    });
+    const hlsTapPort = await allocateUdpPort(this.#ports);
+    this.#ports.add(hlsTapPort);
+    flowHub.addTarget('tap:hls', hlsTapPort);
+
+    const ingest = new ProcessSupervisor({
+      name: 'srt-ingest',
+      binary: o.srtLiveTransmitPath ?? DEFAULTS.srtLiveTransmitPath,
+      argv: ingestArgs({
+        port: o.srtPort,
+        bindAddress: o.srtBindAddress ?? DEFAULTS.srtBindAddress,
+        passphrase: this.#passphrase,
+        keyLength: o.srtKeyLength,
+        hubPort: flowHub.port,
+      }),
+      secrets: [this.#passphrase],
+      stdout: 'log',
+      retry: o.retryPolicy ?? {},
+      stopGraceMs: o.stopGraceMs ?? DEFAULTS.stopGraceMs,
+      pidDir: this.#pidDir,
+    });
+    ingest.on('log', (l) => this.#onIngestLine(l.line, l.at));
+    ingest.on('state', (c) => this.#onIngestState(c.to, c.status));
+    ingest.on('exit', (e) => {
+      for (const ev of this.#monitor.processExited(e.at)) if (ev.type === 'disconnected') this.#emitSource('DISCONNECTED', 'CONNECTED');
+    });
+
+    const hls = new ProcessSupervisor({
+      name: 'hls-primary',
+      binary: o.ffmpegPath ?? DEFAULTS.ffmpegPath,
+      argv: hlsArgs({ inputPort: hlsTapPort, dir: this.#hlsDir }),
+      progressFd: 3,
+      retry: o.retryPolicy ?? {},
+      stallTimeoutMs: o.stallTimeoutMs ?? DEFAULTS.stallTimeoutMs,
+      startTimeoutMs: o.startTimeoutMs ?? DEFAULTS.startTimeoutMs,
+      stopGraceMs: o.stopGraceMs ?? DEFAULTS.stopGraceMs,
+      pidDir: this.#pidDir,
+    });
+    hls.on('state', (c) => {
+      if (c.to === 'backoff' || c.to === 'failed') this.#log.warn('primary HLS failed', { error: c.status.lastError, state: c.to });
+    });
+    this.#rt = { flowHub, ingest, hls, hlsTapPort };
+    return this.#rt;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Events and redaction
+
+  /** Every secret the engine knows: the passphrase and every channel's stream key. */
+  #secrets(): string[] {
+    return [this.#passphrase, ...[...this.#channels.values()].map((c) => c.spec.target.streamKey.reveal())];
+  }
+
+  #redact(text: string): string {
+    return redact(text, this.#secrets());
+  }
+
+  #emit(event: NativeEngineEvent): void {
+    try {
+      this.#o.sink(event);
+    } catch (err) {
+      this.#log.error('the event sink threw', { detailType: event.detailType, error: this.#redact(String(err)) });
+    }
+  }
+
+  #lastError(e: ClassifiedError | null, extra?: string | null): LastError | null {
+    if (!e) return null;
+    const message = extra ? `${e.message} (${extra})` : e.message;
+    return { code: e.code, message: clip(this.#redact(message), 500), hint: clip(this.#redact(e.hint), 500) };
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Flow
+
+  #setFlowState(to: FlowState): void {
+    const from = this.#flowState;
+    if (from === to) return;
+    this.#flowState = to;
+    this.#log.info('flow state', { from, to });
+    this.#emit(flowStatusChange(to, from));
+  }
+
+  #emitSource(current: 'CONNECTED' | 'DISCONNECTED', previous: 'CONNECTED' | 'DISCONNECTED'): void {
+    this.#emit(sourceHealth(current, previous));
+  }
+
+  #onIngestLine(line: string, at: number): void {
+    for (const ev of this.#monitor.line(line, at)) {
+      switch (ev.type) {
+        case 'connected':
+          this.#log.info('SRT source connected', { address: ev.address });
+          this.#emitSource('CONNECTED', 'DISCONNECTED');
+          break;
+        case 'disconnected':
+          this.#log.info('SRT source disconnected');
+          this.#emitSource('DISCONNECTED', 'CONNECTED');
+          break;
+        case 'rejected':
+          this.#log.warn('SRT caller rejected', { code: ev.error.code, address: ev.address });
+          break;
+        case 'stats':
+          break;
+      }
+    }
+  }
+
+  #onIngestState(to: SupervisorState, status: SupervisorStatus): void {
+    if (to === 'running' && (this.#flowState === 'STARTING' || this.#flowState === 'ERROR')) this.#setFlowState('ACTIVE');
+    if ((to === 'failed' || to === 'backoff') && this.#flowState !== 'STOPPING' && this.#flowState !== 'STANDBY') {
+      this.#log.warn('srt-live-transmit failed', { error: status.lastError, state: to });
+      if (to === 'failed') this.#setFlowState('ERROR');
+    }
+  }
+
+  #onMediaActivity(active: boolean): void {
+    if (this.#closed) return;
+    this.#log.info(active ? 'media arriving' : 'media stopped arriving');
+    if (active) {
+      if (this.#flowState === 'ACTIVE') this.#startHls();
+      // Whatever gave up waiting for input retries now rather than at its next backoff step.
+      for (const enc of this.#encoders.values()) this.#kickIfWaitingForInput(enc.sup);
+      for (const ch of this.#channels.values()) if (ch.desired === 'running' && ch.pusher) this.#kickIfWaitingForInput(ch.pusher.sup);
+    } else {
+      void this.#hls.stop();
+    }
+  }
+
+  #kickIfWaitingForInput(sup: ProcessSupervisor): void {
+    const st = sup.status();
+    if (st.state !== 'backoff' || !st.lastError || !INPUT_CODES.has(st.lastError.code)) return;
+    void sup.stop().then(() => {
+      if (st.desired === 'running' && !this.#closed) sup.start();
+    });
+  }
+
+  #startHls(): void {
+    this.#pruneHls();
+    const st = this.#hls.status().state;
+    if (st === 'backoff') this.#kickIfWaitingForInput(this.#hls);
+    else this.#hls.start();
+  }
+
+  /** Removes segments a previous run left behind (FFmpeg only prunes what it wrote itself). */
+  #pruneHls(): void {
+    const cutoff = Date.now() - 60_000;
+    try {
+      for (const f of readdirSync(this.#hlsDir)) {
+        if (!f.startsWith('seg_') || !f.endsWith('.ts')) continue;
+        const p = join(this.#hlsDir, f);
+        if (statSync(p).mtimeMs < cutoff) rmSync(p, { force: true });
+      }
+    } catch {
+      /* the directory may not exist yet */
+    }
+  }
+
+  async describeFlow(): Promise<FlowDescription> {
+    await this.#ready();
+    return {
+      flowArn: FLOW_ARN,
+      state: this.#flowState,
+      outputs: [...this.#outputs.values()].map((o) => ({ outputArn: o.outputArn, destinationId: o.destinationId })),
+      source: await this.inputHealth(),
+    };
+  }
+
+  /** STANDBY → STARTING → ACTIVE once srt-live-transmit is listening. Idempotent. */
+  async startFlow(): Promise<void> {
+    await this.#ready();
+    return this.#flowSerial.run(async () => {
+      if (this.#flowState === 'ACTIVE' || this.#flowState === 'STARTING') return;
+      this.#setFlowState('STARTING');
+      const settled = new Promise<void>((resolve) => {
+        const off = this.#ingest.on('state', (c) => {
+          if (c.to === 'running' || c.to === 'failed') {
+            off();
+            resolve();
+          }
+        });
+      });
+      this.#ingest.start();
+      await settled;
+      if (this.#flowHub.active) this.#startHls();
+    });
+  }
+
+  /** → STOPPING → STANDBY: the listener, and the primary HLS with it, stop. Idempotent. */
+  async stopFlow(): Promise<void> {
+    await this.#ready();
+    return this.#flowSerial.run(async () => {
+      if (this.#flowState === 'STANDBY') return;
+      this.#setFlowState('STOPPING');
+      await Promise.all([this.#hls.stop(), this.#ingest.stop()]);
+      this.#setFlowState('STANDBY');
+    });
+  }
+
+  async addOutput(destinationId: string): Promise<{ outputArn: string }> {
+    await this.#ready();
+    if (!destinationId) throw new MediaEngineError('INVALID_CHANNEL_SPEC', 'destinationId is required');
+    return this.#flowSerial.run(async () => {
+      const existing = this.#outputs.get(destinationId);
+      if (existing) return { outputArn: existing.outputArn };
+      const port = await allocateUdpPort(this.#ports);
+      this.#ports.add(port);
+      const out: FlowOutput = { destinationId, outputArn: outputArnFor(destinationId), port };
+      this.#outputs.set(destinationId, out);
+      this.#flowHub.addTarget(`output:${destinationId}`, port);
+      this.#log.info('flow output added', { destinationId, port });
+      return { outputArn: out.outputArn };
+    });
+  }
+
+  async removeOutput(outputArn: string): Promise<void> {
+    await this.#ready();
+    return this.#flowSerial.run(async () => {
+      const out = [...this.#outputs.values()].find((o) => o.outputArn === outputArn);
+      if (!out) return;
+      this.#flowHub.removeTarget(`output:${out.destinationId}`);
+      this.#outputs.delete(out.destinationId);
+      this.#ports.delete(out.port);
+      this.#log.info('flow output removed', { destinationId: out.destinationId });
+    });
+  }
+
+  /** The contribution's health: connection, address, bitrate, SRT loss/retransmits/RTT, last rejection. */
+  async inputHealth(): Promise<InputHealth> {
+    const s = this.#monitor.state();
+    const hub = this.#rt?.flowHub.stats() ?? null;
+    const ttl = this.#o.srtRejectionTtlMs ?? DEFAULTS.srtRejectionTtlMs;
+    const rejection = s.lastRejection && s.lastRejectionAt !== null && Date.now() - s.lastRejectionAt <= ttl ? s.lastRejection : null;
+    return {
+      connected: s.connected,
+      sourceAddress: s.address,
+      connectedSince: s.connectedSince !== null ? new Date(s.connectedSince).toISOString() : null,
+      bitrateInKbps: s.connected ? (hub?.bitrateKbps ?? (s.mbitRate !== null ? Math.round(s.mbitRate * 1000) : null)) : null,
+      packetLossPercent: s.connected ? s.lossPercent : null,
+      packetsLost: s.connected ? s.packetsLost : null,
+      retransmits: s.connected ? s.packetsRetransmitted : null,
+      rttMs: s.connected ? s.rttMs : null,
+      lastError: this.#lastError(rejection),
+      updatedAt: new Date().toISOString(),
+    };
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Channels
+
+  #setChannelState(ch: Channel, to: ChannelState): void {
+    assertTransition(ch.id, ch.state, to);
+    ch.state = to;
+    this.#log.info('channel state', { channelId: ch.id, destinationId: ch.spec.destinationId, state: to });
+    this.#emit(channelStateChange(ch.id, to));
+  }
+
+  #channel(channelId: string): Channel {
+    const ch = this.#channels.get(channelId);
+    if (!ch) throw new MediaEngineError('CHANNEL_NOT_FOUND', `no channel ${channelId}`, 'Create the channel first (createChannel).');
+    return ch;
+  }
+
+  #newChannelId(): string {
+    for (;;) {
+      const id = String(randomInt(1_000_000, 10_000_000));
+      if (!this.#channels.has(id)) return id;
+    }
+  }
+
+  async createChannel(spec: ChannelSpec): Promise<{ channelId: string; arn: string }> {
+    await this.#ready();
+    validateSpec(spec);
+    const existing = [...this.#channels.values()].find((c) => c.spec.destinationId === spec.destinationId);
+    if (existing) return { channelId: existing.id, arn: existing.arn };
+    const id = this.#newChannelId();
+    const ch: Channel = {
+      id,
+      arn: channelArn(id),
+      spec,
+      state: 'CREATING',
+      desired: 'stopped',
+      error: null,
+      alarm: null,
+      alarmEpisodes: 0,
+      pusher: null,
+      encoderKey: null,
+      restarts: 0,
+      bytesSentBefore: 0,
+      lastProgress: null,
+      pushingSince: null,
+      serial: new Serial(),
+    };
+    this.#channels.set(id, ch);
+    this.#emit(channelStateChange(id, 'CREATING'));
+    this.#setChannelState(ch, 'IDLE');
+    return { channelId: id, arn: ch.arn };
+  }
+
+  async startChannel(channelId: string): Promise<void> {
+    await this.#ready();
+    const ch = this.#channel(channelId);
+    return ch.serial.run(async () => {
+      if (ch.state === 'STARTING' || ch.state === 'RUNNING') return;
+      if (ch.state !== 'IDLE') throw new MediaEngineError('CHANNEL_NOT_IDLE', `channel ${ch.id} is ${ch.state}`);
+      let inputPort: number;
+      let hubTarget: string | null = null;
+      if (ch.spec.encode === null) {
+        const out = [...this.#outputs.values()].find((o) => o.outputArn === ch.spec.outputArn);
+        if (!out) {
+          throw new MediaEngineError('OUTPUT_NOT_FOUND', `channel ${ch.id}: its flow output does not exist`, 'Add the flow output (addOutput) before starting the channel.');
+        }
+        inputPort = out.port;
+      } else {
+        inputPort = await allocateUdpPort(this.#ports);
+        this.#ports.add(inputPort);
+        hubTarget = `pusher:${ch.id}`;
+      }
+      ch.desired = 'running';
+      ch.error = null;
+      this.#setChannelState(ch, 'STARTING');
+      if (ch.spec.encode !== null && hubTarget) {
+        const enc = await this.#acquireEncoder(ch, ch.spec.encode);
+        enc.hub.addTarget(hubTarget, inputPort);
+        ch.encoderKey = enc.key;
+      }
+      this.#startPusher(ch, inputPort, hubTarget);
+    });
+  }
+
+  async stopChannel(channelId: string): Promise<void> {
+    await this.#ready();
+    const ch = this.#channels.get(channelId);
+    if (!ch) return;
+    return ch.serial.run(async () => {
+      if (ch.state !== 'STARTING' && ch.state !== 'RUNNING') return;
+      ch.desired = 'stopped';
+      this.#setChannelState(ch, 'STOPPING');
+      await this.#teardown(ch);
+      this.#clearAlarm(ch, 'Channel stopped');
+      ch.error = null;
+      this.#setChannelState(ch, 'IDLE');
+    });
+  }
+
+  async updateChannel(channelId: string, spec: ChannelSpec): Promise<void> {
+    await this.#ready();
+    const ch = this.#channel(channelId);
+    return ch.serial.run(async () => {
+      if (ch.state !== 'IDLE') {
+        throw new MediaEngineError('CHANNEL_NOT_IDLE', `channel ${ch.id} is ${ch.state}; only an IDLE channel can be updated`, 'Stop the channel first.');
+      }
+      validateSpec(spec);
+      if (spec.destinationId !== ch.spec.destinationId) {
+        throw new MediaEngineError('INVALID_CHANNEL_SPEC', 'a channel cannot move to another destination');
+      }
+      this.#setChannelState(ch, 'UPDATING');
+      ch.spec = spec;
+      this.#setChannelState(ch, 'IDLE');
+    });
+  }
+
+  async deleteChannel(channelId: string): Promise<void> {
+    await this.#ready();
+    const ch = this.#channels.get(channelId);
+    if (!ch) return;
+    return ch.serial.run(async () => {
+      if (!this.#channels.has(ch.id)) return;
+      if (ch.state !== 'IDLE') {
+        throw new MediaEngineError('CHANNEL_NOT_IDLE', `channel ${ch.id} is ${ch.state}; only an IDLE channel can be deleted`, 'Stop the channel first.');
+      }
+      this.#setChannelState(ch, 'DELETING');
+      await this.#teardown(ch);
+      this.#setChannelState(ch, 'DELETED');
+      this.#channels.delete(ch.id);
+    });
+  }
+
+  async describeChannel(channelId: string): Promise<ChannelDescription | null> {
+    const ch = this.#channels.get(channelId);
+    return ch ? this.#describe(ch) : null;
+  }
+
+  async listChannels(): Promise<ChannelDescription[]> {
+    return [...this.#channels.values()].map((c) => this.#describe(c));
+  }
+
+  #describe(ch: Channel): ChannelDescription {
+    return { channelId: ch.id, arn: ch.arn, destinationId: ch.spec.destinationId, state: ch.state, error: ch.error ? { ...ch.error } : null };
+  }
+
+  channelMetrics(channelId: string): ChannelMetrics | null {
+    const ch = this.#channels.get(channelId);
+    if (!ch) return null;
+    const now = Date.now();
+    const st = ch.pusher?.sup.status() ?? null;
+    const p = ch.pusher ? ch.lastProgress : null;
+    const enc = ch.encoderKey ? (this.#encoders.get(ch.encoderKey)?.sup.status().progress ?? null) : null;
+    const frames = enc ?? p;
+    return {
+      bitrateKbps: p?.bitrateKbps ?? null,
+      fps: p?.fps ?? null,
+      frames: p?.frame ?? null,
+      droppedFrames: frames?.dropFrames ?? null,
+      duplicatedFrames: frames?.dupFrames ?? null,
+      speed: p?.speed ?? null,
+      uptimeSeconds: ch.pushingSince !== null ? Math.round((now - ch.pushingSince) / 1000) : null,
+      restarts: ch.restarts,
+      bytesSent: ch.bytesSentBefore + (p?.totalSizeBytes ?? 0),
+      attempt: st ? st.attempt : null,
+      nextRetryAt: st?.nextRetryAt ? new Date(st.nextRetryAt).toISOString() : null,
+      updatedAt: new Date(now).toISOString(),
+    };
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Pushers
+
+  #startPusher(ch: Channel, port: number, hubTarget: string | null): void {
+    const key = ch.spec.target.streamKey.reveal();
+    const sup = new ProcessSupervisor({
+      name: `pusher-${ch.id}`,
+      binary: this.#o.ffmpegPath ?? DEFAULTS.ffmpegPath,
+      argv: pusherArgs({ inputPort: port, url: ch.spec.target.url, streamKey: key }),
+      secrets: [key],
+      progressFd: 3,
+      retry: this.#o.retryPolicy ?? {},
+      stallTimeoutMs: this.#o.stallTimeoutMs ?? DEFAULTS.stallTimeoutMs,
+      startTimeoutMs: this.#o.startTimeoutMs ?? DEFAULTS.startTimeoutMs,
+      stopGraceMs: this.#o.stopGraceMs ?? DEFAULTS.stopGraceMs,
+      pidDir: this.#pidDir,
+    });
+    const pusher: Pusher = { sup, port, hubTarget, offs: [], launches: 0, growth: 0, lastSize: null, pushing: false };
+    ch.pusher = pusher;
+    ch.lastProgress = null;
+    pusher.offs.push(
+      sup.on('state', (c) => this.#onPusherState(ch, pusher, c.to, c.status)),
+      sup.on('progress', (snap) => this.#onPusherProgress(ch, pusher, snap)),
+      sup.on('exit', () => {
+        ch.bytesSentBefore += ch.lastProgress?.totalSizeBytes ?? 0;
+        ch.lastProgress = null;
+      }),
+    );
+    sup.start();
+  }
+
+  #onPusherState(ch: Channel, pusher: Pusher, to: SupervisorState, status: SupervisorStatus): void {
+    if (ch.pusher !== pusher) return;
+    if (to === 'starting') {
+      if (pusher.launches > 0) ch.restarts += 1;
+      pusher.launches += 1;
+      pusher.growth = 0;
+      pusher.lastSize = null;
+      pusher.pushing = false;
+    }
+    if (to === 'backoff' || to === 'failed') {
+      pusher.pushing = false;
+      ch.pushingSince = null;
+      if (ch.desired !== 'running') return;
+      // An encoder that is failing explains its pushers' failures better than they do.
+      const enc = ch.encoderKey ? this.#encoders.get(ch.encoderKey) : undefined;
+      const encStatus = enc?.sup.status();
+      const useEncoder = encStatus && (encStatus.state === 'backoff' || encStatus.state === 'failed') && encStatus.lastError;
+      const err = useEncoder ? this.#lastError(encStatus.lastError) : this.#lastError(status.lastError, to === 'failed' ? `gave up: ${status.giveUpReason ?? 'not retrying'}` : null);
+      if (err) this.#raise(ch, err);
+      this.#log.warn('pusher failed', { channelId: ch.id, state: to, attempt: status.attempt, error: err });
+    }
+  }
+
+  #onPusherProgress(ch: Channel, pusher: Pusher, snap: ProgressSnapshot): void {
+    if (ch.pusher !== pusher) return;
+    ch.lastProgress = snap;
+    const size = snap.totalSizeBytes;
+    if (size !== null && pusher.lastSize !== null && size > pusher.lastSize && (snap.frame ?? 1) > 0) pusher.growth += 1;
+    if (size !== null) pusher.lastSize = size;
+    // Two growing blocks in a row (about a second): the platform accepted the publish and keeps
+    // taking media. A publish it refuses ends before that (see the classifier's notes).
+    if (!pusher.pushing && pusher.growth >= 2) {
+      pusher.pushing = true;
+      this.#onPushing(ch);
+    }
+  }
+
+  #onPushing(ch: Channel): void {
+    ch.pushingSince = Date.now();
+    ch.error = null;
+    this.#clearAlarm(ch, 'Publishing again');
+    if (ch.state === 'STARTING') this.#setChannelState(ch, 'RUNNING');
+  }
+
+  #raise(ch: Channel, err: LastError): void {
+    ch.error = err;
+    const type = alertTypeFor(err.code);
+    if (ch.alarm && ch.alarm.type === type && ch.alarm.code === err.code) return;
+    if (ch.alarm && ch.alarm.type !== type) this.#clearAlarm(ch, `Superseded by ${type}`);
+    if (!ch.alarm) {
+      ch.alarmEpisodes += 1;
+      ch.alarm = { id: alarmId(ch.id, type, ch.alarmEpisodes), type, code: err.code };
+    } else {
+      ch.alarm.code = err.code;
+    }
+    this.#emit(channelAlert(ch.id, { state: 'SET', alarmId: ch.alarm.id, alertType: type, message: err.message, error: err }));
+  }
+
+  #clearAlarm(ch: Channel, message: string): void {
+    if (!ch.alarm) return;
+    const { id, type } = ch.alarm;
+    ch.alarm = null;
+    this.#emit(channelAlert(ch.id, { state: 'CLEARED', alarmId: id, alertType: type, message, error: null }));
+  }
+
+  /** Stops the channel's pusher and lets go of its encoder and ports. */
+  async #teardown(ch: Channel): Promise<void> {
+    const pusher = ch.pusher;
+    ch.pushingSince = null;
+    if (pusher) {
+      await pusher.sup.stop();
+      for (const off of pusher.offs) off();
+      ch.pusher = null;
+      ch.bytesSentBefore = 0;
+      ch.lastProgress = null;
+      ch.restarts = 0;
+      if (pusher.hubTarget) this.#ports.delete(pusher.port);
+    }
+    if (ch.encoderKey) {
+      const key = ch.encoderKey;
+      ch.encoderKey = null;
+      await this.#releaseEncoder(key, ch.id, pusher?.hubTarget ?? null);
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Shared encoders
+
+  async #acquireEncoder(ch: Channel, encode: EncodeSpec): Promise<SharedEncoder> {
+    return this.#encoderSerial.run(async () => {
+      const key = encoderKey(ch.spec.presetId, encode);
+      let enc = this.#encoders.get(key);
+      if (!enc) {
+        const hub = await UdpHub.open({ name: `rendition-${ch.spec.presetId}` });
+        const tapPort = await allocateUdpPort(this.#ports);
+        this.#ports.add(tapPort);
+        const tapId = `tap:encoder:${key}`;
+        const sup = new ProcessSupervisor({
+          name: `encoder-${ch.spec.presetId}`,
+          binary: this.#o.ffmpegPath ?? DEFAULTS.ffmpegPath,
+          argv: encoderArgs({ inputPort: tapPort, outputPort: hub.port, encode, x264Preset: this.#o.x264Preset ?? DEFAULTS.x264Preset }),
+          progressFd: 3,
+          retry: this.#o.retryPolicy ?? {},
+          stallTimeoutMs: this.#o.stallTimeoutMs ?? DEFAULTS.stallTimeoutMs,
+          startTimeoutMs: this.#o.startTimeoutMs ?? DEFAULTS.startTimeoutMs,
+          stopGraceMs: this.#o.stopGraceMs ?? DEFAULTS.stopGraceMs,
+          pidDir: this.#pidDir,
+        });
+        const created: SharedEncoder = { key, presetId: ch.spec.presetId, sup, hub, tapId, tapPort, users: new Set(), offs: [] };
+        created.offs.push(
+          sup.on('state', (c) => {
+            if (c.to !== 'backoff' && c.to !== 'failed') return;
+            const err = this.#lastError(c.status.lastError);
+            this.#log.warn('shared encoder failed', { presetId: created.presetId, state: c.to, error: err });
+            if (!err) return;
+            for (const id of created.users) {
+              const user = this.#channels.get(id);
+              if (user && user.desired === 'running') this.#raise(user, err);
+            }
+          }),
+        );
+        this.#encoders.set(key, created);
+        this.#flowHub.addTarget(tapId, tapPort);
+        sup.start();
+        this.#log.info('shared encoder started', { presetId: ch.spec.presetId });
+        enc = created;
+      }
+      enc.users.add(ch.id);
+      return enc;
+    });
+  }
+
+  async #releaseEncoder(key: string, channelId: string, hubTarget: string | null): Promise<void> {
+    return this.#encoderSerial.run(async () => {
+      const enc = this.#encoders.get(key);
+      if (!enc) return;
+      if (hubTarget) enc.hub.removeTarget(hubTarget);
+      enc.users.delete(channelId);
+      if (enc.users.size > 0) return;
+      this.#encoders.delete(key);
+      this.#flowHub.removeTarget(enc.tapId);
+      await enc.sup.stop();
+      for (const off of enc.offs) off();
+      await enc.hub.close();
+      this.#ports.delete(enc.tapPort);
+      this.#log.info('shared encoder stopped', { presetId: enc.presetId });
+    });
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Introspection and shutdown
+
+  /** Every process the engine runs, redacted (for the API, operators and tests). */
+  processes(): EngineProcess[] {
+    const view = (sup: ProcessSupervisor, role: EngineProcess['role'], channelIds: string[]): EngineProcess => {
+      const s = sup.status();
+      return {
+        name: s.name,
+        role,
+        channelIds,
+        pid: s.pid,
+        state: s.state,
+        restarts: s.restarts,
+        attempt: s.attempt,
+        lastError: this.#lastError(s.lastError),
+        command: s.command.map((a) => this.#redact(a)),
+      };
+    };
+    if (!this.#rt) return [];
+    const out: EngineProcess[] = [view(this.#rt.ingest, 'ingest', []), view(this.#rt.hls, 'hls', [])];
+    for (const enc of this.#encoders.values()) out.push(view(enc.sup, 'encoder', [...enc.users]));
+    for (const ch of this.#channels.values()) if (ch.pusher) out.push(view(ch.pusher.sup, 'pusher', [ch.id]));
+    return out;
+  }
+
+  /** The primary HLS output. */
+  primaryHls(): PrimaryHlsStatus {
+    const playlistPath = join(this.#hlsDir, 'index.m3u8');
+    if (!this.#rt) return { state: 'idle', playlistPath, pid: null, lastError: null };
+    const s = this.#rt.hls.status();
+    return { state: s.state, playlistPath, pid: s.pid, lastError: this.#lastError(s.lastError) };
+  }
+
+  /** Counters of the flow hub (for benchmarks and health). */
+  flowHubStats(): ReturnType<UdpHub['stats']> | null {
+    return this.#rt?.flowHub.stats() ?? null;
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new MediaEngineError('ENGINE_CLOSED', 'the local media engine is closed');
+  }
+
+  /**
+   * Stops every process (SIGINT, SIGKILL after the grace period) and closes every socket. Emits no
+   * events: the engine going away is not a channel being stopped. Idempotent.
+   */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    // Let a start in progress finish, so that nothing it opens is left behind.
+    await this.#starting?.catch(() => undefined);
+    if (!this.#rt) return;
+    const stops: Promise<void>[] = [this.#ingest.stop(), this.#hls.stop()];
+    for (const ch of this.#channels.values()) {
+      ch.desired = 'stopped';
+      if (ch.pusher) stops.push(ch.pusher.sup.stop());
+    }
+    for (const enc of this.#encoders.values()) stops.push(enc.sup.stop());
+    await Promise.all(stops);
+    for (const ch of this.#channels.values()) for (const off of ch.pusher?.offs ?? []) off();
+    for (const enc of this.#encoders.values()) {
+      for (const off of enc.offs) off();
+      await enc.hub.close();
+    }
+    this.#encoders.clear();
+    await this.#flowHub.close();
+  }
+}

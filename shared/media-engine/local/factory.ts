@@ -1,0 +1,39 @@
+/**
+ * Builds the local media engine from the configuration (the local runtime's default engine).
+ * The SRT passphrase comes from FANOUT_SRT_PASSPHRASE or, when unset, from a file generated at
+ * first start in the data dir (0600), so an encoder configured once keeps working.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { Config } from '../../config/index.ts';
+import { Secret } from '../../secrets/secret.ts';
+import type { EngineEventSink } from '../ports.ts';
+
+/** The SRT passphrase: configured, or generated once and kept in the data dir. */
+export function srtPassphrase(config: Config, dataDir: string): { passphrase: Secret; generated: boolean } {
+  if (config.srtPassphrase) return { passphrase: new Secret(config.srtPassphrase), generated: false };
+  const file = join(dataDir, 'secrets', 'srt-passphrase');
+  if (!existsSync(file)) {
+    mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+    writeFileSync(file, randomBytes(24).toString('base64url'), { mode: 0o600, flag: 'wx' });
+    return { passphrase: new Secret(readFileSync(file, 'utf8').trim()), generated: true };
+  }
+  return { passphrase: new Secret(readFileSync(file, 'utf8').trim()), generated: false };
+}
+
+export async function createLocalMediaEngine(o: { sink: EngineEventSink; config: Config; dataDir: string; x264Preset?: string }) {
+  const { LocalMediaEngine } = await import('./engine/index.ts');
+  const { passphrase } = srtPassphrase(o.config, o.dataDir);
+  const engine = new LocalMediaEngine({
+    dataDir: o.dataDir,
+    srtPort: o.config.srtPort,
+    srtPassphrase: passphrase,
+    srtKeyLength: o.config.srtKeyLength,
+    srtBindAddress: o.config.srtHost,
+    sink: o.sink,
+    ...(o.x264Preset ? { x264Preset: o.x264Preset } : {}),
+  });
+  await engine.start();
+  return engine;
+}

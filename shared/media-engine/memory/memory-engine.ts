@@ -1,0 +1,199 @@
+/**
+ * An in-memory engine that follows AWS's state machines (AWS-FACTS §4.2: start only when IDLE,
+ * update and delete only when IDLE, a flow starts from STANDBY) and reports every change as the
+ * native event AWS would emit, after a configurable delay. It moves no media: it is the engine for
+ * tests of the control plane (sagas, retries, reconcile) and the reference the engine contract
+ * tests run against beside the real engines.
+ */
+import { randomBytes } from 'node:crypto';
+import type { ChannelState } from '../../../events/channel-provisioner/common.ts';
+import { AppError } from '../../errors/index.ts';
+import type {
+  ChannelDescription,
+  ChannelEngine,
+  ChannelSpec,
+  EngineEventSink,
+  FlowDescription,
+  FlowEngine,
+  FlowState,
+  InputHealth,
+} from '../ports.ts';
+
+export interface MemoryEngineOptions {
+  sink: EngineEventSink;
+  /** Delay before an asynchronous state change completes (CREATING → IDLE, STARTING → RUNNING, ...). */
+  transitionMs?: number;
+  region?: string;
+  account?: string;
+}
+
+interface Channel {
+  channelId: string;
+  arn: string;
+  spec: ChannelSpec;
+  state: ChannelState;
+  timer?: NodeJS.Timeout;
+}
+
+export class MemoryEngine implements FlowEngine, ChannelEngine {
+  private readonly channels = new Map<string, Channel>();
+  private readonly outputs = new Map<string, string>(); // outputArn → destinationId
+  private flowState: FlowState = 'STANDBY';
+  private readonly flowArn: string;
+  /** Every call, for tests. */
+  readonly calls: { op: string; args: unknown[] }[] = [];
+
+  constructor(private readonly o: MemoryEngineOptions) {
+    const region = o.region ?? 'local';
+    const account = o.account ?? '000000000000';
+    this.flowArn = `arn:aws:mediaconnect:${region}:${account}:flow:1-memory-primary:fanout-ingest`;
+  }
+
+  private arn(kind: 'channel' | 'output', id: string): string {
+    const region = this.o.region ?? 'local';
+    const account = this.o.account ?? '000000000000';
+    return kind === 'channel'
+      ? `arn:aws:medialive:${region}:${account}:channel:${id}`
+      : `arn:aws:mediaconnect:${region}:${account}:output:1-memory-${id}:dest-${id}`;
+  }
+
+  private emitChannel(c: Channel, message: string): void {
+    this.o.sink({
+      source: 'aws.medialive',
+      detailType: 'MediaLive Channel State Change',
+      resources: [c.arn],
+      detail: { channel_arn: c.arn, state: c.state, message, pipelines_running_count: c.state === 'RUNNING' ? 1 : 0, fanout_observed_at: new Date().toISOString() },
+    });
+  }
+
+  private set(c: Channel, state: ChannelState, then?: ChannelState): void {
+    c.state = state;
+    this.emitChannel(c, `channel ${state.toLowerCase()}`);
+    if (then) {
+      clearTimeout(c.timer);
+      c.timer = setTimeout(() => {
+        if (c.state !== state) return;
+        if (then === 'DELETED') this.channels.delete(c.channelId);
+        this.set(c, then);
+      }, this.o.transitionMs ?? 5);
+    }
+  }
+
+  private require(channelId: string): Channel {
+    const c = this.channels.get(channelId);
+    if (!c) throw new AppError('ENGINE_UNAVAILABLE', `NotFoundException: channel ${channelId}`, { awsCode: 'NotFoundException' });
+    return c;
+  }
+
+  private conflict(op: string, c: Channel): never {
+    throw Object.assign(new Error(`ConflictException: cannot ${op} channel ${c.channelId} in state ${c.state}`), { name: 'ConflictException', code: 'CHANNEL_NOT_IDLE' });
+  }
+
+  async createChannel(spec: ChannelSpec): Promise<{ channelId: string; arn: string }> {
+    this.calls.push({ op: 'createChannel', args: [spec.destinationId] });
+    for (const c of this.channels.values()) if (c.spec.destinationId === spec.destinationId) return { channelId: c.channelId, arn: c.arn };
+    const channelId = String(1_000_000 + (randomBytes(3).readUIntBE(0, 3) % 9_000_000));
+    const c: Channel = { channelId, arn: this.arn('channel', channelId), spec, state: 'CREATING' };
+    this.channels.set(channelId, c);
+    this.set(c, 'CREATING', 'IDLE');
+    return { channelId, arn: c.arn };
+  }
+
+  async startChannel(channelId: string): Promise<void> {
+    this.calls.push({ op: 'startChannel', args: [channelId] });
+    const c = this.require(channelId);
+    if (c.state === 'STARTING' || c.state === 'RUNNING') return;
+    if (c.state !== 'IDLE') this.conflict('start', c);
+    this.set(c, 'STARTING', 'RUNNING');
+  }
+
+  async stopChannel(channelId: string): Promise<void> {
+    this.calls.push({ op: 'stopChannel', args: [channelId] });
+    const c = this.require(channelId);
+    if (c.state === 'IDLE' || c.state === 'STOPPING') return;
+    if (c.state !== 'RUNNING' && c.state !== 'STARTING' && c.state !== 'RECOVERING') this.conflict('stop', c);
+    this.set(c, 'STOPPING', 'IDLE');
+  }
+
+  async updateChannel(channelId: string, spec: ChannelSpec): Promise<void> {
+    this.calls.push({ op: 'updateChannel', args: [channelId] });
+    const c = this.require(channelId);
+    if (c.state !== 'IDLE') this.conflict('update', c);
+    c.spec = spec;
+  }
+
+  async deleteChannel(channelId: string): Promise<void> {
+    this.calls.push({ op: 'deleteChannel', args: [channelId] });
+    const c = this.channels.get(channelId);
+    if (!c || c.state === 'DELETING') return;
+    if (c.state !== 'IDLE' && c.state !== 'CREATE_FAILED') this.conflict('delete', c);
+    this.set(c, 'DELETING', 'DELETED');
+  }
+
+  async describeChannel(channelId: string): Promise<ChannelDescription | null> {
+    const c = this.channels.get(channelId);
+    return c ? { channelId, arn: c.arn, destinationId: c.spec.destinationId, state: c.state, error: null } : null;
+  }
+
+  async listChannels(): Promise<ChannelDescription[]> {
+    return [...this.channels.values()].map((c) => ({ channelId: c.channelId, arn: c.arn, destinationId: c.spec.destinationId, state: c.state, error: null }));
+  }
+
+  /** The spec a channel was last created or updated with (tests check updates). */
+  specOf(channelId: string): ChannelSpec | undefined {
+    return this.channels.get(channelId)?.spec;
+  }
+
+  private setFlow(state: FlowState): void {
+    const previous = this.flowState;
+    this.flowState = state;
+    this.o.sink({ source: 'aws.mediaconnect', detailType: 'MediaConnect Flow Status Change', resources: [this.flowArn], detail: { currentStatus: state, previousStatus: previous } });
+  }
+
+  async describeFlow(): Promise<FlowDescription> {
+    return {
+      flowArn: this.flowArn,
+      state: this.flowState,
+      outputs: [...this.outputs].map(([outputArn, destinationId]) => ({ outputArn, destinationId })),
+      source: this.health(),
+    };
+  }
+
+  private health(): InputHealth {
+    return { connected: false, sourceAddress: null, connectedSince: null, bitrateInKbps: null, packetLossPercent: null, packetsLost: null, retransmits: null, rttMs: null, lastError: null, updatedAt: new Date().toISOString() };
+  }
+
+  async startFlow(): Promise<void> {
+    this.calls.push({ op: 'startFlow', args: [] });
+    if (this.flowState === 'ACTIVE' || this.flowState === 'STARTING') return;
+    this.setFlow('STARTING');
+    setTimeout(() => this.flowState === 'STARTING' && this.setFlow('ACTIVE'), this.o.transitionMs ?? 5);
+  }
+
+  async stopFlow(): Promise<void> {
+    this.calls.push({ op: 'stopFlow', args: [] });
+    if (this.flowState === 'STANDBY' || this.flowState === 'STOPPING') return;
+    this.setFlow('STOPPING');
+    setTimeout(() => this.flowState === 'STOPPING' && this.setFlow('STANDBY'), this.o.transitionMs ?? 5);
+  }
+
+  async addOutput(destinationId: string): Promise<{ outputArn: string }> {
+    this.calls.push({ op: 'addOutput', args: [destinationId] });
+    const outputArn = this.arn('output', destinationId);
+    this.outputs.set(outputArn, destinationId);
+    return { outputArn };
+  }
+
+  async removeOutput(outputArn: string): Promise<void> {
+    this.calls.push({ op: 'removeOutput', args: [outputArn] });
+    this.outputs.delete(outputArn);
+  }
+
+  async inputHealth(): Promise<InputHealth> {
+    return this.health();
+  }
+
+  async close(): Promise<void> {
+    for (const c of this.channels.values()) clearTimeout(c.timer);
+  }
+}

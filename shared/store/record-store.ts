@@ -1,0 +1,75 @@
+/**
+ * A small versioned record store for a service's own table: get, list, conditional put (new, or
+ * replacing a known version), delete. Used by flow-output (outputs) and channel-provisioner
+ * (channels); a lost race surfaces as VERSION_CONFLICT and the SQS retry runs the step again.
+ */
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { AppError } from '../errors/index.ts';
+import { isConditionalCheckFailed } from './dynamo.ts';
+
+export interface VersionedRecord {
+  version: number;
+}
+
+export class RecordStore<T extends VersionedRecord> {
+  constructor(
+    private readonly doc: DynamoDBDocumentClient,
+    readonly tableName: string,
+    private readonly keyName: keyof T & string,
+  ) {}
+
+  async get(key: string): Promise<T | undefined> {
+    const out = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: { [this.keyName]: key }, ConsistentRead: true }));
+    return out.Item as T | undefined;
+  }
+
+  async list(): Promise<T[]> {
+    const out: T[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.doc.send(new ScanCommand({ TableName: this.tableName, ExclusiveStartKey: startKey, ConsistentRead: true }));
+      out.push(...((page.Items ?? []) as T[]));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return out;
+  }
+
+  async queryIndex(indexName: string, attribute: string, value: string): Promise<T[]> {
+    const out = await this.doc.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: indexName,
+        KeyConditionExpression: '#a = :v',
+        ExpressionAttributeNames: { '#a': attribute },
+        ExpressionAttributeValues: { ':v': value },
+      }),
+    );
+    return (out.Items ?? []) as T[];
+  }
+
+  /** Writes `next`: new when `next.version === 1`, else replacing version `next.version - 1`. */
+  async put(next: T): Promise<void> {
+    try {
+      await this.doc.send(
+        new PutCommand(
+          next.version === 1
+            ? { TableName: this.tableName, Item: next, ConditionExpression: 'attribute_not_exists(#k)', ExpressionAttributeNames: { '#k': this.keyName } }
+            : {
+                TableName: this.tableName,
+                Item: next,
+                ConditionExpression: '#v = :expected',
+                ExpressionAttributeNames: { '#v': 'version' },
+                ExpressionAttributeValues: { ':expected': next.version - 1 },
+              },
+        ),
+      );
+    } catch (err) {
+      if (isConditionalCheckFailed(err)) throw new AppError('VERSION_CONFLICT', `${this.tableName}: ${String(next[this.keyName])} changed concurrently.`);
+      throw err;
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    await this.doc.send(new DeleteCommand({ TableName: this.tableName, Key: { [this.keyName]: key } }));
+  }
+}
