@@ -72,6 +72,11 @@ export const settings = {
     schema: z.coerce.number().pipe(z.union([z.literal(16), z.literal(24), z.literal(32)])).default(16),
     description: 'SRT AES key length in bytes: 16, 24 or 32.',
   }),
+  x264Preset: setting({
+    env: 'FANOUT_X264_PRESET',
+    schema: z.enum(['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium']).default('veryfast'),
+    description: 'x264 speed/quality preset of the local engine\'s encoders (faster presets use less CPU).',
+  }),
   logLevel: setting({
     env: 'FANOUT_LOG_LEVEL',
     schema: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT']).default('INFO'),

@@ -47,8 +47,10 @@ export interface PublisherInfo {
   frameRate: number | null;
   videoCodec: string | null;
   audioCodec: string | null;
-  /** Seconds since the publisher connected. */
+  /** Milliseconds since the stream appeared (a republish after a disconnect starts it again). */
   uptimeMs: number | null;
+  /** nginx-rtmp's id of the publishing connection: unchanged = the same TCP connection. */
+  clientId: number | null;
 }
 
 /** A free TCP port on 127.0.0.1 (bound then released; tiny race, fine for tests). */
@@ -249,7 +251,8 @@ export class NginxRtmp {
     const apps = [...xml.matchAll(/<application>([\s\S]*?)<\/application>/g)].map((m) => m[1] ?? '');
     const appXml = apps.find((a) => tag(a, 'name') === app) ?? '';
     const stream = [...appXml.matchAll(/<stream>([\s\S]*?)<\/stream>/g)].map((m) => m[1] ?? '').find((s) => tag(s, 'name') === key);
-    if (!stream) return { publishing: false, bytesIn: 0, bwIn: 0, width: null, height: null, frameRate: null, videoCodec: null, audioCodec: null, uptimeMs: null };
+    if (!stream) return { publishing: false, bytesIn: 0, bwIn: 0, width: null, height: null, frameRate: null, videoCodec: null, audioCodec: null, uptimeMs: null, clientId: null };
+    const publisher = [...stream.matchAll(/<client>([\s\S]*?)<\/client>/g)].map((m) => m[1] ?? '').find((c) => c.includes('<publishing/>'));
     const meta = /<meta>([\s\S]*?)<\/meta>/.exec(stream)?.[1] ?? '';
     const video = /<video>([\s\S]*?)<\/video>/.exec(meta)?.[1] ?? '';
     const audio = /<audio>([\s\S]*?)<\/audio>/.exec(meta)?.[1] ?? '';
@@ -264,6 +267,7 @@ export class NginxRtmp {
       videoCodec: tag(video, 'codec'),
       audioCodec: tag(audio, 'codec'),
       uptimeMs: n(tag(stream, 'time')),
+      clientId: publisher ? n(tag(publisher, 'id')) : null,
     };
   }
 }

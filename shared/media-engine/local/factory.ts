@@ -22,7 +22,7 @@ export function srtPassphrase(config: Config, dataDir: string): { passphrase: Se
   return { passphrase: new Secret(readFileSync(file, 'utf8').trim()), generated: false };
 }
 
-export async function createLocalMediaEngine(o: { sink: EngineEventSink; config: Config; dataDir: string; x264Preset?: string }) {
+export async function createLocalMediaEngine(o: { sink: EngineEventSink; config: Config; dataDir: string }) {
   const { LocalMediaEngine } = await import('./engine/index.ts');
   const { passphrase } = srtPassphrase(o.config, o.dataDir);
   const engine = new LocalMediaEngine({
@@ -32,7 +32,7 @@ export async function createLocalMediaEngine(o: { sink: EngineEventSink; config:
     srtKeyLength: o.config.srtKeyLength,
     srtBindAddress: o.config.srtHost,
     sink: o.sink,
-    ...(o.x264Preset ? { x264Preset: o.x264Preset } : {}),
+    x264Preset: o.config.x264Preset,
   });
   await engine.start();
   return engine;

@@ -187,6 +187,14 @@ export const STDERR_RULES: readonly StderrRule[] = Object.freeze([
   { code: 'SRT_CONNECTION_FAILED', pattern: /Connection to srt:\/\/\S+ failed|Connection setup failure|srt_connect/i },
   { code: 'RTMP_STREAM_KEY_IN_USE', pattern: /Server error: .*\b(?:already (?:publishing|in use|exists)|is busy)/i },
   { code: 'RTMP_STREAM_KEY_REJECTED', pattern: /Server error: |NetStream\.Publish\.(?:BadName|Rejected|Denied)|NetConnection\.Connect\.Rejected|code=403|\b403 Forbidden\b/ },
+  // Joined a live MPEG-TS feed and probed it without meeting a keyframe: the video has no size yet,
+  // so the output cannot be set up ("Error initializing output stream" follows). Not a
+  // configuration error: the next attempt sees a keyframe.
+  {
+    code: 'INPUT_STALLED',
+    pattern: /Could not find codec parameters for stream \d+ \(Video|\] dimensions not set$/,
+    message: 'No keyframe arrived while FFmpeg probed its input',
+  },
   {
     code: 'ENCODER_ERROR',
     pattern: /Unknown encoder|Encoder not found|Error while opening encoder|Error initializing output stream|Error setting option|not divisible by|Error initializing (?:complex )?filter/,
@@ -272,7 +280,10 @@ export function classifyStderr(lines: readonly string[], ctx: ClassifyContext = 
       if (rule.pattern.test(line)) return errorFor(rule.code, line, secrets, { message: rule.message, retryable: rule.retryable });
     }
   }
-  const last = [...cleaned].reverse().find((l) => !NOISE.test(l) && !/^\s/.test(l)) ?? null;
+  // Indented lines are FFmpeg's stream and metadata dumps, never a cause: judge indentation on
+  // the raw line, since clean() trims it.
+  const raw = [...lines].reverse().find((l) => l.trim() !== '' && !/^\s/.test(l) && !NOISE.test(clean(l)));
+  const last = raw !== undefined ? clean(raw) : null;
   const unknown = errorFor('UNKNOWN', last, secrets);
   const exit = describeExit(ctx);
   return { ...unknown, message: last ? `${exit}: ${unknown.evidence}` : exit };

@@ -22,6 +22,7 @@ import { LocalKeyFileCipher } from '../../secrets/cipher.ts';
 import { createDocumentClient, createDynamoClient } from '../../store/dynamo.ts';
 import { installInfrastructure } from '../infrastructure.ts';
 import type { ChannelEngine, EngineEventSink, FlowEngine, InputHealth } from '../../media-engine/ports.ts';
+import type { EngineProcess } from '../../media-engine/local/engine/local-media-engine.ts';
 import { MemoryEngine } from '../../media-engine/memory/memory-engine.ts';
 import { LocalEventBus, importHandlerFromRepo } from './bus.ts';
 import { ensureTables, startDynalite } from './dynalite.ts';
@@ -49,7 +50,7 @@ export interface LocalRuntimeOptions {
 /** The functions that belong to the destination service alone (engine `none`). */
 const DESTINATION_ONLY = new Set(['api', 'destinationInbox', 'outboxRelay']);
 
-type LocalEngine = FlowEngine & ChannelEngine & { inputHealth(): Promise<InputHealth>; close(): Promise<void> };
+export type LocalEngine = FlowEngine & ChannelEngine & { inputHealth(): Promise<InputHealth>; close(): Promise<void>; processes?(): EngineProcess[] };
 
 async function createEngine(kind: 'local' | 'memory' | 'none', o: { sink: EngineEventSink; config: Config; dataDir: string }): Promise<LocalEngine | undefined> {
   if (kind === 'none') return undefined;
@@ -67,6 +68,8 @@ export interface LocalRuntime {
   generatedAdminToken?: Secret;
   /** Every entry published on the bus since start (tests scan them). */
   published: BusEntry[];
+  /** The media engine this runtime drives (absent with engine `none`). */
+  engine?: LocalEngine;
   stop(): Promise<void>;
 }
 
@@ -161,6 +164,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
           metrics: (d: { mediaLiveChannelId: string | null }) => (d.mediaLiveChannelId ? (engine.channelMetrics?.(d.mediaLiveChannelId) ?? null) : null),
           inputHealth: () => engine.inputHealth(),
           hlsDir: join(dataDir, 'hls'),
+          ...(engine.processes ? { processes: () => engine.processes!() } : {}),
         }
       : {}),
   });
@@ -198,6 +202,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
     bus,
     sse,
     published,
+    ...(engine ? { engine } : {}),
     ...(generatedAdminToken ? { generatedAdminToken } : {}),
     async stop() {
       if (stopped) return;

@@ -53,6 +53,8 @@ export interface ApiDeps {
   inputHealth?: () => Promise<InputHealth>;
   /** Where the primary HLS output is written (served at /hls/primary/index.m3u8). */
   hlsDir?: string;
+  /** The engine's processes (local engine), commands redacted. */
+  processes?: () => unknown[];
   /** Extra health checks (e.g. the media engine). */
   health?: () => Promise<Record<string, string>>;
 }
@@ -385,6 +387,20 @@ export function createApp(deps: ApiDeps): OpenAPIHono<Env> {
     async (c) => {
       await deps.catalog.deletePreset(c.req.valid('param').id);
       return c.body(null, 204);
+    },
+  );
+
+  app.openapi(
+    route({
+      method: 'get',
+      path: '/api/admin/engine/processes',
+      tags: ['admin'],
+      summary: "The local media engine's processes: role, pid, state, restarts, last error, command (secrets redacted)",
+      responses: { 200: json(s.EngineProcessListSchema, 'Processes'), ...problemResponses },
+    }),
+    async (c) => {
+      if (!deps.processes) throw new AppError('ENGINE_UNAVAILABLE', 'No local media engine runs in this process.');
+      return c.json({ processes: deps.processes() as never[] }, 200);
     },
   );
 

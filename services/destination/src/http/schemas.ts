@@ -202,3 +202,21 @@ export const InputHealthSchema = z
     updatedAt: z.string(),
   })
   .openapi('InputHealth');
+
+export const EngineProcessListSchema = z
+  .object({
+    processes: z.array(
+      z.object({
+        name: z.string(),
+        role: z.enum(['ingest', 'hls', 'encoder', 'pusher']),
+        channelIds: z.array(z.string()),
+        pid: z.number().nullable(),
+        state: z.string(),
+        restarts: z.number(),
+        attempt: z.number(),
+        lastError: LastErrorSchema.nullable(),
+        command: z.array(z.string()).openapi({ description: 'argv with stream keys and passphrases replaced by ***' }),
+      }),
+    ),
+  })
+  .openapi('EngineProcessList');

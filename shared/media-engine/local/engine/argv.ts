@@ -32,15 +32,17 @@ export function udpOutputUrl(port: number): string {
 }
 
 /** FFmpeg arguments common to every engine FFmpeg: quiet banner, machine-readable progress on fd 3. */
-const PROGRESS = ['-progress', 'pipe:3', '-stats_period', '0.5'];
+const PROGRESS = ['-progress', 'pipe:3', '-stats_period', '0.25'];
 const COMMON_IN = ['-hide_banner', '-nostdin', '-nostats', '-loglevel', 'info'];
 
 /**
  * Input probing of an MPEG-TS UDP feed. FFmpeg needs a keyframe (SPS/PPS) before it knows the
- * frame size; 3 s covers a 2 s GOP wherever we join it. FFmpeg stops probing as soon as every
- * stream is known, so these are bounds, not delays.
+ * frame size, and on MPEG-TS it always reads the whole `-analyzeduration` (in stream time), since
+ * new streams may appear at any moment. The hubs replay the current GOP to a consumer that joins
+ * (see gop-cache.ts), so a keyframe comes first and a 2 s GOP covers the 2 s probe at once; without
+ * a cached GOP, 2 s still catches a keyframe of the usual 2 s GOP.
  */
-const PROBE = ['-probesize', '5000000', '-analyzeduration', '3000000'];
+const PROBE = ['-probesize', '5000000', '-analyzeduration', '1000000'];
 
 export interface IngestArgsOptions {
   port: number;
@@ -121,7 +123,8 @@ export interface EncoderArgsOptions {
 export function encoderArgs(o: EncoderArgsOptions): string[] {
   const { video: v, audio: a } = o.encode;
   const gop = String(Math.max(1, Math.round(v.frameRate * v.keyframeInterval)));
-  const scale = `scale=${v.width}:${v.height}:force_original_aspect_ratio=decrease,pad=${v.width}:${v.height}:(ow-iw)/2:(oh-ih)/2,setsar=1`;
+  // The fps filter converts the rate, so FFmpeg's own drop/dup counters only count real timing trouble.
+  const filters = `scale=${v.width}:${v.height}:force_original_aspect_ratio=decrease,pad=${v.width}:${v.height}:(ow-iw)/2:(oh-ih)/2,setsar=1,fps=${v.frameRate}`;
   return [
     ...COMMON_IN,
     ...PROBE,
@@ -129,7 +132,7 @@ export function encoderArgs(o: EncoderArgsOptions): string[] {
     '-i', udpInputUrl(o.inputPort),
     '-map', '0:v:0',
     '-map', '0:a:0?',
-    '-vf', scale,
+    '-vf', filters,
     '-r', String(v.frameRate),
     '-c:v', 'libx264',
     '-preset', o.x264Preset,

@@ -84,7 +84,7 @@ import {
 } from './native-events.ts';
 import { Serial } from './serial.ts';
 import { SrtIngestMonitor } from './srt-monitor.ts';
-import { allocateUdpPort, UdpHub } from './udp-hub.ts';
+import { allocateUdpPort, UdpHub, waitUdpBound } from './udp-hub.ts';
 
 /** Structurally compatible with the Powertools Logger (method syntax keeps the check bivariant). */
 export interface EngineLogger {
@@ -154,8 +154,11 @@ interface FlowOutput {
 interface Pusher {
   sup: ProcessSupervisor;
   port: number;
-  /** Target id on the hub feeding it (rendition hub), or null when it reads a flow output. */
-  hubTarget: string | null;
+  /** The hub feeding it (flow hub for passthrough, the encoder's rendition hub otherwise) and its target there. */
+  feed: UdpHub;
+  feedTarget: string;
+  /** Whether the port is the pusher's own (a rendition hub target) rather than a flow output's. */
+  ownsPort: boolean;
   offs: (() => void)[];
   launches: number;
   /** Consecutive progress blocks of the current run whose output size grew. */
@@ -344,6 +347,22 @@ export class LocalMediaEngine implements FlowEngine, ChannelEngine {
     return this.#starting;
   }
 
+  /**
+   * Each time `sup` launches its FFmpeg: hold the hub target, wait until the FFmpeg has bound its
+   * UDP port, then replay the cached GOP so it starts on a keyframe without waiting for one.
+   */
+  #feedOnLaunch(sup: ProcessSupervisor, hub: UdpHub, targetId: string, port: number): () => void {
+    return sup.on('state', (c) => {
+      if (c.to !== 'starting') return;
+      hub.hold(targetId);
+      const launched = c.status.startedAt;
+      const superseded = (): boolean => this.#closed || sup.status().startedAt !== launched || !['starting', 'running'].includes(sup.status().state);
+      void waitUdpBound(port, 5000, superseded).then(() => {
+        if (!superseded()) hub.replay(targetId);
+      });
+    });
+  }
+
   async #boot(): Promise<Runtime> {
     const o = this.#o;
     mkdirSync(this.#pidDir, { recursive: true, mode: 0o700 });
@@ -356,10 +375,11 @@ export class LocalMediaEngine implements FlowEngine, ChannelEngine {
       name: 'flow',
       idleAfterMs: o.mediaIdleMs ?? DEFAULTS.mediaIdleMs,
       onActivity: (active) => this.#onMediaActivity(active),
+      gopCache: true,
     });
     const hlsTapPort = await allocateUdpPort(this.#ports);
     this.#ports.add(hlsTapPort);
-    flowHub.addTarget('tap:hls', hlsTapPort);
+    flowHub.addTarget('tap:hls', hlsTapPort, { held: true });
 
     const ingest = new ProcessSupervisor({
       name: 'srt-ingest',
@@ -397,6 +417,7 @@ export class LocalMediaEngine implements FlowEngine, ChannelEngine {
     hls.on('state', (c) => {
       if (c.to === 'backoff' || c.to === 'failed') this.#log.warn('primary HLS failed', { error: c.status.lastError, state: c.to });
     });
+    this.#feedOnLaunch(hls, flowHub, 'tap:hls', hlsTapPort);
     this.#rt = { flowHub, ingest, hls, hlsTapPort };
     return this.#rt;
   }
@@ -414,6 +435,7 @@ export class LocalMediaEngine implements FlowEngine, ChannelEngine {
   }
 
   #emit(event: NativeEngineEvent): void {
+    if (this.#closed) return;
     try {
       this.#o.sink(event);
     } catch (err) {
@@ -563,7 +585,8 @@ export class LocalMediaEngine implements FlowEngine, ChannelEngine {
       this.#ports.add(port);
       const out: FlowOutput = { destinationId, outputArn: outputArnFor(destinationId), port };
       this.#outputs.set(destinationId, out);
-      this.#flowHub.addTarget(`output:${destinationId}`, port);
+      // Held until a channel's pusher reads it (see #feedOnLaunch).
+      this.#flowHub.addTarget(`output:${destinationId}`, port, { held: true });
       this.#log.info('flow output added', { destinationId, port });
       return { outputArn: out.outputArn };
     });
@@ -659,28 +682,27 @@ export class LocalMediaEngine implements FlowEngine, ChannelEngine {
     return ch.serial.run(async () => {
       if (ch.state === 'STARTING' || ch.state === 'RUNNING') return;
       if (ch.state !== 'IDLE') throw new MediaEngineError('CHANNEL_NOT_IDLE', `channel ${ch.id} is ${ch.state}`);
-      let inputPort: number;
-      let hubTarget: string | null = null;
+      let feed: { hub: UdpHub; target: string; port: number; owned: boolean } | null = null;
       if (ch.spec.encode === null) {
         const out = [...this.#outputs.values()].find((o) => o.outputArn === ch.spec.outputArn);
         if (!out) {
           throw new MediaEngineError('OUTPUT_NOT_FOUND', `channel ${ch.id}: its flow output does not exist`, 'Add the flow output (addOutput) before starting the channel.');
         }
-        inputPort = out.port;
-      } else {
-        inputPort = await allocateUdpPort(this.#ports);
-        this.#ports.add(inputPort);
-        hubTarget = `pusher:${ch.id}`;
+        feed = { hub: this.#flowHub, target: `output:${out.destinationId}`, port: out.port, owned: false };
       }
       ch.desired = 'running';
       ch.error = null;
       this.#setChannelState(ch, 'STARTING');
-      if (ch.spec.encode !== null && hubTarget) {
+      if (ch.spec.encode !== null) {
+        const port = await allocateUdpPort(this.#ports);
+        this.#ports.add(port);
         const enc = await this.#acquireEncoder(ch, ch.spec.encode);
-        enc.hub.addTarget(hubTarget, inputPort);
+        const target = `pusher:${ch.id}`;
+        enc.hub.addTarget(target, port, { held: true });
         ch.encoderKey = enc.key;
+        feed = { hub: enc.hub, target, port, owned: true };
       }
-      this.#startPusher(ch, inputPort, hubTarget);
+      if (feed) this.#startPusher(ch, feed);
     });
   }
 
@@ -772,8 +794,9 @@ export class LocalMediaEngine implements FlowEngine, ChannelEngine {
   // ---------------------------------------------------------------------------------------------
   // Pushers
 
-  #startPusher(ch: Channel, port: number, hubTarget: string | null): void {
+  #startPusher(ch: Channel, feed: { hub: UdpHub; target: string; port: number; owned: boolean }): void {
     const key = ch.spec.target.streamKey.reveal();
+    const port = feed.port;
     const sup = new ProcessSupervisor({
       name: `pusher-${ch.id}`,
       binary: this.#o.ffmpegPath ?? DEFAULTS.ffmpegPath,
@@ -786,10 +809,11 @@ export class LocalMediaEngine implements FlowEngine, ChannelEngine {
       stopGraceMs: this.#o.stopGraceMs ?? DEFAULTS.stopGraceMs,
       pidDir: this.#pidDir,
     });
-    const pusher: Pusher = { sup, port, hubTarget, offs: [], launches: 0, growth: 0, lastSize: null, pushing: false };
+    const pusher: Pusher = { sup, port, feed: feed.hub, feedTarget: feed.target, ownsPort: feed.owned, offs: [], launches: 0, growth: 0, lastSize: null, pushing: false };
     ch.pusher = pusher;
     ch.lastProgress = null;
     pusher.offs.push(
+      this.#feedOnLaunch(sup, feed.hub, feed.target, port),
       sup.on('state', (c) => this.#onPusherState(ch, pusher, c.to, c.status)),
       sup.on('progress', (snap) => this.#onPusherProgress(ch, pusher, snap)),
       sup.on('exit', () => {
@@ -876,12 +900,17 @@ export class LocalMediaEngine implements FlowEngine, ChannelEngine {
       ch.bytesSentBefore = 0;
       ch.lastProgress = null;
       ch.restarts = 0;
-      if (pusher.hubTarget) this.#ports.delete(pusher.port);
+      if (pusher.ownsPort) {
+        pusher.feed.removeTarget(pusher.feedTarget);
+        this.#ports.delete(pusher.port);
+      } else {
+        pusher.feed.hold(pusher.feedTarget);
+      }
     }
     if (ch.encoderKey) {
       const key = ch.encoderKey;
       ch.encoderKey = null;
-      await this.#releaseEncoder(key, ch.id, pusher?.hubTarget ?? null);
+      await this.#releaseEncoder(key, ch.id);
     }
   }
 
@@ -893,7 +922,7 @@ export class LocalMediaEngine implements FlowEngine, ChannelEngine {
       const key = encoderKey(ch.spec.presetId, encode);
       let enc = this.#encoders.get(key);
       if (!enc) {
-        const hub = await UdpHub.open({ name: `rendition-${ch.spec.presetId}` });
+        const hub = await UdpHub.open({ name: `rendition-${ch.spec.presetId}`, gopCache: true });
         const tapPort = await allocateUdpPort(this.#ports);
         this.#ports.add(tapPort);
         const tapId = `tap:encoder:${key}`;
@@ -921,8 +950,9 @@ export class LocalMediaEngine implements FlowEngine, ChannelEngine {
             }
           }),
         );
+        created.offs.push(this.#feedOnLaunch(sup, this.#flowHub, tapId, tapPort));
         this.#encoders.set(key, created);
-        this.#flowHub.addTarget(tapId, tapPort);
+        this.#flowHub.addTarget(tapId, tapPort, { held: true });
         sup.start();
         this.#log.info('shared encoder started', { presetId: ch.spec.presetId });
         enc = created;
@@ -932,11 +962,10 @@ export class LocalMediaEngine implements FlowEngine, ChannelEngine {
     });
   }
 
-  async #releaseEncoder(key: string, channelId: string, hubTarget: string | null): Promise<void> {
+  async #releaseEncoder(key: string, channelId: string): Promise<void> {
     return this.#encoderSerial.run(async () => {
       const enc = this.#encoders.get(key);
       if (!enc) return;
-      if (hubTarget) enc.hub.removeTarget(hubTarget);
       enc.users.delete(channelId);
       if (enc.users.size > 0) return;
       this.#encoders.delete(key);

@@ -74,6 +74,7 @@ export function parseSrtStats(line: string): SrtStatsSample | null {
 export class SrtIngestMonitor {
   #state: SrtIngestState = SrtIngestMonitor.#initial();
   #pendingAddress: string | null = null;
+  #lastRejectedBy: string | null = null;
   readonly #secrets: readonly string[];
 
   constructor(secrets: readonly string[] = []) {
@@ -142,13 +143,13 @@ export class SrtIngestMonitor {
     if (REJECT.test(text)) {
       const error = classifyStderr([text], { secrets: this.#secrets });
       if (error.code !== 'SRT_PASSPHRASE_REJECTED') return [];
-      // libsrt logs one rejection in three or four lines; report it once.
-      const last = this.#state.lastRejectionAt;
+      // libsrt logs one rejection in several lines within a millisecond: report it once per caller.
+      const address = this.#pendingAddress;
+      const repeat = this.#lastRejectedBy === address && this.#state.lastRejectionAt !== null && at - this.#state.lastRejectionAt < 1000;
       this.#state.lastRejection = error;
       this.#state.lastRejectionAt = at;
-      const address = this.#pendingAddress;
-      if (last !== null && at - last < 200) return [];
-      return [{ type: 'rejected', error, address, at }];
+      this.#lastRejectedBy = address;
+      return repeat ? [] : [{ type: 'rejected', error, address, at }];
     }
     return [];
   }

@@ -14,9 +14,17 @@
  *
  * The hub also measures what passes (bytes, packets, bitrate) and tells its owner when media starts
  * and stops arriving (`onActivity`), which drives the primary HLS and the recovery of channels.
+ *
+ * Joining mid-stream: with `gopCache`, the hub keeps the datagrams since the latest keyframe
+ * (`gop-cache.ts`). A consumer (re)starting calls `hold(id)` (no live datagrams to a socket that
+ * is not bound yet or is half-way through a restart), waits until its FFmpeg has bound the port
+ * (`waitUdpBound`), then `replay(id)`: the hub sends the cached GOP, paced, then whatever arrived
+ * meanwhile, then live again: the consumer sees one continuous stream starting at a keyframe.
  */
 import { createSocket, type Socket } from 'node:dgram';
+import { readFile } from 'node:fs/promises';
 import { LOOPBACK } from './argv.ts';
+import { GopCache } from './gop-cache.ts';
 
 export interface UdpHubOptions {
   /** For logs. */
@@ -27,6 +35,15 @@ export interface UdpHubOptions {
   idleAfterMs?: number;
   /** Called when media starts arriving (true) and when it stops (false). */
   onActivity?: (active: boolean) => void;
+  /** Keep the latest GOP for `replay()`. Default false. */
+  gopCache?: boolean;
+}
+
+interface Target {
+  port: number;
+  /** 'live': every datagram is sent; 'held': nothing is; 'replaying': live ones queue in `pending`. */
+  mode: 'live' | 'held' | 'replaying';
+  pending: Buffer[];
 }
 
 export interface UdpHubStats {
@@ -46,6 +63,30 @@ export interface UdpHubStats {
 }
 
 const TICK_MS = 250;
+/** Datagrams sent per event-loop turn while replaying (a burst must not overflow the receiver's socket buffer). */
+const REPLAY_SLICE = 64;
+/** A consumer that lags this far behind during a replay gets live data dropped rather than queued without bound. */
+const MAX_PENDING = 20_000;
+
+/**
+ * Resolves true once something has bound UDP `127.0.0.1:port` (read from /proc/net/udp), false
+ * after `timeoutMs`. Lets the hub start a replay exactly when the consumer can receive it.
+ */
+export async function waitUdpBound(port: number, timeoutMs = 5000, isCancelled: () => boolean = () => false): Promise<boolean> {
+  // local_address (second column) of 127.0.0.1:50000 reads "0100007F:C350".
+  const local = `0100007F:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const table = await readFile('/proc/net/udp', 'utf8');
+      if (table.split('\n').some((l) => l.trim().split(/\s+/)[1] === local)) return true;
+    } catch {
+      return false; // no /proc: cannot tell; the caller replays at once
+    }
+    if (isCancelled() || Date.now() >= deadline) return false;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
 
 /** A free UDP port on loopback (bound, then released for the process that will bind it). */
 export async function allocateUdpPort(exclude: ReadonlySet<number> = new Set()): Promise<number> {
@@ -66,7 +107,8 @@ export async function allocateUdpPort(exclude: ReadonlySet<number> = new Set()):
 export class UdpHub {
   readonly name: string;
   readonly #socket: Socket;
-  readonly #targets = new Map<string, number>();
+  readonly #targets = new Map<string, Target>();
+  readonly #cache: GopCache | null;
   readonly #idleAfterMs: number;
   readonly #onActivity: ((active: boolean) => void) | undefined;
   #timer: NodeJS.Timeout | null = null;
@@ -86,6 +128,7 @@ export class UdpHub {
     this.#socket = socket;
     this.#idleAfterMs = o.idleAfterMs ?? 2000;
     this.#onActivity = o.onActivity;
+    this.#cache = o.gopCache ? new GopCache() : null;
   }
 
   /** Binds a hub on 127.0.0.1:<ephemeral>. */
@@ -117,9 +160,48 @@ export class UdpHub {
     return this.#active;
   }
 
-  /** Sends a copy of every datagram to `127.0.0.1:port` from now on (replaces an earlier target of the same id). */
-  addTarget(id: string, port: number): void {
-    this.#targets.set(id, port);
+  /**
+   * Sends a copy of every datagram to `127.0.0.1:port` from now on (replaces an earlier target of
+   * the same id); with `held`, only once `replay(id)` is called.
+   */
+  addTarget(id: string, port: number, o: { held?: boolean } = {}): void {
+    this.#targets.set(id, { port, mode: o.held ? 'held' : 'live', pending: [] });
+  }
+
+  /** Stops sending to a target until `replay(id)` (its consumer is restarting). */
+  hold(id: string): void {
+    const t = this.#targets.get(id);
+    if (t) {
+      t.mode = 'held';
+      t.pending = [];
+    }
+  }
+
+  /**
+   * Sends the cached GOP (if any) to a target, paced, then what arrived meanwhile, then goes live.
+   * @returns the number of datagrams replayed from the cache
+   */
+  replay(id: string): number {
+    const t = this.#targets.get(id);
+    if (!t) return 0;
+    const burst = this.#cache?.snapshot() ?? [];
+    t.mode = 'replaying';
+    t.pending = [];
+    let i = 0;
+    const step = (): void => {
+      if (this.#closed || this.#targets.get(id) !== t || t.mode !== 'replaying') return;
+      const end = Math.min(burst.length, i + REPLAY_SLICE);
+      for (; i < end; i++) this.#send(burst[i] as Buffer, t.port);
+      if (i < burst.length) {
+        setImmediate(step);
+        return;
+      }
+      for (const d of t.pending) this.#send(d, t.port);
+      t.pending = [];
+      t.mode = 'live';
+    };
+    step();
+    return burst.length;
   }
 
   /** Idempotent. */
@@ -128,11 +210,19 @@ export class UdpHub {
   }
 
   targetPort(id: string): number | null {
-    return this.#targets.get(id) ?? null;
+    return this.#targets.get(id)?.port ?? null;
   }
 
-  targets(): { id: string; port: number }[] {
-    return [...this.#targets].map(([id, port]) => ({ id, port }));
+  targets(): { id: string; port: number; mode: Target['mode'] }[] {
+    return [...this.#targets].map(([id, t]) => ({ id, port: t.port, mode: t.mode }));
+  }
+
+  #send(d: Buffer, port: number): void {
+    // The buffer is never modified after it arrives, so every send can share it.
+    this.#socket.send(d, port, LOOPBACK, (err) => {
+      if (err) this.#sendErrors += 1;
+    });
+    this.#datagramsOut += 1;
   }
 
   stats(): UdpHubStats {
@@ -157,12 +247,10 @@ export class UdpHub {
     this.#bytesIn += msg.length;
     this.#windowBytes += msg.length;
     this.#lastPacketAt = now;
-    for (const port of this.#targets.values()) {
-      // The buffer is never modified after this, so every send can share it.
-      this.#socket.send(msg, port, LOOPBACK, (err) => {
-        if (err) this.#sendErrors += 1;
-      });
-      this.#datagramsOut += 1;
+    this.#cache?.push(msg);
+    for (const t of this.#targets.values()) {
+      if (t.mode === 'live') this.#send(msg, t.port);
+      else if (t.mode === 'replaying' && t.pending.length < MAX_PENDING) t.pending.push(msg);
     }
     if (!this.#active) this.#setActive(true);
   }
@@ -179,6 +267,8 @@ export class UdpHub {
 
   #setActive(active: boolean): void {
     this.#active = active;
+    // After a gap the next datagrams need not continue the cached GOP (a new encoder session).
+    if (!active) this.#cache?.reset();
     try {
       this.#onActivity?.(active);
     } catch {

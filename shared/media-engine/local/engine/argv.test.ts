@@ -1,0 +1,108 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { EncodeSpec } from '../../ports.ts';
+import { encoderArgs, hlsArgs, ingestArgs, pusherArgs, rtmpTargetUrl, SRT_PASSPHRASE_PATTERN, testSourceArgs } from './argv.ts';
+
+const ENC: EncodeSpec = {
+  video: { width: 1280, height: 720, frameRate: 30, bitrate: 4_500_000, profile: 'high', level: '4.1', keyframeInterval: 2 },
+  audio: { bitrate: 160_000, sampleRate: 48_000, channels: 2 },
+};
+
+/** The value after `flag` in argv (the last occurrence). */
+function opt(argv: string[], flag: string): string | undefined {
+  const i = argv.lastIndexOf(flag);
+  return i >= 0 ? argv[i + 1] : undefined;
+}
+
+test('encoder: x264 CBR-ish with a fixed GOP, scaled and letterboxed, AAC, MPEG-TS to the rendition hub', () => {
+  const a = encoderArgs({ inputPort: 5000, outputPort: 6000, encode: ENC, x264Preset: 'veryfast' });
+  const expected: [string, string][] = [
+    ['-c:v', 'libx264'],
+    ['-preset', 'veryfast'],
+    ['-b:v', '4500000'],
+    ['-maxrate', '4500000'],
+    ['-bufsize', '9000000'],
+    ['-g', '60'],
+    ['-keyint_min', '60'],
+    ['-sc_threshold', '0'],
+    ['-r', '30'],
+    ['-profile:v', 'high'],
+    ['-level', '4.1'],
+    ['-pix_fmt', 'yuv420p'],
+    ['-c:a', 'aac'],
+    ['-b:a', '160000'],
+    ['-ar', '48000'],
+    ['-ac', '2'],
+    ['-f', 'mpegts'],
+  ];
+  for (const [flag, value] of expected) assert.equal(opt(a, flag), value, flag);
+  assert.match(opt(a, '-vf') ?? '', /^scale=1280:720:force_original_aspect_ratio=decrease,pad=1280:720:.*fps=30$/);
+  assert.equal(opt(a, '-i'), 'udp://127.0.0.1:5000?localaddr=127.0.0.1&fifo_size=32768&overrun_nonfatal=1&buffer_size=4194304');
+  assert.equal(a.at(-1), 'udp://127.0.0.1:6000?localaddr=127.0.0.1&pkt_size=1316&buffer_size=4194304');
+  assert.equal(opt(a, '-progress'), 'pipe:3');
+});
+
+test("encoder: level 'auto' is left to x264; a fractional GOP rounds", () => {
+  const a = encoderArgs({ inputPort: 1, outputPort: 2, encode: { ...ENC, video: { ...ENC.video, level: 'auto', frameRate: 29.97, keyframeInterval: 2 } }, x264Preset: 'ultrafast' });
+  assert.ok(!a.includes('-level'));
+  assert.equal(opt(a, '-g'), '60');
+  assert.equal(opt(a, '-preset'), 'ultrafast');
+});
+
+test('rtmpTargetUrl joins URL and key whatever the slashes', () => {
+  const cases: [string, string, string][] = [
+    ['rtmp://a.rtmp.youtube.com/live2', 'abcd-efgh', 'rtmp://a.rtmp.youtube.com/live2/abcd-efgh'],
+    ['rtmp://a.rtmp.youtube.com/live2/', 'abcd-efgh', 'rtmp://a.rtmp.youtube.com/live2/abcd-efgh'],
+    ['rtmps://live-api-s.facebook.com:443/rtmp//', '/FB-1?s_bl=1', 'rtmps://live-api-s.facebook.com:443/rtmp/FB-1?s_bl=1'],
+    [' rtmp://h/app ', ' key ', 'rtmp://h/app/key'],
+  ];
+  for (const [url, key, want] of cases) assert.equal(rtmpTargetUrl(url, key), want);
+});
+
+test('pusher: copy into FLV, stream key in the URL (and nowhere else)', () => {
+  const a = pusherArgs({ inputPort: 7000, url: 'rtmp://127.0.0.1:1935/live/', streamKey: 'sk_SECRET' });
+  assert.equal(opt(a, '-c'), 'copy');
+  assert.equal(opt(a, '-f'), 'flv');
+  assert.equal(a.at(-1), 'rtmp://127.0.0.1:1935/live/sk_SECRET');
+  assert.equal(a.filter((x) => x.includes('sk_SECRET')).length, 1);
+  assert.equal(opt(a, '-rw_timeout'), '10000000');
+});
+
+test('HLS: copy, 2 s segments, 6 in the playlist, pruned, never ended', () => {
+  const a = hlsArgs({ inputPort: 1, dir: '/data/hls/primary' });
+  assert.equal(opt(a, '-c'), 'copy');
+  assert.equal(opt(a, '-hls_time'), '2');
+  assert.equal(opt(a, '-hls_list_size'), '6');
+  assert.equal(opt(a, '-hls_flags'), 'delete_segments+independent_segments+omit_endlist');
+  assert.equal(opt(a, '-hls_segment_filename'), '/data/hls/primary/seg_%05d.ts');
+  assert.equal(a.at(-1), '/data/hls/primary/index.m3u8');
+});
+
+test('ingest: an AES listener that keeps listening, with JSON stats, feeding the hub', () => {
+  const a = ingestArgs({ port: 9000, bindAddress: '127.0.0.1', passphrase: 'correct-horse-42', keyLength: 32, hubPort: 4000 });
+  assert.deepEqual(a, [
+    '-a:yes',
+    '-s:200',
+    '-pf:json',
+    '-ll:note',
+    'srt://127.0.0.1:9000?mode=listener&passphrase=correct-horse-42&pbkeylen=32&latency=120',
+    'udp://127.0.0.1:4000',
+  ]);
+  assert.match(ingestArgs({ port: 9000, bindAddress: '0.0.0.0', passphrase: 'x'.repeat(10), keyLength: 16, hubPort: 1 })[4] ?? '', /^srt:\/\/:9000\?/);
+});
+
+test('test source: pattern + tone, H.264 with a 2 s GOP, AAC, MPEG-TS over SRT with the passphrase', () => {
+  const a = testSourceArgs({ host: '127.0.0.1', port: 9000, passphrase: 'correct-horse-42', keyLength: 16, width: 640, height: 360, fps: 30, bitrate: 2_000_000 });
+  assert.ok(a.includes('testsrc2=size=640x360:rate=30'));
+  assert.ok(a.includes('sine=frequency=1000:sample_rate=48000'));
+  assert.equal(opt(a, '-g'), '60');
+  assert.equal(opt(a, '-b:v'), '2000000');
+  assert.equal(opt(a, '-tune'), 'zerolatency');
+  assert.equal(opt(a, '-f'), 'mpegts');
+  assert.equal(a.at(-1), 'srt://127.0.0.1:9000?passphrase=correct-horse-42&pbkeylen=16');
+});
+
+test('SRT passphrases: 10 to 79 characters, none that would break the URI', () => {
+  for (const ok of ['0123456789', 'correct-horse_battery.staple~42', 'a'.repeat(79), 'Az09!$()*+,-./:;=@[]^_{|}~']) assert.ok(SRT_PASSPHRASE_PATTERN.test(ok), ok);
+  for (const bad of ['short', 'a'.repeat(80), 'has space here', 'amp&ersand12', 'hash#tag1234', 'percent%2012', 'quest?ion123', "quo'te123456"]) assert.ok(!SRT_PASSPHRASE_PATTERN.test(bad), bad);
+});

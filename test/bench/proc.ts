@@ -1,0 +1,229 @@
+/**
+ * Bench support: CPU time and memory of process trees, read from /proc (Linux only).
+ *
+ * CPU time is utime + stime (/proc/<pid>/stat fields 14 and 15, in clock ticks). A window is two
+ * snapshots of a tree: processes alive in both count their difference, processes born during the
+ * window count all they used, and processes that ended during it are recovered from the parent's
+ * cutime/cstime (Node reaps its children, so their time lands there).
+ */
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+
+export const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
+export const PAGE_SIZE = Number(execFileSync('getconf', ['PAGESIZE']).toString().trim()) || 4096;
+
+export interface ProcStat {
+  pid: number;
+  ppid: number;
+  comm: string;
+  /** utime + stime, ticks. */
+  ticks: number;
+  /** cutime + cstime (reaped children), ticks. */
+  childTicks: number;
+  /** Start time since boot, ticks (tells a reused pid apart). */
+  start: number;
+  rssBytes: number;
+  state: string;
+}
+
+export function readStat(pid: number): ProcStat | null {
+  let raw: string;
+  try {
+    raw = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return null;
+  }
+  const open = raw.indexOf('(');
+  const close = raw.lastIndexOf(')');
+  const comm = raw.slice(open + 1, close);
+  // Fields from 3 (state) on; index = field number - 3.
+  const f = raw.slice(close + 2).split(' ');
+  const n = (field: number): number => Number(f[field - 3]);
+  return {
+    pid,
+    ppid: n(4),
+    comm,
+    ticks: n(14) + n(15),
+    childTicks: n(16) + n(17),
+    start: n(22),
+    rssBytes: n(24) * PAGE_SIZE,
+    state: f[0] ?? '?',
+  };
+}
+
+export function cmdline(pid: number): string[] {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter((s) => s.length > 0);
+  } catch {
+    return [];
+  }
+}
+
+/** Every process on the machine (a snapshot). */
+export function allProcs(): Map<number, ProcStat> {
+  const out = new Map<number, ProcStat>();
+  for (const e of readdirSync('/proc')) {
+    if (!/^\d+$/.test(e)) continue;
+    const s = readStat(Number(e));
+    if (s) out.set(s.pid, s);
+  }
+  return out;
+}
+
+/**
+ * The tree rooted at `root` (root included), leaving out the subtrees of `exclude(proc)` (the
+ * bench's own helpers: the test source, nginx). Zombies are left out (they use nothing any more
+ * and their time is already in the parent's cutime once reaped).
+ */
+export function tree(root: number, exclude: (p: ProcStat) => boolean, procs = allProcs()): Map<number, ProcStat> {
+  const children = new Map<number, ProcStat[]>();
+  for (const p of procs.values()) {
+    const list = children.get(p.ppid) ?? [];
+    list.push(p);
+    children.set(p.ppid, list);
+  }
+  const out = new Map<number, ProcStat>();
+  const rootStat = procs.get(root);
+  if (!rootStat) return out;
+  const stack = [rootStat];
+  while (stack.length > 0) {
+    const p = stack.pop()!;
+    if (p.pid !== root && (exclude(p) || p.state === 'Z')) continue;
+    out.set(p.pid, p);
+    for (const c of children.get(p.pid) ?? []) stack.push(c);
+  }
+  return out;
+}
+
+/** Every descendant of `root` (not root), zombies included: what must be gone at the end. */
+export function descendants(root: number): ProcStat[] {
+  const procs = allProcs();
+  const out: ProcStat[] = [];
+  const seen = new Set<number>([root]);
+  let grew = true;
+  while (grew) {
+    grew = false;
+    for (const p of procs.values()) {
+      if (!seen.has(p.pid) && seen.has(p.ppid)) {
+        seen.add(p.pid);
+        out.push(p);
+        grew = true;
+      }
+    }
+  }
+  return out;
+}
+
+/** Busy and total ticks of the whole machine (/proc/stat), for a cross-check of a window. */
+export function machineTicks(): { busy: number; total: number } {
+  const line = readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '';
+  const v = line.trim().split(/\s+/).slice(1).map(Number);
+  const total = v.slice(0, 8).reduce((s, x) => s + x, 0);
+  const idle = (v[3] ?? 0) + (v[4] ?? 0);
+  return { busy: total - idle, total };
+}
+
+export interface CpuWindow {
+  seconds: number;
+  /** Cores busy on the whole machine during the window (everything: helpers, sink, kernel). */
+  machineCores: number;
+  /** CPU seconds used by the tree during the window. */
+  cpuSeconds: number;
+  /** cpuSeconds / seconds: cores used on average (1.0 = one core busy). */
+  cores: number;
+  /** CPU seconds by role (see `classify`). */
+  byRole: Record<string, number>;
+  /** Processes that ended during the window (their time comes from the parent's cutime). */
+  ended: number;
+  /** Processes that started during the window. */
+  born: number;
+}
+
+export type Classifier = (p: ProcStat) => string;
+
+/** Measures the CPU time a tree uses over `seconds`. The bench must not do work of its own meanwhile. */
+export async function measureCpu(root: number, exclude: (p: ProcStat) => boolean, classify: Classifier, seconds: number): Promise<CpuWindow> {
+  const a = tree(root, exclude);
+  const roles = new Map<number, string>();
+  for (const p of a.values()) roles.set(p.pid, classify(p));
+  const m0 = machineTicks();
+  const t0 = process.hrtime.bigint();
+  await new Promise((r) => setTimeout(r, seconds * 1000));
+  const b = tree(root, exclude);
+  const t1 = process.hrtime.bigint();
+  const m1 = machineTicks();
+  const byRole: Record<string, number> = {};
+  const add = (role: string, ticks: number): void => {
+    byRole[role] = (byRole[role] ?? 0) + ticks / CLK_TCK;
+  };
+  let born = 0;
+  let ended = 0;
+  for (const p of b.values()) {
+    const before = a.get(p.pid);
+    if (before && before.start === p.start) add(roles.get(p.pid) ?? classify(p), p.ticks - before.ticks);
+    else {
+      born++;
+      add(classify(p), p.ticks);
+    }
+  }
+  // Ended processes: their parent's cutime grew by their whole life; count only what fell in the
+  // window (the parent's growth minus what they had used before it).
+  const endedBefore = new Map<number, number>();
+  for (const p of a.values()) {
+    const after = b.get(p.pid);
+    if (after && after.start === p.start) continue;
+    ended++;
+    endedBefore.set(p.ppid, (endedBefore.get(p.ppid) ?? 0) + p.ticks);
+  }
+  for (const [ppid, usedBefore] of endedBefore) {
+    const parentBefore = a.get(ppid);
+    const parentAfter = b.get(ppid);
+    if (parentBefore && parentAfter && parentAfter.start === parentBefore.start) add('ended', Math.max(0, parentAfter.childTicks - parentBefore.childTicks - usedBefore));
+  }
+  const secondsElapsed = Number(t1 - t0) / 1e9;
+  const cpuSeconds = Object.values(byRole).reduce((s, v) => s + v, 0);
+  return { seconds: secondsElapsed, machineCores: (m1.busy - m0.busy) / CLK_TCK / secondsElapsed, cpuSeconds, cores: cpuSeconds / secondsElapsed, byRole, ended, born };
+}
+
+/** CPU seconds one process (no tree) uses over `seconds`. */
+export async function measureCpuOf(pid: number, seconds: number): Promise<CpuWindow> {
+  const a = readStat(pid);
+  const m0 = machineTicks();
+  const t0 = process.hrtime.bigint();
+  await new Promise((r) => setTimeout(r, seconds * 1000));
+  const b = readStat(pid);
+  const t1 = process.hrtime.bigint();
+  const m1 = machineTicks();
+  const secondsElapsed = Number(t1 - t0) / 1e9;
+  const cpuSeconds = a && b && a.start === b.start ? (b.ticks - a.ticks) / CLK_TCK : Number.NaN;
+  return { seconds: secondsElapsed, machineCores: (m1.busy - m0.busy) / CLK_TCK / secondsElapsed, cpuSeconds, cores: cpuSeconds / secondsElapsed, byRole: { nginx: cpuSeconds }, ended: 0, born: 0 };
+}
+
+/** VmRSS of a process, bytes (null if gone). */
+export function rssOf(pid: number): number | null {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * PSS of a process, bytes: its private pages plus its share of shared ones (libraries mapped by
+ * every FFmpeg count once over all of them, unlike RSS). Null if unreadable.
+ */
+export function pssOf(pid: number): number | null {
+  try {
+    const m = /^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Whether `pid` still exists as a live (non-zombie) process. */
+export function alive(pid: number): boolean {
+  const s = readStat(pid);
+  return s !== null && s.state !== 'Z';
+}

@@ -1,0 +1,977 @@
+/**
+ * `npm run bench`: figures of the local media engine, measured end to end on loopback. It asserts
+ * nothing; it prints a table, a warning line for each target missed, and one `BENCH_JSON {...}`
+ * line at the end.
+ *
+ *   1. start-to-live: POST /start → media arriving at the RTMP server (nginx-rtmp's stat shows the
+ *      stream publishing and its bytes_in growing; polled every 20 ms), passthrough and transcode,
+ *      with where the time goes (API answer, process spawned, RTMP publish, media, status running)
+ *   2. stop latency (POST /stop → publisher gone at nginx) and delete latency (DELETE → GET 404,
+ *      publisher gone and its process gone)
+ *   3. CPU per passthrough destination (10 pushing a 6 Mbps 1080p30 feed) against nginx-rtmp's own
+ *      `push` fan-out of the same file
+ *   4. shared encode: N transcoded destinations on one preset (one encoder) against the same on N
+ *      identical presets (N encoders)
+ *   5. RSS of the Fanout process (the Node process alone and with its children) with 20 destinations
+ *
+ * Fanout runs in this process (`startTestRuntime(..., { engine: 'local' })`), so its CPU is this
+ * process plus its descendants (srt-live-transmit, FFmpeg), leaving out the bench's own helpers
+ * (the SRT test sender, both nginx). The test feed is encoded once to a file (cached in the temp
+ * dir) and sent with `-c copy`, so the sender costs little; its CPU is in neither figure.
+ *
+ * Environment: FANOUT_X264_PRESET (default ultrafast, as the engine recommends for benchmarks),
+ * BENCH_STARTS (default 10 starts per kind), BENCH_CPU_SECONDS (default 20).
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes, randomInt } from 'node:crypto';
+import { createSocket } from 'node:dgram';
+import { existsSync, mkdirSync, renameSync, statSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { eventually, startTestRuntime, type TestRuntime } from '../support/local.ts';
+import { NginxRtmp } from '../support/nginx-rtmp.ts';
+import { NginxPush } from './nginx-push.ts';
+import { alive, cmdline, descendants, measureCpu, measureCpuOf, pssOf, rssOf, tree, type CpuWindow, type ProcStat } from './proc.ts';
+
+// ------------------------------------------------------------------------------------------------
+// Settings
+
+const STARTS = Number(process.env.BENCH_STARTS ?? 10);
+const CPU_SECONDS = Number(process.env.BENCH_CPU_SECONDS ?? 20);
+const BASELINE_SECONDS = 10;
+const FANOUT = 10;
+const RSS_DESTINATIONS = 20;
+const SHARED_N = 3;
+const X264_PRESET = process.env.FANOUT_X264_PRESET ?? 'ultrafast';
+const TRANSCODE_PRESET = 'generic-720p30';
+/** generic-720p30's settings, for the N identical presets that cannot share an encoder. */
+const PRESET_720P = {
+  platform: 'generic',
+  video: { codec: 'h264', resolution: '1280x720', frameRate: 30, bitrate: 3_000_000, profile: 'high', level: '3.1', keyframeInterval: 2 },
+  audio: { codec: 'aac', bitrate: 128_000, sampleRate: 48000, channels: 2 },
+};
+const FEED = { width: 1920, height: 1080, fps: 30, videoBitrate: 6_000_000, seconds: 20, gopFrames: 60 };
+const TARGETS = { startToLivePassthroughP50Ms: 1000, stopP50Ms: 500, deleteP50Ms: 500, cpuRatio: 3 };
+/** Whole run; past it the bench cleans up and exits 2. */
+const HARD_LIMIT_MS = 8 * 60_000;
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const now = (): number => performance.now();
+const log = (msg: string): void => console.log(`[bench ${((now() - T0) / 1000).toFixed(1).padStart(5)}s] ${msg}`);
+const T0 = now();
+
+// ------------------------------------------------------------------------------------------------
+// Helper processes (not Fanout's): the SRT sender, the push baseline's source
+
+/** Pids of the bench's own processes: left out of Fanout's tree. */
+const helperPids = new Set<number>();
+/** Fanout's tree = this process and its descendants, without nginx and the bench's helpers. */
+const notFanout = (p: ProcStat): boolean => p.comm === 'nginx' || helperPids.has(p.pid);
+
+/** A helper FFmpeg run again 500 ms after it exits, until stopped. */
+class Looping {
+  #child: ChildProcess | null = null;
+  #stopped = false;
+  #stderr = '';
+  restarts = 0;
+  constructor(
+    readonly name: string,
+    readonly args: string[],
+  ) {}
+
+  start(): this {
+    const child = spawn('ffmpeg', this.args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    this.#child = child;
+    if (child.pid) helperPids.add(child.pid);
+    child.stderr?.on('data', (c: Buffer) => (this.#stderr = (this.#stderr + c.toString()).slice(-2000)));
+    child.once('exit', () => {
+      if (child.pid) helperPids.delete(child.pid);
+      if (this.#child === child) this.#child = null;
+      if (this.#stopped) return;
+      this.restarts += 1;
+      setTimeout(() => {
+        if (!this.#stopped) this.start();
+      }, 500);
+    });
+    return this;
+  }
+
+  get lastError(): string {
+    return this.#stderr.trim().split('\n').slice(-3).join(' | ');
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    const child = this.#child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise<void>((r) => child.once('exit', () => r()));
+    child.kill('SIGTERM');
+    const killer = setTimeout(() => child.kill('SIGKILL'), 2000);
+    await exited;
+    clearTimeout(killer);
+  }
+}
+
+async function freeUdpPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createSocket('udp4');
+    s.once('error', reject);
+    s.bind(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** The test feed, encoded once (cached in the temp dir): 1080p30 testsrc2 + tone, 6 Mbps, 2 s GOP. */
+async function sourceFile(): Promise<{ path: string; cached: boolean; encodeSeconds: number }> {
+  const dir = join(tmpdir(), 'fanout-bench-cache');
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, `testsrc2-${FEED.width}x${FEED.height}p${FEED.fps}-${FEED.videoBitrate / 1e6}M-${FEED.seconds}s-g${FEED.gopFrames}.ts`);
+  if (existsSync(path) && statSync(path).size > 1_000_000) return { path, cached: true, encodeSeconds: 0 };
+  const part = `${path}.part-${process.pid}`;
+  const t = now();
+  const b = String(FEED.videoBitrate);
+  const g = String(FEED.gopFrames);
+  // prettier-ignore
+  const args = [
+    '-hide_banner', '-nostdin', '-loglevel', 'error', '-y',
+    '-f', 'lavfi', '-i', `testsrc2=size=${FEED.width}x${FEED.height}:rate=${FEED.fps}`,
+    '-f', 'lavfi', '-i', 'sine=frequency=1000:sample_rate=48000',
+    '-t', String(FEED.seconds),
+    '-c:v', 'libx264', '-preset', 'veryfast', '-b:v', b, '-maxrate', b, '-bufsize', String(2 * FEED.videoBitrate),
+    '-g', g, '-keyint_min', g, '-sc_threshold', '0', '-pix_fmt', 'yuv420p',
+    '-c:a', 'aac', '-b:a', '128k', '-f', 'mpegts', part,
+  ];
+  await new Promise<void>((resolve, reject) => {
+    const child = spawn('ffmpeg', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    if (child.pid) helperPids.add(child.pid);
+    let err = '';
+    child.stderr?.on('data', (c: Buffer) => (err += c.toString()));
+    child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`pre-encoding the test feed failed (${code}): ${err.slice(-500)}`))));
+  });
+  renameSync(part, path);
+  return { path, cached: false, encodeSeconds: (now() - t) / 1000 };
+}
+
+// ------------------------------------------------------------------------------------------------
+// The sink's view (nginx-rtmp stat)
+
+interface StreamInfo {
+  publishing: boolean;
+  bytesIn: number;
+  bwIn: number;
+}
+
+function tag(xml: string, name: string): string | null {
+  const m = new RegExp(`<${name}>([^<]*)</${name}>`).exec(xml);
+  return m ? (m[1] ?? null) : null;
+}
+
+/** Every stream of the sink's `live` application, by name. */
+async function sinkStreams(): Promise<Map<string, StreamInfo>> {
+  const xml = await sink!.stat();
+  const out = new Map<string, StreamInfo>();
+  for (const app of xml.matchAll(/<application>([\s\S]*?)<\/application>/g)) {
+    const a = app[1] ?? '';
+    if (tag(a, 'name') !== 'live') continue;
+    for (const st of a.matchAll(/<stream>([\s\S]*?)<\/stream>/g)) {
+      const s = st[1] ?? '';
+      const name = tag(s, 'name');
+      if (!name) continue;
+      out.set(name, {
+        publishing: /<publishing\/>/.test(s.replace(/<client>[\s\S]*?<\/client>/g, '')),
+        bytesIn: Number(tag(s, 'bytes_in') ?? 0),
+        bwIn: Number(tag(s, 'bw_in') ?? 0),
+      });
+    }
+  }
+  return out;
+}
+
+/** bytes_in summed over `keys` at the sink. */
+async function sinkBytes(keys: string[]): Promise<{ bytes: number; at: number }> {
+  const s = await sinkStreams();
+  return { bytes: keys.reduce((sum, k) => sum + (s.get(k)?.bytesIn ?? 0), 0), at: now() };
+}
+
+/** Average Mbps per key received by the sink between two `sinkBytes`. */
+const mbpsEach = (a: { bytes: number; at: number }, b: { bytes: number; at: number }, n: number): number => r2(((b.bytes - a.bytes) * 8) / ((b.at - a.at) / 1000) / n / 1e6);
+
+/** Resolves once every key is publishing with bytes_in growing between two polls. */
+async function waitAllLive(keys: string[], timeoutMs: number): Promise<void> {
+  const last = new Map<string, number>();
+  const live = new Set<string>();
+  await eventually(
+    async () => {
+      const s = await sinkStreams();
+      for (const k of keys) {
+        const i = s.get(k);
+        if (!i?.publishing) continue;
+        const prev = last.get(k);
+        if (prev !== undefined && i.bytesIn > prev) live.add(k);
+        last.set(k, i.bytesIn);
+      }
+      return live.size === keys.length;
+    },
+    { timeoutMs, intervalMs: 100, what: `${keys.length} streams live at the sink (${live.size} are)` },
+  ).catch((err: Error) => {
+    throw new Error(`${err.message}; live: ${live.size}/${keys.length}`);
+  });
+}
+
+// ------------------------------------------------------------------------------------------------
+// Fanout through its API
+
+let rt: TestRuntime | null = null;
+let sink: NginxRtmp | null = null;
+let push: NginxPush | null = null;
+const loops: Looping[] = [];
+
+interface Dest {
+  id: string;
+  key: string;
+  preset: string;
+}
+
+async function api(method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {
+  return rt!.api(method, path, body === undefined ? {} : { body });
+}
+
+async function status(id: string): Promise<{ status: string; lastError: unknown } | null> {
+  const r = await api('GET', `/api/destinations/${id}`);
+  return r.status === 200 ? (r.json as { status: string; lastError: unknown }) : null;
+}
+
+async function waitStatus(id: string, want: string, timeoutMs = 20_000, intervalMs = 25): Promise<number> {
+  const t = now();
+  let last = '';
+  await eventually(
+    async () => {
+      const s = await status(id);
+      last = s ? `${s.status}${s.lastError ? ` ${JSON.stringify(s.lastError)}` : ''}` : 'gone';
+      return s?.status === want;
+    },
+    { timeoutMs, intervalMs, what: `destination ${want}` },
+  ).catch((err: Error) => {
+    throw new Error(`${err.message} (last: ${last})`);
+  });
+  return now() - t;
+}
+
+async function createDest(name: string, preset: string): Promise<Dest> {
+  const key = `bench-${name}-${randomBytes(4).toString('hex')}`;
+  const r = await api('POST', '/api/destinations', { name: `bench ${name}`, platform: 'custom', rtmpUrl: sink!.url('live'), streamKey: key, preset });
+  if (r.status !== 201) throw new Error(`create ${name}: ${r.status} ${JSON.stringify(r.json)}`);
+  const d = { id: (r.json as { destinationId: string }).destinationId, key, preset };
+  await waitStatus(d.id, 'idle');
+  return d;
+}
+
+/** Fanout's processes (descendants of this process that are not the bench's helpers). */
+function engineProcs(): ProcStat[] {
+  return [...tree(process.pid, notFanout).values()].filter((p) => p.pid !== process.pid);
+}
+
+function pidsOf(key: string): number[] {
+  return engineProcs()
+    .filter((p) => cmdline(p.pid).some((a) => a.includes(key)))
+    .map((p) => p.pid);
+}
+
+function encoderPids(): number[] {
+  return engineProcs()
+    .filter((p) => cmdline(p.pid).includes('libx264'))
+    .map((p) => p.pid);
+}
+
+function role(p: ProcStat): string {
+  if (p.pid === process.pid) return 'node';
+  if (p.comm === 'ffmpeg') {
+    const a = cmdline(p.pid);
+    const f = a.lastIndexOf('-f');
+    const fmt = f >= 0 ? a[f + 1] : '';
+    if (a.includes('libx264')) return 'encoder';
+    if (fmt === 'hls') return 'hls';
+    if (fmt === 'flv') return 'pushers';
+    return 'ffmpeg';
+  }
+  return p.comm;
+}
+
+async function cpuOfFanout(seconds: number): Promise<CpuWindow> {
+  return measureCpu(process.pid, notFanout, role, seconds);
+}
+
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
+
+interface Memory {
+  /** VmRSS of this (the Fanout Node) process. */
+  nodeMiB: number;
+  /** V8 heap in use after a full GC. */
+  heapUsedMiB: number;
+  /** RSS summed over the process and its children (shared library pages counted once per process). */
+  totalMiB: number;
+  /** PSS summed over the same: shared pages split between the processes mapping them. */
+  totalPssMiB: number;
+  children: number;
+  /** Entries the runtime keeps in `published` (every bus event since start). */
+  publishedEvents: number;
+}
+
+function rssOfFanout(): Memory {
+  // The test harness keeps every response body; that is the bench's memory, not Fanout's.
+  rt!.responses.length = 0;
+  gc();
+  const procs = [...tree(process.pid, notFanout).values()];
+  const self = rssOf(process.pid) ?? 0;
+  const total = procs.reduce((s, p) => s + (p.pid === process.pid ? self : (rssOf(p.pid) ?? p.rssBytes)), 0);
+  const pss = procs.reduce((s, p) => s + (pssOf(p.pid) ?? 0), 0);
+  return {
+    nodeMiB: mib(self),
+    heapUsedMiB: mib(process.memoryUsage().heapUsed),
+    totalMiB: mib(total),
+    totalPssMiB: mib(pss),
+    children: procs.length - 1,
+    publishedEvents: rt!.published.length,
+  };
+}
+
+const mib = (b: number): number => Math.round((b / 1048576) * 10) / 10;
+
+// ------------------------------------------------------------------------------------------------
+// Timed operations
+
+interface StartSample {
+  apiMs: number;
+  firstBytesMs: number;
+  encoderSpawnMs: number | null;
+  pusherSpawnMs: number;
+  publishMs: number;
+  liveMs: number;
+  runningMs: number;
+  pids: number[];
+}
+
+async function timedStart(d: Dest, transcode: boolean): Promise<StartSample> {
+  const known = new Set(engineProcs().map((p) => p.pid));
+  const t0 = now();
+  const since = (): number => now() - t0;
+  const res = await api('POST', `/api/destinations/${d.id}/start`);
+  if (res.status !== 202) throw new Error(`start: ${res.status} ${JSON.stringify(res.json)}`);
+  const apiMs = since();
+
+  const atSink = (async () => {
+    let publishMs: number | null = null;
+    let firstBytesMs: number | null = null;
+    let prev: number | null = null;
+    const liveMs = await eventually(
+      async () => {
+        const i = (await sinkStreams()).get(d.key);
+        if (!i?.publishing) return false;
+        publishMs ??= since();
+        if (i.bytesIn > 0) firstBytesMs ??= since();
+        const grew = prev !== null && i.bytesIn > prev;
+        prev = i.bytesIn;
+        return grew ? since() : false;
+      },
+      { timeoutMs: 30_000, intervalMs: 20, what: 'media at the sink' },
+    );
+    return { publishMs: publishMs ?? liveMs, firstBytesMs: firstBytesMs ?? liveMs, liveMs };
+  })();
+
+  const spawned = (async () => {
+    const found: { pusher?: { pid: number; ms: number }; encoder?: { pid: number; ms: number } } = {};
+    await eventually(
+      () => {
+        for (const p of engineProcs()) {
+          if (known.has(p.pid) || p.comm !== 'ffmpeg') continue;
+          const a = cmdline(p.pid);
+          if (!found.pusher && a.some((x) => x.includes(d.key))) found.pusher = { pid: p.pid, ms: since() };
+          else if (transcode && !found.encoder && a.includes('libx264')) found.encoder = { pid: p.pid, ms: since() };
+        }
+        return found.pusher !== undefined && (!transcode || found.encoder !== undefined);
+      },
+      { timeoutMs: 30_000, intervalMs: 20, what: 'processes spawned' },
+    );
+    return { pusher: found.pusher!, encoder: found.encoder ?? null };
+  })();
+
+  const running = (async () => {
+    await waitStatus(d.id, 'running', 30_000, 50);
+    return since();
+  })();
+
+  const [sinkT, procs, runningMs] = await Promise.all([atSink, spawned, running]);
+  const enc = procs.encoder;
+  return {
+    apiMs,
+    encoderSpawnMs: enc?.ms ?? null,
+    pusherSpawnMs: procs.pusher.ms,
+    publishMs: sinkT.publishMs,
+    firstBytesMs: sinkT.firstBytesMs,
+    liveMs: sinkT.liveMs,
+    runningMs,
+    pids: [procs.pusher.pid, ...(enc ? [enc.pid] : [])],
+  };
+}
+
+interface StopSample {
+  sinkGoneMs: number;
+  processGoneMs: number;
+  idleMs: number;
+}
+
+async function timedStop(d: Dest, pids: number[]): Promise<StopSample> {
+  const t0 = now();
+  const since = (): number => now() - t0;
+  const res = await api('POST', `/api/destinations/${d.id}/stop`);
+  if (res.status !== 202) throw new Error(`stop: ${res.status} ${JSON.stringify(res.json)}`);
+  const [sinkGoneMs, processGoneMs, idleMs] = await Promise.all([
+    eventually(async () => (!(await sinkStreams()).get(d.key)?.publishing ? since() : false), { timeoutMs: 20_000, intervalMs: 20, what: 'publisher gone' }),
+    eventually(() => (pids.every((p) => !alive(p)) ? since() : false), { timeoutMs: 20_000, intervalMs: 20, what: 'processes gone' }),
+    (async () => {
+      await waitStatus(d.id, 'idle', 20_000, 20);
+      return since();
+    })(),
+  ]);
+  return { sinkGoneMs, processGoneMs, idleMs };
+}
+
+interface DeleteSample {
+  notFoundMs: number;
+  sinkGoneMs: number;
+  processGoneMs: number;
+  totalMs: number;
+}
+
+async function timedDelete(d: Dest): Promise<DeleteSample> {
+  const pids = pidsOf(d.key);
+  const t0 = now();
+  const since = (): number => now() - t0;
+  const res = await api('DELETE', `/api/destinations/${d.id}`);
+  if (res.status !== 202) throw new Error(`delete: ${res.status} ${JSON.stringify(res.json)}`);
+  const [notFoundMs, sinkGoneMs, processGoneMs] = await Promise.all([
+    eventually(async () => ((await api('GET', `/api/destinations/${d.id}`)).status === 404 ? since() : false), { timeoutMs: 20_000, intervalMs: 20, what: 'GET 404' }),
+    eventually(async () => (!(await sinkStreams()).get(d.key)?.publishing ? since() : false), { timeoutMs: 20_000, intervalMs: 20, what: 'publisher gone' }),
+    eventually(() => (pids.every((p) => !alive(p)) ? since() : false), { timeoutMs: 20_000, intervalMs: 20, what: 'processes gone' }),
+  ]);
+  return { notFoundMs, sinkGoneMs, processGoneMs, totalMs: Math.max(notFoundMs, sinkGoneMs, processGoneMs) };
+}
+
+async function deleteAndWait(d: Dest): Promise<void> {
+  const r = await api('DELETE', `/api/destinations/${d.id}`);
+  if (r.status !== 202 && r.status !== 404) throw new Error(`delete: ${r.status} ${JSON.stringify(r.json)}`);
+  await eventually(async () => (await api('GET', `/api/destinations/${d.id}`)).status === 404, { timeoutMs: 20_000, what: 'destination deleted' });
+}
+
+async function startAll(ds: Dest[]): Promise<void> {
+  for (const d of ds) {
+    const r = await api('POST', `/api/destinations/${d.id}/start`);
+    if (r.status !== 202) throw new Error(`start: ${r.status} ${JSON.stringify(r.json)}`);
+  }
+  await waitAllLive(
+    ds.map((d) => d.key),
+    45_000,
+  );
+  await Promise.all(ds.map((d) => waitStatus(d.id, 'running', 30_000, 100)));
+}
+
+async function metricsOf(ds: Dest[]): Promise<{ speedAvg: number | null; restarts: number; droppedFrames: number }> {
+  let speedSum = 0;
+  let speedN = 0;
+  let restarts = 0;
+  let dropped = 0;
+  for (const d of ds) {
+    const m = (await api('GET', `/api/destinations/${d.id}/metrics`)).json?.metrics as { speed?: number | null; restarts?: number; droppedFrames?: number | null } | null;
+    if (typeof m?.speed === 'number') {
+      speedSum += m.speed;
+      speedN++;
+    }
+    restarts += m?.restarts ?? 0;
+    dropped += m?.droppedFrames ?? 0;
+  }
+  return { speedAvg: speedN ? Math.round((speedSum / speedN) * 100) / 100 : null, restarts, droppedFrames: dropped };
+}
+
+// ------------------------------------------------------------------------------------------------
+// Statistics and printing
+
+function pct(values: number[], p: number): number | null {
+  if (values.length === 0) return null;
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!;
+}
+
+interface Dist {
+  n: number;
+  p50: number | null;
+  p95: number | null;
+  min: number | null;
+  max: number | null;
+}
+
+function dist(values: (number | null)[]): Dist {
+  const v = values.filter((x): x is number => x !== null && Number.isFinite(x)).map((x) => Math.round(x));
+  return { n: v.length, p50: pct(v, 50), p95: pct(v, 95), min: v.length ? Math.min(...v) : null, max: v.length ? Math.max(...v) : null };
+}
+
+const ms = (v: number | null): string => (v === null ? '-' : `${Math.round(v)} ms`);
+const pctCore = (cores: number): string => `${(cores * 100).toFixed(1)}%`;
+
+function table(title: string, header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]): string => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ')} |`;
+  return [`\n${title}`, line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)].join('\n');
+}
+
+// ------------------------------------------------------------------------------------------------
+// The run
+
+const results: Record<string, unknown> = { x264Preset: X264_PRESET, cores: cpus().length };
+const warnings: string[] = [];
+const notes: string[] = [];
+
+async function main(): Promise<void> {
+  const src = await sourceFile();
+  results.feed = { ...FEED, file: src.path, cached: src.cached, encodeSeconds: Math.round(src.encodeSeconds * 10) / 10 };
+  log(`test feed ${src.cached ? 'cached' : `encoded in ${src.encodeSeconds.toFixed(1)} s`}: ${src.path}`);
+
+  sink = await NginxRtmp.start();
+  const srtPort = await freeUdpPort();
+  const passphrase = `bench-${randomBytes(12).toString('hex')}`;
+  rt = await startTestRuntime(
+    {
+      FANOUT_SRT_HOST: '127.0.0.1',
+      FANOUT_SRT_PORT: String(srtPort),
+      FANOUT_SRT_PASSPHRASE: passphrase,
+      FANOUT_LOG_LEVEL: 'WARN',
+      FANOUT_RATE_LIMIT_PER_MINUTE: '1000000',
+      FANOUT_X264_PRESET: X264_PRESET,
+    },
+    { engine: 'local' },
+  );
+  log(`Fanout at ${rt.url}, SRT listener 127.0.0.1:${srtPort}, sink ${sink.url('live')}`);
+
+  const sender = new Looping('srt-sender', [
+    '-hide_banner', '-nostdin', '-loglevel', 'error',
+    '-re', '-stream_loop', '-1', '-i', src.path,
+    '-c', 'copy', '-f', 'mpegts',
+    `srt://127.0.0.1:${srtPort}?passphrase=${passphrase}&pbkeylen=16`,
+  ]).start();
+  loops.push(sender);
+  await eventually(
+    async () => {
+      const h = (await api('GET', '/api/mediaconnect/inputs/health')).json as { connected?: boolean; bitrateInKbps?: number | null } | undefined;
+      return h?.connected === true && (h.bitrateInKbps ?? 0) > 1000;
+    },
+    { timeoutMs: 30_000, intervalMs: 200, what: `the SRT feed at Fanout (sender: ${sender.lastError || 'no error'})` },
+  );
+  await sleep(2000); // the primary HLS starts with the media
+  log('feed connected');
+
+  // -- 0. Idle baseline: the feed in, primary HLS, no destination ----------------------------------
+  const rssIdle = rssOfFanout();
+  const cpuIdle = await cpuOfFanout(BASELINE_SECONDS);
+  results.baseline = { rss: rssIdle, cpu: cpuSummary(cpuIdle) };
+  log(`baseline: ${pctCore(cpuIdle.cores)} of a core (${fmtRoles(cpuIdle)}), RSS node ${rssIdle.nodeMiB} MiB`);
+
+  // -- 1+2. Start-to-live and stop, passthrough then transcode ----------------------------------------
+  const startRuns: Record<string, { starts: StartSample[]; stops: StopSample[]; failures: string[] }> = {};
+  const pt0 = await createDest('pt-0', 'passthrough');
+  const tc0 = await createDest('tc-0', TRANSCODE_PRESET);
+  for (const [kind, d, transcode] of [['passthrough', pt0, false], [TRANSCODE_PRESET, tc0, true]] as const) {
+    const run = { starts: [] as StartSample[], stops: [] as StopSample[], failures: [] as string[] };
+    startRuns[kind] = run;
+    for (let i = 0; i < STARTS; i++) {
+      await sleep(randomInt(0, 700)); // decorrelate from the feed's GOP
+      try {
+        const s = await timedStart(d, transcode);
+        run.starts.push(s);
+        await sleep(300);
+        run.stops.push(await timedStop(d, s.pids));
+      } catch (err) {
+        run.failures.push((err as Error).message);
+        log(`${kind} start ${i + 1} failed: ${(err as Error).message}`);
+        await api('POST', `/api/destinations/${d.id}/stop`);
+        await waitStatus(d.id, 'idle', 20_000).catch(() => undefined);
+      }
+      // The next start begins from scratch: nothing of this one may still run (cold encoder too).
+      await eventually(() => pidsOf(d.key).length === 0 && (!transcode || encoderPids().length === 0), { timeoutMs: 10_000, what: 'processes gone' });
+    }
+    const l = dist(run.starts.map((s) => s.liveMs));
+    log(`${kind}: start-to-live p50 ${ms(l.p50)} p95 ${ms(l.p95)} over ${l.n}`);
+  }
+  results.startToLive = Object.fromEntries(
+    Object.entries(startRuns).map(([k, r]) => [
+      k,
+      {
+        liveMs: dist(r.starts.map((s) => s.liveMs)),
+        milestones: {
+          apiAnswerMs: dist(r.starts.map((s) => s.apiMs)),
+          encoderSpawnedMs: dist(r.starts.map((s) => s.encoderSpawnMs)),
+          pusherSpawnedMs: dist(r.starts.map((s) => s.pusherSpawnMs)),
+          rtmpPublishMs: dist(r.starts.map((s) => s.publishMs)),
+          firstBytesMs: dist(r.starts.map((s) => s.firstBytesMs)),
+          mediaMs: dist(r.starts.map((s) => s.liveMs)),
+          statusRunningMs: dist(r.starts.map((s) => s.runningMs)),
+        },
+        samples: r.starts.map((s) => Math.round(s.liveMs)),
+        failures: r.failures,
+      },
+    ]),
+  );
+  results.stop = Object.fromEntries(
+    Object.entries(startRuns).map(([k, r]) => [
+      k,
+      { sinkGoneMs: dist(r.stops.map((s) => s.sinkGoneMs)), processGoneMs: dist(r.stops.map((s) => s.processGoneMs)), idleMs: dist(r.stops.map((s) => s.idleMs)) },
+    ]),
+  );
+
+  // -- 4. Shared encode: N on one preset vs N on identical presets --------------------------------------
+  const shared = [tc0, ...(await Promise.all(Array.from({ length: SHARED_N - 1 }, (_, i) => createDest(`tc-${i + 1}`, TRANSCODE_PRESET))))];
+  await startAll(shared);
+  await sleep(5000);
+  const sharedEncoders = encoderPids().length;
+  const cpuShared = await cpuOfFanout(CPU_SECONDS);
+  const mShared = await metricsOf(shared);
+  log(`shared encode (${SHARED_N} on ${TRANSCODE_PRESET}, ${sharedEncoders} encoder): ${pctCore(cpuShared.cores)} (${fmtRoles(cpuShared)}), pusher speed ${mShared.speedAvg}`);
+  await Promise.all(shared.map(deleteAndWait));
+
+  const separate: Dest[] = [];
+  for (let i = 0; i < SHARED_N; i++) {
+    const presetId = `bench-720p-${String.fromCharCode(97 + i)}`;
+    const r = await api('POST', '/api/admin/presets', { presetId, name: `bench 720p ${i}`, ...PRESET_720P });
+    if (r.status !== 201) throw new Error(`create preset ${presetId}: ${r.status} ${JSON.stringify(r.json)}`);
+    separate.push(await createDest(`sep-${i}`, presetId));
+  }
+  await startAll(separate);
+  await sleep(5000);
+  const separateEncoders = encoderPids().length;
+  const cpuSeparate = await cpuOfFanout(CPU_SECONDS);
+  const mSeparate = await metricsOf(separate);
+  log(`separate encodes (${SHARED_N} presets, ${separateEncoders} encoders): ${pctCore(cpuSeparate.cores)} (${fmtRoles(cpuSeparate)}), pusher speed ${mSeparate.speedAvg}`);
+  await Promise.all(separate.map(deleteAndWait));
+  results.sharedEncode = {
+    n: SHARED_N,
+    preset: TRANSCODE_PRESET,
+    shared: { encoders: sharedEncoders, cpu: cpuSummary(cpuShared), ...mShared },
+    separate: { encoders: separateEncoders, cpu: cpuSummary(cpuSeparate), ...mSeparate },
+    savingPercent: Math.round((1 - cpuShared.cores / cpuSeparate.cores) * 1000) / 10,
+    encoderSavingPercent: Math.round((1 - (cpuShared.byRole.encoder ?? 0) / (cpuSeparate.byRole.encoder ?? Number.NaN)) * 1000) / 10,
+  };
+  if ((mSeparate.speedAvg ?? 1) < 0.95 || (mShared.speedAvg ?? 1) < 0.95) warnings.push(`shared-encode run not realtime (pusher speed shared ${mShared.speedAvg}, separate ${mSeparate.speedAvg}): the machine is saturated, the saving is understated`);
+
+  // -- 3. CPU of 10 passthrough destinations -----------------------------------------------------------
+  const pts = [pt0, ...(await Promise.all(Array.from({ length: FANOUT - 1 }, (_, i) => createDest(`pt-${i + 1}`, 'passthrough'))))];
+  await startAll(pts);
+  await sleep(3000);
+  const ptKeys = pts.map((d) => d.key);
+  const s10a = await sinkBytes(ptKeys);
+  const cpu10 = await cpuOfFanout(CPU_SECONDS);
+  const s10b = await sinkBytes(ptKeys);
+  const bw10 = mbpsEach(s10a, s10b, pts.length);
+  const rss10 = rssOfFanout();
+  const m10 = await metricsOf(pts);
+  log(`${FANOUT} passthrough: ${pctCore(cpu10.cores)} (${fmtRoles(cpu10)}), machine ${pctCore(cpu10.machineCores)}, ${bw10} Mbps each at the sink, restarts ${m10.restarts}`);
+
+  // -- 5. RSS with 20 destinations running ---------------------------------------------------------------
+  const more = await Promise.all(Array.from({ length: RSS_DESTINATIONS - FANOUT }, (_, i) => createDest(`pt-${FANOUT + i}`, 'passthrough')));
+  const all = [...pts, ...more];
+  let running20 = true;
+  try {
+    await startAll(more);
+  } catch (err) {
+    running20 = false;
+    notes.push(`not all ${RSS_DESTINATIONS} went live: ${(err as Error).message}`);
+  }
+  await sleep(3000);
+  const liveNow = [...(await sinkStreams()).entries()].filter(([k, v]) => v.publishing && all.some((d) => d.key === k)).length;
+  const rss20 = rssOfFanout();
+  const cpu20 = await cpuOfFanout(BASELINE_SECONDS);
+  const m20 = await metricsOf(all);
+  log(`${RSS_DESTINATIONS} added, ${liveNow} publishing: RSS node ${rss20.nodeMiB} MiB, total ${rss20.totalMiB} MiB (PSS ${rss20.totalPssMiB} MiB); CPU ${pctCore(cpu20.cores)} (${fmtRoles(cpu20)}), pusher speed ${m20.speedAvg}`);
+  results.cpuRunning20 = { ...cpuSummary(cpu20), publishing: liveNow, perDestinationCorePercent: r2((cpu20.cores / Math.max(1, liveNow)) * 100), pusherSpeed: m20.speedAvg };
+  results.rss = {
+    idle: rssIdle,
+    running10: rss10,
+    [`added${RSS_DESTINATIONS}`]: { ...rss20, publishing: liveNow, allRunning: running20 && liveNow === RSS_DESTINATIONS },
+    nodePerDestinationMiB: Math.round(((rss20.nodeMiB - rssIdle.nodeMiB) / RSS_DESTINATIONS) * 100) / 100,
+    totalPerDestinationMiB: Math.round(((rss20.totalMiB - rssIdle.totalMiB) / RSS_DESTINATIONS) * 100) / 100,
+    pssPerDestinationMiB: Math.round(((rss20.totalPssMiB - rssIdle.totalPssMiB) / RSS_DESTINATIONS) * 100) / 100,
+  };
+
+  // -- 2b. Delete latency (each deleted while the others keep running) ----------------------------
+  const deletes: DeleteSample[] = [];
+  for (const d of all) deletes.push(await timedDelete(d));
+  results.delete = {
+    totalMs: dist(deletes.map((d) => d.totalMs)),
+    notFoundMs: dist(deletes.map((d) => d.notFoundMs)),
+    sinkGoneMs: dist(deletes.map((d) => d.sinkGoneMs)),
+    processGoneMs: dist(deletes.map((d) => d.processGoneMs)),
+  };
+  log(`delete: p50 ${ms(dist(deletes.map((d) => d.totalMs)).p50)} over ${deletes.length}`);
+
+  // -- 3b. The same fan-out by nginx-rtmp `push` -------------------------------------------------
+  push = await NginxPush.start({ sinkUrl: sink.url('live'), count: FANOUT, prefix: 'push-' });
+  const flvSource = (app: 'live' | 'nopush'): Looping =>
+    new Looping(`flv-source-${app}`, ['-hide_banner', '-nostdin', '-loglevel', 'error', '-re', '-stream_loop', '-1', '-i', src.path, '-c', 'copy', '-f', 'flv', `${push!.url(app)}/src`]).start();
+  const nopushSrc = flvSource('nopush');
+  loops.push(nopushSrc);
+  await sleep(3000);
+  const nginxIdle = await measureCpuOf(push.pid, BASELINE_SECONDS);
+  await nopushSrc.stop();
+  const pushSrc = flvSource('live');
+  loops.push(pushSrc);
+  const pushKeys = Array.from({ length: FANOUT }, (_, n) => `push-${n}`);
+  await waitAllLive(pushKeys, 30_000);
+  await sleep(3000);
+  const spa = await sinkBytes(pushKeys);
+  const nginxPush = await measureCpuOf(push.pid, CPU_SECONDS);
+  const spb = await sinkBytes(pushKeys);
+  const bwPush = mbpsEach(spa, spb, FANOUT);
+  await pushSrc.stop();
+  log(`nginx push x${FANOUT}: ${pctCore(nginxPush.cores)} (receiving only: ${pctCore(nginxIdle.cores)}), machine ${pctCore(nginxPush.machineCores)}, ${bwPush} Mbps each at the sink`);
+
+  const fanoutPer = cpu10.cores / FANOUT;
+  const fanoutMarginal = (cpu10.cores - cpuIdle.cores) / FANOUT;
+  const nginxPer = nginxPush.cores / FANOUT;
+  const nginxMarginal = (nginxPush.cores - nginxIdle.cores) / FANOUT;
+  results.cpuPassthrough = {
+    destinations: FANOUT,
+    windowSeconds: CPU_SECONDS,
+    fanout: {
+      cpu: cpuSummary(cpu10),
+      baseline: cpuSummary(cpuIdle),
+      perDestinationCorePercent: r2(fanoutPer * 100),
+      marginalPerDestinationCorePercent: r2(fanoutMarginal * 100),
+      sinkMbpsPerDestination: bw10,
+      pusherSpeed: m10.speedAvg,
+      restarts: m10.restarts,
+    },
+    nginxPush: {
+      cpu: cpuSummary(nginxPush),
+      receiveOnly: cpuSummary(nginxIdle),
+      perDestinationCorePercent: r2(nginxPer * 100),
+      marginalPerDestinationCorePercent: r2(nginxMarginal * 100),
+      sinkMbpsPerDestination: bwPush,
+    },
+    ratio: r2(fanoutPer / nginxPer),
+    marginalRatio: r2(fanoutMarginal / nginxMarginal),
+    includes:
+      'Fanout: this Node process (API, bus, UDP hubs) + srt-live-transmit (SRT/AES in) + primary HLS ffmpeg + one pusher ffmpeg per destination; nginx: the one nginx process (RTMP in + pushes). The test sender and the sink are in neither.',
+  };
+  if (fanoutPer / nginxPer > TARGETS.cpuRatio) warnings.push(`CPU per passthrough destination Fanout/nginx = ${r2(fanoutPer / nginxPer)}x > target ${TARGETS.cpuRatio}x`);
+  const ptLive = dist(startRuns.passthrough?.starts.map((s) => s.liveMs) ?? []);
+  if ((ptLive.p50 ?? Infinity) > TARGETS.startToLivePassthroughP50Ms) warnings.push(`start-to-live passthrough p50 ${ms(ptLive.p50)} > target ${TARGETS.startToLivePassthroughP50Ms} ms`);
+  for (const [k, r] of Object.entries(startRuns)) {
+    const s = dist(r.stops.map((x) => x.sinkGoneMs));
+    if ((s.p50 ?? Infinity) > TARGETS.stopP50Ms) warnings.push(`stop latency ${k} p50 ${ms(s.p50)} > target ${TARGETS.stopP50Ms} ms`);
+  }
+  const del = dist(deletes.map((d) => d.totalMs));
+  if ((del.p50 ?? Infinity) > TARGETS.deleteP50Ms) warnings.push(`delete latency p50 ${ms(del.p50)} > target ${TARGETS.deleteP50Ms} ms`);
+  if (sender.restarts > 0) notes.push(`the SRT test sender was restarted ${sender.restarts} time(s)`);
+}
+
+const r2 = (v: number): number => Math.round(v * 100) / 100;
+
+function cpuSummary(w: CpuWindow): Record<string, unknown> {
+  return {
+    seconds: r2(w.seconds),
+    cpuSeconds: r2(w.cpuSeconds),
+    corePercent: r2(w.cores * 100),
+    machineCorePercent: r2(w.machineCores * 100),
+    byRoleCorePercent: Object.fromEntries(Object.entries(w.byRole).map(([k, v]) => [k, r2((v / w.seconds) * 100)])),
+    born: w.born,
+    ended: w.ended,
+  };
+}
+
+function fmtRoles(w: CpuWindow): string {
+  return Object.entries(w.byRole)
+    .sort((a, b) => b[1] - a[1])
+    .map(([k, v]) => `${k} ${pctCore(v / w.seconds)}`)
+    .join(', ');
+}
+
+// ------------------------------------------------------------------------------------------------
+// Report
+
+function report(): void {
+  const out: string[] = [];
+  const st = results.startToLive as Record<string, { liveMs: Dist; milestones: Record<string, Dist>; failures: string[] }> | undefined;
+  if (st) {
+    const rows: string[][] = [];
+    for (const [k, v] of Object.entries(st)) {
+      const target = k === 'passthrough' ? `<= ${TARGETS.startToLivePassthroughP50Ms} ms ${(v.liveMs.p50 ?? Infinity) <= TARGETS.startToLivePassthroughP50Ms ? 'met' : 'MISSED'}` : '-';
+      rows.push([`start-to-live ${k}`, String(v.liveMs.n), ms(v.liveMs.p50), ms(v.liveMs.p95), `${ms(v.liveMs.min)}..${ms(v.liveMs.max)}`, target]);
+    }
+    const sp = results.stop as Record<string, { sinkGoneMs: Dist; processGoneMs: Dist; idleMs: Dist }> | undefined;
+    for (const [k, v] of Object.entries(sp ?? {})) {
+      rows.push([`stop ${k} (publisher gone)`, String(v.sinkGoneMs.n), ms(v.sinkGoneMs.p50), ms(v.sinkGoneMs.p95), `${ms(v.sinkGoneMs.min)}..${ms(v.sinkGoneMs.max)}`, `<= ${TARGETS.stopP50Ms} ms ${(v.sinkGoneMs.p50 ?? Infinity) <= TARGETS.stopP50Ms ? 'met' : 'MISSED'}`]);
+      rows.push([`  stop ${k}: processes gone`, String(v.processGoneMs.n), ms(v.processGoneMs.p50), ms(v.processGoneMs.p95), `${ms(v.processGoneMs.min)}..${ms(v.processGoneMs.max)}`, '']);
+      rows.push([`  stop ${k}: status idle`, String(v.idleMs.n), ms(v.idleMs.p50), ms(v.idleMs.p95), `${ms(v.idleMs.min)}..${ms(v.idleMs.max)}`, '']);
+    }
+    const dl = results.delete as { totalMs: Dist; notFoundMs: Dist; sinkGoneMs: Dist; processGoneMs: Dist } | undefined;
+    if (dl) {
+      rows.push(['delete (404 + publisher + process gone)', String(dl.totalMs.n), ms(dl.totalMs.p50), ms(dl.totalMs.p95), `${ms(dl.totalMs.min)}..${ms(dl.totalMs.max)}`, `<= ${TARGETS.deleteP50Ms} ms ${(dl.totalMs.p50 ?? Infinity) <= TARGETS.deleteP50Ms ? 'met' : 'MISSED'}`]);
+      rows.push(['  delete: GET 404', String(dl.notFoundMs.n), ms(dl.notFoundMs.p50), ms(dl.notFoundMs.p95), '', '']);
+      rows.push(['  delete: publisher gone', String(dl.sinkGoneMs.n), ms(dl.sinkGoneMs.p50), ms(dl.sinkGoneMs.p95), '', '']);
+      rows.push(['  delete: process gone', String(dl.processGoneMs.n), ms(dl.processGoneMs.p50), ms(dl.processGoneMs.p95), '', '']);
+    }
+    out.push(table('Latency (from the API call)', ['measure', 'n', 'p50', 'p95', 'min..max', 'target (p50)'], rows));
+
+    const mrows: string[][] = [];
+    const names: Record<string, string> = {
+      apiAnswerMs: 'API answered 202',
+      encoderSpawnedMs: 'encoder ffmpeg spawned',
+      pusherSpawnedMs: 'pusher ffmpeg spawned',
+      rtmpPublishMs: 'RTMP publish seen at nginx',
+      firstBytesMs: 'bytes_in > 0 at nginx',
+      mediaMs: 'media at nginx (bytes_in grows) = live',
+      statusRunningMs: 'API status running',
+    };
+    for (const m of Object.keys(names)) {
+      mrows.push([names[m]!, ...Object.values(st).map((v) => `${ms(v.milestones[m]?.p50 ?? null)} / ${ms(v.milestones[m]?.p95 ?? null)}`)]);
+    }
+    out.push(table('Where start-to-live goes (milestones after POST /start, p50 / p95)', ['milestone', ...Object.keys(st)], mrows));
+  }
+
+  const cpu = results.cpuPassthrough as
+    | {
+        fanout: { cpu: { corePercent: number; machineCorePercent: number; byRoleCorePercent: Record<string, number> }; baseline: { corePercent: number }; perDestinationCorePercent: number; marginalPerDestinationCorePercent: number; sinkMbpsPerDestination: number };
+        nginxPush: { cpu: { corePercent: number; machineCorePercent: number }; receiveOnly: { corePercent: number }; perDestinationCorePercent: number; marginalPerDestinationCorePercent: number; sinkMbpsPerDestination: number };
+        ratio: number;
+        marginalRatio: number;
+      }
+    | undefined;
+  if (cpu) {
+    out.push(
+      table(
+        `CPU, ${FANOUT} passthrough destinations of a 6 Mbps 1080p30 feed (${CPU_SECONDS} s window; % of one core)`,
+        ['', 'total', 'feed in, 0 dest.', 'per destination', 'marginal per dest.', 'Mbps each at sink', 'machine busy'],
+        [
+          ['Fanout (node + srt-live-transmit + ffmpeg)', `${cpu.fanout.cpu.corePercent}%`, `${cpu.fanout.baseline.corePercent}%`, `${cpu.fanout.perDestinationCorePercent}%`, `${cpu.fanout.marginalPerDestinationCorePercent}%`, String(cpu.fanout.sinkMbpsPerDestination), `${cpu.fanout.cpu.machineCorePercent}%`],
+          ['nginx-rtmp push (one nginx process)', `${cpu.nginxPush.cpu.corePercent}%`, `${cpu.nginxPush.receiveOnly.corePercent}%`, `${cpu.nginxPush.perDestinationCorePercent}%`, `${cpu.nginxPush.marginalPerDestinationCorePercent}%`, String(cpu.nginxPush.sinkMbpsPerDestination), `${cpu.nginxPush.cpu.machineCorePercent}%`],
+          ['ratio Fanout/nginx', '', '', `${cpu.ratio}x (target <= ${TARGETS.cpuRatio}x ${cpu.ratio <= TARGETS.cpuRatio ? 'met' : 'MISSED'})`, `${cpu.marginalRatio}x`, '', ''],
+        ],
+      ),
+    );
+    const c20 = results.cpuRunning20 as { corePercent: number; publishing: number; perDestinationCorePercent: number; seconds: number } | undefined;
+    if (c20) out.push(`Fanout with ${c20.publishing} passthrough destinations publishing: ${c20.corePercent}% of a core over ${c20.seconds} s = ${c20.perDestinationCorePercent}% per destination.`);
+    out.push(`Fanout's ${FANOUT}-destination CPU by process: ${Object.entries(cpu.fanout.cpu.byRoleCorePercent).map(([k, v]) => `${k} ${v}%`).join(', ')}`);
+    out.push('Included: Fanout = this Node process (API, bus, UDP hubs) + srt-live-transmit + primary HLS ffmpeg + pushers; nginx = its one process. Excluded from both: the test sender (SRT resp. FLV, both -c copy from the file), the sink. "machine busy" = the whole machine during the window (sender, sink and kernel included), a cross-check.');
+  }
+
+  const se = results.sharedEncode as
+    | { shared: { encoders: number; cpu: { corePercent: number; byRoleCorePercent: Record<string, number> }; speedAvg: number | null }; separate: { encoders: number; cpu: { corePercent: number; byRoleCorePercent: Record<string, number> }; speedAvg: number | null }; savingPercent: number; encoderSavingPercent: number }
+    | undefined;
+  if (se) {
+    const enc = (c: { byRoleCorePercent: Record<string, number> }): string => `${c.byRoleCorePercent.encoder ?? 0}%`;
+    out.push(
+      table(
+        `Shared encode: ${SHARED_N} destinations transcoding to 720p30 (x264 ${X264_PRESET}; ${CPU_SECONDS} s window; % of one core)`,
+        ['', 'encoders', 'total CPU', 'encoder CPU', 'pusher speed'],
+        [
+          [`one preset (${TRANSCODE_PRESET})`, String(se.shared.encoders), `${se.shared.cpu.corePercent}%`, enc(se.shared.cpu), String(se.shared.speedAvg ?? '-')],
+          [`${SHARED_N} identical presets`, String(se.separate.encoders), `${se.separate.cpu.corePercent}%`, enc(se.separate.cpu), String(se.separate.speedAvg ?? '-')],
+          ['saving', '', `${se.savingPercent}%`, `${se.encoderSavingPercent}%`, ''],
+        ],
+      ),
+    );
+  }
+
+  const rss = results.rss as (Record<string, (Memory & { publishing?: number }) | undefined> & { nodePerDestinationMiB?: number; totalPerDestinationMiB?: number; pssPerDestinationMiB?: number }) | undefined;
+  if (rss) {
+    const row = (label: string, r: Memory | undefined): string[] =>
+      r ? [label, `${r.nodeMiB} MiB`, `${r.heapUsedMiB} MiB`, `${r.totalMiB} MiB`, `${r.totalPssMiB} MiB`, String(r.children), String(r.publishedEvents)] : [label, '-', '-', '-', '-', '-', '-'];
+    const k20 = `added${RSS_DESTINATIONS}`;
+    out.push(
+      table(
+        'Memory of Fanout (node = this process; total = with its children)',
+        ['', 'node RSS', 'node heap (after GC)', 'total RSS', 'total PSS', 'children', 'rt.published'],
+        [
+          row('feed in, 0 destinations', rss.idle),
+          row(`${FANOUT} passthrough running`, rss.running10),
+          row(`${RSS_DESTINATIONS} added, ${rss[k20]?.publishing ?? '?'} running`, rss[k20]),
+          [`per destination (${RSS_DESTINATIONS} vs 0)`, `${rss.nodePerDestinationMiB} MiB`, '', `${rss.totalPerDestinationMiB} MiB`, `${rss.pssPerDestinationMiB} MiB`, '', ''],
+        ],
+      ),
+    );
+  }
+  console.log(out.join('\n'));
+  for (const n of notes) console.log(`NOTE: ${n}`);
+  for (const w of warnings) console.log(`WARNING: ${w}`);
+}
+
+// ------------------------------------------------------------------------------------------------
+// Cleanup: every process this run started dies, on success, failure, signal or time-out
+
+let cleaning: Promise<void> | null = null;
+async function cleanup(): Promise<void> {
+  cleaning ??= (async () => {
+    const step = async (what: string, p: () => Promise<unknown>): Promise<void> => {
+      try {
+        await Promise.race([p(), sleep(15_000).then(() => Promise.reject(new Error('timed out')))]);
+      } catch (err) {
+        console.error(`cleanup: ${what}: ${(err as Error).message}`);
+      }
+    };
+    for (const l of loops) await step(`stop ${l.name}`, () => l.stop());
+    await step('Fanout', async () => rt?.close());
+    await step('nginx push', async () => push?.close());
+    await step('nginx sink', async () => sink?.close());
+    killLeftovers('cleanup');
+  })();
+  return cleaning;
+}
+
+/** SIGKILLs whatever this process still has below it (esbuild's service dies with us on its own). */
+function killLeftovers(when: string): number {
+  const left = descendants(process.pid).filter((p) => p.comm !== 'esbuild' && p.state !== 'Z');
+  for (const p of left) {
+    try {
+      process.kill(p.pid, 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
+  }
+  if (left.length > 0 && when !== 'exit') console.error(`cleanup: killed ${left.length} leftover process(es): ${left.map((p) => `${p.comm}[${p.pid}]`).join(', ')}`);
+  return left.length;
+}
+
+process.on('exit', () => killLeftovers('exit'));
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(sig, () => {
+    console.error(`bench: ${sig}, cleaning up`);
+    void cleanup().finally(() => process.exit(130));
+  });
+}
+const hardLimit = setTimeout(() => {
+  console.error(`bench: over ${HARD_LIMIT_MS / 1000} s, giving up`);
+  void cleanup().finally(() => process.exit(2));
+}, HARD_LIMIT_MS);
+hardLimit.unref();
+
+let exitCode = 0;
+try {
+  await main();
+} catch (err) {
+  exitCode = 1;
+  results.error = (err as Error).message;
+  console.error(`bench failed: ${(err as Error).stack ?? String(err)}`);
+}
+await cleanup();
+const leftovers = descendants(process.pid).filter((p) => p.comm !== 'esbuild' && p.state !== 'Z');
+results.leftoverProcesses = leftovers.length;
+results.durationSeconds = Math.round((now() - T0) / 100) / 10;
+results.warnings = warnings;
+results.notes = notes;
+report();
+console.log(`\nbench took ${results.durationSeconds} s`);
+console.log(`BENCH_JSON ${JSON.stringify(results)}`);
+process.exit(exitCode);
