@@ -114,25 +114,34 @@ export function descendants(root: number): ProcStat[] {
   return out;
 }
 
-/** Busy and total ticks of the whole machine (/proc/stat), for a cross-check of a window. */
-export function machineTicks(): { busy: number; total: number } {
+/** The whole machine's CPU ticks by kind (/proc/stat, first line). */
+export interface MachineTicks {
+  user: number;
+  system: number;
+  /** Interrupt and softirq time: loopback TCP/UDP delivery often runs here, charged to no process. */
+  irq: number;
+  idle: number;
+}
+
+export function machineTicks(): MachineTicks {
   const line = readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '';
   const v = line.trim().split(/\s+/).slice(1).map(Number);
-  const total = v.slice(0, 8).reduce((s, x) => s + x, 0);
-  const idle = (v[3] ?? 0) + (v[4] ?? 0);
-  return { busy: total - idle, total };
+  const at = (i: number): number => v[i] ?? 0;
+  return { user: at(0) + at(1), system: at(2), irq: at(5) + at(6), idle: at(3) + at(4) };
 }
 
 export interface CpuWindow {
   seconds: number;
-  /** Cores busy on the whole machine during the window (everything: helpers, sink, kernel). */
-  machineCores: number;
-  /** CPU seconds used by the tree during the window. */
+  /** Cores busy on the whole machine during the window (everything: helpers, sink, kernel), by kind. */
+  machine: { cores: number; user: number; system: number; irq: number };
+  /** CPU seconds used by the measured process(es) during the window. */
   cpuSeconds: number;
   /** cpuSeconds / seconds: cores used on average (1.0 = one core busy). */
   cores: number;
   /** CPU seconds by role (see `classify`). */
   byRole: Record<string, number>;
+  /** Cores used by other processes watched over the same window (not part of `cores`). */
+  others: Record<string, number>;
   /** Processes that ended during the window (their time comes from the parent's cutime). */
   ended: number;
   /** Processes that started during the window. */
@@ -141,15 +150,52 @@ export interface CpuWindow {
 
 export type Classifier = (p: ProcStat) => string;
 
-/** Measures the CPU time a tree uses over `seconds`. The bench must not do work of its own meanwhile. */
-export async function measureCpu(root: number, exclude: (p: ProcStat) => boolean, classify: Classifier, seconds: number): Promise<CpuWindow> {
+/** Ticks of processes outside the measured tree, read at both ends of a window. */
+function othersTicks(others: Record<string, number[]>): Map<string, Map<number, ProcStat>> {
+  const out = new Map<string, Map<number, ProcStat>>();
+  for (const [label, pids] of Object.entries(others)) {
+    const m = new Map<number, ProcStat>();
+    for (const pid of pids) {
+      const st = readStat(pid);
+      if (st) m.set(pid, st);
+    }
+    out.set(label, m);
+  }
+  return out;
+}
+
+function othersCores(a: Map<string, Map<number, ProcStat>>, b: Map<string, Map<number, ProcStat>>, seconds: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [label, before] of a) {
+    let ticks = 0;
+    for (const [pid, st] of before) {
+      const after = b.get(label)?.get(pid);
+      if (after && after.start === st.start) ticks += after.ticks - st.ticks;
+    }
+    out[label] = ticks / CLK_TCK / seconds;
+  }
+  return out;
+}
+
+function machineDelta(m0: MachineTicks, m1: MachineTicks, seconds: number): CpuWindow['machine'] {
+  const c = (k: keyof MachineTicks): number => (m1[k] - m0[k]) / CLK_TCK / seconds;
+  return { cores: c('user') + c('system') + c('irq'), user: c('user'), system: c('system'), irq: c('irq') };
+}
+
+/**
+ * Measures the CPU time a tree uses over `seconds` (and, over the same window, the processes in
+ * `others` and the whole machine). The bench must not do work of its own meanwhile.
+ */
+export async function measureCpu(root: number, exclude: (p: ProcStat) => boolean, classify: Classifier, seconds: number, others: Record<string, number[]> = {}): Promise<CpuWindow> {
   const a = tree(root, exclude);
   const roles = new Map<number, string>();
   for (const p of a.values()) roles.set(p.pid, classify(p));
+  const oa = othersTicks(others);
   const m0 = machineTicks();
   const t0 = process.hrtime.bigint();
   await new Promise((r) => setTimeout(r, seconds * 1000));
   const b = tree(root, exclude);
+  const ob = othersTicks(others);
   const t1 = process.hrtime.bigint();
   const m1 = machineTicks();
   const byRole: Record<string, number> = {};
@@ -182,21 +228,22 @@ export async function measureCpu(root: number, exclude: (p: ProcStat) => boolean
   }
   const secondsElapsed = Number(t1 - t0) / 1e9;
   const cpuSeconds = Object.values(byRole).reduce((s, v) => s + v, 0);
-  return { seconds: secondsElapsed, machineCores: (m1.busy - m0.busy) / CLK_TCK / secondsElapsed, cpuSeconds, cores: cpuSeconds / secondsElapsed, byRole, ended, born };
+  return {
+    seconds: secondsElapsed,
+    machine: machineDelta(m0, m1, secondsElapsed),
+    cpuSeconds,
+    cores: cpuSeconds / secondsElapsed,
+    byRole,
+    others: othersCores(oa, ob, secondsElapsed),
+    ended,
+    born,
+  };
 }
 
-/** CPU seconds one process (no tree) uses over `seconds`. */
-export async function measureCpuOf(pid: number, seconds: number): Promise<CpuWindow> {
-  const a = readStat(pid);
-  const m0 = machineTicks();
-  const t0 = process.hrtime.bigint();
-  await new Promise((r) => setTimeout(r, seconds * 1000));
-  const b = readStat(pid);
-  const t1 = process.hrtime.bigint();
-  const m1 = machineTicks();
-  const secondsElapsed = Number(t1 - t0) / 1e9;
-  const cpuSeconds = a && b && a.start === b.start ? (b.ticks - a.ticks) / CLK_TCK : Number.NaN;
-  return { seconds: secondsElapsed, machineCores: (m1.busy - m0.busy) / CLK_TCK / secondsElapsed, cpuSeconds, cores: cpuSeconds / secondsElapsed, byRole: { nginx: cpuSeconds }, ended: 0, born: 0 };
+/** CPU seconds one process (no tree) uses over `seconds`, with `others` and the machine over the same window. */
+export async function measureCpuOf(pid: number, label: string, seconds: number, others: Record<string, number[]> = {}): Promise<CpuWindow> {
+  const w = await measureCpu(pid, (p) => p.pid !== pid, () => label, seconds, others);
+  return w;
 }
 
 /** VmRSS of a process, bytes (null if gone). */

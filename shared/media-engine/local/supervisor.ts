@@ -6,7 +6,10 @@
  * - `spawn(binary, argv)`, never a shell; the environment is PATH plus what the owner passes.
  * - Each child leads its own process group (`detached: true`); signals go to the whole group, and
  *   whatever is left of the group after the leader exits gets SIGKILL.
- * - Stop: SIGINT, then SIGKILL after `stopGraceMs`. Any exit after our SIGINT is a clean stop:
+ * - Stop: SIGINT, then SIGKILL after `stopGraceMs`. An FFmpeg that is transcoding while its input
+ *   has gone silent (a live UDP/SRT feed that stopped) ignores the first SIGINT, because its
+ *   blocked read only gives up on a second one (Ctrl+C twice): so a second SIGINT follows after
+ *   `REPEAT_SIGINT_MS` (or half the grace period, if shorter). Any exit after our SIGINT is a clean stop:
  *   FFmpeg exits 255 ("Exiting normally, received signal 2"), but exits 1 ("Immediate exit
  *   requested") when interrupted while connecting, and srt-live-transmit exits 0.
  * - A child never outlives the control plane: see `pidfile.ts` (setpriv --pdeathsig, an exit
@@ -185,6 +188,8 @@ export interface SupervisorOptions {
 }
 
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+/** A second SIGINT this long after the first, if the child is still there (see the module comment). */
+export const REPEAT_SIGINT_MS = 1000;
 /** After the leader exits, how long to wait for its pipes to close before closing them ourselves. */
 const CLOSE_FALLBACK_MS = 1000;
 
@@ -571,6 +576,9 @@ export class ProcessSupervisor {
     run.watchdog = null;
     if (run.pid !== null && run.exitedAt === null) {
       signalGroup(run.pid, 'SIGINT');
+      this.#timer(run, Math.min(REPEAT_SIGINT_MS, this.#opts.stopGraceMs / 2), () => {
+        if (run.exitedAt === null && run.pid !== null) signalGroup(run.pid, 'SIGINT');
+      });
       this.#timer(run, this.#opts.stopGraceMs, () => {
         if (run.exitedAt !== null || run.pid === null) return;
         run.escalated = true;

@@ -454,6 +454,33 @@ describe('LocalMediaEngine, end to end on loopback', { timeout: 150_000 }, () =>
     console.log(`# reconnect: HLS pid ${hlsPid} → ${engine.primaryHls().pid}; restarts pass=${engine.channelMetrics(ids.pass)?.restarts} tx2=${engine.channelMetrics(ids.tx2)?.restarts}`);
   });
 
+  it('after a long outage: Input Loss alerts and HLS stopped, then everything resumes on its own', async () => {
+    const old = source;
+    assert.ok(old?.pid);
+    process.kill(-old.pid, 'SIGKILL'); // the encoder vanishes: SRT notices only by its peer idle timeout
+    await exited(old);
+    await waitFor('HLS stopped for want of media', () => engine.primaryHls().state === 'idle', { timeoutMs: 6000, intervalMs: 50 });
+    for (const id of [ids.pass, ids.tx2]) {
+      await waitFor(`${id}: Input Loss`, async () => (await describe_(id))?.error?.code === 'INPUT_STALLED', { timeoutMs: 12_000, intervalMs: 50 });
+      const set = alertsFor(id).at(-1);
+      assert.equal(set?.detail['alarm_state'], 'SET');
+      assert.equal(set?.detail['alert_type'], 'Input Loss');
+    }
+    const t0 = Date.now();
+    source = startSource(PASSPHRASE);
+    for (const [id, key] of [
+      [ids.pass, KEYS.pass],
+      [ids.tx2, KEYS.tx2],
+    ] as const) {
+      await waitFor(`${id}: recovered`, async () => (await nginx.hasPublisher(key))?.publishing && alertsFor(id).at(-1)?.detail['alarm_state'] === 'CLEARED' && (await describe_(id))?.error === null, {
+        timeoutMs: 15_000,
+        intervalMs: 50,
+      });
+    }
+    timings['after an outage: source back → both channels publishing (ms)'] = Date.now() - t0;
+    await waitFor('HLS running again', () => engine.primaryHls().state === 'running', { timeoutMs: 10_000, intervalMs: 50 });
+  });
+
   it('emits only native events that pass the schemas', () => {
     const schemas = {
       'MediaLive Channel State Change': MediaLiveChannelStateChange,
