@@ -62,7 +62,13 @@ export const settings = {
   srtPassphrase: setting({
     env: 'FANOUT_SRT_PASSPHRASE',
     schema: optionalString.pipe(
-      z.string().min(10, 'must be 10 to 79 characters').max(79, 'must be 10 to 79 characters').optional(),
+      z
+        .string()
+        .min(10, 'must be 10 to 79 characters')
+        .max(79, 'must be 10 to 79 characters')
+        // srt-live-transmit reads it from a URI without percent-decoding: the engine's SRT_PASSPHRASE_PATTERN.
+        .regex(/^[A-Za-z0-9!$()*+,\-./:;=@[\]^_{|}~]+$/, 'may use letters, digits and !$()*+,-./:;=@[]^_{|}~ (no spaces, quotes or & # ? %)')
+        .optional(),
     ),
     secret: true,
     description: 'SRT passphrase (10-79 characters) the encoder must use. Unset: generated at first start and stored in the data dir.',

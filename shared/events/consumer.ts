@@ -107,7 +107,9 @@ export function createEventConsumer(opts: ConsumerOptions): (event: SQSEvent, co
     try {
       await idempotent({ key, event });
     } catch (err) {
-      opts.logger.error('event processing failed; it will be retried', {
+      // A lost optimistic-concurrency race is routine (the retry re-reads); anything else is an error.
+      const routine = (err as { code?: string })?.code === 'VERSION_CONFLICT';
+      opts.logger[routine ? 'warn' : 'error']('event processing failed; it will be retried', {
         consumer: opts.name,
         source: event.source,
         detailType: event['detail-type'],

@@ -35,7 +35,10 @@ export class NginxPush {
     child: ChildProcess,
   ) {
     this.#child = child;
-    this.#exited = new Promise((r) => child.once('exit', () => r()));
+    this.#exited = new Promise((r) => {
+      child.once('exit', () => r());
+      child.once('error', () => r());
+    });
   }
 
   get pid(): number {
@@ -80,6 +83,7 @@ ${pushes}
     const child = spawn('nginx', ['-p', dir, '-c', join(dir, 'nginx.conf'), '-e', join(dir, 'error.log')], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.on('error', (err) => (stderr += err.message));
     const n = new NginxPush(dir, port, child);
     const deadline = Date.now() + 5000;
     while (!(await portOpen(port))) {
@@ -102,7 +106,7 @@ ${pushes}
 
   async close(): Promise<void> {
     const child = this.#child;
-    if (child.exitCode === null && child.signalCode === null) {
+    if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) {
       child.kill('SIGTERM');
       const killer = setTimeout(() => child.kill('SIGKILL'), 3000);
       await this.#exited;

@@ -87,6 +87,7 @@ class Looping {
     this.#child = child;
     if (child.pid) helperPids.add(child.pid);
     child.stderr?.on('data', (c: Buffer) => (this.#stderr = (this.#stderr + c.toString()).slice(-2000)));
+    child.on('error', (err) => (this.#stderr += `\n${err.message}`));
     child.once('exit', () => {
       if (child.pid) helperPids.delete(child.pid);
       if (this.#child === child) this.#child = null;
@@ -97,6 +98,10 @@ class Looping {
       }, 500);
     });
     return this;
+  }
+
+  get pid(): number | null {
+    return this.#child?.pid ?? null;
   }
 
   get lastError(): string {
@@ -302,8 +307,22 @@ function role(p: ProcStat): string {
   return p.comm;
 }
 
+/** The sink nginx's pid (the one whose command line names its temp dir). */
+function sinkPid(): number[] {
+  return descendants(process.pid)
+    .filter((p) => p.comm === 'nginx' && cmdline(p.pid).some((a) => a.startsWith(sink!.dir)))
+    .map((p) => p.pid);
+}
+
+/** Processes watched next to the measured ones: the sink and the test source. */
+function others(source: Looping | null): Record<string, number[]> {
+  return { sink: sinkPid(), source: source?.pid ? [source.pid] : [] };
+}
+
+let sender: Looping | null = null;
+
 async function cpuOfFanout(seconds: number): Promise<CpuWindow> {
-  return measureCpu(process.pid, notFanout, role, seconds);
+  return measureCpu(process.pid, notFanout, role, seconds, others(sender));
 }
 
 setFlagsFromString('--expose-gc');
@@ -423,7 +442,24 @@ async function timedStart(d: Dest, transcode: boolean): Promise<StartSample> {
 interface StopSample {
   sinkGoneMs: number;
   processGoneMs: number;
+  pusherGoneMs: number;
+  encoderGoneMs: number | null;
   idleMs: number;
+}
+
+/** Resolves with when (ms after t0) each pid was seen gone. */
+async function goneTimes(pids: number[], t0: number): Promise<number[]> {
+  const at: (number | undefined)[] = pids.map(() => undefined);
+  await eventually(
+    () => {
+      pids.forEach((p, i) => {
+        if (at[i] === undefined && !alive(p)) at[i] = now() - t0;
+      });
+      return at.every((x) => x !== undefined);
+    },
+    { timeoutMs: 20_000, intervalMs: 20, what: 'processes gone' },
+  );
+  return at.map((x) => x ?? Number.NaN);
 }
 
 async function timedStop(d: Dest, pids: number[]): Promise<StopSample> {
@@ -431,15 +467,15 @@ async function timedStop(d: Dest, pids: number[]): Promise<StopSample> {
   const since = (): number => now() - t0;
   const res = await api('POST', `/api/destinations/${d.id}/stop`);
   if (res.status !== 202) throw new Error(`stop: ${res.status} ${JSON.stringify(res.json)}`);
-  const [sinkGoneMs, processGoneMs, idleMs] = await Promise.all([
+  const [sinkGoneMs, gone, idleMs] = await Promise.all([
     eventually(async () => (!(await sinkStreams()).get(d.key)?.publishing ? since() : false), { timeoutMs: 20_000, intervalMs: 20, what: 'publisher gone' }),
-    eventually(() => (pids.every((p) => !alive(p)) ? since() : false), { timeoutMs: 20_000, intervalMs: 20, what: 'processes gone' }),
+    goneTimes(pids, t0),
     (async () => {
       await waitStatus(d.id, 'idle', 20_000, 20);
       return since();
     })(),
   ]);
-  return { sinkGoneMs, processGoneMs, idleMs };
+  return { sinkGoneMs, processGoneMs: Math.max(...gone), pusherGoneMs: gone[0]!, encoderGoneMs: gone[1] ?? null, idleMs };
 }
 
 interface DeleteSample {
@@ -557,19 +593,20 @@ async function main(): Promise<void> {
   );
   log(`Fanout at ${rt.url}, SRT listener 127.0.0.1:${srtPort}, sink ${sink.url('live')}`);
 
-  const sender = new Looping('srt-sender', [
+  sender = new Looping('srt-sender', [
     '-hide_banner', '-nostdin', '-loglevel', 'error',
     '-re', '-stream_loop', '-1', '-i', src.path,
     '-c', 'copy', '-f', 'mpegts',
     `srt://127.0.0.1:${srtPort}?passphrase=${passphrase}&pbkeylen=16`,
   ]).start();
   loops.push(sender);
+  const feed = sender;
   await eventually(
     async () => {
       const h = (await api('GET', '/api/mediaconnect/inputs/health')).json as { connected?: boolean; bitrateInKbps?: number | null } | undefined;
       return h?.connected === true && (h.bitrateInKbps ?? 0) > 1000;
     },
-    { timeoutMs: 30_000, intervalMs: 200, what: `the SRT feed at Fanout (sender: ${sender.lastError || 'no error'})` },
+    { timeoutMs: 30_000, intervalMs: 200, what: `the SRT feed at Fanout (sender: ${sender?.lastError || 'no error'})` },
   );
   await sleep(2000); // the primary HLS starts with the media
   log('feed connected');
@@ -628,7 +665,14 @@ async function main(): Promise<void> {
   results.stop = Object.fromEntries(
     Object.entries(startRuns).map(([k, r]) => [
       k,
-      { sinkGoneMs: dist(r.stops.map((s) => s.sinkGoneMs)), processGoneMs: dist(r.stops.map((s) => s.processGoneMs)), idleMs: dist(r.stops.map((s) => s.idleMs)) },
+      {
+        sinkGoneMs: dist(r.stops.map((s) => s.sinkGoneMs)),
+        processGoneMs: dist(r.stops.map((s) => s.processGoneMs)),
+        pusherGoneMs: dist(r.stops.map((s) => s.pusherGoneMs)),
+        encoderGoneMs: dist(r.stops.map((s) => s.encoderGoneMs)),
+        idleMs: dist(r.stops.map((s) => s.idleMs)),
+        samples: r.stops.map((s) => ({ sink: Math.round(s.sinkGoneMs), pusher: Math.round(s.pusherGoneMs), encoder: s.encoderGoneMs === null ? null : Math.round(s.encoderGoneMs), idle: Math.round(s.idleMs) })),
+      },
     ]),
   );
 
@@ -637,6 +681,11 @@ async function main(): Promise<void> {
   await startAll(shared);
   await sleep(5000);
   const sharedEncoders = encoderPids().length;
+  // What the engine really runs (FANOUT_X264_PRESET is only a request: an engine without the setting uses its default).
+  const encArgs = cmdline(encoderPids()[0] ?? -1);
+  const presetSeen = encArgs[encArgs.indexOf('-preset') + 1] ?? 'unknown';
+  results.x264PresetSeen = presetSeen;
+  if (presetSeen !== X264_PRESET) notes.push(`asked for x264 preset ${X264_PRESET}, the engine's encoders run ${presetSeen}`);
   const cpuShared = await cpuOfFanout(CPU_SECONDS);
   const mShared = await metricsOf(shared);
   log(`shared encode (${SHARED_N} on ${TRANSCODE_PRESET}, ${sharedEncoders} encoder): ${pctCore(cpuShared.cores)} (${fmtRoles(cpuShared)}), pusher speed ${mShared.speedAvg}`);
@@ -677,7 +726,7 @@ async function main(): Promise<void> {
   const bw10 = mbpsEach(s10a, s10b, pts.length);
   const rss10 = rssOfFanout();
   const m10 = await metricsOf(pts);
-  log(`${FANOUT} passthrough: ${pctCore(cpu10.cores)} (${fmtRoles(cpu10)}), machine ${pctCore(cpu10.machineCores)}, ${bw10} Mbps each at the sink, restarts ${m10.restarts}`);
+  log(`${FANOUT} passthrough: ${pctCore(cpu10.cores)} (${fmtRoles(cpu10)}), machine ${pctCore(cpu10.machine.cores)} (irq ${pctCore(cpu10.machine.irq)}), sink ${pctCore(cpu10.others.sink ?? 0)}, ${bw10} Mbps each at the sink, restarts ${m10.restarts}`);
 
   // -- 5. RSS with 20 destinations running ---------------------------------------------------------------
   const more = await Promise.all(Array.from({ length: RSS_DESTINATIONS - FANOUT }, (_, i) => createDest(`pt-${FANOUT + i}`, 'passthrough')));
@@ -717,13 +766,16 @@ async function main(): Promise<void> {
   log(`delete: p50 ${ms(dist(deletes.map((d) => d.totalMs)).p50)} over ${deletes.length}`);
 
   // -- 3b. The same fan-out by nginx-rtmp `push` -------------------------------------------------
+  // Fanout's feed stops first, so that the machine-wide figure of this window compares with its own.
+  await feed.stop();
+  await sleep(3000);
   push = await NginxPush.start({ sinkUrl: sink.url('live'), count: FANOUT, prefix: 'push-' });
   const flvSource = (app: 'live' | 'nopush'): Looping =>
     new Looping(`flv-source-${app}`, ['-hide_banner', '-nostdin', '-loglevel', 'error', '-re', '-stream_loop', '-1', '-i', src.path, '-c', 'copy', '-f', 'flv', `${push!.url(app)}/src`]).start();
   const nopushSrc = flvSource('nopush');
   loops.push(nopushSrc);
   await sleep(3000);
-  const nginxIdle = await measureCpuOf(push.pid, BASELINE_SECONDS);
+  const nginxIdle = await measureCpuOf(push.pid, 'nginx', BASELINE_SECONDS, others(nopushSrc));
   await nopushSrc.stop();
   const pushSrc = flvSource('live');
   loops.push(pushSrc);
@@ -731,11 +783,11 @@ async function main(): Promise<void> {
   await waitAllLive(pushKeys, 30_000);
   await sleep(3000);
   const spa = await sinkBytes(pushKeys);
-  const nginxPush = await measureCpuOf(push.pid, CPU_SECONDS);
+  const nginxPush = await measureCpuOf(push.pid, 'nginx', CPU_SECONDS, others(pushSrc));
   const spb = await sinkBytes(pushKeys);
   const bwPush = mbpsEach(spa, spb, FANOUT);
   await pushSrc.stop();
-  log(`nginx push x${FANOUT}: ${pctCore(nginxPush.cores)} (receiving only: ${pctCore(nginxIdle.cores)}), machine ${pctCore(nginxPush.machineCores)}, ${bwPush} Mbps each at the sink`);
+  log(`nginx push x${FANOUT}: ${pctCore(nginxPush.cores)} (receiving only: ${pctCore(nginxIdle.cores)}), machine ${pctCore(nginxPush.machine.cores)} (irq ${pctCore(nginxPush.machine.irq)}), sink ${pctCore(nginxPush.others.sink ?? 0)}, ${bwPush} Mbps each at the sink`);
 
   const fanoutPer = cpu10.cores / FANOUT;
   const fanoutMarginal = (cpu10.cores - cpuIdle.cores) / FANOUT;
@@ -774,17 +826,31 @@ async function main(): Promise<void> {
   }
   const del = dist(deletes.map((d) => d.totalMs));
   if ((del.p50 ?? Infinity) > TARGETS.deleteP50Ms) warnings.push(`delete latency p50 ${ms(del.p50)} > target ${TARGETS.deleteP50Ms} ms`);
-  if (sender.restarts > 0) notes.push(`the SRT test sender was restarted ${sender.restarts} time(s)`);
+  if (feed.restarts > 0) notes.push(`the SRT test sender was restarted ${feed.restarts} time(s)`);
 }
 
 const r2 = (v: number): number => Math.round(v * 100) / 100;
 
-function cpuSummary(w: CpuWindow): Record<string, unknown> {
+interface WindowSummary {
+  seconds: number;
+  cpuSeconds: number;
+  corePercent: number;
+  machineCorePercent: { total: number; user: number; system: number; irq: number };
+  othersCorePercent: Record<string, number>;
+  byRoleCorePercent: Record<string, number>;
+  born: number;
+  ended: number;
+}
+
+const machineCell = (w: WindowSummary): string => `${w.machineCorePercent.total}% (${w.machineCorePercent.user}/${w.machineCorePercent.system}/${w.machineCorePercent.irq})`;
+
+function cpuSummary(w: CpuWindow): WindowSummary {
   return {
     seconds: r2(w.seconds),
     cpuSeconds: r2(w.cpuSeconds),
     corePercent: r2(w.cores * 100),
-    machineCorePercent: r2(w.machineCores * 100),
+    machineCorePercent: { total: r2(w.machine.cores * 100), user: r2(w.machine.user * 100), system: r2(w.machine.system * 100), irq: r2(w.machine.irq * 100) },
+    othersCorePercent: Object.fromEntries(Object.entries(w.others).map(([k, v]) => [k, r2(v * 100)])),
     byRoleCorePercent: Object.fromEntries(Object.entries(w.byRole).map(([k, v]) => [k, r2((v / w.seconds) * 100)])),
     born: w.born,
     ended: w.ended,
@@ -810,10 +876,11 @@ function report(): void {
       const target = k === 'passthrough' ? `<= ${TARGETS.startToLivePassthroughP50Ms} ms ${(v.liveMs.p50 ?? Infinity) <= TARGETS.startToLivePassthroughP50Ms ? 'met' : 'MISSED'}` : '-';
       rows.push([`start-to-live ${k}`, String(v.liveMs.n), ms(v.liveMs.p50), ms(v.liveMs.p95), `${ms(v.liveMs.min)}..${ms(v.liveMs.max)}`, target]);
     }
-    const sp = results.stop as Record<string, { sinkGoneMs: Dist; processGoneMs: Dist; idleMs: Dist }> | undefined;
+    const sp = results.stop as Record<string, { sinkGoneMs: Dist; processGoneMs: Dist; pusherGoneMs: Dist; encoderGoneMs: Dist; idleMs: Dist }> | undefined;
     for (const [k, v] of Object.entries(sp ?? {})) {
       rows.push([`stop ${k} (publisher gone)`, String(v.sinkGoneMs.n), ms(v.sinkGoneMs.p50), ms(v.sinkGoneMs.p95), `${ms(v.sinkGoneMs.min)}..${ms(v.sinkGoneMs.max)}`, `<= ${TARGETS.stopP50Ms} ms ${(v.sinkGoneMs.p50 ?? Infinity) <= TARGETS.stopP50Ms ? 'met' : 'MISSED'}`]);
-      rows.push([`  stop ${k}: processes gone`, String(v.processGoneMs.n), ms(v.processGoneMs.p50), ms(v.processGoneMs.p95), `${ms(v.processGoneMs.min)}..${ms(v.processGoneMs.max)}`, '']);
+      rows.push([`  stop ${k}: pusher gone`, String(v.pusherGoneMs.n), ms(v.pusherGoneMs.p50), ms(v.pusherGoneMs.p95), `${ms(v.pusherGoneMs.min)}..${ms(v.pusherGoneMs.max)}`, '']);
+      if (v.encoderGoneMs.n > 0) rows.push([`  stop ${k}: encoder gone`, String(v.encoderGoneMs.n), ms(v.encoderGoneMs.p50), ms(v.encoderGoneMs.p95), `${ms(v.encoderGoneMs.min)}..${ms(v.encoderGoneMs.max)}`, '']);
       rows.push([`  stop ${k}: status idle`, String(v.idleMs.n), ms(v.idleMs.p50), ms(v.idleMs.p95), `${ms(v.idleMs.min)}..${ms(v.idleMs.max)}`, '']);
     }
     const dl = results.delete as { totalMs: Dist; notFoundMs: Dist; sinkGoneMs: Dist; processGoneMs: Dist } | undefined;
@@ -843,8 +910,8 @@ function report(): void {
 
   const cpu = results.cpuPassthrough as
     | {
-        fanout: { cpu: { corePercent: number; machineCorePercent: number; byRoleCorePercent: Record<string, number> }; baseline: { corePercent: number }; perDestinationCorePercent: number; marginalPerDestinationCorePercent: number; sinkMbpsPerDestination: number };
-        nginxPush: { cpu: { corePercent: number; machineCorePercent: number }; receiveOnly: { corePercent: number }; perDestinationCorePercent: number; marginalPerDestinationCorePercent: number; sinkMbpsPerDestination: number };
+        fanout: { cpu: WindowSummary; baseline: WindowSummary; perDestinationCorePercent: number; marginalPerDestinationCorePercent: number; sinkMbpsPerDestination: number };
+        nginxPush: { cpu: WindowSummary; receiveOnly: WindowSummary; perDestinationCorePercent: number; marginalPerDestinationCorePercent: number; sinkMbpsPerDestination: number };
         ratio: number;
         marginalRatio: number;
       }
@@ -853,18 +920,18 @@ function report(): void {
     out.push(
       table(
         `CPU, ${FANOUT} passthrough destinations of a 6 Mbps 1080p30 feed (${CPU_SECONDS} s window; % of one core)`,
-        ['', 'total', 'feed in, 0 dest.', 'per destination', 'marginal per dest.', 'Mbps each at sink', 'machine busy'],
+        ['', 'total', 'feed in, 0 dest.', 'per destination', 'marginal per dest.', 'Mbps each at sink', 'sink nginx', 'test source', 'machine busy, all users (user/sys/irq)'],
         [
-          ['Fanout (node + srt-live-transmit + ffmpeg)', `${cpu.fanout.cpu.corePercent}%`, `${cpu.fanout.baseline.corePercent}%`, `${cpu.fanout.perDestinationCorePercent}%`, `${cpu.fanout.marginalPerDestinationCorePercent}%`, String(cpu.fanout.sinkMbpsPerDestination), `${cpu.fanout.cpu.machineCorePercent}%`],
-          ['nginx-rtmp push (one nginx process)', `${cpu.nginxPush.cpu.corePercent}%`, `${cpu.nginxPush.receiveOnly.corePercent}%`, `${cpu.nginxPush.perDestinationCorePercent}%`, `${cpu.nginxPush.marginalPerDestinationCorePercent}%`, String(cpu.nginxPush.sinkMbpsPerDestination), `${cpu.nginxPush.cpu.machineCorePercent}%`],
-          ['ratio Fanout/nginx', '', '', `${cpu.ratio}x (target <= ${TARGETS.cpuRatio}x ${cpu.ratio <= TARGETS.cpuRatio ? 'met' : 'MISSED'})`, `${cpu.marginalRatio}x`, '', ''],
+          ['Fanout (node + srt-live-transmit + ffmpeg)', `${cpu.fanout.cpu.corePercent}%`, `${cpu.fanout.baseline.corePercent}%`, `${cpu.fanout.perDestinationCorePercent}%`, `${cpu.fanout.marginalPerDestinationCorePercent}%`, String(cpu.fanout.sinkMbpsPerDestination), `${cpu.fanout.cpu.othersCorePercent.sink ?? '-'}%`, `${cpu.fanout.cpu.othersCorePercent.source ?? '-'}%`, machineCell(cpu.fanout.cpu)],
+          ['nginx-rtmp push (one nginx process)', `${cpu.nginxPush.cpu.corePercent}%`, `${cpu.nginxPush.receiveOnly.corePercent}%`, `${cpu.nginxPush.perDestinationCorePercent}%`, `${cpu.nginxPush.marginalPerDestinationCorePercent}%`, String(cpu.nginxPush.sinkMbpsPerDestination), `${cpu.nginxPush.cpu.othersCorePercent.sink ?? '-'}%`, `${cpu.nginxPush.cpu.othersCorePercent.source ?? '-'}%`, machineCell(cpu.nginxPush.cpu)],
+          ['ratio Fanout/nginx', '', '', `${cpu.ratio}x (target <= ${TARGETS.cpuRatio}x ${cpu.ratio <= TARGETS.cpuRatio ? 'met' : 'MISSED'})`, `${cpu.marginalRatio}x`, '', '', '', ''],
         ],
       ),
     );
     const c20 = results.cpuRunning20 as { corePercent: number; publishing: number; perDestinationCorePercent: number; seconds: number } | undefined;
     if (c20) out.push(`Fanout with ${c20.publishing} passthrough destinations publishing: ${c20.corePercent}% of a core over ${c20.seconds} s = ${c20.perDestinationCorePercent}% per destination.`);
     out.push(`Fanout's ${FANOUT}-destination CPU by process: ${Object.entries(cpu.fanout.cpu.byRoleCorePercent).map(([k, v]) => `${k} ${v}%`).join(', ')}`);
-    out.push('Included: Fanout = this Node process (API, bus, UDP hubs) + srt-live-transmit + primary HLS ffmpeg + pushers; nginx = its one process. Excluded from both: the test sender (SRT resp. FLV, both -c copy from the file), the sink. "machine busy" = the whole machine during the window (sender, sink and kernel included), a cross-check.');
+    out.push('Included: Fanout = this Node process (API, bus, UDP hubs) + srt-live-transmit + primary HLS ffmpeg + pushers; nginx = its one process. Excluded from both: the test sender (SRT resp. FLV, both -c copy from the file), the sink. "machine busy" = the whole machine during the window (sender, sink, kernel and anything else running on it), a cross-check only.');
   }
 
   const se = results.sharedEncode as
@@ -874,7 +941,7 @@ function report(): void {
     const enc = (c: { byRoleCorePercent: Record<string, number> }): string => `${c.byRoleCorePercent.encoder ?? 0}%`;
     out.push(
       table(
-        `Shared encode: ${SHARED_N} destinations transcoding to 720p30 (x264 ${X264_PRESET}; ${CPU_SECONDS} s window; % of one core)`,
+        `Shared encode: ${SHARED_N} destinations transcoding 1080p30 to 720p30 (x264 ${String(results.x264PresetSeen ?? X264_PRESET)}; ${CPU_SECONDS} s window; % of one core)`,
         ['', 'encoders', 'total CPU', 'encoder CPU', 'pusher speed'],
         [
           [`one preset (${TRANSCODE_PRESET})`, String(se.shared.encoders), `${se.shared.cpu.corePercent}%`, enc(se.shared.cpu), String(se.shared.speedAvg ?? '-')],

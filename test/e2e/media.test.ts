@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { testSourceArgs } from '../../shared/media-engine/local/engine/argv.ts';
 import { freeTcpPort, NginxRtmp } from '../support/nginx-rtmp.ts';
-import { eventually, startTestRuntime, type TestRuntime } from '../support/local.ts';
+import { ADMIN_TOKEN, eventually, startTestRuntime, type TestRuntime } from '../support/local.ts';
+import { openSse } from '../support/sse.ts';
 
 const PASSPHRASE = 'e2e-passphrase-0123456789';
 const KEYS = { ytPass: 'yt-pass-key-000111222333', ytMobile: 'yt-mobile-key-444555666777', twitch: 'live_twitch_888999000111' };
@@ -89,6 +90,18 @@ describe('real media through the API', { timeout: 300_000 }, () => {
     assert.deepEqual([mobile.videoCodec, mobile.width, mobile.height, mobile.frameRate, mobile.audioCodec], ['h264', 1280, 720, 30, 'aac']);
     const twitch = await flaky.probe('live', KEYS.twitch);
     assert.deepEqual([twitch.videoCodec, twitch.width, twitch.height, twitch.frameRate, twitch.audioCodec], ['h264', 640, 360, 15, 'aac']);
+  });
+
+  it('live metrics reach the event stream', async () => {
+    const sse = await openSse(`${rt.url}/api/events?access_token=${ADMIN_TOKEN}`);
+    try {
+      const frame = await eventually(() => sse.frames.find((f) => f.event === 'destination.metrics' && (JSON.parse(f.data) as { destinationId: string }).destinationId === ids.ytPass), { timeoutMs: 10_000, what: 'a metrics event' });
+      const m = JSON.parse(frame.data) as { frames: number; bitrateKbps: number; fps: number };
+      assert.ok(m.frames > 0 && m.bitrateKbps > 0 && m.fps > 0);
+      assert.equal(frame.id, undefined, 'metrics are ephemeral: no id, not replayed on resume');
+    } finally {
+      await sse.close();
+    }
   });
 
   it('the primary HLS playlist is valid and its segments decode', async () => {

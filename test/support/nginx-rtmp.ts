@@ -6,15 +6,18 @@
  * - `rtmp://127.0.0.1:<port>/live/<key>`: publishing from 127.0.0.1 only; with `rejectKeys`, an
  *   `on_publish` callback answers 403 for those keys, as a platform does for a wrong stream key;
  * - `http://127.0.0.1:<httpPort>/stat`: the nginx-rtmp statistics page (`rtmp_stat all`);
+ * - with `tls`, `rtmps://127.0.0.1:<tlsPort>/live/<key>`: a TLS terminator in this process (self-signed
+ *   certificate made with openssl; FFmpeg does not verify certificates by default) in front of it;
  * - `stop()` / `restart()`: take the ingest away and bring it back on the same port;
  * - `probe(app, key)`: ffprobe of what is being published; `hasPublisher(key)`: from `/stat`.
  *
  * Debian loads the module with `load_module modules/ngx_rtmp_module.so;` from
  * /etc/nginx/modules-enabled; we use the absolute path since our prefix is the temp dir.
  */
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { connect as netConnect, createServer, type Server } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -23,6 +26,8 @@ export const RTMP_MODULE = '/usr/lib/nginx/modules/ngx_rtmp_module.so';
 export interface NginxRtmpOptions {
   /** Stream keys the `on_publish` callback refuses with 403. */
   rejectKeys?: readonly string[];
+  /** Also accept RTMPS, through a TLS terminator in front of nginx. */
+  tls?: boolean;
   nginxPath?: string;
   ffprobePath?: string;
 }
@@ -130,6 +135,10 @@ export class NginxRtmp {
   readonly dir: string;
   #child: ChildProcess | null = null;
   #exited: Promise<void> | null = null;
+  #tls: Server | null = null;
+  readonly #tlsSockets = new Set<{ destroy(): void }>();
+  /** Port of the RTMPS terminator (with `tls`), else null. */
+  tlsPort: number | null = null;
 
   private constructor(
     readonly rtmpPort: number,
@@ -144,8 +153,47 @@ export class NginxRtmp {
   /** Starts a private nginx-rtmp on free loopback ports and waits until both ports accept. */
   static async start(opts: NginxRtmpOptions = {}): Promise<NginxRtmp> {
     const n = new NginxRtmp(await freeTcpPort(), await freeTcpPort(), opts);
-    await n.#launch();
+    try {
+      await n.#launch();
+      if (opts.tls) await n.#startTls();
+    } catch (err) {
+      await n.close();
+      throw err;
+    }
     return n;
+  }
+
+  async #startTls(): Promise<void> {
+    const key = join(this.dir, 'key.pem');
+    const cert = join(this.dir, 'cert.pem');
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=localhost'], { stdio: 'ignore' });
+    const server = createTlsServer({ key: readFileSync(key), cert: readFileSync(cert) }, (client) => {
+      const upstream = netConnect(this.rtmpPort, '127.0.0.1');
+      client.pipe(upstream);
+      upstream.pipe(client);
+      const end = (): void => {
+        client.destroy();
+        upstream.destroy();
+      };
+      for (const s of [client, upstream]) {
+        this.#tlsSockets.add(s);
+        s.on('error', end);
+        s.on('close', () => {
+          this.#tlsSockets.delete(s);
+          end();
+        });
+      }
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+    const addr = server.address();
+    this.tlsPort = typeof addr === 'object' && addr ? addr.port : null;
+    this.#tls = server;
+  }
+
+  /** The RTMPS base URL of an application (with `tls`). */
+  rtmpsUrl(app = 'live'): string {
+    if (this.tlsPort === null) throw new Error('start NginxRtmp with { tls: true } for RTMPS');
+    return `rtmps://127.0.0.1:${this.tlsPort}/${app}`;
   }
 
   /** The RTMP base URL of an application, e.g. `rtmp://127.0.0.1:1935/live`. */
@@ -207,6 +255,10 @@ export class NginxRtmp {
   /** Stops it and removes its temp dir. */
   async close(): Promise<void> {
     await this.stop();
+    const tls = this.#tls;
+    this.#tls = null;
+    for (const s of this.#tlsSockets) s.destroy();
+    if (tls) await new Promise<void>((resolve) => tls.close(() => resolve()));
     rmSync(this.dir, { recursive: true, force: true });
   }
 

@@ -237,7 +237,7 @@ function clean(line: string): string {
 }
 
 /** Lines that say nothing about the cause (used to pick evidence for UNKNOWN). */
-const NOISE = /^(?:Exiting normally|Conversion failed!|video:\d|\[(?:libx264|aac)\]|Press \[q\]|frame=|size=|Stream #|Input #|Output #|Metadata:|Duration:|Stream mapping:|encoder\s*:|Side data:|cpb:)/;
+const NOISE = /^(?:Exiting normally|Conversion failed!|video:\d|\[(?:libx264|aac)\]|Press \[q\]|ffmpeg stats and -progress period|frame=|size=|Stream #|Input #|Output #|Metadata:|Duration:|Stream mapping:|encoder\s*:|Side data:|cpb:)/;
 
 /** Builds a classified error for a code, with an optional detail line (redacted here). */
 export function errorFor(code: ProcessErrorCode, detail?: string | null, secrets: readonly string[] = [], override?: { message?: string; retryable?: boolean }): ClassifiedError {

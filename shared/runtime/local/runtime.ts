@@ -38,6 +38,8 @@ export interface LocalRuntimeOptions {
   /** Scales serverless.yml's durations (visibility timeouts, schedules) for tests. */
   timeScale?: number;
   ssePingMs?: number;
+  /** How often live metrics of running channels go to the event stream (default 2000 ms). */
+  metricsIntervalMs?: number;
   /** Wraps the publisher (tests inject failures here). */
   wrapPublisher?: (inner: EventPublisher) => EventPublisher;
   /**
@@ -66,7 +68,7 @@ export interface LocalRuntime {
   sse: SseHub;
   /** Set when no admin token existed and one was generated: print it once. */
   generatedAdminToken?: Secret;
-  /** Every entry published on the bus since start (tests scan them). */
+  /** The entries published on the bus since start, the newest 5000 (tests scan them). */
   published: BusEntry[];
   /** The media engine this runtime drives (absent with engine `none`). */
   engine?: LocalEngine;
@@ -125,7 +127,11 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
     },
   };
   const tap = new TappedPublisher(opts.wrapPublisher ? opts.wrapPublisher(busPublisher) : busPublisher);
-  tap.onPublished((e) => published.push(e));
+  // Kept for tests and diagnostics, bounded so a long-running `npm start` does not grow forever.
+  tap.onPublished((e) => {
+    published.push(e);
+    if (published.length > 5000) published.splice(0, published.length - 5000);
+  });
   // The engine stands in for AWS media services: its native events go to the default bus as
   // MediaLive's and MediaConnect's would.
   const sink: EngineEventSink = (e) => {
@@ -155,6 +161,20 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
 
   const sse = new SseHub();
   tap.onPublished((e) => forwardToSse(sse, e));
+  // Live metrics of running channels, while someone watches the event stream.
+  const metricsTimer = engine?.channelMetrics
+    ? setInterval(() => {
+        if (sse.subscriberCount === 0) return;
+        void engine.listChannels().then((channels) => {
+          for (const c of channels) {
+            if (c.state !== 'RUNNING') continue;
+            const metrics = engine.channelMetrics?.(c.channelId);
+            if (metrics) sse.broadcast('destination.metrics', { destinationId: c.destinationId, ...metrics });
+          }
+        });
+      }, opts.metricsIntervalMs ?? 2000)
+    : undefined;
+  metricsTimer?.unref();
 
   const app = createDestinationApi({
     sse,
@@ -207,6 +227,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
     async stop() {
       if (stopped) return;
       stopped = true;
+      clearInterval(metricsTimer);
       await new Promise<void>((r) => {
         server.close(() => r());
         (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();

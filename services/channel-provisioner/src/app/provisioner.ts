@@ -188,7 +188,8 @@ export class Provisioner {
       return;
     }
     if (observedAt < rec.observedAt) return; // stale, reordered
-    const error = state === 'RUNNING' ? rec.error : null;
+    // A channel that is starting or running can be failing to push (an alert is set): keep it.
+    const error = state === 'RUNNING' || state === 'STARTING' ? rec.error : null;
     rec = await this.save(rec, { state, observedAt, error });
     await this.d.publisher.publish([
       buildEntry(ChannelStateChangedV1, { destinationId: rec.destinationId, channelId, state, error, observedAt }, { correlationId }),
@@ -215,7 +216,7 @@ export class Provisioner {
     const next = set ? error : null;
     if (JSON.stringify(next) === JSON.stringify(rec.error)) return;
     rec = await this.save(rec, { error: next });
-    if (rec.state !== 'RUNNING') return;
+    if (rec.state !== 'RUNNING' && rec.state !== 'STARTING') return;
     await this.d.publisher.publish([
       buildEntry(ChannelStateChangedV1, { destinationId: rec.destinationId, channelId, state: rec.state, error: next, observedAt: new Date().toISOString() }, { correlationId }),
     ]);

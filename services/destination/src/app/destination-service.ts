@@ -351,7 +351,8 @@ export function statusForChannelState(state: ChannelState, current: DestinationS
     case 'IDLE':
       return current === 'creating' || current === 'starting' || current === 'stopping' || current === 'running' || current === 'error' ? 'idle' : null;
     case 'STARTING':
-      return 'starting';
+      // Starting but the target refuses it (connection refused, key rejected): say so.
+      return error ? 'error' : 'starting';
     case 'RUNNING':
       return error ? 'error' : 'running';
     case 'RECOVERING':

@@ -492,7 +492,7 @@ export function createApp(deps: ApiDeps): OpenAPIHono<Env> {
         while (!closed) {
           while (queue.length > 0 && !closed) {
             const e = queue.shift()!;
-            await stream.writeSSE({ id: e.id, event: e.event, data: JSON.stringify(e.data) });
+            await stream.writeSSE({ ...(e.id ? { id: e.id } : {}), event: e.event, data: JSON.stringify(e.data) });
           }
           if (closed) break;
           const timedOut = await new Promise<boolean>((resolve) => {

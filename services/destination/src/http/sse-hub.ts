@@ -28,6 +28,15 @@ export class SseHub {
     return e;
   }
 
+  /**
+   * Sends an ephemeral event (live metrics) to current subscribers only: no id, not buffered, so
+   * it never pushes status changes out of the resume buffer.
+   */
+  broadcast(event: string, data: unknown): void {
+    const e: SseEvent = { id: '', event, data };
+    for (const s of this.subscribers) s(e);
+  }
+
   /** Events after `lastEventId`, or null when that id cannot be resumed (unknown boot or too old). */
   since(lastEventId: string | undefined): SseEvent[] | null {
     if (!lastEventId) return [];

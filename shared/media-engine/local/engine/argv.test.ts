@@ -73,7 +73,7 @@ test('HLS: copy, 2 s segments, 6 in the playlist, pruned, never ended', () => {
   assert.equal(opt(a, '-c'), 'copy');
   assert.equal(opt(a, '-hls_time'), '2');
   assert.equal(opt(a, '-hls_list_size'), '6');
-  assert.equal(opt(a, '-hls_flags'), 'delete_segments+independent_segments+omit_endlist');
+  assert.equal(opt(a, '-hls_flags'), 'delete_segments+independent_segments+omit_endlist+discont_start');
   assert.equal(opt(a, '-hls_segment_filename'), '/data/hls/primary/seg_%05d.ts');
   assert.equal(a.at(-1), '/data/hls/primary/index.m3u8');
 });

@@ -96,7 +96,8 @@ export function hlsArgs(o: { inputPort: number; dir: string }): string[] {
     '-f', 'hls',
     '-hls_time', '2',
     '-hls_list_size', '6',
-    '-hls_flags', 'delete_segments+independent_segments+omit_endlist',
+    // discont_start: a restarted FFmpeg starts its timestamps again, so its first segment says so.
+    '-hls_flags', 'delete_segments+independent_segments+omit_endlist+discont_start',
     // Sequence numbers (and segment names) from the clock: a restart never reuses a name a player
     // may still hold, and the media sequence keeps increasing as HLS requires.
     '-hls_start_number_source', 'epoch',

@@ -35,6 +35,7 @@ const KEYS = {
   tx1: 'tx1-SECRETKEY-bbbb2222',
   tx2: 'tx2-SECRETKEY-cccc3333',
   bad: 'bad-SECRETKEY-dddd4444',
+  tls: 'tls-SECRETKEY-eeee5555',
 };
 const SECRETS = [PASSPHRASE, WRONG_PASSPHRASE, ...Object.values(KEYS)];
 const SOURCE = { width: 480, height: 270, fps: 25, bitrate: 600_000 };
@@ -58,7 +59,7 @@ const shown: unknown[] = [];
 const seenPids = new Set<number>();
 /** Internal UDP endpoints seen in engine command lines: they identify our processes in /proc. */
 const udpMarks = new Set<string>();
-const ids: Record<'pass' | 'tx1' | 'tx2' | 'bad', string> = { pass: '', tx1: '', tx2: '', bad: '' };
+const ids: Record<'pass' | 'tx1' | 'tx2' | 'bad' | 'tls', string> = { pass: '', tx1: '', tx2: '', bad: '', tls: '' };
 const outputs: Record<string, string> = {};
 const timings: Record<string, number> = {};
 
@@ -145,6 +146,12 @@ function engineProcessesInProc(): number[] {
   return out;
 }
 
+/** An assert.rejects check for a typed error, keeping what it says for the secret scan. */
+const typed = (code: string) => (e: unknown): boolean => {
+  shown.push(String(e), (e as { hint?: string }).hint);
+  return (e as { code?: string }).code === code;
+};
+
 const alertsFor = (channelId: string) =>
   events.filter((e) => e.detailType === 'MediaLive Channel Alert' && String(e.detail['channel_arn']).endsWith(`:${channelId}`));
 const statesFor = (channelId: string) =>
@@ -152,7 +159,7 @@ const statesFor = (channelId: string) =>
 
 describe('LocalMediaEngine, end to end on loopback', { timeout: 150_000 }, () => {
   before(async () => {
-    nginx = await NginxRtmp.start({ rejectKeys: [KEYS.bad] });
+    nginx = await NginxRtmp.start({ rejectKeys: [KEYS.bad], tls: true });
     dataDir = mkdtempSync(join(tmpdir(), 'fanout-engine-'));
     srtPort = await allocateUdpPort();
     const log = (level: string) => (message: string, extra?: Record<string, unknown>) => logLines.push(`${level} ${message} ${JSON.stringify(extra ?? {})}`);
@@ -333,8 +340,8 @@ describe('LocalMediaEngine, end to end on loopback', { timeout: 150_000 }, () =>
   });
 
   it('deletes the stopped channel: no process left, output removed', async () => {
-    await assert.rejects(engine.deleteChannel(ids.pass), { code: 'CHANNEL_NOT_IDLE' });
-    await assert.rejects(engine.updateChannel(ids.pass, spec('dest-pass', KEYS.pass, null)), { code: 'CHANNEL_NOT_IDLE' });
+    await assert.rejects(engine.deleteChannel(ids.pass), typed('CHANNEL_NOT_IDLE'));
+    await assert.rejects(engine.updateChannel(ids.pass, spec('dest-pass', KEYS.pass, null)), typed('CHANNEL_NOT_IDLE'));
     await engine.deleteChannel(ids.tx1);
     await engine.deleteChannel(ids.tx1); // idempotent
     assert.deepEqual(statesFor(ids.tx1).slice(-2), ['DELETING', 'DELETED']);
@@ -369,6 +376,41 @@ describe('LocalMediaEngine, end to end on loopback', { timeout: 150_000 }, () =>
     assert.equal((await nginx.hasPublisher(KEYS.tx2))?.clientId, tx2Conn, 'the transcoded channel kept its connection');
     // The crash was an alert, cleared once publishing again.
     assert.equal(alertsFor(ids.pass).at(-1)?.detail['alarm_state'], 'CLEARED');
+  });
+
+  it('restarts a shared encoder killed with SIGKILL; its channel keeps its connection, the others never notice', async () => {
+    const encoder = procs().find((p) => p.role === 'encoder');
+    assert.ok(encoder?.pid);
+    const untouched = { pass: pusherPid(ids.pass), hls: engine.primaryHls().pid, tx2: pusherPid(ids.tx2) };
+    const conn = (await nginx.hasPublisher(KEYS.tx2))?.clientId;
+    const alertsBefore = alertsFor(ids.tx2).length;
+    process.kill(encoder.pid, 'SIGKILL');
+    await waitFor('a new encoder, and the alert cleared', async () => {
+      const e = procs().find((p) => p.role === 'encoder');
+      const last = alertsFor(ids.tx2).at(-1);
+      return e?.pid && e.pid !== encoder.pid && e.state === 'running' && alertsFor(ids.tx2).length > alertsBefore && last?.detail['alarm_state'] === 'CLEARED';
+    }, { timeoutMs: 10_000, intervalMs: 50 });
+    assert.equal(alertsFor(ids.tx2).slice(alertsBefore).find((e) => e.detail['alarm_state'] === 'SET')?.detail['alert_type'], 'Process Failed');
+    const before_ = (await metrics(ids.tx2))?.frames ?? 0;
+    await waitFor('tx2 frames growing again', async () => ((await metrics(ids.tx2))?.frames ?? 0) > before_ + 10, { timeoutMs: 8000, intervalMs: 50 });
+    assert.equal((await nginx.hasPublisher(KEYS.tx2))?.clientId, conn, 'the pusher kept its RTMP connection through the encoder restart');
+    assert.deepEqual({ pass: pusherPid(ids.pass), hls: engine.primaryHls().pid, tx2: pusherPid(ids.tx2) }, untouched);
+    assert.equal((await describe_(ids.tx2))?.error, null);
+  });
+
+  it('publishes over RTMPS (TLS) just the same', async () => {
+    const { outputArn } = await engine.addOutput('dest-tls');
+    outputs['dest-tls'] = outputArn;
+    ids.tls = (await engine.createChannel({ ...spec('dest-tls', KEYS.tls, null), target: { url: nginx.rtmpsUrl('live'), streamKey: new Secret(KEYS.tls) } })).channelId;
+    await engine.startChannel(ids.tls);
+    await waitFor('RTMPS channel RUNNING and at nginx', async () => (await describe_(ids.tls))?.state === 'RUNNING' && (await nginx.hasPublisher(KEYS.tls))?.publishing, {
+      timeoutMs: 10_000,
+      intervalMs: 50,
+    });
+    assert.ok(procs().find((p) => p.channelIds.includes(ids.tls))?.command.at(-1)?.startsWith(`rtmps://127.0.0.1:${nginx.tlsPort}/live/***`));
+    await engine.stopChannel(ids.tls);
+    await engine.deleteChannel(ids.tls);
+    await engine.removeOutput(outputArn);
   });
 
   it('gives up on a stream key the platform rejects, and says so', async () => {
@@ -516,7 +558,7 @@ describe('LocalMediaEngine, end to end on loopback', { timeout: 150_000 }, () =>
     await engine.close();
     await waitFor('every engine process gone', () => [...seenPids].every((pid) => !isAlive(pid)) && engineProcessesInProc().length === 0, { timeoutMs: 8000, intervalMs: 50 });
     assert.deepEqual(readdirSync(join(dataDir, 'run', 'pids')), [], 'no pidfile left');
-    await assert.rejects(engine.startChannel(ids.pass), { code: 'ENGINE_CLOSED' });
+    await assert.rejects(engine.startChannel(ids.pass), typed('ENGINE_CLOSED'));
     console.log(`# engine timings: ${JSON.stringify(timings)}`);
   });
 });

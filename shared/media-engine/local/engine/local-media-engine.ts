@@ -28,9 +28,19 @@
  * - A transcoded channel's encoder taps the flow hub directly instead of reading the channel's own
  *   flow output, since the encoder serves several channels; the flow outputs are used by
  *   passthrough channels. Each destination still owns its output, as on MediaConnect.
+ * - Joining mid-stream is instant: both hubs keep the current GOP (`gop-cache.ts`); each time a
+ *   consumer FFmpeg (HLS, encoder, pusher) launches, its hub target is held until the FFmpeg has
+ *   bound its port, then it gets the cached GOP (starting on a keyframe, after PAT/PMT) followed by
+ *   the live feed. Without it, FFmpeg waits for a keyframe and reads its whole probe window
+ *   (measured: ~4.5 s from startChannel to RUNNING with a 2 s GOP); with it, ~1.3 s (passthrough)
+ *   and ~2 s (transcode), first bytes at the platform after ~0.7 s and ~1.3 s.
  * - FFmpeg opens its RTMP output only once its input is probed, so a pusher never holds a
  *   platform connection while no media arrives; when media returns after a loss, pushers and
  *   encoders waiting in backoff for input are restarted at once instead of at their next retry.
+ * - srt-live-transmit serves one caller at a time and keeps listening after it leaves (`-a:yes`).
+ *   While an encoder is connected, a second caller gets no answer at all (its handshake times
+ *   out), so a wrong passphrase shows in `inputHealth().lastError` only when tried while the
+ *   listener is free.
  *
  * States: the flow follows MediaConnect (STANDBY → STARTING → ACTIVE → STOPPING → STANDBY, ERROR
  * if srt-live-transmit cannot run); channels follow MediaLive, see `channel-lifecycle.ts`. RUNNING
@@ -367,6 +377,9 @@ export class LocalMediaEngine implements FlowEngine, ChannelEngine {
     const o = this.#o;
     mkdirSync(this.#pidDir, { recursive: true, mode: 0o700 });
     mkdirSync(this.#hlsDir, { recursive: true });
+    // A playlist left by an earlier run names segments that are gone or stale.
+    this.#pruneHls(0);
+    rmSync(join(this.#hlsDir, 'index.m3u8'), { force: true });
     const reaped = await reapOrphans(this.#pidDir);
     const killed = reaped.filter((r) => r.outcome === 'killed');
     if (killed.length > 0) this.#log.warn('killed processes left by a previous run', { processes: killed.map((r) => r.name) });
@@ -521,8 +534,8 @@ export class LocalMediaEngine implements FlowEngine, ChannelEngine {
   }
 
   /** Removes segments a previous run left behind (FFmpeg only prunes what it wrote itself). */
-  #pruneHls(): void {
-    const cutoff = Date.now() - 60_000;
+  #pruneHls(olderThanMs = 60_000): void {
+    const cutoff = Date.now() - olderThanMs;
     try {
       for (const f of readdirSync(this.#hlsDir)) {
         if (!f.startsWith('seg_') || !f.endsWith('.ts')) continue;
@@ -688,6 +701,10 @@ export class LocalMediaEngine implements FlowEngine, ChannelEngine {
         if (!out) {
           throw new MediaEngineError('OUTPUT_NOT_FOUND', `channel ${ch.id}: its flow output does not exist`, 'Add the flow output (addOutput) before starting the channel.');
         }
+        const user = [...this.#channels.values()].find((c) => c !== ch && c.pusher && c.spec.encode === null && c.spec.outputArn === out.outputArn);
+        if (user) {
+          throw new MediaEngineError('INVALID_CHANNEL_SPEC', `channel ${ch.id}: its flow output already feeds channel ${user.id}`, 'Give each destination its own flow output (addOutput).');
+        }
         feed = { hub: this.#flowHub, target: `output:${out.destinationId}`, port: out.port, owned: false };
       }
       ch.desired = 'running';
@@ -851,14 +868,28 @@ export class LocalMediaEngine implements FlowEngine, ChannelEngine {
     if (ch.pusher !== pusher) return;
     ch.lastProgress = snap;
     const size = snap.totalSizeBytes;
-    if (size !== null && pusher.lastSize !== null && size > pusher.lastSize && (snap.frame ?? 1) > 0) pusher.growth += 1;
+    const grew = size !== null && pusher.lastSize !== null && size > pusher.lastSize && (snap.frame ?? 1) > 0;
+    if (grew) pusher.growth += 1;
     if (size !== null) pusher.lastSize = size;
-    // Two growing blocks in a row (about a second): the platform accepted the publish and keeps
-    // taking media. A publish it refuses ends before that (see the classifier's notes).
-    if (!pusher.pushing && pusher.growth >= 2) {
-      pusher.pushing = true;
-      this.#onPushing(ch);
+    if (!pusher.pushing) {
+      // Two growing blocks (about half a second): the platform accepted the publish and keeps
+      // taking media. A publish it refuses ends before that (see the classifier's notes).
+      if (pusher.growth >= 2) {
+        pusher.pushing = true;
+        this.#onPushing(ch);
+      }
+    } else if (grew && ch.alarm && this.#encoderHealthy(ch)) {
+      // The pusher never stopped, but something upstream of it failed (its shared encoder was
+      // restarted): media flows again, so the trouble is over.
+      ch.error = null;
+      this.#clearAlarm(ch, 'Publishing again');
     }
+  }
+
+  /** Whether the channel's shared encoder (if any) is running. */
+  #encoderHealthy(ch: Channel): boolean {
+    if (!ch.encoderKey) return true;
+    return this.#encoders.get(ch.encoderKey)?.sup.status().state === 'running';
   }
 
   #onPushing(ch: Channel): void {
