@@ -168,29 +168,27 @@ describe('statusForChannelState', () => {
   const STATES = ChannelStateSchema.options as readonly ChannelState[];
   const err = { code: 'PUSH_FAILED', message: 'The platform refused the stream.', hint: 'Check the stream key.' };
 
-  /** Expected status for (engine state, current status) with no error; null = nothing new. */
+  /**
+   * Expected status for (engine state, current status) with no error; '-' = nothing new.
+   * Columns: creating, idle, starting, running, stopping, error, deleting.
+   */
+  const TABLE: Record<ChannelState, string> = {
+    CREATING: '-        -        -        -        -        creating -',
+    IDLE: 'idle     -        idle     idle     idle     idle     -',
+    STARTING: 'starting starting starting starting starting starting -',
+    RUNNING: 'running  running  running  running  running  running  -',
+    RECOVERING: 'error    error    error    error    error    error    -',
+    CREATE_FAILED: 'error    error    error    error    error    error    -',
+    UPDATE_FAILED: 'error    error    error    error    error    error    -',
+    STOPPING: 'stopping stopping stopping stopping stopping stopping -',
+    UPDATING: '-        -        -        -        -        -        -',
+    DELETING: '-        -        -        -        -        -        -',
+    DELETED: '-        -        -        -        -        -        -',
+  };
+  const COLUMNS: DestinationStatus[] = ['creating', 'idle', 'starting', 'running', 'stopping', 'error', 'deleting'];
   const expected = (state: ChannelState, current: DestinationStatus): DestinationStatus | null => {
-    if (current === 'deleting') return null;
-    switch (state) {
-      case 'CREATING':
-        return current === 'error' ? 'creating' : null;
-      case 'IDLE':
-        return current === 'idle' ? null : 'idle';
-      case 'STARTING':
-        return 'starting';
-      case 'RUNNING':
-        return 'running';
-      case 'RECOVERING':
-      case 'CREATE_FAILED':
-      case 'UPDATE_FAILED':
-        return 'error';
-      case 'STOPPING':
-        return 'stopping';
-      case 'UPDATING':
-      case 'DELETING':
-      case 'DELETED':
-        return null;
-    }
+    const cell = TABLE[state].split(/\s+/)[COLUMNS.indexOf(current)];
+    return cell === '-' ? null : (cell as DestinationStatus);
   };
 
   for (const state of STATES) {
@@ -199,8 +197,9 @@ describe('statusForChannelState', () => {
     });
   }
 
-  test('RUNNING with an error (push failing) is error, unless deleting', () => {
-    for (const current of STATUSES) assert.equal(statusForChannelState('RUNNING', current, err), current === 'deleting' ? null : 'error', current);
+  test('RUNNING or STARTING with an error (push failing) is error, unless deleting', () => {
+    for (const state of ['RUNNING', 'STARTING'] as const)
+      for (const current of STATUSES) assert.equal(statusForChannelState(state, current, err), current === 'deleting' ? null : 'error', `${state} while ${current}`);
   });
 
   test('while deleting, nothing the channel reports moves the status (teardown events do)', () => {

@@ -416,17 +416,7 @@ export class LocalMediaEngine implements FlowEngine, ChannelEngine {
       for (const ev of this.#monitor.processExited(e.at)) if (ev.type === 'disconnected') this.#emitSource('DISCONNECTED', 'CONNECTED');
     });
 
-    const hls = new ProcessSupervisor({
-      name: 'hls-primary',
-      binary: o.ffmpegPath ?? DEFAULTS.ffmpegPath,
-      argv: hlsArgs({ inputPort: hlsTapPort, dir: this.#hlsDir }),
-      progressFd: 3,
-      retry: o.retryPolicy ?? {},
-      stallTimeoutMs: o.stallTimeoutMs ?? DEFAULTS.stallTimeoutMs,
-      startTimeoutMs: o.startTimeoutMs ?? DEFAULTS.startTimeoutMs,
-      stopGraceMs: o.stopGraceMs ?? DEFAULTS.stopGraceMs,
-      pidDir: this.#pidDir,
-    });
+    const hls = this.#ffmpeg('hls-primary', hlsArgs({ inputPort: hlsTapPort, dir: this.#hlsDir }));
     hls.on('state', (c) => {
       if (c.to === 'backoff' || c.to === 'failed') this.#log.warn('primary HLS failed', { error: c.status.lastError, state: c.to });
     });
@@ -814,18 +804,7 @@ export class LocalMediaEngine implements FlowEngine, ChannelEngine {
   #startPusher(ch: Channel, feed: { hub: UdpHub; target: string; port: number; owned: boolean }): void {
     const key = ch.spec.target.streamKey.reveal();
     const port = feed.port;
-    const sup = new ProcessSupervisor({
-      name: `pusher-${ch.id}`,
-      binary: this.#o.ffmpegPath ?? DEFAULTS.ffmpegPath,
-      argv: pusherArgs({ inputPort: port, url: ch.spec.target.url, streamKey: key }),
-      secrets: [key],
-      progressFd: 3,
-      retry: this.#o.retryPolicy ?? {},
-      stallTimeoutMs: this.#o.stallTimeoutMs ?? DEFAULTS.stallTimeoutMs,
-      startTimeoutMs: this.#o.startTimeoutMs ?? DEFAULTS.startTimeoutMs,
-      stopGraceMs: this.#o.stopGraceMs ?? DEFAULTS.stopGraceMs,
-      pidDir: this.#pidDir,
-    });
+    const sup = this.#ffmpeg(`pusher-${ch.id}`, pusherArgs({ inputPort: port, url: ch.spec.target.url, streamKey: key }), [key]);
     const pusher: Pusher = { sup, port, feed: feed.hub, feedTarget: feed.target, ownsPort: feed.owned, offs: [], launches: 0, growth: 0, lastSize: null, pushing: false };
     ch.pusher = pusher;
     ch.lastProgress = null;
@@ -957,17 +936,10 @@ export class LocalMediaEngine implements FlowEngine, ChannelEngine {
         const tapPort = await allocateUdpPort(this.#ports);
         this.#ports.add(tapPort);
         const tapId = `tap:encoder:${key}`;
-        const sup = new ProcessSupervisor({
-          name: `encoder-${ch.spec.presetId}`,
-          binary: this.#o.ffmpegPath ?? DEFAULTS.ffmpegPath,
-          argv: encoderArgs({ inputPort: tapPort, outputPort: hub.port, encode, x264Preset: this.#o.x264Preset ?? DEFAULTS.x264Preset }),
-          progressFd: 3,
-          retry: this.#o.retryPolicy ?? {},
-          stallTimeoutMs: this.#o.stallTimeoutMs ?? DEFAULTS.stallTimeoutMs,
-          startTimeoutMs: this.#o.startTimeoutMs ?? DEFAULTS.startTimeoutMs,
-          stopGraceMs: this.#o.stopGraceMs ?? DEFAULTS.stopGraceMs,
-          pidDir: this.#pidDir,
-        });
+        const sup = this.#ffmpeg(
+          `encoder-${ch.spec.presetId}`,
+          encoderArgs({ inputPort: tapPort, outputPort: hub.port, encode, x264Preset: this.#o.x264Preset ?? DEFAULTS.x264Preset }),
+        );
         const created: SharedEncoder = { key, presetId: ch.spec.presetId, sup, hub, tapId, tapPort, users: new Set(), offs: [] };
         created.offs.push(
           sup.on('state', (c) => {
@@ -1013,6 +985,22 @@ export class LocalMediaEngine implements FlowEngine, ChannelEngine {
   // Introspection and shutdown
 
   /** Every process the engine runs, redacted (for the API, operators and tests). */
+  /** A supervised FFmpeg with the engine's progress pipe, watchdogs, backoff and pidfiles. */
+  #ffmpeg(name: string, argv: string[], secrets: string[] = []): ProcessSupervisor {
+    return new ProcessSupervisor({
+      name,
+      binary: this.#o.ffmpegPath ?? DEFAULTS.ffmpegPath,
+      argv,
+      secrets,
+      progressFd: 3,
+      retry: this.#o.retryPolicy ?? {},
+      stallTimeoutMs: this.#o.stallTimeoutMs ?? DEFAULTS.stallTimeoutMs,
+      startTimeoutMs: this.#o.startTimeoutMs ?? DEFAULTS.startTimeoutMs,
+      stopGraceMs: this.#o.stopGraceMs ?? DEFAULTS.stopGraceMs,
+      pidDir: this.#pidDir,
+    });
+  }
+
   processes(): EngineProcess[] {
     const view = (sup: ProcessSupervisor, role: EngineProcess['role'], channelIds: string[]): EngineProcess => {
       const s = sup.status();
