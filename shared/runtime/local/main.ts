@@ -19,6 +19,12 @@ async function main(): Promise<void> {
   const out = process.stdout;
   out.write(`\nFanout is running at ${runtime.url}\n`);
   out.write(`  API:         ${runtime.url}/api  (OpenAPI: ${runtime.url}/api/openapi.json)\n`);
+  out.write(`  Primary HLS: ${runtime.url}/hls/primary/index.m3u8\n`);
+  out.write(
+    `  SRT input:   listening on ${runtime.config.srtHost}:${runtime.config.srtPort} (encoders call it; AES-${runtime.config.srtKeyLength * 8}; passphrase ${
+      runtime.config.srtPassphrase ? 'from FANOUT_SRT_PASSPHRASE' : `in ${runtime.config.dataDir}/secrets/srt-passphrase`
+    })\n`,
+  );
   out.write(`  Data:        ${runtime.config.dataDir}\n`);
   if (runtime.generatedAdminToken) {
     out.write(`\n  Admin token (shown only this once; store it now, it is kept only as a hash):\n\n    ${runtime.generatedAdminToken.reveal()}\n\n`);

@@ -3,4 +3,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
 bash shared/runtime/local/setup.sh
+# The AWS SDK warns that its 2027 releases will need Node 22; Fanout runs on 20 and 22 alike.
+export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true
 exec node --import tsx shared/runtime/local/main.ts
