@@ -76,7 +76,10 @@ export interface ChannelEngine {
   stopChannel(channelId: string): Promise<void>;
   /** Replaces the channel's settings; only while IDLE (callers stop first). */
   updateChannel(channelId: string, spec: ChannelSpec): Promise<void>;
-  /** Deletes the channel and its input; only while IDLE. Idempotent (a missing channel is fine). */
+  /**
+   * Deletes the channel; only while IDLE. Idempotent (a missing channel is fine). The input that
+   * fed it belongs to its flow output and goes with `FlowEngine.removeOutput`.
+   */
   deleteChannel(channelId: string): Promise<void>;
   describeChannel(channelId: string): Promise<ChannelDescription | null>;
   listChannels(): Promise<ChannelDescription[]>;
@@ -112,7 +115,11 @@ export interface FlowEngine {
   startFlow(): Promise<void>;
   /** → STANDBY when nothing does (on AWS a standby flow costs nothing). Idempotent. */
   stopFlow(): Promise<void>;
-  /** A dedicated output for one destination (idempotent per destinationId). */
+  /**
+   * A dedicated output for one destination (idempotent per destinationId). The returned id is what
+   * a channel reads from: a flow output ARN locally; on AWS the MEDIACONNECT MediaLive input's ARN,
+   * whose managed flow output MediaLive creates (ADR 0007).
+   */
   addOutput(destinationId: string): Promise<{ outputArn: string }>;
   /** Idempotent: removing a missing output is fine. */
   removeOutput(outputArn: string): Promise<void>;
