@@ -720,6 +720,14 @@ export class LocalEventBus {
 
   // ---------------------------------------------------------------------------------- helpers
 
+  /**
+   * Loads every function's handler now instead of on its first message: a broken handler fails
+   * the start, and no module is still loading when the process is asked to stop.
+   */
+  async loadHandlers(): Promise<void> {
+    await Promise.all([...this.wiring.sqsFunctions, ...this.wiring.scheduledFunctions].map((fn) => this.handlerFor(fn)));
+  }
+
   private handlerFor(fn: SqsFunctionWiring | ScheduledFunctionWiring): Promise<LambdaHandler> {
     let handler = this.handlers.get(fn.name);
     if (!handler) {

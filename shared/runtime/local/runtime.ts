@@ -202,6 +202,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
     throw err;
   }
 
+  await bus.loadHandlers();
   bus.start();
   // Publish whatever an earlier crash left in an outbox, then bring the engine to the wanted
   // state: outputs first (channels read from them), then channels.
