@@ -8,6 +8,10 @@
  * background requests; SLS_TELEMETRY_DISABLED=1 and SLS_NOTIFICATIONS_MODE=off switch them off so
  * nothing is attempted. `npx --no` refuses to download anything if the local install is missing.
  * Verified with no network at all (`unshare -n`): packaging takes ~3-6 s.
+ *
+ * Deployment parameters travel as `--param="name=value"` (Serverless v3 resolves CLI params offline,
+ * without the dashboard, and rejects unknown `--options`); the test passes an SRT CIDR and an alert
+ * e-mail and checks they reach the template.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -18,6 +22,27 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
+const SRT_CIDR = '203.0.113.0/24';
+const ALERT_EMAIL = 'fanout-alerts@example.com';
+
+/**
+ * The only statements allowed to name `Resource: '*'`, each with the reason and the exact actions
+ * it may carry (so nothing else slips into it).
+ */
+const STAR_RESOURCE_ALLOWED: Record<string, { actions: string[]; reason: string }> = {
+  EnableAccountIamPolicies: {
+    actions: ['kms:*'],
+    reason: "KMS key policy: in a key policy `Resource: '*'` means this key; the statement hands the key to the account's IAM policies",
+  },
+  MediaLiveList: {
+    actions: ['medialive:ListChannels', 'medialive:ListInputs'],
+    reason: 'MediaLive List actions have no resource type in the IAM service authorization reference',
+  },
+  MediaConnectManagedOutputs: {
+    actions: ['mediaconnect:ManagedAddOutput', 'mediaconnect:ManagedDescribeFlow', 'mediaconnect:ManagedRemoveOutput'],
+    reason: 'MediaLive-only role; no resource type documented for the Managed* actions, every AWS-published policy uses "*"',
+  },
+};
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -30,7 +55,7 @@ function packageService(outDir: string): Promise<{ stdout: string; stderr: strin
   return new Promise((resolve, reject) => {
     execFile(
       'npx',
-      ['--no', 'serverless', 'package', '--stage', 'dev', '--package', outDir],
+      ['--no', 'serverless', 'package', '--stage', 'dev', '--package', outDir, `--param=srtCidr=${SRT_CIDR}`, `--param=alertEmail=${ALERT_EMAIL}`],
       { cwd: repo, env, timeout: 240_000, maxBuffer: 16 * 1024 * 1024 },
       (err, stdout, stderr) => {
         if (err) reject(new Error(`serverless package failed: ${err.message}\n--- stdout\n${stdout}\n--- stderr\n${stderr}`));
@@ -168,6 +193,124 @@ test('serverless package --stage dev produces the expected CloudFormation', { ti
     assert.equal(resources['StreamKeyKeyAlias'].Properties.AliasName, 'alias/fanout-dev-stream-keys');
     assert.deepEqual(resources['StreamKeyKeyAlias'].Properties.TargetKeyId, { Ref: 'StreamKeyKey' });
 
+    // ------------------------------------------------------------------ contribution: SRT listener
+    const secret = resources['SrtPassphraseSecret'];
+    assert.equal(secret.Type, 'AWS::SecretsManager::Secret');
+    assert.equal(secret.DeletionPolicy, 'Retain', 'the passphrase outlives the stack (encoders are configured with it)');
+    assert.equal(secret.UpdateReplacePolicy, 'Retain');
+    assert.equal(secret.Properties.Name, 'fanout/dev/srt-passphrase');
+    assert.deepEqual(secret.Properties.GenerateSecretString, { PasswordLength: 32, ExcludePunctuation: true, IncludeSpace: false, RequireEachIncludedType: true });
+
+    const flow = resources['ContributionFlow'];
+    assert.equal(flow.Type, 'AWS::MediaConnect::Flow');
+    assert.equal(flow.Properties.Name, 'fanout-dev-contribution');
+    const source = flow.Properties.Source;
+    assert.equal(source.Protocol, 'srt-listener');
+    assert.equal(source.IngestPort, 9998);
+    assert.equal(source.WhitelistCidr, SRT_CIDR, 'the allowed CIDR comes from --param srtCidr');
+    assert.equal(source.MinLatency, 2000);
+    assert.deepEqual(
+      source.Decryption,
+      { KeyType: 'srt-password', RoleArn: { 'Fn::GetAtt': ['MediaConnectSecretRole', 'Arn'] }, SecretArn: { Ref: 'SrtPassphraseSecret' } },
+      'SRT password decryption (no Algorithm: it must be blank for srt-password)',
+    );
+    assert.deepEqual(flow.Properties.AvailabilityZone['Fn::If'][0], 'HasAvailabilityZone');
+
+    const mcRole = resources['MediaConnectSecretRole'];
+    const [mcTrust] = mcRole.Properties.AssumeRolePolicyDocument.Statement as Json[];
+    assert.deepEqual(mcTrust!.Principal, { Service: 'mediaconnect.amazonaws.com' });
+    assert.deepEqual(mcTrust!.Condition.StringEquals, { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } });
+    assert.match(JSON.stringify(mcTrust!.Condition.ArnLike), /:flow:\*:fanout-dev-contribution/);
+    const mcStatements = statements(mcRole.Properties.Policies);
+    assert.equal(mcStatements.length, 1);
+    assert.ok(list(mcStatements[0]!['Action']).every((a) => String(a).startsWith('secretsmanager:') && !String(a).includes('*')));
+    assert.ok(list(mcStatements[0]!['Action']).includes('secretsmanager:GetSecretValue'));
+    assert.deepEqual(list(mcStatements[0]!['Resource']), [{ Ref: 'SrtPassphraseSecret' }], 'that secret only');
+
+    // ------------------------------------------------------------------ MediaLive role, primary channel
+    const mlRole = resources['MediaLiveAccessRole'];
+    assert.deepEqual(mlRole.Properties.AssumeRolePolicyDocument.Statement, [{ Effect: 'Allow', Principal: { Service: 'medialive.amazonaws.com' }, Action: 'sts:AssumeRole' }]);
+    const mlStatements = statements(mlRole.Properties.Policies);
+    const managed = mlStatements.find((s) => s['Sid'] === 'MediaConnectManagedOutputs');
+    assert.deepEqual(list(managed?.['Action']).sort(), ['mediaconnect:ManagedAddOutput', 'mediaconnect:ManagedDescribeFlow', 'mediaconnect:ManagedRemoveOutput']);
+    const toPackage = mlStatements.find((s) => list(s['Action']).includes('mediapackagev2:PutObject'));
+    assert.deepEqual(list(toPackage?.['Resource']), [{ 'Fn::GetAtt': ['PrimaryPackageChannel', 'Arn'] }], 'PutObject on the primary MediaPackage channel only');
+    const logs = mlStatements.find((s) => list(s['Action']).includes('logs:PutLogEvents'));
+    assert.ok(list(logs?.['Resource']).every((r) => JSON.stringify(r).includes('log-group:ElementalMediaLive')), 'MediaLive logs to its own log group only');
+
+    const input = resources['PrimaryInput'];
+    assert.equal(input.Type, 'AWS::MediaLive::Input');
+    assert.equal(input.Properties.Type, 'MEDIACONNECT');
+    assert.deepEqual(input.Properties.MediaConnectFlows, [{ FlowArn: { 'Fn::GetAtt': ['ContributionFlow', 'FlowArn'] } }], 'the *flow* ARN, never an output ARN');
+    assert.deepEqual(input.Properties.RoleArn, { 'Fn::GetAtt': ['MediaLiveAccessRole', 'Arn'] });
+
+    const channel = resources['PrimaryChannel'];
+    assert.equal(channel.Type, 'AWS::MediaLive::Channel');
+    const ch = channel.Properties;
+    assert.equal(ch.ChannelClass, 'SINGLE_PIPELINE');
+    assert.deepEqual(ch.RoleArn, { 'Fn::GetAtt': ['MediaLiveAccessRole', 'Arn'] });
+    assert.deepEqual(ch.InputAttachments.map((a: Json) => a.InputId), [{ Ref: 'PrimaryInput' }]);
+    assert.equal(ch.EncoderSettings.TimecodeConfig.Source, 'SYSTEMCLOCK', 'TimecodeConfig is required');
+    assert.deepEqual(ch.Destinations[0].Settings[0].Url, { 'Fn::Select': [0, { 'Fn::GetAtt': ['PrimaryPackageChannel', 'IngestEndpointUrls'] }] });
+    const hls = ch.EncoderSettings.OutputGroups[0].OutputGroupSettings.HlsGroupSettings;
+    assert.equal(hls.Destination.DestinationRefId, ch.Destinations[0].Id);
+    assert.ok(hls.HlsCdnSettings.HlsBasicPutSettings, 'MediaPackage v2 ingests HLS by basic PUT');
+    // Every name the outputs use is defined: video/audio descriptions, the audio selector.
+    const videoNames = ch.EncoderSettings.VideoDescriptions.map((v: Json) => v.Name);
+    const audioNames = ch.EncoderSettings.AudioDescriptions.map((a: Json) => a.Name);
+    for (const out of ch.EncoderSettings.OutputGroups[0].Outputs as Json[]) {
+      assert.ok(videoNames.includes(out.VideoDescriptionName), out.OutputName);
+      for (const a of out.AudioDescriptionNames) assert.ok(audioNames.includes(a), a);
+    }
+    const selectors = ch.InputAttachments[0].InputSettings.AudioSelectors.map((a: Json) => a.Name);
+    for (const a of ch.EncoderSettings.AudioDescriptions as Json[]) assert.ok(selectors.includes(a.AudioSelectorName), a.AudioSelectorName);
+    assert.equal(ch.Tags['fanout:deployment'], 'fanout-dev');
+    assert.equal(ch.Tags['fanout:destinationId'], undefined, 'the engine never treats the primary as a destination');
+
+    assert.equal(resources['PrimaryPackageChannelGroup'].Properties.ChannelGroupName, 'fanout-dev');
+    assert.equal(resources['PrimaryPackageChannel'].Properties.InputType, 'HLS');
+    const endpoint = resources['PrimaryHlsEndpoint'];
+    assert.equal(endpoint.Type, 'AWS::MediaPackageV2::OriginEndpoint');
+    assert.equal(endpoint.Properties.ContainerType, 'TS');
+    assert.equal(endpoint.Properties.HlsManifests[0].ManifestName, 'index');
+
+    // ------------------------------------------------------------------ alarms → SNS
+    const alarms = Object.fromEntries(ofType(resources, 'AWS::CloudWatch::Alarm'));
+    for (const [id, a] of Object.entries(alarms)) {
+      assert.deepEqual(a.Properties.AlarmActions, [{ Ref: 'AlertsTopic' }], `${id} → SNS`);
+      assert.deepEqual(a.Properties.OKActions, [{ Ref: 'AlertsTopic' }], `${id} recovery → SNS`);
+    }
+    // Every dead-letter queue has an alarm on its depth.
+    const dlqs = ofType(resources, 'AWS::SQS::Queue')
+      .map(([, q]) => q.Properties.RedrivePolicy?.deadLetterTargetArn?.['Fn::GetAtt']?.[0])
+      .filter((id): id is string => typeof id === 'string');
+    assert.equal(dlqs.length, 3);
+    for (const dlq of dlqs) {
+      assert.ok(
+        Object.values(alarms).some((a) => a.Properties.MetricName === 'ApproximateNumberOfMessagesVisible' && JSON.stringify(a.Properties.Dimensions) === JSON.stringify([{ Name: 'QueueName', Value: { 'Fn::GetAtt': [dlq, 'QueueName'] } }])),
+        `${dlq} depth alarm`,
+      );
+    }
+    const sourceAlarm = alarms['ContributionSourceAlarm']!.Properties;
+    assert.deepEqual([sourceAlarm.Namespace, sourceAlarm.MetricName, sourceAlarm.ComparisonOperator, sourceAlarm.Threshold], ['AWS/MediaConnect', 'SourceConnected', 'LessThanThreshold', 1]);
+    assert.deepEqual(sourceAlarm.Dimensions, [{ Name: 'FlowARN', Value: { 'Fn::GetAtt': ['ContributionFlow', 'FlowArn'] } }]);
+    assert.equal(sourceAlarm.TreatMissingData, 'notBreaching', 'a flow in standby publishes nothing');
+    const primaryAlarm = alarms['PrimaryChannelAlarm']!.Properties;
+    assert.deepEqual([primaryAlarm.Namespace, primaryAlarm.MetricName], ['AWS/MediaLive', 'ActiveAlerts']);
+    assert.deepEqual(primaryAlarm.Dimensions, [{ Name: 'ChannelId', Value: { Ref: 'PrimaryChannel' } }, { Name: 'Pipeline', Value: '0' }]);
+    // Function errors: one metric-math alarm over every function.
+    const errorMetrics = (alarms['FunctionErrorsAlarm']!.Properties.Metrics as Json[]).filter((m) => m.MetricStat);
+    const lambdaIds = ofType(resources, 'AWS::Lambda::Function').map(([id]) => id).sort();
+    assert.deepEqual(errorMetrics.map((m) => m.MetricStat.Metric.Dimensions[0].Value.Ref).sort(), lambdaIds);
+    assert.ok(errorMetrics.every((m) => m.MetricStat.Metric.Namespace === 'AWS/Lambda' && m.MetricStat.Metric.MetricName === 'Errors' && m.ReturnData === false));
+    const expression = (alarms['FunctionErrorsAlarm']!.Properties.Metrics as Json[]).find((m) => m.Expression);
+    for (const m of errorMetrics) assert.match(expression!.Expression, new RegExp(`\\b${m.Id}\\b`), `${m.Id} is summed`);
+    // The e-mail subscription exists only when an address was given.
+    const subscription = resources['AlertsEmailSubscription'];
+    assert.equal(subscription.Condition, 'HasAlertEmail');
+    assert.deepEqual(subscription.Properties, { TopicArn: { Ref: 'AlertsTopic' }, Protocol: 'email', Endpoint: ALERT_EMAIL });
+    assert.deepEqual(template['Conditions']['HasAlertEmail'], { 'Fn::Not': [{ 'Fn::Equals': [ALERT_EMAIL, ''] }] });
+
     // ------------------------------------------------------------------ IAM
     const all = statements(template);
     assert.ok(all.length >= 5, 'found the policy statements');
@@ -176,11 +319,19 @@ test('serverless package --stage dev produces the expected CloudFormation', { ti
       const targets = list(s['Resource']);
       assert.ok(!(s['Effect'] === 'Allow' && actions.includes('*') && targets.includes('*')), `"*" on "*": ${JSON.stringify(s)}`);
     }
+    // `Resource: '*'` only where AWS requires it, each statement allow-listed above with its reason.
+    for (const s of all) {
+      if (!list(s['Resource']).includes('*')) continue;
+      const allowed = STAR_RESOURCE_ALLOWED[s['Sid'] as string];
+      assert.ok(allowed, `statement with "*" resource that is not allow-listed: ${JSON.stringify(s)}`);
+      assert.deepEqual(list(s['Action']).sort(), allowed.actions, `${s['Sid']} may only carry ${allowed.actions.join(', ')} (${allowed.reason})`);
+    }
+    for (const sid of Object.keys(STAR_RESOURCE_ALLOWED)) assert.ok(all.some((s) => s['Sid'] === sid), `allow-list entry ${sid} is still used`);
     const role = resources['IamRoleLambdaExecution'];
     const roleStatements = statements(role.Properties.Policies);
     for (const s of roleStatements) {
       for (const action of list(s['Action'])) assert.ok(typeof action === 'string' && !action.endsWith('*'), `wildcard action in the Lambda role: ${action}`);
-      assert.ok(!list(s['Resource']).includes('*'), `"*" resource in the Lambda role: ${JSON.stringify(s)}`);
+      if (s['Sid'] !== 'MediaLiveList') assert.ok(!list(s['Resource']).includes('*'), `"*" resource in the Lambda role: ${JSON.stringify(s)}`);
     }
     const byAction = (action: string) => roleStatements.find((s) => list(s['Action']).includes(action));
     const dynamo = byAction('dynamodb:GetItem');
@@ -195,6 +346,36 @@ test('serverless package --stage dev produces the expected CloudFormation', { ti
     }
     assert.deepEqual(list(byAction('events:PutEvents')?.['Resource']), [{ 'Fn::GetAtt': ['FanoutBus', 'Arn'] }]);
     assert.deepEqual(list(byAction('kms:Decrypt')?.['Resource']), [{ 'Fn::GetAtt': ['StreamKeyKey', 'Arn'] }]);
+
+    // The AWS media engine: MediaLive channels and inputs of this account and Region only.
+    const medialive = byAction('medialive:CreateChannel');
+    assert.ok(medialive);
+    assert.deepEqual(list(medialive['Action']).sort(), [
+      'medialive:CreateChannel',
+      'medialive:CreateInput',
+      'medialive:CreateTags',
+      'medialive:DeleteChannel',
+      'medialive:DeleteInput',
+      'medialive:DescribeChannel',
+      'medialive:DescribeInput',
+      'medialive:StartChannel',
+      'medialive:StopChannel',
+      'medialive:UpdateChannel',
+    ]);
+    assert.deepEqual(list(medialive['Resource']), [
+      { 'Fn::Sub': 'arn:${AWS::Partition}:medialive:${AWS::Region}:${AWS::AccountId}:channel:*' },
+      { 'Fn::Sub': 'arn:${AWS::Partition}:medialive:${AWS::Region}:${AWS::AccountId}:input:*' },
+    ]);
+    // iam:PassRole: only MediaLive's role, only to MediaLive, and nowhere else in the template.
+    const passRole = all.filter((s) => list(s['Action']).some((a) => a === 'iam:PassRole' || a === 'iam:*' || a === '*'));
+    assert.equal(passRole.length, 1, 'one PassRole statement');
+    assert.deepEqual(list(passRole[0]!['Resource']), [{ 'Fn::GetAtt': ['MediaLiveAccessRole', 'Arn'] }]);
+    assert.deepEqual(passRole[0]!['Condition'], { StringEquals: { 'iam:PassedToService': 'medialive.amazonaws.com' } });
+    assert.ok(roleStatements.includes(passRole[0]!), 'the functions pass it');
+    const flowActions = byAction('mediaconnect:StartFlow');
+    assert.deepEqual(list(flowActions?.['Action']).sort(), ['mediaconnect:DescribeFlow', 'mediaconnect:DescribeFlowSourceMetadata', 'mediaconnect:StartFlow', 'mediaconnect:StopFlow']);
+    assert.deepEqual(list(flowActions?.['Resource']), [{ 'Fn::GetAtt': ['ContributionFlow', 'FlowArn'] }], 'the flow actions are limited to the contribution flow');
+    assert.ok(!roleStatements.some((s) => list(s['Action']).some((a) => String(a).startsWith('mediaconnect:Managed'))), 'the functions never act as MediaLive');
 
     // ------------------------------------------------------------------ functions, HTTP API
     const functions = Object.fromEntries(ofType(resources, 'AWS::Lambda::Function'));
@@ -227,6 +408,10 @@ test('serverless package --stage dev produces the expected CloudFormation', { ti
       assert.deepEqual(env.FANOUT_TABLE_DESTINATIONS, { Ref: 'DestinationsTable' });
       assert.deepEqual(env.FANOUT_TABLE_IDEMPOTENCY, { Ref: 'IdempotencyTable' });
       assert.deepEqual(env.FANOUT_KMS_KEY_ID, { Ref: 'StreamKeyKey' });
+      assert.equal(env.FANOUT_DEPLOYMENT, 'fanout-dev');
+      assert.deepEqual(env.FANOUT_MEDIACONNECT_FLOW_ARN, { 'Fn::GetAtt': ['ContributionFlow', 'FlowArn'] });
+      assert.deepEqual(env.FANOUT_MEDIALIVE_ROLE_ARN, { 'Fn::GetAtt': ['MediaLiveAccessRole', 'Arn'] });
+      assert.deepEqual(env.FANOUT_PRIMARY_CHANNEL_ID, { Ref: 'PrimaryChannel' });
       assert.equal(env.NODE_OPTIONS, '--enable-source-maps');
     }
     assert.equal(ofType(resources, 'AWS::Lambda::Version').length, 7, 'versionFunctions: true');
@@ -240,6 +425,11 @@ test('serverless package --stage dev produces the expected CloudFormation', { ti
 
     assert.deepEqual(template['Outputs']['EventBusName'].Value, { Ref: 'FanoutBus' });
     assert.ok(template['Outputs']['HttpApiUrl'], 'the API URL output');
+    // What docs/deploy-aws.md tells the operator to read after a deploy.
+    for (const output of ['ContributionFlowArn', 'SrtIngestAddress', 'SrtIngestPort', 'SrtAllowedCidr', 'SrtPassphraseSecretArn', 'MediaLiveRoleArn', 'PrimaryChannelId', 'PrimaryHlsUrl', 'AlertsTopicArn']) {
+      assert.ok(template['Outputs'][output], `${output} output`);
+    }
+    assert.equal(template['Outputs']['SrtAllowedCidr'].Value, SRT_CIDR);
   } finally {
     rmSync(out, { recursive: true, force: true });
   }

@@ -108,6 +108,34 @@ export const settings = {
     description: 'The always-on primary HLS output (on/off). On keeps the contribution flow active whenever Fanout runs.',
   }),
   kmsKeyId: setting({ env: 'FANOUT_KMS_KEY_ID', schema: optionalString, description: 'KMS key for stream keys (aws runtime).' }),
+  // The AWS media engine (aws runtime; serverless.yml sets them from the stack). Optional here so the
+  // local runtime never needs them; the aws runtime refuses to start without them
+  // (shared/runtime/infrastructure.ts), and the engine checks their shape (region, ARN kinds).
+  deployment: setting({
+    env: 'FANOUT_DEPLOYMENT',
+    schema: optionalString.pipe(
+      z
+        .string()
+        .regex(/^[a-z0-9][a-z0-9-]{0,31}$/, 'must be 1-32 lowercase letters, digits or dashes (it is part of AWS names and tags)')
+        .optional(),
+    ),
+    description: 'Deployment name (aws runtime: <service>-<stage>): scopes the names, tags and request ids of every AWS media resource.',
+  }),
+  mediaConnectFlowArn: setting({
+    env: 'FANOUT_MEDIACONNECT_FLOW_ARN',
+    schema: optionalString,
+    description: 'The contribution MediaConnect flow (aws runtime): arn:aws:mediaconnect:<region>:<account>:flow:<id>:<name>.',
+  }),
+  mediaLiveRoleArn: setting({
+    env: 'FANOUT_MEDIALIVE_ROLE_ARN',
+    schema: optionalString,
+    description: 'IAM role MediaLive assumes for Fanout inputs and channels (aws runtime).',
+  }),
+  primaryChannelId: setting({
+    env: 'FANOUT_PRIMARY_CHANNEL_ID',
+    schema: optionalString,
+    description: 'MediaLive channel id of the always-on primary output (aws runtime; created by the stack).',
+  }),
   dynamoEndpoint: setting({ env: 'FANOUT_DYNAMODB_ENDPOINT', schema: optionalString.pipe(z.url().optional()), description: 'DynamoDB endpoint override (local runtime: set to the embedded dynalite).' }),
   awsRegion: setting({ env: 'AWS_REGION', schema: z.string().min(1).default('eu-west-1'), description: 'AWS region.' }),
 } as const;

@@ -7,9 +7,12 @@
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { config } from '../config/index.ts';
+import { config, type Config } from '../config/index.ts';
 import { AppError } from '../errors/index.ts';
 import { EventBridgePublisher, type EventPublisher, type TappedPublisher } from '../events/publisher.ts';
+import { createLogger } from '../logging/logger.ts';
+// The production entry only: test support (fake, request capture, model validator) stays out of Lambda bundles.
+import { AwsMediaEngine, createAwsClients, type AwsEngineDeps, type EngineLogger } from '../media-engine/aws/index.ts';
 import type { ChannelEngine, FlowEngine } from '../media-engine/ports.ts';
 import type { SecretCipher } from '../secrets/cipher.ts';
 import { KmsCipher } from '../secrets/kms-cipher.ts';
@@ -22,7 +25,7 @@ export interface Infrastructure {
   cipher: SecretCipher;
   /** Present in the local runtime: lets in-process listeners (the live event stream) see published events. */
   tap?: TappedPublisher;
-  /** The media engine: the local one (installed by the local runtime) or the AWS one (issue 4). */
+  /** The media engine: the local one (installed by the local runtime) or the AWS one (`AwsMediaEngine`). */
   engines?: { flow: FlowEngine; channel: ChannelEngine };
 }
 
@@ -33,18 +36,58 @@ export function installInfrastructure(infra: Infrastructure): void {
 }
 
 export function infrastructure(): Infrastructure {
-  if (!current) {
-    const cfg = config();
-    const dynamo = createDynamoClient({ region: cfg.awsRegion, ...(cfg.dynamoEndpoint ? { endpoint: cfg.dynamoEndpoint } : {}) });
-    if (!cfg.kmsKeyId) throw new Error('FANOUT_KMS_KEY_ID is required in the aws runtime');
-    current = {
-      dynamo,
-      doc: createDocumentClient(dynamo),
-      publisher: new EventBridgePublisher(new EventBridgeClient({ region: cfg.awsRegion }), cfg.eventBus),
-      cipher: KmsCipher.create(cfg.kmsKeyId, cfg.awsRegion),
-    };
-  }
+  current ??= createAwsInfrastructure(config());
   return current;
+}
+
+/** Settings the aws runtime cannot run without (serverless.yml sets all of them from the stack). */
+const REQUIRED_ON_AWS = [
+  ['kmsKeyId', 'FANOUT_KMS_KEY_ID'],
+  ['deployment', 'FANOUT_DEPLOYMENT'],
+  ['mediaConnectFlowArn', 'FANOUT_MEDIACONNECT_FLOW_ARN'],
+  ['mediaLiveRoleArn', 'FANOUT_MEDIALIVE_ROLE_ARN'],
+] as const satisfies readonly (readonly [keyof Config, string])[];
+
+/**
+ * The aws runtime's infrastructure, built from configuration. Construction only: no AWS call is
+ * made until a handler uses a client. Every missing setting is reported at once; the engine checks
+ * the values themselves (flow ARN vs output ARN, the flow's Region vs AWS_REGION, role ARN).
+ */
+export function createAwsInfrastructure(cfg: Config, engineDeps?: AwsEngineDeps): Infrastructure {
+  const missing = REQUIRED_ON_AWS.filter(([key]) => !cfg[key]).map(([, env]) => env);
+  if (missing.length > 0) {
+    throw new Error(
+      `The aws runtime needs ${missing.join(', ')} (serverless.yml sets ${missing.length === 1 ? 'it' : 'them'} from the stack's resources; ` +
+        'a function deployed without them was deployed from another template).',
+    );
+  }
+  const dynamo = createDynamoClient({ region: cfg.awsRegion, ...(cfg.dynamoEndpoint ? { endpoint: cfg.dynamoEndpoint } : {}) });
+  const engine = new AwsMediaEngine(
+    {
+      flowArn: cfg.mediaConnectFlowArn!,
+      mediaLiveRoleArn: cfg.mediaLiveRoleArn!,
+      region: cfg.awsRegion,
+      deployment: cfg.deployment!,
+      tags: {},
+    },
+    engineDeps ?? { ...createAwsClients(cfg.awsRegion), logger: engineLogger() },
+  );
+  return {
+    dynamo,
+    doc: createDocumentClient(dynamo),
+    publisher: new EventBridgePublisher(new EventBridgeClient({ region: cfg.awsRegion }), cfg.eventBus),
+    cipher: KmsCipher.create(cfg.kmsKeyId!, cfg.awsRegion),
+    engines: { flow: engine, channel: engine },
+  };
+}
+
+/** The engine's log lines, through the project's (secret-scrubbing) logger, created on first use. */
+function engineLogger(): EngineLogger {
+  const log = () => createLogger('media-engine');
+  return {
+    info: (message, attributes) => log().info(message, attributes ?? {}),
+    warn: (message, attributes) => log().warn(message, attributes ?? {}),
+  };
 }
 
 /** The media engine, or ENGINE_UNAVAILABLE (the SQS retry runs the step again later). */

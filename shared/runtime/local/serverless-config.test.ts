@@ -101,10 +101,12 @@ test('the real serverless.yml: tables and environment', () => {
     FANOUT_TABLE_IDEMPOTENCY: 'fanout-dev-idempotency',
     FANOUT_TABLE_FLOW_OUTPUTS: 'fanout-dev-flow-outputs',
     FANOUT_TABLE_CHANNELS: 'fanout-dev-channels',
+    FANOUT_DEPLOYMENT: 'fanout-dev',
     POWERTOOLS_SERVICE_NAME: 'fanout',
     NODE_OPTIONS: '--enable-source-maps',
   });
-  assert.deepEqual(w.omittedEnvironment, ['FANOUT_KMS_KEY_ID']);
+  // AWS resources with no local value (the local runtime has its own key file and media engine).
+  assert.deepEqual(w.omittedEnvironment, ['FANOUT_KMS_KEY_ID', 'FANOUT_MEDIACONNECT_FLOW_ARN', 'FANOUT_MEDIALIVE_ROLE_ARN', 'FANOUT_PRIMARY_CHANNEL_ID']);
 });
 
 test('the real serverless.yml: stage and region options flow into names', () => {
@@ -114,6 +116,7 @@ test('the real serverless.yml: stage and region options flow into names', () => 
   assert.deepEqual(w.buses.map((b) => b.name), ['fanout-prod']);
   assert.equal(w.rules[0]?.busName, 'fanout-prod');
   assert.equal(w.environment['FANOUT_TABLE_TOKENS'], 'fanout-prod-tokens');
+  assert.equal(w.environment['FANOUT_DEPLOYMENT'], 'fanout-prod');
 });
 
 const base = (extra: string) => `
