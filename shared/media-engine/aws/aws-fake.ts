@@ -27,6 +27,7 @@
  * exhausted channel quota, a start/stop of a flow in the wrong state) the fake answers with a
  * BadRequestException and says so in the message; those answers are marked [inferred].
  */
+import { CHANNEL_STATE_MESSAGES } from '../channel-state-messages.ts';
 import { randomBytes } from 'node:crypto';
 import {
   BadRequestException as MlBadRequest,
@@ -163,19 +164,6 @@ export function mediaconnectError(name: 'BadRequestException' | 'NotFoundExcepti
   return new (Cls as unknown as new (o: object) => Error)({ message, $metadata: { httpStatusCode: status } });
 }
 
-const STATE_MESSAGES: Readonly<Record<ChannelState, string>> = {
-  CREATING: 'Channel is being created',
-  CREATE_FAILED: 'Channel creation failed',
-  IDLE: 'Channel is idle',
-  STARTING: 'Channel is starting',
-  RUNNING: 'Channel is running',
-  RECOVERING: 'Channel is recovering',
-  STOPPING: 'Channel is stopping',
-  DELETING: 'Channel is being deleted',
-  DELETED: 'Channel has been deleted',
-  UPDATING: 'Channel is being updated',
-  UPDATE_FAILED: 'Channel update failed',
-};
 
 /** A MediaConnect command class, typed loosely for the same @smithy/types mismatch. */
 type AnyCommandClass = new (input: any) => any;
@@ -325,7 +313,7 @@ export class AwsFake {
       source: 'aws.medialive',
       detailType: 'MediaLive Channel State Change',
       resources: [c.Arn],
-      detail: { channel_arn: c.Arn, state, message: STATE_MESSAGES[state], pipelines_running_count: state === 'RUNNING' ? 1 : 0 },
+      detail: { channel_arn: c.Arn, state, message: CHANNEL_STATE_MESSAGES[state], pipelines_running_count: state === 'RUNNING' ? 1 : 0 },
     });
   }
 

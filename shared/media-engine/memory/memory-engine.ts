@@ -8,6 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import type { ChannelState } from '../../../events/channel-provisioner/common.ts';
 import { AppError } from '../../errors/index.ts';
+import { CHANNEL_STATE_MESSAGES } from '../channel-state-messages.ts';
 import type {
   ChannelDescription,
   ChannelEngine,
@@ -68,7 +69,7 @@ export class MemoryEngine implements FlowEngine, ChannelEngine {
 
   private set(c: Channel, state: ChannelState, then?: ChannelState): void {
     c.state = state;
-    this.emitChannel(c, `channel ${state.toLowerCase()}`);
+    this.emitChannel(c, CHANNEL_STATE_MESSAGES[state]);
     if (then) {
       clearTimeout(c.timer);
       c.timer = setTimeout(() => {

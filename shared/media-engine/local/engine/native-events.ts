@@ -11,6 +11,7 @@
  * - `fanout_error: { code, message, hint }` on "MediaLive Channel Alert": the typed error from the
  *   stderr classifier, so a consumer can show an actionable message (null on CLEARED).
  */
+import { CHANNEL_STATE_MESSAGES } from '../../channel-state-messages.ts';
 import { createHash } from 'node:crypto';
 import type { ChannelState } from '../../../../events/channel-provisioner/common.ts';
 import type { LastError } from '../../../../events/envelope.ts';
@@ -38,19 +39,6 @@ export function channelArn(channelId: string): string {
   return `arn:aws:medialive:${LOCAL_REGION}:${LOCAL_ACCOUNT}:channel:${channelId}`;
 }
 
-const STATE_MESSAGES: Readonly<Record<ChannelState, string>> = {
-  CREATING: 'Channel is being created',
-  CREATE_FAILED: 'Channel creation failed',
-  IDLE: 'Channel is idle',
-  STARTING: 'Channel is starting',
-  RUNNING: 'Channel is running',
-  RECOVERING: 'Channel is recovering',
-  STOPPING: 'Channel is stopping',
-  DELETING: 'Channel is being deleted',
-  DELETED: 'Channel has been deleted',
-  UPDATING: 'Channel is being updated',
-  UPDATE_FAILED: 'Channel update failed',
-};
 
 export function channelStateChange(channelId: string, state: ChannelState): NativeEngineEvent {
   const arn = channelArn(channelId);
@@ -58,7 +46,7 @@ export function channelStateChange(channelId: string, state: ChannelState): Nati
     source: 'aws.medialive',
     detailType: 'MediaLive Channel State Change',
     resources: [arn],
-    detail: { channel_arn: arn, state, message: STATE_MESSAGES[state], pipelines_running_count: state === 'RUNNING' ? 1 : 0, fanout_observed_at: now() },
+    detail: { channel_arn: arn, state, message: CHANNEL_STATE_MESSAGES[state], pipelines_running_count: state === 'RUNNING' ? 1 : 0, fanout_observed_at: now() },
   };
 }
 
