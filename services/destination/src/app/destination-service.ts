@@ -244,10 +244,18 @@ export class DestinationService {
     await this.observe(e.destinationId, correlationId, (current) => {
       if (current.lastObservedAt && e.observedAt < current.lastObservedAt) return null; // stale, reordered event
       const to = statusForChannelState(e.state, current.status, e.error);
+      // The engine's typed error when it gave one; a failure state without one still says what happened.
+      const lastError =
+        e.error ??
+        (to === 'error'
+          ? { code: `CHANNEL_${e.state}`, message: `The channel reported ${e.state}.`, hint: 'Fanout retries on its next reconcile; check the engine logs if it persists.' }
+          : to
+            ? null
+            : current.lastError);
       return {
         status: to ?? current.status,
         mediaLiveChannelId: e.state === 'DELETED' ? null : e.channelId,
-        lastError: e.error ?? (to === 'error' ? current.lastError : to ? null : current.lastError),
+        lastError,
         lastObservedAt: e.observedAt,
       };
     });

@@ -228,3 +228,26 @@ describe('statusForChannelState', () => {
     }
   });
 });
+
+describe('observed failures carry a typed error', () => {
+  test('a failure state without an engine error still gets a lastError', async () => {
+    const { DestinationService } = await import('../app/destination-service.ts');
+    const saved: { status: string; lastError: unknown }[] = [];
+    const current = {
+      destinationId: '00000000-0000-4000-8000-000000000001', name: 'd', platform: 'youtube', rtmpUrl: 'rtmp://h/a', streamKeyCiphertext: 'x', streamKeyLast4: null,
+      preset: 'passthrough', status: 'starting', desired: 'running', mediaLiveChannelId: 'c1', mediaConnectOutputArn: 'o1', lastError: null, lastObservedAt: null,
+      version: 3, createdAt: 't', lastModified: 't',
+    };
+    const svc = new DestinationService({
+      destinations: { get: async () => current, save: async (next: { status: string; lastError: unknown }) => void saved.push(next) } as never,
+      presets: {} as never,
+      platforms: {} as never,
+      system: {} as never,
+      cipher: {} as never,
+      logger: { info() {}, warn() {}, error() {} } as never,
+    });
+    await svc.observeChannelState({ destinationId: current.destinationId, channelId: 'c1', state: 'CREATE_FAILED', error: null, observedAt: new Date().toISOString() }, 'corr');
+    assert.equal(saved[0]?.status, 'error');
+    assert.deepEqual((saved[0]?.lastError as { code: string }).code, 'CHANNEL_CREATE_FAILED');
+  });
+});
