@@ -1,0 +1,121 @@
+/**
+ * The Lambda entry points invoked with the event shapes AWS delivers: API Gateway HTTP API
+ * (payload v2) for the API, an SQS batch of EventBridge events for the inbox, a scheduled event
+ * for the outbox relay. They run on dynalite with a capturing publisher: the same code Lambda runs.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import type { APIGatewayProxyEventV2, Context, SQSEvent } from 'aws-lambda';
+import { FlowOutputAddedV1 } from '../events/catalogue.ts';
+import { TokenStore } from '../shared/auth/tokens.ts';
+import { loadConfig, setConfig } from '../shared/config/index.ts';
+import { buildEntry, type BusEntry } from '../shared/events/publisher.ts';
+import { installInfrastructure } from '../shared/runtime/infrastructure.ts';
+import { ensureTables, startDynalite, type EmbeddedDynamo } from '../shared/runtime/local/dynalite.ts';
+import { loadServerlessConfig } from '../shared/runtime/local/serverless-config.ts';
+import { LocalKeyFileCipher } from '../shared/secrets/cipher.ts';
+import { Secret } from '../shared/secrets/secret.ts';
+import { createDocumentClient, createDynamoClient } from '../shared/store/dynamo.ts';
+
+const TOKEN = 'lambda-test-token-0123456789abcdef';
+const published: BusEntry[] = [];
+let db: EmbeddedDynamo;
+let dir: string;
+
+const context = { functionName: 'fanout-dev-api', awsRequestId: 'req-1', getRemainingTimeInMillis: () => 25_000 } as unknown as Context;
+
+function httpEvent(method: string, path: string, body?: unknown): APIGatewayProxyEventV2 {
+  return {
+    version: '2.0',
+    routeKey: '$default',
+    rawPath: path,
+    rawQueryString: '',
+    headers: { host: 'abc.execute-api.eu-west-1.amazonaws.com', authorization: `Bearer ${TOKEN}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+    requestContext: {
+      accountId: '111122223333',
+      apiId: 'abc',
+      domainName: 'abc.execute-api.eu-west-1.amazonaws.com',
+      domainPrefix: 'abc',
+      http: { method, path, protocol: 'HTTP/1.1', sourceIp: '203.0.113.9', userAgent: 'test' },
+      requestId: 'r1',
+      routeKey: '$default',
+      stage: '$default',
+      time: '21/Nov/2026:10:00:00 +0000',
+      timeEpoch: 1795255200000,
+    },
+    isBase64Encoded: false,
+    ...(body ? { body: JSON.stringify(body) } : {}),
+  };
+}
+
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'fanout-lambda-'));
+  const wiring = loadServerlessConfig({ stage: 'dev' });
+  db = await startDynalite(undefined);
+  const env = { ...wiring.environment, FANOUT_RUNTIME: 'aws', FANOUT_LOG_LEVEL: 'WARN', FANOUT_DYNAMODB_ENDPOINT: db.endpoint };
+  setConfig(loadConfig(env));
+  const dynamo = createDynamoClient({ region: 'eu-west-1', endpoint: db.endpoint });
+  await ensureTables(dynamo, wiring.tables);
+  const doc = createDocumentClient(dynamo);
+  // Only the AWS services that cannot run here are replaced: EventBridge (captured) and KMS (key file).
+  installInfrastructure({ dynamo, doc, publisher: { publish: async (e) => void published.push(...e) }, cipher: LocalKeyFileCipher.open(join(dir, 'k.key')) });
+  await new TokenStore(doc, wiring.environment.FANOUT_TABLE_TOKENS!).put(new Secret(TOKEN), { name: 'admin', role: 'admin' });
+});
+
+after(async () => {
+  await db.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test('the API handler answers API Gateway v2 events', async () => {
+  const { handler } = await import('../services/destination/src/handlers/api.ts');
+  const health = await handler({ ...httpEvent('GET', '/api/health'), headers: { host: 'x' } }, context);
+  assert.equal(health.statusCode, 200);
+  const created = await handler(httpEvent('POST', '/api/destinations', { name: 'YT', platform: 'youtube', streamKey: 'lambda-stream-key-0123' }), context);
+  assert.equal(created.statusCode, 201, created.body);
+  const body = JSON.parse(created.body!) as { destinationId: string; status: string };
+  assert.equal(body.status, 'creating');
+  assert.equal(published.at(-1)?.DetailType, 'DestinationCreated');
+  const missing = await handler(httpEvent('GET', '/api/destinations/00000000-0000-4000-8000-000000000000'), context);
+  assert.equal(missing.statusCode, 404);
+  assert.equal(missing.headers?.['content-type'], 'application/problem+json');
+  const sse = await handler(httpEvent('GET', '/api/events'), context);
+  assert.equal(sse.statusCode, 501, 'API Gateway cannot stream: the live event stream says so');
+  for (const e of published) assert.ok(!e.Detail.includes('lambda-stream-key'));
+});
+
+test('the inbox handler takes an SQS batch of EventBridge events and reports partial failures', async () => {
+  const { handler: api } = await import('../services/destination/src/handlers/api.ts');
+  const created = JSON.parse((await api(httpEvent('POST', '/api/destinations', { name: 'T', platform: 'twitch', streamKey: 'lambda-twitch-0123456' }), context)).body!) as { destinationId: string };
+  const { handler } = await import('../services/destination/src/handlers/inbox.ts');
+  const entry = buildEntry(FlowOutputAddedV1, { destinationId: created.destinationId, flowArn: 'arn:aws:mediaconnect:eu-west-1:111122223333:flow:1-x:f', outputArn: 'arn:aws:medialive:eu-west-1:111122223333:input:123' }, { correlationId: 'c' });
+  const eventBridge = (detail: string, id: string) =>
+    JSON.stringify({ version: '0', id, 'detail-type': entry.DetailType, source: entry.Source, account: '111122223333', time: '2026-11-21T10:00:00Z', region: 'eu-west-1', resources: [], detail: JSON.parse(detail) });
+  const record = (messageId: string, body: string) => ({
+    messageId,
+    receiptHandle: `rh-${messageId}`,
+    body,
+    attributes: { ApproximateReceiveCount: '1', SentTimestamp: '1795255200000', SenderId: 'AIDAEVENTS', ApproximateFirstReceiveTimestamp: '1795255200001' },
+    messageAttributes: {},
+    md5OfBody: '',
+    eventSource: 'aws:sqs',
+    eventSourceARN: 'arn:aws:sqs:eu-west-1:111122223333:DestinationInboxQueue',
+    awsRegion: 'eu-west-1',
+  });
+  const batch = { Records: [record('m1', eventBridge(entry.Detail, 'eb-1')), record('m2', '{not json')] } as SQSEvent;
+  const result = await handler(batch, context);
+  assert.deepEqual(result.batchItemFailures, [{ itemIdentifier: 'm2' }], 'only the poison message is reported');
+  const d = JSON.parse((await api(httpEvent('GET', `/api/destinations/${created.destinationId}`), context)).body!) as { mediaConnectOutputArn: string };
+  assert.equal(d.mediaConnectOutputArn, 'arn:aws:medialive:eu-west-1:111122223333:input:123');
+});
+
+test('the outbox relay handler runs on a schedule event and publishes nothing twice', async () => {
+  const { handler } = await import('../services/destination/src/handlers/outbox-relay.ts');
+  const before = published.length;
+  const out = await handler();
+  assert.equal(out.published, 0, 'everything was already published after each write');
+  assert.equal(published.length, before);
+});
