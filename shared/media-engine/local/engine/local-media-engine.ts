@@ -4,39 +4,44 @@
  * destination, MediaLive's part) with srt-live-transmit and FFmpeg on this machine. It reports
  * what happens as the native AWS events MediaConnect and MediaLive would emit.
  *
- * Media topology (every internal hop is UDP/MPEG-TS on 127.0.0.1):
+ * Media topology (internal hops are UDP/MPEG-TS on 127.0.0.1 up to the FFmpegs, FLV on their stdout
+ * after; the RTMP(S) publishers run in this Node process):
  *
  *   encoder ──SRT (AES, passphrase)──► srt-live-transmit listener :srtPort
  *                                         │ udp
  *                                         ▼
  *                                  flow hub (Node dgram) ──► primary HLS  ffmpeg -c copy → <dataDir>/hls/primary/
  *                                    │   │                  (tap; runs while the flow is ACTIVE and media arrives)
- *                                    │   └──► flow output port per destination ──► passthrough channel:
- *                                    │                                             pusher ffmpeg -c copy -f flv → rtmp(s)://
+ *                                    │   └──► passthrough mux (one per flow, while ≥1 passthrough channel runs)
+ *                                    │          ffmpeg -c copy -f flv pipe:1 ──► RtmpFanout ──► RtmpPublisher (channel A) → rtmp(s)://
+ *                                    │                                                    └──► RtmpPublisher (channel B) …
  *                                    └──► encoder tap, one per (preset, encode) in use
- *                                             ffmpeg x264/AAC → rendition hub (Node dgram)
- *                                                                 ├──► pusher ffmpeg (channel A) -c copy -f flv → rtmp(s)://
- *                                                                 └──► pusher ffmpeg (channel B) …
+ *                                             ffmpeg x264/AAC -f flv pipe:1 ──► RtmpFanout ──► RtmpPublisher (channel C) …
  *
  * Why this shape:
  * - Encode once, push many: channels with the same preset and encode settings share one encoder;
- *   each still starts and stops on its own, because a pusher is only a target on the rendition
- *   hub. Stopping a pusher never touches the encoder or another pusher; the encoder stops with its
- *   last running channel.
- * - Fan-out in Node rather than FFmpeg's `tee` muxer: one failing destination cannot stall or
- *   restart the others, and adding or removing one restarts nothing.
- * - A transcoded channel's encoder taps the flow hub directly instead of reading the channel's own
- *   flow output, since the encoder serves several channels; the flow outputs are used by
- *   passthrough channels. Each destination still owns its output, as on MediaConnect.
- * - Joining mid-stream is instant: both hubs keep the current GOP (`gop-cache.ts`); each time a
- *   consumer FFmpeg (HLS, encoder, pusher) launches, its hub target is held until the FFmpeg has
- *   bound its port, then it gets the cached GOP (starting on a keyframe, after PAT/PMT) followed by
- *   the live feed. Without it, FFmpeg waits for a keyframe and reads its whole probe window
- *   (measured: ~4.5 s from startChannel to RUNNING with a 2 s GOP); with it, ~1.3 s (passthrough)
- *   and ~2 s (transcode), first bytes at the platform after ~0.7 s and ~1.3 s.
- * - FFmpeg opens its RTMP output only once its input is probed, so a pusher never holds a
- *   platform connection while no media arrives; when media returns after a loss, pushers and
- *   encoders waiting in backoff for input are restarted at once instead of at their next retry.
+ *   passthrough channels share one mux. Each channel still starts and stops on its own, because a
+ *   channel is only a publisher in its source's fan-out (`fan.add` / `fan.remove`): it touches no
+ *   process and no other connection. The mux or encoder stops with its last running channel.
+ * - Fan-out in Node rather than FFmpeg's `tee` muxer or one pusher FFmpeg per destination: the FLV
+ *   is parsed and chunked once and the same buffers are written to every socket (see
+ *   rtmp-fanout.ts), so a destination costs a socket write instead of an FFmpeg remuxing the feed
+ *   (the bench measured ~60× nginx `push`'s CPU per destination with pushers). A slow destination
+ *   drops frames on its own and never slows the others.
+ * - The trade-off: every publisher shares this Node process. A crash of the control plane drops
+ *   every destination at once (it did before too: pushers died with their parent), and a blocked
+ *   event loop delays every destination; the hot path does no I/O waits and no per-destination
+ *   copies, and the flow hub already lived here.
+ * - Joining mid-stream is instant: the flow hub keeps the current GOP (`gop-cache.ts`) and replays
+ *   it to an FFmpeg that launches once it has bound its port; each fan-out keeps its metadata,
+ *   sequence headers and current GOP and sends them to a publisher as soon as the platform accepts
+ *   the publish.
+ * - A publisher is added only once its source has media (the mux or encoder is `running`), so a
+ *   platform connection is never held while no media arrives. When the mux or an encoder ends
+ *   (crash, stall, kill), its publishers stay connected for `sourceGraceMs` (10 s) and the new
+ *   run's stdout is re-attached (timestamps continue, publishers wait for a keyframe); after that
+ *   they are closed with INPUT_STALLED and re-added when media returns. Processes waiting in
+ *   backoff for input are restarted at once when media returns.
  * - srt-live-transmit serves one caller at a time and keeps listening after it leaves (`-a:yes`).
  *   While an encoder is connected, a second caller gets no answer at all (its handshake times
  *   out), so a wrong passphrase shows in `inputHealth().lastError` only when tried while the
@@ -44,15 +49,20 @@
  *
  * States: the flow follows MediaConnect (STANDBY → STARTING → ACTIVE → STOPPING → STANDBY, ERROR
  * if srt-live-transmit cannot run); channels follow MediaLive, see `channel-lifecycle.ts`. RUNNING
- * means the pusher is really publishing (its FLV output keeps growing, so the platform accepted
- * the publish). A failing pusher keeps its state, raises a "MediaLive Channel Alert" (with our
- * `fanout_error`) and sets `describeChannel().error`, retries with backoff (1 s doubling to 60 s,
- * reset after 60 s of stable running, cancelled by stop), and clears the alert once it publishes
- * again. A stream key the platform rejects stops retrying after a few attempts.
+ * means the publisher is really publishing (NetStream.Publish.Start, then its bytesSent keeps
+ * growing). A failing publisher keeps the channel's state, raises a "MediaLive Channel Alert"
+ * (with our `fanout_error`) and sets `describeChannel().error`, is re-added with backoff
+ * (`backoff.ts`: 1 s doubling to 60 s, reset after 60 s of stable publishing, cancelled by stop),
+ * and the alert clears once it publishes again. A stream key the platform rejects (or a DNS or TLS
+ * failure) stops retrying after `nonRetryableMaxAttempts`. A failing mux or encoder alerts every
+ * channel it serves.
  *
- * Secrets: the SRT passphrase and the stream keys are in the argv of their processes (neither
- * srt-live-transmit nor FFmpeg can read them elsewhere), but every command, log line, error, status
- * and event this engine shows is redacted.
+ * RTMPS: certificates are verified (FFmpeg never did); `rtmpsVerify: false` is for tests against
+ * a self-signed server.
+ *
+ * Secrets: the SRT passphrase is in srt-live-transmit's argv (it cannot read it elsewhere); stream
+ * keys never leave this process (no argv). Every command, log line, error, status and event this
+ * engine shows is redacted.
  */
 import { randomInt } from 'node:crypto';
 import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
