@@ -287,6 +287,13 @@ function pidsOf(key: string): number[] {
     .map((p) => p.pid);
 }
 
+/** The passthrough mux: FFmpeg writing FLV to stdout without encoding (publishers run in Node). */
+function muxPids(): number[] {
+  return engineProcs()
+    .filter((p) => p.comm === 'ffmpeg' && cmdline(p.pid).includes('pipe:1') && !cmdline(p.pid).includes('libx264'))
+    .map((p) => p.pid);
+}
+
 function encoderPids(): number[] {
   return engineProcs()
     .filter((p) => cmdline(p.pid).includes('libx264'))
@@ -301,7 +308,7 @@ function role(p: ProcStat): string {
     const fmt = f >= 0 ? a[f + 1] : '';
     if (a.includes('libx264')) return 'encoder';
     if (fmt === 'hls') return 'hls';
-    if (fmt === 'flv') return 'pushers';
+    if (fmt === 'flv') return 'mux';
     return 'ffmpeg';
   }
   return p.comm;
@@ -410,9 +417,12 @@ async function timedStart(d: Dest, transcode: boolean): Promise<StartSample> {
         for (const p of engineProcs()) {
           if (known.has(p.pid) || p.comm !== 'ffmpeg') continue;
           const a = cmdline(p.pid);
-          if (!found.pusher && a.some((x) => x.includes(d.key))) found.pusher = { pid: p.pid, ms: since() };
+          // The channel's FFmpeg: the passthrough mux, or the encoder (both feed RtmpFanouts in
+          // Node; the RTMP publishers are not processes).
+          if (!transcode && !found.pusher && a.includes('pipe:1') && !a.includes('libx264')) found.pusher = { pid: p.pid, ms: since() };
           else if (transcode && !found.encoder && a.includes('libx264')) found.encoder = { pid: p.pid, ms: since() };
         }
+        if (transcode && found.encoder) found.pusher ??= found.encoder;
         return found.pusher !== undefined && (!transcode || found.encoder !== undefined);
       },
       { timeoutMs: 30_000, intervalMs: 20, what: 'processes spawned' },
@@ -435,7 +445,7 @@ async function timedStart(d: Dest, transcode: boolean): Promise<StartSample> {
     firstBytesMs: sinkT.firstBytesMs,
     liveMs: sinkT.liveMs,
     runningMs,
-    pids: [procs.pusher.pid, ...(enc ? [enc.pid] : [])],
+    pids: enc ? [enc.pid] : [procs.pusher.pid],
   };
 }
 
@@ -638,7 +648,7 @@ async function main(): Promise<void> {
         await waitStatus(d.id, 'idle', 20_000).catch(() => undefined);
       }
       // The next start begins from scratch: nothing of this one may still run (cold encoder too).
-      await eventually(() => pidsOf(d.key).length === 0 && (!transcode || encoderPids().length === 0), { timeoutMs: 10_000, what: 'processes gone' });
+      await eventually(() => pidsOf(d.key).length === 0 && muxPids().length === 0 && (!transcode || encoderPids().length === 0), { timeoutMs: 10_000, what: 'processes gone' });
     }
     const l = dist(run.starts.map((s) => s.liveMs));
     log(`${kind}: start-to-live p50 ${ms(l.p50)} p95 ${ms(l.p95)} over ${l.n}`);

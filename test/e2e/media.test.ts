@@ -151,19 +151,24 @@ describe('real media through the API', { timeout: 300_000 }, () => {
     assert.ok(!cmdlines().some((c) => c.includes(KEYS.ytMobile)), 'no OS process carries its key');
   });
 
-  it('a channel whose process is killed -9 comes back by itself', async () => {
+  it('a channel whose FFmpeg is killed -9 comes back by itself; the other destinations are unaffected', async () => {
     const channelId = (await get(ids.ytPass)).mediaLiveChannelId!;
-    const pusher = (await processes()).find((p) => p.role === 'pusher' && p.channelIds.includes(channelId))!;
-    assert.ok(pusher.pid);
-    const twitchFrames = await frames(ids.twitch);
-    process.kill(pusher.pid, 'SIGKILL');
+    // The passthrough channel is served by the flow's mux FFmpeg (publishers run in the engine).
+    const mux = (await processes()).find((p) => p.role === 'encoder' && p.channelIds.includes(channelId))!;
+    assert.ok(mux.pid);
+    assert.ok((await processes()).filter((p) => p.role === 'pusher').every((p) => p.pid === null));
+    const twitch = { frames: await frames(ids.twitch), conn: await flaky.hasPublisher(KEYS.twitch) };
+    process.kill(mux.pid, 'SIGKILL');
     await eventually(async () => {
-      const p = (await processes()).find((x) => x.role === 'pusher' && x.channelIds.includes(channelId));
-      return p && p.pid !== pusher.pid && p.restarts > pusher.restarts;
-    }, { timeoutMs: 20_000, what: 'the pusher to restart' });
-    await eventually(async () => (await nginx.hasPublisher(KEYS.ytPass))?.publishing, { timeoutMs: 20_000, what: 'publishing again' });
+      const p = (await processes()).find((x) => x.role === 'encoder' && x.channelIds.includes(channelId));
+      return p && p.pid !== null && p.pid !== mux.pid && p.restarts > mux.restarts;
+    }, { timeoutMs: 20_000, what: 'the mux to restart' });
+    const passFrames = await frames(ids.ytPass);
+    await eventually(async () => (await nginx.hasPublisher(KEYS.ytPass))?.publishing && (await frames(ids.ytPass)) > passFrames + 30, { timeoutMs: 20_000, what: 'publishing again' });
     await waitStatus(ids.ytPass, 'running');
-    assert.ok((await frames(ids.twitch)) > twitchFrames, 'the other destination kept going');
+    assert.ok((await frames(ids.twitch)) > twitch.frames, 'the other destination kept going');
+    const after_ = await flaky.hasPublisher(KEYS.twitch);
+    assert.ok(after_?.publishing && after_.uptimeMs! > twitch.conn!.uptimeMs!, 'the other destination kept its connection');
   });
 
   it('a target that goes away shows an error with a hint, then recovers by itself', async () => {

@@ -426,3 +426,25 @@ test('real srt-live-transmit + ffmpeg: a wrong SRT passphrase fails the caller, 
   const shown = JSON.stringify([listener.status(), listener.logTail(), caller.status(), caller.logTail()]);
   assert.ok(!shown.includes(good) && !shown.includes(wrong), 'a passphrase leaked');
 });
+
+test("stdout 'stream': each launch hands out its stdout raw (media, not log lines)", async () => {
+  const sup = new ProcessSupervisor({
+    name: 'mux',
+    binary: process.execPath,
+    argv: ['-e', "process.stdout.write(Buffer.from([0x46, 0x4c, 0x56, 0x0a, 0x01])); setTimeout(() => process.exit(1), 150)"],
+    progressFd: null,
+    stdout: 'stream',
+    retry: FAST,
+  });
+  live.push(sup);
+  const got: Buffer[][] = [];
+  sup.on('stdout', ({ stream }) => {
+    const chunks: Buffer[] = [];
+    got.push(chunks);
+    stream.on('data', (c: Buffer) => chunks.push(c));
+  });
+  sup.start();
+  await waitFor('two launches with output', () => got.length >= 2 && got.every((c) => Buffer.concat(c).length === 5));
+  assert.deepEqual([...Buffer.concat(got[0] ?? [])], [0x46, 0x4c, 0x56, 0x0a, 0x01]);
+  assert.ok(!sup.logTail().some((l) => l.includes('FLV')), 'stdout is not logged');
+});

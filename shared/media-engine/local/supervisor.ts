@@ -148,6 +148,8 @@ export interface SupervisorEvents {
   progress: ProgressSnapshot;
   exit: ExitRecord;
   log: LogLine;
+  /** Each launch's stdout, when `stdout: 'stream'` (FFmpeg writing media to `pipe:1`). */
+  stdout: { stream: Readable; at: number };
 }
 
 export interface SupervisorOptions {
@@ -171,8 +173,11 @@ export interface SupervisorOptions {
   stallTimeoutMs?: number;
   /** Kill a child that has not produced progress this long after spawning. Default 30000; 0 = off. */
   startTimeoutMs?: number;
-  /** srt-live-transmit reports on stdout; FFmpeg writes media there when the output is `-`. */
-  stdout?: 'ignore' | 'log';
+  /**
+   * srt-live-transmit reports on stdout ('log'); FFmpeg writes media there when the output is
+   * `pipe:1` ('stream': each launch's stdout is handed out raw by the `stdout` event).
+   */
+  stdout?: 'ignore' | 'log' | 'stream';
   /** Lines of output kept. Default 200. */
   logLines?: number;
   /** Directory for the pidfile registry; null (default) = none. */
@@ -446,7 +451,7 @@ export class ProcessSupervisor {
     const [cmd, args] = pdeath
       ? [o.setprivPath, ['--pdeathsig', pdeath.replace(/^SIG/, ''), '--', o.binary, ...o.argv]]
       : [o.binary, [...o.argv]];
-    const stdio: StdioOptions = ['ignore', o.stdout === 'log' ? 'pipe' : 'ignore', 'pipe'];
+    const stdio: StdioOptions = ['ignore', o.stdout === 'ignore' ? 'ignore' : 'pipe', 'pipe'];
     if (o.progressFd !== null) {
       while (stdio.length < o.progressFd) stdio.push('ignore');
       stdio.push('pipe');
@@ -486,9 +491,11 @@ export class ProcessSupervisor {
     child.stderr?.on('data', (chunk: Buffer) => {
       for (const l of run.stderr.push(chunk)) this.#logLine('stderr', l, run);
     });
-    child.stdout?.on('data', (chunk: Buffer) => {
-      for (const l of run.stdout.push(chunk)) this.#logLine('stdout', l, run);
-    });
+    if (o.stdout === 'log') {
+      child.stdout?.on('data', (chunk: Buffer) => {
+        for (const l of run.stdout.push(chunk)) this.#logLine('stdout', l, run);
+      });
+    }
     if (o.progressFd !== null) {
       (child.stdio[o.progressFd] as Readable | null)?.on('data', (chunk: Buffer) => {
         for (const snap of run.parser.push(chunk)) this.#onProgress(run, snap);
@@ -496,6 +503,7 @@ export class ProcessSupervisor {
     }
 
     this.#setState('starting');
+    if (o.stdout === 'stream' && child.stdout) this.#events.emit('stdout', { stream: child.stdout, at: this.#startedAt });
     if (run.pid === null) return; // the 'error' event follows
     trackGroup(run.pid, o.pidDir);
     if (o.pidDir) {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { EncodeSpec } from '../../ports.ts';
-import { encoderArgs, hlsArgs, ingestArgs, pusherArgs, rtmpTargetUrl, SRT_PASSPHRASE_PATTERN, testSourceArgs } from './argv.ts';
+import { encoderArgs, hlsArgs, ingestArgs, muxArgs, pusherArgs, rtmpTargetUrl, SRT_PASSPHRASE_PATTERN, testSourceArgs } from './argv.ts';
 
 const ENC: EncodeSpec = {
   video: { width: 1280, height: 720, frameRate: 30, bitrate: 4_500_000, profile: 'high', level: '4.1', keyframeInterval: 2 },
@@ -14,8 +14,8 @@ function opt(argv: string[], flag: string): string | undefined {
   return i >= 0 ? argv[i + 1] : undefined;
 }
 
-test('encoder: x264 CBR-ish with a fixed GOP, scaled and letterboxed, AAC, MPEG-TS to the rendition hub', () => {
-  const a = encoderArgs({ inputPort: 5000, outputPort: 6000, encode: ENC, x264Preset: 'veryfast' });
+test('encoder: x264 CBR-ish with a fixed GOP, scaled and letterboxed, AAC, FLV on stdout', () => {
+  const a = encoderArgs({ inputPort: 5000, encode: ENC, x264Preset: 'veryfast' });
   const expected: [string, string][] = [
     ['-c:v', 'libx264'],
     ['-preset', 'veryfast'],
@@ -33,17 +33,18 @@ test('encoder: x264 CBR-ish with a fixed GOP, scaled and letterboxed, AAC, MPEG-
     ['-b:a', '160000'],
     ['-ar', '48000'],
     ['-ac', '2'],
-    ['-f', 'mpegts'],
+    ['-f', 'flv'],
+    ['-flvflags', 'no_duration_filesize'],
   ];
   for (const [flag, value] of expected) assert.equal(opt(a, flag), value, flag);
   assert.match(opt(a, '-vf') ?? '', /^scale=1280:720:force_original_aspect_ratio=decrease,pad=1280:720:.*fps=30$/);
   assert.equal(opt(a, '-i'), 'udp://127.0.0.1:5000?localaddr=127.0.0.1&fifo_size=32768&overrun_nonfatal=1&buffer_size=4194304');
-  assert.equal(a.at(-1), 'udp://127.0.0.1:6000?localaddr=127.0.0.1&pkt_size=1316&buffer_size=4194304');
+  assert.equal(a.at(-1), 'pipe:1');
   assert.equal(opt(a, '-progress'), 'pipe:3');
 });
 
 test("encoder: level 'auto' is left to x264; a fractional GOP rounds", () => {
-  const a = encoderArgs({ inputPort: 1, outputPort: 2, encode: { ...ENC, video: { ...ENC.video, level: 'auto', frameRate: 29.97, keyframeInterval: 2 } }, x264Preset: 'ultrafast' });
+  const a = encoderArgs({ inputPort: 1, encode: { ...ENC, video: { ...ENC.video, level: 'auto', frameRate: 29.97, keyframeInterval: 2 } }, x264Preset: 'ultrafast' });
   assert.ok(!a.includes('-level'));
   assert.equal(opt(a, '-g'), '60');
   assert.equal(opt(a, '-preset'), 'ultrafast');
@@ -105,4 +106,17 @@ test('test source: pattern + tone, H.264 with a 2 s GOP, AAC, MPEG-TS over SRT w
 test('SRT passphrases: 10 to 79 characters, none that would break the URI', () => {
   for (const ok of ['0123456789', 'correct-horse_battery.staple~42', 'a'.repeat(79), 'Az09!$()*+,-./:;=@[]^_{|}~']) assert.ok(SRT_PASSPHRASE_PATTERN.test(ok), ok);
   for (const bad of ['short', 'a'.repeat(80), 'has space here', 'amp&ersand12', 'hash#tag1234', 'percent%2012', 'quest?ion123', "quo'te123456"]) assert.ok(!SRT_PASSPHRASE_PATTERN.test(bad), bad);
+});
+
+test('mux: stream copy of the flow hub feed to FLV on stdout, no key anywhere', () => {
+  const a = muxArgs({ inputPort: 5000 });
+  assert.equal(opt(a, '-i'), 'udp://127.0.0.1:5000?localaddr=127.0.0.1&fifo_size=32768&overrun_nonfatal=1&buffer_size=4194304');
+  assert.equal(opt(a, '-c'), 'copy');
+  assert.equal(opt(a, '-f'), 'flv');
+  assert.equal(opt(a, '-flvflags'), 'no_duration_filesize');
+  assert.equal(opt(a, '-progress'), 'pipe:3');
+  assert.equal(a.at(-1), 'pipe:1');
+  assert.deepEqual(a.filter((x) => x === '-map'), ['-map', '-map']);
+  assert.ok(a.includes('0:v:0?') && a.includes('0:a:0?'));
+  assert.ok(!a.some((x) => /rtmp/.test(x)));
 });

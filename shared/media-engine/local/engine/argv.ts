@@ -33,6 +33,9 @@ export function udpOutputUrl(port: number): string {
 
 /** FFmpeg arguments common to every engine FFmpeg: quiet banner, machine-readable progress on fd 3. */
 const PROGRESS = ['-progress', 'pipe:3', '-stats_period', '0.25'];
+
+/** FLV on stdout (`pipe:1`), read by an `RtmpFanout`; progress on fd 3. */
+const FLV_TO_STDOUT = ['-f', 'flv', '-flvflags', 'no_duration_filesize', ...PROGRESS, 'pipe:1'];
 const COMMON_IN = ['-hide_banner', '-nostdin', '-nostats', '-loglevel', 'info'];
 
 /**
@@ -109,7 +112,6 @@ export function hlsArgs(o: { inputPort: number; dir: string }): string[] {
 
 export interface EncoderArgsOptions {
   inputPort: number;
-  outputPort: number;
   encode: EncodeSpec;
   /** x264 preset; `veryfast` in production, `ultrafast` for tests and benchmarks. */
   x264Preset: string;
@@ -119,7 +121,7 @@ export interface EncoderArgsOptions {
  * One rendition, encoded once for every channel of the same preset: x264 CBR-ish (maxrate =
  * bitrate, bufsize = 2 × bitrate), a fixed GOP of frameRate × keyframeInterval with scene-cut off
  * (platforms want keyframes on a steady cadence), scaled with letterboxing to the exact size.
- * Output is MPEG-TS to the rendition hub; the pushers wrap it in FLV.
+ * Output is FLV on stdout, read by the encoder's `RtmpFanout`.
  */
 export function encoderArgs(o: EncoderArgsOptions): string[] {
   const { video: v, audio: a } = o.encode;
@@ -150,9 +152,29 @@ export function encoderArgs(o: EncoderArgsOptions): string[] {
     '-b:a', String(a.bitrate),
     '-ar', String(a.sampleRate),
     '-ac', String(a.channels),
+    ...FLV_TO_STDOUT,
+  ];
+}
+
+export interface MuxArgsOptions {
+  inputPort: number;
+}
+
+/**
+ * The passthrough mux: one per flow, while a passthrough channel runs. It reads the flow hub and
+ * writes FLV (stream copy) to stdout, into the `RtmpFanout` that publishes to every passthrough
+ * destination.
+ */
+export function muxArgs(o: MuxArgsOptions): string[] {
+  return [
+    ...COMMON_IN,
+    ...PROBE,
     '-f', 'mpegts',
-    ...PROGRESS,
-    udpOutputUrl(o.outputPort),
+    '-i', udpInputUrl(o.inputPort),
+    '-map', '0:v:0?',
+    '-map', '0:a:0?',
+    '-c', 'copy',
+    ...FLV_TO_STDOUT,
   ];
 }
 

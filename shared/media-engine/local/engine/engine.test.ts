@@ -73,7 +73,11 @@ function procs(): EngineProcess[] {
   return list;
 }
 
-const pusherPid = (channelId: string): number | null => procs().find((p) => p.role === 'pusher' && p.channelIds.includes(channelId))?.pid ?? null;
+/** The channel's publisher (in the engine's process: a synthetic entry without a pid). */
+const publisherOf = (channelId: string): EngineProcess | undefined => procs().find((p) => p.role === 'pusher' && p.channelIds.includes(channelId));
+/** The shared encoder (transcode) and the passthrough mux, both FFmpeg processes feeding RtmpFanouts. */
+const encoderProc = (): EngineProcess | undefined => procs().find((p) => p.role === 'encoder' && p.name.startsWith('encoder-'));
+const muxProc = (): EngineProcess | undefined => procs().find((p) => p.role === 'encoder' && p.name === 'mux-passthrough');
 
 async function metrics(channelId: string) {
   const m = engine.channelMetrics(channelId);
@@ -173,6 +177,8 @@ describe('LocalMediaEngine, end to end on loopback', { timeout: 150_000 }, () =>
       x264Preset: 'ultrafast',
       retryPolicy: RETRY,
       stallTimeoutMs: 5000,
+      // The test server's certificate is self-signed.
+      rtmpsVerify: false,
     });
     await engine.start();
   });
@@ -264,8 +270,10 @@ describe('LocalMediaEngine, end to end on loopback', { timeout: 150_000 }, () =>
   });
 
   it('runs exactly one encoder for the two channels sharing the preset', async () => {
-    const encoders = procs().filter((p) => p.role === 'encoder');
+    const encoders = procs().filter((p) => p.role === 'encoder' && p.name.startsWith('encoder-'));
     assert.equal(encoders.length, 1);
+    assert.deepEqual(muxProc()?.channelIds, [ids.pass], 'one passthrough mux');
+    assert.ok(procs().filter((p) => p.role === 'pusher').every((p) => p.pid === null), 'publishers run in the engine, not as processes');
     assert.deepEqual([...(encoders[0]?.channelIds ?? [])].sort(), [ids.tx1, ids.tx2].sort());
     const inProc = engineProcessesInProc().filter((pid) => (readCmdline(pid) ?? []).some((a) => a.startsWith('scale=320:240')));
     assert.equal(inProc.length, 1, 'one x264 process for the preset in /proc');
@@ -312,17 +320,19 @@ describe('LocalMediaEngine, end to end on loopback', { timeout: 150_000 }, () =>
   });
 
   it('stops one transcoded channel; the other two keep publishing on the same connections', async () => {
-    const encoderPid = procs().find((p) => p.role === 'encoder')?.pid;
+    const encoderPid = encoderProc()?.pid;
+    const muxPid = muxProc()?.pid;
     const keep = [
       { id: ids.pass, key: KEYS.pass },
       { id: ids.tx2, key: KEYS.tx2 },
     ];
-    const before_ = await Promise.all(keep.map(async (k) => ({ pid: pusherPid(k.id), pub: await nginx.hasPublisher(k.key), frames: (await metrics(k.id))?.frames ?? 0 })));
-    const tx1Pid = pusherPid(ids.tx1);
+    const before_ = await Promise.all(keep.map(async (k) => ({ pub: await nginx.hasPublisher(k.key), frames: (await metrics(k.id))?.frames ?? 0 })));
+    assert.ok(publisherOf(ids.tx1));
     await engine.stopChannel(ids.tx1);
     assert.deepEqual(statesFor(ids.tx1).slice(-2), ['STOPPING', 'IDLE']);
     assert.equal((await describe_(ids.tx1))?.state, 'IDLE');
-    assert.ok(tx1Pid && !isAlive(tx1Pid), 'the stopped pusher is gone');
+    assert.ok(!publisherOf(ids.tx1), 'the stopped publisher is gone');
+    assert.deepEqual(encoderProc()?.channelIds, [ids.tx2]);
     await waitFor('tx1 gone from nginx', async () => (await nginx.hasPublisher(KEYS.tx1))?.publishing === false, { timeoutMs: 5000 });
     // The others: frames keep growing, same process, same RTMP connection.
     await waitFor('the other channels progress', async () => {
@@ -334,9 +344,9 @@ describe('LocalMediaEngine, end to end on loopback', { timeout: 150_000 }, () =>
       assert.equal(pub?.publishing, true);
       assert.equal(pub?.clientId, before_[i]?.pub?.clientId, 'same RTMP connection');
       assert.ok((pub?.bytesIn ?? 0) > (before_[i]?.pub?.bytesIn ?? 0));
-      assert.equal(pusherPid(k.id), before_[i]?.pid, 'same pusher process');
     }
-    assert.equal(procs().find((p) => p.role === 'encoder')?.pid, encoderPid, 'the shared encoder kept running');
+    assert.equal(encoderProc()?.pid, encoderPid, 'the shared encoder kept running');
+    assert.equal(muxProc()?.pid, muxPid, 'the passthrough mux kept running');
   });
 
   it('deletes the stopped channel: no process left, output removed', async () => {
@@ -355,38 +365,43 @@ describe('LocalMediaEngine, end to end on loopback', { timeout: 150_000 }, () =>
     assert.equal(flow.outputs.length, 3);
   });
 
-  it('restarts a pusher killed with SIGKILL without touching the others', async () => {
-    const victim = pusherPid(ids.pass);
+  it('restarts the passthrough mux killed with SIGKILL: its channel comes back on the same connection, the others never notice', async () => {
+    const victim = muxProc()?.pid;
     assert.ok(victim);
-    const others = { tx2: pusherPid(ids.tx2), encoder: procs().find((p) => p.role === 'encoder')?.pid, hls: engine.primaryHls().pid };
+    const others = { encoder: encoderProc()?.pid, hls: engine.primaryHls().pid };
     const tx2Conn = (await nginx.hasPublisher(KEYS.tx2))?.clientId;
+    const passConn = (await nginx.hasPublisher(KEYS.pass))?.clientId;
+    const alertsBefore = alertsFor(ids.pass).length;
     process.kill(victim, 'SIGKILL');
-    const replacement = await waitFor('a new passthrough pusher', () => {
-      const pid = pusherPid(ids.pass);
+    const replacement = await waitFor('a new passthrough mux', () => {
+      const pid = muxProc()?.pid ?? null;
       return pid !== null && pid !== victim && pid;
     }, { timeoutMs: 8000, intervalMs: 25 });
-    await waitFor('passthrough publishing again', async () => {
+    const before_ = (await metrics(ids.pass))?.frames ?? 0;
+    await waitFor('passthrough publishing again, alert cleared', async () => {
       const pub = await nginx.hasPublisher(KEYS.pass);
-      return pub?.publishing && (await metrics(ids.pass))?.restarts === 1 && (await describe_(ids.pass))?.error === null;
+      return pub?.publishing && ((await metrics(ids.pass))?.frames ?? 0) > before_ + 10 && (await describe_(ids.pass))?.error === null && alertsFor(ids.pass).at(-1)?.detail['alarm_state'] === 'CLEARED';
     }, { timeoutMs: 10_000, intervalMs: 50 });
     assert.ok(isAlive(replacement));
-    assert.equal(pusherPid(ids.tx2), others.tx2);
-    assert.equal(procs().find((p) => p.role === 'encoder')?.pid, others.encoder);
+    assert.equal((await nginx.hasPublisher(KEYS.pass))?.clientId, passConn, 'the publisher kept its RTMP connection through the mux restart');
+    assert.equal((await describe_(ids.pass))?.state, 'RUNNING');
+    assert.equal(encoderProc()?.pid, others.encoder);
     assert.equal(engine.primaryHls().pid, others.hls);
     assert.equal((await nginx.hasPublisher(KEYS.tx2))?.clientId, tx2Conn, 'the transcoded channel kept its connection');
     // The crash was an alert, cleared once publishing again.
-    assert.equal(alertsFor(ids.pass).at(-1)?.detail['alarm_state'], 'CLEARED');
+    assert.equal(alertsFor(ids.pass).slice(alertsBefore).find((e) => e.detail['alarm_state'] === 'SET')?.detail['alert_type'], 'Process Failed');
   });
 
   it('restarts a shared encoder killed with SIGKILL; its channel keeps its connection, the others never notice', async () => {
-    const encoder = procs().find((p) => p.role === 'encoder');
+    const encoder = encoderProc();
     assert.ok(encoder?.pid);
-    const untouched = { pass: pusherPid(ids.pass), hls: engine.primaryHls().pid, tx2: pusherPid(ids.tx2) };
+    const untouched = { mux: muxProc()?.pid, hls: engine.primaryHls().pid };
+    const passConn = (await nginx.hasPublisher(KEYS.pass))?.clientId;
     const conn = (await nginx.hasPublisher(KEYS.tx2))?.clientId;
     const alertsBefore = alertsFor(ids.tx2).length;
     process.kill(encoder.pid, 'SIGKILL');
     await waitFor('a new encoder, and the alert cleared', async () => {
-      const e = procs().find((p) => p.role === 'encoder');
+      const e = encoderProc();
       const last = alertsFor(ids.tx2).at(-1);
       return e?.pid && e.pid !== encoder.pid && e.state === 'running' && alertsFor(ids.tx2).length > alertsBefore && last?.detail['alarm_state'] === 'CLEARED';
     }, { timeoutMs: 10_000, intervalMs: 50 });
@@ -394,7 +409,8 @@ describe('LocalMediaEngine, end to end on loopback', { timeout: 150_000 }, () =>
     const before_ = (await metrics(ids.tx2))?.frames ?? 0;
     await waitFor('tx2 frames growing again', async () => ((await metrics(ids.tx2))?.frames ?? 0) > before_ + 10, { timeoutMs: 8000, intervalMs: 50 });
     assert.equal((await nginx.hasPublisher(KEYS.tx2))?.clientId, conn, 'the pusher kept its RTMP connection through the encoder restart');
-    assert.deepEqual({ pass: pusherPid(ids.pass), hls: engine.primaryHls().pid, tx2: pusherPid(ids.tx2) }, untouched);
+    assert.deepEqual({ mux: muxProc()?.pid, hls: engine.primaryHls().pid }, untouched);
+    assert.equal((await nginx.hasPublisher(KEYS.pass))?.clientId, passConn, 'the passthrough channel kept its connection');
     assert.equal((await describe_(ids.tx2))?.error, null);
   });
 
@@ -407,7 +423,7 @@ describe('LocalMediaEngine, end to end on loopback', { timeout: 150_000 }, () =>
       timeoutMs: 10_000,
       intervalMs: 50,
     });
-    assert.ok(procs().find((p) => p.channelIds.includes(ids.tls))?.command.at(-1)?.startsWith(`rtmps://127.0.0.1:${nginx.tlsPort}/live/***`));
+    assert.equal(publisherOf(ids.tls)?.command.at(-1), `rtmps://127.0.0.1:${nginx.tlsPort}/live/***`);
     await engine.stopChannel(ids.tls);
     await engine.deleteChannel(ids.tls);
     await engine.removeOutput(outputArn);
@@ -417,7 +433,7 @@ describe('LocalMediaEngine, end to end on loopback', { timeout: 150_000 }, () =>
     ids.bad = (await engine.createChannel(spec('dest-bad', KEYS.bad, null))).channelId;
     await engine.startChannel(ids.bad);
     const failed = await waitFor('the bad key given up', () => {
-      const p = procs().find((x) => x.channelIds.includes(ids.bad));
+      const p = publisherOf(ids.bad);
       return p?.state === 'failed' && p;
     }, { timeoutMs: 15_000, intervalMs: 50 });
     assert.equal(failed.lastError?.code, 'RTMP_STREAM_KEY_REJECTED');

@@ -4,39 +4,44 @@
  * destination, MediaLive's part) with srt-live-transmit and FFmpeg on this machine. It reports
  * what happens as the native AWS events MediaConnect and MediaLive would emit.
  *
- * Media topology (every internal hop is UDP/MPEG-TS on 127.0.0.1):
+ * Media topology (internal hops are UDP/MPEG-TS on 127.0.0.1 up to the FFmpegs, FLV on their stdout
+ * after; the RTMP(S) publishers run in this Node process):
  *
  *   encoder ──SRT (AES, passphrase)──► srt-live-transmit listener :srtPort
  *                                         │ udp
  *                                         ▼
  *                                  flow hub (Node dgram) ──► primary HLS  ffmpeg -c copy → <dataDir>/hls/primary/
  *                                    │   │                  (tap; runs while the flow is ACTIVE and media arrives)
- *                                    │   └──► flow output port per destination ──► passthrough channel:
- *                                    │                                             pusher ffmpeg -c copy -f flv → rtmp(s)://
+ *                                    │   └──► passthrough mux (one per flow, while ≥1 passthrough channel runs)
+ *                                    │          ffmpeg -c copy -f flv pipe:1 ──► RtmpFanout ──► RtmpPublisher (channel A) → rtmp(s)://
+ *                                    │                                                    └──► RtmpPublisher (channel B) …
  *                                    └──► encoder tap, one per (preset, encode) in use
- *                                             ffmpeg x264/AAC → rendition hub (Node dgram)
- *                                                                 ├──► pusher ffmpeg (channel A) -c copy -f flv → rtmp(s)://
- *                                                                 └──► pusher ffmpeg (channel B) …
+ *                                             ffmpeg x264/AAC -f flv pipe:1 ──► RtmpFanout ──► RtmpPublisher (channel C) …
  *
  * Why this shape:
  * - Encode once, push many: channels with the same preset and encode settings share one encoder;
- *   each still starts and stops on its own, because a pusher is only a target on the rendition
- *   hub. Stopping a pusher never touches the encoder or another pusher; the encoder stops with its
- *   last running channel.
- * - Fan-out in Node rather than FFmpeg's `tee` muxer: one failing destination cannot stall or
- *   restart the others, and adding or removing one restarts nothing.
- * - A transcoded channel's encoder taps the flow hub directly instead of reading the channel's own
- *   flow output, since the encoder serves several channels; the flow outputs are used by
- *   passthrough channels. Each destination still owns its output, as on MediaConnect.
- * - Joining mid-stream is instant: both hubs keep the current GOP (`gop-cache.ts`); each time a
- *   consumer FFmpeg (HLS, encoder, pusher) launches, its hub target is held until the FFmpeg has
- *   bound its port, then it gets the cached GOP (starting on a keyframe, after PAT/PMT) followed by
- *   the live feed. Without it, FFmpeg waits for a keyframe and reads its whole probe window
- *   (measured: ~4.5 s from startChannel to RUNNING with a 2 s GOP); with it, ~1.3 s (passthrough)
- *   and ~2 s (transcode), first bytes at the platform after ~0.7 s and ~1.3 s.
- * - FFmpeg opens its RTMP output only once its input is probed, so a pusher never holds a
- *   platform connection while no media arrives; when media returns after a loss, pushers and
- *   encoders waiting in backoff for input are restarted at once instead of at their next retry.
+ *   passthrough channels share one mux. Each channel still starts and stops on its own, because a
+ *   channel is only a publisher in its source's fan-out (`fan.add` / `fan.remove`): it touches no
+ *   process and no other connection. The mux or encoder stops with its last running channel.
+ * - Fan-out in Node rather than FFmpeg's `tee` muxer or one pusher FFmpeg per destination: the FLV
+ *   is parsed and chunked once and the same buffers are written to every socket (see
+ *   rtmp-fanout.ts), so a destination costs a socket write instead of an FFmpeg remuxing the feed
+ *   (the bench measured ~60× nginx `push`'s CPU per destination with pushers). A slow destination
+ *   drops frames on its own and never slows the others.
+ * - The trade-off: every publisher shares this Node process. A crash of the control plane drops
+ *   every destination at once (it did before too: pushers died with their parent), and a blocked
+ *   event loop delays every destination; the hot path does no I/O waits and no per-destination
+ *   copies, and the flow hub already lived here.
+ * - Joining mid-stream is instant: the flow hub keeps the current GOP (`gop-cache.ts`) and replays
+ *   it to an FFmpeg that launches once it has bound its port; each fan-out keeps its metadata,
+ *   sequence headers and current GOP and sends them to a publisher as soon as the platform accepts
+ *   the publish.
+ * - A publisher is added only once its source has media (the mux or encoder is `running`), so a
+ *   platform connection is never held while no media arrives. When the mux or an encoder ends
+ *   (crash, stall, kill), its publishers stay connected for `sourceGraceMs` (10 s) and the new
+ *   run's stdout is re-attached (timestamps continue, publishers wait for a keyframe); after that
+ *   they are closed with INPUT_STALLED and re-added when media returns. Processes waiting in
+ *   backoff for input are restarted at once when media returns.
  * - srt-live-transmit serves one caller at a time and keeps listening after it leaves (`-a:yes`).
  *   While an encoder is connected, a second caller gets no answer at all (its handshake times
  *   out), so a wrong passphrase shows in `inputHealth().lastError` only when tried while the
@@ -44,15 +49,20 @@
  *
  * States: the flow follows MediaConnect (STANDBY → STARTING → ACTIVE → STOPPING → STANDBY, ERROR
  * if srt-live-transmit cannot run); channels follow MediaLive, see `channel-lifecycle.ts`. RUNNING
- * means the pusher is really publishing (its FLV output keeps growing, so the platform accepted
- * the publish). A failing pusher keeps its state, raises a "MediaLive Channel Alert" (with our
- * `fanout_error`) and sets `describeChannel().error`, retries with backoff (1 s doubling to 60 s,
- * reset after 60 s of stable running, cancelled by stop), and clears the alert once it publishes
- * again. A stream key the platform rejects stops retrying after a few attempts.
+ * means the publisher is really publishing (NetStream.Publish.Start, then its bytesSent keeps
+ * growing). A failing publisher keeps the channel's state, raises a "MediaLive Channel Alert"
+ * (with our `fanout_error`) and sets `describeChannel().error`, is re-added with backoff
+ * (`backoff.ts`: 1 s doubling to 60 s, reset after 60 s of stable publishing, cancelled by stop),
+ * and the alert clears once it publishes again. A stream key the platform rejects (or a DNS or TLS
+ * failure) stops retrying after `nonRetryableMaxAttempts`. A failing mux or encoder alerts every
+ * channel it serves.
  *
- * Secrets: the SRT passphrase and the stream keys are in the argv of their processes (neither
- * srt-live-transmit nor FFmpeg can read them elsewhere), but every command, log line, error, status
- * and event this engine shows is redacted.
+ * RTMPS: certificates are verified (FFmpeg never did); `rtmpsVerify: false` is for tests against
+ * a self-signed server.
+ *
+ * Secrets: the SRT passphrase is in srt-live-transmit's argv (it cannot read it elsewhere); stream
+ * keys never leave this process (no argv). Every command, log line, error, status and event this
+ * engine shows is redacted.
  */
 import { randomInt } from 'node:crypto';
 import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
@@ -73,13 +83,15 @@ import type {
   InputHealth,
   NativeEngineEvent,
 } from '../../ports.ts';
-import type { RetryPolicy } from '../backoff.ts';
+import { Backoff, type RetryPolicy } from '../backoff.ts';
 import { reapOrphans } from '../pidfile.ts';
 import type { ProgressSnapshot } from '../progress.ts';
 import { redact } from '../redact.ts';
-import type { ClassifiedError } from '../stderr-classifier.ts';
+import { RtmpFanout, type RtmpFanoutEvent } from '../rtmp/rtmp-fanout.ts';
+import { RtmpPublishError, type RtmpPublisherStats } from '../rtmp/rtmp-publisher.ts';
+import { type ClassifiedError, errorFor } from '../stderr-classifier.ts';
 import { ProcessSupervisor, type SupervisorState, type SupervisorStatus } from '../supervisor.ts';
-import { encoderArgs, hlsArgs, ingestArgs, pusherArgs, SRT_PASSPHRASE_PATTERN } from './argv.ts';
+import { encoderArgs, hlsArgs, ingestArgs, muxArgs, SRT_PASSPHRASE_PATTERN } from './argv.ts';
 import { assertTransition, MediaEngineError } from './channel-lifecycle.ts';
 import {
   alarmId,
@@ -133,6 +145,17 @@ export interface LocalMediaEngineOptions {
   mediaIdleMs?: number;
   /** How long a rejected SRT caller stays in `inputHealth().lastError`. Default 300000. */
   srtRejectionTtlMs?: number;
+  /**
+   * Verify rtmps:// certificates (FFmpeg never did). Default true, right for production; tests
+   * against a self-signed server turn it off.
+   */
+  rtmpsVerify?: boolean;
+  /**
+   * When a mux or encoder FFmpeg ends (crash, stall, source lost), its publishers stay connected
+   * this long waiting for its next run; after that they are closed with INPUT_STALLED and
+   * reconnect when media returns. Default 10000.
+   */
+  sourceGraceMs?: number;
 }
 
 /** A process of the engine, as shown to operators (command redacted). */
@@ -158,23 +181,22 @@ export interface PrimaryHlsStatus {
 interface FlowOutput {
   destinationId: string;
   outputArn: string;
-  port: number;
 }
 
-interface Pusher {
-  sup: ProcessSupervisor;
-  port: number;
-  /** The hub feeding it (flow hub for passthrough, the encoder's rendition hub otherwise) and its target there. */
-  feed: UdpHub;
-  feedTarget: string;
-  /** Whether the port is the pusher's own (a rendition hub target) rather than a flow output's. */
-  ownsPort: boolean;
-  offs: (() => void)[];
-  launches: number;
-  /** Consecutive progress blocks of the current run whose output size grew. */
-  growth: number;
-  lastSize: number | null;
+/** A channel's RTMP publisher (inside its source's `RtmpFanout`), as the engine follows it. */
+interface Publish {
+  /** The server accepted the publish (`publishing` event). */
+  publishing: boolean;
+  /** Publishing and bytesSent keeps growing: the channel is RUNNING. */
   pushing: boolean;
+  /** Consecutive samples whose bytesSent grew. */
+  growth: number;
+  lastBytes: number;
+  lastFrames: number;
+  lastAt: number;
+  bitrateKbps: number | null;
+  fps: number | null;
+  stats: RtmpPublisherStats | null;
 }
 
 interface Channel {
@@ -186,25 +208,42 @@ interface Channel {
   error: LastError | null;
   alarm: { id: string; type: string; code: string } | null;
   alarmEpisodes: number;
-  pusher: Pusher | null;
-  encoderKey: string | null;
+  /** The source (mux or shared encoder) feeding the channel while it runs. */
+  sourceKey: string | null;
+  publish: Publish | null;
+  backoff: Backoff;
+  retryTimer: NodeJS.Timeout | null;
+  /** Gave up retrying (non-retryable error repeated); stays until stopped. */
+  gaveUp: boolean;
+  launches: number;
   restarts: number;
   bytesSentBefore: number;
-  lastProgress: ProgressSnapshot | null;
   pushingSince: number | null;
   serial: Serial;
 }
 
-interface SharedEncoder {
+/**
+ * An FFmpeg writing FLV to stdout into an `RtmpFanout`: the passthrough mux (one per flow) or a
+ * shared encoder (one per preset and encode settings).
+ */
+interface MediaSource {
   key: string;
-  presetId: string;
+  kind: 'mux' | 'encoder';
+  label: string;
   sup: ProcessSupervisor;
-  hub: UdpHub;
+  fan: RtmpFanout;
   tapId: string;
   tapPort: number;
   users: Set<string>;
   offs: (() => void)[];
+  /** The FFmpeg's stdout is attached to the fan-out. */
+  attached: boolean;
+  /** Running since its source ended: publishers are closed when it fires. */
+  graceTimer: NodeJS.Timeout | null;
 }
+
+/** The key of the passthrough mux among the sources. */
+const MUX_KEY = 'passthrough';
 
 const DEFAULTS = {
   x264Preset: 'veryfast',
@@ -216,7 +255,11 @@ const DEFAULTS = {
   stopGraceMs: 5000,
   mediaIdleMs: 2000,
   srtRejectionTtlMs: 300_000,
+  sourceGraceMs: 10_000,
 } as const;
+
+/** How often publisher stats are sampled (RUNNING detection, bitrate, fps, stable-run reset). */
+const SAMPLE_MS = 250;
 
 /** Errors that mean "no media came in": retried at once when media returns. */
 const INPUT_CODES = new Set(['INPUT_STALLED', 'START_TIMEOUT']);
@@ -243,7 +286,7 @@ function validateOptions(o: LocalMediaEngineOptions): void {
     problems.push('srtPassphrase must be 10 to 79 characters, printable ASCII without spaces, quotes, &, #, ? or %');
   }
   if (typeof o.sink !== 'function') problems.push('sink must be a function');
-  for (const k of ['stallTimeoutMs', 'startTimeoutMs', 'stopGraceMs', 'mediaIdleMs', 'srtRejectionTtlMs'] as const) {
+  for (const k of ['stallTimeoutMs', 'startTimeoutMs', 'stopGraceMs', 'mediaIdleMs', 'srtRejectionTtlMs', 'sourceGraceMs'] as const) {
     const v = o[k];
     if (v !== undefined && !(Number.isFinite(v) && v >= 0)) problems.push(`${k} must be >= 0, got ${v}`);
   }
@@ -293,7 +336,7 @@ export class LocalMediaEngine implements FlowEngine, ChannelEngine {
   readonly #monitor: SrtIngestMonitor;
   readonly #outputs = new Map<string, FlowOutput>();
   readonly #channels = new Map<string, Channel>();
-  readonly #encoders = new Map<string, SharedEncoder>();
+  readonly #sources = new Map<string, MediaSource>();
   readonly #encoderSerial = new Serial();
   readonly #flowSerial = new Serial();
   readonly #ports = new Set<number>();
@@ -301,6 +344,7 @@ export class LocalMediaEngine implements FlowEngine, ChannelEngine {
   #starting: Promise<Runtime> | null = null;
   #flowState: FlowState = 'STANDBY';
   #closed = false;
+  #sampler: NodeJS.Timeout | null = null;
 
   /**
    * Validates the options (every problem at once) and keeps them. Nothing runs until `start()`
@@ -422,6 +466,8 @@ export class LocalMediaEngine implements FlowEngine, ChannelEngine {
     });
     this.#feedOnLaunch(hls, flowHub, 'tap:hls', hlsTapPort);
     this.#rt = { flowHub, ingest, hls, hlsTapPort };
+    this.#sampler = setInterval(() => this.#sample(), SAMPLE_MS);
+    this.#sampler.unref();
     return this.#rt;
   }
 
@@ -501,8 +547,7 @@ export class LocalMediaEngine implements FlowEngine, ChannelEngine {
     if (active) {
       if (this.#flowState === 'ACTIVE') this.#startHls();
       // Whatever gave up waiting for input retries now rather than at its next backoff step.
-      for (const enc of this.#encoders.values()) this.#kickIfWaitingForInput(enc.sup);
-      for (const ch of this.#channels.values()) if (ch.desired === 'running' && ch.pusher) this.#kickIfWaitingForInput(ch.pusher.sup);
+      for (const src of this.#sources.values()) this.#kickIfWaitingForInput(src.sup);
     } else {
       void this.#hls.stop();
     }
@@ -584,13 +629,11 @@ export class LocalMediaEngine implements FlowEngine, ChannelEngine {
     return this.#flowSerial.run(async () => {
       const existing = this.#outputs.get(destinationId);
       if (existing) return { outputArn: existing.outputArn };
-      const port = await allocateUdpPort(this.#ports);
-      this.#ports.add(port);
-      const out: FlowOutput = { destinationId, outputArn: outputArnFor(destinationId), port };
+      // Passthrough channels all read the one mux (see the header); an output is the
+      // destination's right to one, as on MediaConnect.
+      const out: FlowOutput = { destinationId, outputArn: outputArnFor(destinationId) };
       this.#outputs.set(destinationId, out);
-      // Held until a channel's pusher reads it (see #feedOnLaunch).
-      this.#flowHub.addTarget(`output:${destinationId}`, port, { held: true });
-      this.#log.info('flow output added', { destinationId, port });
+      this.#log.info('flow output added', { destinationId });
       return { outputArn: out.outputArn };
     });
   }
@@ -600,9 +643,7 @@ export class LocalMediaEngine implements FlowEngine, ChannelEngine {
     return this.#flowSerial.run(async () => {
       const out = [...this.#outputs.values()].find((o) => o.outputArn === outputArn);
       if (!out) return;
-      this.#flowHub.removeTarget(`output:${out.destinationId}`);
       this.#outputs.delete(out.destinationId);
-      this.#ports.delete(out.port);
       this.#log.info('flow output removed', { destinationId: out.destinationId });
     });
   }
@@ -665,11 +706,14 @@ export class LocalMediaEngine implements FlowEngine, ChannelEngine {
       error: null,
       alarm: null,
       alarmEpisodes: 0,
-      pusher: null,
-      encoderKey: null,
+      sourceKey: null,
+      publish: null,
+      backoff: new Backoff(this.#o.retryPolicy ?? {}),
+      retryTimer: null,
+      gaveUp: false,
+      launches: 0,
       restarts: 0,
       bytesSentBefore: 0,
-      lastProgress: null,
       pushingSince: null,
       serial: new Serial(),
     };
@@ -685,31 +729,24 @@ export class LocalMediaEngine implements FlowEngine, ChannelEngine {
     return ch.serial.run(async () => {
       if (ch.state === 'STARTING' || ch.state === 'RUNNING') return;
       if (ch.state !== 'IDLE') throw new MediaEngineError('CHANNEL_NOT_IDLE', `channel ${ch.id} is ${ch.state}`);
-      let feed: { hub: UdpHub; target: string; port: number; owned: boolean } | null = null;
       if (ch.spec.encode === null) {
         const out = [...this.#outputs.values()].find((o) => o.outputArn === ch.spec.outputArn);
         if (!out) {
           throw new MediaEngineError('OUTPUT_NOT_FOUND', `channel ${ch.id}: its flow output does not exist`, 'Add the flow output (addOutput) before starting the channel.');
         }
-        const user = [...this.#channels.values()].find((c) => c !== ch && c.pusher && c.spec.encode === null && c.spec.outputArn === out.outputArn);
+        const user = [...this.#channels.values()].find((c) => c !== ch && c.sourceKey !== null && c.spec.encode === null && c.spec.outputArn === out.outputArn);
         if (user) {
           throw new MediaEngineError('INVALID_CHANNEL_SPEC', `channel ${ch.id}: its flow output already feeds channel ${user.id}`, 'Give each destination its own flow output (addOutput).');
         }
-        feed = { hub: this.#flowHub, target: `output:${out.destinationId}`, port: out.port, owned: false };
       }
       ch.desired = 'running';
       ch.error = null;
+      ch.gaveUp = false;
+      ch.backoff.reset();
       this.#setChannelState(ch, 'STARTING');
-      if (ch.spec.encode !== null) {
-        const port = await allocateUdpPort(this.#ports);
-        this.#ports.add(port);
-        const enc = await this.#acquireEncoder(ch, ch.spec.encode);
-        const target = `pusher:${ch.id}`;
-        enc.hub.addTarget(target, port, { held: true });
-        ch.encoderKey = enc.key;
-        feed = { hub: enc.hub, target, port, owned: true };
-      }
-      if (feed) this.#startPusher(ch, feed);
+      const src = await this.#acquireSource(ch);
+      ch.sourceKey = src.key;
+      this.#connect(ch);
     });
   }
 
@@ -778,97 +815,171 @@ export class LocalMediaEngine implements FlowEngine, ChannelEngine {
     const ch = this.#channels.get(channelId);
     if (!ch) return null;
     const now = Date.now();
-    const st = ch.pusher?.sup.status() ?? null;
-    const p = ch.pusher ? ch.lastProgress : null;
-    const enc = ch.encoderKey ? (this.#encoders.get(ch.encoderKey)?.sup.status().progress ?? null) : null;
-    const frames = enc ?? p;
+    const pub = ch.publish;
+    const st = pub?.stats ?? null;
+    const live = st !== null && st.state === 'publishing';
+    const src = ch.sourceKey ? this.#sources.get(ch.sourceKey) : undefined;
+    const enc = src?.kind === 'encoder' ? (src.sup.status().progress ?? null) : null;
     return {
-      bitrateKbps: p?.bitrateKbps ?? null,
-      fps: p?.fps ?? null,
-      frames: p?.frame ?? null,
-      droppedFrames: frames?.dropFrames ?? null,
-      duplicatedFrames: frames?.dupFrames ?? null,
-      speed: p?.speed ?? null,
+      bitrateKbps: live ? pub!.bitrateKbps : null,
+      fps: live ? pub!.fps : null,
+      frames: st ? st.videoFramesSent : null,
+      droppedFrames: st ? st.droppedVideoFrames + st.droppedAudioFrames + (enc?.dropFrames ?? 0) : (enc?.dropFrames ?? null),
+      duplicatedFrames: enc?.dupFrames ?? null,
+      speed: src && live ? (src.sup.status().progress?.speed ?? null) : null,
       uptimeSeconds: ch.pushingSince !== null ? Math.round((now - ch.pushingSince) / 1000) : null,
       restarts: ch.restarts,
-      bytesSent: ch.bytesSentBefore + (p?.totalSizeBytes ?? 0),
-      attempt: st ? st.attempt : null,
-      nextRetryAt: st?.nextRetryAt ? new Date(st.nextRetryAt).toISOString() : null,
+      bytesSent: ch.bytesSentBefore + (st?.bytesSent ?? 0),
+      attempt: ch.sourceKey !== null ? ch.backoff.attempt : null,
+      nextRetryAt: ch.backoff.nextRetryAt !== null ? new Date(ch.backoff.nextRetryAt).toISOString() : null,
       updatedAt: new Date(now).toISOString(),
     };
   }
 
   // ---------------------------------------------------------------------------------------------
-  // Pushers
+  // Publishers (one per running channel, inside its source's RtmpFanout)
 
-  #startPusher(ch: Channel, feed: { hub: UdpHub; target: string; port: number; owned: boolean }): void {
-    const key = ch.spec.target.streamKey.reveal();
-    const port = feed.port;
-    const sup = this.#ffmpeg(`pusher-${ch.id}`, pusherArgs({ inputPort: port, url: ch.spec.target.url, streamKey: key }), [key]);
-    const pusher: Pusher = { sup, port, feed: feed.hub, feedTarget: feed.target, ownsPort: feed.owned, offs: [], launches: 0, growth: 0, lastSize: null, pushing: false };
-    ch.pusher = pusher;
-    ch.lastProgress = null;
-    pusher.offs.push(
-      this.#feedOnLaunch(sup, feed.hub, feed.target, port),
-      sup.on('state', (c) => this.#onPusherState(ch, pusher, c.to, c.status)),
-      sup.on('progress', (snap) => this.#onPusherProgress(ch, pusher, snap)),
-      sup.on('exit', () => {
-        ch.bytesSentBefore += ch.lastProgress?.totalSizeBytes ?? 0;
-        ch.lastProgress = null;
-      }),
-    );
-    sup.start();
+  /** Whether the source's FFmpeg is producing media into its fan-out. */
+  #sourceLive(src: MediaSource): boolean {
+    return src.attached && src.sup.status().state === 'running';
   }
 
-  #onPusherState(ch: Channel, pusher: Pusher, to: SupervisorState, status: SupervisorStatus): void {
-    if (ch.pusher !== pusher) return;
-    if (to === 'starting') {
-      if (pusher.launches > 0) ch.restarts += 1;
-      pusher.launches += 1;
-      pusher.growth = 0;
-      pusher.lastSize = null;
-      pusher.pushing = false;
-    }
-    if (to === 'backoff' || to === 'failed') {
-      pusher.pushing = false;
-      ch.pushingSince = null;
-      if (ch.desired !== 'running') return;
-      // An encoder that is failing explains its pushers' failures better than they do.
-      const enc = ch.encoderKey ? this.#encoders.get(ch.encoderKey) : undefined;
-      const encStatus = enc?.sup.status();
-      const useEncoder = encStatus && (encStatus.state === 'backoff' || encStatus.state === 'failed') && encStatus.lastError;
-      const err = useEncoder ? this.#lastError(encStatus.lastError) : this.#lastError(status.lastError, to === 'failed' ? `gave up: ${status.giveUpReason ?? 'not retrying'}` : null);
-      if (err) this.#raise(ch, err);
-      this.#log.warn('pusher failed', { channelId: ch.id, state: to, attempt: status.attempt, error: err });
+  /**
+   * Adds the channel's publisher to its source's fan-out, once the source has media (otherwise
+   * the source's `running` does it), unless a retry is pending or the channel gave up.
+   */
+  #connect(ch: Channel): void {
+    if (this.#closed || ch.desired !== 'running' || ch.retryTimer || ch.gaveUp || !ch.sourceKey) return;
+    const src = this.#sources.get(ch.sourceKey);
+    if (!src || src.fan.has(ch.id) || !this.#sourceLive(src)) return;
+    if (ch.launches > 0) ch.restarts += 1;
+    ch.launches += 1;
+    ch.publish = { publishing: false, pushing: false, growth: 0, lastBytes: 0, lastFrames: 0, lastAt: Date.now(), bitrateKbps: null, fps: null, stats: null };
+    const url = ch.spec.target.url;
+    const verify = this.#o.rtmpsVerify ?? true;
+    try {
+      src.fan.add(ch.id, {
+        url,
+        streamKey: ch.spec.target.streamKey.reveal(),
+        label: ch.spec.destinationId,
+        ...(/^rtmps:/i.test(url) && !verify ? { tls: { rejectUnauthorized: false } } : {}),
+      });
+    } catch (err) {
+      ch.publish = null;
+      const e = err instanceof RtmpPublishError ? err.error : errorFor('UNKNOWN', String(err), this.#secrets());
+      this.#onPublishFailed(ch, e);
     }
   }
 
-  #onPusherProgress(ch: Channel, pusher: Pusher, snap: ProgressSnapshot): void {
-    if (ch.pusher !== pusher) return;
-    ch.lastProgress = snap;
-    const size = snap.totalSizeBytes;
-    const grew = size !== null && pusher.lastSize !== null && size > pusher.lastSize && (snap.frame ?? 1) > 0;
-    if (grew) pusher.growth += 1;
-    if (size !== null) pusher.lastSize = size;
-    if (!pusher.pushing) {
-      // Two growing blocks (about half a second): the platform accepted the publish and keeps
-      // taking media. A publish it refuses ends before that (see the classifier's notes).
-      if (pusher.growth >= 2) {
-        pusher.pushing = true;
-        this.#onPushing(ch);
+  #onFanEvent(src: MediaSource, e: RtmpFanoutEvent): void {
+    if (this.#closed) return;
+    if (e.type === 'source-end') {
+      src.attached = false;
+      this.#log.info('source output ended', { source: src.label, error: e.error ? this.#redact(e.error.message) : null });
+      this.#startGrace(src);
+      return;
+    }
+    const ch = this.#channels.get(e.id);
+    if (!ch || ch.sourceKey !== src.key || !ch.publish) return;
+    if (e.type === 'publishing') {
+      ch.publish.publishing = true;
+      this.#log.info('publishing', { channelId: ch.id, destinationId: ch.spec.destinationId, connectMs: e.connectMs });
+      return;
+    }
+    // closed: error null means removed by us (stop, grace over), handled there.
+    if (!e.error) return;
+    ch.bytesSentBefore += e.stats.bytesSent;
+    ch.publish = null;
+    ch.pushingSince = null;
+    this.#onPublishFailed(ch, e.error);
+  }
+
+  /** A publisher failed: alert, then retry with backoff (or give up on a repeated non-retryable error). */
+  #onPublishFailed(ch: Channel, error: ClassifiedError): void {
+    if (ch.desired !== 'running') return;
+    const decision = ch.backoff.nextDelay(error);
+    const err = this.#lastError(error, decision.retry ? null : `gave up: ${decision.explanation}`);
+    if (err) this.#raise(ch, err);
+    this.#log.warn('publisher failed', { channelId: ch.id, attempt: decision.attempt, retryInMs: decision.retry ? decision.delayMs : null, error: err });
+    if (!decision.retry) {
+      ch.gaveUp = true;
+      return;
+    }
+    ch.retryTimer = setTimeout(() => {
+      ch.retryTimer = null;
+      ch.backoff.clearRetry();
+      this.#connect(ch);
+    }, decision.delayMs);
+    ch.retryTimer.unref?.();
+  }
+
+  /** The source's FFmpeg ended: its publishers wait `sourceGraceMs` for its next run. */
+  #startGrace(src: MediaSource): void {
+    if (src.graceTimer) return;
+    src.graceTimer = setTimeout(() => {
+      src.graceTimer = null;
+      if (this.#sourceLive(src) || this.#closed) return;
+      const stalled = errorFor('INPUT_STALLED', `the ${src.kind === 'mux' ? 'passthrough mux' : 'shared encoder'} produced no media for ${Math.round((this.#o.sourceGraceMs ?? DEFAULTS.sourceGraceMs) / 1000)} s`, this.#secrets());
+      for (const id of src.users) {
+        const ch = this.#channels.get(id);
+        if (!ch || !src.fan.has(id)) continue;
+        ch.bytesSentBefore += src.fan.publisher(id)?.stats().bytesSent ?? 0;
+        void src.fan.remove(id);
+        ch.publish = null;
+        ch.pushingSince = null;
+        if (ch.desired !== 'running') continue;
+        // Waits for media (the source's `running`), not for a backoff step.
+        const err = this.#lastError(stalled);
+        if (err) this.#raise(ch, err);
       }
-    } else if (grew && ch.alarm && this.#encoderHealthy(ch)) {
-      // The pusher never stopped, but something upstream of it failed (its shared encoder was
-      // restarted): media flows again, so the trouble is over.
-      ch.error = null;
-      this.#clearAlarm(ch, 'Publishing again');
+    }, this.#o.sourceGraceMs ?? DEFAULTS.sourceGraceMs);
+    src.graceTimer.unref?.();
+  }
+
+  /** Samples every publisher: RUNNING detection, bitrate and fps, alert clearing, stable-run reset. */
+  #sample(): void {
+    const now = Date.now();
+    for (const ch of this.#channels.values()) {
+      const pub = ch.publish;
+      if (!pub || !ch.sourceKey) continue;
+      const src = this.#sources.get(ch.sourceKey);
+      const p = src?.fan.publisher(ch.id);
+      if (!src || !p) continue;
+      const st = p.stats();
+      pub.stats = st;
+      const dt = (now - pub.lastAt) / 1000;
+      const grew = st.state === 'publishing' && st.bytesSent > pub.lastBytes;
+      if (dt > 0 && st.state === 'publishing') {
+        pub.bitrateKbps = Math.round(((st.bytesSent - pub.lastBytes) * 8) / dt / 1000);
+        pub.fps = Math.round(((st.videoFramesSent - pub.lastFrames) / dt) * 100) / 100;
+      }
+      pub.lastBytes = st.bytesSent;
+      pub.lastFrames = st.videoFramesSent;
+      pub.lastAt = now;
+      pub.growth = grew ? pub.growth + 1 : 0;
+      if (!pub.pushing) {
+        // Published and bytes leave for the platform (two samples): the publish was accepted and
+        // media flows.
+        if (pub.publishing && pub.growth >= 2) {
+          pub.pushing = true;
+          ch.backoff.recordStart(now);
+          this.#onPushing(ch);
+        }
+      } else {
+        ch.backoff.recordStableRun(now);
+        if (grew && ch.alarm && this.#sourceHealthy(ch)) {
+          // Something upstream failed (the mux or encoder restarted) and media flows again.
+          ch.error = null;
+          this.#clearAlarm(ch, 'Publishing again');
+        }
+      }
     }
   }
 
-  /** Whether the channel's shared encoder (if any) is running. */
-  #encoderHealthy(ch: Channel): boolean {
-    if (!ch.encoderKey) return true;
-    return this.#encoders.get(ch.encoderKey)?.sup.status().state === 'running';
+  /** Whether the channel's source (mux or shared encoder) is running. */
+  #sourceHealthy(ch: Channel): boolean {
+    const src = ch.sourceKey ? this.#sources.get(ch.sourceKey) : undefined;
+    return src !== undefined && this.#sourceLive(src);
   }
 
   #onPushing(ch: Channel): void {
@@ -899,85 +1010,112 @@ export class LocalMediaEngine implements FlowEngine, ChannelEngine {
     this.#emit(channelAlert(ch.id, { state: 'CLEARED', alarmId: id, alertType: type, message, error: null }));
   }
 
-  /** Stops the channel's pusher and lets go of its encoder and ports. */
+  /** Removes the channel's publisher, cancels its retry and lets go of its source. */
   async #teardown(ch: Channel): Promise<void> {
-    const pusher = ch.pusher;
     ch.pushingSince = null;
-    if (pusher) {
-      await pusher.sup.stop();
-      for (const off of pusher.offs) off();
-      ch.pusher = null;
-      ch.bytesSentBefore = 0;
-      ch.lastProgress = null;
-      ch.restarts = 0;
-      if (pusher.ownsPort) {
-        pusher.feed.removeTarget(pusher.feedTarget);
-        this.#ports.delete(pusher.port);
-      } else {
-        pusher.feed.hold(pusher.feedTarget);
-      }
-    }
-    if (ch.encoderKey) {
-      const key = ch.encoderKey;
-      ch.encoderKey = null;
-      await this.#releaseEncoder(key, ch.id);
+    if (ch.retryTimer) clearTimeout(ch.retryTimer);
+    ch.retryTimer = null;
+    ch.backoff.reset();
+    ch.publish = null;
+    ch.bytesSentBefore = 0;
+    ch.restarts = 0;
+    ch.launches = 0;
+    ch.gaveUp = false;
+    const key = ch.sourceKey;
+    ch.sourceKey = null;
+    if (key) {
+      await this.#sources.get(key)?.fan.remove(ch.id);
+      await this.#releaseSource(key, ch.id);
     }
   }
 
   // ---------------------------------------------------------------------------------------------
-  // Shared encoders
+  // Sources: the passthrough mux and the shared encoders
 
-  async #acquireEncoder(ch: Channel, encode: EncodeSpec): Promise<SharedEncoder> {
+  async #acquireSource(ch: Channel): Promise<MediaSource> {
     return this.#encoderSerial.run(async () => {
-      const key = encoderKey(ch.spec.presetId, encode);
-      let enc = this.#encoders.get(key);
-      if (!enc) {
-        const hub = await UdpHub.open({ name: `rendition-${ch.spec.presetId}`, gopCache: true });
+      const encode = ch.spec.encode;
+      const key = encode === null ? MUX_KEY : encoderKey(ch.spec.presetId, encode);
+      let src = this.#sources.get(key);
+      if (!src) {
         const tapPort = await allocateUdpPort(this.#ports);
         this.#ports.add(tapPort);
-        const tapId = `tap:encoder:${key}`;
-        const sup = this.#ffmpeg(
-          `encoder-${ch.spec.presetId}`,
-          encoderArgs({ inputPort: tapPort, outputPort: hub.port, encode, x264Preset: this.#o.x264Preset ?? DEFAULTS.x264Preset }),
-        );
-        const created: SharedEncoder = { key, presetId: ch.spec.presetId, sup, hub, tapId, tapPort, users: new Set(), offs: [] };
+        const tapId = encode === null ? 'tap:mux' : `tap:encoder:${key}`;
+        const kind = encode === null ? 'mux' : 'encoder';
+        const label = encode === null ? 'mux-passthrough' : `encoder-${ch.spec.presetId}`;
+        const argv =
+          encode === null
+            ? muxArgs({ inputPort: tapPort })
+            : encoderArgs({ inputPort: tapPort, encode, x264Preset: this.#o.x264Preset ?? DEFAULTS.x264Preset });
+        const sup = this.#ffmpeg(label, argv, [], 'stream');
+        const created: MediaSource = {
+          key,
+          kind,
+          label,
+          sup,
+          fan: null as unknown as RtmpFanout,
+          tapId,
+          tapPort,
+          users: new Set(),
+          offs: [],
+          attached: false,
+          graceTimer: null,
+        };
+        created.fan = new RtmpFanout({ logger: this.#log, onEvent: (e) => this.#onFanEvent(created, e) });
         created.offs.push(
-          sup.on('state', (c) => {
-            if (c.to !== 'backoff' && c.to !== 'failed') return;
-            const err = this.#lastError(c.status.lastError);
-            this.#log.warn('shared encoder failed', { presetId: created.presetId, state: c.to, error: err });
-            if (!err) return;
-            for (const id of created.users) {
-              const user = this.#channels.get(id);
-              if (user && user.desired === 'running') this.#raise(user, err);
-            }
+          sup.on('stdout', ({ stream }) => {
+            created.fan.attach(stream);
+            created.attached = true;
           }),
+          sup.on('state', (c) => this.#onSourceState(created, c.to, c.status)),
+          this.#feedOnLaunch(sup, this.#flowHub, tapId, tapPort),
         );
-        created.offs.push(this.#feedOnLaunch(sup, this.#flowHub, tapId, tapPort));
-        this.#encoders.set(key, created);
+        this.#sources.set(key, created);
         this.#flowHub.addTarget(tapId, tapPort, { held: true });
         sup.start();
-        this.#log.info('shared encoder started', { presetId: ch.spec.presetId });
-        enc = created;
+        this.#log.info(`${kind === 'mux' ? 'passthrough mux' : 'shared encoder'} started`, { source: label });
+        src = created;
       }
-      enc.users.add(ch.id);
-      return enc;
+      src.users.add(ch.id);
+      return src;
     });
   }
 
-  async #releaseEncoder(key: string, channelId: string): Promise<void> {
+  #onSourceState(src: MediaSource, to: SupervisorState, status: SupervisorStatus): void {
+    if (this.#closed) return;
+    if (to === 'running') {
+      if (src.graceTimer) clearTimeout(src.graceTimer);
+      src.graceTimer = null;
+      for (const id of src.users) {
+        const ch = this.#channels.get(id);
+        if (ch) this.#connect(ch);
+      }
+      return;
+    }
+    if (to !== 'backoff' && to !== 'failed') return;
+    const err = this.#lastError(status.lastError, to === 'failed' ? `gave up: ${status.giveUpReason ?? 'not retrying'}` : null);
+    this.#log.warn(`${src.kind === 'mux' ? 'passthrough mux' : 'shared encoder'} failed`, { source: src.label, state: to, error: err });
+    if (!err) return;
+    for (const id of src.users) {
+      const user = this.#channels.get(id);
+      if (user && user.desired === 'running') this.#raise(user, err);
+    }
+  }
+
+  async #releaseSource(key: string, channelId: string): Promise<void> {
     return this.#encoderSerial.run(async () => {
-      const enc = this.#encoders.get(key);
-      if (!enc) return;
-      enc.users.delete(channelId);
-      if (enc.users.size > 0) return;
-      this.#encoders.delete(key);
-      this.#flowHub.removeTarget(enc.tapId);
-      await enc.sup.stop();
-      for (const off of enc.offs) off();
-      await enc.hub.close();
-      this.#ports.delete(enc.tapPort);
-      this.#log.info('shared encoder stopped', { presetId: enc.presetId });
+      const src = this.#sources.get(key);
+      if (!src) return;
+      src.users.delete(channelId);
+      if (src.users.size > 0) return;
+      this.#sources.delete(key);
+      this.#flowHub.removeTarget(src.tapId);
+      if (src.graceTimer) clearTimeout(src.graceTimer);
+      src.graceTimer = null;
+      await Promise.all([src.sup.stop(), src.fan.close()]);
+      for (const off of src.offs) off();
+      this.#ports.delete(src.tapPort);
+      this.#log.info(`${src.kind === 'mux' ? 'passthrough mux' : 'shared encoder'} stopped`, { source: src.label });
     });
   }
 
@@ -986,12 +1124,13 @@ export class LocalMediaEngine implements FlowEngine, ChannelEngine {
 
   /** Every process the engine runs, redacted (for the API, operators and tests). */
   /** A supervised FFmpeg with the engine's progress pipe, watchdogs, backoff and pidfiles. */
-  #ffmpeg(name: string, argv: string[], secrets: string[] = []): ProcessSupervisor {
+  #ffmpeg(name: string, argv: string[], secrets: string[] = [], stdout: 'ignore' | 'stream' = 'ignore'): ProcessSupervisor {
     return new ProcessSupervisor({
       name,
       binary: this.#o.ffmpegPath ?? DEFAULTS.ffmpegPath,
       argv,
       secrets,
+      stdout,
       progressFd: 3,
       retry: this.#o.retryPolicy ?? {},
       stallTimeoutMs: this.#o.stallTimeoutMs ?? DEFAULTS.stallTimeoutMs,
@@ -1018,9 +1157,35 @@ export class LocalMediaEngine implements FlowEngine, ChannelEngine {
     };
     if (!this.#rt) return [];
     const out: EngineProcess[] = [view(this.#rt.ingest, 'ingest', []), view(this.#rt.hls, 'hls', [])];
-    for (const enc of this.#encoders.values()) out.push(view(enc.sup, 'encoder', [...enc.users]));
-    for (const ch of this.#channels.values()) if (ch.pusher) out.push(view(ch.pusher.sup, 'pusher', [ch.id]));
+    // The passthrough mux is listed as an encoder (the API's roles): it serves its channels the same way.
+    for (const src of this.#sources.values()) out.push(view(src.sup, 'encoder', [...src.users]));
+    // Publishers run inside this process: synthetic entries, no pid.
+    for (const ch of this.#channels.values()) if (ch.sourceKey) out.push(this.#publisherView(ch));
     return out;
+  }
+
+  #publisherView(ch: Channel): EngineProcess {
+    const st = ch.publish?.stats ?? null;
+    const state: SupervisorState = ch.gaveUp
+      ? 'failed'
+      : ch.retryTimer
+        ? 'backoff'
+        : ch.publish?.pushing
+          ? 'running'
+          : ch.publish
+            ? 'starting'
+            : 'idle';
+    return {
+      name: `publisher-${ch.id}`,
+      role: 'pusher',
+      channelIds: [ch.id],
+      pid: null,
+      state,
+      restarts: ch.restarts,
+      attempt: ch.backoff.attempt,
+      lastError: ch.error ? { ...ch.error } : st?.error ? this.#lastError(st.error) : null,
+      command: ['rtmp-publisher', this.#redact(`${ch.spec.target.url.replace(/\/+$/, '')}/${ch.spec.target.streamKey.reveal()}`)],
+    };
   }
 
   /** The primary HLS output. */
@@ -1050,19 +1215,21 @@ export class LocalMediaEngine implements FlowEngine, ChannelEngine {
     // Let a start in progress finish, so that nothing it opens is left behind.
     await this.#starting?.catch(() => undefined);
     if (!this.#rt) return;
+    if (this.#sampler) clearInterval(this.#sampler);
+    this.#sampler = null;
     const stops: Promise<void>[] = [this.#ingest.stop(), this.#hls.stop()];
     for (const ch of this.#channels.values()) {
       ch.desired = 'stopped';
-      if (ch.pusher) stops.push(ch.pusher.sup.stop());
+      if (ch.retryTimer) clearTimeout(ch.retryTimer);
+      ch.retryTimer = null;
     }
-    for (const enc of this.#encoders.values()) stops.push(enc.sup.stop());
+    for (const src of this.#sources.values()) {
+      if (src.graceTimer) clearTimeout(src.graceTimer);
+      stops.push(src.sup.stop(), src.fan.close());
+    }
     await Promise.all(stops);
-    for (const ch of this.#channels.values()) for (const off of ch.pusher?.offs ?? []) off();
-    for (const enc of this.#encoders.values()) {
-      for (const off of enc.offs) off();
-      await enc.hub.close();
-    }
-    this.#encoders.clear();
+    for (const src of this.#sources.values()) for (const off of src.offs) off();
+    this.#sources.clear();
     await this.#flowHub.close();
   }
 }
