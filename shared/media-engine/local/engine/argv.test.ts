@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { EncodeSpec } from '../../ports.ts';
-import { encoderArgs, hlsArgs, ingestArgs, muxArgs, pusherArgs, rtmpTargetUrl, SRT_PASSPHRASE_PATTERN, testSourceArgs } from './argv.ts';
+import { encoderArgs, hlsArgs, ingestArgs, muxArgs, SRT_PASSPHRASE_PATTERN, testSourceArgs } from './argv.ts';
 
 const ENC: EncodeSpec = {
   video: { width: 1280, height: 720, frameRate: 30, bitrate: 4_500_000, profile: 'high', level: '4.1', keyframeInterval: 2 },
@@ -50,24 +50,7 @@ test("encoder: level 'auto' is left to x264; a fractional GOP rounds", () => {
   assert.equal(opt(a, '-preset'), 'ultrafast');
 });
 
-test('rtmpTargetUrl joins URL and key whatever the slashes', () => {
-  const cases: [string, string, string][] = [
-    ['rtmp://a.rtmp.youtube.com/live2', 'abcd-efgh', 'rtmp://a.rtmp.youtube.com/live2/abcd-efgh'],
-    ['rtmp://a.rtmp.youtube.com/live2/', 'abcd-efgh', 'rtmp://a.rtmp.youtube.com/live2/abcd-efgh'],
-    ['rtmps://live-api-s.facebook.com:443/rtmp//', '/FB-1?s_bl=1', 'rtmps://live-api-s.facebook.com:443/rtmp/FB-1?s_bl=1'],
-    [' rtmp://h/app ', ' key ', 'rtmp://h/app/key'],
-  ];
-  for (const [url, key, want] of cases) assert.equal(rtmpTargetUrl(url, key), want);
-});
 
-test('pusher: copy into FLV, stream key in the URL (and nowhere else)', () => {
-  const a = pusherArgs({ inputPort: 7000, url: 'rtmp://127.0.0.1:1935/live/', streamKey: 'sk_SECRET' });
-  assert.equal(opt(a, '-c'), 'copy');
-  assert.equal(opt(a, '-f'), 'flv');
-  assert.equal(a.at(-1), 'rtmp://127.0.0.1:1935/live/sk_SECRET');
-  assert.equal(a.filter((x) => x.includes('sk_SECRET')).length, 1);
-  assert.equal(opt(a, '-rw_timeout'), '10000000');
-});
 
 test('HLS: copy, 2 s segments, 6 in the playlist, pruned, never ended', () => {
   const a = hlsArgs({ inputPort: 1, dir: '/data/hls/primary' });

@@ -4,12 +4,12 @@
  *
  *   srt-live-transmit  ingestArgs      SRT listener (AES) → UDP/MPEG-TS to the flow hub
  *   ffmpeg             hlsArgs         flow hub tap → primary HLS (-c copy)
- *   ffmpeg             encoderArgs     flow hub tap → one rendition (x264/AAC) → UDP/MPEG-TS to a rendition hub
- *   ffmpeg             pusherArgs      a UDP port (flow output or rendition hub) → -c copy FLV → rtmp(s)://
+ *   ffmpeg             encoderArgs     flow hub tap → one rendition (x264/AAC) → FLV on stdout → RtmpFanout
+ *   ffmpeg             muxArgs         flow hub tap → -c copy → FLV on stdout → RtmpFanout (passthrough)
  *   ffmpeg             testSourceArgs  lavfi test pattern + tone → SRT caller (`npm run test-source`)
  *
- * Secrets (SRT passphrase, stream key) appear in these argv: the supervisor is always given them
- * in `secrets`, and shows the command redacted.
+ * The SRT passphrase appears in the ingest's argv (the supervisor is given it in `secrets` and
+ * shows the command redacted); stream keys never reach a process: the Node RTMP publishers send them.
  */
 import type { EncodeSpec } from '../../ports.ts';
 
@@ -175,46 +175,6 @@ export function muxArgs(o: MuxArgsOptions): string[] {
     '-map', '0:a:0?',
     '-c', 'copy',
     ...FLV_TO_STDOUT,
-  ];
-}
-
-/**
- * The RTMP URL FFmpeg publishes to: `<url>/<key>`, whatever trailing slashes the URL has.
- * The key is used as given (platform keys are URL-safe; some carry a `?query` that must stay).
- */
-export function rtmpTargetUrl(url: string, streamKey: string): string {
-  const base = url.trim().replace(/\/+$/, '');
-  const key = streamKey.trim().replace(/^\/+/, '');
-  return key ? `${base}/${key}` : base;
-}
-
-export interface PusherArgsOptions {
-  inputPort: number;
-  url: string;
-  streamKey: string;
-  /** Give up a write (or the connect) to the platform after this long. */
-  rwTimeoutMs?: number;
-}
-
-/**
- * A pusher: reads MPEG-TS from a UDP port and publishes it unchanged as FLV over RTMP(S)
- * (rtmps:// is FFmpeg's RTMP over TLS). FFmpeg opens the output only once the input is probed, so
- * a pusher never holds a platform connection while no media arrives.
- */
-export function pusherArgs(o: PusherArgsOptions): string[] {
-  return [
-    ...COMMON_IN,
-    ...PROBE,
-    '-f', 'mpegts',
-    '-i', udpInputUrl(o.inputPort),
-    '-map', '0:v:0?',
-    '-map', '0:a:0?',
-    '-c', 'copy',
-    '-f', 'flv',
-    '-flvflags', 'no_duration_filesize',
-    '-rw_timeout', String((o.rwTimeoutMs ?? 10_000) * 1000),
-    ...PROGRESS,
-    rtmpTargetUrl(o.url, o.streamKey),
   ];
 }
 

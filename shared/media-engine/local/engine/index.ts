@@ -15,8 +15,6 @@ export {
   encoderArgs,
   hlsArgs,
   ingestArgs,
-  pusherArgs,
-  rtmpTargetUrl,
   SRT_PASSPHRASE_PATTERN,
   testSourceArgs,
   type TestSourceOptions,
