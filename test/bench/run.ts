@@ -22,11 +22,11 @@
  * Environment: FANOUT_X264_PRESET (default ultrafast, as the engine recommends for benchmarks),
  * BENCH_STARTS (default 10 starts per kind), BENCH_CPU_SECONDS (default 20).
  */
+import { FEED, feedFile } from './feed.ts';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
 import { createSocket } from 'node:dgram';
-import { existsSync, mkdirSync, renameSync, statSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setFlagsFromString } from 'node:v8';
@@ -53,7 +53,6 @@ const PRESET_720P = {
   video: { codec: 'h264', resolution: '1280x720', frameRate: 30, bitrate: 3_000_000, profile: 'high', level: '3.1', keyframeInterval: 2 },
   audio: { codec: 'aac', bitrate: 128_000, sampleRate: 48000, channels: 2 },
 };
-const FEED = { width: 1920, height: 1080, fps: 30, videoBitrate: 6_000_000, seconds: 20, gopFrames: 60 };
 const TARGETS = { startToLivePassthroughP50Ms: 1000, stopP50Ms: 500, deleteP50Ms: 500, cpuRatio: 3 };
 /** Whole run; past it the bench cleans up and exits 2. */
 const HARD_LIMIT_MS = 8 * 60_000;
@@ -132,35 +131,7 @@ async function freeUdpPort(): Promise<number> {
 }
 
 /** The test feed, encoded once (cached in the temp dir): 1080p30 testsrc2 + tone, 6 Mbps, 2 s GOP. */
-async function sourceFile(): Promise<{ path: string; cached: boolean; encodeSeconds: number }> {
-  const dir = join(tmpdir(), 'fanout-bench-cache');
-  mkdirSync(dir, { recursive: true });
-  const path = join(dir, `testsrc2-${FEED.width}x${FEED.height}p${FEED.fps}-${FEED.videoBitrate / 1e6}M-${FEED.seconds}s-g${FEED.gopFrames}.ts`);
-  if (existsSync(path) && statSync(path).size > 1_000_000) return { path, cached: true, encodeSeconds: 0 };
-  const part = `${path}.part-${process.pid}`;
-  const t = now();
-  const b = String(FEED.videoBitrate);
-  const g = String(FEED.gopFrames);
-  // prettier-ignore
-  const args = [
-    '-hide_banner', '-nostdin', '-loglevel', 'error', '-y',
-    '-f', 'lavfi', '-i', `testsrc2=size=${FEED.width}x${FEED.height}:rate=${FEED.fps}`,
-    '-f', 'lavfi', '-i', 'sine=frequency=1000:sample_rate=48000',
-    '-t', String(FEED.seconds),
-    '-c:v', 'libx264', '-preset', 'veryfast', '-b:v', b, '-maxrate', b, '-bufsize', String(2 * FEED.videoBitrate),
-    '-g', g, '-keyint_min', g, '-sc_threshold', '0', '-pix_fmt', 'yuv420p',
-    '-c:a', 'aac', '-b:a', '128k', '-f', 'mpegts', part,
-  ];
-  await new Promise<void>((resolve, reject) => {
-    const child = spawn('ffmpeg', args, { stdio: ['ignore', 'ignore', 'pipe'] });
-    if (child.pid) helperPids.add(child.pid);
-    let err = '';
-    child.stderr?.on('data', (c: Buffer) => (err += c.toString()));
-    child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`pre-encoding the test feed failed (${code}): ${err.slice(-500)}`))));
-  });
-  renameSync(part, path);
-  return { path, cached: false, encodeSeconds: (now() - t) / 1000 };
-}
+const sourceFile = () => feedFile((pid) => helperPids.add(pid));
 
 // ------------------------------------------------------------------------------------------------
 // The sink's view (nginx-rtmp stat)

@@ -17,9 +17,10 @@
  * Env: BENCH_CPU_SECONDS, BENCH_FANOUT (default 10), BENCH_SKIP (comma list of node,ffmpeg,nginx).
  * (No RTMPS figure: the sink's TLS terminator runs in this process and would be counted as ours.)
  */
+import { FEED, feedFile } from '../../../../test/bench/feed.ts';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { NginxPush } from '../../../../test/bench/nginx-push.ts';
 import { CLK_TCK, machineTicks, readStat } from '../../../../test/bench/proc.ts';
@@ -30,7 +31,6 @@ const CPU_SECONDS = Number(process.env.BENCH_CPU_SECONDS ?? 20);
 const BASE_SECONDS = Math.max(5, Math.round(CPU_SECONDS / 2));
 const FANOUT = Number(process.env.BENCH_FANOUT ?? 10);
 const SKIP = new Set((process.env.BENCH_SKIP ?? '').split(',').filter(Boolean));
-const FEED = { width: 1920, height: 1080, fps: 30, videoBitrate: 6_000_000, seconds: 20, gopFrames: 60 };
 const WARMUP_MS = 5000;
 const HARD_LIMIT_MS = 10 * 60_000;
 
@@ -42,35 +42,6 @@ const pct = (cores: number): string => `${(cores * 100).toFixed(2)} %`;
 
 // ------------------------------------------------------------------------------------------------
 
-/** The feed, encoded once (same recipe and cache as `npm run bench`): 1080p30, 6 Mbps, 2 s GOP, MPEG-TS. */
-async function feedFile(): Promise<string> {
-  const dir = join(tmpdir(), 'fanout-bench-cache');
-  mkdirSync(dir, { recursive: true });
-  const path = join(dir, `testsrc2-${FEED.width}x${FEED.height}p${FEED.fps}-${FEED.videoBitrate / 1e6}M-${FEED.seconds}s-g${FEED.gopFrames}.ts`);
-  if (existsSync(path) && statSync(path).size > 1_000_000) return path;
-  log(`pre-encoding ${path} (once)…`);
-  const part = `${path}.part-${process.pid}`;
-  const b = String(FEED.videoBitrate);
-  const g = String(FEED.gopFrames);
-  // prettier-ignore
-  const args = [
-    '-hide_banner', '-nostdin', '-loglevel', 'error', '-y',
-    '-f', 'lavfi', '-i', `testsrc2=size=${FEED.width}x${FEED.height}:rate=${FEED.fps}`,
-    '-f', 'lavfi', '-i', 'sine=frequency=1000:sample_rate=48000',
-    '-t', String(FEED.seconds),
-    '-c:v', 'libx264', '-preset', 'veryfast', '-b:v', b, '-maxrate', b, '-bufsize', String(2 * FEED.videoBitrate),
-    '-g', g, '-keyint_min', g, '-sc_threshold', '0', '-pix_fmt', 'yuv420p',
-    '-c:a', 'aac', '-b:a', '128k', '-f', 'mpegts', part,
-  ];
-  await new Promise<void>((resolve, reject) => {
-    const child = spawn('ffmpeg', args, { stdio: ['ignore', 'ignore', 'pipe'] });
-    let err = '';
-    child.stderr?.on('data', (c: Buffer) => (err += c.toString()));
-    child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`pre-encoding failed (${code}): ${err.slice(-500)}`))));
-  });
-  renameSync(part, path);
-  return path;
-}
 
 /** A helper ffmpeg; killed at the end. */
 class Ff {
@@ -348,7 +319,8 @@ async function main(): Promise<void> {
   }, HARD_LIMIT_MS);
   hard.unref();
   log(`${cpus().length} cores (${cpus()[0]?.model ?? '?'}), ${FANOUT} destinations, ${CPU_SECONDS} s windows, feed ${FEED.width}x${FEED.height}p${FEED.fps} ${FEED.videoBitrate / 1e6} Mbps`);
-  const file = await feedFile();
+  // The same cached feed as `npm run bench`, encoded once.
+  const file = (await feedFile()).path;
   const sink = await NginxRtmp.start();
   const sinkPid = nginxPidOf(sink.dir);
   const results: Result[] = [];
