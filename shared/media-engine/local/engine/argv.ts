@@ -86,16 +86,24 @@ export function ingestArgs(o: IngestArgsOptions): string[] {
  */
 export const SRT_PASSPHRASE_PATTERN = /^[A-Za-z0-9!$()*+,\-./:;=@\[\]^_{|}~]{10,79}$/;
 
-/** The primary HLS output: a copy of the contribution, segmented. */
-export function hlsArgs(o: { inputPort: number; dir: string }): string[] {
+/** Reads the MPEG-TS of a hub port and copies its first video and audio stream (no re-encode). */
+function copyFromHub(inputPort: number): string[] {
+  // prettier-ignore
   return [
     ...COMMON_IN,
     ...PROBE,
     '-f', 'mpegts',
-    '-i', udpInputUrl(o.inputPort),
+    '-i', udpInputUrl(inputPort),
     '-map', '0:v:0?',
     '-map', '0:a:0?',
     '-c', 'copy',
+  ];
+}
+
+/** The primary HLS output: a copy of the contribution, segmented. */
+export function hlsArgs(o: { inputPort: number; dir: string }): string[] {
+  return [
+    ...copyFromHub(o.inputPort),
     '-f', 'hls',
     '-hls_time', '2',
     '-hls_list_size', '6',
@@ -167,13 +175,7 @@ export interface MuxArgsOptions {
  */
 export function muxArgs(o: MuxArgsOptions): string[] {
   return [
-    ...COMMON_IN,
-    ...PROBE,
-    '-f', 'mpegts',
-    '-i', udpInputUrl(o.inputPort),
-    '-map', '0:v:0?',
-    '-map', '0:a:0?',
-    '-c', 'copy',
+    ...copyFromHub(o.inputPort),
     ...FLV_TO_STDOUT,
   ];
 }
