@@ -4,10 +4,10 @@
  * made. `admin` may do everything; `operator` manages destinations and reads presets/platforms.
  */
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
-import { DeleteCommand, GetCommand, PutCommand, ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { AppError } from '../errors/index.ts';
 import { Secret } from '../secrets/secret.ts';
-import { isConditionalCheckFailed } from '../store/dynamo.ts';
+import { isConditionalCheckFailed, scanAll } from '../store/dynamo.ts';
 
 export type Role = 'admin' | 'operator';
 
@@ -72,8 +72,7 @@ export class TokenStore {
   }
 
   async list(): Promise<TokenRecord[]> {
-    const out = await this.doc.send(new ScanCommand({ TableName: this.tableName }));
-    return ((out.Items ?? []) as TokenRecord[]).sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+    return (await scanAll<TokenRecord>(this.doc, { TableName: this.tableName })).sort((a, b) => a.createdAt.localeCompare(b.createdAt));
   }
 
   async revoke(tokenId: string): Promise<void> {

@@ -11,8 +11,8 @@
  * See docs/adr/0002-embedded-outbox.md.
  */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { DeleteCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { isConditionalCheckFailed } from '../store/dynamo.ts';
+import { DeleteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { isConditionalCheckFailed, scanAll } from '../store/dynamo.ts';
 import type { BusEntry, EventPublisher } from './publisher.ts';
 
 export interface OutboxRecord {
@@ -122,25 +122,18 @@ export class EmbeddedOutbox {
   /** Finds every item with pending events or an undrained tombstone and flushes it. Returns events published. */
   async sweep(): Promise<number> {
     let published = 0;
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.doc.send(
-        new ScanCommand({
-          TableName: this.tableName,
-          FilterExpression: 'attribute_exists(#o) OR attribute_exists(#t)',
-          ExpressionAttributeNames: { '#o': 'outbox', '#t': 'tombstone' },
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      for (const item of (page.Items ?? []) as OutboxItem[]) {
-        try {
-          published += await this.flush(item);
-        } catch (err) {
-          this.log.warn('outbox sweep could not publish; will retry', { error: (err as Error).message, key: this.keyOf(item) });
-        }
+    const pending = await scanAll<OutboxItem>(this.doc, {
+      TableName: this.tableName,
+      FilterExpression: 'attribute_exists(#o) OR attribute_exists(#t)',
+      ExpressionAttributeNames: { '#o': 'outbox', '#t': 'tombstone' },
+    });
+    for (const item of pending) {
+      try {
+        published += await this.flush(item);
+      } catch (err) {
+        this.log.warn('outbox sweep could not publish; will retry', { error: (err as Error).message, key: this.keyOf(item) });
       }
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
+    }
     if (published > 0) this.log.info('outbox sweep published events left behind', { published });
     return published;
   }

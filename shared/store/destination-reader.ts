@@ -3,7 +3,8 @@
  * writes the records; events carry only ids). channel-provisioner reads the ingest URL, preset and
  * the encrypted stream key here, and decrypts the key only to hand it to the engine.
  */
-import { GetCommand, ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { scanAll } from './dynamo.ts';
 
 export interface DestinationReadModel {
   destinationId: string;
@@ -40,14 +41,8 @@ export class DestinationReader {
   }
 
   async list(): Promise<DestinationReadModel[]> {
-    const out: DestinationReadModel[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.doc.send(new ScanCommand({ TableName: this.destinationsTable, ExclusiveStartKey: startKey, ConsistentRead: true }));
-      for (const item of (page.Items ?? []) as DestinationReadModel[]) if (!item.tombstone) out.push(item);
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
-    return out;
+    const items = await scanAll<DestinationReadModel>(this.doc, { TableName: this.destinationsTable, ConsistentRead: true });
+    return items.filter((item) => !item.tombstone);
   }
 
   async preset(presetId: string): Promise<PresetReadModel | undefined> {

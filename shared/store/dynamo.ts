@@ -4,7 +4,7 @@
  * into domain errors by the repositories, never passed up raw.
  */
 import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, ScanCommand, type ScanCommandInput } from '@aws-sdk/lib-dynamodb';
 import { AppError } from '../errors/index.ts';
 
 export interface DynamoOptions {
@@ -39,4 +39,16 @@ export function storeError(err: unknown): never {
   if (/Throttl|ProvisionedThroughput|ServiceUnavailable|ECONNREFUSED|TimeoutError|RequestLimitExceeded/i.test(name + String(err)))
     throw new AppError('STORE_UNAVAILABLE', 'The database did not answer; retry shortly.');
   throw err;
+}
+
+/** Every item of a scan, following the pages (a page stops at 1 MB). */
+export async function scanAll<T>(doc: DynamoDBDocumentClient, input: Omit<ScanCommandInput, 'ExclusiveStartKey'>): Promise<T[]> {
+  const out: T[] = [];
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await doc.send(new ScanCommand({ ...input, ExclusiveStartKey: startKey }));
+    out.push(...((page.Items ?? []) as T[]));
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+  return out;
 }

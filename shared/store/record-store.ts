@@ -3,9 +3,9 @@
  * replacing a known version), delete. Used by flow-output (outputs) and channel-provisioner
  * (channels); a lost race surfaces as VERSION_CONFLICT and the SQS retry runs the step again.
  */
-import { DeleteCommand, GetCommand, PutCommand, QueryCommand, ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { AppError } from '../errors/index.ts';
-import { isConditionalCheckFailed } from './dynamo.ts';
+import { isConditionalCheckFailed, scanAll } from './dynamo.ts';
 
 export interface VersionedRecord {
   version: number;
@@ -24,14 +24,7 @@ export class RecordStore<T extends VersionedRecord> {
   }
 
   async list(): Promise<T[]> {
-    const out: T[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.doc.send(new ScanCommand({ TableName: this.tableName, ExclusiveStartKey: startKey, ConsistentRead: true }));
-      out.push(...((page.Items ?? []) as T[]));
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
-    return out;
+    return scanAll<T>(this.doc, { TableName: this.tableName, ConsistentRead: true });
   }
 
   async queryIndex(indexName: string, attribute: string, value: string): Promise<T[]> {

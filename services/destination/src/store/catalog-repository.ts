@@ -3,9 +3,9 @@
  * written rarely by admins). Built-ins are seeded once with conditional puts, so admins' edits of
  * a built-in are never overwritten by a later start.
  */
-import { DeleteCommand, GetCommand, PutCommand, ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { AppError, type ErrorCode } from '../../../../shared/errors/index.ts';
-import { isConditionalCheckFailed, storeError } from '../../../../shared/store/dynamo.ts';
+import { isConditionalCheckFailed, scanAll, storeError } from '../../../../shared/store/dynamo.ts';
 
 interface Versioned {
   version: number;
@@ -47,18 +47,11 @@ export class CatalogRepository<T extends Versioned> {
   }
 
   async list(): Promise<T[]> {
-    const out: T[] = [];
-    let startKey: Record<string, unknown> | undefined;
     try {
-      do {
-        const page = await this.doc.send(new ScanCommand({ TableName: this.tableName, ExclusiveStartKey: startKey, ConsistentRead: true }));
-        out.push(...((page.Items ?? []) as T[]));
-        startKey = page.LastEvaluatedKey;
-      } while (startKey);
+      return await scanAll<T>(this.doc, { TableName: this.tableName, ConsistentRead: true });
     } catch (err) {
       return storeError(err);
     }
-    return out;
   }
 
   async create(item: T): Promise<void> {

@@ -4,11 +4,11 @@
  * The events a write produces travel in the same item write (the embedded outbox) and are
  * published right after it.
  */
-import { GetCommand, PutCommand, ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { AppError } from '../../../../shared/errors/index.ts';
 import { appendToOutbox, type EmbeddedOutbox, type OutboxMap } from '../../../../shared/events/outbox.ts';
 import type { BusEntry } from '../../../../shared/events/publisher.ts';
-import { isConditionalCheckFailed, storeError } from '../../../../shared/store/dynamo.ts';
+import { isConditionalCheckFailed, scanAll, storeError } from '../../../../shared/store/dynamo.ts';
 import type { DestinationRecord } from '../domain/destination.ts';
 
 type Item = DestinationRecord & { outbox?: OutboxMap; tombstone?: boolean };
@@ -41,17 +41,13 @@ export class DestinationRepository {
   }
 
   async list(): Promise<DestinationRecord[]> {
-    const out: DestinationRecord[] = [];
-    let startKey: Record<string, unknown> | undefined;
+    let items: Item[];
     try {
-      do {
-        const page = await this.doc.send(new ScanCommand({ TableName: this.tableName, ExclusiveStartKey: startKey, ConsistentRead: true }));
-        for (const item of (page.Items ?? []) as Item[]) if (!item.tombstone) out.push(strip(item));
-        startKey = page.LastEvaluatedKey;
-      } while (startKey);
+      items = await scanAll<Item>(this.doc, { TableName: this.tableName, ConsistentRead: true });
     } catch (err) {
       return storeError(err);
     }
+    const out = items.filter((item) => !item.tombstone).map(strip);
     return out.sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.destinationId.localeCompare(b.destinationId));
   }
 
