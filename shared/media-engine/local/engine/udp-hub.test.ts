@@ -3,7 +3,7 @@ import { createSocket, type Socket } from 'node:dgram';
 import { afterEach, describe, it } from 'node:test';
 import { waitFor } from '../fixtures/wait-for.ts';
 import { TS_PACKET } from './gop-cache.ts';
-import { allocateUdpPort, UdpHub, waitUdpBound } from './udp-hub.ts';
+import { allocateUdpPort, BATCH_BYTES, UdpHub, waitUdpBound } from './udp-hub.ts';
 
 const open: (UdpHub | Socket)[] = [];
 afterEach(async () => {
@@ -21,6 +21,16 @@ async function receiver(): Promise<{ port: number; got: Buffer[] }> {
   await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));
   return { port: s.address().port, got };
 }
+
+/** The TS packets a receiver got, in order, whatever datagrams carried them. */
+function packets(got: Buffer[]): Buffer[] {
+  const all = Buffer.concat(got);
+  assert.equal(all.length % TS_PACKET, 0, 'whole TS packets');
+  return Array.from({ length: all.length / TS_PACKET }, (_, i) => all.subarray(i * TS_PACKET, (i + 1) * TS_PACKET));
+}
+
+/** The numbers of the test packets (see `ts()`) a receiver got, in order. */
+const numbers = (got: Buffer[]): number[] => packets(got).map((p) => p.readUInt32BE(8));
 
 async function sender(): Promise<(port: number, b: Buffer) => void> {
   const s = createSocket('udp4');
@@ -47,20 +57,24 @@ function ts(n: number, o: { pat?: boolean; key?: boolean } = {}): Buffer {
 }
 
 describe('UdpHub', () => {
-  it('copies every datagram, in order, to every live target, and measures what passes', async () => {
+  it('copies every packet, in order, to every live target, batched, and measures what passes', async () => {
     const h = await hub();
     const a = await receiver();
     const b = await receiver();
     h.addTarget('a', a.port);
     h.addTarget('b', b.port);
     const send = await sender();
-    for (let i = 0; i < 200; i++) send(h.port, ts(i));
-    await waitFor('both received everything', () => a.got.length === 200 && b.got.length === 200, { timeoutMs: 3000 });
-    assert.deepEqual(a.got.map((d) => d.readUInt32BE(8)), [...Array(200).keys()]);
+    for (let i = 0; i < 600; i++) send(h.port, ts(i));
+    const bytes = (got: Buffer[]): number => got.reduce((n, d) => n + d.length, 0);
+    await waitFor('both received everything', () => bytes(a.got) === 600 * TS_PACKET && bytes(b.got) === 600 * TS_PACKET, { timeoutMs: 3000 });
+    assert.deepEqual(numbers(a.got), [...Array(600).keys()]);
+    assert.deepEqual(numbers(b.got), [...Array(600).keys()]);
+    assert.ok(a.got.length < 600, `batched: ${a.got.length} datagrams carried 600 packets`);
+    assert.ok(Math.max(...a.got.map((d) => d.length)) <= BATCH_BYTES, 'no datagram above the batch size');
     const st = h.stats();
-    assert.equal(st.packetsIn, 200);
-    assert.equal(st.bytesIn, 200 * TS_PACKET);
-    assert.equal(st.datagramsOut, 400);
+    assert.equal(st.packetsIn, 600);
+    assert.equal(st.bytesIn, 600 * TS_PACKET);
+    assert.equal(st.datagramsOut, a.got.length + b.got.length);
     assert.equal(st.targets, 2);
     assert.ok(st.recvBufferBytes >= 200_000, 'a generous receive buffer');
   });
@@ -106,9 +120,10 @@ describe('UdpHub', () => {
     assert.equal(late.got.length, 0, 'held: nothing yet');
     assert.equal(h.replay('late'), 52, 'PAT+PMT datagram, keyframe, 50 more');
     for (let i = 51; i <= 60; i++) send(h.port, ts(1000 + i));
-    await waitFor('replay then live', () => late.got.length === 62, { timeoutMs: 3000 });
-    assert.equal(late.got[0]?.length, 2 * TS_PACKET);
-    assert.deepEqual(late.got.slice(1).map((d) => d.readUInt32BE(8)), Array.from({ length: 61 }, (_, i) => 1000 + i));
+    await waitFor('replay then live', () => late.got.reduce((n, d) => n + d.length, 0) === 63 * TS_PACKET, { timeoutMs: 3000 });
+    const got = packets(late.got);
+    assert.deepEqual([got[0]?.[1], got[1]?.[1]], [0x40, 0x50], 'PAT and PMT first');
+    assert.deepEqual(got.slice(2).map((d) => d.readUInt32BE(8)), Array.from({ length: 61 }, (_, i) => 1000 + i));
   });
 
   it('tells its owner when media starts and stops arriving', async () => {
