@@ -45,9 +45,11 @@ test('an idle stopped destination loses its channel and output, shows it, and a 
     assert.equal(reclaimed.desired, 'stopped');
     assert.equal(reclaimed.mediaLiveChannelId, null);
     await eventually(async () => (await engine.listChannels()).length === 0 && (await engine.describeFlow()).outputs.length === 0, { what: 'channel and output gone from the engine' });
+    // At least once: a reconcile racing the DELETED event may announce it twice (consumers are idempotent).
+    await rt.bus.drain(10_000);
     const reclaimEvents = rt.published.filter((e) => e.DetailType === 'ChannelReclaimed');
-    assert.equal(reclaimEvents.length, 1);
-    assert.equal((JSON.parse(reclaimEvents[0]!.Detail) as { data: { channelId: string } }).data.channelId, oldChannel);
+    assert.ok(reclaimEvents.length >= 1);
+    for (const e of reclaimEvents) assert.equal((JSON.parse(e.Detail) as { data: { channelId: string } }).data.channelId, oldChannel);
     const v = (await rt.api('GET', '/api/channels/validate')).json;
     assert.deepEqual([v.orphans, v.mismatches], [[], []], 'a reclaimed destination is neither an orphan nor a mismatch');
 
@@ -55,7 +57,7 @@ test('an idle stopped destination loses its channel and output, shows it, and a 
     await rt.bus.runScheduled('channelReconcile');
     await rt.bus.runScheduled('flowOutputReconcile');
     await rt.bus.drain(10_000);
-    assert.equal(rt.published.filter((e) => e.DetailType === 'ChannelReclaimed').length, 1);
+    assert.equal(rt.published.filter((e) => e.DetailType === 'ChannelReclaimed').length, reclaimEvents.length, 'no further reclaim');
     assert.equal((await engine.listChannels()).length, 0);
     assert.equal((await engine.describeFlow()).outputs.length, 0, 'flow-output reconcile does not add the output back');
 
