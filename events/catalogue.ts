@@ -5,7 +5,9 @@
 import type { EventDefinition } from './envelope.ts';
 import { ChannelDeletedV1 } from './channel-provisioner/channel-deleted.v1.ts';
 import { ChannelFailedV1 } from './channel-provisioner/channel-failed.v1.ts';
+import { ChannelReclaimedV1 } from './channel-provisioner/channel-reclaimed.v1.ts';
 import { ChannelStateChangedV1 } from './channel-provisioner/channel-state-changed.v1.ts';
+import { OrphanResourcesCleanedUpV1 } from './channel-provisioner/orphan-resources-cleaned-up.v1.ts';
 import { DestinationCreatedV1 } from './destination/destination-created.v1.ts';
 import { DestinationDeleteRequestedV1 } from './destination/destination-delete-requested.v1.ts';
 import { DestinationDeletedV1 } from './destination/destination-deleted.v1.ts';
@@ -21,6 +23,7 @@ import { FlowStateChangedV1 } from './flow-output/flow-state-changed.v1.ts';
 export {
   ChannelDeletedV1,
   ChannelFailedV1,
+  ChannelReclaimedV1,
   ChannelStateChangedV1,
   DestinationCreatedV1,
   DestinationDeleteRequestedV1,
@@ -33,6 +36,7 @@ export {
   FlowOutputFailedV1,
   FlowOutputRemovedV1,
   FlowStateChangedV1,
+  OrphanResourcesCleanedUpV1,
 };
 
 export const catalogue: readonly EventDefinition[] = [
@@ -50,6 +54,8 @@ export const catalogue: readonly EventDefinition[] = [
   ChannelStateChangedV1,
   ChannelDeletedV1,
   ChannelFailedV1,
+  ChannelReclaimedV1,
+  OrphanResourcesCleanedUpV1,
 ];
 
 /** Finds the definition for a received event, or undefined when this build does not know it. */

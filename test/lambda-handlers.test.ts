@@ -119,3 +119,18 @@ test('the outbox relay handler runs on a schedule event and publishes nothing tw
   assert.equal(out.published, 0, 'everything was already published after each write');
   assert.equal(published.length, before);
 });
+
+test('channelProvisionerApi Lambda: its routes with the API Gateway v2 shape, bearer tokens checked in the app, problem+json errors', async () => {
+  const { handler } = await import('../services/channel-provisioner/src/handlers/api.ts');
+  const validate = { ...httpEvent('GET', '/api/channels/validate'), routeKey: 'GET /api/channels/validate' };
+  const anonymous = await handler({ ...validate, headers: { host: 'x' } }, context);
+  assert.equal(anonymous.statusCode, 401);
+  assert.match(String(anonymous.headers?.['content-type']), /application\/problem\+json/);
+  // No media engine in this process (AWS clients are not built here): a typed 503, not a crash.
+  const noEngine = await handler(validate, context);
+  assert.equal(noEngine.statusCode, 503);
+  assert.equal(JSON.parse(noEngine.body!).code, 'ENGINE_UNAVAILABLE');
+  const bad = await handler({ ...httpEvent('POST', '/api/channels/cleanup', { only: [] }), routeKey: 'POST /api/channels/cleanup' }, context);
+  assert.equal(bad.statusCode, 400);
+  assert.equal(JSON.parse(bad.body!).code, 'VALIDATION_FAILED');
+});

@@ -381,6 +381,7 @@ test('serverless package --stage dev produces the expected CloudFormation', { ti
     const functions = Object.fromEntries(ofType(resources, 'AWS::Lambda::Function'));
     assert.deepEqual(Object.keys(functions).sort(), [
       'ApiLambdaFunction',
+      'ChannelProvisionerApiLambdaFunction',
       'ChannelProvisionerInboxLambdaFunction',
       'ChannelReconcileLambdaFunction',
       'DestinationInboxLambdaFunction',
@@ -389,6 +390,7 @@ test('serverless package --stage dev produces the expected CloudFormation', { ti
       'OutboxRelayLambdaFunction',
     ]);
     const expectedFns: Record<string, [string, number]> = {
+      ChannelProvisionerApiLambdaFunction: ['services/channel-provisioner/src/handlers/api.handler', 29],
       ChannelProvisionerInboxLambdaFunction: ['services/channel-provisioner/src/handlers/inbox.handler', 60],
       ChannelReconcileLambdaFunction: ['services/channel-provisioner/src/handlers/reconcile.handler', 300],
       FlowOutputInboxLambdaFunction: ['services/flow-output/src/handlers/inbox.handler', 60],
@@ -414,14 +416,15 @@ test('serverless package --stage dev produces the expected CloudFormation', { ti
       assert.deepEqual(env.FANOUT_PRIMARY_CHANNEL_ID, { Ref: 'PrimaryChannel' });
       assert.equal(env.NODE_OPTIONS, '--enable-source-maps');
     }
-    assert.equal(ofType(resources, 'AWS::Lambda::Version').length, 7, 'versionFunctions: true');
+    assert.equal(ofType(resources, 'AWS::Lambda::Version').length, 8, 'versionFunctions: true');
     for (const [id, group] of ofType(resources, 'AWS::Logs::LogGroup')) assert.equal(group.Properties.RetentionInDays, 30, id);
 
     const apis = ofType(resources, 'AWS::ApiGatewayV2::Api');
     assert.equal(apis.length, 1);
     assert.equal(apis[0]![1].Properties.ProtocolType, 'HTTP');
     assert.equal(apis[0]![1].Properties.CorsConfiguration, undefined, 'cors: false');
-    assert.deepEqual(ofType(resources, 'AWS::ApiGatewayV2::Route').map(([, r]) => r.Properties.RouteKey), ['$default']);
+    // The destination API takes everything; channel-provisioner's two routes are more specific.
+    assert.deepEqual(ofType(resources, 'AWS::ApiGatewayV2::Route').map(([, r]) => r.Properties.RouteKey).sort(), ['$default', 'GET /api/channels/validate', 'POST /api/channels/cleanup']);
 
     assert.deepEqual(template['Outputs']['EventBusName'].Value, { Ref: 'FanoutBus' });
     assert.ok(template['Outputs']['HttpApiUrl'], 'the API URL output');

@@ -39,3 +39,11 @@ test('npm start refuses to start on invalid configuration with the list of probl
   assert.match(res.stderr, /FANOUT_SRT_PASSPHRASE/);
   assert.match(res.stderr, /did not start/);
 });
+
+test('idle channel reclaim: 60 minutes by default, 0 = never, fractions allowed, negatives rejected', () => {
+  assert.equal(loadConfig({}).idleChannelReclaimMinutes, 60);
+  assert.equal(loadConfig({ FANOUT_IDLE_CHANNEL_RECLAIM_MINUTES: '0' }).idleChannelReclaimMinutes, 0);
+  assert.equal(loadConfig({ FANOUT_IDLE_CHANNEL_RECLAIM_MINUTES: '0.5' }).idleChannelReclaimMinutes, 0.5);
+  assert.throws(() => loadConfig({ FANOUT_IDLE_CHANNEL_RECLAIM_MINUTES: '-1' }), /FANOUT_IDLE_CHANNEL_RECLAIM_MINUTES/);
+  assert.throws(() => loadConfig({ FANOUT_IDLE_CHANNEL_RECLAIM_MINUTES: 'soon' }), /FANOUT_IDLE_CHANNEL_RECLAIM_MINUTES/);
+});

@@ -107,6 +107,14 @@ export const settings = {
     schema: z.enum(['on', 'off']).default('on').transform((v) => v === 'on'),
     description: 'The always-on primary HLS output (on/off). On keeps the contribution flow active whenever Fanout runs.',
   }),
+  idleChannelReclaimMinutes: setting({
+    env: 'FANOUT_IDLE_CHANNEL_RECLAIM_MINUTES',
+    // Fractions are allowed (tests use seconds); at most a week.
+    schema: z.coerce.number().min(0).max(10_080).default(60),
+    description:
+      "Minutes a stopped destination's channel may stay idle before the scheduled reconcile deletes it and its input/output " +
+      '(re-created at the next start, which then takes a few seconds longer). 0 = never. ADR 0008.',
+  }),
   kmsKeyId: setting({ env: 'FANOUT_KMS_KEY_ID', schema: optionalString, description: 'KMS key for stream keys (aws runtime).' }),
   // The AWS media engine (aws runtime; serverless.yml sets them from the stack). Optional here so the
   // local runtime never needs them; the aws runtime refuses to start without them

@@ -39,6 +39,7 @@ export const errorRegistry = {
   INTERNAL: { status: 500, title: 'Internal error', hint: 'Retry; if it persists, report the `instance` id from this response.' },
   STORE_UNAVAILABLE: { status: 503, title: 'The database is unavailable', hint: 'Retry shortly; check the database service if it persists.' },
   SSE_UNAVAILABLE: { status: 501, title: 'Live events are not available here', hint: 'This runtime cannot stream; poll GET /api/destinations instead (the local runtime streams).' },
+  NOT_AN_ORPHAN: { status: 409, title: 'Not an orphan', hint: 'Only resources GET /api/channels/validate lists as orphans can be cleaned up; check `notOrphans` and validate again.' },
   ENGINE_UNAVAILABLE: { status: 503, title: 'The media engine is unavailable', hint: 'Retry shortly; check the media engine\'s health at /api/health.' },
 } as const satisfies Record<string, ErrorSpec>;
 

@@ -83,8 +83,32 @@ export interface ChannelEngine {
   deleteChannel(channelId: string): Promise<void>;
   describeChannel(channelId: string): Promise<ChannelDescription | null>;
   listChannels(): Promise<ChannelDescription[]>;
+  /**
+   * Everything this engine holds for this deployment (on AWS: resources tagged with its
+   * `fanout:deployment`), whoever recorded it: the orphan check compares it with the store.
+   */
+  listOwnedResources(): Promise<OwnedResources>;
   /** Live metrics, where the engine has them in process (local engine). */
   channelMetrics?(channelId: string): ChannelMetrics | null;
+}
+
+/** A destination's feed as the engine holds it: a flow output locally, a MEDIACONNECT input on AWS (ADR 0007). */
+export interface OwnedOutput {
+  /** What `FlowEngine.removeOutput` takes (the input ARN on AWS). */
+  outputArn: string;
+  /** From the resource's tag / name; null when the engine cannot tell. */
+  destinationId: string | null;
+  /** The engine's state of it where it has one (MediaLive InputState on AWS), else null. */
+  state: string | null;
+  /** Channels attached to it (AWS: AttachedChannels), where the engine knows. */
+  attachedChannelIds: string[];
+  /** On AWS, the managed flow output MediaLive made for the input (DescribeFlow), when found. */
+  flowOutputArn: string | null;
+}
+
+export interface OwnedResources {
+  channels: ChannelDescription[];
+  outputs: OwnedOutput[];
 }
 
 export type FlowState = 'STANDBY' | 'STARTING' | 'ACTIVE' | 'UPDATING' | 'STOPPING' | 'DELETING' | 'ERROR';

@@ -16,6 +16,10 @@ export interface DestinationReadModel {
   status: string;
   desired: 'running' | 'stopped';
   mediaConnectOutputArn: string | null;
+  /** The channel the destination last heard of (ChannelStateChanged); absent on old records. */
+  mediaLiveChannelId?: string | null;
+  /** Its channel and input/output were deleted after an idle time (ADR 0008); absent = false. */
+  channelReclaimed?: boolean;
   tombstone?: boolean;
 }
 

@@ -1,27 +1,57 @@
 /** channel-provisioner's composition root (Lambda handlers and the local runtime). */
+import { RateLimiter } from '../../../shared/auth/rate-limit.ts';
+import { TokenStore } from '../../../shared/auth/tokens.ts';
 import { config } from '../../../shared/config/index.ts';
 import { createLogger } from '../../../shared/logging/logger.ts';
 import { engines, infrastructure } from '../../../shared/runtime/infrastructure.ts';
 import { DestinationReader } from '../../../shared/store/destination-reader.ts';
 import { RecordStore } from '../../../shared/store/record-store.ts';
+import { OrphanCleanup } from './app/orphan-cleanup.ts';
 import { Provisioner, type ChannelRecord } from './app/provisioner.ts';
+import { createChannelApp } from './http/app.ts';
 
 export const SERVICE_NAME = 'channel-provisioner';
+export const VERSION = '0.1.0';
 
-let cached: { service: Provisioner; infra: unknown } | undefined;
+let cached: { service: Provisioner; orphans: OrphanCleanup; infra: unknown } | undefined;
 
-export function provisioner(): Provisioner {
+function build(): NonNullable<typeof cached> {
   const infra = infrastructure();
-  if (cached?.infra === infra) return cached.service;
+  if (cached?.infra === infra) return cached;
   const cfg = config();
+  const channels = new RecordStore<ChannelRecord>(infra.doc, cfg.tableChannels, 'destinationId');
+  const destinations = new DestinationReader(infra.doc, cfg.tableDestinations, cfg.tablePresets);
+  const logger = createLogger(SERVICE_NAME);
   const service = new Provisioner({
     engine: () => engines().channel,
-    channels: new RecordStore<ChannelRecord>(infra.doc, cfg.tableChannels, 'destinationId'),
-    destinations: new DestinationReader(infra.doc, cfg.tableDestinations, cfg.tablePresets),
+    channels,
+    destinations,
     cipher: infra.cipher,
     publisher: infra.publisher,
+    logger,
+    reclaimAfterMs: cfg.idleChannelReclaimMinutes * 60_000,
+  });
+  const orphans = new OrphanCleanup({ channelEngine: () => engines().channel, flowEngine: () => engines().flow, channels, destinations, publisher: infra.publisher, logger });
+  cached = { service, orphans, infra };
+  return cached;
+}
+
+export function provisioner(): Provisioner {
+  return build().service;
+}
+
+export function orphanCleanup(): OrphanCleanup {
+  return build().orphans;
+}
+
+/** channel-provisioner's HTTP API (GET /api/channels/validate, POST /api/channels/cleanup). */
+export function createChannelApi() {
+  const cfg = config();
+  const infra = infrastructure();
+  return createChannelApp({
+    orphans: orphanCleanup(),
+    tokens: new TokenStore(infra.doc, cfg.tableTokens),
+    rateLimiter: new RateLimiter(cfg.rateLimitPerMinute),
     logger: createLogger(SERVICE_NAME),
   });
-  cached = { service, infra };
-  return service;
 }

@@ -69,7 +69,7 @@ export function resetDestinationModule(): void {
   cached = undefined;
 }
 
-export function createDestinationApi(extra: Partial<Pick<ApiDeps, 'sse' | 'ssePingMs' | 'metrics' | 'health' | 'inputHealth' | 'hlsDir' | 'processes'>> = {}) {
+export function createDestinationApi(extra: Partial<Pick<ApiDeps, 'sse' | 'ssePingMs' | 'metrics' | 'health' | 'inputHealth' | 'hlsDir' | 'processes' | 'openApiExtra'>> = {}) {
   const m = destinationModule();
   const cfg = config();
   return createApp({

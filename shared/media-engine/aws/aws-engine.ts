@@ -62,7 +62,7 @@ import {
 } from '@aws-sdk/client-mediaconnect';
 import type { ChannelState } from '../../../events/channel-provisioner/common.ts';
 import { AppError } from '../../errors/index.ts';
-import type { ChannelDescription, ChannelEngine, ChannelSpec, FlowDescription, FlowEngine, FlowState, InputHealth } from '../ports.ts';
+import type { ChannelDescription, ChannelEngine, ChannelSpec, FlowDescription, FlowEngine, FlowState, InputHealth, OwnedOutput, OwnedResources } from '../ports.ts';
 import { channelSettings, DEFAULT_PASSTHROUGH, InvalidTargetError, type ChannelSettings, type PassthroughEncode } from './channel-settings.ts';
 import { AwsEngineError, QUOTAS, toDomainError, type ErrorContext } from './errors.ts';
 
@@ -277,7 +277,7 @@ export class AwsMediaEngine implements FlowEngine, ChannelEngine {
       throw err;
     }
     if (!input || GONE_INPUT.has(input.State ?? '')) return;
-    if (this.ownerOf(input.Tags) === null) throw new AwsEngineError('NOT_OWNED', `input ${inputId} is not a Fanout ${this.cfg.deployment} destination input; not deleting it`, 'Only inputs tagged fanout:deployment for this deployment are removed.');
+    if (!this.isDestinationResource(input.Tags)) throw new AwsEngineError('NOT_OWNED', `input ${inputId} is not a Fanout ${this.cfg.deployment} destination input; not deleting it`, 'Only inputs tagged fanout:deployment for this deployment are removed.');
     if (input.State === 'ATTACHED') {
       const attached = input.AttachedChannels ?? [];
       const states = await Promise.all(attached.map((id) => this.channelState(id)));
@@ -485,6 +485,50 @@ export class AwsMediaEngine implements FlowEngine, ChannelEngine {
 
   async listChannels(): Promise<ChannelDescription[]> {
     return this.ownedChannels();
+  }
+
+  /** This deployment's resources the stack did not make (the primary input/channel are `fanout:resource: primary-*`). */
+  private isDestinationResource(tags: Record<string, string> | undefined): boolean {
+    return !!tags && tags[TAGS.deployment] === this.cfg.deployment && !(tags[TAGS.resource] ?? '').startsWith('primary-');
+  }
+
+  /**
+   * Every channel and input tagged for this deployment (paging ListChannels and ListInputs), on any
+   * flow, including those whose `fanout:destinationId` tag is missing (destinationId null), plus the
+   * managed flow output MediaLive made for each input (DescribeFlow). Stack-made resources
+   * (`fanout:resource: primary-*`) are never listed. Read-only.
+   */
+  async listOwnedResources(): Promise<OwnedResources> {
+    const channels: ChannelDescription[] = [];
+    let NextToken: string | undefined;
+    do {
+      const page = await this.call({ operation: 'MediaLive ListChannels', subject: `deployment ${this.cfg.deployment}` }, () => this.d.medialive.send(new ListChannelsCommand({ MaxResults: 100, NextToken })));
+      for (const c of page.Channels ?? []) {
+        if (!this.isDestinationResource(c.Tags) || GONE_CHANNEL.has(c.State ?? '')) continue;
+        channels.push(AwsMediaEngine.describe(c, c.Tags?.[TAGS.destinationId] ?? ''));
+      }
+      NextToken = page.NextToken || undefined;
+    } while (NextToken);
+    const inputs: Input[] = [];
+    NextToken = undefined;
+    do {
+      const page = await this.call({ operation: 'MediaLive ListInputs', subject: `deployment ${this.cfg.deployment}` }, () => this.d.medialive.send(new ListInputsCommand({ MaxResults: 100, NextToken })));
+      for (const input of page.Inputs ?? []) if (this.isDestinationResource(input.Tags) && input.State !== 'DELETED') inputs.push(input);
+      NextToken = page.NextToken || undefined;
+    } while (NextToken);
+    const flow = await this.call({ operation: 'MediaConnect DescribeFlow', subject: `flow ${this.cfg.flowArn}` }, () => this.d.mediaconnect.send(new DescribeFlowCommand({ FlowArn: this.cfg.flowArn })));
+    const managed = new Map((flow.Flow?.Outputs ?? []).filter((o) => o.MediaLiveInputArn && o.OutputArn).map((o) => [o.MediaLiveInputArn!, o.OutputArn!]));
+    const outputs: OwnedOutput[] = inputs
+      .filter((i) => i.Arn)
+      .map((i) => ({
+        outputArn: i.Arn!,
+        destinationId: i.Tags?.[TAGS.destinationId] ?? null,
+        state: i.State ?? null,
+        attachedChannelIds: [...(i.AttachedChannels ?? [])],
+        flowOutputArn: managed.get(i.Arn!) ?? null,
+      }))
+      .sort((a, b) => a.outputArn.localeCompare(b.outputArn));
+    return { channels, outputs };
   }
 
   // ---- flow ------------------------------------------------------------------------------------

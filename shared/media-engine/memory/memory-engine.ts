@@ -18,6 +18,7 @@ import type {
   FlowEngine,
   FlowState,
   InputHealth,
+  OwnedResources,
 } from '../ports.ts';
 
 export interface MemoryEngineOptions {
@@ -138,6 +139,30 @@ export class MemoryEngine implements FlowEngine, ChannelEngine {
 
   async listChannels(): Promise<ChannelDescription[]> {
     return [...this.channels.values()].map((c) => ({ channelId: c.channelId, arn: c.arn, destinationId: c.spec.destinationId, state: c.state, error: null }));
+  }
+
+  async listOwnedResources(): Promise<OwnedResources> {
+    const channels = await this.listChannels();
+    return {
+      channels,
+      outputs: [...this.outputs].map(([outputArn, destinationId]) => ({
+        outputArn,
+        destinationId,
+        state: null,
+        attachedChannelIds: channels.filter((c) => this.channels.get(c.channelId)?.spec.outputArn === outputArn).map((c) => c.channelId),
+        flowOutputArn: outputArn,
+      })),
+    };
+  }
+
+  /**
+   * Test control: the channel disappears without any event, as if deleted outside Fanout (or lost
+   * by an engine that restarted): the store and the engine now disagree.
+   */
+  forgetChannel(channelId: string): void {
+    const c = this.channels.get(channelId);
+    if (c) clearTimeout(c.timer);
+    this.channels.delete(channelId);
   }
 
   /** The spec a channel was last created or updated with (tests check updates). */

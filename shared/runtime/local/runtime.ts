@@ -5,7 +5,9 @@
  *   in-process EventBridge + SQS (rules, queues, DLQs, batch    ├─ installed as the process's
  *     sizes, visibility timeouts from serverless.yml)   ────────┤  infrastructure, then every
  *   AES-256-GCM key file in the data dir  ─────────────────────┘  service's handlers run as on AWS
- *   HTTP server (Hono on Node) serving the destination API and the live event stream
+ *   HTTP server (Hono on Node) serving the destination API and the live event stream, and
+ *     channel-provisioner's routes, dispatched by the httpApi routes of serverless.yml as API
+ *     Gateway does (a function's specific routes first, `*` for the rest)
  *
  * `npm start` runs this through main.ts; tests start it in-process with an in-memory database.
  */
@@ -29,6 +31,8 @@ import { ensureTables, startDynalite } from './dynalite.ts';
 import { loadServerlessConfig } from './serverless-config.ts';
 import { SseHub } from '../../../services/destination/src/http/sse-hub.ts';
 import { createDestinationApi, destinationModule, forwardToSse, resetDestinationModule } from '../../../services/destination/src/wiring.ts';
+import { channelOpenApiDocument, createChannelApp } from '../../../services/channel-provisioner/src/http/app.ts';
+import { createChannelApi, VERSION as CHANNEL_API_VERSION } from '../../../services/channel-provisioner/src/wiring.ts';
 
 export interface LocalRuntimeOptions {
   /** Environment to read configuration from (default process.env). */
@@ -187,11 +191,20 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
           ...(engine.processes ? { processes: () => engine.processes!() } : {}),
         }
       : {}),
+    openApiExtra: [channelOpenApiDocument(createChannelApp({} as Parameters<typeof createChannelApp>[0]), CHANNEL_API_VERSION) as never],
   });
+  // The other HTTP functions of serverless.yml (channelProvisionerApi), by their specific routes.
+  const byFunction: Record<string, { fetch: (req: Request) => Response | Promise<Response> }> = engine ? { channelProvisionerApi: createChannelApi() } : {};
+  const specificRoutes = wiring.httpApiFunctions.flatMap((f) => f.routes.filter((r) => r !== '*').map((r) => ({ route: r, app: byFunction[f.name] })));
+  const fetchApi = (req: Request): Response | Promise<Response> => {
+    const key = `${req.method} ${new URL(req.url).pathname}`;
+    const hit = specificRoutes.find((r) => r.route === key || r.route === `* ${new URL(req.url).pathname}`);
+    return (hit?.app ?? app).fetch(req);
+  };
   let server: ServerType;
   try {
     server = await new Promise((resolveServer, reject) => {
-      const s = serve({ fetch: app.fetch, hostname: cfg.host, port: cfg.port }, () => resolveServer(s));
+      const s = serve({ fetch: fetchApi, hostname: cfg.host, port: cfg.port }, () => resolveServer(s));
       s.once('error', reject);
     });
   } catch (err) {

@@ -63,7 +63,10 @@ test('the real serverless.yml: event routing wiring', () => {
     scheduled('flowOutputReconcile', 'flow-output', 'reconcile', 120),
     scheduled('channelReconcile', 'channel-provisioner', 'reconcile', 300),
   ]);
-  assert.deepEqual(w.httpApiFunctions.map((f) => [f.name, f.handler.file, f.routes]), [['api', 'services/destination/src/handlers/api.ts', ['*']]]);
+  assert.deepEqual(w.httpApiFunctions.map((f) => [f.name, f.handler.file, f.routes]), [
+    ['api', 'services/destination/src/handlers/api.ts', ['*']],
+    ['channelProvisionerApi', 'services/channel-provisioner/src/handlers/api.ts', ['GET /api/channels/validate', 'POST /api/channels/cleanup']],
+  ]);
 });
 
 test('the real serverless.yml: tables and environment', () => {

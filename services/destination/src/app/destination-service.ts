@@ -243,6 +243,10 @@ export class DestinationService {
   ): Promise<void> {
     await this.observe(e.destinationId, correlationId, (current) => {
       if (current.lastObservedAt && e.observedAt < current.lastObservedAt) return null; // stale, reordered event
+      // A reclaimed channel being re-created for a start (ADR 0008): CREATING and IDLE are steps of
+      // the start, not a fall back to idle; the destination stays `starting` until RUNNING.
+      const recreating = current.channelReclaimed === true && current.desired === 'running' && (e.state === 'CREATING' || e.state === 'IDLE') && current.status === 'starting';
+      if (recreating) return { mediaLiveChannelId: e.channelId, lastObservedAt: e.observedAt };
       const to = statusForChannelState(e.state, current.status, e.error);
       // The engine's typed error when it gave one; a failure state without one still says what happened.
       const lastError =
@@ -257,7 +261,22 @@ export class DestinationService {
         mediaLiveChannelId: e.state === 'DELETED' ? null : e.channelId,
         lastError,
         lastObservedAt: e.observedAt,
+        ...(current.channelReclaimed && e.state !== 'DELETED' && e.state !== 'DELETING' ? { channelReclaimed: false } : {}),
       };
+    });
+  }
+
+  /**
+   * ChannelReclaimed: the channel (and, next, its output) was deleted after its idle time. The
+   * destination stays as it is (idle, stopped) and says so; the next start re-creates both. The
+   * output ARN is cleared only while the destination is still stopped: once a start is under way,
+   * flow-output keeps or re-adds the output and reports it again.
+   */
+  async observeChannelReclaimed(e: { destinationId: string; channelId: string }, correlationId: string): Promise<void> {
+    await this.observe(e.destinationId, correlationId, (current) => {
+      if (current.status === 'deleting') return null;
+      if (current.mediaLiveChannelId && current.mediaLiveChannelId !== e.channelId) return null; // a newer channel exists already
+      return { channelReclaimed: true, mediaLiveChannelId: null, ...(current.desired === 'stopped' ? { mediaConnectOutputArn: null } : {}) };
     });
   }
 

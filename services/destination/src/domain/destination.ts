@@ -19,6 +19,8 @@ export interface DestinationRecord {
   desired: DesiredState;
   mediaLiveChannelId: string | null;
   mediaConnectOutputArn: string | null;
+  /** Its channel and input/output were deleted after an idle time; the next start re-creates them (ADR 0008). Absent on older records. */
+  channelReclaimed?: boolean;
   lastError: LastError | null;
   /** Time of the newest engine observation applied, to drop stale, reordered events. */
   lastObservedAt: string | null;
@@ -38,6 +40,7 @@ export interface DestinationView {
   desired: DesiredState;
   mediaLiveChannelId: string | null;
   mediaConnectOutputArn: string | null;
+  channelReclaimed: boolean;
   lastError: LastError | null;
   version: number;
   createdAt: string;
@@ -56,6 +59,7 @@ export function toView(r: DestinationRecord): DestinationView {
     desired: r.desired,
     mediaLiveChannelId: r.mediaLiveChannelId,
     mediaConnectOutputArn: r.mediaConnectOutputArn,
+    channelReclaimed: r.channelReclaimed === true,
     lastError: r.lastError,
     version: r.version,
     createdAt: r.createdAt,

@@ -6,11 +6,13 @@
 import {
   ChannelDeletedV1,
   ChannelFailedV1,
+  ChannelReclaimedV1,
   ChannelStateChangedV1,
   FlowOutputAddedV1,
   FlowOutputFailedV1,
   FlowOutputRemovedV1,
   FlowStateChangedV1,
+  OrphanResourcesCleanedUpV1,
 } from '../../../../events/catalogue.ts';
 import { config } from '../../../../shared/config/index.ts';
 import { createEventConsumer, domainRoute } from '../../../../shared/events/consumer.ts';
@@ -29,6 +31,11 @@ export const handler = createEventConsumer({
     domainRoute(ChannelFailedV1, (d) => m().service.observeFailure(d.data, d.correlationId)),
     domainRoute(ChannelDeletedV1, async () => {
       // Nothing to record: flow-output removes the output next and reports FlowOutputRemoved.
+    }),
+    domainRoute(ChannelReclaimedV1, (d) => m().service.observeChannelReclaimed(d.data, d.correlationId)),
+    domainRoute(OrphanResourcesCleanedUpV1, async () => {
+      // Not about a destination of the store (orphans have none): the rule delivers every
+      // channel-provisioner event here; the notifier is its consumer.
     }),
     domainRoute(FlowOutputAddedV1, (d) => m().service.observeOutputAdded(d.data, d.correlationId)),
     domainRoute(FlowOutputFailedV1, (d) => m().service.observeFailure(d.data, d.correlationId)),

@@ -57,6 +57,17 @@ export interface ApiDeps {
   processes?: () => unknown[];
   /** Extra health checks (e.g. the media engine). */
   health?: () => Promise<Record<string, string>>;
+  /**
+   * OpenAPI documents of other services' routes on the same HTTP API (channel-provisioner's), merged
+   * into /api/openapi.json by the composition root: this service never imports another.
+   */
+  openApiExtra?: OpenApiFragment[];
+}
+
+/** The parts of another OpenAPI document that are merged (paths, component schemas, tags). */
+export interface OpenApiFragment {
+  paths?: Record<string, unknown>;
+  components?: { schemas?: Record<string, unknown> };
 }
 
 type Env = { Variables: { principal: Principal; requestId: string; correlationId: string } };
@@ -463,7 +474,7 @@ export function createApp(deps: ApiDeps): OpenAPIHono<Env> {
 
   if (deps.hlsDir) app.get('/hls/*', serveHls(deps.hlsDir));
 
-  app.get('/api/openapi.json', (c) => c.json(openApiDocument(app, deps.version)));
+  app.get('/api/openapi.json', (c) => c.json(openApiDocument(app, deps.version, deps.openApiExtra)));
 
   app.get('/api/events', async (c) => {
     const hub = deps.sse;
@@ -515,7 +526,7 @@ export function createApp(deps: ApiDeps): OpenAPIHono<Env> {
 }
 
 /** The OpenAPI 3.1 document of the API (also written to contracts/openapi.json). */
-export function openApiDocument(app: OpenAPIHono<Env>, version: string): ReturnType<OpenAPIHono<Env>['getOpenAPI31Document']> {
+export function openApiDocument(app: OpenAPIHono<Env>, version: string, extra: OpenApiFragment[] = []): ReturnType<OpenAPIHono<Env>['getOpenAPI31Document']> {
   const doc = app.getOpenAPI31Document({
     openapi: '3.1.0',
     info: {
@@ -540,5 +551,10 @@ export function openApiDocument(app: OpenAPIHono<Env>, version: string): ReturnT
       responses: { '200': { description: 'An event stream', content: { 'text/event-stream': { schema: { type: 'string' } } } } },
     },
   };
+  for (const fragment of extra) {
+    Object.assign(doc.paths, fragment.paths ?? {});
+    doc.components ??= {};
+    doc.components.schemas = { ...(fragment.components?.schemas as object), ...doc.components.schemas } as typeof doc.components.schemas;
+  }
   return doc;
 }

@@ -35,6 +35,10 @@ export const DestinationSchema = z
     desired: z.enum(['running', 'stopped']),
     mediaLiveChannelId: z.string().nullable(),
     mediaConnectOutputArn: z.string().nullable(),
+    channelReclaimed: z.boolean().openapi({
+      description:
+        'True while its channel and input/output are deleted because it stayed stopped longer than FANOUT_IDLE_CHANNEL_RECLAIM_MINUTES; a start re-creates them (a few seconds more) and answers 202 as usual',
+    }),
     lastError: LastErrorSchema.nullable(),
     version: z.number().int(),
     createdAt: z.string(),

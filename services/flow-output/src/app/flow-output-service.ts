@@ -3,6 +3,8 @@
  *
  *   DestinationCreated     → add the destination's output            → FlowOutputAdded
  *   ChannelDeleted         → remove it (the channel no longer reads)  → FlowOutputRemoved
+ *   ChannelReclaimed       → remove it, keep the record as `reclaimed` (idle reclaim, ADR 0008)
+ *   StartRequested (reclaimed) → add it again                        → FlowOutputAdded
  *   Start/StopRequested    → flow ACTIVE when anything needs the feed, STANDBY when nothing does
  *   native flow events     → FlowStateChanged
  *   reconcile (start-up, schedule) → the engine's outputs and flow state match the records
@@ -23,6 +25,8 @@ import { AppError } from '../../../../shared/errors/index.ts';
 export interface OutputRecord {
   destinationId: string;
   outputArn: string;
+  /** Removed by an idle reclaim (ADR 0008): added again at the destination's next start. */
+  reclaimed?: boolean;
   createdAt: string;
   version: number;
 }
@@ -60,7 +64,7 @@ export class FlowOutputService {
     }
     const existing = await this.d.outputs.get(destinationId);
     if (!existing) await this.d.outputs.put({ destinationId, outputArn, createdAt: new Date().toISOString(), version: 1 });
-    else if (existing.outputArn !== outputArn) await this.d.outputs.put({ ...existing, outputArn, version: existing.version + 1 });
+    else if (existing.outputArn !== outputArn || existing.reclaimed) await this.d.outputs.put({ ...existing, outputArn, reclaimed: false, version: existing.version + 1 });
     await this.ensureFlowState(correlationId);
     const flowArn = (await engine.describeFlow()).flowArn;
     await this.d.publisher.publish([buildEntry(FlowOutputAddedV1, { destinationId, flowArn, outputArn }, { correlationId })]);
@@ -76,6 +80,31 @@ export class FlowOutputService {
     const flowArn = (await engine.describeFlow()).flowArn;
     await this.d.publisher.publish([buildEntry(FlowOutputRemovedV1, { destinationId, flowArn, outputArn: record?.outputArn ?? null }, { correlationId })]);
     await this.ensureFlowState(correlationId);
+  }
+
+  /**
+   * ChannelReclaimed: the destination's channel was deleted after its idle time. Its output goes
+   * too (on AWS the input, and the managed flow output that keeps sending to a stopped channel);
+   * the record stays, marked, so reconcile does not add it back. The mark is written before the
+   * removal, so a crash in between is finished by reconcile. If the destination was started
+   * meanwhile, the output is kept (added again, idempotent) and FlowOutputAdded re-creates the channel.
+   */
+  async reclaimOutput(destinationId: string, correlationId: string): Promise<void> {
+    const dest = await this.d.destinations.get(destinationId);
+    if (!dest || dest.status === 'deleting') return; // the delete saga owns it
+    if (dest.desired === 'running') return this.addOutput(destinationId, correlationId);
+    const record = await this.d.outputs.get(destinationId);
+    if (!record) return;
+    if (!record.reclaimed) await this.d.outputs.put({ ...record, reclaimed: true, version: record.version + 1 });
+    await this.d.engine().removeOutput(record.outputArn);
+    this.d.logger.info('output of an idle destination removed (reclaim)', { destinationId, correlationId });
+  }
+
+  /** DestinationStartRequested: the flow state, and the output again if an idle reclaim removed it. */
+  async onStartRequested(destinationId: string, correlationId: string): Promise<void> {
+    const record = await this.d.outputs.get(destinationId);
+    if (record?.reclaimed) await this.addOutput(destinationId, correlationId);
+    else await this.ensureFlowState(correlationId);
   }
 
   /** ACTIVE when the primary output or any destination wants the feed; STANDBY otherwise. */
@@ -119,7 +148,19 @@ export class FlowOutputService {
     const alive = new Set(destinations.map((d) => d.destinationId));
     let added = 0;
     let removed = 0;
+    const destById = new Map(destinations.map((d) => [d.destinationId, d]));
     for (const r of records) {
+      const dest = destById.get(r.destinationId);
+      if (r.reclaimed && dest && dest.status !== 'deleting') {
+        if (dest.desired === 'running') {
+          await this.addOutput(r.destinationId, correlationId); // a start whose event was lost
+          added++;
+        } else if (inEngine.has(r.outputArn)) {
+          await engine.removeOutput(r.outputArn); // a reclaim cut short
+          removed++;
+        }
+        continue;
+      }
       if (!inEngine.has(r.outputArn) && alive.has(r.destinationId)) {
         const { outputArn } = await engine.addOutput(r.destinationId);
         if (outputArn !== r.outputArn) await this.d.outputs.put({ ...r, outputArn, version: r.version + 1 });

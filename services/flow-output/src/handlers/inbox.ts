@@ -2,7 +2,7 @@
  * SQS consumer of flow-output (queue FlowOutputQueue): destination events, channel deletions and
  * the native MediaConnect flow events. Idempotent per event id; partial batch failures.
  */
-import { ChannelDeletedV1, DestinationCreatedV1, DestinationStartRequestedV1, DestinationStopRequestedV1 } from '../../../../events/catalogue.ts';
+import { ChannelDeletedV1, ChannelReclaimedV1, DestinationCreatedV1, DestinationStartRequestedV1, DestinationStopRequestedV1 } from '../../../../events/catalogue.ts';
 import { MediaConnectFlowStatusChange, MediaConnectSourceHealth } from '../../../../events/native/schemas.ts';
 import { config } from '../../../../shared/config/index.ts';
 import { createEventConsumer, domainRoute, type NativeOrDomainEvent } from '../../../../shared/events/consumer.ts';
@@ -19,7 +19,8 @@ export const handler = createEventConsumer({
   routes: [
     domainRoute(DestinationCreatedV1, (d) => svc().addOutput(d.data.destinationId, d.correlationId)),
     domainRoute(ChannelDeletedV1, (d) => svc().removeOutput(d.data.destinationId, d.correlationId)),
-    domainRoute(DestinationStartRequestedV1, (d) => svc().ensureFlowState(d.correlationId)),
+    domainRoute(ChannelReclaimedV1, (d) => svc().reclaimOutput(d.data.destinationId, d.correlationId)),
+    domainRoute(DestinationStartRequestedV1, (d) => svc().onStartRequested(d.data.destinationId, d.correlationId)),
     domainRoute(DestinationStopRequestedV1, (d) => svc().ensureFlowState(d.correlationId)),
     {
       kind: 'native',

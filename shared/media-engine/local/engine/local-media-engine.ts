@@ -82,6 +82,7 @@ import type {
   FlowState,
   InputHealth,
   NativeEngineEvent,
+  OwnedResources,
 } from '../../ports.ts';
 import { Backoff, type RetryPolicy } from '../backoff.ts';
 import { reapOrphans } from '../pidfile.ts';
@@ -805,6 +806,21 @@ export class LocalMediaEngine implements FlowEngine, ChannelEngine {
 
   async listChannels(): Promise<ChannelDescription[]> {
     return [...this.#channels.values()].map((c) => this.#describe(c));
+  }
+
+  /** Every channel and flow output of this process (all of them are Fanout's: nothing else makes them). */
+  async listOwnedResources(): Promise<OwnedResources> {
+    const channels = [...this.#channels.values()];
+    return {
+      channels: channels.map((c) => this.#describe(c)),
+      outputs: [...this.#outputs.values()].map((o) => ({
+        outputArn: o.outputArn,
+        destinationId: o.destinationId,
+        state: null,
+        attachedChannelIds: channels.filter((c) => c.spec.outputArn === o.outputArn).map((c) => c.id),
+        flowOutputArn: o.outputArn,
+      })),
+    };
   }
 
   #describe(ch: Channel): ChannelDescription {
