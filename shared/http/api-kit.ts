@@ -2,8 +2,8 @@
  * What every Fanout HTTP API shares, whichever service serves it: one problem+json error path
  * (AppError → RFC 9457 with the registry's stable code; unknown errors become INTERNAL without
  * their message), request and correlation ids, JSON-only bodies, and bearer-token authentication
- * with roles and per-token rate limits (shared/auth). Used by channel-provisioner's API; the
- * destination API predates it and does the same inline.
+ * with roles and per-token rate limits (shared/auth). Used by the destination API and
+ * channel-provisioner's.
  */
 import { randomUUID } from 'node:crypto';
 import type { OpenAPIHono } from '@hono/zod-openapi';
@@ -51,7 +51,7 @@ export function installApiBasics(app: OpenAPIHono<ApiEnv>, logger: Logger): void
     else if (err instanceof HTTPException && /malformed json/i.test(err.message)) appErr = new AppError('MALFORMED_JSON', 'The body is not valid JSON.');
     else if (err instanceof HTTPException && err.status === 413) appErr = new AppError('PAYLOAD_TOO_LARGE', `Request bodies are limited to ${MAX_BODY_BYTES} bytes.`);
     else {
-      logger.error('unhandled error', { error: err instanceof Error ? { name: err.name, message: err.message } : String(err), requestId: c.get('requestId') });
+      logger.error('unhandled error', { error: err instanceof Error ? { name: err.name, message: err.message, stack: err.stack } : String(err), requestId: c.get('requestId') });
       appErr = new AppError('INTERNAL', 'An unexpected error occurred.');
     }
     return c.body(JSON.stringify(toProblem(appErr, c.get('requestId'))), appErr.status as 400, { 'content-type': PROBLEM_CONTENT_TYPE, ...appErr.headers });
@@ -86,19 +86,33 @@ export function installApiBasics(app: OpenAPIHono<ApiEnv>, logger: Logger): void
   });
 }
 
+export interface BearerAuthOptions {
+  tokens: TokenStore;
+  rateLimiter: RateLimiter;
+  /** The role a request needs; null = any valid token. */
+  roleFor: (method: string, path: string) => Role | null;
+  /** Paths served without a token. */
+  publicPaths?: ReadonlySet<string>;
+  /** Paths that also take `?access_token=` (EventSource cannot send headers). */
+  queryTokenPaths?: ReadonlySet<string>;
+}
+
 /**
  * Bearer authentication: UNAUTHENTICATED without a valid token, RATE_LIMITED past the token's
  * budget, FORBIDDEN when `roleFor(method, path)` names a role the token does not have.
  */
-export function bearerAuth(o: { tokens: TokenStore; rateLimiter: RateLimiter; roleFor: (method: string, path: string) => Role | null }): MiddlewareHandler<ApiEnv> {
+export function bearerAuth(o: BearerAuthOptions): MiddlewareHandler<ApiEnv> {
   return async (c, next) => {
-    const token = c.req.header('authorization')?.match(/^Bearer\s+(\S+)$/i)?.[1];
+    const path = new URL(c.req.url).pathname;
+    if (o.publicPaths?.has(path)) return next();
+    let token = c.req.header('authorization')?.match(/^Bearer\s+(\S+)$/i)?.[1];
+    if (!token && o.queryTokenPaths?.has(path)) token = c.req.query('access_token');
     if (!token) throw new AppError('UNAUTHENTICATED', 'Send Authorization: Bearer <token>.', {}, { 'www-authenticate': 'Bearer' });
     const principal = await o.tokens.authenticate(token);
     if (!principal) throw new AppError('UNAUTHENTICATED', 'The token is not valid.', {}, { 'www-authenticate': 'Bearer error="invalid_token"' });
     const wait = o.rateLimiter.take(principal.tokenId);
     if (wait > 0) throw new AppError('RATE_LIMITED', `Too many requests for this token; retry in ${wait} s.`, { retryAfterSeconds: wait }, { 'retry-after': String(wait) });
-    const needed = o.roleFor(c.req.method, new URL(c.req.url).pathname);
+    const needed = o.roleFor(c.req.method, path);
     if (needed === 'admin' && principal.role !== 'admin') throw new AppError('FORBIDDEN', 'This endpoint is for admins.');
     c.set('principal', principal);
     await next();

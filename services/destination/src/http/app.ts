@@ -4,17 +4,13 @@
  * v2 adapter), and generates its own OpenAPI 3.1 document from the schemas that validate requests.
  * Every error leaves through one handler as `application/problem+json` with a stable `code`.
  */
-import { randomUUID } from 'node:crypto';
 import { OpenAPIHono, createRoute, type RouteConfig } from '@hono/zod-openapi';
-import type { Context, MiddlewareHandler } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
-import { HTTPException } from 'hono/http-exception';
+import type { Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
-import type { ZodError } from 'zod';
-import type { Principal, TokenStore } from '../../../../shared/auth/tokens.ts';
+import type { TokenStore } from '../../../../shared/auth/tokens.ts';
 import { generateToken } from '../../../../shared/auth/tokens.ts';
 import type { RateLimiter } from '../../../../shared/auth/rate-limit.ts';
-import { AppError, PROBLEM_CONTENT_TYPE, toProblem } from '../../../../shared/errors/index.ts';
+import { AppError } from '../../../../shared/errors/index.ts';
 import type { Logger } from '../../../../shared/logging/logger.ts';
 import type { CatalogService } from '../app/catalog-service.ts';
 import type { DestinationService, RequestContext } from '../app/destination-service.ts';
@@ -27,9 +23,10 @@ import type { SystemStore } from '../store/system-store.ts';
 import * as s from './schemas.ts';
 import type { SseHub } from './sse-hub.ts';
 import { serveHls } from './hls.ts';
+import { bearerAuth, installApiBasics, problemResponse, problemResponses, validationHook, type ApiEnv } from '../../../../shared/http/api-kit.ts';
 import type { ChannelMetrics, InputHealth } from '../../../../shared/media-engine/ports.ts';
 
-export const MAX_BODY_BYTES = 64 * 1024;
+export { MAX_BODY_BYTES } from '../../../../shared/http/api-kit.ts';
 
 
 export interface ApiDeps {
@@ -70,25 +67,11 @@ export interface OpenApiFragment {
   components?: { schemas?: Record<string, unknown> };
 }
 
-type Env = { Variables: { principal: Principal; requestId: string; correlationId: string } };
+type Env = ApiEnv;
 
-function validationProblem(error: ZodError): AppError {
-  const errors = error.issues.map((i) => ({
-    path: i.path.join('.') || '(body)',
-    message: i.code === 'unrecognized_keys' ? `unknown field(s): ${i.keys.join(', ')}` : i.message,
-  }));
-  return new AppError('VALIDATION_FAILED', errors.map((e) => `${e.path}: ${e.message}`).join('; '), { errors });
-}
-
-const problemResponses = {
-  400: { description: 'Invalid request', content: { 'application/problem+json': { schema: s.ProblemSchema } } },
-  401: { description: 'Missing or invalid token', content: { 'application/problem+json': { schema: s.ProblemSchema } } },
-  403: { description: 'Role not allowed', content: { 'application/problem+json': { schema: s.ProblemSchema } } },
-  429: { description: 'Rate limited', content: { 'application/problem+json': { schema: s.ProblemSchema } } },
-} as const;
-const p404 = { 404: { description: 'Not found', content: { 'application/problem+json': { schema: s.ProblemSchema } } } } as const;
-const p409 = { 409: { description: 'Conflict', content: { 'application/problem+json': { schema: s.ProblemSchema } } } } as const;
-const p422 = { 422: { description: 'Semantically invalid', content: { 'application/problem+json': { schema: s.ProblemSchema } } } } as const;
+const p404 = { 404: problemResponse('Not found') } as const;
+const p409 = { 409: problemResponse('Conflict') } as const;
+const p422 = { 422: problemResponse('Semantically invalid') } as const;
 const json = <T>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } });
 const body = <T>(schema: T) => ({ body: { required: true, content: { 'application/json': { schema } } } });
 const secured = [{ bearer: [] as string[] }];
@@ -98,81 +81,21 @@ function route<R extends RouteConfig>(r: R): R {
 }
 
 export function createApp(deps: ApiDeps): OpenAPIHono<Env> {
-  const app = new OpenAPIHono<Env>({
-    defaultHook: (result) => {
-      if (!result.success) throw validationProblem(result.error as ZodError);
-    },
-  });
+  const app = new OpenAPIHono<Env>({ defaultHook: validationHook });
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
 
-  app.onError((err, c) => {
-    let appErr: AppError;
-    if (err instanceof AppError) appErr = err;
-    else if (err instanceof HTTPException && /malformed json/i.test(err.message)) appErr = new AppError('MALFORMED_JSON', 'The body is not valid JSON.');
-    else if (err instanceof HTTPException && err.status === 413) appErr = new AppError('PAYLOAD_TOO_LARGE', `Request bodies are limited to ${MAX_BODY_BYTES} bytes.`);
-    else {
-      deps.logger.error('unhandled error', { error: err instanceof Error ? { name: err.name, message: err.message, stack: err.stack } : String(err), requestId: c.get('requestId') });
-      appErr = new AppError('INTERNAL', 'An unexpected error occurred.');
-    }
-    const problem = toProblem(appErr, c.get('requestId'));
-    return c.body(JSON.stringify(problem), appErr.status as 400, { 'content-type': PROBLEM_CONTENT_TYPE, ...appErr.headers });
-  });
-
-  app.notFound((c) => {
-    const problem = toProblem(new AppError('ROUTE_NOT_FOUND', `No endpoint ${c.req.method} ${new URL(c.req.url).pathname}.`), c.get('requestId'));
-    return c.body(JSON.stringify(problem), 404, { 'content-type': PROBLEM_CONTENT_TYPE });
-  });
-
-  // Request id and correlation id for every request (echoed in responses and problem documents).
-  app.use('*', async (c, next) => {
-    const requestId = randomUUID();
-    c.set('requestId', requestId);
-    const incoming = c.req.header('x-correlation-id');
-    c.set('correlationId', incoming && /^[\w.:-]{1,100}$/.test(incoming) ? incoming : requestId);
-    await next();
-    c.header('x-request-id', requestId);
-  });
-
+  installApiBasics(app, deps.logger);
   app.use(
     '/api/*',
-    bodyLimit({
-      maxSize: MAX_BODY_BYTES,
-      onError: () => {
-        throw new AppError('PAYLOAD_TOO_LARGE', `Request bodies are limited to ${MAX_BODY_BYTES} bytes.`);
-      },
+    bearerAuth({
+      tokens: deps.tokens,
+      rateLimiter: deps.rateLimiter,
+      roleFor: (_method, path) => (path.startsWith('/api/admin/') ? 'admin' : null),
+      publicPaths: new Set(['/api/health', '/api/openapi.json']),
+      queryTokenPaths: new Set(['/api/events']),
     }),
   );
-
-  // Only JSON bodies are accepted where a body is expected.
-  app.use('/api/*', async (c, next) => {
-    if (['POST', 'PUT', 'PATCH'].includes(c.req.method)) {
-      const type = c.req.header('content-type');
-      const length = c.req.header('content-length');
-      const hasBody = (length !== undefined && length !== '0') || c.req.header('transfer-encoding') !== undefined;
-      if (hasBody && !/^application\/(.+\+)?json\b/i.test(type ?? '')) throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'Send a JSON body with Content-Type: application/json.');
-    }
-    await next();
-  });
-
-  const PUBLIC = new Set(['/api/health', '/api/openapi.json']);
-  const authenticate: MiddlewareHandler<Env> = async (c, next) => {
-    const path = new URL(c.req.url).pathname;
-    if (PUBLIC.has(path)) return next();
-    const header = c.req.header('authorization');
-    let token = header?.match(/^Bearer\s+(\S+)$/i)?.[1];
-    // EventSource cannot send headers: the live event stream alone also takes ?access_token=.
-    if (!token && path === '/api/events') token = c.req.query('access_token');
-    if (!token) throw new AppError('UNAUTHENTICATED', 'Send Authorization: Bearer <token>.', {}, { 'www-authenticate': 'Bearer' });
-    const principal = await deps.tokens.authenticate(token);
-    if (!principal) throw new AppError('UNAUTHENTICATED', 'The token is not valid.', {}, { 'www-authenticate': 'Bearer error="invalid_token"' });
-    const wait = deps.rateLimiter.take(principal.tokenId);
-    if (wait > 0) throw new AppError('RATE_LIMITED', `Too many requests for this token; retry in ${wait} s.`, { retryAfterSeconds: wait }, { 'retry-after': String(wait) });
-    if (path.startsWith('/api/admin/') && principal.role !== 'admin') throw new AppError('FORBIDDEN', 'This endpoint is for admins.');
-    c.set('principal', principal);
-    await next();
-  };
-  app.use('/api/*', authenticate);
 
   const ctx = (c: Context<Env>): RequestContext => ({ correlationId: c.get('correlationId'), principalId: c.get('principal').tokenId });
 

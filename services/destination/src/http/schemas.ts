@@ -166,18 +166,7 @@ export const NewTokenSchema = TokenSchema.extend({
   token: z.string().openapi({ description: 'The bearer token. Shown only in this response; store it now.' }),
 }).openapi('NewToken');
 
-export const ProblemSchema = z
-  .object({
-    type: z.string(),
-    title: z.string(),
-    status: z.number().int(),
-    code: z.string(),
-    detail: z.string(),
-    hint: z.string(),
-    instance: z.string().optional(),
-  })
-  .catchall(z.unknown())
-  .openapi('Problem');
+export { ProblemSchema } from '../../../../shared/http/api-kit.ts';
 
 export const IdempotencyHeaderSchema = z.object({
   'idempotency-key': z
