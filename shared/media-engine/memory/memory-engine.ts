@@ -26,6 +26,8 @@ export interface MemoryEngineOptions {
   transitionMs?: number;
   region?: string;
   account?: string;
+  /** The always-on primary channel (like the stack's on AWS), IDLE until started. Default true. */
+  primary?: boolean;
 }
 
 interface Channel {
@@ -40,6 +42,8 @@ export class MemoryEngine implements FlowEngine, ChannelEngine {
   private readonly channels = new Map<string, Channel>();
   private readonly outputs = new Map<string, string>(); // outputArn → destinationId
   private flowState: FlowState = 'STANDBY';
+  /** The primary channel: outside `channels`, so it is never listed, stopped or deleted as a destination's. */
+  private readonly primary: Channel | undefined;
   private readonly flowArn: string;
   /** Every call, for tests. */
   readonly calls: { op: string; args: unknown[] }[] = [];
@@ -48,6 +52,10 @@ export class MemoryEngine implements FlowEngine, ChannelEngine {
     const region = o.region ?? 'local';
     const account = o.account ?? '000000000000';
     this.flowArn = `arn:aws:mediaconnect:${region}:${account}:flow:1-memory-primary:fanout-ingest`;
+    if (o.primary ?? true) {
+      const spec: ChannelSpec = { destinationId: '', name: 'primary', outputArn: '', presetId: 'primary', encode: null, target: { url: '', streamKey: undefined as never } };
+      this.primary = { channelId: '9999999', arn: this.arn('channel', '9999999'), spec, state: 'IDLE' };
+    }
   }
 
   private arn(kind: 'channel' | 'output', id: string): string {
@@ -190,11 +198,22 @@ export class MemoryEngine implements FlowEngine, ChannelEngine {
     this.outputs.delete(outputArn);
   }
 
+  async describePrimary(): Promise<{ channelId: string; state: ChannelState }> {
+    if (!this.primary) throw new AppError('ENGINE_UNAVAILABLE', 'this memory engine has no primary channel');
+    return { channelId: this.primary.channelId, state: this.primary.state };
+  }
+
+  async startPrimary(): Promise<void> {
+    this.calls.push({ op: 'startPrimary', args: [] });
+    if (this.primary?.state === 'IDLE') this.set(this.primary, 'STARTING', 'RUNNING');
+  }
+
   async inputHealth(): Promise<InputHealth> {
     return this.health();
   }
 
   async close(): Promise<void> {
     for (const c of this.channels.values()) clearTimeout(c.timer);
+    clearTimeout(this.primary?.timer);
   }
 }
