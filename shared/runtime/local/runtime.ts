@@ -14,7 +14,6 @@ import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { serve, type ServerType } from '@hono/node-server';
 import type { Secret } from '../../secrets/secret.ts';
-import { generateToken } from '../../auth/tokens.ts';
 import { loadConfig, setConfig, type Config } from '../../config/index.ts';
 import { TappedPublisher, type BusEntry, type EventPublisher } from '../../events/publisher.ts';
 import { createLogger } from '../../logging/logger.ts';
@@ -30,6 +29,7 @@ import { ensureTables, startDynalite } from './dynalite.ts';
 import { loadServerlessConfig } from './serverless-config.ts';
 import { SseHub } from '../../../services/destination/src/http/sse-hub.ts';
 import { createDestinationApi, destinationModule, forwardToSse, resetDestinationModule } from '../../../services/destination/src/wiring.ts';
+import { bootstrapAdminToken } from '../../../services/destination/src/app/admin-bootstrap.ts';
 
 export interface LocalRuntimeOptions {
   /** Environment to read configuration from (default process.env). */
@@ -199,9 +199,10 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
   if (cfg.adminToken) {
     const { Secret } = await import('../../secrets/secret.ts');
     await m.tokens.put(new Secret(cfg.adminToken), { tokenId: 'admin-env', name: 'admin (FANOUT_ADMIN_TOKEN)', role: 'admin' });
-  } else if (!(await m.tokens.hasAdmin())) {
-    generatedAdminToken = generateToken();
-    await m.tokens.put(generatedAdminToken, { tokenId: 'admin-generated', name: 'admin (generated at first start)', role: 'admin' });
+  } else {
+    // The same rule as the AWS adminBootstrap function: only when no admin token exists, shown once.
+    const first = await bootstrapAdminToken(m.tokens, { name: 'admin (generated at first start)' });
+    if (first.created) generatedAdminToken = first.token;
   }
 
   const sse = new SseHub();
