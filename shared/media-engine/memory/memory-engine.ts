@@ -30,12 +30,16 @@ export interface MemoryEngineOptions {
   primary?: boolean;
 }
 
-interface Channel {
+/** What the state transitions need: the primary channel is only this. */
+interface StateMachine {
   channelId: string;
   arn: string;
-  spec: ChannelSpec;
   state: ChannelState;
   timer?: NodeJS.Timeout;
+}
+
+interface Channel extends StateMachine {
+  spec: ChannelSpec;
 }
 
 export class MemoryEngine implements FlowEngine, ChannelEngine {
@@ -43,7 +47,7 @@ export class MemoryEngine implements FlowEngine, ChannelEngine {
   private readonly outputs = new Map<string, string>(); // outputArn → destinationId
   private flowState: FlowState = 'STANDBY';
   /** The primary channel: outside `channels`, so it is never listed, stopped or deleted as a destination's. */
-  private readonly primary: Channel | undefined;
+  private readonly primary: StateMachine | undefined;
   private readonly flowArn: string;
   /** Every call, for tests. */
   readonly calls: { op: string; args: unknown[] }[] = [];
@@ -53,8 +57,7 @@ export class MemoryEngine implements FlowEngine, ChannelEngine {
     const account = o.account ?? '000000000000';
     this.flowArn = `arn:aws:mediaconnect:${region}:${account}:flow:1-memory-primary:fanout-ingest`;
     if (o.primary ?? true) {
-      const spec: ChannelSpec = { destinationId: '', name: 'primary', outputArn: '', presetId: 'primary', encode: null, target: { url: '', streamKey: undefined as never } };
-      this.primary = { channelId: '9999999', arn: this.arn('channel', '9999999'), spec, state: 'IDLE' };
+      this.primary = { channelId: '9999999', arn: this.arn('channel', '9999999'), state: 'IDLE' };
     }
   }
 
@@ -66,7 +69,7 @@ export class MemoryEngine implements FlowEngine, ChannelEngine {
       : `arn:aws:mediaconnect:${region}:${account}:output:1-memory-${id}:dest-${id}`;
   }
 
-  private emitChannel(c: Channel, message: string): void {
+  private emitChannel(c: StateMachine, message: string): void {
     this.o.sink({
       source: 'aws.medialive',
       detailType: 'MediaLive Channel State Change',
@@ -75,7 +78,7 @@ export class MemoryEngine implements FlowEngine, ChannelEngine {
     });
   }
 
-  private set(c: Channel, state: ChannelState, then?: ChannelState): void {
+  private set(c: StateMachine, state: ChannelState, then?: ChannelState): void {
     c.state = state;
     this.emitChannel(c, CHANNEL_STATE_MESSAGES[state]);
     if (then) {
