@@ -217,7 +217,7 @@ describe('destinations', () => {
   test('flow status: UNKNOWN before flow-output reports', async () => {
     const res = await api('GET', '/api/mediaconnect/flow/status');
     expectStatus(res, 200);
-    assert.deepEqual(res.json, { state: 'UNKNOWN', flowArn: null, sourceConnected: null, sourceAddress: null, connectedSince: null, outputs: null, updatedAt: null });
+    assert.deepEqual(res.json, { state: 'UNKNOWN', flowArn: null, sourceConnected: null, sourceAddress: null, connectedSince: null, outputs: null, primary: null, updatedAt: null });
   });
 
   test('DELETE answers 202 (deleting); deleting again, starting, stopping or updating is 409; teardown removes it', async () => {

@@ -110,3 +110,38 @@ test('after a restart, destinations wanted running are running again (reconcile)
     rmSync(dataDir, { recursive: true, force: true });
   }
 });
+
+test('the always-on primary: flow-output starts the primary channel once the flow is ACTIVE and reports it in the flow status', async () => {
+  const rt = await startTestRuntime({}, { engine: 'memory' });
+  try {
+    const flow = await eventually(
+      async () => {
+        await rt.bus.runScheduled('flowOutputReconcile');
+        const f = (await rt.api('GET', '/api/mediaconnect/flow/status')).json;
+        return f.state === 'ACTIVE' && f.primary?.state === 'RUNNING' && f;
+      },
+      { timeoutMs: 15_000, what: 'primary RUNNING in the flow status' },
+    );
+    assert.deepEqual(flow.primary, { channelId: '9999999', state: 'RUNNING', error: null });
+    const engine = rt.engine as unknown as { calls: { op: string }[] };
+    assert.equal(engine.calls.filter((c) => c.op === 'startPrimary').length, 1, 'started once, however many reconciles ran');
+    // The primary is no destination's: nothing lists it and the destination saga never sees it.
+    assert.deepEqual(await rt.engine!.listChannels(), []);
+    await rt.bus.drain(10_000);
+    for (const [q, st] of Object.entries(rt.bus.queueStats())) assert.equal(st.dlq ?? 0, 0, `${q} has no dead letters`);
+  } finally {
+    await rt.close();
+  }
+});
+
+test('with the primary output off, the primary channel is left alone', async () => {
+  const rt = await startTestRuntime({ FANOUT_PRIMARY_HLS: 'off' }, { engine: 'memory' });
+  try {
+    await rt.bus.runScheduled('flowOutputReconcile');
+    const f = (await rt.api('GET', '/api/mediaconnect/flow/status')).json;
+    assert.equal(f.primary?.state, 'IDLE');
+    assert.ok(!(rt.engine as unknown as { calls: { op: string }[] }).calls.some((c) => c.op === 'startPrimary'));
+  } finally {
+    await rt.close();
+  }
+});

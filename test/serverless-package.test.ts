@@ -34,8 +34,12 @@ const STAR_RESOURCE_ALLOWED: Record<string, { actions: string[]; reason: string 
     actions: ['kms:*'],
     reason: "KMS key policy: in a key policy `Resource: '*'` means this key; the statement hands the key to the account's IAM policies",
   },
-  MediaLiveList: {
-    actions: ['medialive:ListChannels', 'medialive:ListInputs'],
+  FlowOutputMediaLiveList: {
+    actions: ['medialive:ListInputs'],
+    reason: 'MediaLive List actions have no resource type in the IAM service authorization reference',
+  },
+  ChannelMediaLiveList: {
+    actions: ['medialive:ListChannels'],
     reason: 'MediaLive List actions have no resource type in the IAM service authorization reference',
   },
   MediaConnectManagedOutputs: {
@@ -91,7 +95,7 @@ test('serverless package --stage dev produces the expected CloudFormation', { ti
     assert.ok(seconds < 240, `packaging took ${seconds} s`);
 
     const files = readdirSync(out);
-    for (const zip of ['api.zip', 'destinationInbox.zip', 'outboxRelay.zip']) assert.ok(files.includes(zip), `${zip} in ${files.join(', ')}`);
+    for (const zip of ['api.zip', 'destinationInbox.zip', 'outboxRelay.zip', 'adminBootstrap.zip']) assert.ok(files.includes(zip), `${zip} in ${files.join(', ')}`);
     const template = JSON.parse(readFileSync(join(out, 'cloudformation-template-update-stack.json'), 'utf8')) as Json;
     const resources = template['Resources'] as Json;
 
@@ -327,59 +331,154 @@ test('serverless package --stage dev produces the expected CloudFormation', { ti
       assert.deepEqual(list(s['Action']).sort(), allowed.actions, `${s['Sid']} may only carry ${allowed.actions.join(', ')} (${allowed.reason})`);
     }
     for (const sid of Object.keys(STAR_RESOURCE_ALLOWED)) assert.ok(all.some((s) => s['Sid'] === sid), `allow-list entry ${sid} is still used`);
-    const role = resources['IamRoleLambdaExecution'];
-    const roleStatements = statements(role.Properties.Policies);
-    for (const s of roleStatements) {
-      for (const action of list(s['Action'])) assert.ok(typeof action === 'string' && !action.endsWith('*'), `wildcard action in the Lambda role: ${action}`);
-      if (s['Sid'] !== 'MediaLiveList') assert.ok(!list(s['Resource']).includes('*'), `"*" resource in the Lambda role: ${JSON.stringify(s)}`);
-    }
-    const byAction = (action: string) => roleStatements.find((s) => list(s['Action']).includes(action));
-    const dynamo = byAction('dynamodb:GetItem');
-    assert.ok(dynamo);
-    assert.deepEqual(
-      list(dynamo['Action']).sort(),
-      ['dynamodb:ConditionCheckItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:Scan', 'dynamodb:UpdateItem'],
-    );
-    for (const id of Object.keys(tables)) {
-      assert.ok(list(dynamo['Resource']).some((r) => JSON.stringify(r) === JSON.stringify({ 'Fn::GetAtt': [id, 'Arn'] })), `${id} ARN`);
-      assert.ok(list(dynamo['Resource']).some((r) => JSON.stringify(r) === JSON.stringify({ 'Fn::Sub': `\${${id}.Arn}/index/*` })), `${id} indexes`);
-    }
-    assert.deepEqual(list(byAction('events:PutEvents')?.['Resource']), [{ 'Fn::GetAtt': ['FanoutBus', 'Arn'] }]);
-    assert.deepEqual(list(byAction('kms:Decrypt')?.['Resource']), [{ 'Fn::GetAtt': ['StreamKeyKey', 'Arn'] }]);
 
-    // The AWS media engine: MediaLive channels and inputs of this account and Region only.
-    const medialive = byAction('medialive:CreateChannel');
-    assert.ok(medialive);
-    assert.deepEqual(list(medialive['Action']).sort(), [
-      'medialive:CreateChannel',
-      'medialive:CreateInput',
-      'medialive:CreateTags',
-      'medialive:DeleteChannel',
-      'medialive:DeleteInput',
-      'medialive:DescribeChannel',
-      'medialive:DescribeInput',
-      'medialive:StartChannel',
-      'medialive:StopChannel',
-      'medialive:UpdateChannel',
-    ]);
-    assert.deepEqual(list(medialive['Resource']), [
-      { 'Fn::Sub': 'arn:${AWS::Partition}:medialive:${AWS::Region}:${AWS::AccountId}:channel:*' },
-      { 'Fn::Sub': 'arn:${AWS::Partition}:medialive:${AWS::Region}:${AWS::AccountId}:input:*' },
-    ]);
-    // iam:PassRole: only MediaLive's role, only to MediaLive, and nowhere else in the template.
+    // One role per function, made for it, trusted by Lambda only; no shared default role.
+    assert.equal(resources['IamRoleLambdaExecution'], undefined, 'no shared Lambda role');
+    const lambdas = Object.fromEntries(ofType(resources, 'AWS::Lambda::Function'));
+    const roleOf = (fn: string) => {
+      const ref = lambdas[fn]!.Properties.Role;
+      assert.ok(ref?.['Fn::GetAtt']?.[1] === 'Arn', `${fn} names a role of this stack: ${JSON.stringify(ref)}`);
+      const role = resources[ref['Fn::GetAtt'][0]];
+      assert.equal(role?.Type, 'AWS::IAM::Role', `${fn}'s role`);
+      return { id: ref['Fn::GetAtt'][0] as string, role, statements: statements(role.Properties.Policies) };
+    };
+    const roleIds = Object.keys(lambdas).map((fn) => roleOf(fn).id);
+    assert.equal(new Set(roleIds).size, roleIds.length, `each function has its own role: ${roleIds.join(', ')}`);
+    for (const fn of Object.keys(lambdas)) {
+      const { id, role, statements: st } = roleOf(fn);
+      assert.deepEqual(role.Properties.AssumeRolePolicyDocument.Statement, [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }], `${id} trust`);
+      assert.ok(st.length > 0, `${id} has statements`);
+      for (const s of st) {
+        for (const action of list(s['Action'])) assert.ok(typeof action === 'string' && !action.includes('*'), `wildcard action in ${id}: ${action}`);
+        assert.ok(s['Effect'] === 'Allow' || s['Effect'] === 'Deny');
+      }
+      // Its own log group, nothing else of CloudWatch Logs.
+      const logs = st.filter((s) => list(s['Action']).some((a) => String(a).startsWith('logs:')));
+      assert.equal(logs.length, 1, `${id}: one logs statement`);
+      assert.deepEqual(list(logs[0]!['Action']).sort(), ['logs:CreateLogStream', 'logs:PutLogEvents']);
+      const groupName = resources[fn.replace(/LambdaFunction$/, 'LogGroup')].Properties.LogGroupName as string;
+      assert.deepEqual(list(logs[0]!['Resource']), [{ 'Fn::Sub': `arn:\${AWS::Partition}:logs:\${AWS::Region}:\${AWS::AccountId}:log-group:${groupName}:*` }], `${id}: its own log group`);
+    }
+    const granted = (fn: string, prefix: string) => roleOf(fn).statements.filter((s) => s['Effect'] === 'Allow' && list(s['Action']).some((a) => String(a).startsWith(prefix)));
+    const resourcesOf = (ss: Json[]) => ss.flatMap((s) => list(s['Resource']).map((r) => JSON.stringify(r))).sort();
+    const arnOf = (id: string) => JSON.stringify({ 'Fn::GetAtt': [id, 'Arn'] });
+
+    // Queues: each consumer its own queue; nobody else any.
+    const consumers: Record<string, string> = {
+      DestinationInboxLambdaFunction: 'DestinationInboxQueue',
+      FlowOutputInboxLambdaFunction: 'FlowOutputQueue',
+      ChannelProvisionerInboxLambdaFunction: 'ChannelProvisionerQueue',
+    };
+    for (const fn of Object.keys(lambdas)) {
+      const sqs = granted(fn, 'sqs:');
+      if (!consumers[fn]) {
+        assert.deepEqual(sqs, [], `${fn} reads no queue`);
+        continue;
+      }
+      assert.deepEqual(list(sqs[0]!['Action']).sort(), ['sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ReceiveMessage']);
+      assert.deepEqual(resourcesOf(sqs), [arnOf(consumers[fn]!)], `${fn}: its own queue only`);
+    }
+
+    // Tables: exactly the ones each function touches.
+    const index = (table: string, name: string) => JSON.stringify({ 'Fn::Sub': `\${${table}.Arn}/index/${name}` });
+    const tablesOf: Record<string, string[]> = {
+      ApiLambdaFunction: ['DestinationsTable', 'PlatformsTable', 'PresetsTable', 'SystemTable', 'TokensTable'].map(arnOf),
+      DestinationInboxLambdaFunction: ['DestinationsTable', 'IdempotencyTable', 'SystemTable'].map(arnOf),
+      OutboxRelayLambdaFunction: [arnOf('DestinationsTable')],
+      FlowOutputInboxLambdaFunction: ['DestinationsTable', 'FlowOutputsTable', 'IdempotencyTable'].map(arnOf),
+      FlowOutputReconcileLambdaFunction: ['DestinationsTable', 'FlowOutputsTable'].map(arnOf),
+      ChannelProvisionerInboxLambdaFunction: [...['ChannelsTable', 'DestinationsTable', 'IdempotencyTable', 'PresetsTable'].map(arnOf), index('ChannelsTable', 'channelId-index')],
+      ChannelReconcileLambdaFunction: [...['ChannelsTable', 'DestinationsTable', 'PresetsTable'].map(arnOf), index('ChannelsTable', 'channelId-index')],
+      AdminBootstrapLambdaFunction: [arnOf('TokensTable')],
+      ChannelProvisionerApiLambdaFunction: [...['ChannelsTable', 'DestinationsTable', 'PresetsTable', 'TokensTable'].map(arnOf), index('ChannelsTable', 'channelId-index')],
+    };
+    assert.deepEqual(Object.keys(tablesOf).sort(), Object.keys(lambdas).sort(), 'every function is covered');
+    for (const [fn, tables] of Object.entries(tablesOf)) assert.deepEqual(resourcesOf(granted(fn, 'dynamodb:')), [...tables].sort(), `${fn} tables`);
+    // Read-only where a function only reads; the bootstrap may only list tokens and add one.
+    for (const fn of ['FlowOutputInboxLambdaFunction', 'ChannelProvisionerInboxLambdaFunction']) {
+      for (const s of granted(fn, 'dynamodb:').filter((x) => resourcesOf([x]).includes(arnOf('DestinationsTable')))) {
+        assert.deepEqual(list(s['Action']).sort(), ['dynamodb:GetItem', 'dynamodb:Scan'], `${fn} only reads destinations`);
+      }
+    }
+    assert.deepEqual(list(granted('AdminBootstrapLambdaFunction', 'dynamodb:')[0]!['Action']).sort(), ['dynamodb:PutItem', 'dynamodb:Scan']);
+
+    // Domain events: every function but the bootstrap publishes, to the Fanout bus only.
+    for (const fn of Object.keys(lambdas)) {
+      const events = granted(fn, 'events:');
+      if (fn === 'AdminBootstrapLambdaFunction') assert.deepEqual(events, []);
+      else assert.deepEqual([list(events[0]!['Action']), resourcesOf(events)], [['events:PutEvents'], [arnOf('FanoutBus')]], `${fn} PutEvents`);
+    }
+
+    // KMS: the API encrypts (and decrypts to compare on update), channel-provisioner decrypts, nobody else.
+    const kms: Record<string, string[]> = {
+      ApiLambdaFunction: ['kms:Decrypt', 'kms:Encrypt'],
+      ChannelProvisionerInboxLambdaFunction: ['kms:Decrypt'],
+      ChannelReconcileLambdaFunction: ['kms:Decrypt'],
+    };
+    for (const fn of Object.keys(lambdas)) {
+      const k = granted(fn, 'kms:');
+      assert.deepEqual(k.flatMap((s) => list(s['Action'])).sort(), kms[fn] ?? [], `${fn} KMS actions`);
+      if (k.length) assert.deepEqual(resourcesOf(k), [arnOf('StreamKeyKey')]);
+    }
+
+    // Secrets Manager: no function reads a secret (MediaConnect reads the SRT passphrase itself).
+    for (const fn of Object.keys(lambdas)) assert.deepEqual(granted(fn, 'secretsmanager:'), [], `${fn} reads no secret`);
+
+    // Media services: only flow-output and channel-provisioner, each only its part.
+    const media = ['FlowOutputInboxLambdaFunction', 'FlowOutputReconcileLambdaFunction', 'ChannelProvisionerInboxLambdaFunction', 'ChannelReconcileLambdaFunction', 'ChannelProvisionerApiLambdaFunction'];
+    for (const fn of Object.keys(lambdas).filter((f) => !media.includes(f))) {
+      for (const prefix of ['medialive:', 'mediaconnect:', 'mediapackagev2:', 'iam:']) assert.deepEqual(granted(fn, prefix), [], `${fn} has no ${prefix} actions`);
+    }
+    const channelArns = JSON.stringify({ 'Fn::Sub': 'arn:${AWS::Partition}:medialive:${AWS::Region}:${AWS::AccountId}:channel:*' });
+    const inputArns = JSON.stringify({ 'Fn::Sub': 'arn:${AWS::Partition}:medialive:${AWS::Region}:${AWS::AccountId}:input:*' });
+    const allowedOn = (fn: string, action: string) => resourcesOf(roleOf(fn).statements.filter((s) => s['Effect'] === 'Allow' && list(s['Action']).includes(action)));
+    for (const fn of ['FlowOutputInboxLambdaFunction', 'FlowOutputReconcileLambdaFunction']) {
+      assert.deepEqual(granted(fn, 'mediaconnect:').flatMap((s) => list(s['Action'])).sort(), ['mediaconnect:DescribeFlow', 'mediaconnect:DescribeFlowSourceMetadata', 'mediaconnect:StartFlow', 'mediaconnect:StopFlow']);
+      assert.deepEqual(resourcesOf(granted(fn, 'mediaconnect:')), [JSON.stringify({ 'Fn::GetAtt': ['ContributionFlow', 'FlowArn'] })], `${fn}: the contribution flow only`);
+      assert.deepEqual(granted(fn, 'medialive:').flatMap((s) => list(s['Action'])).sort(), ['medialive:CreateInput', 'medialive:CreateTags', 'medialive:DeleteInput', 'medialive:DescribeChannel', 'medialive:DescribeInput', 'medialive:ListInputs', 'medialive:StartChannel']);
+      for (const a of ['medialive:CreateInput', 'medialive:DeleteInput', 'medialive:CreateTags']) assert.deepEqual(allowedOn(fn, a), [inputArns], `${fn} ${a}: inputs only`);
+      assert.deepEqual(allowedOn(fn, 'medialive:DescribeChannel'), [channelArns]);
+      assert.deepEqual(allowedOn(fn, 'medialive:StartChannel'), [arnOf('PrimaryChannel')], `${fn} may start the primary channel and no other`);
+    }
+    for (const fn of ['ChannelProvisionerInboxLambdaFunction', 'ChannelReconcileLambdaFunction']) {
+      assert.deepEqual(granted(fn, 'mediaconnect:'), [], `${fn} never touches the flow`);
+      assert.deepEqual(
+        [...new Set(granted(fn, 'medialive:').flatMap((s) => list(s['Action'])))].sort(),
+        ['CreateChannel', 'CreateTags', 'DeleteChannel', 'DescribeChannel', 'DescribeInput', 'ListChannels', 'StartChannel', 'StopChannel', 'UpdateChannel'].map((a) => `medialive:${a}`),
+      );
+      assert.deepEqual(allowedOn(fn, 'medialive:DeleteChannel'), [channelArns, inputArns].sort(), `${fn}: channels (and the inputs CreateChannel attaches) of this account and Region`);
+      const deny = roleOf(fn).statements.find((s) => s['Effect'] === 'Deny');
+      assert.deepEqual(resourcesOf([deny!]), [arnOf('PrimaryChannel')], `${fn} may never change the primary channel`);
+      for (const a of ['medialive:StartChannel', 'medialive:StopChannel', 'medialive:UpdateChannel', 'medialive:DeleteChannel']) assert.ok(list(deny!['Action']).includes(a), `${a} denied on the primary`);
+    }
+    // Orphan cleanup (channelProvisionerApi): list, describe, stop and delete; it creates nothing and passes no role.
+    {
+      const fn = 'ChannelProvisionerApiLambdaFunction';
+      assert.deepEqual(
+        [...new Set(granted(fn, 'medialive:').filter((s) => s['Effect'] === 'Allow').flatMap((s) => list(s['Action'])))].sort(),
+        ['DeleteChannel', 'DeleteInput', 'DescribeChannel', 'DescribeInput', 'ListChannels', 'ListInputs', 'StopChannel'].map((a) => `medialive:${a}`),
+      );
+      assert.deepEqual(granted(fn, 'mediaconnect:').flatMap((s) => list(s['Action'])), ['mediaconnect:DescribeFlow']);
+      assert.deepEqual(granted(fn, 'iam:'), [], 'no PassRole: it creates nothing');
+      const deny = roleOf(fn).statements.find((s) => s['Effect'] === 'Deny');
+      assert.deepEqual(resourcesOf([deny!]), [arnOf('PrimaryChannel')], 'cleanup may never touch the primary channel');
+    }
+    for (const fn of media) assert.ok(!roleOf(fn).statements.some((s) => list(s['Action']).some((a) => String(a).startsWith('mediaconnect:Managed'))), `${fn} never acts as MediaLive`);
+    // iam:PassRole: only MediaLive's role, only to MediaLive, only in the roles that create inputs/channels.
     const passRole = all.filter((s) => list(s['Action']).some((a) => a === 'iam:PassRole' || a === 'iam:*' || a === '*'));
-    assert.equal(passRole.length, 1, 'one PassRole statement');
-    assert.deepEqual(list(passRole[0]!['Resource']), [{ 'Fn::GetAtt': ['MediaLiveAccessRole', 'Arn'] }]);
-    assert.deepEqual(passRole[0]!['Condition'], { StringEquals: { 'iam:PassedToService': 'medialive.amazonaws.com' } });
-    assert.ok(roleStatements.includes(passRole[0]!), 'the functions pass it');
-    const flowActions = byAction('mediaconnect:StartFlow');
-    assert.deepEqual(list(flowActions?.['Action']).sort(), ['mediaconnect:DescribeFlow', 'mediaconnect:DescribeFlowSourceMetadata', 'mediaconnect:StartFlow', 'mediaconnect:StopFlow']);
-    assert.deepEqual(list(flowActions?.['Resource']), [{ 'Fn::GetAtt': ['ContributionFlow', 'FlowArn'] }], 'the flow actions are limited to the contribution flow');
-    assert.ok(!roleStatements.some((s) => list(s['Action']).some((a) => String(a).startsWith('mediaconnect:Managed'))), 'the functions never act as MediaLive');
+    assert.ok(passRole.length > 0);
+    for (const s of passRole) {
+      assert.deepEqual(list(s['Resource']), [{ 'Fn::GetAtt': ['MediaLiveAccessRole', 'Arn'] }]);
+      assert.deepEqual(s['Condition'], { StringEquals: { 'iam:PassedToService': 'medialive.amazonaws.com' } });
+      assert.deepEqual(list(s['Action']), ['iam:PassRole']);
+    }
+    const creators = media.filter((fn) => fn !== 'ChannelProvisionerApiLambdaFunction');
+    for (const fn of Object.keys(lambdas)) assert.equal(granted(fn, 'iam:').length, creators.includes(fn) ? 1 : 0, `${fn} PassRole`);
 
     // ------------------------------------------------------------------ functions, HTTP API
     const functions = Object.fromEntries(ofType(resources, 'AWS::Lambda::Function'));
     assert.deepEqual(Object.keys(functions).sort(), [
+      'AdminBootstrapLambdaFunction',
       'ApiLambdaFunction',
       'ChannelProvisionerApiLambdaFunction',
       'ChannelProvisionerInboxLambdaFunction',
@@ -398,6 +497,7 @@ test('serverless package --stage dev produces the expected CloudFormation', { ti
       ApiLambdaFunction: ['services/destination/src/handlers/api.handler', 29],
       DestinationInboxLambdaFunction: ['services/destination/src/handlers/inbox.handler', 30],
       OutboxRelayLambdaFunction: ['services/destination/src/handlers/outbox-relay.handler', 60],
+      AdminBootstrapLambdaFunction: ['services/destination/src/handlers/admin-bootstrap.handler', 10],
     };
     for (const [id, f] of Object.entries(functions)) {
       assert.equal(f.Properties.Runtime, 'nodejs22.x', `${id} runtime`);
@@ -416,7 +516,9 @@ test('serverless package --stage dev produces the expected CloudFormation', { ti
       assert.deepEqual(env.FANOUT_PRIMARY_CHANNEL_ID, { Ref: 'PrimaryChannel' });
       assert.equal(env.NODE_OPTIONS, '--enable-source-maps');
     }
-    assert.equal(ofType(resources, 'AWS::Lambda::Version').length, 8, 'versionFunctions: true');
+    assert.equal(ofType(resources, 'AWS::Lambda::Version').length, Object.keys(functions).length, 'versionFunctions: true');
+    // The bootstrap function runs only when invoked: no event source, no schedule, no route.
+    assert.ok(!JSON.stringify([...ofType(resources, 'AWS::Lambda::EventSourceMapping'), ...ofType(resources, 'AWS::Events::Rule'), ...ofType(resources, 'AWS::Lambda::Permission')]).includes('AdminBootstrap'), 'nothing triggers adminBootstrap');
     for (const [id, group] of ofType(resources, 'AWS::Logs::LogGroup')) assert.equal(group.Properties.RetentionInDays, 30, id);
 
     const apis = ofType(resources, 'AWS::ApiGatewayV2::Api');

@@ -133,8 +133,27 @@ export interface FlowDescription {
   source: InputHealth;
 }
 
+/**
+ * The always-on primary output where the engine runs it as a resource of its own (on AWS: the
+ * primary MediaLive channel the stack creates, feeding MediaPackage v2).
+ */
+export interface PrimaryOutputStatus {
+  channelId: string;
+  state: ChannelState;
+}
+
 export interface FlowEngine {
   describeFlow(): Promise<FlowDescription>;
+  /**
+   * The primary output's channel, for engines where it is one (AWS, memory). Absent where the
+   * primary simply follows the flow (local engine: the HLS muxer runs whenever the flow hub does).
+   */
+  describePrimary?(): Promise<PrimaryOutputStatus>;
+  /**
+   * Starts the primary channel when it is IDLE; a no-op in any other state (idempotent). Like every
+   * start it returns at once: the channel reports STARTING, then RUNNING minutes later on AWS.
+   */
+  startPrimary?(): Promise<void>;
   /** STANDBY → ACTIVE when something needs the feed. Idempotent. */
   startFlow(): Promise<void>;
   /** → STANDBY when nothing does (on AWS a standby flow costs nothing). Idempotent. */

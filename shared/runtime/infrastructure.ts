@@ -69,6 +69,7 @@ export function createAwsInfrastructure(cfg: Config, engineDeps?: AwsEngineDeps)
       region: cfg.awsRegion,
       deployment: cfg.deployment!,
       tags: {},
+      ...(cfg.primaryChannelId ? { primaryChannelId: cfg.primaryChannelId } : {}),
     },
     engineDeps ?? { ...createAwsClients(cfg.awsRegion), logger: engineLogger() },
   );

@@ -444,3 +444,56 @@ describe('AwsMediaEngine', () => {
     });
   });
 });
+
+describe('AwsMediaEngine: the always-on primary channel', () => {
+  test('starts the stack\'s primary channel only when it is IDLE, reports its state, and every request is valid', async (t) => {
+    const models = modelsOrSkip(t);
+    const h = setup(t, { primaryChannelFor: 'dev' }, { primaryChannelId: '999998' });
+    assert.deepEqual(await h.engine.describePrimary(), { channelId: '999998', state: 'IDLE' });
+    await h.engine.startPrimary();
+    assert.equal((await h.engine.describePrimary()).state, 'STARTING');
+    await h.engine.startPrimary(); // starting already: nothing sent
+    h.tick(AWS_TIMINGS.channelStartMs);
+    assert.equal((await h.engine.describePrimary()).state, 'RUNNING');
+    await h.engine.startPrimary();
+    assert.equal(h.fake.operations().filter((o) => o === 'StartChannel').length, 1, 'one StartChannel for three startPrimary calls');
+    assert.deepEqual(channelStates(h, h.fake.channel('999998')!.Arn), ['STARTING', 'RUNNING']);
+    // The primary is never a destination's channel: not listed, not stoppable through the port.
+    assert.deepEqual(await h.engine.listChannels(), []);
+    assert.equal(await h.engine.describeChannel('999998'), null);
+    await h.engine.stopChannel('999998');
+    assert.equal(h.fake.channel('999998')!.State, 'RUNNING');
+    if (models) expectAllValid(h.fake.captured(), models);
+  });
+
+  test('refuses a channel that is not this deployment\'s primary', async (t) => {
+    const other = setup(t, { primaryChannelFor: 'prod' }, { primaryChannelId: '999998' });
+    await assert.rejects(other.engine.describePrimary(), (e: unknown) => e instanceof AwsEngineError && e.code === 'NOT_OWNED');
+    await assert.rejects(other.engine.startPrimary(), (e: unknown) => e instanceof AwsEngineError && e.code === 'NOT_OWNED');
+    assert.ok(!other.fake.operations().includes('StartChannel'));
+  });
+
+  test('says when no primary is configured, or it does not exist, or the id is not a channel id', async (t) => {
+    await t.test('none configured', async (t) => {
+      const none = setup(t, {});
+      await assert.rejects(none.engine.describePrimary(), (e: unknown) => e instanceof AwsEngineError && e.code === 'INVALID_CONFIG');
+    });
+    await t.test('missing', async (t) => {
+      const missing = setup(t, {}, { primaryChannelId: '424242' });
+      await assert.rejects(missing.engine.describePrimary(), (e: unknown) => e instanceof AwsEngineError && e.code === 'CHANNEL_NOT_FOUND');
+    });
+    await t.test('an ARN instead of an id', (t) => {
+      assert.throws(() => setup(t, {}, { primaryChannelId: 'arn:aws:medialive:eu-west-1:111122223333:channel:1' }), /primaryChannelId must be a MediaLive channel id/);
+    });
+  });
+
+  test('a start that loses a race with another start is fine', async (t) => {
+    const h = setup(t, { primaryChannelFor: 'dev' }, { primaryChannelId: '999998' });
+    h.fake.failNext('StartChannel', () => {
+      h.fake.forceChannelState('999998', 'STARTING');
+      return medialiveError('ConflictException', 'Channel 999998 is STARTING; cannot start');
+    });
+    await h.engine.startPrimary();
+    assert.equal((await h.engine.describePrimary()).state, 'STARTING');
+  });
+});

@@ -97,6 +97,12 @@ export interface AwsEngineConfig {
   inputSpecification?: InputSpecification;
   /** The encode a passthrough preset becomes (MediaLive always encodes). */
   passthrough?: PassthroughEncode;
+  /**
+   * The always-on primary MediaLive channel the stack creates (FANOUT_PRIMARY_CHANNEL_ID). The
+   * engine only describes and starts it, and only while it carries this deployment's tag and
+   * `fanout:resource: primary-channel`; it never stops, updates or deletes it.
+   */
+  primaryChannelId?: string;
 }
 
 export interface EngineLogger {
@@ -127,6 +133,7 @@ export function validateAwsEngineConfig(cfg: AwsEngineConfig): string[] {
   if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(cfg.region ?? '')) out.push(`region must be an AWS Region like eu-west-1, got ${JSON.stringify(cfg.region)}`);
   else if (flow && flow[1] !== cfg.region) out.push(`the flow is in ${flow[1]} but region is ${cfg.region}: MediaLive inputs must be in the flow's Region`);
   if (!ROLE_ARN.test(cfg.mediaLiveRoleArn ?? '')) out.push(`mediaLiveRoleArn must be an IAM role ARN, got ${JSON.stringify(cfg.mediaLiveRoleArn)}`);
+  if (cfg.primaryChannelId !== undefined && !/^\d{1,32}$/.test(cfg.primaryChannelId)) out.push(`primaryChannelId must be a MediaLive channel id (digits), got ${JSON.stringify(cfg.primaryChannelId)}`);
   if (!DEPLOYMENT.test(cfg.deployment ?? '')) out.push(`deployment must be 1-32 lowercase letters, digits or dashes, got ${JSON.stringify(cfg.deployment)}`);
   for (const [k, v] of Object.entries(cfg.tags ?? {})) {
     if (/^(fanout|aws):/i.test(k)) out.push(`tag key ${k} is reserved (fanout:/aws:)`);
@@ -529,6 +536,42 @@ export class AwsMediaEngine implements FlowEngine, ChannelEngine {
       }))
       .sort((a, b) => a.outputArn.localeCompare(b.outputArn));
     return { channels, outputs };
+  }
+
+  // ---- the always-on primary ------------------------------------------------------------------
+
+  /** The primary channel, checked to be this deployment's primary (never a destination's channel). */
+  private async primaryChannel(): Promise<{ channelId: string; state: ChannelState }> {
+    const channelId = this.cfg.primaryChannelId;
+    if (!channelId) throw new AwsEngineError('INVALID_CONFIG', 'no primary channel is configured', 'Set FANOUT_PRIMARY_CHANNEL_ID (serverless.yml sets it from the stack\'s PrimaryChannel).');
+    let c: { Id?: string; State?: string; Tags?: Record<string, string> };
+    try {
+      c = await this.call({ operation: 'MediaLive DescribeChannel', subject: `primary channel ${channelId}` }, () => this.d.medialive.send(new DescribeChannelCommand({ ChannelId: channelId })));
+    } catch (err) {
+      if (AwsMediaEngine.isCode(err, 'NOT_FOUND')) throw new AwsEngineError('CHANNEL_NOT_FOUND', `the primary channel ${channelId} does not exist`, 'The stack creates it (PrimaryChannel): redeploy.');
+      throw err;
+    }
+    if (c.Tags?.[TAGS.deployment] !== this.cfg.deployment || c.Tags?.[TAGS.resource] !== 'primary-channel' || c.Tags?.[TAGS.destinationId] !== undefined)
+      throw new AwsEngineError('NOT_OWNED', `channel ${channelId} is not the primary channel of ${this.cfg.deployment}`, 'FANOUT_PRIMARY_CHANNEL_ID must name the stack\'s PrimaryChannel (tagged fanout:resource=primary-channel).');
+    return { channelId, state: (c.State ?? 'CREATING') as ChannelState };
+  }
+
+  async describePrimary(): Promise<{ channelId: string; state: ChannelState }> {
+    return this.primaryChannel();
+  }
+
+  /** StartChannel on the primary when it is IDLE; any other state is left alone (it is starting, running, or busy with something the next reconcile sees through). */
+  async startPrimary(): Promise<void> {
+    const p = await this.primaryChannel();
+    if (p.state !== 'IDLE') return;
+    try {
+      await this.call({ operation: 'MediaLive StartChannel', subject: `primary channel ${p.channelId}`, conflict: 'CHANNEL_NOT_IDLE' }, () => this.d.medialive.send(new StartChannelCommand({ ChannelId: p.channelId })));
+      this.log.info('primary channel starting', { channelId: p.channelId });
+    } catch (err) {
+      if (!AwsMediaEngine.isCode(err, 'CHANNEL_NOT_IDLE')) throw err;
+      const now = await this.primaryChannel(); // lost a race with another start: fine
+      if (!ACTIVE_CHANNEL.has(now.state)) throw err;
+    }
   }
 
   // ---- flow ------------------------------------------------------------------------------------

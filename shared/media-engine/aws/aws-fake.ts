@@ -114,6 +114,11 @@ export interface AwsFakeOptions {
   channelQuota?: number;
   /** The primary channel's managed output already on the flow (not Fanout's to touch). Default true. */
   primaryOutput?: boolean;
+  /**
+   * The stack's primary channel (IDLE, attached to the primary input, tagged like serverless.yml
+   * tags it) for this deployment name; its id is `primaryChannelId`. Default: none.
+   */
+  primaryChannelFor?: string;
   initialFlowState?: FlowState;
 }
 
@@ -198,6 +203,8 @@ export class AwsFake {
   private hiddenFromLists = new Set<string>();
   /** Whether the contribution encoder is connected (DescribeFlowSourceMetadata shows a program). */
   sourceConnected = false;
+  /** The stack's primary channel, when `primaryChannelFor` was given. */
+  readonly primaryChannelId: string | undefined;
 
   constructor(private readonly o: AwsFakeOptions = {}) {
     this.region = o.region ?? 'eu-west-1';
@@ -207,6 +214,21 @@ export class AwsFake {
     this.flowState = o.initialFlowState ?? 'STANDBY';
     if (o.primaryOutput ?? true) {
       this.outputs.push({ Name: 'primary-medialive', OutputArn: `arn:aws:mediaconnect:${this.region}:${this.account}:output:2-PrimaryOutput0000-0123456789ab:primary-medialive`, MediaLiveInputArn: `arn:aws:medialive:${this.region}:${this.account}:input:999999`, Transport: { Protocol: 'rtp' } });
+    }
+    if (o.primaryChannelFor) {
+      const id = '999998';
+      const inputId = '999999';
+      const inputArn = `arn:aws:medialive:${this.region}:${this.account}:input:${inputId}`;
+      const tags = { 'fanout:deployment': o.primaryChannelFor };
+      this.inputs.set(inputId, { Id: inputId, Arn: inputArn, Name: `${o.primaryChannelFor}-primary-in`, Type: 'MEDIACONNECT', State: 'ATTACHED', AttachedChannels: [id], MediaConnectFlows: [{ FlowArn: this.flowArn }], Tags: { ...tags, 'fanout:resource': 'primary-input' } });
+      this.channels.set(id, {
+        Id: id,
+        Arn: `arn:aws:medialive:${this.region}:${this.account}:channel:${id}`,
+        State: 'IDLE',
+        settings: { Name: `${o.primaryChannelFor}-primary`, ChannelClass: 'SINGLE_PIPELINE', InputAttachments: [{ InputId: inputId, InputAttachmentName: 'contribution' }] },
+        Tags: { ...tags, 'fanout:resource': 'primary-channel' },
+      });
+      this.primaryChannelId = id;
     }
     const credentials = { accessKeyId: 'AKIDFAKEFAKEFAKE', secretAccessKey: 'fake' };
     this.medialive = new MediaLiveClient({ region: this.region, credentials });
@@ -265,9 +287,15 @@ export class AwsFake {
     return this.inputs.get(id);
   }
 
-  /** Channels and inputs that still exist (not DELETED). */
+  /** Channels and inputs that still exist (not DELETED), the stack's primary included. */
   live(): { channels: FakeChannel[]; inputs: FakeInput[] } {
     return { channels: [...this.channels.values()].filter((c) => c.State !== 'DELETED'), inputs: [...this.inputs.values()].filter((i) => i.State !== 'DELETED') };
+  }
+
+  /** Channels and inputs made for destinations (tagged with a destination id) that still exist. */
+  liveDestinationResources(): { channels: FakeChannel[]; inputs: FakeInput[] } {
+    const live = this.live();
+    return { channels: live.channels.filter((c) => c.Tags['fanout:destinationId']), inputs: live.inputs.filter((i) => i.Tags['fanout:destinationId']) };
   }
 
   flowOutputs(): readonly FakeOutput[] {

@@ -27,20 +27,28 @@ export interface MemoryEngineOptions {
   transitionMs?: number;
   region?: string;
   account?: string;
+  /** The always-on primary channel (like the stack's on AWS), IDLE until started. Default true. */
+  primary?: boolean;
 }
 
-interface Channel {
+/** What the state transitions need: the primary channel is only this. */
+interface StateMachine {
   channelId: string;
   arn: string;
-  spec: ChannelSpec;
   state: ChannelState;
   timer?: NodeJS.Timeout;
+}
+
+interface Channel extends StateMachine {
+  spec: ChannelSpec;
 }
 
 export class MemoryEngine implements FlowEngine, ChannelEngine {
   private readonly channels = new Map<string, Channel>();
   private readonly outputs = new Map<string, string>(); // outputArn → destinationId
   private flowState: FlowState = 'STANDBY';
+  /** The primary channel: outside `channels`, so it is never listed, stopped or deleted as a destination's. */
+  private readonly primary: StateMachine | undefined;
   private readonly flowArn: string;
   /** Every call, for tests. */
   readonly calls: { op: string; args: unknown[] }[] = [];
@@ -49,6 +57,9 @@ export class MemoryEngine implements FlowEngine, ChannelEngine {
     const region = o.region ?? 'local';
     const account = o.account ?? '000000000000';
     this.flowArn = `arn:aws:mediaconnect:${region}:${account}:flow:1-memory-primary:fanout-ingest`;
+    if (o.primary ?? true) {
+      this.primary = { channelId: '9999999', arn: this.arn('channel', '9999999'), state: 'IDLE' };
+    }
   }
 
   private arn(kind: 'channel' | 'output', id: string): string {
@@ -59,7 +70,7 @@ export class MemoryEngine implements FlowEngine, ChannelEngine {
       : `arn:aws:mediaconnect:${region}:${account}:output:1-memory-${id}:dest-${id}`;
   }
 
-  private emitChannel(c: Channel, message: string): void {
+  private emitChannel(c: StateMachine, message: string): void {
     this.o.sink({
       source: 'aws.medialive',
       detailType: 'MediaLive Channel State Change',
@@ -68,7 +79,7 @@ export class MemoryEngine implements FlowEngine, ChannelEngine {
     });
   }
 
-  private set(c: Channel, state: ChannelState, then?: ChannelState): void {
+  private set(c: StateMachine, state: ChannelState, then?: ChannelState): void {
     c.state = state;
     this.emitChannel(c, CHANNEL_STATE_MESSAGES[state]);
     if (then) {
@@ -215,11 +226,22 @@ export class MemoryEngine implements FlowEngine, ChannelEngine {
     this.outputs.delete(outputArn);
   }
 
+  async describePrimary(): Promise<{ channelId: string; state: ChannelState }> {
+    if (!this.primary) throw new AppError('ENGINE_UNAVAILABLE', 'this memory engine has no primary channel');
+    return { channelId: this.primary.channelId, state: this.primary.state };
+  }
+
+  async startPrimary(): Promise<void> {
+    this.calls.push({ op: 'startPrimary', args: [] });
+    if (this.primary?.state === 'IDLE') this.set(this.primary, 'STARTING', 'RUNNING');
+  }
+
   async inputHealth(): Promise<InputHealth> {
     return this.health();
   }
 
   async close(): Promise<void> {
     for (const c of this.channels.values()) clearTimeout(c.timer);
+    clearTimeout(this.primary?.timer);
   }
 }

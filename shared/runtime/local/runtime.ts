@@ -16,7 +16,6 @@ import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { serve, type ServerType } from '@hono/node-server';
 import type { Secret } from '../../secrets/secret.ts';
-import { generateToken } from '../../auth/tokens.ts';
 import { loadConfig, setConfig, type Config } from '../../config/index.ts';
 import { TappedPublisher, type BusEntry, type EventPublisher } from '../../events/publisher.ts';
 import { createLogger } from '../../logging/logger.ts';
@@ -26,6 +25,7 @@ import { installInfrastructure } from '../infrastructure.ts';
 import type { ChannelEngine, EngineEventSink, FlowEngine, InputHealth } from '../../media-engine/ports.ts';
 import type { EngineProcess } from '../../media-engine/local/engine/local-media-engine.ts';
 import { MemoryEngine } from '../../media-engine/memory/memory-engine.ts';
+import type { AwsFake, FakeTimings } from '../../media-engine/aws/aws-fake.ts';
 import { LocalEventBus, importHandlerFromRepo } from './bus.ts';
 import { ensureTables, startDynalite } from './dynalite.ts';
 import { loadServerlessConfig } from './serverless-config.ts';
@@ -33,6 +33,7 @@ import { SseHub } from '../../../services/destination/src/http/sse-hub.ts';
 import { createDestinationApi, destinationModule, forwardToSse, resetDestinationModule } from '../../../services/destination/src/wiring.ts';
 import { channelOpenApiDocument, createChannelApp } from '../../../services/channel-provisioner/src/http/app.ts';
 import { createChannelApi, VERSION as CHANNEL_API_VERSION } from '../../../services/channel-provisioner/src/wiring.ts';
+import { bootstrapAdminToken } from '../../../services/destination/src/app/admin-bootstrap.ts';
 
 export interface LocalRuntimeOptions {
   /** Environment to read configuration from (default process.env). */
@@ -48,9 +49,19 @@ export interface LocalRuntimeOptions {
   wrapPublisher?: (inner: EventPublisher) => EventPublisher;
   /**
    * The media engine: `local` (FFmpeg + srt-live-transmit, the default), `memory` (AWS-like state
-   * machines, no media: control-plane tests) or `none` (only the destination service runs).
+   * machines, no media: control-plane tests), `aws-fake` (the production AWS engine driving an
+   * in-memory MediaLive/MediaConnect through aws-sdk-client-mock: tests only, needs the dev
+   * dependencies) or `none` (only the destination service runs).
    */
-  engine?: 'local' | 'memory' | 'none';
+  engine?: 'local' | 'memory' | 'aws-fake' | 'none';
+  /**
+   * `aws-fake` only: scales AWS's timings (AWS_TIMINGS in aws-fake.ts: a channel starts in 3
+   * minutes) so a saga takes milliseconds. Default 1/2000 (a start in 90 ms).
+   */
+  awsFakeTimeScale?: number;
+  /** Run the scheduled functions (reconciles, outbox relay) on their rate; default true. Tests that
+   *  must see a saga resume by redelivery alone turn them off and call `bus.runScheduled` themselves. */
+  schedules?: boolean;
 }
 
 /** The functions that belong to the destination service alone (engine `none`). */
@@ -58,11 +69,36 @@ const DESTINATION_ONLY = new Set(['api', 'destinationInbox', 'outboxRelay']);
 
 export type LocalEngine = FlowEngine & ChannelEngine & { inputHealth(): Promise<InputHealth>; close(): Promise<void>; processes?(): EngineProcess[] };
 
-async function createEngine(kind: 'local' | 'memory' | 'none', o: { sink: EngineEventSink; config: Config; dataDir: string }): Promise<LocalEngine | undefined> {
-  if (kind === 'none') return undefined;
-  if (kind === 'memory') return new MemoryEngine({ sink: o.sink });
+async function createEngine(
+  kind: NonNullable<LocalRuntimeOptions['engine']>,
+  o: { sink: EngineEventSink; config: Config; dataDir: string; deployment: string; awsFakeTimeScale: number },
+): Promise<{ engine?: LocalEngine; awsFake?: AwsFake }> {
+  if (kind === 'none') return {};
+  if (kind === 'memory') return { engine: new MemoryEngine({ sink: o.sink }) };
+  if (kind === 'aws-fake') return createAwsFakeEngine(o);
   const { createLocalMediaEngine } = await import('../../media-engine/local/factory.ts');
-  return createLocalMediaEngine({ sink: o.sink, config: o.config, dataDir: o.dataDir });
+  return { engine: await createLocalMediaEngine({ sink: o.sink, config: o.config, dataDir: o.dataDir }) };
+}
+
+/**
+ * The production AWS engine over the in-memory AWS (aws-fake.ts), AWS's timings scaled down. The
+ * fake's native events reach the default bus as MediaLive's and MediaConnect's would; the stack's
+ * primary channel exists, tagged for this deployment. Imported lazily: aws-sdk-client-mock is a
+ * dev dependency and never part of `npm start` or a Lambda bundle.
+ */
+async function createAwsFakeEngine(o: { sink: EngineEventSink; deployment: string; awsFakeTimeScale: number }): Promise<{ engine: LocalEngine; awsFake: AwsFake }> {
+  const [{ AwsFake: Fake, AWS_TIMINGS }, { AwsMediaEngine }] = await Promise.all([import('../../media-engine/aws/aws-fake.ts'), import('../../media-engine/aws/aws-engine.ts')]);
+  const timings = Object.fromEntries(Object.entries(AWS_TIMINGS).map(([k, ms]) => [k, Math.max(1, Math.round(ms * o.awsFakeTimeScale))])) as unknown as FakeTimings;
+  const fake = new Fake({ sink: o.sink, timings, primaryChannelFor: o.deployment });
+  const aws = new AwsMediaEngine(
+    { flowArn: fake.flowArn, mediaLiveRoleArn: `arn:aws:iam::${fake.account}:role/fanout-local-medialive`, region: fake.region, deployment: o.deployment, tags: {}, primaryChannelId: fake.primaryChannelId! },
+    { medialive: fake.medialive, mediaconnect: fake.mediaconnect },
+  );
+  const engine: LocalEngine = Object.assign(aws, {
+    inputHealth: async () => (await aws.describeFlow()).source,
+    close: async () => fake.close(),
+  });
+  return { engine, awsFake: fake };
 }
 
 export interface LocalRuntime {
@@ -76,6 +112,8 @@ export interface LocalRuntime {
   published: BusEntry[];
   /** The media engine this runtime drives (absent with engine `none`). */
   engine?: LocalEngine;
+  /** With engine `aws-fake`: the in-memory AWS behind the engine (tests inspect and steer it). */
+  awsFake?: AwsFake;
   stop(): Promise<void>;
 }
 
@@ -122,6 +160,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
       error: (m, a) => logger.error(m, a ?? {}),
     },
     timeScale: opts.timeScale ?? 1,
+    ...(opts.schedules === false ? { runSchedules: false } : {}),
   });
   const published: BusEntry[] = [];
   const busPublisher: EventPublisher = {
@@ -141,7 +180,13 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
   const sink: EngineEventSink = (e) => {
     bus.deliverServiceEvent({ Source: e.source, DetailType: e.detailType, Detail: JSON.stringify(e.detail), Resources: e.resources });
   };
-  const engine = await createEngine(engineKind, { sink, config: base, dataDir });
+  const { engine, awsFake } = await createEngine(engineKind, {
+    sink,
+    config: base,
+    dataDir,
+    deployment: wiring.environment.FANOUT_DEPLOYMENT ?? `fanout-${LOCAL_STAGE}`,
+    awsFakeTimeScale: opts.awsFakeTimeScale ?? 1 / 2000,
+  });
   installInfrastructure({
     dynamo,
     doc: createDocumentClient(dynamo),
@@ -158,9 +203,10 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
   if (cfg.adminToken) {
     const { Secret } = await import('../../secrets/secret.ts');
     await m.tokens.put(new Secret(cfg.adminToken), { tokenId: 'admin-env', name: 'admin (FANOUT_ADMIN_TOKEN)', role: 'admin' });
-  } else if (!(await m.tokens.hasAdmin())) {
-    generatedAdminToken = generateToken();
-    await m.tokens.put(generatedAdminToken, { tokenId: 'admin-generated', name: 'admin (generated at first start)', role: 'admin' });
+  } else {
+    // The same rule as the AWS adminBootstrap function: only when no admin token exists, shown once.
+    const first = await bootstrapAdminToken(m.tokens, { name: 'admin (generated at first start)' });
+    if (first.created) generatedAdminToken = first.token;
   }
 
   const sse = new SseHub();
@@ -237,6 +283,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
     sse,
     published,
     ...(engine ? { engine } : {}),
+    ...(awsFake ? { awsFake } : {}),
     ...(generatedAdminToken ? { generatedAdminToken } : {}),
     async stop() {
       if (stopped) return;

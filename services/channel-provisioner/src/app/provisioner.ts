@@ -116,6 +116,13 @@ export class Provisioner {
         if (existing.reclaimed) this.d.logger.info('reclaimed channel re-created for a start', { destinationId, channelId, correlationId });
       }
       else await this.d.channels.put({ destinationId, ...base, observedAt: new Date(0).toISOString(), createdAt: new Date().toISOString(), version: 1 });
+      // A channel found rather than made (an earlier attempt was cut short right after CreateChannel)
+      // may have reported CREATING → IDLE while no record existed, and those native events were
+      // dropped as untracked: observe its state now so the saga goes on without waiting for the
+      // reconcile. Stamped to the second, like EventBridge's `time`, so a native event of the same
+      // second is not taken for an older one.
+      const now = await engine.describeChannel(channelId);
+      if (now && now.state !== 'CREATING') await this.onState(channelId, now.state, new Date(Math.floor(Date.now() / 1000) * 1000).toISOString(), correlationId);
     } catch (err) {
       await this.failed(destinationId, 'create', err, correlationId);
     }

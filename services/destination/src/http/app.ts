@@ -213,8 +213,8 @@ export function createApp(deps: ApiDeps): OpenAPIHono<Env> {
       const f = await deps.system.getFlowStatus();
       return c.json(
         f
-          ? { state: f.state, flowArn: f.flowArn, sourceConnected: f.sourceConnected, sourceAddress: f.sourceAddress, connectedSince: f.connectedSince, outputs: f.outputs, updatedAt: f.updatedAt }
-          : { state: 'UNKNOWN', flowArn: null, sourceConnected: null, sourceAddress: null, connectedSince: null, outputs: null, updatedAt: null },
+          ? { state: f.state, flowArn: f.flowArn, sourceConnected: f.sourceConnected, sourceAddress: f.sourceAddress, connectedSince: f.connectedSince, outputs: f.outputs, primary: f.primary ?? null, updatedAt: f.updatedAt }
+          : { state: 'UNKNOWN', flowArn: null, sourceConnected: null, sourceAddress: null, connectedSince: null, outputs: null, primary: null, updatedAt: null },
         200,
       );
     },

@@ -147,6 +147,17 @@ export const FlowStatusSchema = z
     sourceAddress: z.string().nullable(),
     connectedSince: z.string().nullable(),
     outputs: z.number().int().nullable(),
+    primary: z
+      .object({
+        channelId: z.string().nullable().openapi({ description: 'The primary MediaLive channel (AWS)' }),
+        state: z.string().nullable().openapi({ description: 'MediaLive channel state; null when it could not be read (see error)' }),
+        error: z.object({ code: z.string(), message: z.string(), hint: z.string() }).nullable(),
+      })
+      .nullable()
+      .openapi({
+        description:
+          'The always-on primary output\'s channel, which flow-output starts whenever the primary output is on and the flow is ACTIVE. Null where the primary HLS simply follows the flow (local engine) or before flow-output has reported.',
+      }),
     updatedAt: z.string().nullable(),
   })
   .openapi('FlowStatus');

@@ -25,6 +25,8 @@ export interface FlowStatusRecord {
   sourceAddress: string | null;
   connectedSince: string | null;
   outputs: number;
+  /** The always-on primary channel as flow-output last reported it (null: the engine has none; absent: never reported). */
+  primary?: { channelId: string | null; state: string | null; error: { code: string; message: string; hint: string } | null } | null;
   updatedAt: string;
 }
 

@@ -6,8 +6,17 @@
  *   ChannelReclaimed       → remove it, keep the record as `reclaimed` (idle reclaim, ADR 0008)
  *   StartRequested (reclaimed) → add it again                        → FlowOutputAdded
  *   Start/StopRequested    → flow ACTIVE when anything needs the feed, STANDBY when nothing does
- *   native flow events     → FlowStateChanged
- *   reconcile (start-up, schedule) → the engine's outputs and flow state match the records
+ *   native flow events     → FlowStateChanged (with the primary channel's state)
+ *   reconcile (start-up, schedule) → the engine's outputs and flow state match the records, the
+ *                            primary channel runs, FlowStateChanged (a once-a-minute heartbeat)
+ *
+ * The always-on primary (FANOUT_PRIMARY_HLS, `primaryAlwaysOn`): flow-output owns it because it
+ * already owns "the flow is ACTIVE whenever the primary needs it". Where the engine runs the
+ * primary as a channel of its own (AWS: the stack's PrimaryChannel, FANOUT_PRIMARY_CHANNEL_ID),
+ * flow-output starts it whenever the flow is ACTIVE and the channel IDLE: when the flow reports
+ * ACTIVE and at every reconcile. It never stops it (turning the primary off is an operator's
+ * decision, docs/deploy-aws.md). Where the primary follows the flow (local engine), there is
+ * nothing to start and the reported `primary` is null.
  *
  * The records (table FlowOutputsTable) are the memory: the local engine loses its outputs when the
  * process stops, and reconcile re-creates them (output ARNs are derived from the destination id,
@@ -17,7 +26,8 @@ import { FlowOutputAddedV1, FlowOutputFailedV1, FlowOutputRemovedV1, FlowStateCh
 import type { EventPublisher } from '../../../../shared/events/publisher.ts';
 import { buildEntry } from '../../../../shared/events/publisher.ts';
 import type { Logger } from '../../../../shared/logging/logger.ts';
-import type { FlowEngine } from '../../../../shared/media-engine/ports.ts';
+import type { FlowDescription, FlowEngine } from '../../../../shared/media-engine/ports.ts';
+import type { EventData } from '../../../../events/envelope.ts';
 import type { DestinationReader } from '../../../../shared/store/destination-reader.ts';
 import type { RecordStore } from '../../../../shared/store/record-store.ts';
 import { AppError } from '../../../../shared/errors/index.ts';
@@ -117,9 +127,37 @@ export class FlowOutputService {
     void correlationId;
   }
 
+  /**
+   * The primary channel's state, after starting it when it should run and does not: the primary
+   * output is on, the flow is ACTIVE (the channel reads from it) and the channel is IDLE. Null
+   * where the engine has no primary channel. A failure is reported in `error`, never thrown: the
+   * primary must not hold up the destinations' outputs.
+   */
+  async ensurePrimary(flow: FlowDescription): Promise<EventData<typeof FlowStateChangedV1>['primary']> {
+    const engine = this.d.engine();
+    if (!engine.describePrimary) return null;
+    let channelId: string | null = null;
+    try {
+      let primary = await engine.describePrimary();
+      channelId = primary.channelId;
+      if (this.d.primaryAlwaysOn && flow.state === 'ACTIVE' && primary.state === 'IDLE' && engine.startPrimary) {
+        await engine.startPrimary();
+        primary = await engine.describePrimary();
+        this.d.logger.info('primary channel started (always-on primary output)', { channelId, state: primary.state });
+      }
+      return { channelId, state: primary.state, error: null };
+    } catch (err) {
+      const code = err instanceof AppError ? err.code : 'ENGINE_UNAVAILABLE';
+      const message = (err instanceof Error ? err.message : String(err)).slice(0, 500);
+      this.d.logger.warn('primary channel could not be read or started', { channelId, code, message });
+      return { channelId, state: null, error: { code: code.slice(0, 64), message, hint: 'The primary output is retried at the next reconcile (every minute); see the engine logs.' } };
+    }
+  }
+
   /** Reports the flow's state as a domain event (from a native MediaConnect event or a reconcile). */
   async reportFlowState(correlationId: string): Promise<void> {
     const flow = await this.d.engine().describeFlow();
+    const primary = await this.ensurePrimary(flow);
     await this.d.publisher.publish([
       buildEntry(
         FlowStateChangedV1,
@@ -130,6 +168,7 @@ export class FlowOutputService {
           sourceAddress: flow.source.sourceAddress,
           connectedSince: flow.source.connectedSince,
           outputs: flow.outputs.length,
+          primary,
         },
         { correlationId },
       ),
@@ -181,6 +220,7 @@ export class FlowOutputService {
       }
     }
     await this.ensureFlowState(correlationId);
+    await this.reportFlowState(correlationId);
     if (added + removed > 0) this.d.logger.info('flow reconciled', { added, removed });
     return { added, removed };
   }

@@ -1,0 +1,110 @@
+/**
+ * The first admin token on AWS: the adminBootstrap Lambda handler, invoked as `serverless invoke`
+ * would (a plain JSON event), on dynalite with the tables from serverless.yml. It makes a token
+ * only when no admin exists (or on an explicit recovery), stores only the hash, returns the token
+ * once, never logs it, and the token it returns opens the API's admin routes.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
+import { hashToken, TokenStore } from '../shared/auth/tokens.ts';
+import { loadConfig, setConfig } from '../shared/config/index.ts';
+import { installInfrastructure } from '../shared/runtime/infrastructure.ts';
+import { ensureTables, startDynalite, type EmbeddedDynamo } from '../shared/runtime/local/dynalite.ts';
+import { loadServerlessConfig } from '../shared/runtime/local/serverless-config.ts';
+import { LocalKeyFileCipher } from '../shared/secrets/cipher.ts';
+import { createDocumentClient, createDynamoClient } from '../shared/store/dynamo.ts';
+
+let db: EmbeddedDynamo;
+let dir: string;
+let tokens: TokenStore;
+const logs: string[] = [];
+
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'fanout-bootstrap-'));
+  const wiring = loadServerlessConfig({ stage: 'dev' });
+  db = await startDynalite(undefined);
+  setConfig(loadConfig({ ...wiring.environment, FANOUT_RUNTIME: 'aws', FANOUT_LOG_LEVEL: 'INFO', FANOUT_DYNAMODB_ENDPOINT: db.endpoint }));
+  const dynamo = createDynamoClient({ region: 'eu-west-1', endpoint: db.endpoint });
+  await ensureTables(dynamo, wiring.tables);
+  const doc = createDocumentClient(dynamo);
+  installInfrastructure({ dynamo, doc, publisher: { publish: async () => {} }, cipher: LocalKeyFileCipher.open(join(dir, 'k.key')) });
+  tokens = new TokenStore(doc, wiring.environment.FANOUT_TABLE_TOKENS!);
+});
+
+after(async () => {
+  await db.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** Runs `fn` with everything written to stdout/stderr captured into `logs`. */
+async function capturing<T>(fn: () => Promise<T>): Promise<T> {
+  const out = process.stdout.write.bind(process.stdout);
+  const err = process.stderr.write.bind(process.stderr);
+  const grab = (chunk: unknown) => (logs.push(String(chunk)), true);
+  process.stdout.write = grab as typeof process.stdout.write;
+  process.stderr.write = grab as typeof process.stderr.write;
+  try {
+    return await fn();
+  } finally {
+    process.stdout.write = out;
+    process.stderr.write = err;
+  }
+}
+
+function httpEvent(method: string, path: string, token: string): APIGatewayProxyEventV2 {
+  return {
+    version: '2.0',
+    routeKey: '$default',
+    rawPath: path,
+    rawQueryString: '',
+    headers: { host: 'abc.execute-api.eu-west-1.amazonaws.com', authorization: `Bearer ${token}` },
+    requestContext: { accountId: '111122223333', apiId: 'abc', domainName: 'abc.execute-api.eu-west-1.amazonaws.com', domainPrefix: 'abc', http: { method, path, protocol: 'HTTP/1.1', sourceIp: '203.0.113.9', userAgent: 'test' }, requestId: 'r1', routeKey: '$default', stage: '$default', time: '21/Nov/2026:10:00:00 +0000', timeEpoch: 1795255200000 },
+    isBase64Encoded: false,
+  };
+}
+
+test('adminBootstrap: the first invoke returns an admin token once; later invokes make none unless recovering', async () => {
+  const { handler } = await import('../services/destination/src/handlers/admin-bootstrap.ts');
+  assert.equal(await tokens.hasAdmin(), false);
+
+  const first = await capturing(() => handler({}));
+  assert.equal(first.created, true);
+  if (!first.created) return;
+  assert.match(first.token, /^fo_[A-Za-z0-9_-]{43}$/);
+  const stored = await tokens.list();
+  assert.equal(stored.length, 1);
+  assert.equal(stored[0]!.tokenHash, hashToken(first.token), 'only the hash is stored');
+  assert.equal(stored[0]!.role, 'admin');
+  assert.ok(!JSON.stringify(stored).includes(first.token));
+
+  // The token works: the API handler lets it into an admin-only route.
+  const { handler: api } = await import('../services/destination/src/handlers/api.ts');
+  const context = { functionName: 'fanout-dev-api', awsRequestId: 'req-1', getRemainingTimeInMillis: () => 25_000 } as unknown as Context;
+  const listed = await api(httpEvent('GET', '/api/admin/tokens', first.token), context);
+  assert.equal(listed.statusCode, 200, listed.body);
+  assert.ok(!listed.body!.includes(first.token), 'the token list shows no token');
+
+  // Again (a retried invoke, or a second operator): nothing new, no token in the answer.
+  const again = await capturing(() => handler({}));
+  assert.deepEqual(Object.keys(again).sort(), ['created', 'reason']);
+  assert.equal(again.created, false);
+  assert.equal((await tokens.list()).length, 1);
+
+  // A lost token: an explicit recovery makes another admin token; the first one still works.
+  const recovered = await capturing(() => handler({ recover: true }));
+  assert.equal(recovered.created, true);
+  if (!recovered.created) return;
+  assert.notEqual(recovered.token, first.token);
+  assert.equal((await tokens.list()).filter((t) => t.role === 'admin').length, 2);
+  assert.match(recovered.name, /^admin \(recovery \d{4}-\d{2}-\d{2}\)$/);
+
+  // Logged: that a token was made and its id; never the token.
+  const logged = logs.join('');
+  assert.match(logged, /admin token created/);
+  assert.ok(logged.includes(first.tokenId));
+  for (const t of [first.token, recovered.token]) assert.ok(!logged.includes(t), 'no token in the logs');
+});
