@@ -52,6 +52,9 @@ export interface ConsumerOptions {
   rememberSeconds?: number;
 }
 
+/** Times an event is processed in a row when it loses an optimistic-concurrency race (VERSION_CONFLICT). */
+const CONFLICT_ATTEMPTS = 4;
+
 class PoisonEventError extends Error {
   override name = 'PoisonEventError';
 }
@@ -104,19 +107,30 @@ export function createEventConsumer(opts: ConsumerOptions): (event: SQSEvent, co
         keyPrefix: `fanout.${opts.name}`,
       });
     }
-    try {
-      await idempotent({ key, event });
-    } catch (err) {
-      // A lost optimistic-concurrency race is routine (the retry re-reads); anything else is an error.
-      const routine = (err as { code?: string })?.code === 'VERSION_CONFLICT';
-      opts.logger[routine ? 'warn' : 'error']('event processing failed; it will be retried', {
-        consumer: opts.name,
-        source: event.source,
-        detailType: event['detail-type'],
-        eventKey: key,
-        error: err instanceof Error ? { name: err.name, message: err.message } : String(err),
-      });
-      throw err;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await idempotent({ key, event });
+        return;
+      } catch (err) {
+        // A lost optimistic-concurrency race is routine: the handler re-reads what it changes, so it
+        // runs again at once (a few times, jittered) rather than waiting out the queue's visibility
+        // timeout, minutes on AWS. Anything else, or a race lost every time, is left to the redelivery.
+        const routine = (err as { code?: string })?.code === 'VERSION_CONFLICT';
+        if (routine && attempt < CONFLICT_ATTEMPTS) {
+          opts.logger.debug('lost a concurrent update; processing the event again', { consumer: opts.name, detailType: event['detail-type'], eventKey: key, attempt });
+          await new Promise((r) => setTimeout(r, Math.random() * 40 * attempt));
+          continue;
+        }
+        opts.logger[routine ? 'warn' : 'error']('event processing failed; it will be retried', {
+          consumer: opts.name,
+          source: event.source,
+          detailType: event['detail-type'],
+          eventKey: key,
+          attempts: attempt,
+          error: err instanceof Error ? { name: err.name, message: err.message } : String(err),
+        });
+        throw err;
+      }
     }
   };
 
