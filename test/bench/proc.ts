@@ -8,6 +8,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
+import { readCmdline, readStatFields } from '../../shared/media-engine/local/proc.ts';
 
 export const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
 export const PAGE_SIZE = Number(execFileSync('getconf', ['PAGESIZE']).toString().trim()) || 4096;
@@ -27,27 +28,17 @@ export interface ProcStat {
 }
 
 export function readStat(pid: number): ProcStat | null {
-  let raw: string;
-  try {
-    raw = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  } catch {
-    return null;
-  }
-  const open = raw.indexOf('(');
-  const close = raw.lastIndexOf(')');
-  const comm = raw.slice(open + 1, close);
-  // Fields from 3 (state) on; index = field number - 3.
-  const f = raw.slice(close + 2).split(' ');
-  const n = (field: number): number => Number(f[field - 3]);
+  const f = readStatFields(pid);
+  if (!f) return null;
   return {
     pid,
-    ppid: n(4),
-    comm,
-    ticks: n(14) + n(15),
-    childTicks: n(16) + n(17),
-    start: n(22),
-    rssBytes: n(24) * PAGE_SIZE,
-    state: f[0] ?? '?',
+    ppid: f.field(4),
+    comm: f.comm,
+    ticks: f.field(14) + f.field(15),
+    childTicks: f.field(16) + f.field(17),
+    start: f.field(22),
+    rssBytes: f.field(24) * PAGE_SIZE,
+    state: f.state,
   };
 }
 
@@ -81,11 +72,7 @@ function runNsOf(pids: Iterable<number>): Map<number, number> {
 }
 
 export function cmdline(pid: number): string[] {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter((s) => s.length > 0);
-  } catch {
-    return [];
-  }
+  return readCmdline(pid) ?? [];
 }
 
 /** Every process on the machine (a snapshot). */

@@ -17,8 +17,11 @@ export interface ProcStat {
   startTicks: number;
 }
 
-/** Parses `/proc/<pid>/stat`; null if the process does not exist (or /proc is unavailable). */
-export function readProcStat(pid: number): ProcStat | null {
+/**
+ * `/proc/<pid>/stat` split into its command name and a field reader (`field(n)` = field n of
+ * proc(5), from 3 on); null if the process does not exist (or /proc is unavailable).
+ */
+export function readStatFields(pid: number): { comm: string; state: string; field: (n: number) => number } | null {
   let text: string;
   try {
     text = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -26,12 +29,20 @@ export function readProcStat(pid: number): ProcStat | null {
     return null;
   }
   // The command name is in parentheses and may itself contain spaces and parentheses.
+  const open = text.indexOf('(');
   const close = text.lastIndexOf(')');
-  if (close < 0) return null;
+  if (open < 0 || close < 0) return null;
   const fields = text.slice(close + 2).split(' ');
-  // fields[0] is field 3 (state) of proc(5); starttime is field 22.
-  const at = (field: number): number => Number(fields[field - 3]);
-  return { pid, state: fields[0] ?? '?', ppid: at(4), pgrp: at(5), session: at(6), startTicks: at(22) };
+  // fields[0] is field 3 (state) of proc(5).
+  return { comm: text.slice(open + 1, close), state: fields[0] ?? '?', field: (n) => Number(fields[n - 3]) };
+}
+
+/** Parses `/proc/<pid>/stat`; null if the process does not exist (or /proc is unavailable). */
+export function readProcStat(pid: number): ProcStat | null {
+  const f = readStatFields(pid);
+  if (!f) return null;
+  // starttime is field 22.
+  return { pid, state: f.state, ppid: f.field(4), pgrp: f.field(5), session: f.field(6), startTicks: f.field(22) };
 }
 
 /** The argv of a process from `/proc/<pid>/cmdline`; null if it is gone or a zombie (empty). */
