@@ -1,14 +1,16 @@
 /**
  * The control plane crashes (kill -9) while destinations stream: no FFmpeg or srt-live-transmit
- * outlives it, and after a restart every destination wanted running is live again.
+ * outlives it, and after a restart every destination wanted running is live again. It runs the
+ * bundle `npm start` runs (`build.ts`), so the compiled form is what is tested.
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { testSourceArgs } from '../../shared/media-engine/local/engine/argv.ts';
+import { buildLocal } from '../../shared/runtime/local/build.ts';
 import { ADMIN_TOKEN, eventually } from '../support/local.ts';
 import { freeTcpPort, NginxRtmp } from '../support/nginx-rtmp.ts';
 
@@ -28,8 +30,16 @@ function ourProcesses(marker: string): number[] {
     .map(Number);
 }
 
+let bundle: Promise<string> | undefined;
+
+/** The bundle of `npm start`, built once per run (its own file: other runs may build theirs). */
+function fanoutBundle(): Promise<string> {
+  bundle ??= buildLocal({ outfile: `.build/test-${process.pid}/main.mjs` }).then((b) => b.outfile);
+  return bundle;
+}
+
 async function startFanout(env: Record<string, string>): Promise<{ child: ChildProcess; url: string; output: () => string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'shared/runtime/local/main.ts'], { env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--enable-source-maps', await fanoutBundle()], { env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
@@ -105,5 +115,6 @@ test('kill -9 of the control plane leaves no orphans; a restart brings wanted-ru
     encoder.kill('SIGKILL');
     await nginx.close();
     rmSync(dataDir, { recursive: true, force: true });
+    if (bundle) rmSync(dirname(await bundle), { recursive: true, force: true });
   }
 });

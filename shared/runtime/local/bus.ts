@@ -21,6 +21,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
+import { bundledHandlers } from './bundled-handlers.ts';
 import { matchesPattern } from './event-pattern.ts';
 import {
   repoRoot,
@@ -160,10 +161,14 @@ export interface QueueStats {
   dlq?: number;
 }
 
-/** Resolver that imports `handler.file` (relative to `root`, default the repository) and returns its export. */
+/**
+ * Resolver that imports `handler.file` (relative to `root`, default the repository) and returns its
+ * export; in a bundle (`build.ts`) the module compiled into it.
+ */
 export function importHandlerFromRepo(root: string = repoRoot): (fn: FunctionRef) => Promise<LambdaHandler> {
   return async (fn) => {
-    const mod = (await import(pathToFileURL(join(root, fn.handler.file)).href)) as Record<string, unknown>;
+    const bundled = bundledHandlers.get(fn.handler.file);
+    const mod = bundled ? await bundled() : ((await import(pathToFileURL(join(root, fn.handler.file)).href)) as Record<string, unknown>);
     const handler = mod[fn.handler.exportName];
     if (typeof handler !== 'function') {
       throw new Error(`${fn.handler.file} does not export a function named "${fn.handler.exportName}" (function ${fn.name})`);

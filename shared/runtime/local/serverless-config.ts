@@ -16,14 +16,24 @@
  * Values are resolved lazily: only the parts of the file the local wiring uses must be resolvable
  * locally, so AWS-only settings elsewhere in the file never break the local runtime.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import YAML from 'yaml';
 import { validatePattern, type EventPattern } from './event-pattern.ts';
 
-/** Repository root (this file lives in shared/runtime/local/). */
-export const repoRoot: string = fileURLToPath(new URL('../../../', import.meta.url));
+/**
+ * Repository root: the nearest directory above this module holding serverless.yml (this file lives
+ * in shared/runtime/local/ when run from source, in .build/<name>/ when bundled by build.ts).
+ */
+export const repoRoot: string = findRoot(dirname(fileURLToPath(import.meta.url)));
+
+function findRoot(from: string): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'serverless.yml'))) return dir;
+    if (dirname(dir) === dir) throw new Error(`no serverless.yml in ${from} or above it`);
+  }
+}
 export const defaultServerlessFile: string = join(repoRoot, 'serverless.yml');
 
 export class ServerlessConfigError extends Error {
