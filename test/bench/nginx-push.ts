@@ -3,6 +3,8 @@
  * `master_process off`) on loopback with two applications:
  *
  * - `live`: every stream published to it is relayed by `push` to `<sinkUrl>/<prefix><n>`, n = 0..N-1;
+ * - `one`: the same with one push, to `<sinkUrl>/<prefix>one` (with `live`, the cost of each push
+ *   beyond the first: the slope);
  * - `nopush`: the same without pushes (what receiving the feed alone costs).
  *
  * Its pid is the one process whose CPU time is measured.
@@ -35,7 +37,7 @@ export class NginxPush {
   }
 
   /** `rtmp://127.0.0.1:<port>/<app>`. */
-  url(app: 'live' | 'nopush'): string {
+  url(app: 'live' | 'one' | 'nopush'): string {
     return `rtmp://127.0.0.1:${this.port}/${app}`;
   }
 
@@ -60,6 +62,11 @@ rtmp {
       live on;
       record off;
 ${pushes}
+    }
+    application one {
+      live on;
+      record off;
+      push ${o.sinkUrl.replace(/\/+$/, '')}/${o.prefix}one;
     }
     application nopush {
       live on;
