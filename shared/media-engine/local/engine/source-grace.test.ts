@@ -8,6 +8,8 @@
  *   past the grace     feed stops ─ stall watchdog ends mux and encoder (STALL_MS) ─ GRACE_MS ─
  *                      publishers closed, INPUT_STALLED; the new runs wait for input
  *   media returns      feed back ─ mux and encoder running ─ publishers re-added ─ alert CLEARED
+ *   platform drop      as "past the grace", but the platform drops the publishers during the
+ *                      grace: INPUT_STALLED all the same once it is over, then back with the media
  *
  * The steps share one engine and run in order. Every check polls with a deadline.
  */
@@ -242,6 +244,34 @@ describe('LocalMediaEngine source grace, on loopback', { timeout: 60_000 }, () =
       assert.notEqual(engine.channelMetrics(d.id)?.uptimeSeconds ?? null, null, 'pushing again');
     }
     assert.deepEqual(nativeSchemaProblems(events), []);
+  });
+
+  it('a publisher the platform dropped during the grace reports INPUT_STALLED too once it is over, and comes back with the media', async () => {
+    const mark = events.length;
+    const sources = new Map(DESTS.map((d) => [d, sourceOf(d)?.pid]));
+    await stopFeed();
+    await Promise.all(DESTS.map((d) => sourceEnded(d, sources.get(d))));
+    // Within the grace, the platform drops every connection (a restart of its ingest): the
+    // publishers fail, and their retries find no media to publish.
+    await nginx.restart();
+    for (const d of DESTS) {
+      // (How the drop is classified depends on how long it had published: any RTMP alert will do.)
+      await waitFor(`${d.name}: the drop reported`, () => alertsFor(events.slice(mark), d.id).some((e) => /^RTMP /.test(String(e.detail['alert_type']))), { timeoutMs: GRACE_MS, intervalMs: 10 });
+    }
+    for (const d of DESTS) {
+      // Past the grace the channel waits for media, not for the platform: it says so.
+      const error = await waitFor(`${d.name}: INPUT_STALLED`, async () => {
+        const e = (await engine.describeChannel(d.id))?.error;
+        return e?.code === 'INPUT_STALLED' && e;
+      }, { timeoutMs: GRACE_MS + 3000, intervalMs: 20 });
+      assert.match(error.message, new RegExp(`the ${d.sourceLabel} produced no media`));
+      const last = alertsFor(events.slice(mark), d.id).at(-1);
+      assert.deepEqual([last?.detail['alarm_state'], last?.detail['alert_type']], ['SET', 'Input Loss']);
+      assert.equal((await nginx.hasPublisher(d.key))?.publishing, false, `${d.name}: not re-added while no media comes`);
+    }
+    assert.equal(tcpConnectionsTo(nginx.rtmpPort), 0);
+    feed = startFeed();
+    for (const d of DESTS) await publishingAgain(d);
   });
 
   it('close() leaves no process, pidfile or connection behind', async () => {
