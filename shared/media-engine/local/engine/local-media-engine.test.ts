@@ -1,7 +1,7 @@
 /**
  * The engine's control surface without media: option and spec validation, typed errors,
  * idempotency, the events of create/update/delete, and the reaping of a crashed run's processes.
- * (Media, failures and recovery: engine.test.ts.)
+ * (Media, failures and recovery: engine.test.ts; the source grace: source-grace.test.ts.)
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';

@@ -938,13 +938,18 @@ export class LocalMediaEngine implements FlowEngine, ChannelEngine {
       const stalled = errorFor('INPUT_STALLED', `the ${src.kind === 'mux' ? 'passthrough mux' : 'shared encoder'} produced no media for ${Math.round((this.#o.sourceGraceMs ?? DEFAULTS.sourceGraceMs) / 1000)} s`, this.#secrets());
       for (const id of src.users) {
         const ch = this.#channels.get(id);
-        if (!ch || !src.fan.has(id)) continue;
-        ch.bytesSentBefore += src.fan.publisher(id)?.stats().bytesSent ?? 0;
-        void src.fan.remove(id);
-        ch.publish = null;
-        ch.pushingSince = null;
-        if (ch.desired !== 'running') continue;
-        // Waits for media (the source's `running`), not for a backoff step.
+        if (!ch) continue;
+        if (src.fan.has(id)) {
+          ch.bytesSentBefore += src.fan.publisher(id)?.stats().bytesSent ?? 0;
+          void src.fan.remove(id);
+          ch.publish = null;
+          ch.pushingSince = null;
+        }
+        // A channel that gave up keeps its reason. Every other one waits for media (the source's
+        // `running`), not for a backoff step, and says so: one whose publisher the platform
+        // dropped during the grace too (its retry found no media to publish, and its alert would
+        // otherwise blame the platform for the whole outage).
+        if (ch.desired !== 'running' || ch.gaveUp) continue;
         const err = this.#lastError(stalled);
         if (err) this.#raise(ch, err);
       }
