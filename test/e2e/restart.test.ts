@@ -9,8 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { testSourceArgs } from '../../shared/media-engine/local/engine/argv.ts';
+import { FEED_PICTURE, freeSrtPort } from '../support/feed.ts';
 import { ADMIN_TOKEN, eventually } from '../support/local.ts';
-import { freeTcpPort, NginxRtmp } from '../support/nginx-rtmp.ts';
+import { NginxRtmp } from '../support/nginx-rtmp.ts';
 
 const PASSPHRASE = 'restart-passphrase-0123456789';
 
@@ -40,7 +41,7 @@ async function startFanout(env: Record<string, string>): Promise<{ child: ChildP
 test('kill -9 of the control plane leaves no orphans; a restart brings wanted-running destinations back', { timeout: 240_000 }, async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'fanout-restart-'));
   const nginx = await NginxRtmp.start();
-  const srtPort = 30_000 + ((await freeTcpPort()) % 20_000);
+  const srtPort = await freeSrtPort();
   const env = {
     FANOUT_DATA_DIR: dataDir,
     FANOUT_PORT: '0',
@@ -51,7 +52,7 @@ test('kill -9 of the control plane leaves no orphans; a restart brings wanted-ru
     FANOUT_X264_PRESET: 'ultrafast',
     FANOUT_LOG_LEVEL: 'WARN',
   };
-  const source = () => spawn('ffmpeg', testSourceArgs({ host: '127.0.0.1', port: srtPort, passphrase: PASSPHRASE, keyLength: 16, width: 640, height: 360, fps: 30, bitrate: 1_000_000 }), { stdio: 'ignore' });
+  const source = () => spawn('ffmpeg', testSourceArgs({ host: '127.0.0.1', port: srtPort, passphrase: PASSPHRASE, keyLength: 16, ...FEED_PICTURE, bitrate: 1_000_000 }), { stdio: 'ignore' });
   let encoder = source();
   let fanout = await startFanout(env);
   try {
