@@ -53,8 +53,10 @@ test('kill -9 of the control plane leaves no orphans; a restart brings wanted-ru
     FANOUT_LOG_LEVEL: 'WARN',
   };
   const source = () => spawn('ffmpeg', testSourceArgs({ host: '127.0.0.1', port: srtPort, passphrase: PASSPHRASE, keyLength: 16, ...FEED_PICTURE, bitrate: 1_000_000 }), { stdio: 'ignore' });
-  let encoder = source();
   let fanout = await startFanout(env);
+  // Only once Fanout listens: FFmpeg's SRT caller gives up after about 3 s without a listener, and
+  // the start-up can take longer than that (the encoder never connected: a flaky first publish).
+  let encoder = source();
   try {
     const api = async (method: string, path: string, body?: unknown) => {
       const res = await fetch(`${fanout.url}${path}`, { method, headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' }, ...(body ? { body: JSON.stringify(body) } : {}) });
