@@ -4,14 +4,14 @@
  * nginx-rtmp on loopback standing in for the platform; ffprobe checks what arrived.
  */
 import assert from 'node:assert/strict';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, type ChildProcess } from 'node:child_process';
 import { promisify } from 'node:util';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { testSourceArgs } from '../../shared/media-engine/local/engine/argv.ts';
-import { freeTcpPort, NginxRtmp } from '../support/nginx-rtmp.ts';
-import { ADMIN_TOKEN, eventually, startTestRuntime, type TestRuntime } from '../support/local.ts';
+import { FEED_PICTURE, primaryPlaylist, startTestFeed, type TestFeed } from '../support/feed.ts';
+import { NginxRtmp } from '../support/nginx-rtmp.ts';
+import { ADMIN_TOKEN, eventually, type TestRuntime } from '../support/local.ts';
 import { openSse } from '../support/sse.ts';
 
 const PASSPHRASE = 'e2e-passphrase-0123456789';
@@ -19,9 +19,9 @@ const KEYS = { ytPass: 'yt-pass-key-000111222333', ytMobile: 'yt-mobile-key-4445
 
 let nginx: NginxRtmp;
 let flaky: NginxRtmp;
+let feed: TestFeed;
 let rt: TestRuntime;
 let encoder: ChildProcess;
-let srtPort: number;
 const ids: Record<keyof typeof KEYS, string> = { ytPass: '', ytMobile: '', twitch: '' };
 
 type Dest = { status: string; lastError: { code: string; hint: string } | null; mediaLiveChannelId: string | null };
@@ -30,10 +30,6 @@ const waitStatus = (id: string, want: string, timeoutMs = 30_000) =>
   eventually(async () => (await get(id)).status === want, { timeoutMs, what: `${id} ${want}` });
 const frames = async (id: string) => ((await rt.api('GET', `/api/destinations/${id}/metrics`)).json.metrics?.frames as number | null) ?? 0;
 const processes = async () => (await rt.api('GET', '/api/admin/engine/processes')).json.processes as { role: string; channelIds: string[]; pid: number | null; restarts: number; command: string[] }[];
-
-function sourceArgs(passphrase: string) {
-  return testSourceArgs({ host: '127.0.0.1', port: srtPort, passphrase, keyLength: 16, width: 640, height: 360, fps: 30, bitrate: 1_200_000 });
-}
 
 function cmdlines(): string[] {
   return readdirSync('/proc')
@@ -51,18 +47,12 @@ describe('real media through the API', { timeout: 300_000 }, () => {
   before(async () => {
     nginx = await NginxRtmp.start();
     flaky = await NginxRtmp.start();
-    srtPort = 30_000 + ((await freeTcpPort()) % 20_000);
-    rt = await startTestRuntime(
-      { FANOUT_SRT_PORT: String(srtPort), FANOUT_SRT_HOST: '127.0.0.1', FANOUT_SRT_PASSPHRASE: PASSPHRASE, FANOUT_X264_PRESET: 'ultrafast' },
-      { engine: 'local' },
-    );
-    encoder = spawn('ffmpeg', sourceArgs(PASSPHRASE), { stdio: 'ignore' });
-    await eventually(async () => (await rt.api('GET', '/api/mediaconnect/inputs/health')).json.connected === true, { timeoutMs: 20_000, what: 'the encoder to connect' });
+    feed = await startTestFeed({ passphrase: PASSPHRASE });
+    ({ rt, encoder } = feed);
   });
 
   after(async () => {
-    encoder?.kill('SIGKILL');
-    await rt?.close();
+    await feed?.close();
     await nginx?.close();
     await flaky?.close();
   });
@@ -85,7 +75,7 @@ describe('real media through the API', { timeout: 300_000 }, () => {
     for (const id of Object.values(ids)) await waitStatus(id, 'running');
 
     const pass = await nginx.probe('live', KEYS.ytPass);
-    assert.deepEqual([pass.videoCodec, pass.width, pass.height, pass.frameRate, pass.audioCodec], ['h264', 640, 360, 30, 'aac']);
+    assert.deepEqual([pass.videoCodec, pass.width, pass.height, pass.frameRate, pass.audioCodec], ['h264', FEED_PICTURE.width, FEED_PICTURE.height, FEED_PICTURE.fps, 'aac']);
     const mobile = await nginx.probe('live', KEYS.ytMobile);
     assert.deepEqual([mobile.videoCodec, mobile.width, mobile.height, mobile.frameRate, mobile.audioCodec], ['h264', 1280, 720, 30, 'aac']);
     const twitch = await flaky.probe('live', KEYS.twitch);
@@ -105,11 +95,7 @@ describe('real media through the API', { timeout: 300_000 }, () => {
   });
 
   it('the primary HLS playlist is valid and its segments decode', async () => {
-    const playlist = await eventually(async () => {
-      const res = await fetch(`${rt.url}/hls/primary/index.m3u8`);
-      const text = res.ok ? await res.text() : '';
-      return text.includes('#EXTINF') ? text : null;
-    }, { timeoutMs: 20_000, what: 'an HLS playlist with segments' });
+    const playlist = await primaryPlaylist(rt);
     assert.match(playlist, /^#EXTM3U/);
     assert.match(playlist, /#EXT-X-TARGETDURATION:\d+/);
     const segment = playlist.split('\n').find((l) => l.endsWith('.ts'))!;
@@ -191,7 +177,7 @@ describe('real media through the API', { timeout: 300_000 }, () => {
   it('an encoder with the wrong passphrase is refused and reported; an encoder that drops and comes back is picked up', async () => {
     encoder.kill('SIGKILL');
     await eventually(async () => (await rt.api('GET', '/api/mediaconnect/inputs/health')).json.connected === false, { timeoutMs: 20_000, what: 'the drop to be seen' });
-    const intruder = spawn('ffmpeg', sourceArgs('wrong-passphrase-9876543210'), { stdio: 'ignore' });
+    const intruder = feed.spawnSource('wrong-passphrase-9876543210');
     try {
       const health = await eventually(async () => {
         const h = (await rt.api('GET', '/api/mediaconnect/inputs/health')).json;
@@ -202,7 +188,7 @@ describe('real media through the API', { timeout: 300_000 }, () => {
     } finally {
       intruder.kill('SIGKILL');
     }
-    encoder = spawn('ffmpeg', sourceArgs(PASSPHRASE), { stdio: 'ignore' });
+    encoder = feed.spawnSource();
     await eventually(async () => (await rt.api('GET', '/api/mediaconnect/inputs/health')).json.connected === true, { timeoutMs: 20_000, what: 'the encoder to be picked up again' });
     const before = await frames(ids.ytPass);
     await eventually(async () => (await frames(ids.ytPass)) > before + 30, { timeoutMs: 60_000, what: 'media flowing to the destination again' });

@@ -11,8 +11,9 @@ import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { testSourceArgs } from '../../shared/media-engine/local/engine/argv.ts';
 import { buildLocal } from '../../shared/runtime/local/build.ts';
+import { FEED_PICTURE, freeSrtPort } from '../support/feed.ts';
 import { ADMIN_TOKEN, eventually } from '../support/local.ts';
-import { freeTcpPort, NginxRtmp } from '../support/nginx-rtmp.ts';
+import { NginxRtmp } from '../support/nginx-rtmp.ts';
 
 const PASSPHRASE = 'restart-passphrase-0123456789';
 
@@ -50,7 +51,7 @@ async function startFanout(env: Record<string, string>): Promise<{ child: ChildP
 test('kill -9 of the control plane leaves no orphans; a restart brings wanted-running destinations back', { timeout: 240_000 }, async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'fanout-restart-'));
   const nginx = await NginxRtmp.start();
-  const srtPort = 30_000 + ((await freeTcpPort()) % 20_000);
+  const srtPort = await freeSrtPort();
   const env = {
     FANOUT_DATA_DIR: dataDir,
     FANOUT_PORT: '0',
@@ -61,9 +62,11 @@ test('kill -9 of the control plane leaves no orphans; a restart brings wanted-ru
     FANOUT_X264_PRESET: 'ultrafast',
     FANOUT_LOG_LEVEL: 'WARN',
   };
-  const source = () => spawn('ffmpeg', testSourceArgs({ host: '127.0.0.1', port: srtPort, passphrase: PASSPHRASE, keyLength: 16, width: 640, height: 360, fps: 30, bitrate: 1_000_000 }), { stdio: 'ignore' });
-  let encoder = source();
+  const source = () => spawn('ffmpeg', testSourceArgs({ host: '127.0.0.1', port: srtPort, passphrase: PASSPHRASE, keyLength: 16, ...FEED_PICTURE, bitrate: 1_000_000 }), { stdio: 'ignore' });
   let fanout = await startFanout(env);
+  // Only once Fanout listens: FFmpeg's SRT caller gives up after about 3 s without a listener, and
+  // the start-up can take longer than that (the encoder never connected: a flaky first publish).
+  let encoder = source();
   try {
     const api = async (method: string, path: string, body?: unknown) => {
       const res = await fetch(`${fanout.url}${path}`, { method, headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' }, ...(body ? { body: JSON.stringify(body) } : {}) });

@@ -1,0 +1,72 @@
+/**
+ * Test support: a live contribution feed. The whole local runtime with the real local media engine
+ * (see local.ts), its SRT listener on loopback with a passphrase, and an FFmpeg test source (test
+ * pattern and tone, H.264/AAC in MPEG-TS) sending to it over encrypted SRT, as an encoder would.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { testSourceArgs } from '../../shared/media-engine/local/engine/argv.ts';
+import { freeTcpPort } from './nginx-rtmp.ts';
+import { eventually, startTestRuntime, type TestRuntime } from './local.ts';
+
+/** The test source's picture: a passthrough output must show exactly this. */
+export const FEED_PICTURE = { width: 640, height: 360, fps: 30 } as const;
+
+/**
+ * A port for an SRT listener (UDP): not the default 9998, which other tests or a running Fanout
+ * may hold, and spread over 30000-49999 by a free TCP port's number so that concurrent runs differ.
+ */
+export async function freeSrtPort(): Promise<number> {
+  return 30_000 + ((await freeTcpPort()) % 20_000);
+}
+
+export interface TestFeed {
+  rt: TestRuntime;
+  srtPort: number;
+  /** The test source started with the runtime (connected when `startTestFeed` resolves). */
+  encoder: ChildProcess;
+  /** Starts another test source towards the listener, with `passphrase` (the feed's by default). */
+  spawnSource(passphrase?: string): ChildProcess;
+  /** Kills every test source it started, then stops the runtime. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the runtime with the local engine and a test source, and resolves once the input reports
+ * the encoder connected. `env` adds to (or overrides) the runtime's environment.
+ */
+export async function startTestFeed(opts: { passphrase: string; bitrate?: number; env?: Record<string, string> }): Promise<TestFeed> {
+  const srtPort = await freeSrtPort();
+  const rt = await startTestRuntime(
+    { FANOUT_SRT_PORT: String(srtPort), FANOUT_SRT_HOST: '127.0.0.1', FANOUT_SRT_PASSPHRASE: opts.passphrase, FANOUT_X264_PRESET: 'ultrafast', ...opts.env },
+    { engine: 'local' },
+  );
+  const sources = new Set<ChildProcess>();
+  const spawnSource = (passphrase = opts.passphrase): ChildProcess => {
+    const argv = testSourceArgs({ host: '127.0.0.1', port: srtPort, passphrase, keyLength: 16, ...FEED_PICTURE, bitrate: opts.bitrate ?? 1_200_000 });
+    const child = spawn('ffmpeg', argv, { stdio: 'ignore' });
+    sources.add(child);
+    child.once('exit', () => sources.delete(child));
+    return child;
+  };
+  const close = async () => {
+    for (const s of sources) s.kill('SIGKILL');
+    await rt.close();
+  };
+  const encoder = spawnSource();
+  try {
+    await eventually(async () => (await rt.api('GET', '/api/mediaconnect/inputs/health')).json.connected === true, { timeoutMs: 20_000, what: 'the encoder to connect' });
+  } catch (err) {
+    await close();
+    throw err;
+  }
+  return { rt, srtPort, encoder, spawnSource, close };
+}
+
+/** Waits until the primary HLS playlist lists a segment, and returns it. */
+export async function primaryPlaylist(rt: TestRuntime, timeoutMs = 20_000): Promise<string> {
+  return eventually(async () => {
+    const res = await fetch(`${rt.url}/hls/primary/index.m3u8`);
+    const text = res.ok ? await res.text() : '';
+    return text.includes('#EXTINF') ? text : null;
+  }, { timeoutMs, what: 'an HLS playlist with segments' });
+}
