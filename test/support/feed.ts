@@ -52,14 +52,24 @@ export async function startTestFeed(opts: { passphrase: string; bitrate?: number
     for (const s of sources) s.kill('SIGKILL');
     await rt.close();
   };
-  const encoder = spawnSource();
+  let encoder: ChildProcess | undefined;
   try {
-    await eventually(async () => (await rt.api('GET', '/api/mediaconnect/inputs/health')).json.connected === true, { timeoutMs: 20_000, what: 'the encoder to connect' });
+    // FFmpeg's SRT caller gives up after about 3 s without an answer, so it calls once the listener
+    // runs (the flow ACTIVE), and calls again if it gave up all the same, as a real encoder would.
+    await eventually(async () => (await rt.api('GET', '/api/mediaconnect/flow/status')).json?.state === 'ACTIVE', { timeoutMs: 20_000, what: 'the flow ACTIVE' });
+    encoder = spawnSource();
+    await eventually(
+      async () => {
+        if (encoder!.exitCode !== null || encoder!.signalCode !== null) encoder = spawnSource();
+        return (await rt.api('GET', '/api/mediaconnect/inputs/health')).json.connected === true;
+      },
+      { timeoutMs: 20_000, what: 'the encoder to connect' },
+    );
   } catch (err) {
     await close();
     throw err;
   }
-  return { rt, srtPort, encoder, spawnSource, close };
+  return { rt, srtPort, encoder: encoder!, spawnSource, close };
 }
 
 /** Waits until the primary HLS playlist lists a segment, and returns it. */
