@@ -25,14 +25,13 @@
 import { FEED, feedFile } from './feed.ts';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
-import { createSocket } from 'node:dgram';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { eventually, startTestRuntime, type TestRuntime } from '../support/local.ts';
-import { NginxRtmp } from '../support/nginx-rtmp.ts';
+import { freeUdpPort, NginxRtmp } from '../support/nginx-rtmp.ts';
 import { NginxPush } from './nginx-push.ts';
 import { alive, cmdline, descendants, measureCpu, measureCpuOf, pssOf, rssOf, tree, type CpuWindow, type ProcStat } from './proc.ts';
 
@@ -117,17 +116,6 @@ class Looping {
     await exited;
     clearTimeout(killer);
   }
-}
-
-async function freeUdpPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createSocket('udp4');
-    s.once('error', reject);
-    s.bind(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 /** The test feed, encoded once (cached in the temp dir): 1080p30 testsrc2 + tone, 6 Mbps, 2 s GOP. */
@@ -796,7 +784,7 @@ async function main(): Promise<void> {
     ratio: r2(fanoutPer / nginxPer),
     marginalRatio: r2(fanoutMarginal / nginxMarginal),
     includes:
-      'Fanout: this Node process (API, bus, UDP hubs) + srt-live-transmit (SRT/AES in) + primary HLS ffmpeg + one pusher ffmpeg per destination; nginx: the one nginx process (RTMP in + pushes). The test sender and the sink are in neither.',
+      'Fanout: this Node process (API, bus, flow hub, RTMP publishers) + srt-live-transmit (SRT/AES in) + primary HLS ffmpeg + the passthrough mux ffmpeg; nginx: the one nginx process (RTMP in + pushes). The test sender and the sink are in neither.',
   };
   if (fanoutPer / nginxPer > TARGETS.cpuRatio) warnings.push(`CPU per passthrough destination Fanout/nginx = ${r2(fanoutPer / nginxPer)}x > target ${TARGETS.cpuRatio}x`);
   const ptLive = dist(startRuns.passthrough?.starts.map((s) => s.liveMs) ?? []);
@@ -912,7 +900,7 @@ function report(): void {
     const c20 = results.cpuRunning20 as { corePercent: number; publishing: number; perDestinationCorePercent: number; seconds: number } | undefined;
     if (c20) out.push(`Fanout with ${c20.publishing} passthrough destinations publishing: ${c20.corePercent}% of a core over ${c20.seconds} s = ${c20.perDestinationCorePercent}% per destination.`);
     out.push(`Fanout's ${FANOUT}-destination CPU by process: ${Object.entries(cpu.fanout.cpu.byRoleCorePercent).map(([k, v]) => `${k} ${v}%`).join(', ')}`);
-    out.push('Included: Fanout = this Node process (API, bus, UDP hubs) + srt-live-transmit + primary HLS ffmpeg + pushers; nginx = its one process. Excluded from both: the test sender (SRT resp. FLV, both -c copy from the file), the sink. "machine busy" = the whole machine during the window (sender, sink, kernel and anything else running on it), a cross-check only.');
+    out.push('Included: Fanout = this Node process (API, bus, flow hub, RTMP publishers) + srt-live-transmit + primary HLS ffmpeg + the passthrough mux; nginx = its one process. Excluded from both: the test sender (SRT resp. FLV, both -c copy from the file), the sink. "machine busy" = the whole machine during the window (sender, sink, kernel and anything else running on it), a cross-check only.');
   }
 
   const se = results.sharedEncode as

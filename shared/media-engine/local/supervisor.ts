@@ -143,8 +143,8 @@ export interface StateChange {
 }
 
 export interface LogLine {
-  /** stderr, stdout (with `stdout: 'log'`), or the `reportFd` ('report'). */
-  stream: 'stderr' | 'stdout' | 'report';
+  /** stderr, or the `reportFd` ('report'). */
+  stream: 'stderr' | 'report';
   /** Redacted. */
   line: string;
   at: number;
@@ -188,10 +188,10 @@ export interface SupervisorOptions {
   /** Kill a child that has not produced progress this long after spawning. Default 30000; 0 = off. */
   startTimeoutMs?: number;
   /**
-   * srt-live-transmit reports on stdout ('log'); FFmpeg writes media there when the output is
-   * `pipe:1` ('stream': each launch's stdout is handed out raw by the `stdout` event).
+   * 'stream': each launch's stdout is handed out raw by the `stdout` event (media: FFmpeg writing
+   * FLV to `pipe:1`, srt-live-transmit writing MPEG-TS to `file://con`). Default 'ignore'.
    */
-  stdout?: 'ignore' | 'log' | 'stream';
+  stdout?: 'ignore' | 'stream';
   /** 'stream': each launch gets a stdin pipe, handed out by the `stdin` event. Default 'ignore'. */
   stdin?: 'ignore' | 'stream';
   /**
@@ -285,7 +285,6 @@ interface Run {
   startedAt: number;
   lines: LineRing;
   stderr: LineSplitter;
-  stdout: LineSplitter;
   report: { stream: Socket; lines: LineSplitter } | null;
   parser: ProgressParser;
   lastProgress: ProgressSnapshot | null;
@@ -459,8 +458,8 @@ export class ProcessSupervisor {
 
   #logLine(stream: LogLine['stream'], raw: string, run: Run | null): void {
     const line = redact(raw, this.#opts.secrets);
-    // Reports are data (statistics), not what explains an exit: they are not kept for that.
-    if (stream !== 'report') {
+    // Reports are data (statistics), not what explains an exit: only stderr is kept for that.
+    if (stream === 'stderr') {
       run?.lines.push(line);
       this.#log.push(line);
     }
@@ -505,7 +504,7 @@ export class ProcessSupervisor {
     const [cmd, args] = pdeath
       ? [o.setprivPath, ['--pdeathsig', pdeath.replace(/^SIG/, ''), '--', o.binary, ...o.argv]]
       : [o.binary, [...o.argv]];
-    const stdio: ('pipe' | 'ignore' | number)[] = [o.stdin === 'stream' ? 'pipe' : 'ignore', o.stdout === 'ignore' ? 'ignore' : 'pipe', 'pipe'];
+    const stdio: ('pipe' | 'ignore' | number)[] = [o.stdin === 'stream' ? 'pipe' : 'ignore', o.stdout === 'stream' ? 'pipe' : 'ignore', 'pipe'];
     const extra = (fd: number, what: 'pipe' | number): void => {
       while (stdio.length <= fd) stdio.push('ignore');
       stdio[fd] = what;
@@ -544,7 +543,6 @@ export class ProcessSupervisor {
       startedAt: this.#startedAt,
       lines: new LineRing(Math.max(50, Math.min(o.logLines, 200))),
       stderr: new LineSplitter(),
-      stdout: new LineSplitter(),
       report,
       parser: new ProgressParser(),
       lastProgress: null,
@@ -573,11 +571,6 @@ export class ProcessSupervisor {
     child.stderr?.on('data', (chunk: Buffer) => {
       for (const l of run.stderr.push(chunk)) this.#logLine('stderr', l, run);
     });
-    if (o.stdout === 'log') {
-      child.stdout?.on('data', (chunk: Buffer) => {
-        for (const l of run.stdout.push(chunk)) this.#logLine('stdout', l, run);
-      });
-    }
     report?.stream.on('data', (chunk: Buffer) => {
       for (const l of report.lines.push(chunk)) this.#logLine('report', l, run);
     });
@@ -711,7 +704,6 @@ export class ProcessSupervisor {
     for (const t of run.timers) clearTimeout(t);
     run.timers.clear();
     for (const l of run.stderr.end()) this.#logLine('stderr', l, run);
-    for (const l of run.stdout.end()) this.#logLine('stdout', l, run);
     if (run.report) {
       run.report.stream.destroy();
       for (const l of run.report.lines.end()) this.#logLine('report', l, run);

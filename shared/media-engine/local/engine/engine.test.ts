@@ -18,15 +18,14 @@ import {
   MediaLiveChannelAlert,
   MediaLiveChannelStateChange,
 } from '../../../../events/native/schemas.ts';
-import { type NginxRtmp as NginxRtmpT, NginxRtmp } from '../../../../test/support/nginx-rtmp.ts';
+import { freeUdpPort, type NginxRtmp as NginxRtmpT, NginxRtmp } from '../../../../test/support/nginx-rtmp.ts';
 import { Secret } from '../../../secrets/secret.ts';
 import type { ChannelSpec, EncodeSpec, NativeEngineEvent } from '../../ports.ts';
 import { waitFor } from '../fixtures/wait-for.ts';
-import { isAlive, readCmdline } from '../proc.ts';
+import { isAlive, readCmdline, readStatFields } from '../proc.ts';
 import { testSourceArgs } from './argv.ts';
 import { type EngineProcess, LocalMediaEngine } from './local-media-engine.ts';
 import { LOCAL_ACCOUNT, LOCAL_REGION } from './native-events.ts';
-import { allocateUdpPort } from './udp-hub.ts';
 
 const PASSPHRASE = 'correct-horse-SECRETPASS-42';
 const WRONG_PASSPHRASE = 'wrong-horse-SECRETWRONG-42';
@@ -57,8 +56,6 @@ const logLines: string[] = [];
 const shown: unknown[] = [];
 /** Every pid of an engine process ever seen: none may survive close(). */
 const seenPids = new Set<number>();
-/** Internal UDP endpoints seen in engine command lines: they identify our processes in /proc. */
-const udpMarks = new Set<string>();
 const ids: Record<'pass' | 'tx1' | 'tx2' | 'bad' | 'tls', string> = { pass: '', tx1: '', tx2: '', bad: '', tls: '' };
 const outputs: Record<string, string> = {};
 const timings: Record<string, number> = {};
@@ -67,7 +64,6 @@ function procs(): EngineProcess[] {
   const list = engine.processes();
   for (const p of list) {
     if (p.pid) seenPids.add(p.pid);
-    for (const a of p.command) for (const m of a.matchAll(/udp:\/\/127\.0\.0\.1:(\d+)/g)) udpMarks.add(`127.0.0.1:${m[1]}?`);
   }
   shown.push(list);
   return list;
@@ -135,9 +131,12 @@ function run(cmd: string, args: string[]): Promise<string> {
   );
 }
 
-/** ffmpeg / srt-live-transmit processes of this test (by what their command lines mention). */
+/**
+ * ffmpeg / srt-live-transmit processes of this test: children of this process (the engine spawns
+ * them here), or whatever mentions its data dir or ports (one left behind by a dead parent).
+ */
 function engineProcessesInProc(): number[] {
-  const marks = [dataDir, `:${srtPort}?`, `:${nginx.rtmpPort}/`, ...udpMarks];
+  const marks = [dataDir, `:${srtPort}?`, `:${nginx.rtmpPort}/`];
   const out: number[] = [];
   for (const e of readdirSync('/proc')) {
     if (!/^\d+$/.test(e)) continue;
@@ -145,7 +144,7 @@ function engineProcessesInProc(): number[] {
     if (!argv || !isAlive(Number(e))) continue;
     const bin = argv[0] ?? '';
     if (!/ffmpeg$|srt-live-transmit$/.test(bin)) continue;
-    if (argv.some((a) => marks.some((m) => a.includes(m)))) out.push(Number(e));
+    if (readStatFields(Number(e))?.field(4) === process.pid || argv.some((a) => marks.some((m) => a.includes(m)))) out.push(Number(e));
   }
   return out;
 }
@@ -165,7 +164,7 @@ describe('LocalMediaEngine, end to end on loopback', { timeout: 150_000 }, () =>
   before(async () => {
     nginx = await NginxRtmp.start({ rejectKeys: [KEYS.bad], tls: true });
     dataDir = mkdtempSync(join(tmpdir(), 'fanout-engine-'));
-    srtPort = await allocateUdpPort();
+    srtPort = await freeUdpPort();
     const log = (level: string) => (message: string, extra?: Record<string, unknown>) => logLines.push(`${level} ${message} ${JSON.stringify(extra ?? {})}`);
     engine = new LocalMediaEngine({
       dataDir,
@@ -228,6 +227,13 @@ describe('LocalMediaEngine, end to end on loopback', { timeout: 150_000 }, () =>
     }, { timeoutMs: 8000, intervalMs: 50 });
     assert.match(health.sourceAddress ?? '', /^127\.0\.0\.1:\d+$/);
     assert.ok(health.connectedSince);
+    const hub = await waitFor('TS packets through the flow hub', () => {
+      const st = engine.flowHubStats();
+      return st && st.packetsIn > 100 && st;
+    });
+    assert.equal(hub.discardedBytes, 0, "srt-live-transmit's stdout is pure MPEG-TS (its stats go to fd 3)");
+    // srt-live-transmit reports every 200 SRT packets: a few seconds at this bitrate.
+    await waitFor('SRT stats (fd 3) in input health', async () => (await engine.inputHealth()).rttMs !== null, { timeoutMs: 10_000, intervalMs: 100 });
     const sh = events.filter((e) => e.detailType === 'MediaConnect Source Health');
     assert.equal(sh.at(-1)?.detail['unhealthy'], false);
   });
@@ -555,6 +561,14 @@ describe('LocalMediaEngine, end to end on loopback', { timeout: 150_000 }, () =>
       const r = schema.safeParse(envelope);
       assert.ok(r.success, `${e.detailType}: ${r.success ? '' : r.error.message}`);
     }
+  });
+
+  it('dropped nothing on the way to the FFmpegs', () => {
+    const hub = engine.flowHubStats();
+    assert.ok(hub);
+    assert.deepEqual([hub.droppedBytes, hub.discardedBytes], [0, 0]);
+    assert.ok(hub.consumers.some((c) => c.id === 'tap:hls' && c.bytesOut > 0));
+    assert.ok(hub.consumers.some((c) => c.id === 'tap:mux' && c.attaches >= 2), 'the restarted mux got a fresh stdin');
   });
 
   it('never shows a stream key or the passphrase', async () => {
