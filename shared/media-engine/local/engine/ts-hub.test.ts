@@ -4,7 +4,7 @@ import { PassThrough, Writable } from 'node:stream';
 import { afterEach, describe, it } from 'node:test';
 import { waitFor } from '../fixtures/wait-for.ts';
 import { TS_PACKET } from './gop-cache.ts';
-import { TsHub, type TsHubOptions } from './ts-hub.ts';
+import { ACTIVE_AFTER_BYTES, TsHub, type TsHubOptions } from './ts-hub.ts';
 
 const open: TsHub[] = [];
 afterEach(() => {
@@ -217,15 +217,29 @@ describe('TsHub', () => {
     assert.equal(h.stats().discardedBytes, 5);
   });
 
-  it('tells its owner when media starts and stops arriving', async () => {
+  it('tells its owner when media starts and stops arriving; a stale tail after a gap is not media arriving', async () => {
     const seen: boolean[] = [];
     const { hub: h, source } = hub({ idleAfterMs: 300, onActivity: (a) => seen.push(a) });
-    feed(source, ts(1));
+    const block = Buffer.concat(range(0, Math.ceil(ACTIVE_AFTER_BYTES / TS_PACKET)).map(ts));
+    feed(source, block.subarray(0, 5 * TS_PACKET));
+    await drained(source);
+    assert.deepEqual(seen, [], 'not yet: less than a stdio block');
+    feed(source, block);
     await waitFor('active', () => seen.length === 1);
     assert.equal(h.active, true);
     await waitFor('idle', () => seen.length === 2, { timeoutMs: 2000 });
     assert.deepEqual(seen, [true, false]);
     assert.equal(h.stats().bitrateKbps, 0);
+    // What srt-live-transmit flushes when it notices the encoder is gone: a few packets, then nothing.
+    const a = stdin();
+    h.attach('a', a.stream);
+    feed(source, Buffer.concat([ts(7), ts(8)]));
+    await drained(source);
+    assert.deepEqual(a.numbers(), [7, 8], 'passed on all the same');
+    await waitFor('a gap again', () => Date.now() - (h.stats().lastPacketAt ?? 0) > 400, { timeoutMs: 2000 });
+    assert.deepEqual(seen, [true, false], 'no activity for a stale tail');
+    feed(source, block);
+    await waitFor('active again', () => seen.length === 3);
   });
 
   it('forgets a removed consumer; close() lets go of everything', async () => {

@@ -26,6 +26,11 @@
  *
  * The hub also measures what passes (bytes, packets, bitrate) and tells its owner when media starts
  * and stops arriving (`onActivity`), which drives the primary HLS and the recovery of channels.
+ * srt-live-transmit writes its stdout through a 4 KiB stdio buffer (measured: 4096-byte writes):
+ * that adds up to 4 KiB of latency (~5 ms at 6 Mbit/s, ~55 ms at 600 kbit/s), and what is left in
+ * the buffer when an encoder vanishes comes out only with its next line on stderr (cerr flushes
+ * cout), "SRT source disconnected" seconds later. So media counts as arriving once more than one
+ * such block has come after a gap (`ACTIVE_AFTER_BYTES`), not on that stale tail.
  *
  * Joining mid-stream: with `gopCache`, the hub keeps the packets since the latest keyframe
  * (`gop-cache.ts`). `attach(id, stdin)` writes that GOP to the new stdin first, then the consumer
@@ -111,6 +116,8 @@ interface Consumer {
 
 const TICK_MS = 250;
 export const DEFAULT_MAX_BUFFERED_BYTES = 8 << 20;
+/** Bytes after a gap that make media "arriving": more than srt-live-transmit's stdio buffer holds. */
+export const ACTIVE_AFTER_BYTES = 4096;
 
 /** Offset of the first sync byte that a second one follows a packet later (or that ends the data). */
 function findSync(d: Buffer, from: number): number {
@@ -138,6 +145,8 @@ export class TsHub {
   #discarded = 0;
   #writes = 0;
   #lastPacketAt: number | null = null;
+  /** Bytes read since the last gap of `idleAfterMs`. */
+  #sinceGap = 0;
   #active = false;
   #windowStart = Date.now();
   #windowBytes = 0;
@@ -262,8 +271,11 @@ export class TsHub {
     this.#reads += 1;
     this.#bytesIn += chunk.length;
     this.#windowBytes += chunk.length;
+    if (this.#lastPacketAt === null || now - this.#lastPacketAt > this.#idleAfterMs) this.#sinceGap = 0;
+    this.#sinceGap += chunk.length;
     this.#lastPacketAt = now;
-    if (!this.#active) this.#setActive(true);
+    // Before the chunk goes out: a consumer the owner starts now gets it.
+    if (!this.#active && this.#sinceGap > ACTIVE_AFTER_BYTES) this.#setActive(true);
     let data = this.#rest ? Buffer.concat([this.#rest, chunk]) : chunk;
     this.#rest = null;
     if (data[0] !== SYNC) {
