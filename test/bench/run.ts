@@ -29,14 +29,13 @@
 import { FEED, feedFile } from './feed.ts';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
-import { createSocket } from 'node:dgram';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { eventually, startTestRuntime, type TestRuntime } from '../support/local.ts';
-import { NginxRtmp } from '../support/nginx-rtmp.ts';
+import { freeUdpPort, NginxRtmp } from '../support/nginx-rtmp.ts';
 import { NginxPush } from './nginx-push.ts';
 import { alive, cmdline, descendants, measureCpu, measureCpuOf, pssOf, rssOf, tree, type CpuWindow, type ProcStat } from './proc.ts';
 
@@ -121,17 +120,6 @@ class Looping {
     await exited;
     clearTimeout(killer);
   }
-}
-
-async function freeUdpPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createSocket('udp4');
-    s.once('error', reject);
-    s.bind(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 /** The test feed, encoded once (cached in the temp dir): 1080p30 testsrc2 + tone, 6 Mbps, 2 s GOP. */

@@ -64,14 +64,15 @@ test('kill -9 of the control plane leaves no orphans; a restart brings wanted-ru
   };
   const source = () => spawn('ffmpeg', testSourceArgs({ host: '127.0.0.1', port: srtPort, passphrase: PASSPHRASE, keyLength: 16, ...FEED_PICTURE, bitrate: 1_000_000 }), { stdio: 'ignore' });
   let fanout = await startFanout(env);
-  // Only once Fanout listens: FFmpeg's SRT caller gives up after about 3 s without a listener, and
-  // the start-up can take longer than that (the encoder never connected: a flaky first publish).
-  let encoder = source();
+  let encoder: ChildProcess | null = null;
   try {
     const api = async (method: string, path: string, body?: unknown) => {
       const res = await fetch(`${fanout.url}${path}`, { method, headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' }, ...(body ? { body: JSON.stringify(body) } : {}) });
       return { status: res.status, json: (await res.json().catch(() => null)) as any };
     };
+    // An SRT caller gives up after 3 s without an answer: the encoder calls once the listener is up.
+    await eventually(async () => (await api('GET', '/api/mediaconnect/flow/status')).json?.state === 'ACTIVE', { timeoutMs: 30_000, what: 'the flow ACTIVE' });
+    encoder = source();
     const add = async (name: string, key: string, preset: string) =>
       (await api('POST', '/api/destinations', { name, platform: 'custom', rtmpUrl: nginx.url('live'), streamKey: key, preset })).json.destinationId as string;
     const live = await add('Live', 'restart-live-key-000111', 'passthrough');
@@ -81,13 +82,15 @@ test('kill -9 of the control plane leaves no orphans; a restart brings wanted-ru
     await api('POST', `/api/destinations/${live}/start`);
     await api('POST', `/api/destinations/${live2}/start`);
     for (const key of ['restart-live-key-000111', 'restart-live-key-222333'])
-      await eventually(async () => (await nginx.hasPublisher(key))?.publishing, { timeoutMs: 30_000, what: `${key} publishing` });
+      await eventually(async () => (await nginx.hasPublisher(key))?.publishing, { timeoutMs: 30_000, what: `${key} publishing` }).catch((e) => {
+        throw new Error(`${e}\n--- output:\n${fanout.output().slice(-6000)}`);
+      });
     assert.ok(ourProcesses(`127.0.0.1:${srtPort}`).length > 0 || ourProcesses(String(srtPort)).length > 0, 'the ingest runs');
 
     // Crash.
     fanout.child.kill('SIGKILL');
     await new Promise((r) => fanout.child.once('exit', r));
-    await eventually(() => ourProcesses('restart-live-key').length === 0 && ourProcesses(`:${srtPort}`).filter((p) => p !== encoder.pid).length === 0, {
+    await eventually(() => ourProcesses('restart-live-key').length === 0 && ourProcesses(`:${srtPort}`).filter((p) => p !== encoder?.pid).length === 0, {
       timeoutMs: 10_000,
       what: 'every engine process to die with the control plane',
     });
@@ -97,6 +100,7 @@ test('kill -9 of the control plane leaves no orphans; a restart brings wanted-ru
     // hardware encoder, it calls again.
     fanout = await startFanout(env);
     encoder.kill('SIGKILL');
+    await eventually(async () => (await api('GET', '/api/mediaconnect/flow/status')).json?.state === 'ACTIVE', { timeoutMs: 30_000, what: 'the flow ACTIVE again' });
     encoder = source();
     for (const key of ['restart-live-key-000111', 'restart-live-key-222333'])
       await eventually(async () => (await nginx.hasPublisher(key))?.publishing, { timeoutMs: 60_000, what: `${key} publishing again` }).catch((e) => {
@@ -115,7 +119,7 @@ test('kill -9 of the control plane leaves no orphans; a restart brings wanted-ru
   } finally {
     fanout.child.kill('SIGINT');
     await new Promise((r) => fanout.child.once('exit', r));
-    encoder.kill('SIGKILL');
+    encoder?.kill('SIGKILL');
     await nginx.close();
     rmSync(dataDir, { recursive: true, force: true });
     if (bundle) rmSync(dirname(await bundle), { recursive: true, force: true });

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Config } from '../../config/index.ts';
+import { createLogger } from '../../logging/logger.ts';
 import { Secret } from '../../secrets/secret.ts';
 import type { EngineEventSink } from '../ports.ts';
 
@@ -25,6 +26,7 @@ export function srtPassphrase(config: Config, dataDir: string): { passphrase: Se
 export async function createLocalMediaEngine(o: { sink: EngineEventSink; config: Config; dataDir: string }) {
   const { LocalMediaEngine } = await import('./engine/index.ts');
   const { passphrase } = srtPassphrase(o.config, o.dataDir);
+  const log = createLogger('local-media-engine');
   const engine = new LocalMediaEngine({
     dataDir: o.dataDir,
     srtPort: o.config.srtPort,
@@ -32,6 +34,9 @@ export async function createLocalMediaEngine(o: { sink: EngineEventSink; config:
     srtKeyLength: o.config.srtKeyLength,
     srtBindAddress: o.config.srtHost,
     sink: o.sink,
+    // Its own lines (sources, publishers, SRT callers, the flow hub dropping for a slow FFmpeg) are
+    // redacted by the engine, and once more by the logger.
+    logger: { debug: (m, a) => log.debug(m, a ?? {}), info: (m, a) => log.info(m, a ?? {}), warn: (m, a) => log.warn(m, a ?? {}), error: (m, a) => log.error(m, a ?? {}) },
     x264Preset: o.config.x264Preset,
   });
   await engine.start();

@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Writable } from 'node:stream';
 import { afterEach, mock, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { waitFor } from './fixtures/wait-for.ts';
@@ -398,7 +399,6 @@ test('real srt-live-transmit + ffmpeg: a wrong SRT passphrase fails the caller, 
     binary: 'srt-live-transmit',
     argv: [`srt://:${port}?mode=listener&passphrase=${good}`, `udp://127.0.0.1:${port + 1}`],
     secrets: [good],
-    stdout: 'log',
   });
   live.push(listener);
   listener.start();
@@ -447,4 +447,69 @@ test("stdout 'stream': each launch hands out its stdout raw (media, not log line
   await waitFor('two launches with output', () => got.length >= 2 && got.every((c) => Buffer.concat(c).length === 5));
   assert.deepEqual([...Buffer.concat(got[0] ?? [])], [0x46, 0x4c, 0x56, 0x0a, 0x01]);
   assert.ok(!sup.logTail().some((l) => l.includes('FLV')), 'stdout is not logged');
+});
+
+test("stdin 'stream': each launch gets its own stdin, and a stop closes it (a child blocked reading it exits at once)", async () => {
+  // Like FFmpeg reading pipe:0: SIGINT does not interrupt its blocked read, EOF does.
+  const child = "process.on('SIGINT', () => {}); let n = 0; process.stdin.on('data', (c) => { n += c.length; process.stderr.write('got ' + n + '\\n'); }); process.stdin.on('end', () => process.exit(255));";
+  const sup = new ProcessSupervisor({ name: 'reader', binary: process.execPath, argv: ['-e', child], progressFd: null, stdin: 'stream', stopGraceMs: 5000, retry: FAST });
+  live.push(sup);
+  const stdins: Writable[] = [];
+  sup.on('stdin', ({ stream }) => stdins.push(stream));
+  sup.start();
+  await waitFor('running with a stdin', () => sup.status().state === 'running' && stdins.length === 1);
+  stdins[0]?.write(Buffer.alloc(1000, 1));
+  await waitFor('the child read it', () => sup.logTail().includes('got 1000'));
+  const t0 = Date.now();
+  await sup.stop();
+  assert.ok(Date.now() - t0 < 2000, `stopped in ${Date.now() - t0} ms, not after the grace period`);
+  assert.deepEqual([sup.status().lastExit?.code, sup.status().lastExit?.cause], [255, 'stop']);
+  assert.equal(stdins[0]?.destroyed, true);
+  // Writing to the dead child's stdin is harmless: no unhandled 'error'.
+  stdins[0]?.write(Buffer.alloc(10));
+  sup.start();
+  await waitFor('a second launch, a fresh stdin', () => sup.status().state === 'running' && stdins.length === 2);
+  assert.notEqual(stdins[1], stdins[0]);
+  assert.equal(stdins[1]?.destroyed, false);
+});
+
+test('a child that exits on its own has its stdin destroyed; writes to it are swallowed', async () => {
+  const sup = new ProcessSupervisor({ name: 'quitter', binary: process.execPath, argv: ['-e', 'setTimeout(() => process.exit(3), 100)'], progressFd: null, stdin: 'stream', retry: FAST });
+  live.push(sup);
+  const stdins: Writable[] = [];
+  sup.on('stdin', ({ stream }) => stdins.push(stream));
+  sup.start();
+  const first = await waitFor('first stdin', () => stdins[0]);
+  const writer = setInterval(() => first.write(Buffer.alloc(188)), 5);
+  try {
+    await waitFor('it exited and was relaunched', () => sup.status().restarts >= 1 && first.destroyed, { timeoutMs: 5000 });
+  } finally {
+    clearInterval(writer);
+  }
+  assert.equal(sup.status().lastExit?.code, 3);
+});
+
+test('reportFd: the child opens /dev/fd/N by path (a FIFO), its lines are redacted report events, not log tail', async () => {
+  const child = [
+    "const fs = require('fs');",
+    "const fd = fs.openSync('/dev/fd/3', 'w');",
+    `fs.writeSync(fd, '{"stat":1,"url":"${DEST}"}\\n{"stat":2}\\n');`,
+    "process.stderr.write('a log line\\n');",
+    'setInterval(() => {}, 1000);',
+  ].join(' ');
+  const dir = tmp();
+  const sup = new ProcessSupervisor({ name: 'reporter', binary: process.execPath, argv: ['-e', child], progressFd: null, reportFd: 3, secrets: [KEY], pidDir: dir, retry: FAST });
+  live.push(sup);
+  const reports: string[] = [];
+  sup.on('log', (l) => {
+    if (l.stream === 'report') reports.push(l.line);
+  });
+  sup.start();
+  await waitFor('two reports', () => reports.length === 2);
+  assert.deepEqual(JSON.parse(reports[1] ?? ''), { stat: 2 });
+  assert.ok(reports[0]?.includes('***') && !reports[0].includes(KEY), 'redacted');
+  await waitFor('the log line', () => sup.logTail().includes('a log line'));
+  assert.ok(!sup.logTail().some((l) => l.includes('stat')), 'reports are not log lines');
+  assert.deepEqual(readdirSync(dir).filter((f) => f.includes('fifo')), [], 'the FIFO is unlinked at once');
+  assertNoSecret(sup, reports);
 });

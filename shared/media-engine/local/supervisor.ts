@@ -7,11 +7,15 @@
  * - Each child leads its own process group (`detached: true`); signals go to the whole group, and
  *   whatever is left of the group after the leader exits gets SIGKILL.
  * - Stop: SIGINT, then SIGKILL after `stopGraceMs`. An FFmpeg that is transcoding while its input
- *   has gone silent (a live UDP/SRT feed that stopped) ignores the first SIGINT, because its
+ *   has gone silent (a live SRT feed that stopped) ignores the first SIGINT, because its
  *   blocked read only gives up on a second one (Ctrl+C twice): so a second SIGINT follows after
  *   `REPEAT_SIGINT_MS` (or half the grace period, if shorter). Any exit after our SIGINT is a clean stop:
  *   FFmpeg exits 255 ("Exiting normally, received signal 2"), but exits 1 ("Immediate exit
  *   requested") when interrupted while connecting, and srt-live-transmit exits 0.
+ * - A child reading its input from the stdin we give it (`stdin: 'stream'`) has that stdin closed
+ *   along with the first SIGINT: FFmpeg blocked reading an empty pipe ignores every SIGINT (its
+ *   handler is installed with SA_RESTART, so the read just resumes), but ends at EOF (measured:
+ *   SIGKILL after the grace period without the close, exit 255 within milliseconds with it).
  * - A child never outlives the control plane: see `pidfile.ts` (setpriv --pdeathsig, an exit
  *   hook, and the pidfile registry with `reapOrphans()`).
  * - Any exit the owner did not ask for is a failure, exit code 0 included: FFmpeg exits 0 when
@@ -20,11 +24,14 @@
  *   run whose progress stops advancing for `stallTimeoutMs`, or that never starts in
  *   `startTimeoutMs`. Without a progress pipe the run counts as running once spawned.
  */
-import { type ChildProcess, spawn, type StdioOptions } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { accessSync, constants as fsConstants, existsSync } from 'node:fs';
+import { accessSync, closeSync, constants as fsConstants, existsSync, openSync, rmSync } from 'node:fs';
+import { Socket } from 'node:net';
+import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { Backoff, type RetryPolicy } from './backoff.ts';
 import { LineRing, LineSplitter } from './lines.ts';
 import { hashArgv, removePidfile, selfStartTicks, writePidfile } from './pidfile.ts';
@@ -136,7 +143,8 @@ export interface StateChange {
 }
 
 export interface LogLine {
-  stream: 'stderr' | 'stdout';
+  /** stderr, or the `reportFd` ('report'). */
+  stream: 'stderr' | 'report';
   /** Redacted. */
   line: string;
   at: number;
@@ -150,6 +158,12 @@ export interface SupervisorEvents {
   log: LogLine;
   /** Each launch's stdout, when `stdout: 'stream'` (FFmpeg writing media to `pipe:1`). */
   stdout: { stream: Readable; at: number };
+  /**
+   * Each launch's stdin, when `stdin: 'stream'` (FFmpeg reading media from `pipe:0`). Writes to it
+   * may fail once the child is gone (EPIPE): the supervisor already listens for its 'error' (the
+   * exit is what reports a dead child), and closes it when the run is stopped or ends.
+   */
+  stdin: { stream: Writable; at: number };
 }
 
 export interface SupervisorOptions {
@@ -174,10 +188,19 @@ export interface SupervisorOptions {
   /** Kill a child that has not produced progress this long after spawning. Default 30000; 0 = off. */
   startTimeoutMs?: number;
   /**
-   * srt-live-transmit reports on stdout ('log'); FFmpeg writes media there when the output is
-   * `pipe:1` ('stream': each launch's stdout is handed out raw by the `stdout` event).
+   * 'stream': each launch's stdout is handed out raw by the `stdout` event (media: FFmpeg writing
+   * FLV to `pipe:1`, srt-live-transmit writing MPEG-TS to `file://con`). Default 'ignore'.
    */
-  stdout?: 'ignore' | 'log' | 'stream';
+  stdout?: 'ignore' | 'stream';
+  /** 'stream': each launch gets a stdin pipe, handed out by the `stdin` event. Default 'ignore'. */
+  stdin?: 'ignore' | 'stream';
+  /**
+   * A child fd carrying line-oriented reports that the child opens by path, as srt-live-transmit
+   * does with `-statsout:/dev/fd/3`; its lines are `log` events with stream 'report'. It is a FIFO
+   * (see `openReportFifo`), because the pipes Node gives a child are socket pairs, which cannot be
+   * opened through /dev/fd (ENXIO). Its lines are not kept in `logTail()`. Null (default) = none.
+   */
+  reportFd?: number | null;
   /** Lines of output kept. Default 200. */
   logLines?: number;
   /** Directory for the pidfile registry; null (default) = none. */
@@ -234,6 +257,27 @@ export function resolveBinary(binary: string, path: string): string | null {
   return null;
 }
 
+/**
+ * A FIFO for a child's report fd (`reportFd`), made in `dir` and unlinked at once: the child reaches
+ * it only through the fd it inherits (opening /dev/fd/N of a FIFO works, unlike a socket's).
+ * Opened here read-write and non-blocking, so the child's open never waits for a reader and our
+ * reader never sees EOF; the supervisor closes it when the run is over.
+ * @returns the fd to hand the child and the stream that reads it, or why there is none
+ */
+export function openReportFifo(dir: string, env: Readonly<Record<string, string>>): { fd: number; stream: Socket } | string {
+  const path = join(dir, `.report-${process.pid}-${randomBytes(6).toString('hex')}.fifo`);
+  const made = spawnSync('mkfifo', ['-m', '600', path], { env, stdio: 'ignore' });
+  if (made.status !== 0) return made.error ? `mkfifo: ${made.error.message}` : `mkfifo exited ${made.status}`;
+  try {
+    const fd = openSync(path, fsConstants.O_RDWR | fsConstants.O_NONBLOCK);
+    return { fd, stream: new Socket({ fd, readable: true, writable: false }) };
+  } catch (err) {
+    return String(err);
+  } finally {
+    rmSync(path, { force: true });
+  }
+}
+
 interface Run {
   id: number;
   child: ChildProcess;
@@ -241,7 +285,7 @@ interface Run {
   startedAt: number;
   lines: LineRing;
   stderr: LineSplitter;
-  stdout: LineSplitter;
+  report: { stream: Socket; lines: LineSplitter } | null;
   parser: ProgressParser;
   lastProgress: ProgressSnapshot | null;
   terminate: 'stop' | 'stall' | 'start-timeout' | null;
@@ -287,7 +331,11 @@ export class ProcessSupervisor {
     nonNegative('stopGraceMs', o.stopGraceMs);
     nonNegative('stallTimeoutMs', o.stallTimeoutMs);
     nonNegative('startTimeoutMs', o.startTimeoutMs);
-    if (o.progressFd != null && !(Number.isInteger(o.progressFd) && o.progressFd >= 3)) problems.push(`progressFd must be an integer >= 3, got ${o.progressFd}`);
+    for (const k of ['progressFd', 'reportFd'] as const) {
+      const fd = o[k];
+      if (fd != null && !(Number.isInteger(fd) && fd >= 3)) problems.push(`${k} must be an integer >= 3, got ${fd}`);
+    }
+    if (o.progressFd != null && o.progressFd === o.reportFd) problems.push('progressFd and reportFd must differ');
     if (problems.length > 0) throw new RangeError(`invalid supervisor options: ${problems.join('; ')}`);
     this.name = o.name ?? o.binary;
     this.#opts = Object.freeze({
@@ -300,6 +348,8 @@ export class ProcessSupervisor {
       stallTimeoutMs: o.stallTimeoutMs ?? 10_000,
       startTimeoutMs: o.startTimeoutMs ?? 30_000,
       stdout: o.stdout ?? 'ignore',
+      stdin: o.stdin ?? 'ignore',
+      reportFd: o.reportFd ?? null,
       logLines: o.logLines ?? 200,
       pidDir: o.pidDir ?? null,
       parentDeathSignal: o.parentDeathSignal === undefined ? 'SIGKILL' : o.parentDeathSignal,
@@ -408,8 +458,11 @@ export class ProcessSupervisor {
 
   #logLine(stream: LogLine['stream'], raw: string, run: Run | null): void {
     const line = redact(raw, this.#opts.secrets);
-    run?.lines.push(line);
-    this.#log.push(line);
+    // Reports are data (statistics), not what explains an exit: only stderr is kept for that.
+    if (stream === 'stderr') {
+      run?.lines.push(line);
+      this.#log.push(line);
+    }
     this.#events.emit('log', { stream, line, at: Date.now() } satisfies LogLine);
   }
 
@@ -451,12 +504,38 @@ export class ProcessSupervisor {
     const [cmd, args] = pdeath
       ? [o.setprivPath, ['--pdeathsig', pdeath.replace(/^SIG/, ''), '--', o.binary, ...o.argv]]
       : [o.binary, [...o.argv]];
-    const stdio: StdioOptions = ['ignore', o.stdout === 'ignore' ? 'ignore' : 'pipe', 'pipe'];
-    if (o.progressFd !== null) {
-      while (stdio.length < o.progressFd) stdio.push('ignore');
-      stdio.push('pipe');
+    const stdio: ('pipe' | 'ignore' | number)[] = [o.stdin === 'stream' ? 'pipe' : 'ignore', o.stdout === 'stream' ? 'pipe' : 'ignore', 'pipe'];
+    const extra = (fd: number, what: 'pipe' | number): void => {
+      while (stdio.length <= fd) stdio.push('ignore');
+      stdio[fd] = what;
+    };
+    if (o.progressFd !== null) extra(o.progressFd, 'pipe');
+    let report: Run['report'] = null;
+    let devNull: number | null = null;
+    let reportProblem: string | null = null;
+    if (o.reportFd !== null) {
+      const fifo = openReportFifo(o.pidDir ?? tmpdir(), this.#env);
+      if (typeof fifo === 'string') {
+        // The child still gets an fd to open (/dev/null): srt-live-transmit would otherwise fall
+        // back to writing its reports to stdout, into the media.
+        reportProblem = fifo;
+        devNull = openSync('/dev/null', 'w');
+        extra(o.reportFd, devNull);
+      } else {
+        report = { stream: fifo.stream, lines: new LineSplitter() };
+        extra(o.reportFd, fifo.fd);
+      }
     }
-    const child = spawn(cmd, args, { detached: true, env: this.#env, cwd: o.cwd, stdio, windowsHide: true });
+    let child: ChildProcess;
+    try {
+      child = spawn(cmd, args, { detached: true, env: this.#env, cwd: o.cwd, stdio, windowsHide: true });
+    } catch (err) {
+      report?.stream.destroy();
+      throw err;
+    } finally {
+      // The child has its own copy now.
+      if (devNull !== null) closeSync(devNull);
+    }
     const run: Run = {
       id: ++this.#runs,
       child,
@@ -464,7 +543,7 @@ export class ProcessSupervisor {
       startedAt: this.#startedAt,
       lines: new LineRing(Math.max(50, Math.min(o.logLines, 200))),
       stderr: new LineSplitter(),
-      stdout: new LineSplitter(),
+      report,
       parser: new ProgressParser(),
       lastProgress: null,
       terminate: null,
@@ -481,6 +560,7 @@ export class ProcessSupervisor {
     if (!pdeath && o.parentDeathSignal && run.id === 1) {
       this.#logLine('stderr', `supervisor: ${o.setprivPath} unavailable; the child will not get a parent-death signal`, run);
     }
+    if (reportProblem) this.#logLine('stderr', `supervisor: no report FIFO for fd ${o.reportFd} (${reportProblem}); its reports are lost`, run);
 
     child.on('error', (err) => {
       run.spawnError = err;
@@ -491,11 +571,13 @@ export class ProcessSupervisor {
     child.stderr?.on('data', (chunk: Buffer) => {
       for (const l of run.stderr.push(chunk)) this.#logLine('stderr', l, run);
     });
-    if (o.stdout === 'log') {
-      child.stdout?.on('data', (chunk: Buffer) => {
-        for (const l of run.stdout.push(chunk)) this.#logLine('stdout', l, run);
-      });
-    }
+    report?.stream.on('data', (chunk: Buffer) => {
+      for (const l of report.lines.push(chunk)) this.#logLine('report', l, run);
+    });
+    report?.stream.on('error', () => undefined);
+    // Writing to a child that is gone fails (EPIPE, or ERR_STREAM_DESTROYED once we closed it):
+    // harmless, its exit is reported anyway, but an 'error' nobody listens to would crash us.
+    child.stdin?.on('error', () => undefined);
     if (o.progressFd !== null) {
       (child.stdio[o.progressFd] as Readable | null)?.on('data', (chunk: Buffer) => {
         for (const snap of run.parser.push(chunk)) this.#onProgress(run, snap);
@@ -504,6 +586,7 @@ export class ProcessSupervisor {
 
     this.#setState('starting');
     if (o.stdout === 'stream' && child.stdout) this.#events.emit('stdout', { stream: child.stdout, at: this.#startedAt });
+    if (o.stdin === 'stream' && child.stdin) this.#events.emit('stdin', { stream: child.stdin, at: this.#startedAt });
     if (run.pid === null) return; // the 'error' event follows
     trackGroup(run.pid, o.pidDir);
     if (o.pidDir) {
@@ -584,6 +667,8 @@ export class ProcessSupervisor {
     run.watchdog = null;
     if (run.pid !== null && run.exitedAt === null) {
       signalGroup(run.pid, 'SIGINT');
+      // EOF on its input: the only way out for an FFmpeg blocked reading it (see the module comment).
+      run.child.stdin?.destroy();
       this.#timer(run, Math.min(REPEAT_SIGINT_MS, this.#opts.stopGraceMs / 2), () => {
         if (run.exitedAt === null && run.pid !== null) signalGroup(run.pid, 'SIGINT');
       });
@@ -603,6 +688,8 @@ export class ProcessSupervisor {
     // The leader is gone; nothing else of its group may stay (FFmpeg never forks, but a wrapper
     // or a tool might), and a survivor holding our pipes would delay 'close' forever.
     if (run.pid !== null) signalGroup(run.pid, 'SIGKILL');
+    // Nobody reads it any more: writers see it destroyed at once rather than at the next EPIPE.
+    run.child.stdin?.destroy();
     this.#timer(run, CLOSE_FALLBACK_MS, () => {
       for (const s of run.child.stdio) s?.destroy();
       this.#finish(run);
@@ -617,7 +704,10 @@ export class ProcessSupervisor {
     for (const t of run.timers) clearTimeout(t);
     run.timers.clear();
     for (const l of run.stderr.end()) this.#logLine('stderr', l, run);
-    for (const l of run.stdout.end()) this.#logLine('stdout', l, run);
+    if (run.report) {
+      run.report.stream.destroy();
+      for (const l of run.report.lines.end()) this.#logLine('report', l, run);
+    }
     for (const snap of run.parser.end()) run.lastProgress = snap;
     if (run.pid !== null) {
       liveGroups.delete(run.pid);

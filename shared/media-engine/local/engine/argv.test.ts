@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { EncodeSpec } from '../../ports.ts';
-import { encoderArgs, hlsArgs, ingestArgs, muxArgs, SRT_PASSPHRASE_PATTERN, testSourceArgs } from './argv.ts';
+import { encoderArgs, hlsArgs, INGEST_STATS_FD, ingestArgs, muxArgs, SRT_PASSPHRASE_PATTERN, testSourceArgs } from './argv.ts';
 
 const ENC: EncodeSpec = {
   video: { width: 1280, height: 720, frameRate: 30, bitrate: 4_500_000, profile: 'high', level: '4.1', keyframeInterval: 2 },
@@ -14,8 +14,8 @@ function opt(argv: string[], flag: string): string | undefined {
   return i >= 0 ? argv[i + 1] : undefined;
 }
 
-test('encoder: x264 CBR-ish with a fixed GOP, scaled and letterboxed, AAC, FLV on stdout', () => {
-  const a = encoderArgs({ inputPort: 5000, encode: ENC, x264Preset: 'veryfast' });
+test('encoder: MPEG-TS on stdin, x264 CBR-ish with a fixed GOP, scaled and letterboxed, AAC, FLV on stdout', () => {
+  const a = encoderArgs({ encode: ENC, x264Preset: 'veryfast' });
   const expected: [string, string][] = [
     ['-c:v', 'libx264'],
     ['-preset', 'veryfast'],
@@ -38,13 +38,14 @@ test('encoder: x264 CBR-ish with a fixed GOP, scaled and letterboxed, AAC, FLV o
   ];
   for (const [flag, value] of expected) assert.equal(opt(a, flag), value, flag);
   assert.match(opt(a, '-vf') ?? '', /^scale=1280:720:force_original_aspect_ratio=decrease,pad=1280:720:.*fps=30$/);
-  assert.equal(opt(a, '-i'), 'udp://127.0.0.1:5000?localaddr=127.0.0.1&fifo_size=32768&overrun_nonfatal=1&buffer_size=4194304');
+  assert.equal(opt(a, '-i'), 'pipe:0');
+  assert.equal(a[a.indexOf('-i') - 1], 'mpegts', 'the input format is given, not probed');
   assert.equal(a.at(-1), 'pipe:1');
   assert.equal(opt(a, '-progress'), 'pipe:3');
 });
 
 test("encoder: level 'auto' is left to x264; a fractional GOP rounds", () => {
-  const a = encoderArgs({ inputPort: 1, encode: { ...ENC, video: { ...ENC.video, level: 'auto', frameRate: 29.97, keyframeInterval: 2 } }, x264Preset: 'ultrafast' });
+  const a = encoderArgs({ encode: { ...ENC, video: { ...ENC.video, level: 'auto', frameRate: 29.97, keyframeInterval: 2 } }, x264Preset: 'ultrafast' });
   assert.ok(!a.includes('-level'));
   assert.equal(opt(a, '-g'), '60');
   assert.equal(opt(a, '-preset'), 'ultrafast');
@@ -52,8 +53,9 @@ test("encoder: level 'auto' is left to x264; a fractional GOP rounds", () => {
 
 
 
-test('HLS: copy, 2 s segments, 6 in the playlist, pruned, never ended', () => {
-  const a = hlsArgs({ inputPort: 1, dir: '/data/hls/primary' });
+test('HLS: MPEG-TS on stdin, copy, 2 s segments, 6 in the playlist, pruned, never ended', () => {
+  const a = hlsArgs({ dir: '/data/hls/primary' });
+  assert.equal(opt(a, '-i'), 'pipe:0');
   assert.equal(opt(a, '-c'), 'copy');
   assert.equal(opt(a, '-hls_time'), '2');
   assert.equal(opt(a, '-hls_list_size'), '6');
@@ -62,17 +64,19 @@ test('HLS: copy, 2 s segments, 6 in the playlist, pruned, never ended', () => {
   assert.equal(a.at(-1), '/data/hls/primary/index.m3u8');
 });
 
-test('ingest: an AES listener that keeps listening, with JSON stats, feeding the hub', () => {
-  const a = ingestArgs({ port: 9000, bindAddress: '127.0.0.1', passphrase: 'correct-horse-42', keyLength: 32, hubPort: 4000 });
+test('ingest: an AES listener that keeps listening, media on stdout for the hub, JSON stats on fd 3', () => {
+  const a = ingestArgs({ port: 9000, bindAddress: '127.0.0.1', passphrase: 'correct-horse-42', keyLength: 32 });
   assert.deepEqual(a, [
     '-a:yes',
     '-s:200',
     '-pf:json',
+    '-statsout:/dev/fd/3',
     '-ll:note',
     'srt://127.0.0.1:9000?mode=listener&passphrase=correct-horse-42&pbkeylen=32&latency=120',
-    'udp://127.0.0.1:4000',
+    'file://con',
   ]);
-  assert.match(ingestArgs({ port: 9000, bindAddress: '0.0.0.0', passphrase: 'x'.repeat(10), keyLength: 16, hubPort: 1 })[4] ?? '', /^srt:\/\/:9000\?/);
+  assert.equal(INGEST_STATS_FD, 3);
+  assert.match(ingestArgs({ port: 9000, bindAddress: '0.0.0.0', passphrase: 'x'.repeat(10), keyLength: 16 })[5] ?? '', /^srt:\/\/:9000\?/);
 });
 
 test('test source: pattern + tone, H.264 with a 2 s GOP, AAC, MPEG-TS over SRT with the passphrase', () => {
@@ -91,9 +95,9 @@ test('SRT passphrases: 10 to 79 characters, none that would break the URI', () =
   for (const bad of ['short', 'a'.repeat(80), 'has space here', 'amp&ersand12', 'hash#tag1234', 'percent%2012', 'quest?ion123', "quo'te123456"]) assert.ok(!SRT_PASSPHRASE_PATTERN.test(bad), bad);
 });
 
-test('mux: stream copy of the flow hub feed to FLV on stdout, no key anywhere', () => {
-  const a = muxArgs({ inputPort: 5000 });
-  assert.equal(opt(a, '-i'), 'udp://127.0.0.1:5000?localaddr=127.0.0.1&fifo_size=32768&overrun_nonfatal=1&buffer_size=4194304');
+test('mux: stream copy of the flow hub feed (stdin) to FLV on stdout, no key anywhere', () => {
+  const a = muxArgs();
+  assert.equal(opt(a, '-i'), 'pipe:0');
   assert.equal(opt(a, '-c'), 'copy');
   assert.equal(opt(a, '-f'), 'flv');
   assert.equal(opt(a, '-flvflags'), 'no_duration_filesize');

@@ -2,10 +2,10 @@
  * Command lines of every process the local engine runs, as pure functions (argv arrays, no shell),
  * so they can be read, tested and benchmarked on their own:
  *
- *   srt-live-transmit  ingestArgs      SRT listener (AES) → UDP/MPEG-TS to the flow hub
- *   ffmpeg             hlsArgs         flow hub tap → primary HLS (-c copy)
- *   ffmpeg             encoderArgs     flow hub tap → one rendition (x264/AAC) → FLV on stdout → RtmpFanout
- *   ffmpeg             muxArgs         flow hub tap → -c copy → FLV on stdout → RtmpFanout (passthrough)
+ *   srt-live-transmit  ingestArgs      SRT listener (AES) → MPEG-TS on stdout → flow hub; stats on fd 3
+ *   ffmpeg             hlsArgs         flow hub → stdin → primary HLS (-c copy)
+ *   ffmpeg             encoderArgs     flow hub → stdin → one rendition (x264/AAC) → FLV on stdout → RtmpFanout
+ *   ffmpeg             muxArgs         flow hub → stdin → -c copy → FLV on stdout → RtmpFanout (passthrough)
  *   ffmpeg             testSourceArgs  lavfi test pattern + tone → SRT caller (`npm run test-source`)
  *
  * The SRT passphrase appears in the ingest's argv (the supervisor is given it in `secrets` and
@@ -13,23 +13,17 @@
  */
 import type { EncodeSpec } from '../../ports.ts';
 
-/** Every internal UDP socket is on loopback. */
-export const LOOPBACK = '127.0.0.1';
+/**
+ * The fd on which srt-live-transmit writes its JSON statistics (`-statsout:/dev/fd/3`): its stdout
+ * carries the media. The supervisor makes it a FIFO (`reportFd`).
+ */
+export const INGEST_STATS_FD = 3;
 
 /**
- * Receive side of an internal UDP hop. FFmpeg's UDP input reads the socket in its own thread into
- * a FIFO of `fifo_size` × 188 bytes (≈6 MB here: seconds of media at any sane bitrate), so a
- * momentarily busy FFmpeg does not lose datagrams; `overrun_nonfatal` keeps it alive if it ever
- * overflows. `localaddr` binds the socket to loopback (FFmpeg binds 0.0.0.0 otherwise).
+ * Every FFmpeg of the engine reads the contribution as MPEG-TS on its stdin, written by the flow
+ * hub (`ts-hub.ts`). `-nostdin` only turns off FFmpeg's keyboard commands, not this.
  */
-export function udpInputUrl(port: number): string {
-  return `udp://${LOOPBACK}:${port}?localaddr=${LOOPBACK}&fifo_size=32768&overrun_nonfatal=1&buffer_size=4194304`;
-}
-
-/** Send side of an internal UDP hop: 7 TS packets per datagram, as SRT carries them. */
-export function udpOutputUrl(port: number): string {
-  return `udp://${LOOPBACK}:${port}?localaddr=${LOOPBACK}&pkt_size=1316&buffer_size=4194304`;
-}
+const TS_FROM_HUB = ['-f', 'mpegts', '-i', 'pipe:0'];
 
 /** FFmpeg arguments common to every engine FFmpeg: quiet banner, machine-readable progress on fd 3. */
 const PROGRESS = ['-progress', 'pipe:3', '-stats_period', '0.25'];
@@ -39,11 +33,11 @@ const FLV_TO_STDOUT = ['-f', 'flv', '-flvflags', 'no_duration_filesize', ...PROG
 const COMMON_IN = ['-hide_banner', '-nostdin', '-nostats', '-loglevel', 'info'];
 
 /**
- * Input probing of an MPEG-TS UDP feed. FFmpeg needs a keyframe (SPS/PPS) before it knows the
- * frame size, and on MPEG-TS it always reads the whole `-analyzeduration` (in stream time), since
- * new streams may appear at any moment. The hubs replay the current GOP to a consumer that joins
- * (see gop-cache.ts), so a keyframe comes first and a 2 s GOP covers the 2 s probe at once; without
- * a cached GOP, 2 s still catches a keyframe of the usual 2 s GOP.
+ * Input probing of the MPEG-TS feed. FFmpeg needs a keyframe (SPS/PPS) before it knows the frame
+ * size, and on MPEG-TS it always reads the whole `-analyzeduration` (in stream time), since new
+ * streams may appear at any moment. The flow hub replays the current GOP to a consumer that joins
+ * (see gop-cache.ts), so a keyframe comes first and a GOP of a second or more covers the 1 s probe
+ * at once; without a cached GOP, FFmpeg probes the live feed until it has seen a keyframe.
  */
 const PROBE = ['-probesize', '5000000', '-analyzeduration', '1000000'];
 
@@ -53,7 +47,6 @@ export interface IngestArgsOptions {
   bindAddress: string;
   passphrase: string;
   keyLength: 16 | 24 | 32;
-  hubPort: number;
   /** Stats every N received packets (srt-live-transmit counts packets, not time). */
   statsEveryPackets?: number;
   /** SRT latency, ms. */
@@ -63,8 +56,10 @@ export interface IngestArgsOptions {
 /**
  * srt-live-transmit as the contribution listener. Auto-reconnect (`-a:yes`, its default, spelt
  * out) makes it listen again after the caller leaves, so an encoder that drops and comes back is
- * picked up without a restart. `-ll:note` logs the caller's address ("PASSING request from") and
- * the reasons a caller is rejected; JSON stats go to stdout.
+ * picked up without a restart. The media goes to stdout (`file://con`), read by the flow hub; the
+ * JSON stats to fd 3 (`-statsout`: without it they would go to stdout too, into the media);
+ * `-ll:note` logs the caller's address ("PASSING request from") and the reasons a caller is
+ * rejected on stderr.
  */
 export function ingestArgs(o: IngestArgsOptions): string[] {
   // The passphrase goes in verbatim: srt-live-transmit does not percent-decode its URI, which is
@@ -74,9 +69,10 @@ export function ingestArgs(o: IngestArgsOptions): string[] {
     '-a:yes',
     `-s:${o.statsEveryPackets ?? 200}`,
     '-pf:json',
+    `-statsout:/dev/fd/${INGEST_STATS_FD}`,
     '-ll:note',
     `srt://${o.bindAddress === '0.0.0.0' ? '' : o.bindAddress}:${o.port}?${query}`,
-    `udp://${LOOPBACK}:${o.hubPort}`,
+    'file://con',
   ];
 }
 
@@ -86,24 +82,13 @@ export function ingestArgs(o: IngestArgsOptions): string[] {
  */
 export const SRT_PASSPHRASE_PATTERN = /^[A-Za-z0-9!$()*+,\-./:;=@\[\]^_{|}~]{10,79}$/;
 
-/** Reads the MPEG-TS of a hub port and copies its first video and audio stream (no re-encode). */
-function copyFromHub(inputPort: number): string[] {
-  // prettier-ignore
-  return [
-    ...COMMON_IN,
-    ...PROBE,
-    '-f', 'mpegts',
-    '-i', udpInputUrl(inputPort),
-    '-map', '0:v:0?',
-    '-map', '0:a:0?',
-    '-c', 'copy',
-  ];
-}
+/** Reads the MPEG-TS the hub writes to stdin and copies its first video and audio stream (no re-encode). */
+const COPY_FROM_HUB = [...COMMON_IN, ...PROBE, ...TS_FROM_HUB, '-map', '0:v:0?', '-map', '0:a:0?', '-c', 'copy'];
 
 /** The primary HLS output: a copy of the contribution, segmented. */
-export function hlsArgs(o: { inputPort: number; dir: string }): string[] {
+export function hlsArgs(o: { dir: string }): string[] {
   return [
-    ...copyFromHub(o.inputPort),
+    ...COPY_FROM_HUB,
     '-f', 'hls',
     '-hls_time', '2',
     '-hls_list_size', '6',
@@ -119,7 +104,6 @@ export function hlsArgs(o: { inputPort: number; dir: string }): string[] {
 }
 
 export interface EncoderArgsOptions {
-  inputPort: number;
   encode: EncodeSpec;
   /** x264 preset; `veryfast` in production, `ultrafast` for tests and benchmarks. */
   x264Preset: string;
@@ -139,8 +123,7 @@ export function encoderArgs(o: EncoderArgsOptions): string[] {
   return [
     ...COMMON_IN,
     ...PROBE,
-    '-f', 'mpegts',
-    '-i', udpInputUrl(o.inputPort),
+    ...TS_FROM_HUB,
     '-map', '0:v:0',
     '-map', '0:a:0?',
     '-vf', filters,
@@ -164,18 +147,14 @@ export function encoderArgs(o: EncoderArgsOptions): string[] {
   ];
 }
 
-export interface MuxArgsOptions {
-  inputPort: number;
-}
-
 /**
- * The passthrough mux: one per flow, while a passthrough channel runs. It reads the flow hub and
- * writes FLV (stream copy) to stdout, into the `RtmpFanout` that publishes to every passthrough
- * destination.
+ * The passthrough mux: one per flow, while a passthrough channel runs. It reads the flow hub on
+ * stdin and writes FLV (stream copy) to stdout, into the `RtmpFanout` that publishes to every
+ * passthrough destination.
  */
-export function muxArgs(o: MuxArgsOptions): string[] {
+export function muxArgs(): string[] {
   return [
-    ...copyFromHub(o.inputPort),
+    ...COPY_FROM_HUB,
     // Whole 32 KiB blocks rather than a write per packet: about 25 reads a second instead of 80 in
     // Node, and as many fewer socket writes per destination, for ~45 ms more latency at 6 Mbit/s
     // (more at lower contribution bitrates; nothing next to a platform's own seconds). Encoders

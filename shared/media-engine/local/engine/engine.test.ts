@@ -12,14 +12,13 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { type NginxRtmp as NginxRtmpT, NginxRtmp } from '../../../../test/support/nginx-rtmp.ts';
+import { freeUdpPort, type NginxRtmp as NginxRtmpT, NginxRtmp } from '../../../../test/support/nginx-rtmp.ts';
 import { Secret } from '../../../secrets/secret.ts';
 import type { ChannelSpec, EncodeSpec, NativeEngineEvent } from '../../ports.ts';
 import { waitFor } from '../fixtures/wait-for.ts';
 import { isAlive, readCmdline } from '../proc.ts';
 import { type EngineProcess, LocalMediaEngine } from './local-media-engine.ts';
 import { alertsFor as alertsIn, exited, killGroup, mediaProcessesInProc, nativeSchemaProblems, startTestSource, statesFor as statesIn } from './testing.ts';
-import { allocateUdpPort } from './udp-hub.ts';
 
 const PASSPHRASE = 'correct-horse-SECRETPASS-42';
 const WRONG_PASSPHRASE = 'wrong-horse-SECRETWRONG-42';
@@ -50,8 +49,6 @@ const logLines: string[] = [];
 const shown: unknown[] = [];
 /** Every pid of an engine process ever seen: none may survive close(). */
 const seenPids = new Set<number>();
-/** Internal UDP endpoints seen in engine command lines: they identify our processes in /proc. */
-const udpMarks = new Set<string>();
 const ids: Record<'pass' | 'tx1' | 'tx2' | 'bad' | 'tls', string> = { pass: '', tx1: '', tx2: '', bad: '', tls: '' };
 const outputs: Record<string, string> = {};
 const timings: Record<string, number> = {};
@@ -60,7 +57,6 @@ function procs(): EngineProcess[] {
   const list = engine.processes();
   for (const p of list) {
     if (p.pid) seenPids.add(p.pid);
-    for (const a of p.command) for (const m of a.matchAll(/udp:\/\/127\.0\.0\.1:(\d+)/g)) udpMarks.add(`127.0.0.1:${m[1]}?`);
   }
   shown.push(list);
   return list;
@@ -106,8 +102,8 @@ function run(cmd: string, args: string[]): Promise<string> {
   );
 }
 
-/** ffmpeg / srt-live-transmit processes of this test (by what their command lines mention). */
-const engineProcessesInProc = (): number[] => mediaProcessesInProc([dataDir, `:${srtPort}?`, `:${nginx.rtmpPort}/`, ...udpMarks]);
+/** ffmpeg / srt-live-transmit processes of this test (children of this process, or by what their command lines mention). */
+const engineProcessesInProc = (): number[] => mediaProcessesInProc([dataDir, `:${srtPort}?`, `:${nginx.rtmpPort}/`]);
 
 /** An assert.rejects check for a typed error, keeping what it says for the secret scan. */
 const typed = (code: string) => (e: unknown): boolean => {
@@ -122,7 +118,7 @@ describe('LocalMediaEngine, end to end on loopback', { timeout: 150_000 }, () =>
   before(async () => {
     nginx = await NginxRtmp.start({ rejectKeys: [KEYS.bad], tls: true });
     dataDir = mkdtempSync(join(tmpdir(), 'fanout-engine-'));
-    srtPort = await allocateUdpPort();
+    srtPort = await freeUdpPort();
     const log = (level: string) => (message: string, extra?: Record<string, unknown>) => logLines.push(`${level} ${message} ${JSON.stringify(extra ?? {})}`);
     engine = new LocalMediaEngine({
       dataDir,
@@ -185,6 +181,13 @@ describe('LocalMediaEngine, end to end on loopback', { timeout: 150_000 }, () =>
     }, { timeoutMs: 8000, intervalMs: 50 });
     assert.match(health.sourceAddress ?? '', /^127\.0\.0\.1:\d+$/);
     assert.ok(health.connectedSince);
+    const hub = await waitFor('TS packets through the flow hub', () => {
+      const st = engine.flowHubStats();
+      return st && st.packetsIn > 100 && st;
+    });
+    assert.equal(hub.discardedBytes, 0, "srt-live-transmit's stdout is pure MPEG-TS (its stats go to fd 3)");
+    // srt-live-transmit reports every 200 SRT packets: a few seconds at this bitrate.
+    await waitFor('SRT stats (fd 3) in input health', async () => (await engine.inputHealth()).rttMs !== null, { timeoutMs: 10_000, intervalMs: 100 });
     const sh = events.filter((e) => e.detailType === 'MediaConnect Source Health');
     assert.equal(sh.at(-1)?.detail['unhealthy'], false);
   });
@@ -499,6 +502,14 @@ describe('LocalMediaEngine, end to end on loopback', { timeout: 150_000 }, () =>
   it('emits only native events that pass the schemas', () => {
     assert.ok(events.length > 20);
     assert.deepEqual(nativeSchemaProblems(events), []);
+  });
+
+  it('dropped nothing on the way to the FFmpegs', () => {
+    const hub = engine.flowHubStats();
+    assert.ok(hub);
+    assert.deepEqual([hub.droppedBytes, hub.discardedBytes], [0, 0]);
+    assert.ok(hub.consumers.some((c) => c.id === 'tap:hls' && c.bytesOut > 0));
+    assert.ok(hub.consumers.some((c) => c.id === 'tap:mux' && c.attaches >= 2), 'the restarted mux got a fresh stdin');
   });
 
   it('never shows a stream key or the passphrase', async () => {

@@ -6,11 +6,14 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { GopCache, TS_PACKET } from './gop-cache.ts';
 
-/** A real MPEG-TS from FFmpeg's muxer: 3 s, 1 s GOP, H.264 + AAC, cut into SRT-sized datagrams. */
+/**
+ * A real MPEG-TS from FFmpeg's muxer: 3 s, 1 s GOP, H.264 + AAC, cut into chunks of 100 packets
+ * (the size of the flow hub's reads, give or take), so keyframes fall inside chunks.
+ */
 let dir: string;
-let datagrams: Buffer[];
+let chunks: Buffer[];
 
-function toDatagrams(ts: Buffer, size = 7 * TS_PACKET): Buffer[] {
+function toChunks(ts: Buffer, size = 100 * TS_PACKET): Buffer[] {
   const out: Buffer[] = [];
   for (let i = 0; i < ts.length; i += size) out.push(ts.subarray(i, Math.min(ts.length, i + size)));
   return out;
@@ -49,25 +52,26 @@ describe('GopCache', () => {
       '-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=25', '-f', 'lavfi', '-i', 'sine',
       '-t', '3', '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '25', '-keyint_min', '25', '-sc_threshold', '0', '-c:a', 'aac', '-f', 'mpegts', '-y', file,
     ]);
-    datagrams = toDatagrams(readFileSync(file));
+    chunks = toChunks(readFileSync(file));
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   it('finds every keyframe of a real FFmpeg MPEG-TS, on the video PID only', () => {
     const cache = new GopCache();
-    for (const d of datagrams) cache.push(d);
+    for (const d of chunks) cache.push(d);
     assert.equal(cache.videoPid, 0x100);
     assert.equal(cache.keyframes, 3, 'one per second over 3 s');
   });
 
   it('snapshots PAT+PMT then the GOP since the latest keyframe, and FFmpeg decodes it from its first frame', () => {
     const cache = new GopCache();
-    const half = Math.floor(datagrams.length * 0.8);
-    for (const d of datagrams.slice(0, half)) cache.push(d);
+    const most = Math.floor(chunks.length * 0.8);
+    for (const d of chunks.slice(0, most)) cache.push(d);
     const snap = cache.snapshot();
     assert.ok(snap.length > 2);
-    assert.equal(snap[0]?.length, 2 * TS_PACKET, 'one datagram with the PAT and the PMT');
-    assert.equal(snap.at(-1), datagrams[half - 1], 'ends with the latest datagram');
+    assert.equal(snap[0]?.length, 2 * TS_PACKET, 'one buffer with the PAT and the PMT');
+    assert.equal(snap.at(-1), chunks[most - 1], 'ends with the latest chunk');
+    assert.ok(snap.every((b) => b.length % TS_PACKET === 0 && b[0] === 0x47), 'whole packets');
     const file = join(dir, 'snap.ts');
     writeFileSync(file, Buffer.concat(snap));
     const out = execFileSync('ffprobe', ['-v', 'quiet', '-select_streams', 'v:0', '-show_entries', 'frame=key_frame,width', '-of', 'csv=p=0', file], { encoding: 'utf8' });
@@ -96,6 +100,17 @@ describe('GopCache', () => {
     const snap = cache.snapshot();
     assert.equal(snap.length, 3);
     assert.equal(snap[1], SPS_START);
+  });
+
+  it('starts the GOP at the keyframe packet when a chunk holds the end of the previous GOP too', () => {
+    const cache = new GopCache();
+    cache.push(Buffer.concat([PAT, PMT]));
+    cache.push(Buffer.concat([CONTINUATION, CONTINUATION, SPS_START, CONTINUATION]));
+    cache.push(CONTINUATION);
+    const snap = cache.snapshot();
+    assert.equal(snap.length, 3);
+    assert.deepEqual(snap[1], Buffer.concat([SPS_START, CONTINUATION]), 'from the keyframe on');
+    assert.equal(snap[2], CONTINUATION);
   });
 
   it('drops a GOP that outgrows maxBytes until the next keyframe, and on reset()', () => {

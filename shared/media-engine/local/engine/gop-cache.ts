@@ -1,5 +1,5 @@
 /**
- * A GOP cache for an MPEG-TS feed carried in UDP datagrams: it keeps every datagram since the
+ * A GOP cache for an MPEG-TS feed read in chunks of whole packets: it keeps every packet since the
  * latest video keyframe, plus the latest PAT and PMT, so that a consumer joining mid-stream can be
  * given a decodable start at once (the trick RTMP servers use for new players).
  *
@@ -91,9 +91,12 @@ export class GopCache {
     return this.#videoPid;
   }
 
-  /** Feeds one datagram as received (it is kept by reference: do not modify it afterwards). */
+  /**
+   * Feeds one chunk of whole TS packets as received (it is kept by reference: do not modify it
+   * afterwards). A chunk holding a keyframe starts a new GOP at that keyframe's packet.
+   */
   push(d: Buffer): void {
-    let keyframe = false;
+    let keyframe = -1;
     for (let at = 0; at + TS_PACKET <= d.length; at += TS_PACKET) {
       if (d[at] !== SYNC) return this.#drop(); // not aligned TS: nothing we can vouch for
       const pusi = ((d[at + 1] ?? 0) & 0x40) !== 0;
@@ -101,15 +104,17 @@ export class GopCache {
       const pid = pidOf(d, at);
       if (pid === 0) this.#onPat(d, at);
       else if (pid === this.#pmtPid) this.#onPmt(d, at);
-      else if (pid === this.#videoPid && !keyframe) {
+      else if (pid === this.#videoPid && keyframe < 0) {
         const off = payloadOffset(d, at);
-        keyframe = randomAccess(d, at) || (off >= 0 && startsParameterSets(d, off, at + TS_PACKET));
+        if (randomAccess(d, at) || (off >= 0 && startsParameterSets(d, off, at + TS_PACKET))) keyframe = at;
       }
     }
-    if (keyframe) {
+    if (keyframe >= 0) {
+      // What precedes the keyframe in this chunk belongs to the GOP before: a joiner skips it.
+      const gop = keyframe === 0 ? d : d.subarray(keyframe);
       this.#keyframes += 1;
-      this.#gop = [d];
-      this.#gopBytes = d.length;
+      this.#gop = [gop];
+      this.#gopBytes = gop.length;
       return;
     }
     if (this.#gop) {
@@ -120,8 +125,9 @@ export class GopCache {
   }
 
   /**
-   * What a consumer joining now should get first: one datagram with the PAT and PMT, then every
-   * datagram since the latest keyframe. Empty when no keyframe (or no PMT) has been seen.
+   * What a consumer joining now should get first: one buffer with the PAT and PMT, then every
+   * chunk since the latest keyframe (from its packet on). Empty when no keyframe (or no PMT) has
+   * been seen.
    */
   snapshot(): Buffer[] {
     if (!this.#gop || !this.#pat || !this.#pmt) return [];

@@ -22,4 +22,4 @@ export {
 export { CHANNEL_TRANSITIONS, isLegalTransition, MediaEngineError, type MediaEngineErrorCode } from './channel-lifecycle.ts';
 export { ALERT_TYPES, channelArn, destinationIdOfOutputArn, FLOW_ARN, outputArn, SOURCE_ARN } from './native-events.ts';
 export { SrtIngestMonitor, parseSrtStats, type SrtIngestEvent, type SrtIngestState } from './srt-monitor.ts';
-export { allocateUdpPort, UdpHub, type UdpHubStats } from './udp-hub.ts';
+export { TsHub, type TsHubStats } from './ts-hub.ts';

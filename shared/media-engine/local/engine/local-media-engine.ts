@@ -4,13 +4,14 @@
  * destination, MediaLive's part) with srt-live-transmit and FFmpeg on this machine. It reports
  * what happens as the native AWS events MediaConnect and MediaLive would emit.
  *
- * Media topology (internal hops are UDP/MPEG-TS on 127.0.0.1 up to the FFmpegs, FLV on their stdout
- * after; the RTMP(S) publishers run in this Node process):
+ * Media topology (internal hops are pipes: MPEG-TS from srt-live-transmit's stdout through the flow
+ * hub into each FFmpeg's stdin, FLV on their stdout after; the flow hub and the RTMP(S) publishers
+ * run in this Node process):
  *
  *   encoder ──SRT (AES, passphrase)──► srt-live-transmit listener :srtPort
- *                                         │ udp
+ *                                         │ stdout (MPEG-TS; JSON stats on fd 3)
  *                                         ▼
- *                                  flow hub (Node dgram) ──► primary HLS  ffmpeg -c copy → <dataDir>/hls/primary/
+ *                                  flow hub (ts-hub.ts) ──► primary HLS  ffmpeg -c copy → <dataDir>/hls/primary/
  *                                    │   │                  (tap; runs while the flow is ACTIVE and media arrives)
  *                                    │   └──► passthrough mux (one per flow, while ≥1 passthrough channel runs)
  *                                    │          ffmpeg -c copy -f flv pipe:1 ──► RtmpFanout ──► RtmpPublisher (channel A) → rtmp(s)://
@@ -32,10 +33,12 @@
  *   every destination at once (it did before too: pushers died with their parent), and a blocked
  *   event loop delays every destination; the hot path does no I/O waits and no per-destination
  *   copies, and the flow hub already lived here.
- * - Joining mid-stream is instant: the flow hub keeps the current GOP (`gop-cache.ts`) and replays
- *   it to an FFmpeg that launches once it has bound its port; each fan-out keeps its metadata,
- *   sequence headers and current GOP and sends them to a publisher as soon as the platform accepts
- *   the publish.
+ * - The flow hub writes to each FFmpeg's stdin with a drop policy of its own: an FFmpeg that falls
+ *   behind loses input (counted, logged) rather than slowing srt-live-transmit or the others.
+ * - Joining mid-stream is instant: the flow hub keeps the current GOP (`gop-cache.ts`) and writes
+ *   it to the stdin of every FFmpeg it launches, before the live stream; each fan-out keeps its
+ *   metadata, sequence headers and current GOP and sends them to a publisher as soon as the
+ *   platform accepts the publish.
  * - A publisher is added only once its source has media (the mux or encoder is `running`), so a
  *   platform connection is never held while no media arrives. When the mux or an encoder ends
  *   (crash, stall, kill), its publishers stay connected for `sourceGraceMs` (10 s) and the new
@@ -91,8 +94,8 @@ import { redact } from '../redact.ts';
 import { RtmpFanout, type RtmpFanoutEvent } from '../rtmp/rtmp-fanout.ts';
 import { RtmpPublishError, type RtmpPublisherStats } from '../rtmp/rtmp-publisher.ts';
 import { type ClassifiedError, errorFor } from '../stderr-classifier.ts';
-import { ProcessSupervisor, type SupervisorState, type SupervisorStatus } from '../supervisor.ts';
-import { encoderArgs, hlsArgs, ingestArgs, muxArgs, SRT_PASSPHRASE_PATTERN } from './argv.ts';
+import { type LogLine, ProcessSupervisor, type SupervisorState, type SupervisorStatus } from '../supervisor.ts';
+import { encoderArgs, hlsArgs, INGEST_STATS_FD, ingestArgs, muxArgs, SRT_PASSPHRASE_PATTERN } from './argv.ts';
 import { assertTransition, MediaEngineError } from './channel-lifecycle.ts';
 import {
   alarmId,
@@ -107,7 +110,7 @@ import {
 } from './native-events.ts';
 import { Serial } from './serial.ts';
 import { SrtIngestMonitor } from './srt-monitor.ts';
-import { allocateUdpPort, UdpHub, waitUdpBound } from './udp-hub.ts';
+import { TsHub, type TsHubStats } from './ts-hub.ts';
 
 /** Structurally compatible with the Powertools Logger (method syntax keeps the check bivariant). */
 export interface EngineLogger {
@@ -142,7 +145,7 @@ export interface LocalMediaEngineOptions {
   startTimeoutMs?: number;
   /** SIGINT → SIGKILL grace. Default 5000. */
   stopGraceMs?: number;
-  /** The flow hub considers media stopped after this long without a datagram. Default 2000. */
+  /** The flow hub considers media stopped after this long without data. Default 2000. */
   mediaIdleMs?: number;
   /** How long a rejected SRT caller stays in `inputHealth().lastError`. Default 300000. */
   srtRejectionTtlMs?: number;
@@ -233,8 +236,8 @@ interface MediaSource {
   label: string;
   sup: ProcessSupervisor;
   fan: RtmpFanout;
+  /** Its FFmpeg's consumer id in the flow hub. */
   tapId: string;
-  tapPort: number;
   users: Set<string>;
   offs: (() => void)[];
   /** The FFmpeg's stdout is attached to the fan-out. */
@@ -320,12 +323,11 @@ function validateSpec(spec: ChannelSpec): void {
   if (problems.length > 0) throw new MediaEngineError('INVALID_CHANNEL_SPEC', `invalid channel spec: ${problems.join('; ')}`);
 }
 
-/** What exists only once the engine has started (sockets, ports, supervisors). */
+/** What exists only once the engine has started (the flow hub, supervisors). */
 interface Runtime {
-  flowHub: UdpHub;
+  flowHub: TsHub;
   ingest: ProcessSupervisor;
   hls: ProcessSupervisor;
-  hlsTapPort: number;
 }
 
 export class LocalMediaEngine implements FlowEngine, ChannelEngine {
@@ -340,7 +342,6 @@ export class LocalMediaEngine implements FlowEngine, ChannelEngine {
   readonly #sources = new Map<string, MediaSource>();
   readonly #encoderSerial = new Serial();
   readonly #flowSerial = new Serial();
-  readonly #ports = new Set<number>();
   #rt: Runtime | null = null;
   #starting: Promise<Runtime> | null = null;
   #flowState: FlowState = 'STANDBY';
@@ -384,7 +385,7 @@ export class LocalMediaEngine implements FlowEngine, ChannelEngine {
     return this.#rt;
   }
 
-  get #flowHub(): UdpHub {
+  get #flowHub(): TsHub {
     return this.#runtime().flowHub;
   }
 
@@ -403,18 +404,12 @@ export class LocalMediaEngine implements FlowEngine, ChannelEngine {
   }
 
   /**
-   * Each time `sup` launches its FFmpeg: hold the hub target, wait until the FFmpeg has bound its
-   * UDP port, then replay the cached GOP so it starts on a keyframe without waiting for one.
+   * Each time `sup` launches its FFmpeg, its fresh stdin becomes consumer `id` of the flow hub:
+   * the cached GOP first, so it starts on a keyframe without waiting for one, then live.
    */
-  #feedOnLaunch(sup: ProcessSupervisor, hub: UdpHub, targetId: string, port: number): () => void {
-    return sup.on('state', (c) => {
-      if (c.to !== 'starting') return;
-      hub.hold(targetId);
-      const launched = c.status.startedAt;
-      const superseded = (): boolean => this.#closed || sup.status().startedAt !== launched || !['starting', 'running'].includes(sup.status().state);
-      void waitUdpBound(port, 5000, superseded).then(() => {
-        if (!superseded()) hub.replay(targetId);
-      });
+  #feedOnLaunch(sup: ProcessSupervisor, hub: TsHub, id: string): () => void {
+    return sup.on('stdin', ({ stream }) => {
+      if (!this.#closed) hub.attach(id, stream);
     });
   }
 
@@ -429,15 +424,13 @@ export class LocalMediaEngine implements FlowEngine, ChannelEngine {
     const killed = reaped.filter((r) => r.outcome === 'killed');
     if (killed.length > 0) this.#log.warn('killed processes left by a previous run', { processes: killed.map((r) => r.name) });
 
-    const flowHub = await UdpHub.open({
+    const flowHub = new TsHub({
       name: 'flow',
       idleAfterMs: o.mediaIdleMs ?? DEFAULTS.mediaIdleMs,
       onActivity: (active) => this.#onMediaActivity(active),
       gopCache: true,
+      logger: this.#log,
     });
-    const hlsTapPort = await allocateUdpPort(this.#ports);
-    this.#ports.add(hlsTapPort);
-    flowHub.addTarget('tap:hls', hlsTapPort, { held: true });
 
     const ingest = new ProcessSupervisor({
       name: 'srt-ingest',
@@ -447,26 +440,27 @@ export class LocalMediaEngine implements FlowEngine, ChannelEngine {
         bindAddress: o.srtBindAddress ?? DEFAULTS.srtBindAddress,
         passphrase: this.#passphrase,
         keyLength: o.srtKeyLength,
-        hubPort: flowHub.port,
       }),
       secrets: [this.#passphrase],
-      stdout: 'log',
+      stdout: 'stream',
+      reportFd: INGEST_STATS_FD,
       retry: o.retryPolicy ?? {},
       stopGraceMs: o.stopGraceMs ?? DEFAULTS.stopGraceMs,
       pidDir: this.#pidDir,
     });
-    ingest.on('log', (l) => this.#onIngestLine(l.line, l.at));
+    ingest.on('stdout', ({ stream }) => flowHub.input(stream));
+    ingest.on('log', (l) => this.#onIngestLine(l.stream, l.line, l.at));
     ingest.on('state', (c) => this.#onIngestState(c.to, c.status));
     ingest.on('exit', (e) => {
       for (const ev of this.#monitor.processExited(e.at)) if (ev.type === 'disconnected') this.#emitSource('DISCONNECTED', 'CONNECTED');
     });
 
-    const hls = this.#ffmpeg('hls-primary', hlsArgs({ inputPort: hlsTapPort, dir: this.#hlsDir }));
+    const hls = this.#ffmpeg('hls-primary', hlsArgs({ dir: this.#hlsDir }));
     hls.on('state', (c) => {
       if (c.to === 'backoff' || c.to === 'failed') this.#log.warn('primary HLS failed', { error: c.status.lastError, state: c.to });
     });
-    this.#feedOnLaunch(hls, flowHub, 'tap:hls', hlsTapPort);
-    this.#rt = { flowHub, ingest, hls, hlsTapPort };
+    this.#feedOnLaunch(hls, flowHub, 'tap:hls');
+    this.#rt = { flowHub, ingest, hls };
     this.#sampler = setInterval(() => this.#sample(), SAMPLE_MS);
     this.#sampler.unref();
     return this.#rt;
@@ -514,8 +508,9 @@ export class LocalMediaEngine implements FlowEngine, ChannelEngine {
     this.#emit(sourceHealth(current, previous));
   }
 
-  #onIngestLine(line: string, at: number): void {
-    for (const ev of this.#monitor.line(line, at)) {
+  #onIngestLine(stream: LogLine['stream'], line: string, at: number): void {
+    const events = stream === 'report' ? this.#monitor.statsLine(line, at) : this.#monitor.line(line, at);
+    for (const ev of events) {
       switch (ev.type) {
         case 'connected':
           this.#log.info('SRT source connected', { address: ev.address });
@@ -1059,15 +1054,13 @@ export class LocalMediaEngine implements FlowEngine, ChannelEngine {
       const key = encode === null ? MUX_KEY : encoderKey(ch.spec.presetId, encode);
       let src = this.#sources.get(key);
       if (!src) {
-        const tapPort = await allocateUdpPort(this.#ports);
-        this.#ports.add(tapPort);
         const tapId = encode === null ? 'tap:mux' : `tap:encoder:${key}`;
         const kind = encode === null ? 'mux' : 'encoder';
         const label = encode === null ? 'mux-passthrough' : `encoder-${ch.spec.presetId}`;
         const argv =
           encode === null
-            ? muxArgs({ inputPort: tapPort })
-            : encoderArgs({ inputPort: tapPort, encode, x264Preset: this.#o.x264Preset ?? DEFAULTS.x264Preset });
+            ? muxArgs()
+            : encoderArgs({ encode, x264Preset: this.#o.x264Preset ?? DEFAULTS.x264Preset });
         const sup = this.#ffmpeg(label, argv, [], 'stream');
         const created: MediaSource = {
           key,
@@ -1076,7 +1069,6 @@ export class LocalMediaEngine implements FlowEngine, ChannelEngine {
           sup,
           fan: null as unknown as RtmpFanout,
           tapId,
-          tapPort,
           users: new Set(),
           offs: [],
           attached: false,
@@ -1089,10 +1081,9 @@ export class LocalMediaEngine implements FlowEngine, ChannelEngine {
             created.attached = true;
           }),
           sup.on('state', (c) => this.#onSourceState(created, c.to, c.status)),
-          this.#feedOnLaunch(sup, this.#flowHub, tapId, tapPort),
+          this.#feedOnLaunch(sup, this.#flowHub, tapId),
         );
         this.#sources.set(key, created);
-        this.#flowHub.addTarget(tapId, tapPort, { held: true });
         sup.start();
         this.#log.info(`${kind === 'mux' ? 'passthrough mux' : 'shared encoder'} started`, { source: label });
         src = created;
@@ -1130,12 +1121,11 @@ export class LocalMediaEngine implements FlowEngine, ChannelEngine {
       src.users.delete(channelId);
       if (src.users.size > 0) return;
       this.#sources.delete(key);
-      this.#flowHub.removeTarget(src.tapId);
+      this.#flowHub.remove(src.tapId);
       if (src.graceTimer) clearTimeout(src.graceTimer);
       src.graceTimer = null;
       await Promise.all([src.sup.stop(), src.fan.close()]);
       for (const off of src.offs) off();
-      this.#ports.delete(src.tapPort);
       this.#log.info(`${src.kind === 'mux' ? 'passthrough mux' : 'shared encoder'} stopped`, { source: src.label });
     });
   }
@@ -1144,13 +1134,17 @@ export class LocalMediaEngine implements FlowEngine, ChannelEngine {
   // Introspection and shutdown
 
   /** Every process the engine runs, redacted (for the API, operators and tests). */
-  /** A supervised FFmpeg with the engine's progress pipe, watchdogs, backoff and pidfiles. */
+  /**
+   * A supervised FFmpeg reading the flow hub on stdin (`#feedOnLaunch`), with the engine's progress
+   * pipe, watchdogs, backoff and pidfiles.
+   */
   #ffmpeg(name: string, argv: string[], secrets: string[] = [], stdout: 'ignore' | 'stream' = 'ignore'): ProcessSupervisor {
     return new ProcessSupervisor({
       name,
       binary: this.#o.ffmpegPath ?? DEFAULTS.ffmpegPath,
       argv,
       secrets,
+      stdin: 'stream',
       stdout,
       progressFd: 3,
       retry: this.#o.retryPolicy ?? {},
@@ -1217,8 +1211,8 @@ export class LocalMediaEngine implements FlowEngine, ChannelEngine {
     return { state: s.state, playlistPath, pid: s.pid, lastError: this.#lastError(s.lastError) };
   }
 
-  /** Counters of the flow hub (for benchmarks and health). */
-  flowHubStats(): ReturnType<UdpHub['stats']> | null {
+  /** Counters of the flow hub, drops per consumer included (for benchmarks and health). */
+  flowHubStats(): TsHubStats | null {
     return this.#rt?.flowHub.stats() ?? null;
   }
 
@@ -1251,6 +1245,6 @@ export class LocalMediaEngine implements FlowEngine, ChannelEngine {
     await Promise.all(stops);
     for (const src of this.#sources.values()) for (const off of src.offs) off();
     this.#sources.clear();
-    await this.#flowHub.close();
+    this.#flowHub.close();
   }
 }

@@ -19,14 +19,13 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { NginxRtmp } from '../../../../test/support/nginx-rtmp.ts';
+import { freeUdpPort, NginxRtmp } from '../../../../test/support/nginx-rtmp.ts';
 import { Secret } from '../../../secrets/secret.ts';
 import type { ChannelSpec, EncodeSpec, NativeEngineEvent } from '../../ports.ts';
 import { waitFor } from '../fixtures/wait-for.ts';
 import { isAlive } from '../proc.ts';
 import { type EngineProcess, LocalMediaEngine } from './local-media-engine.ts';
 import { alertsFor, exited, killGroup, mediaProcessesInProc, nativeSchemaProblems, startTestSource, statesFor, tcpConnectionsTo } from './testing.ts';
-import { allocateUdpPort } from './udp-hub.ts';
 
 const PASSPHRASE = 'grace-horse-SECRETPASS-42';
 const GRACE_MS = 2000;
@@ -47,8 +46,6 @@ let feed: ChildProcess | null = null;
 const events: NativeEngineEvent[] = [];
 /** Every pid of an engine process seen: none may survive close(). */
 const seenPids = new Set<number>();
-/** Internal UDP endpoints seen in engine command lines: they identify our processes in /proc. */
-const udpMarks = new Set<string>();
 
 interface Dest {
   name: string;
@@ -68,15 +65,14 @@ function procs(): EngineProcess[] {
   const list = engine.processes();
   for (const p of list) {
     if (p.pid) seenPids.add(p.pid);
-    for (const a of p.command) for (const m of a.matchAll(/udp:\/\/127\.0\.0\.1:\d+\?/g)) udpMarks.add(m[0]);
   }
   return list;
 }
 const sourceOf = (d: Dest): EngineProcess | undefined => procs().find((p) => p.role === 'encoder' && d.source(p));
 const publisherOf = (d: Dest): EngineProcess | undefined => procs().find((p) => p.role === 'pusher' && p.channelIds.includes(d.id));
 
-/** This test's ffmpeg and srt-live-transmit processes, by what their command lines mention. */
-const mediaProcesses = (): number[] => mediaProcessesInProc([dataDir, `:${srtPort}?`, ...udpMarks]);
+/** This test's ffmpeg and srt-live-transmit processes (children of this process, or by what their command lines mention). */
+const mediaProcesses = (): number[] => mediaProcessesInProc([dataDir, `:${srtPort}?`]);
 
 function startFeed(): ChildProcess {
   return startTestSource({ host: '127.0.0.1', port: srtPort, passphrase: PASSPHRASE, keyLength: 16, width: 480, height: 270, fps: 25, bitrate: 600_000 });
@@ -125,7 +121,7 @@ describe('LocalMediaEngine source grace, on loopback', { timeout: 60_000 }, () =
   before(async () => {
     nginx = await NginxRtmp.start();
     dataDir = mkdtempSync(join(tmpdir(), 'fanout-grace-'));
-    srtPort = await allocateUdpPort();
+    srtPort = await freeUdpPort();
     engine = await LocalMediaEngine.create({
       dataDir,
       srtPort,

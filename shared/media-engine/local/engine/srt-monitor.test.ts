@@ -33,8 +33,8 @@ test('srt-live-transmit listener recording: two rejected callers, then one conne
 test('a connection accumulates the JSON stats of srt-live-transmit', () => {
   const m = new SrtIngestMonitor();
   m.line('Accepted SRT source connection', 1);
-  const stats = fixture('slt-listener-stats.stdout.txt').trim().split('\n');
-  for (const [i, l] of stats.entries()) m.line(l, 2 + i);
+  const stats = fixture('slt-listener-stats.statsout.txt').trim().split('\n');
+  for (const [i, l] of stats.entries()) assert.equal(m.statsLine(l, 2 + i)[0]?.type, 'stats');
   const st = m.state();
   assert.equal(st.connected, true);
   assert.equal(st.connectedSince, 1);
@@ -51,8 +51,8 @@ test('a connection accumulates the JSON stats of srt-live-transmit', () => {
 test('loss percent per interval, counters summed', () => {
   const m = new SrtIngestMonitor();
   m.line('Accepted SRT source connection', 1);
-  m.line(JSON.stringify({ link: { rtt: 12.5 }, recv: { packets: 90, packetsLost: 10, packetsRetransmitted: 7, mbitRate: 2.5 } }), 2);
-  m.line(JSON.stringify({ link: { rtt: 11 }, recv: { packets: 100, packetsLost: 0, packetsRetransmitted: 1, mbitRate: 2.4 } }), 3);
+  m.statsLine(JSON.stringify({ link: { rtt: 12.5 }, recv: { packets: 90, packetsLost: 10, packetsRetransmitted: 7, mbitRate: 2.5 } }), 2);
+  m.statsLine(JSON.stringify({ link: { rtt: 11 }, recv: { packets: 100, packetsLost: 0, packetsRetransmitted: 1, mbitRate: 2.4 } }), 3);
   const st = m.state();
   assert.equal(st.packets, 190);
   assert.equal(st.packetsLost, 10);
@@ -62,6 +62,15 @@ test('loss percent per interval, counters summed', () => {
   assert.equal(st.mbitRate, 2.4);
   assert.equal(parseSrtStats('{broken'), null);
   assert.equal(parseSrtStats('Accepted SRT source connection'), null);
+});
+
+test('statistics and log lines each count only on their own stream', () => {
+  const m = new SrtIngestMonitor();
+  assert.deepEqual(m.statsLine('Accepted SRT source connection', 1), [], 'a log line among the stats means nothing');
+  assert.equal(m.state().connected, false);
+  m.line('Accepted SRT source connection', 2);
+  assert.deepEqual(m.line(JSON.stringify({ recv: { packets: 5 } }), 3), [], 'JSON in the log is not a sample');
+  assert.equal(m.state().packets, 0);
 });
 
 test('the rejection lines of one caller count once', () => {

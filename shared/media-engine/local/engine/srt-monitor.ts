@@ -1,13 +1,15 @@
 /**
- * Reads srt-live-transmit's output as data: the caller connecting and leaving, callers rejected
- * for a wrong passphrase, and the periodic JSON statistics (`-pf:json`). Pure: feed it lines, it
- * returns what they mean. What srt-live-transmit 1.5.1 prints (with `-ll:note`), from recordings:
+ * Reads srt-live-transmit's reports as data: the caller connecting and leaving, callers rejected
+ * for a wrong passphrase (its log, on stderr: `line()`), and the periodic JSON statistics
+ * (`-pf:json -statsout:/dev/fd/3`, its stdout being the media: `statsLine()`). Pure: feed it
+ * lines, it returns what they mean. What srt-live-transmit 1.5.1 prints (with `-ll:note`), from
+ * recordings:
  *
  *   stderr  07:26:18.416078/SRT:RcvQ:w1.N:SRT.cn: PASSING request from: 127.0.0.1:34199 to agent:147665603
  *   stderr  Accepted SRT source connection
  *   stderr  SRT source disconnected
  *   stderr  07:25:56.420051/SRT:RcvQ:w1!W:SRT.cn: processConnectRequest: rsp(REJECT): 1010 - Incorrect passphrase
- *   stdout  {"sid":…,"link":{"rtt":0.038,…},"recv":{"packets":105,"packetsLost":0,"packetsRetransmitted":0,"mbitRate":0.71,…}}
+ *   fd 3    {"sid":…,"link":{"rtt":0.038,…},"recv":{"packets":105,"packetsLost":0,"packetsRetransmitted":0,"mbitRate":0.71,…}}
  *
  * A caller's address only shows in the handshake line before "Accepted": the monitor remembers the
  * last one. Statistics are per interval (not cumulative): the monitor sums them per connection.
@@ -108,20 +110,23 @@ export class SrtIngestMonitor {
     return [{ type: 'disconnected', at }];
   }
 
-  /** Feeds one (already redacted) line; returns what it means, if anything. */
-  line(text: string, at: number): SrtIngestEvent[] {
+  /** Feeds one line of the statistics (fd 3); returns the sample, if it is one. */
+  statsLine(text: string, at: number): SrtIngestEvent[] {
     const stats = parseSrtStats(text);
-    if (stats) {
-      const s = this.#state;
-      s.rttMs = stats.rttMs;
-      s.mbitRate = stats.mbitRate;
-      s.packets += stats.packets;
-      s.packetsLost += stats.packetsLost;
-      s.packetsRetransmitted += stats.packetsRetransmitted;
-      const total = stats.packets + stats.packetsLost;
-      s.lossPercent = total > 0 ? Math.round((stats.packetsLost / total) * 10_000) / 100 : 0;
-      return [{ type: 'stats', sample: stats, at }];
-    }
+    if (!stats) return [];
+    const s = this.#state;
+    s.rttMs = stats.rttMs;
+    s.mbitRate = stats.mbitRate;
+    s.packets += stats.packets;
+    s.packetsLost += stats.packetsLost;
+    s.packetsRetransmitted += stats.packetsRetransmitted;
+    const total = stats.packets + stats.packetsLost;
+    s.lossPercent = total > 0 ? Math.round((stats.packetsLost / total) * 10_000) / 100 : 0;
+    return [{ type: 'stats', sample: stats, at }];
+  }
+
+  /** Feeds one (already redacted) line of the log (stderr); returns what it means, if anything. */
+  line(text: string, at: number): SrtIngestEvent[] {
     const passing = PASSING.exec(text);
     if (passing) {
       this.#pendingAddress = passing[1] ?? null;

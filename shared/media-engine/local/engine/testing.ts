@@ -17,7 +17,7 @@ import {
   MediaLiveChannelStateChange,
 } from '../../../../events/native/schemas.ts';
 import type { NativeEngineEvent } from '../../ports.ts';
-import { isAlive, readCmdline } from '../proc.ts';
+import { isAlive, readCmdline, readStatFields } from '../proc.ts';
 import { type TestSourceOptions, testSourceArgs } from './argv.ts';
 import { LOCAL_ACCOUNT, LOCAL_REGION } from './native-events.ts';
 
@@ -54,7 +54,9 @@ export function mediaProcessesInProc(marks: readonly string[]): number[] {
     const argv = readCmdline(Number(e));
     if (!argv || !isAlive(Number(e))) continue;
     if (!/ffmpeg$|srt-live-transmit$/.test(argv[0] ?? '')) continue;
-    if (argv.some((a) => marks.some((m) => a.includes(m)))) out.push(Number(e));
+    // Children of this process (the engine spawns them here; FFmpegs reading a pipe mention no
+    // port), or whatever mentions a mark (one left behind by a dead parent).
+    if (readStatFields(Number(e))?.field(4) === process.pid || argv.some((a) => marks.some((m) => a.includes(m)))) out.push(Number(e));
   }
   return out;
 }

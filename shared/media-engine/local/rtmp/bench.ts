@@ -5,7 +5,7 @@
  *   node     ONE ffmpeg `-re -stream_loop -1 -i feed.ts -c copy -f flv pipe:1` → RtmpFanout (this
  *            process) → 10 RtmpPublisher; measured: this Node process + the muxing ffmpeg
  *   ffmpeg   10 × ffmpeg `-re -stream_loop -1 -i feed.ts -c copy -f flv rtmp://…` (today's pushers,
- *            without the UDP hub that feeds them); measured: the 10 ffmpeg
+ *            without the flow hub that feeds them); measured: the 10 ffmpeg
  *   nginx    nginx-rtmp `push` ×10 of one stream published by an ffmpeg (test/bench/nginx-push.ts);
  *            measured: the nginx process, and its source ffmpeg separately
  *
@@ -253,7 +253,7 @@ async function ffmpegPath(file: string, sink: NginxRtmp, sinkPid: number): Promi
   await Promise.all(pushers.map((p) => p.stop()));
   const measured = w.cores['pushers'] ?? 0;
   return {
-    scenario: `ffmpeg: ${FANOUT} pusher ffmpeg (today, without the UDP hub)`,
+    scenario: `ffmpeg: ${FANOUT} pusher ffmpeg (today, without the flow hub)`,
     destinations: FANOUT,
     cores: w.cores,
     measuredCores: measured,

@@ -698,7 +698,7 @@ export class RtmpPublisher {
     }
     const wasPublishing = this.#state === 'publishing';
     this.#finish(err);
-    (wasPublishing ? this.#log?.warn : this.#log?.info)?.call(this.#log, 'rtmp publisher: failed', { label: this.label, code: err.code, message: err.message });
+    (wasPublishing ? this.#log?.warn : this.#log?.info)?.call(this.#log, 'rtmp publisher: failed', { label: this.label, code: err.code, error: err.message });
   }
 
   #finish(err: ClassifiedError | null): void {
