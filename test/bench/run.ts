@@ -704,7 +704,9 @@ async function main(): Promise<void> {
   // One destination first: with 10, the slope (each destination beyond the first) leaves out what
   // the first one starts for all (the passthrough mux and its reader).
   await startAll([pt0]);
-  await sleep(3000);
+  // Longer than the other settles: the mux has just started (probe, JIT of the fan-out path), and a
+  // window right after it reads higher than the same work later.
+  await sleep(10_000);
   const cpu1 = await cpuOfFanout(CPU_SECONDS);
   log(`1 passthrough: ${pctCore(cpu1.cores)} (${fmtRoles(cpu1)})`);
   const pts = [pt0, ...(await Promise.all(Array.from({ length: FANOUT - 1 }, (_, i) => createDest(`pt-${i + 1}`, 'passthrough'))))];
@@ -931,7 +933,8 @@ function report(): void {
   if (cpu) {
     const f = cpu.fanout;
     const n = cpu.nginxPush;
-    const met = (r: number): string => `${r}x (target <= ${TARGETS.cpuRatio}x ${r <= TARGETS.cpuRatio ? 'met' : 'MISSED'})`;
+    // A slope at or below zero is noise (two windows' difference), not a result: say so.
+    const met = (r: number): string => (f.perAddedDestinationCorePercent <= 0 ? 'within noise (slope <= 0): run again' : `${r}x (target <= ${TARGETS.cpuRatio}x ${r <= TARGETS.cpuRatio ? 'met' : 'MISSED'})`);
     out.push(
       table(
         `CPU per passthrough destination, a 6 Mbps 1080p30 feed (${CPU_SECONDS} s windows; % of one core)`,
