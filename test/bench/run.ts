@@ -692,7 +692,9 @@ async function main(): Promise<void> {
   // One destination first: with 10, the slope (each destination beyond the first) leaves out what
   // the first one starts for all (the passthrough mux and its reader).
   await startAll([pt0]);
-  await sleep(3000);
+  // Longer than the other settles: the mux has just started (probe, JIT of the fan-out path), and a
+  // window right after it reads higher than the same work later.
+  await sleep(10_000);
   const cpu1 = await cpuOfFanout(CPU_SECONDS);
   log(`1 passthrough: ${pctCore(cpu1.cores)} (${fmtRoles(cpu1)})`);
   const pts = [pt0, ...(await Promise.all(Array.from({ length: FANOUT - 1 }, (_, i) => createDest(`pt-${i + 1}`, 'passthrough'))))];
@@ -751,27 +753,21 @@ async function main(): Promise<void> {
   push = await NginxPush.start({ sinkUrl: sink.url('live'), count: FANOUT, prefix: 'push-' });
   const flvSource = (app: 'live' | 'one' | 'nopush'): Looping =>
     new Looping(`flv-source-${app}`, ['-hide_banner', '-nostdin', '-loglevel', 'error', '-re', '-stream_loop', '-1', '-i', src.path, '-c', 'copy', '-f', 'flv', `${push!.url(app)}/src`]).start();
-  const nopushSrc = flvSource('nopush');
-  loops.push(nopushSrc);
-  await sleep(3000);
-  const nginxIdle = await measureCpuOf(push.pid, 'nginx', BASELINE_SECONDS, others(nopushSrc));
-  await nopushSrc.stop();
-  const oneSrc = flvSource('one');
-  loops.push(oneSrc);
-  await waitAllLive(['push-one'], 30_000);
-  await sleep(3000);
-  const nginxOne = await measureCpuOf(push.pid, 'nginx', CPU_SECONDS, others(oneSrc));
-  await oneSrc.stop();
-  const pushSrc = flvSource('live');
-  loops.push(pushSrc);
-  const pushKeys = Array.from({ length: FANOUT }, (_, n) => `push-${n}`);
-  await waitAllLive(pushKeys, 30_000);
-  await sleep(3000);
-  const spa = await sinkBytes(pushKeys);
-  const nginxPush = await measureCpuOf(push.pid, 'nginx', CPU_SECONDS, others(pushSrc));
-  const spb = await sinkBytes(pushKeys);
-  const bwPush = mbpsEach(spa, spb, FANOUT);
-  await pushSrc.stop();
+  /** nginx with the file published to `app`: its CPU once every key is live at the sink, and each key's Mbps there. */
+  const nginxWindow = async (app: 'live' | 'one' | 'nopush', keys: string[], seconds: number): Promise<{ cpu: CpuWindow; mbpsEach: number }> => {
+    const source = flvSource(app);
+    loops.push(source);
+    if (keys.length > 0) await waitAllLive(keys, 30_000);
+    await sleep(3000);
+    const a = await sinkBytes(keys);
+    const cpu = await measureCpuOf(push!.pid, 'nginx', seconds, others(source));
+    const b = await sinkBytes(keys);
+    await source.stop();
+    return { cpu, mbpsEach: keys.length > 0 ? mbpsEach(a, b, keys.length) : 0 };
+  };
+  const nginxIdle = (await nginxWindow('nopush', [], BASELINE_SECONDS)).cpu;
+  const nginxOne = (await nginxWindow('one', ['push-one'], CPU_SECONDS)).cpu;
+  const { cpu: nginxPush, mbpsEach: bwPush } = await nginxWindow('live', Array.from({ length: FANOUT }, (_, n) => `push-${n}`), CPU_SECONDS);
   log(`nginx push x${FANOUT}: ${pctCore(nginxPush.cores)} (x1: ${pctCore(nginxOne.cores)}, receiving only: ${pctCore(nginxIdle.cores)}), machine ${pctCore(nginxPush.machine.cores)} (irq ${pctCore(nginxPush.machine.irq)}), sink ${pctCore(nginxPush.others.sink ?? 0)}, ${bwPush} Mbps each at the sink`);
 
   const fanoutPer = cpu10.cores / FANOUT;
@@ -919,7 +915,8 @@ function report(): void {
   if (cpu) {
     const f = cpu.fanout;
     const n = cpu.nginxPush;
-    const met = (r: number): string => `${r}x (target <= ${TARGETS.cpuRatio}x ${r <= TARGETS.cpuRatio ? 'met' : 'MISSED'})`;
+    // A slope at or below zero is noise (two windows' difference), not a result: say so.
+    const met = (r: number): string => (f.perAddedDestinationCorePercent <= 0 ? 'within noise (slope <= 0): run again' : `${r}x (target <= ${TARGETS.cpuRatio}x ${r <= TARGETS.cpuRatio ? 'met' : 'MISSED'})`);
     out.push(
       table(
         `CPU per passthrough destination, a 6 Mbps 1080p30 feed (${CPU_SECONDS} s windows; % of one core)`,

@@ -5,18 +5,19 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { testSourceArgs } from '../../shared/media-engine/local/engine/argv.ts';
-import { freeTcpPort } from './nginx-rtmp.ts';
 import { eventually, startTestRuntime, type TestRuntime } from './local.ts';
+import { freeUdpPort } from './nginx-rtmp.ts';
 
 /** The test source's picture: a passthrough output must show exactly this. */
 export const FEED_PICTURE = { width: 640, height: 360, fps: 30 } as const;
 
 /**
- * A port for an SRT listener (UDP): not the default 9998, which other tests or a running Fanout
- * may hold, and spread over 30000-49999 by a free TCP port's number so that concurrent runs differ.
+ * A port for an SRT listener: a UDP port free on loopback now (not the default 9998, which other
+ * tests or a running Fanout may hold). A TCP port's number, as before, said nothing of UDP: it
+ * could be a UDP port another listener or an internal hop still held.
  */
 export async function freeSrtPort(): Promise<number> {
-  return 30_000 + ((await freeTcpPort()) % 20_000);
+  return freeUdpPort();
 }
 
 export interface TestFeed {
@@ -41,9 +42,13 @@ export async function startTestFeed(opts: { passphrase: string; bitrate?: number
     { engine: 'local' },
   );
   const sources = new Set<ChildProcess>();
+  /** The end of the latest test source's stderr, for a failure's message. */
+  let sourceStderr = '';
   const spawnSource = (passphrase = opts.passphrase): ChildProcess => {
     const argv = testSourceArgs({ host: '127.0.0.1', port: srtPort, passphrase, keyLength: 16, ...FEED_PICTURE, bitrate: opts.bitrate ?? 1_200_000 });
-    const child = spawn('ffmpeg', argv, { stdio: 'ignore' });
+    const child = spawn('ffmpeg', argv, { stdio: ['ignore', 'ignore', 'pipe'] });
+    sourceStderr = '';
+    child.stderr!.on('data', (d: Buffer) => (sourceStderr = (sourceStderr + d.toString()).slice(-1500)));
     sources.add(child);
     child.once('exit', () => sources.delete(child));
     return child;
@@ -66,8 +71,11 @@ export async function startTestFeed(opts: { passphrase: string; bitrate?: number
       { timeoutMs: 20_000, what: 'the encoder to connect' },
     );
   } catch (err) {
+    // What the input and the encoder said: a start-up that fails only now and then needs it.
+    const health = await rt.api('GET', '/api/mediaconnect/inputs/health').then((r) => JSON.stringify(r.json), (e: unknown) => String(e));
     await close();
-    throw err;
+    // FFmpeg names the SRT URL in its errors: the passphrase is masked.
+    throw new Error(`${(err as Error).message}\ninput health: ${health}\ntest source stderr: ${sourceStderr.split(opts.passphrase).join('***')}`);
   }
   return { rt, srtPort, encoder: encoder!, spawnSource, close };
 }

@@ -4,7 +4,7 @@ import { PassThrough, Writable } from 'node:stream';
 import { afterEach, describe, it } from 'node:test';
 import { waitFor } from '../fixtures/wait-for.ts';
 import { TS_PACKET } from './gop-cache.ts';
-import { ACTIVE_AFTER_BYTES, TsHub, type TsHubOptions } from './ts-hub.ts';
+import { ACTIVE_AFTER_BYTES, REPLAY_FRESH_MS, TsHub, type TsHubOptions } from './ts-hub.ts';
 
 const open: TsHub[] = [];
 afterEach(() => {
@@ -29,6 +29,23 @@ function ts(n: number): Buffer {
   p[3] = 0x10;
   p.writeUInt32BE(n, 8);
   return p;
+}
+
+/** PAT and PMT announcing an H.264 stream on PID 0x100. */
+function psi(): [Buffer, Buffer] {
+  const pat = Buffer.alloc(TS_PACKET, 0xff);
+  Buffer.from([0x47, 0x40, 0x00, 0x10, 0, 0x00, 0xb0, 13, 0, 1, 0xc1, 0, 0, 0, 1, 0xf0, 0x00, 0, 0, 0, 0]).copy(pat);
+  const pmt = Buffer.alloc(TS_PACKET, 0xff);
+  Buffer.from([0x47, 0x50, 0x00, 0x10, 0, 0x02, 0xb0, 18, 0, 1, 0xc1, 0, 0, 0xe1, 0x00, 0xf0, 0, 0x1b, 0xe1, 0x00, 0xf0, 0, 0, 0, 0, 0]).copy(pmt);
+  return [pat, pmt];
+}
+
+/** Packet `n` as a "keyframe": PUSI on PID 0x100, a PES whose payload starts with an SPS. */
+function keyframe(n: number): Buffer {
+  const key = ts(n);
+  key[1] = 0x41;
+  Buffer.from([0, 0, 1, 0xe0, 0, 0, 0x80, 0, 0, 0, 0, 1, 0x67]).copy(key, 12);
+  return key;
 }
 
 const range = (from: number, to: number): number[] => Array.from({ length: to - from }, (_, i) => from + i);
@@ -119,13 +136,8 @@ describe('TsHub', () => {
     const early = stdin();
     h.attach('early', early.stream);
     // PAT/PMT announcing an H.264 stream on PID 0x100, then a "keyframe" (SPS at a PES start), then 50 packets.
-    const pat = Buffer.alloc(TS_PACKET, 0xff);
-    Buffer.from([0x47, 0x40, 0x00, 0x10, 0, 0x00, 0xb0, 13, 0, 1, 0xc1, 0, 0, 0, 1, 0xf0, 0x00, 0, 0, 0, 0]).copy(pat);
-    const pmt = Buffer.alloc(TS_PACKET, 0xff);
-    Buffer.from([0x47, 0x50, 0x00, 0x10, 0, 0x02, 0xb0, 18, 0, 1, 0xc1, 0, 0, 0xe1, 0x00, 0xf0, 0, 0x1b, 0xe1, 0x00, 0xf0, 0, 0, 0, 0, 0]).copy(pmt);
-    const key = ts(1000);
-    key[1] = 0x41; // PUSI on PID 0x100
-    Buffer.from([0, 0, 1, 0xe0, 0, 0, 0x80, 0, 0, 0, 0, 1, 0x67]).copy(key, 12);
+    const [pat, pmt] = psi();
+    const key = keyframe(1000);
     // Packets of the previous GOP share the keyframe's read: the replay starts at the keyframe.
     feed(source, Buffer.concat([pat, pmt, ts(998), ts(999), key, ...range(1001, 1051).map(ts)]), [1000, 333, 5000]);
     await drained(source);
@@ -215,6 +227,25 @@ describe('TsHub', () => {
     await drained(next);
     assert.deepEqual(a.numbers(), [1, 2, 4, 5]);
     assert.equal(h.stats().discardedBytes, 5);
+  });
+
+  it('replays no GOP once media stopped arriving: a consumer restarted after the encoder vanished gets nothing stale', async () => {
+    const { hub: h, source } = hub({ gopCache: true, idleAfterMs: 60_000 });
+    feed(source, Buffer.concat([...psi(), keyframe(1000), ...range(1001, 1051).map(ts)]));
+    await drained(source);
+    assert.equal(h.active, true);
+    const quick = stdin();
+    assert.ok(h.attach('quick', quick.stream) > 0, 'media arriving: the GOP is replayed');
+    await waitFor('the source quiet for longer than a replay may be stale', () => Date.now() - (h.stats().lastPacketAt ?? 0) > REPLAY_FRESH_MS + 50, { timeoutMs: 3000 });
+    assert.equal(h.active, true, 'still within the idle window');
+    const late = stdin();
+    assert.equal(h.attach('late', late.stream), 0, 'no replay');
+    assert.deepEqual(late.writes, []);
+    feed(source, Buffer.concat([keyframe(2000), ts(2001)]));
+    await drained(source);
+    assert.deepEqual(late.numbers(), [2000, 2001], 'live media as it comes');
+    const next = stdin();
+    assert.ok(h.attach('next', next.stream) > 0, 'media arriving again: replays resume');
   });
 
   it('tells its owner when media starts and stops arriving; a stale tail after a gap is not media arriving', async () => {

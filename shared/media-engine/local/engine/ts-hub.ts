@@ -35,7 +35,9 @@
  * Joining mid-stream: with `gopCache`, the hub keeps the packets since the latest keyframe
  * (`gop-cache.ts`). `attach(id, stdin)` writes that GOP to the new stdin first, then the consumer
  * is live: FFmpeg sees one continuous stream starting at a keyframe. Attaching happens between two
- * reads, so nothing is repeated or missed between the replay and live.
+ * reads, so nothing is repeated or missed between the replay and live. Only while media is still
+ * arriving (`REPLAY_FRESH_MS`): a consumer restarted just after the encoder vanished gets nothing
+ * until media returns, rather than seconds of stale media that would make it look live.
  */
 import type { Readable, Writable } from 'node:stream';
 import { GopCache, TS_PACKET } from './gop-cache.ts';
@@ -118,6 +120,11 @@ const TICK_MS = 250;
 export const DEFAULT_MAX_BUFFERED_BYTES = 8 << 20;
 /** Bytes after a gap that make media "arriving": more than srt-live-transmit's stdio buffer holds. */
 export const ACTIVE_AFTER_BYTES = 4096;
+/**
+ * The cached GOP is replayed only if media arrived this recently. A live 6 Mbit/s feed is read
+ * every 20 to 35 ms, a 300 kbit/s one every ~110 ms (srt-live-transmit's 4 KiB stdio blocks).
+ */
+export const REPLAY_FRESH_MS = 500;
 
 /** Offset of the first sync byte that a second one follows a packet later (or that ends the data). */
 function findSync(d: Buffer, from: number): number {
@@ -213,6 +220,10 @@ export class TsHub {
     stdin.once('close', () => {
       if (consumer.stdin === stdin) consumer.stdin = null;
     });
+    // Only a GOP of media still arriving: after the source went quiet (an encoder gone, not yet
+    // `idleAfterMs` ago) a replay would start the consumer on stale media, and it would look live
+    // for as long as the replay lasts while nothing comes in.
+    if (!this.#fresh()) return 0;
     const replay = this.#cache?.snapshot() ?? [];
     if (replay.length === 0) return 0;
     let bytes = 0;
@@ -260,6 +271,11 @@ export class TsHub {
       dropEpisodes: sum('dropEpisodes'),
       consumers,
     };
+  }
+
+  /** Media arrived within the last `REPLAY_FRESH_MS`. */
+  #fresh(): boolean {
+    return this.#active && this.#lastPacketAt !== null && Date.now() - this.#lastPacketAt <= REPLAY_FRESH_MS;
   }
 
   #open(s: Writable | null): s is Writable {

@@ -167,23 +167,29 @@ interface Result {
   notes: string[];
 }
 
+/** A scenario's result from its window; `destinations` and `sinkMbpsEach` default to 0 (a base). */
+function result(scenario: string, w: Window, measuredCores: number, o: { destinations?: number; sinkMbpsEach?: number; notes?: string[] } = {}): Result {
+  const destinations = o.destinations ?? 0;
+  return {
+    scenario,
+    destinations,
+    cores: w.cores,
+    measuredCores,
+    perDestinationCores: destinations > 0 ? measuredCores / destinations : 0,
+    sinkMbpsEach: o.sinkMbpsEach ?? 0,
+    sinkCores: w.cores['sink'] ?? 0,
+    machineCores: w.machineCores,
+    notes: o.notes ?? [],
+  };
+}
+
 async function nodePath(file: string, sink: NginxRtmp, sinkPid: number): Promise<{ idle: Result; base: Result; full: Result }> {
   const label = 'node';
   // This process alone, before it does anything (its floor: timers, GC, the bench itself), once
   // the start-up (module compilation, JIT) has settled.
   await sleep(10_000);
   const wi = await measure(BASE_SECONDS, { node: [process.pid] });
-  const idle: Result = {
-    scenario: 'node: this process idle (floor)',
-    destinations: 0,
-    cores: wi.cores,
-    measuredCores: wi.cores['node'] ?? 0,
-    perDestinationCores: 0,
-    sinkMbpsEach: 0,
-    sinkCores: 0,
-    machineCores: wi.machineCores,
-    notes: [],
-  };
+  const idle = result('node: this process idle (floor)', wi, wi.cores['node'] ?? 0);
   const mux = new Ff([...loopArgs(file), 'pipe:1'], 'pipe');
   const fan = new RtmpFanout();
   const closed: string[] = [];
@@ -191,17 +197,9 @@ async function nodePath(file: string, sink: NginxRtmp, sinkPid: number): Promise
   // Base: the mux and the parse, no destination.
   await sleep(WARMUP_MS);
   const w0 = await measure(BASE_SECONDS, { node: [process.pid], mux: [mux.pid], sink: [sinkPid] });
-  const base: Result = {
-    scenario: `${label}: mux + parse, 0 destinations`,
-    destinations: 0,
-    cores: w0.cores,
-    measuredCores: (w0.cores['node'] ?? 0) + (w0.cores['mux'] ?? 0),
-    perDestinationCores: 0,
-    sinkMbpsEach: 0,
-    sinkCores: w0.cores['sink'] ?? 0,
-    machineCores: w0.machineCores,
+  const base = result(`${label}: mux + parse, 0 destinations`, w0, (w0.cores['node'] ?? 0) + (w0.cores['mux'] ?? 0), {
     notes: [`node ${pct(w0.cores['node'] ?? 0)}, mux ffmpeg ${pct(w0.cores['mux'] ?? 0)}`],
-  };
+  });
   const keys = Array.from({ length: FANOUT }, (_, i) => `${label}-${i}`);
   for (const k of keys) {
     const p = fan.add(k, { url: sink.url('live'), streamKey: k });
@@ -227,17 +225,7 @@ async function nodePath(file: string, sink: NginxRtmp, sinkPid: number): Promise
   return {
     idle,
     base,
-    full: {
-      scenario: `${label}: 1 mux ffmpeg + Node fan-out`,
-      destinations: FANOUT,
-      cores: w.cores,
-      measuredCores: measured,
-      perDestinationCores: measured / FANOUT,
-      sinkMbpsEach: mbpsEach(a, b, FANOUT),
-      sinkCores: w.cores['sink'] ?? 0,
-      machineCores: w.machineCores,
-      notes,
-    },
+    full: result(`${label}: 1 mux ffmpeg + Node fan-out`, w, measured, { destinations: FANOUT, sinkMbpsEach: mbpsEach(a, b, FANOUT), notes }),
   };
 }
 
@@ -252,17 +240,11 @@ async function ffmpegPath(file: string, sink: NginxRtmp, sinkPid: number): Promi
   const dead = pushers.filter((p) => p.child.exitCode !== null).map((p) => p.stderr);
   await Promise.all(pushers.map((p) => p.stop()));
   const measured = w.cores['pushers'] ?? 0;
-  return {
-    scenario: `ffmpeg: ${FANOUT} pusher ffmpeg (today, without the flow hub)`,
+  return result(`ffmpeg: ${FANOUT} pusher ffmpeg (today, without the flow hub)`, w, measured, {
     destinations: FANOUT,
-    cores: w.cores,
-    measuredCores: measured,
-    perDestinationCores: measured / FANOUT,
     sinkMbpsEach: mbpsEach(a, b, FANOUT),
-    sinkCores: w.cores['sink'] ?? 0,
-    machineCores: w.machineCores,
     notes: dead.length ? [`${dead.length} pushers died: ${dead[0]}`] : [],
-  };
+  });
 }
 
 async function nginxPath(file: string, sink: NginxRtmp, sinkPid: number): Promise<{ base: Result; full: Result }> {
@@ -272,17 +254,7 @@ async function nginxPath(file: string, sink: NginxRtmp, sinkPid: number): Promis
     await sleep(WARMUP_MS);
     const w0 = await measure(BASE_SECONDS, { nginx: [push.pid], source: [idleSrc.pid] });
     await idleSrc.stop();
-    const base: Result = {
-      scenario: 'nginx: receiving only (no push)',
-      destinations: 0,
-      cores: w0.cores,
-      measuredCores: w0.cores['nginx'] ?? 0,
-      perDestinationCores: 0,
-      sinkMbpsEach: 0,
-      sinkCores: 0,
-      machineCores: w0.machineCores,
-      notes: [],
-    };
+    const base = result('nginx: receiving only (no push)', w0, w0.cores['nginx'] ?? 0);
     const src = new Ff([...loopArgs(file), `${push.url('live')}/src`]);
     const keys = Array.from({ length: FANOUT }, (_, i) => `nginx-${i}`);
     await waitLive(sink, keys);
@@ -294,17 +266,11 @@ async function nginxPath(file: string, sink: NginxRtmp, sinkPid: number): Promis
     const measured = w.cores['nginx'] ?? 0;
     return {
       base,
-      full: {
-        scenario: `nginx: push x${FANOUT} (nginx process; its source ffmpeg apart)`,
+      full: result(`nginx: push x${FANOUT} (nginx process; its source ffmpeg apart)`, w, measured, {
         destinations: FANOUT,
-        cores: w.cores,
-        measuredCores: measured,
-        perDestinationCores: measured / FANOUT,
         sinkMbpsEach: mbpsEach(a, b, FANOUT),
-        sinkCores: w.cores['sink'] ?? 0,
-        machineCores: w.machineCores,
         notes: [`source ffmpeg (publishing to nginx) ${pct(w.cores['source'] ?? 0)}`],
-      },
+      }),
     };
   } finally {
     await push.close();
