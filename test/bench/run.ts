@@ -10,7 +10,11 @@
  *      publisher gone and its process gone)
  *   3. CPU per passthrough destination (a 6 Mbps 1080p30 feed) against nginx-rtmp's own `push`
  *      fan-out of the same file: each with 1 and with 10 destinations, so the cost of each added
- *      destination (the slope) is apart from the fixed cost of the fan-out itself
+ *      destination (the slope) is apart from the fixed cost of the fan-out itself. One pair of
+ *      windows differs by less than windows taken apart in time do on a shared machine, so the
+ *      slope is measured in rounds (`BENCH_SLOPE_ROUNDS`, default 6, of `BENCH_SLOPE_SECONDS`,
+ *      default 10 s, windows) in the order 10,1 / 1,10 / 10,1 ... (a linear drift cancels), and
+ *      the median of the rounds' slopes is compared, with their spread
  *   4. shared encode: N transcoded destinations on one preset (one encoder) against the same on N
  *      identical presets (N encoders)
  *   5. RSS of the Fanout process (the Node process alone and with its children) with 20 destinations
@@ -45,6 +49,11 @@ import { alive, cmdline, descendants, measureCpu, measureCpuOf, pssOf, rssOf, tr
 const STARTS = Number(process.env.BENCH_STARTS ?? 10);
 const CPU_SECONDS = Number(process.env.BENCH_CPU_SECONDS ?? 20);
 const BASELINE_SECONDS = 10;
+/** Rounds of the slope measurement (each: one window with 1 destination, one with 10). */
+const SLOPE_ROUNDS = Number(process.env.BENCH_SLOPE_ROUNDS ?? 6);
+const SLOPE_SECONDS = Number(process.env.BENCH_SLOPE_SECONDS ?? 10);
+/** After a toggle (destinations started or stopped), before a window. */
+const SETTLE_MS = 3000;
 const FANOUT = 10;
 const RSS_DESTINATIONS = 20;
 const SHARED_N = 3;
@@ -58,7 +67,7 @@ const PRESET_720P = {
 };
 const TARGETS = { startToLivePassthroughP50Ms: 1000, stopP50Ms: 500, deleteP50Ms: 500, cpuRatio: 3 };
 /** Whole run; past it the bench cleans up and exits 2. */
-const HARD_LIMIT_MS = 8 * 60_000;
+const HARD_LIMIT_MS = 16 * 60_000;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const now = (): number => performance.now();
@@ -508,6 +517,74 @@ async function metricsOf(ds: Dest[]): Promise<{ speedAvg: number | null; restart
 }
 
 // ------------------------------------------------------------------------------------------------
+// The slope: CPU per added destination, in rounds
+
+interface SlopeRound {
+  one: CpuWindow;
+  ten: CpuWindow;
+  /** Cores per added destination: (ten - one) / (FANOUT - 1). */
+  slope: number;
+}
+
+/**
+ * `SLOPE_ROUNDS` rounds of two windows, one with 1 destination and one with `FANOUT`, in the order
+ * 10,1 / 1,10 / 10,1 ...: a drift of the machine that is linear in time cancels over two rounds,
+ * and the first round starts where the caller left off (10 running). `measure(n)` sets n
+ * destinations up and measures one window.
+ */
+async function slopeRounds(label: string, measure: (n: 1 | typeof FANOUT) => Promise<CpuWindow>): Promise<SlopeRound[]> {
+  const rounds: SlopeRound[] = [];
+  for (let r = 0; r < SLOPE_ROUNDS; r++) {
+    const w = new Map<number, CpuWindow>();
+    for (const n of r % 2 === 0 ? ([FANOUT, 1] as const) : ([1, FANOUT] as const)) w.set(n, await measure(n));
+    const one = w.get(1)!;
+    const ten = w.get(FANOUT)!;
+    const slope = (ten.cores - one.cores) / (FANOUT - 1);
+    rounds.push({ one, ten, slope });
+    log(`${label} slope round ${r + 1}/${SLOPE_ROUNDS}: 1 dest. ${pctCore(one.cores)}, ${FANOUT} dest. ${pctCore(ten.cores)}, per added destination ${(slope * 100).toFixed(3)}%`);
+  }
+  return rounds;
+}
+
+const median = (v: number[]): number => {
+  const s = [...v].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length === 0 ? Number.NaN : s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+
+/**
+ * The rounds' slopes summed up. `resolved`: the median is positive and at least twice the standard
+ * error of the mean (a cost told apart from zero); below that the ratio says nothing.
+ */
+function slopeStats(rounds: SlopeRound[]) {
+  const slopes = rounds.map((r) => r.slope);
+  const mean = slopes.reduce((a, b) => a + b, 0) / Math.max(1, slopes.length);
+  const sd = slopes.length > 1 ? Math.sqrt(slopes.reduce((a, b) => a + (b - mean) ** 2, 0) / (slopes.length - 1)) : Number.NaN;
+  const se = sd / Math.sqrt(slopes.length);
+  const med = median(slopes);
+  // Per process: which of them grows with the destinations.
+  const roles = [...new Set(rounds.flatMap((r) => [...Object.keys(r.one.byRole), ...Object.keys(r.ten.byRole)]))];
+  const byRole = Object.fromEntries(roles.map((k) => [k, r3(median(rounds.map((r) => ((r.ten.byRole[k] ?? 0) / r.ten.seconds - (r.one.byRole[k] ?? 0) / r.one.seconds) / (FANOUT - 1))) * 100)]));
+  return {
+    median: med,
+    resolved: med > 0 && Number.isFinite(se) && med >= 2 * se,
+    summary: {
+      rounds: rounds.length,
+      medianCorePercent: r3(med * 100),
+      meanCorePercent: r3(mean * 100),
+      standardErrorCorePercent: r3(se * 100),
+      minCorePercent: r3(Math.min(...slopes) * 100),
+      maxCorePercent: r3(Math.max(...slopes) * 100),
+      oneMedianCorePercent: r2(median(rounds.map((r) => r.one.cores)) * 100),
+      tenMedianCorePercent: r2(median(rounds.map((r) => r.ten.cores)) * 100),
+      fixedCorePercent: r2((median(rounds.map((r) => r.one.cores)) - med) * 100),
+      byRoleMedianCorePercent: byRole,
+      roundsCorePercent: rounds.map((r) => ({ one: r2(r.one.cores * 100), ten: r2(r.ten.cores * 100), slope: r3(r.slope * 100) })),
+    },
+  };
+}
+
+// ------------------------------------------------------------------------------------------------
 // Statistics and printing
 
 function pct(values: number[], p: number): number | null {
@@ -688,19 +765,13 @@ async function main(): Promise<void> {
   };
   if ((mSeparate.speedAvg ?? 1) < 0.95 || (mShared.speedAvg ?? 1) < 0.95) warnings.push(`shared-encode run not realtime (pusher speed shared ${mShared.speedAvg}, separate ${mSeparate.speedAvg}): the machine is saturated, the saving is understated`);
 
-  // -- 3. CPU of 10 passthrough destinations -----------------------------------------------------------
-  // One destination first: with 10, the slope (each destination beyond the first) leaves out what
-  // the first one starts for all (the passthrough mux and its reader).
-  await startAll([pt0]);
+  // -- 3. CPU of passthrough destinations: 10 running, then the slope in rounds ------------------------
+  const pts = [pt0, ...(await Promise.all(Array.from({ length: FANOUT - 1 }, (_, i) => createDest(`pt-${i + 1}`, 'passthrough'))))];
+  const ptKeys = pts.map((d) => d.key);
+  await startAll(pts);
   // Longer than the other settles: the mux has just started (probe, JIT of the fan-out path), and a
   // window right after it reads higher than the same work later.
   await sleep(10_000);
-  const cpu1 = await cpuOfFanout(CPU_SECONDS);
-  log(`1 passthrough: ${pctCore(cpu1.cores)} (${fmtRoles(cpu1)})`);
-  const pts = [pt0, ...(await Promise.all(Array.from({ length: FANOUT - 1 }, (_, i) => createDest(`pt-${i + 1}`, 'passthrough'))))];
-  await startAll(pts.slice(1));
-  await sleep(3000);
-  const ptKeys = pts.map((d) => d.key);
   const s10a = await sinkBytes(ptKeys);
   const cpu10 = await cpuOfFanout(CPU_SECONDS);
   const s10b = await sinkBytes(ptKeys);
@@ -708,6 +779,22 @@ async function main(): Promise<void> {
   const rss10 = rssOfFanout();
   const m10 = await metricsOf(pts);
   log(`${FANOUT} passthrough: ${pctCore(cpu10.cores)} (${fmtRoles(cpu10)}), machine ${pctCore(cpu10.machine.cores)} (irq ${pctCore(cpu10.machine.irq)}), sink ${pctCore(cpu10.others.sink ?? 0)}, ${bw10} Mbps each at the sink, restarts ${m10.restarts}`);
+  // The first destination stays up throughout (it keeps the mux); the other nine start and stop.
+  let running = FANOUT;
+  const fanoutRounds = await slopeRounds('Fanout', async (n) => {
+    if (n !== running) {
+      if (n === 1) {
+        for (const d of pts.slice(1)) await api('POST', `/api/destinations/${d.id}/stop`);
+        await Promise.all(pts.slice(1).map((d) => waitStatus(d.id, 'idle', 20_000, 100)));
+      } else {
+        await startAll(pts.slice(1));
+      }
+      running = n;
+      await sleep(SETTLE_MS);
+    }
+    return cpuOfFanout(SLOPE_SECONDS);
+  });
+  if (running !== FANOUT) await startAll(pts.slice(1));
 
   // -- 5. RSS with 20 destinations running ---------------------------------------------------------------
   const more = await Promise.all(Array.from({ length: RSS_DESTINATIONS - FANOUT }, (_, i) => createDest(`pt-${FANOUT + i}`, 'passthrough')));
@@ -766,50 +853,52 @@ async function main(): Promise<void> {
     return { cpu, mbpsEach: keys.length > 0 ? mbpsEach(a, b, keys.length) : 0 };
   };
   const nginxIdle = (await nginxWindow('nopush', [], BASELINE_SECONDS)).cpu;
-  const nginxOne = (await nginxWindow('one', ['push-one'], CPU_SECONDS)).cpu;
   const { cpu: nginxPush, mbpsEach: bwPush } = await nginxWindow('live', Array.from({ length: FANOUT }, (_, n) => `push-${n}`), CPU_SECONDS);
-  log(`nginx push x${FANOUT}: ${pctCore(nginxPush.cores)} (x1: ${pctCore(nginxOne.cores)}, receiving only: ${pctCore(nginxIdle.cores)}), machine ${pctCore(nginxPush.machine.cores)} (irq ${pctCore(nginxPush.machine.irq)}), sink ${pctCore(nginxPush.others.sink ?? 0)}, ${bwPush} Mbps each at the sink`);
+  log(`nginx push x${FANOUT}: ${pctCore(nginxPush.cores)} (receiving only: ${pctCore(nginxIdle.cores)}), machine ${pctCore(nginxPush.machine.cores)} (irq ${pctCore(nginxPush.machine.irq)}), sink ${pctCore(nginxPush.others.sink ?? 0)}, ${bwPush} Mbps each at the sink`);
+  const nginxRounds = await slopeRounds('nginx push', async (n) =>
+    n === 1 ? (await nginxWindow('one', ['push-one'], SLOPE_SECONDS)).cpu : (await nginxWindow('live', Array.from({ length: FANOUT }, (_, k) => `push-${k}`), SLOPE_SECONDS)).cpu,
+  );
 
   const fanoutPer = cpu10.cores / FANOUT;
   const fanoutMarginal = (cpu10.cores - cpuIdle.cores) / FANOUT;
-  const fanoutSlope = (cpu10.cores - cpu1.cores) / (FANOUT - 1);
+  const fanoutSlope = slopeStats(fanoutRounds);
   const nginxPer = nginxPush.cores / FANOUT;
   const nginxMarginal = (nginxPush.cores - nginxIdle.cores) / FANOUT;
-  const nginxSlope = (nginxPush.cores - nginxOne.cores) / (FANOUT - 1);
-  // The slope of two noisy windows can come out at or below zero for nginx; a ratio needs a floor.
-  const slopeRatio = fanoutSlope / Math.max(nginxSlope, 1e-5);
+  const nginxSlope = slopeStats(nginxRounds);
+  // A median slope at or below zero is noise, not a cost: a ratio needs a floor.
+  const slopeRatio = fanoutSlope.median / Math.max(nginxSlope.median, 1e-5);
   results.cpuPassthrough = {
     destinations: FANOUT,
     windowSeconds: CPU_SECONDS,
+    slopeRounds: SLOPE_ROUNDS,
+    slopeWindowSeconds: SLOPE_SECONDS,
     fanout: {
       cpu: cpuSummary(cpu10),
-      one: cpuSummary(cpu1),
       baseline: cpuSummary(cpuIdle),
       perDestinationCorePercent: r2(fanoutPer * 100),
       marginalPerDestinationCorePercent: r2(fanoutMarginal * 100),
-      perAddedDestinationCorePercent: r3(fanoutSlope * 100),
-      fixedCorePercent: r2((cpu1.cores - fanoutSlope) * 100),
+      perAddedDestination: fanoutSlope.summary,
       sinkMbpsPerDestination: bw10,
       pusherSpeed: m10.speedAvg,
       restarts: m10.restarts,
     },
     nginxPush: {
       cpu: cpuSummary(nginxPush),
-      one: cpuSummary(nginxOne),
       receiveOnly: cpuSummary(nginxIdle),
       perDestinationCorePercent: r2(nginxPer * 100),
       marginalPerDestinationCorePercent: r2(nginxMarginal * 100),
-      perAddedDestinationCorePercent: r3(nginxSlope * 100),
-      fixedCorePercent: r2((nginxOne.cores - nginxSlope) * 100),
+      perAddedDestination: nginxSlope.summary,
       sinkMbpsPerDestination: bwPush,
     },
     ratio: r2(fanoutPer / nginxPer),
     marginalRatio: r2(fanoutMarginal / nginxMarginal),
     perAddedDestinationRatio: r2(slopeRatio),
+    resolved: fanoutSlope.resolved && nginxSlope.resolved,
     includes:
       'Fanout: this Node process (API, bus, flow hub, RTMP publishers) + srt-live-transmit (SRT/AES in) + primary HLS ffmpeg + the passthrough mux ffmpeg; nginx: the one nginx process (RTMP in + pushes). The test sender and the sink are in neither.',
   };
-  if (slopeRatio > TARGETS.cpuRatio) warnings.push(`CPU per added passthrough destination Fanout/nginx = ${r2(slopeRatio)}x > target ${TARGETS.cpuRatio}x`);
+  if (!fanoutSlope.resolved || !nginxSlope.resolved) notes.push(`the per-added-destination slope is not resolved (Fanout ${fanoutSlope.summary.medianCorePercent}% ± ${fanoutSlope.summary.standardErrorCorePercent}%, nginx ${nginxSlope.summary.medianCorePercent}% ± ${nginxSlope.summary.standardErrorCorePercent}%): more rounds or longer windows (BENCH_SLOPE_ROUNDS, BENCH_SLOPE_SECONDS)`);
+  if (fanoutSlope.resolved && nginxSlope.resolved && slopeRatio > TARGETS.cpuRatio) warnings.push(`CPU per added passthrough destination Fanout/nginx = ${r2(slopeRatio)}x > target ${TARGETS.cpuRatio}x`);
   if (fanoutPer / nginxPer > TARGETS.cpuRatio) notes.push(`all-in CPU / ${FANOUT} destinations, fixed costs included (SRT decryption, primary HLS, the mux), Fanout/nginx = ${r2(fanoutPer / nginxPer)}x`);
   const ptLive = dist(startRuns.passthrough?.starts.map((s) => s.liveMs) ?? []);
   if ((ptLive.p50 ?? Infinity) > TARGETS.startToLivePassthroughP50Ms) warnings.push(`start-to-live passthrough p50 ${ms(ptLive.p50)} > target ${TARGETS.startToLivePassthroughP50Ms} ms`);
@@ -902,7 +991,8 @@ function report(): void {
     out.push(table('Where start-to-live goes (milestones after POST /start, p50 / p95)', ['milestone', ...Object.keys(st)], mrows));
   }
 
-  type CpuSide = { cpu: WindowSummary; one: WindowSummary; perDestinationCorePercent: number; marginalPerDestinationCorePercent: number; perAddedDestinationCorePercent: number; fixedCorePercent: number; sinkMbpsPerDestination: number };
+  type Slope = { rounds: number; medianCorePercent: number; standardErrorCorePercent: number; minCorePercent: number; maxCorePercent: number; oneMedianCorePercent: number; tenMedianCorePercent: number; fixedCorePercent: number; byRoleMedianCorePercent: Record<string, number> };
+  type CpuSide = { cpu: WindowSummary; perDestinationCorePercent: number; marginalPerDestinationCorePercent: number; perAddedDestination: Slope; sinkMbpsPerDestination: number };
   const cpu = results.cpuPassthrough as
     | {
         fanout: CpuSide & { baseline: WindowSummary };
@@ -910,28 +1000,30 @@ function report(): void {
         ratio: number;
         marginalRatio: number;
         perAddedDestinationRatio: number;
+        resolved: boolean;
       }
     | undefined;
   if (cpu) {
     const f = cpu.fanout;
     const n = cpu.nginxPush;
-    // A slope at or below zero is noise (two windows' difference), not a result: say so.
-    const met = (r: number): string => (f.perAddedDestinationCorePercent <= 0 ? 'within noise (slope <= 0): run again' : `${r}x (target <= ${TARGETS.cpuRatio}x ${r <= TARGETS.cpuRatio ? 'met' : 'MISSED'})`);
+    const slopeCell = (s: Slope): string => `${s.medianCorePercent}% ± ${s.standardErrorCorePercent} (${s.minCorePercent}..${s.maxCorePercent})`;
+    // A slope not told apart from zero is noise, not a result: say so.
+    const verdict = cpu.resolved ? `${cpu.perAddedDestinationRatio}x (target <= ${TARGETS.cpuRatio}x ${cpu.perAddedDestinationRatio <= TARGETS.cpuRatio ? 'met' : 'MISSED'})` : `${cpu.perAddedDestinationRatio}x, not resolved: more rounds`;
     out.push(
       table(
-        `CPU per passthrough destination, a 6 Mbps 1080p30 feed (${CPU_SECONDS} s windows; % of one core)`,
-        ['', 'feed in, 0 dest.', '1 dest.', `${FANOUT} dest.`, `per added dest. (1 to ${FANOUT})`, `fixed (1 dest. minus slope)`, `all-in / ${FANOUT}`, 'Mbps each at sink'],
+        `CPU per passthrough destination, a 6 Mbps 1080p30 feed (% of one core; slope: median of ${f.perAddedDestination.rounds} rounds of ${SLOPE_SECONDS} s windows, ± standard error, (min..max))`,
+        ['', 'feed in, 0 dest.', '1 dest. (median)', `${FANOUT} dest. (median)`, `per added dest. (1 to ${FANOUT})`, 'fixed (1 dest. minus slope)', `all-in / ${FANOUT} (${CPU_SECONDS} s)`, 'Mbps each at sink'],
         [
-          ['Fanout (node + srt-live-transmit + ffmpeg)', `${f.baseline.corePercent}%`, `${f.one.corePercent}%`, `${f.cpu.corePercent}%`, `${f.perAddedDestinationCorePercent}%`, `${f.fixedCorePercent}%`, `${f.perDestinationCorePercent}%`, String(f.sinkMbpsPerDestination)],
-          ['nginx-rtmp push (one nginx process)', `${n.receiveOnly.corePercent}%`, `${n.one.corePercent}%`, `${n.cpu.corePercent}%`, `${n.perAddedDestinationCorePercent}%`, `${n.fixedCorePercent}%`, `${n.perDestinationCorePercent}%`, String(n.sinkMbpsPerDestination)],
-          ['ratio Fanout/nginx', '', '', '', met(cpu.perAddedDestinationRatio), '', `${cpu.ratio}x`, ''],
+          ['Fanout (node + srt-live-transmit + ffmpeg)', `${f.baseline.corePercent}%`, `${f.perAddedDestination.oneMedianCorePercent}%`, `${f.perAddedDestination.tenMedianCorePercent}%`, slopeCell(f.perAddedDestination), `${f.perAddedDestination.fixedCorePercent}%`, `${f.perDestinationCorePercent}%`, String(f.sinkMbpsPerDestination)],
+          ['nginx-rtmp push (one nginx process)', `${n.receiveOnly.corePercent}%`, `${n.perAddedDestination.oneMedianCorePercent}%`, `${n.perAddedDestination.tenMedianCorePercent}%`, slopeCell(n.perAddedDestination), `${n.perAddedDestination.fixedCorePercent}%`, `${n.perDestinationCorePercent}%`, String(n.sinkMbpsPerDestination)],
+          ['ratio Fanout/nginx', '', '', '', verdict, '', `${cpu.ratio}x`, ''],
         ],
       ),
     );
-    out.push(`Machine during the ${FANOUT}-destination windows (all users, user/sys/irq): Fanout run ${machineCell(f.cpu)}, sink ${f.cpu.othersCorePercent.sink ?? '-'}%, SRT sender ${f.cpu.othersCorePercent.source ?? '-'}%; nginx run ${machineCell(n.cpu)}, sink ${n.cpu.othersCorePercent.sink ?? '-'}%, FLV sender ${n.cpu.othersCorePercent.source ?? '-'}%.`);
-    out.push(`Fanout by process: 1 dest. ${Object.entries(f.one.byRoleCorePercent).map(([k, v]) => `${k} ${v}%`).join(', ')}; ${FANOUT} dest. ${Object.entries(f.cpu.byRoleCorePercent).map(([k, v]) => `${k} ${v}%`).join(', ')}`);
+    out.push(`Machine during the ${FANOUT}-destination ${CPU_SECONDS} s windows (all users, user/sys/irq): Fanout run ${machineCell(f.cpu)}, sink ${f.cpu.othersCorePercent.sink ?? '-'}%, SRT sender ${f.cpu.othersCorePercent.source ?? '-'}%; nginx run ${machineCell(n.cpu)}, sink ${n.cpu.othersCorePercent.sink ?? '-'}%, FLV sender ${n.cpu.othersCorePercent.source ?? '-'}%.`);
+    out.push(`Fanout by process, ${FANOUT} dest.: ${Object.entries(f.cpu.byRoleCorePercent).map(([k, v]) => `${k} ${v}%`).join(', ')}; per added destination (median): ${Object.entries(f.perAddedDestination.byRoleMedianCorePercent).map(([k, v]) => `${k} ${v}%`).join(', ')}`);
     out.push(
-      'Per added destination = (CPU with 10 - CPU with 1) / 9, what each destination costs. Fixed = what the fan-out costs before its first destination: for Fanout SRT decryption (srt-live-transmit), the primary HLS and the passthrough mux, none of which nginx does (it receives plain RTMP); all-in / 10 divides both among 10. Included: Fanout = this Node process (API, bus, flow hub, RTMP publishers) + srt-live-transmit + primary HLS ffmpeg + the mux; nginx = its one process. Excluded from both: the test sender (SRT resp. FLV, both -c copy from the file), the sink.',
+      'Per added destination = (CPU with 10 - CPU with 1) / 9, what each destination costs, measured in rounds of two windows (10,1 / 1,10 / ...) and summed up by the median. Fixed = what the fan-out costs before its first destination: for Fanout SRT decryption (srt-live-transmit), the primary HLS and the passthrough mux, none of which nginx does (it receives plain RTMP); all-in / 10 divides both among 10. Included: Fanout = this Node process (API, bus, flow hub, RTMP publishers) + srt-live-transmit + primary HLS ffmpeg + the mux; nginx = its one process. Excluded from both: the test sender (SRT resp. FLV, both -c copy from the file), the sink.',
     );
     const c20 = results.cpuRunning20 as { corePercent: number; publishing: number; perDestinationCorePercent: number; seconds: number } | undefined;
     if (c20) out.push(`Fanout with ${c20.publishing} passthrough destinations publishing: ${c20.corePercent}% of a core over ${c20.seconds} s = ${c20.perDestinationCorePercent}% per destination.`);
