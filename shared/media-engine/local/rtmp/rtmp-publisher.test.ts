@@ -3,7 +3,7 @@ import { afterEach, describe, it } from 'node:test';
 import { waitFor } from '../fixtures/wait-for.ts';
 import { freeTcpPort } from '../../../../test/support/nginx-rtmp.ts';
 import { MSG, OutboundMessage } from './rtmp-chunk.ts';
-import { parseRtmpTarget, RtmpPublisher, RtmpPublishError, type RtmpPublisherOptions } from './rtmp-publisher.ts';
+import { parseRtmpTarget, PUBLISHED_REJECT_MS, RtmpPublisher, RtmpPublishError, type RtmpPublisherOptions } from './rtmp-publisher.ts';
 import { avcTag, FakeRtmpServer, type FakeRtmpServerOptions } from './testing.ts';
 
 const KEY = 'sk-live-0123456789abcdef';
@@ -148,6 +148,23 @@ describe('RtmpPublisher against a fake server', () => {
       assert.equal(err.code, code, JSON.stringify(opts));
       assert.match(err.message, message);
     }
+  });
+
+  it('a close at once after Publish.Start is a refused key; seconds into the session it is a drop, retried as such', async () => {
+    const refusing = await server({ closeAfterPublishMs: 0 });
+    const p1 = publisher({ url: refusing.url() });
+    await p1.start().catch(() => undefined); // the close may beat Publish.Start's arrival
+    const refused = await p1.closed;
+    assert.equal(refused?.code, 'RTMP_STREAM_KEY_REJECTED');
+    assert.equal(refused?.retryable, false);
+
+    const dropping = await server({ closeAfterPublishMs: PUBLISHED_REJECT_MS + 500 });
+    const p2 = publisher({ url: dropping.url() });
+    await p2.start();
+    const dropped = await p2.closed;
+    assert.equal(dropped?.code, 'RTMP_CONNECTION_CLOSED');
+    assert.equal(dropped?.retryable, true);
+    assert.match(dropped?.message ?? '', /after 2(\.\d)? s of publishing/);
   });
 
   it('times out a server that never answers, refuses a closed port, and reports DNS failures', async () => {

@@ -24,14 +24,14 @@
  *   receives when the server's window (Window Acknowledgement Size) is exceeded.
  *
  * Failures become the engine's typed errors (`errorFor()` of stderr-classifier.ts), with the same
- * inferences the FFmpeg stderr rules make: a connection closed during connect/publish, or right
- * after publish, is a refused stream key; `NetStream.Publish.BadName` "already publishing" is a key
+ * inferences the FFmpeg stderr rules make: a connection closed during connect/publish, or within
+ * `PUBLISHED_REJECT_MS` of Publish.Start, is a refused stream key (later it is a drop); `NetStream.Publish.BadName` "already publishing" is a key
  * in use. The stream key is never logged nor put in an error (errors are redacted with it).
  */
 import { randomBytes } from 'node:crypto';
 import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
-import { type ClassifiedError, errorFor, PUBLISH_REJECT_WINDOW_MS } from '../stderr-classifier.ts';
+import { type ClassifiedError, errorFor } from '../stderr-classifier.ts';
 import { decodeAmf0, encodeAmf0, type Amf0Object, type Amf0Value } from './amf0.ts';
 import { ChunkReader, chunkMessage, controlMessage, CSID, MSG, type OutboundBatch, type OutboundMessage, type RtmpMessage, userControl } from './rtmp-chunk.ts';
 
@@ -150,6 +150,12 @@ export function parseRtmpTarget(url: string, streamKey: string): RtmpEndpoint {
 }
 
 const HANDSHAKE_SIZE = 1536;
+/**
+ * A close this soon after Publish.Start is a refused key; later, a drop. Platforms check the key
+ * at publish and close at once; a platform restarting or dropping us seconds into a session must
+ * not read as a refused key (and count towards giving up).
+ */
+export const PUBLISHED_REJECT_MS = 1500;
 const TXN = { CONNECT: 1, RELEASE: 2, FCPUBLISH: 3, CREATE_STREAM: 4, PUBLISH: 5 } as const;
 /** User Control events. */
 const UC = { STREAM_BEGIN: 0, PING_REQUEST: 6, PING_RESPONSE: 7 } as const;
@@ -681,9 +687,13 @@ export class RtmpPublisher {
       case 'publish':
         return errorFor('RTMP_STREAM_KEY_REJECTED', d, this.#secrets, { message: 'The RTMP server closed the connection during connect/publish' });
       case 'publishing': {
-        const early = this.#mediaSentMs() < PUBLISH_REJECT_WINDOW_MS && Date.now() - (this.#publishedAt ?? 0) < 2 * PUBLISH_REJECT_WINDOW_MS;
-        if (early) return errorFor('RTMP_STREAM_KEY_REJECTED', d, this.#secrets, { message: 'The RTMP server closed the connection right after we started publishing' });
-        return errorFor('RTMP_CONNECTION_CLOSED', d, this.#secrets);
+        // A platform that refuses the key after Publish.Start (Twitch does) closes at once; a
+        // connection that had carried media for longer was dropped, and is retried as such.
+        const afterMs = Date.now() - (this.#publishedAt ?? 0);
+        if (afterMs < PUBLISHED_REJECT_MS) {
+          return errorFor('RTMP_STREAM_KEY_REJECTED', d, this.#secrets, { message: `The RTMP server closed the connection ${afterMs} ms after it accepted the publish, as platforms that refuse a stream key do` });
+        }
+        return errorFor('RTMP_CONNECTION_CLOSED', d, this.#secrets, { message: `The RTMP server closed the connection after ${Math.round(afterMs / 100) / 10} s of publishing` });
       }
       default:
         return errorFor('RTMP_CONNECTION_CLOSED', d, this.#secrets);

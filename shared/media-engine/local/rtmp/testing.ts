@@ -186,6 +186,8 @@ export interface FakeRtmpServerOptions {
   publish?: 'start' | 'badname-in-use' | 'badname' | 'close';
   /** Stop reading right after Publish.Start (a stalled platform). */
   stallAfterPublish?: boolean;
+  /** Close the connection this long after Publish.Start (0: at once, as Twitch refuses a key). */
+  closeAfterPublishMs?: number;
   /** Do not answer the handshake at all. */
   silentHandshake?: boolean;
   /** Window Acknowledgement Size to announce. Default 5 000 000. */
@@ -300,6 +302,8 @@ export class FakeRtmpServer {
               cmd(sid, 'onStatus', 0, null, { level: 'status', code: 'NetStream.Publish.Start', description: 'Start publishing' });
               session.publishing = true;
               if (this.opts.stallAfterPublish) socket.pause();
+              const closeAfter = this.opts.closeAfterPublishMs;
+              if (closeAfter !== undefined) setTimeout(() => socket.destroy(), closeAfter).unref();
             }
           }
         }
