@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { testSourceArgs } from '../../shared/media-engine/local/engine/argv.ts';
-import { buildLocal } from '../../shared/runtime/local/build.ts';
+import { buildLocal, nodeFlags } from '../../shared/runtime/local/build.ts';
 import { FEED_PICTURE, freeSrtPort } from '../support/feed.ts';
 import { ADMIN_TOKEN, eventually } from '../support/local.ts';
 import { NginxRtmp } from '../support/nginx-rtmp.ts';
@@ -40,7 +40,7 @@ function fanoutBundle(): Promise<string> {
 }
 
 async function startFanout(env: Record<string, string>): Promise<{ child: ChildProcess; url: string; output: () => string }> {
-  const child = spawn(process.execPath, ['--enable-source-maps', await fanoutBundle()], { env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...nodeFlags(), await fanoutBundle()], { env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));

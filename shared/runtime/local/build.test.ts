@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { test } from 'node:test';
-import { buildLocal, localHandlerFiles, registrationModule } from './build.ts';
+import { buildLocal, localHandlerFiles, nodeFlags, registrationModule } from './build.ts';
 import { loadServerlessConfig, repoRoot } from './serverless-config.ts';
 
 test('the registration module names every handler file serverless.yml wires locally', () => {
@@ -27,4 +27,11 @@ test('a bundle runs on plain node and resolves every handler from itself', { tim
     rmSync(dirname(outfile), { recursive: true, force: true });
   }
   assert.ok(!existsSync(outfile));
+});
+
+test('this node accepts every flag the bundle runs with (a node without one would not start Fanout)', () => {
+  const flags = nodeFlags();
+  assert.ok(flags.includes('--heap-growing-percent=100') && flags.includes('--no-memory-reducer'), flags.join(' '));
+  // Node exits 9 "bad option" on a flag it does not know.
+  assert.equal(execFileSync(process.execPath, [...flags, '-p', '1'], { encoding: 'utf8' }).trim(), '1');
 });

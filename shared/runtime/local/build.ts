@@ -12,6 +12,7 @@
  *
  *   tsx shared/runtime/local/build.ts [--entry shared/runtime/local/main.ts] [--out .build/local/main.mjs]
  */
+import { readFileSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -26,6 +27,17 @@ export interface BuildOptions {
 }
 
 export const DEFAULT_ENTRY = 'shared/runtime/local/main.ts';
+
+/**
+ * The flags of every `node` that runs a bundle (`shared/runtime/local/node-flags`, which the npm
+ * scripts read too): V8 garbage-collector settings for the media path (ADR 0011).
+ */
+export function nodeFlags(): string[] {
+  return readFileSync(resolve(repoRoot, 'shared/runtime/local/node-flags'), 'utf8')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !l.startsWith('#'));
+}
 export const DEFAULT_OUTFILE = '.build/local/main.mjs';
 
 /** Every handler file serverless.yml wires locally (SQS, schedule and HTTP API functions). */

@@ -7,4 +7,6 @@ bash shared/runtime/local/setup.sh
 node --import tsx shared/runtime/local/build.ts
 # The AWS SDK warns that its 2027 releases will need Node 22; Fanout runs on 20 and 22 alike.
 export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true
-exec node --enable-source-maps .build/local/main.mjs
+# V8 flags for the media path: shared/runtime/local/node-flags (ADR 0011).
+# shellcheck disable=SC2046
+exec node $(grep -v '^#' shared/runtime/local/node-flags) .build/local/main.mjs
