@@ -129,7 +129,9 @@ test('a child that ignores SIGINT is SIGKILLed after the grace period', async ()
 });
 
 test('a crash is retried with growing delays, and every exit is recorded', async () => {
-  const { sup, states, path } = fake(['--mode=crash', '--blocks=1', '--code=1', `--stderr=${stderrFixture('rtmp-connection-refused')}`]);
+  // A run of the fake (a node process) lasts as long as node takes to start: on a loaded machine
+  // more than FAST's 300 ms, which would count as stable and reset the attempts.
+  const { sup, states, path } = fake(['--mode=crash', '--blocks=1', '--code=1', `--stderr=${stderrFixture('rtmp-connection-refused')}`], { retry: { ...FAST, resetAfterStableMs: 10_000 } });
   const exits: number[] = [];
   sup.on('exit', (e) => exits.push(e.code ?? -1));
   sup.start();
