@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { eventually } from './support/local.ts';
-import { freeSrtPort } from './support/feed.ts';
+import { freeUdpPort } from './support/nginx-rtmp.ts';
 
 test('npm start works from a fresh clone and stops cleanly on Ctrl+C', { timeout: 120_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'fanout-clone-'));
@@ -30,7 +30,7 @@ test('npm start works from a fresh clone and stops cleanly on Ctrl+C', { timeout
         FANOUT_PORT: '0',
         FANOUT_LOG_LEVEL: 'WARN',
         // Not the default 9998: other tests and a running Fanout may hold it.
-        FANOUT_SRT_PORT: String(await freeSrtPort()),
+        FANOUT_SRT_PORT: String(await freeUdpPort()),
         FANOUT_SRT_HOST: '127.0.0.1',
       },
       stdio: ['ignore', 'pipe', 'pipe'],

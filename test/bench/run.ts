@@ -35,7 +35,6 @@ import { FEED, feedFile } from './feed.ts';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
 import { cpus } from 'node:os';
-import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -858,10 +857,11 @@ async function main(): Promise<void> {
     return { cpu, mbpsEach: keys.length > 0 ? mbpsEach(a, b, keys.length) : 0 };
   };
   const nginxIdle = (await nginxWindow('nopush', [], BASELINE_SECONDS)).cpu;
-  const { cpu: nginxPush, mbpsEach: bwPush } = await nginxWindow('live', Array.from({ length: FANOUT }, (_, n) => `push-${n}`), CPU_SECONDS);
+  const pushKeys = Array.from({ length: FANOUT }, (_, n) => `push-${n}`);
+  const { cpu: nginxPush, mbpsEach: bwPush } = await nginxWindow('live', pushKeys, CPU_SECONDS);
   log(`nginx push x${FANOUT}: ${pctCore(nginxPush.cores)} (receiving only: ${pctCore(nginxIdle.cores)}), machine ${pctCore(nginxPush.machine.cores)} (irq ${pctCore(nginxPush.machine.irq)}), sink ${pctCore(nginxPush.others.sink ?? 0)}, ${bwPush} Mbps each at the sink`);
   const nginxRounds = await slopeRounds('nginx push', async (n) =>
-    n === 1 ? (await nginxWindow('one', ['push-one'], SLOPE_SECONDS)).cpu : (await nginxWindow('live', Array.from({ length: FANOUT }, (_, k) => `push-${k}`), SLOPE_SECONDS)).cpu,
+    n === 1 ? (await nginxWindow('one', ['push-one'], SLOPE_SECONDS)).cpu : (await nginxWindow('live', pushKeys, SLOPE_SECONDS)).cpu,
   );
 
   const fanoutPer = cpu10.cores / FANOUT;

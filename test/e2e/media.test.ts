@@ -7,7 +7,6 @@ import assert from 'node:assert/strict';
 import { execFile, type ChildProcess } from 'node:child_process';
 import { promisify } from 'node:util';
 import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { FEED_PICTURE, primaryPlaylist, startTestFeed, type TestFeed } from '../support/feed.ts';
 import { NginxRtmp } from '../support/nginx-rtmp.ts';

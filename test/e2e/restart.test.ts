@@ -11,9 +11,9 @@ import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { testSourceArgs } from '../../shared/media-engine/local/engine/argv.ts';
 import { buildLocal, nodeFlags } from '../../shared/runtime/local/build.ts';
-import { FEED_PICTURE, freeSrtPort } from '../support/feed.ts';
+import { FEED_PICTURE } from '../support/feed.ts';
 import { ADMIN_TOKEN, eventually } from '../support/local.ts';
-import { NginxRtmp } from '../support/nginx-rtmp.ts';
+import { freeUdpPort, NginxRtmp } from '../support/nginx-rtmp.ts';
 
 const PASSPHRASE = 'restart-passphrase-0123456789';
 
@@ -51,7 +51,7 @@ async function startFanout(env: Record<string, string>): Promise<{ child: ChildP
 test('kill -9 of the control plane leaves no orphans; a restart brings wanted-running destinations back', { timeout: 240_000 }, async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'fanout-restart-'));
   const nginx = await NginxRtmp.start();
-  const srtPort = await freeSrtPort();
+  const srtPort = await freeUdpPort();
   const env = {
     FANOUT_DATA_DIR: dataDir,
     FANOUT_PORT: '0',

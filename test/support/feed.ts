@@ -11,15 +11,6 @@ import { freeUdpPort } from './nginx-rtmp.ts';
 /** The test source's picture: a passthrough output must show exactly this. */
 export const FEED_PICTURE = { width: 640, height: 360, fps: 30 } as const;
 
-/**
- * A port for an SRT listener: a UDP port free on loopback now (not the default 9998, which other
- * tests or a running Fanout may hold). A TCP port's number, as before, said nothing of UDP: it
- * could be a UDP port another listener or an internal hop still held.
- */
-export async function freeSrtPort(): Promise<number> {
-  return freeUdpPort();
-}
-
 export interface TestFeed {
   rt: TestRuntime;
   srtPort: number;
@@ -36,7 +27,8 @@ export interface TestFeed {
  * the encoder connected. `env` adds to (or overrides) the runtime's environment.
  */
 export async function startTestFeed(opts: { passphrase: string; bitrate?: number; env?: Record<string, string> }): Promise<TestFeed> {
-  const srtPort = await freeSrtPort();
+  // Not the default 9998, which other tests or a running Fanout may hold.
+  const srtPort = await freeUdpPort();
   const rt = await startTestRuntime(
     { FANOUT_SRT_PORT: String(srtPort), FANOUT_SRT_HOST: '127.0.0.1', FANOUT_SRT_PASSPHRASE: opts.passphrase, FANOUT_X264_PRESET: 'ultrafast', ...opts.env },
     { engine: 'local' },

@@ -72,7 +72,10 @@ export async function freeTcpPort(): Promise<number> {
   });
 }
 
-/** A free UDP port on loopback (bound, then released), e.g. for an SRT listener. */
+/**
+ * A free UDP port on loopback (bound, then released), e.g. for an SRT listener. A free TCP port's
+ * number says nothing of UDP: another listener could hold it.
+ */
 export async function freeUdpPort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createSocket('udp4');

@@ -5,8 +5,4 @@ cd "$(dirname "$0")/../../.."
 bash shared/runtime/local/setup.sh
 # Compile to one ES module (about a second), as Lambda runs it: plain node, no TypeScript loader.
 node --import tsx shared/runtime/local/build.ts
-# The AWS SDK warns that its 2027 releases will need Node 22; Fanout runs on 20 and 22 alike.
-export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true
-# V8 flags for the media path: shared/runtime/local/node-flags (ADR 0011).
-# shellcheck disable=SC2046
-exec node $(grep -v '^#' shared/runtime/local/node-flags) .build/local/main.mjs
+exec bash shared/runtime/local/run-bundle.sh .build/local/main.mjs

@@ -89,7 +89,6 @@ import type {
 } from '../../ports.ts';
 import { Backoff, type RetryPolicy } from '../backoff.ts';
 import { reapOrphans } from '../pidfile.ts';
-import type { ProgressSnapshot } from '../progress.ts';
 import { redact } from '../redact.ts';
 import { RtmpFanout, type RtmpFanoutEvent } from '../rtmp/rtmp-fanout.ts';
 import { RtmpPublishError, type RtmpPublisherStats } from '../rtmp/rtmp-publisher.ts';
@@ -1133,7 +1132,6 @@ export class LocalMediaEngine implements FlowEngine, ChannelEngine {
   // ---------------------------------------------------------------------------------------------
   // Introspection and shutdown
 
-  /** Every process the engine runs, redacted (for the API, operators and tests). */
   /**
    * A supervised FFmpeg reading the flow hub on stdin (`#feedOnLaunch`), with the engine's progress
    * pipe, watchdogs, backoff and pidfiles.
@@ -1155,6 +1153,7 @@ export class LocalMediaEngine implements FlowEngine, ChannelEngine {
     });
   }
 
+  /** Every process the engine runs, redacted (for the API, operators and tests). */
   processes(): EngineProcess[] {
     const view = (sup: ProcessSupervisor, role: EngineProcess['role'], channelIds: string[]): EngineProcess => {
       const s = sup.status();

@@ -25,8 +25,8 @@
  *
  * Failures become the engine's typed errors (`errorFor()` of stderr-classifier.ts), with the same
  * inferences the FFmpeg stderr rules make: a connection closed during connect/publish, or within
- * `PUBLISHED_REJECT_MS` of Publish.Start, is a refused stream key (later it is a drop); `NetStream.Publish.BadName` "already publishing" is a key
- * in use. The stream key is never logged nor put in an error (errors are redacted with it).
+ * `PUBLISHED_REJECT_MS` of Publish.Start, is a refused stream key (later it is a drop);
+ * `NetStream.Publish.BadName` "already publishing" is a key in use. The stream key is never logged nor put in an error (errors are redacted with it).
  */
 import { randomBytes } from 'node:crypto';
 import { connect as netConnect, type Socket } from 'node:net';
