@@ -59,6 +59,8 @@ test('HLS: MPEG-TS on stdin, copy, 2 s segments, 6 in the playlist, pruned, neve
   assert.equal(opt(a, '-c'), 'copy');
   assert.equal(opt(a, '-hls_time'), '2');
   assert.equal(opt(a, '-hls_list_size'), '6');
+  // A removed segment stays for its duration plus the playlist's (RFC 8216 §6.2.2): 2 s + 12 s.
+  assert.equal(opt(a, '-hls_delete_threshold'), '7');
   assert.equal(opt(a, '-hls_flags'), 'delete_segments+independent_segments+omit_endlist+discont_start');
   assert.equal(opt(a, '-hls_segment_filename'), '/data/hls/primary/seg_%05d.ts');
   assert.equal(a.at(-1), '/data/hls/primary/index.m3u8');

@@ -85,13 +85,24 @@ export const SRT_PASSPHRASE_PATTERN = /^[A-Za-z0-9!$()*+,\-./:;=@\[\]^_{|}~]{10,
 /** Reads the MPEG-TS the hub writes to stdin and copies its first video and audio stream (no re-encode). */
 const COPY_FROM_HUB = [...COMMON_IN, ...PROBE, ...TS_FROM_HUB, '-map', '0:v:0?', '-map', '0:a:0?', '-c', 'copy'];
 
+/** The primary HLS output's segment length (s) and playlist length (segments). */
+export const HLS_SEGMENT_SECONDS = 2;
+export const HLS_LIST_SIZE = 6;
+/**
+ * Segments kept on disk after they leave the playlist. RFC 8216 §6.2.2: a removed segment MUST stay
+ * available for its own duration plus the playlist's (a player that loaded the playlist just
+ * before may still ask for it; Safari stalls on the 404). FFmpeg's default keeps one.
+ */
+export const HLS_DELETE_THRESHOLD = 1 + HLS_LIST_SIZE;
+
 /** The primary HLS output: a copy of the contribution, segmented. */
 export function hlsArgs(o: { dir: string }): string[] {
   return [
     ...COPY_FROM_HUB,
     '-f', 'hls',
-    '-hls_time', '2',
-    '-hls_list_size', '6',
+    '-hls_time', String(HLS_SEGMENT_SECONDS),
+    '-hls_list_size', String(HLS_LIST_SIZE),
+    '-hls_delete_threshold', String(HLS_DELETE_THRESHOLD),
     // discont_start: a restarted FFmpeg starts its timestamps again, so its first segment says so.
     '-hls_flags', 'delete_segments+independent_segments+omit_endlist+discont_start',
     // Sequence numbers (and segment names) from the clock: a restart never reuses a name a player
