@@ -82,3 +82,32 @@ test('the rejection lines of one caller count once', () => {
   // The same caller trying again a while later is a new rejection.
   assert.equal(m.line('processConnectRequest: rsp(REJECT): 1010 - Incorrect passphrase', 5000).length, 1);
 });
+
+test("srt-live-transmit's own messages cut by a libsrt record are put back together", () => {
+  // Recorded: a libsrt record written between the pieces of "Accepted SRT source connection" (the
+  // start-up flake of the e2e tests, about one connection in 60, before this was handled).
+  const m = new SrtIngestMonitor([PASS]);
+  const events = replay(
+    m,
+    [
+      '15:35:19.374194/SRT:RcvQ:w1.N:SRT.cn: PASSING request from: 127.0.0.1:38600 to agent:765899135',
+      '15:35:19.377612/SRT:RcvQ:w1.N:SRT.cn: listen ret: -1 - conclusion',
+      'Accepted SRT source15:35:19.377870/SRT:RcvQ:w1.N:SRT.cn: Listener managed the connection request from: 127.0.0.1:38600 result:waveahand',
+      ' connection',
+      '',
+    ].join('\n'),
+  );
+  assert.deepEqual(events.map((e) => e.type), ['connected']);
+  assert.ok(events[0]?.type === 'connected' && events[0].address === '127.0.0.1:38600');
+  // Cut in another place, with two records in between, and the disconnection too.
+  const more = replay(
+    m,
+    ['SRT source 15:35:20.000001/SRT:RcvQ:w1.N:SRT.cn: one', '15:35:20.000002/SRT:RcvQ:w1.N:SRT.cn: two', 'disconnected', ''].join('\n'),
+  );
+  assert.deepEqual(more.map((e) => e.type), ['disconnected']);
+  // Junk before records (never a message) neither piles up nor hides the next message.
+  const n = new SrtIngestMonitor();
+  for (let i = 0; i < 100; i++) n.line(`${'x'.repeat(100)}15:35:20.000003/SRT:RcvQ:w1.N:SRT.cn: junk`, i);
+  assert.deepEqual(n.line('Accepted SRT source connection', 200).map((e) => e.type), ['connected']);
+  assert.deepEqual(n.line('SRT source disconnected', 201).map((e) => e.type), ['disconnected'], 'the fragment was used up');
+});

@@ -16,6 +16,17 @@
  * Note that the listener serves one caller at a time: while an encoder is connected a second
  * caller gets no answer at all (its handshake times out), so only rejections that happen while
  * nobody is connected can be seen here.
+ *
+ * Two threads write that stderr: srt-live-transmit's own messages go out in pieces (unbuffered
+ * `cerr << "Accepted SRT " << "source" << " connection" << endl`: one write each) and libsrt's
+ * receiving thread writes its log records whole, so a record can land inside a message (recorded
+ * about once in 60 connections):
+ *
+ *   Accepted SRT source15:35:19.377870/SRT:RcvQ:w1.N:SRT.cn: Listener managed the connection request …
+ *    connection
+ *
+ * `line()` puts such messages back together: the text before a record that does not start its
+ * line is kept, and joined to the next line that is not a record.
  */
 import { type ClassifiedError, classifyStderr } from '../stderr-classifier.ts';
 
@@ -50,6 +61,10 @@ export interface SrtIngestState {
 }
 
 const PASSING = /PASSING request from: (\S+?)(?: to agent|$)/;
+/** The start of a libsrt log record (`-ll:note` and up): its time of day, then `/SRT:`. */
+const SRT_RECORD = /\d{2}:\d{2}:\d{2}\.\d{6}\/SRT:/;
+/** A fragment longer than this is no message cut in two: dropped, it must not grow. */
+const MAX_FRAGMENT = 256;
 const REJECT = /rsp\(REJECT\)|connection rejected due to/;
 
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
@@ -77,6 +92,8 @@ export class SrtIngestMonitor {
   #state: SrtIngestState = SrtIngestMonitor.#initial();
   #pendingAddress: string | null = null;
   #lastRejectedBy: string | null = null;
+  /** The beginning of one of srt-live-transmit's messages that a libsrt record cut off (see above). */
+  #fragment = '';
   readonly #secrets: readonly string[];
 
   constructor(secrets: readonly string[] = []) {
@@ -127,6 +144,21 @@ export class SrtIngestMonitor {
 
   /** Feeds one (already redacted) line of the log (stderr); returns what it means, if anything. */
   line(text: string, at: number): SrtIngestEvent[] {
+    const record = SRT_RECORD.exec(text);
+    if (record && record.index > 0) {
+      // A record written into the middle of a message: keep the message's beginning.
+      this.#fragment = (this.#fragment + text.slice(0, record.index)).slice(-MAX_FRAGMENT);
+      return this.#meaning(text.slice(record.index), at);
+    }
+    if (!record && this.#fragment !== '') {
+      const whole = this.#fragment + text;
+      this.#fragment = '';
+      return this.#meaning(whole, at);
+    }
+    return this.#meaning(text, at);
+  }
+
+  #meaning(text: string, at: number): SrtIngestEvent[] {
     const passing = PASSING.exec(text);
     if (passing) {
       this.#pendingAddress = passing[1] ?? null;
