@@ -126,9 +126,11 @@ function tsTables(ts: Buffer): { patAt: number | null; pmtAt: number | null; fir
 }
 
 interface Probe {
+  /** Codec names of every stream, sorted. */
   codecs: string[];
-  /** Video: first frame's flags, first and last pts (s) and the frame duration. */
+  /** The first video packet is a keyframe. */
   firstVideoKey: boolean;
+  /** Video: the first pts, and the last pts plus one frame (s). */
   videoStart: number;
   videoEnd: number;
 }
@@ -137,11 +139,11 @@ interface Probe {
 async function probeSegment(url: string): Promise<Probe> {
   const { stdout } = await run(
     'ffprobe',
-    ['-v', 'error', '-show_entries', 'stream=codec_name,codec_type:packet=pts_time,duration_time,flags,stream_index', '-of', 'json', url],
+    ['-v', 'error', '-show_entries', 'stream=index,codec_name,codec_type:packet=pts_time,duration_time,flags,stream_index', '-of', 'json', url],
     { encoding: 'utf8', timeout: 20_000, maxBuffer: 16 * 1024 * 1024 },
   );
-  const j = JSON.parse(stdout) as { streams: { index?: number; codec_name: string; codec_type: string }[]; packets: { stream_index: number; pts_time: string; duration_time?: string; flags: string }[] };
-  const videoIndex = j.streams.findIndex((s) => s.codec_type === 'video');
+  const j = JSON.parse(stdout) as { streams: { index: number; codec_name: string; codec_type: string }[]; packets: { stream_index: number; pts_time: string; duration_time?: string; flags: string }[] };
+  const videoIndex = j.streams.find((s) => s.codec_type === 'video')?.index;
   const video = j.packets.filter((p) => p.stream_index === videoIndex);
   assert.ok(video.length > 0, `${url} has video packets`);
   const pts = video.map((p) => Number(p.pts_time));
@@ -189,8 +191,8 @@ describe('primary HLS: what Safari requires (RFC 8216, Apple HLS authoring)', { 
   });
 
   it('keeps the live playlist rules over reloads, and removed segments stay fetchable', async () => {
-    const msnOf = new Map<string, number>();
-    const durationOf = new Map<string, number>();
+    /** Every segment seen listed, as first seen: a URI keeps its number and duration. */
+    const seen = new Map<string, Segment>();
     /** URI → when it left the playlist and until when it must stay available (ms since epoch). */
     const gone = new Map<string, { at: number; until: number }>();
     const checkedGone = new Map<string, number>();
@@ -208,12 +210,11 @@ describe('primary HLS: what Safari requires (RFC 8216, Apple HLS authoring)', { 
       assert.ok(!p.endList, `no EXT-X-ENDLIST while live${ctx}`);
       for (const s of p.segments) {
         assert.ok(Math.round(s.duration) <= p.targetDuration, `EXTINF ${s.duration} of ${s.uri} rounds to at most the target duration ${p.targetDuration}${ctx}`);
-        const known = msnOf.get(s.uri);
-        if (known !== undefined) assert.equal(s.msn, known, `${s.uri} keeps its media sequence number${ctx}`);
-        msnOf.set(s.uri, s.msn);
-        const d = durationOf.get(s.uri);
-        if (d !== undefined) assert.equal(s.duration, d, `${s.uri} keeps its EXTINF${ctx}`);
-        durationOf.set(s.uri, s.duration);
+        const known = seen.get(s.uri);
+        if (known) {
+          assert.equal(s.msn, known.msn, `${s.uri} keeps its media sequence number${ctx}`);
+          assert.equal(s.duration, known.duration, `${s.uri} keeps its EXTINF${ctx}`);
+        } else seen.set(s.uri, s);
         assert.ok(!gone.has(s.uri), `${s.uri} came back after it left${ctx}`);
       }
       if (prev) {
@@ -224,7 +225,7 @@ describe('primary HLS: what Safari requires (RFC 8216, Apple HLS authoring)', { 
         const left: number = p.mediaSequence - prev.mediaSequence;
         assert.deepEqual(uris.slice(0, Math.max(0, prevUris.length - left)), prevUris.slice(left), `segments leave from the head only and keep their order${ctx}`);
         for (const u of prevUris.slice(0, left)) {
-          gone.set(u, { at: Date.now(), until: Date.now() + ((durationOf.get(u) ?? 0) + prev.duration) * 1000 });
+          gone.set(u, { at: Date.now(), until: Date.now() + ((seen.get(u)?.duration ?? 0) + prev.duration) * 1000 });
           removals += 1;
         }
         if (left > 0) assert.ok(p.duration >= 3 * p.targetDuration, `after a removal the playlist lasts at least 3 target durations (${p.duration} s, target ${p.targetDuration})${ctx}`);
