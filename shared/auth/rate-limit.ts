@@ -1,28 +1,75 @@
 /**
- * Per-token rate limiting: a token bucket per principal, refilled continuously at `perMinute`
- * requests a minute with a burst of the same size. In-process: on AWS it complements API
- * Gateway's own throttling (each Lambda instance keeps its own buckets).
+ * Token-bucket rate limiting, keyed by anything (a token id, a client address): each key's bucket
+ * refills continuously at `perMinute` a minute with a burst of the same size. Buckets live in a
+ * bounded LRU cache, so a flood of distinct keys (20,000 wrong tokens, a sweep of addresses)
+ * costs a fixed amount of memory: the least recently used bucket is dropped, which at worst
+ * hands that key a fresh budget. In-process: on AWS it complements API Gateway's own throttling
+ * (each Lambda instance keeps its own buckets).
  */
+import { LRUCache } from 'lru-cache';
+
+interface Bucket {
+  tokens: number;
+  at: number;
+}
+
+export interface RateLimiterOptions {
+  /** Most keys remembered at once (default 10,000). */
+  maxKeys?: number;
+  now?: () => number;
+}
+
 export class RateLimiter {
-  private readonly buckets = new Map<string, { tokens: number; at: number }>();
+  private readonly buckets: LRUCache<string, Bucket>;
+  private readonly now: () => number;
 
   constructor(
     private readonly perMinute: number,
-    private readonly now: () => number = Date.now,
-  ) {}
+    opts: RateLimiterOptions = {},
+  ) {
+    this.buckets = new LRUCache<string, Bucket>({ max: opts.maxKeys ?? 10_000 });
+    this.now = opts.now ?? Date.now;
+  }
 
-  /** Takes one request from the bucket; returns 0 when allowed, else the seconds to wait. */
+  /** Takes one from the key's bucket; returns 0 when allowed, else the seconds to wait. */
   take(key: string): number {
-    const rate = this.perMinute / 60_000;
-    const t = this.now();
-    const b = this.buckets.get(key) ?? { tokens: this.perMinute, at: t };
-    b.tokens = Math.min(this.perMinute, b.tokens + (t - b.at) * rate);
-    b.at = t;
+    const b = this.refilled(key);
     this.buckets.set(key, b);
     if (b.tokens >= 1) {
       b.tokens -= 1;
       return 0;
     }
-    return Math.max(1, Math.ceil((1 - b.tokens) / rate / 1000));
+    return this.waitFor(b);
+  }
+
+  /** Like `take` without taking: 0 when one more would be allowed, else the seconds to wait. */
+  peek(key: string): number {
+    const b = this.buckets.peek(key);
+    if (!b) return 0;
+    const now = this.refill(b);
+    return now.tokens >= 1 ? 0 : this.waitFor(now);
+  }
+
+  /** How many keys are remembered (bounded by `maxKeys`). */
+  get size(): number {
+    return this.buckets.size;
+  }
+
+  private refilled(key: string): Bucket {
+    const b = this.buckets.get(key);
+    if (!b) return { tokens: this.perMinute, at: this.now() };
+    const r = this.refill(b);
+    b.tokens = r.tokens;
+    b.at = r.at;
+    return b;
+  }
+
+  private refill(b: Bucket): Bucket {
+    const t = this.now();
+    return { tokens: Math.min(this.perMinute, b.tokens + (t - b.at) * (this.perMinute / 60_000)), at: t };
+  }
+
+  private waitFor(b: Bucket): number {
+    return Math.max(1, Math.ceil((1 - b.tokens) / (this.perMinute / 60_000) / 1000));
   }
 }

@@ -93,6 +93,26 @@ export const settings = {
     schema: z.coerce.number().int().min(1).default(600),
     description: 'API requests allowed per token per minute (burst up to the same number).',
   }),
+  authFailuresPerMinute: setting({
+    env: 'FANOUT_AUTH_FAILURES_PER_MINUTE',
+    schema: z.coerce.number().int().min(1).default(30),
+    description:
+      'Failed authentications (no token, wrong token) allowed per client address per minute (burst up to the same number); past it, ' +
+      'requests from that address that need a token get 429 AUTH_RATE_LIMITED until the budget refills. docs/security.md.',
+  }),
+  trustedProxyHops: setting({
+    env: 'FANOUT_TRUSTED_PROXY_HOPS',
+    schema: z.coerce.number().int().min(0).max(10).default(0),
+    description:
+      'How many proxies you run in front of the API, each appending to X-Forwarded-For. 0 (the default): the header is ignored and the ' +
+      "client address is the connection's (locally) or API Gateway's sourceIp (AWS). Set it only when such proxies really are there: " +
+      'otherwise any client can pick its own address for the failed-authentication limit.',
+  }),
+  sseStreamsPerToken: setting({
+    env: 'FANOUT_SSE_STREAMS_PER_TOKEN',
+    schema: z.coerce.number().int().min(1).max(1000).default(20),
+    description: 'Live event streams (GET /api/events) one token may hold open at once; one more is refused with 429 TOO_MANY_STREAMS.',
+  }),
   eventBus: setting({ env: 'FANOUT_EVENT_BUS', schema: z.string().min(1).default('fanout-local'), description: 'EventBridge bus name.' }),
   tableDestinations: setting({ env: 'FANOUT_TABLE_DESTINATIONS', schema: z.string().min(1).default('fanout-local-destinations'), description: 'DynamoDB table: destinations.' }),
   tablePresets: setting({ env: 'FANOUT_TABLE_PRESETS', schema: z.string().min(1).default('fanout-local-presets'), description: 'DynamoDB table: presets.' }),

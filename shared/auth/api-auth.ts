@@ -1,0 +1,99 @@
+/**
+ * Authentication of the whole HTTP API, one instance per process: the one token store, the one
+ * per-token rate limiter and the one per-address limit on failed authentications, shared by every
+ * service's routes (the destination API and channel-provisioner's). In the local runtime that
+ * means a revocation is seen by every route at once and a token's request budget is one budget,
+ * whichever service answers; on AWS each Lambda instance has its own (docs/security.md).
+ *
+ * What a route needs is declared on the route (shared/http/api-kit.ts `apiRoute`); this decides
+ * whether a request meets it, in this order:
+ *   1. an address over its failed-authentication budget gets AUTH_RATE_LIMITED without a lookup
+ *      (unless the token is one this store has just verified: a valid token is not locked out by
+ *      a neighbour guessing on the same address);
+ *   2. no token, or a wrong one: UNAUTHENTICATED, and the address spends one failure;
+ *   3. a valid token past its request budget: RATE_LIMITED;
+ *   4. an admin route with an operator token: FORBIDDEN.
+ */
+import { config, type Config } from '../config/index.ts';
+import { AppError } from '../errors/index.ts';
+import { infrastructure, type Infrastructure } from '../runtime/infrastructure.ts';
+import { RateLimiter } from './rate-limit.ts';
+import { TokenStore, type Principal } from './tokens.ts';
+
+/** Who may call a route: anyone, any valid token (operators and admins), or admins only. */
+export type Access = 'public' | 'operator' | 'admin';
+
+export interface ApiAuthOptions {
+  tokens: TokenStore;
+  /** Requests per token per minute. */
+  requestsPerMinute: number;
+  /** Failed authentications per client address per minute. */
+  failuresPerMinute: number;
+  /** Proxies in front that append to X-Forwarded-For (0: the header is ignored). */
+  trustedProxyHops?: number;
+  now?: () => number;
+}
+
+export class ApiAuth {
+  readonly tokens: TokenStore;
+  readonly trustedProxyHops: number;
+  /** One bucket per token id, whichever route or service the request is for. */
+  readonly requests: RateLimiter;
+  /** One bucket per client address, spent only by failed authentications. */
+  readonly failures: RateLimiter;
+
+  constructor(o: ApiAuthOptions) {
+    this.tokens = o.tokens;
+    this.trustedProxyHops = o.trustedProxyHops ?? 0;
+    this.requests = new RateLimiter(o.requestsPerMinute, o.now ? { now: o.now } : {});
+    this.failures = new RateLimiter(o.failuresPerMinute, o.now ? { now: o.now } : {});
+  }
+
+  /** The principal allowed to make a request that needs `access` (not `public`), or the AppError that refuses it. */
+  async authenticate(request: { token: string | undefined; clientAddress: string }, access: Exclude<Access, 'public'>): Promise<Principal> {
+    const { token, clientAddress } = request;
+    const locked = this.failures.peek(clientAddress);
+    if (locked > 0 && !(token && this.tokens.remembered(token)))
+      throw new AppError('AUTH_RATE_LIMITED', `Too many failed authentications from this address; retry in ${locked} s.`, { retryAfterSeconds: locked }, { 'retry-after': String(locked) });
+    if (!token) {
+      this.failures.take(clientAddress);
+      throw new AppError('UNAUTHENTICATED', 'Send Authorization: Bearer <token>.', {}, { 'www-authenticate': 'Bearer' });
+    }
+    const principal = await this.tokens.authenticate(token);
+    if (!principal) {
+      this.failures.take(clientAddress);
+      throw new AppError('UNAUTHENTICATED', 'The token is not valid.', {}, { 'www-authenticate': 'Bearer error="invalid_token"' });
+    }
+    const wait = this.requests.take(principal.tokenId);
+    if (wait > 0) throw new AppError('RATE_LIMITED', `Too many requests for this token; retry in ${wait} s.`, { retryAfterSeconds: wait }, { 'retry-after': String(wait) });
+    if (access === 'admin' && principal.role !== 'admin') throw new AppError('FORBIDDEN', 'This endpoint is for admins.');
+    return principal;
+  }
+}
+
+/** How long the local runtime remembers a verified token (revocations reach its one store at once). */
+const LOCAL_POSITIVE_CACHE_MS = 30_000;
+
+/** The settings `apiAuth` builds from (exported for tests). */
+export function apiAuthFor(infra: Pick<Infrastructure, 'doc'>, cfg: Config): ApiAuth {
+  return new ApiAuth({
+    // AWS: no cache across requests. Another Lambda instance may have revoked the token a moment
+    // ago, and nothing can tell this one; a lookup per request is one DynamoDB GetItem.
+    tokens: new TokenStore(infra.doc, cfg.tableTokens, { positiveCacheMs: cfg.runtime === 'local' ? LOCAL_POSITIVE_CACHE_MS : 0 }),
+    requestsPerMinute: cfg.rateLimitPerMinute,
+    failuresPerMinute: cfg.authFailuresPerMinute,
+    trustedProxyHops: cfg.trustedProxyHops,
+  });
+}
+
+let current: { auth: ApiAuth; infra: Infrastructure } | undefined;
+
+/**
+ * The process's one ApiAuth (built on first use; again only when the infrastructure is replaced,
+ * as the local runtime does at each start). Every service's HTTP wiring takes it from here.
+ */
+export function apiAuth(): ApiAuth {
+  const infra = infrastructure();
+  if (current?.infra !== infra) current = { auth: apiAuthFor(infra, config()), infra };
+  return current.auth;
+}
