@@ -268,12 +268,15 @@ describe('presets', () => {
     assert.ok(presets.slice(firstGeneric).every((p) => p.platform === 'generic'), 'platform presets come first');
   });
 
-  test('GET /api/presets without a platform lists them all; a bad platform is 400', async () => {
+  test('GET /api/presets without a platform, or with an empty one, lists them all; a bad platform is 400', async () => {
     const res = await api('GET', '/api/presets');
     expectStatus(res, 200);
     const ids = res.json.presets.map((p: any) => p.presetId);
     for (const id of ['passthrough', 'generic-720p30', 'generic-1080p30', 'youtube-1080p30', 'youtube-720p30-mobile', 'twitch-1080p60', 'twitch-720p30', 'linkedin-720p30'])
       assert.ok(ids.includes(id), id);
+    const empty = await api('GET', '/api/presets?platform=');
+    expectStatus(empty, 200);
+    assert.deepEqual(empty.json, res.json, '`?platform=` is no filter');
     expectProblem(await api('GET', '/api/presets?platform=Not%20A%20Platform'), 400, 'VALIDATION_FAILED');
   });
 });
@@ -519,6 +522,11 @@ describe('admin: tokens', () => {
     expectStatus(await api('POST', `/api/destinations/${d.destinationId}/stop`, { token }), 202);
     expectStatus(await api('GET', '/api/presets?platform=twitch', { token }), 200);
     expectStatus(await api('GET', '/api/mediaconnect/flow/status', { token }), 200);
+    // ...and read platforms: the same list admins get.
+    const platforms = await api('GET', '/api/platforms', { token });
+    expectStatus(platforms, 200);
+    assert.deepEqual(platforms.json, (await api('GET', '/api/admin/platforms')).json);
+    assert.ok(platforms.json.platforms.some((p: any) => p.platformId === 'youtube' && p.builtIn && p.limits), platforms.text);
 
     // ...but nothing under /api/admin.
     for (const [method, path, body] of [
@@ -571,6 +579,7 @@ describe('system endpoints', () => {
       '/api/destinations/{id}/metrics': ['get'],
       '/api/mediaconnect/flow/status': ['get'],
       '/api/presets': ['get'],
+      '/api/platforms': ['get'],
       '/api/admin/platforms': ['get', 'post'],
       '/api/admin/platforms/{id}': ['delete', 'put'],
       '/api/admin/presets': ['get', 'post'],

@@ -19,8 +19,10 @@ import { loadServerlessConfig } from '../shared/runtime/local/serverless-config.
 import { LocalKeyFileCipher } from '../shared/secrets/cipher.ts';
 import { Secret } from '../shared/secrets/secret.ts';
 import { createDocumentClient, createDynamoClient } from '../shared/store/dynamo.ts';
+import { pathSpellings } from './support/raw-http.ts';
 
 const TOKEN = 'lambda-test-token-0123456789abcdef';
+const OPERATOR = 'lambda-operator-token-0123456789abcdef';
 const published: BusEntry[] = [];
 let db: EmbeddedDynamo;
 let dir: string;
@@ -55,7 +57,8 @@ before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'fanout-lambda-'));
   const wiring = loadServerlessConfig({ stage: 'dev' });
   db = await startDynalite(undefined);
-  const env = { ...wiring.environment, FANOUT_RUNTIME: 'aws', FANOUT_LOG_LEVEL: 'WARN', FANOUT_DYNAMODB_ENDPOINT: db.endpoint };
+  // A small failed-authentication budget, to see it counted by API Gateway's sourceIp.
+  const env = { ...wiring.environment, FANOUT_RUNTIME: 'aws', FANOUT_LOG_LEVEL: 'WARN', FANOUT_DYNAMODB_ENDPOINT: db.endpoint, FANOUT_AUTH_FAILURES_PER_MINUTE: '3' };
   setConfig(loadConfig(env));
   const dynamo = createDynamoClient({ region: 'eu-west-1', endpoint: db.endpoint });
   await ensureTables(dynamo, wiring.tables);
@@ -63,6 +66,7 @@ before(async () => {
   // Only the AWS services that cannot run here are replaced: EventBridge (captured) and KMS (key file).
   installInfrastructure({ dynamo, doc, publisher: { publish: async (e) => void published.push(...e) }, cipher: LocalKeyFileCipher.open(join(dir, 'k.key')) });
   await new TokenStore(doc, wiring.environment.FANOUT_TABLE_TOKENS!).put(new Secret(TOKEN), { name: 'admin', role: 'admin' });
+  await new TokenStore(doc, wiring.environment.FANOUT_TABLE_TOKENS!).put(new Secret(OPERATOR), { name: 'operator', role: 'operator' });
 });
 
 after(async () => {
@@ -133,4 +137,50 @@ test('channelProvisionerApi Lambda: its routes with the API Gateway v2 shape, be
   const bad = await handler({ ...httpEvent('POST', '/api/channels/cleanup', { only: [] }), routeKey: 'POST /api/channels/cleanup' }, context);
   assert.equal(bad.statusCode, 400);
   assert.equal(JSON.parse(bad.body!).code, 'VALIDATION_FAILED');
+});
+
+test('through the Lambda adapter too, an operator is refused every admin route in every path spelling, by both API functions', async () => {
+  const { handler: destinationApi } = await import('../services/destination/src/handlers/api.ts');
+  const { handler: channelApi } = await import('../services/channel-provisioner/src/handlers/api.ts');
+  const as = (token: string, method: string, path: string, body?: unknown) => ({ ...httpEvent(method, path, body), headers: { ...httpEvent(method, path, body).headers, authorization: `Bearer ${token}` } });
+  const admin: [string, string, unknown?][] = [
+    ['POST', '/api/admin/tokens', { name: 'Escalate', role: 'admin' }],
+    ['GET', '/api/admin/tokens'],
+    ['DELETE', '/api/admin/presets/generic-720p30'],
+    ['POST', '/api/channels/cleanup', {}],
+  ];
+  let tried = 0;
+  for (const [method, path, body] of admin) {
+    // Not vacuous: the admin gets past the access check on the canonical path (whatever comes next).
+    const owner = path.startsWith('/api/channels/') ? channelApi : destinationApi;
+    const ok = await owner(as(TOKEN, method, path, body && { name: 'Made by the admin', role: 'operator' }), context);
+    assert.ok(![401, 403, 404].includes(ok.statusCode!), `${method} ${path} as admin: ${ok.statusCode} ${ok.body}`);
+    for (const spelling of pathSpellings(path)) {
+      // API Gateway may send a spelling to either function ($default or the specific route): both must refuse it.
+      for (const fn of [destinationApi, channelApi]) {
+        const r = await fn(as(OPERATOR, method, spelling, body), context);
+        const code = (JSON.parse(r.body!) as { code: string }).code;
+        assert.ok((r.statusCode === 403 && code === 'FORBIDDEN') || (r.statusCode === 404 && code === 'ROUTE_NOT_FOUND'), `${method} ${spelling}: ${r.statusCode} ${r.body}`);
+        tried++;
+      }
+    }
+  }
+  assert.ok(tried > 300, `${tried} requests`);
+  const tokens = JSON.parse((await destinationApi(as(TOKEN, 'GET', '/api/admin/tokens'), context)).body!) as { tokens: { name: string }[] };
+  assert.ok(!tokens.tokens.some((t) => t.name === 'Escalate'), 'an operator made a token');
+});
+
+test("on Lambda, failed authentications are counted by API Gateway's sourceIp, never X-Forwarded-For", async () => {
+  const { handler } = await import('../services/destination/src/handlers/api.ts');
+  const from = (sourceIp: string, headers: Record<string, string> = {}) => {
+    const e = httpEvent('GET', '/api/destinations');
+    return handler({ ...e, headers: { ...e.headers, authorization: 'Bearer fo_wrong', ...headers }, requestContext: { ...e.requestContext, http: { ...e.requestContext.http, sourceIp } } }, context);
+  };
+  const statuses = [];
+  for (let i = 0; i < 4; i++) statuses.push((await from('198.51.100.1', { 'x-forwarded-for': `192.0.2.${i}` })).statusCode);
+  assert.deepEqual(statuses, [401, 401, 401, 429]);
+  const limited = await from('198.51.100.1');
+  assert.equal(JSON.parse(limited.body!).code, 'AUTH_RATE_LIMITED');
+  assert.ok(Number(limited.headers?.['retry-after']) >= 1, `Retry-After ${limited.headers?.['retry-after']}`);
+  assert.equal((await from('198.51.100.2')).statusCode, 401, 'another address has its own budget');
 });

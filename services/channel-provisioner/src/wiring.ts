@@ -1,6 +1,5 @@
 /** channel-provisioner's composition root (Lambda handlers and the local runtime). */
-import { RateLimiter } from '../../../shared/auth/rate-limit.ts';
-import { TokenStore } from '../../../shared/auth/tokens.ts';
+import { apiAuth, type ApiAuth } from '../../../shared/auth/api-auth.ts';
 import { config } from '../../../shared/config/index.ts';
 import { createLogger } from '../../../shared/logging/logger.ts';
 import { engines, infrastructure } from '../../../shared/runtime/infrastructure.ts';
@@ -44,14 +43,14 @@ export function orphanCleanup(): OrphanCleanup {
   return build().orphans;
 }
 
-/** channel-provisioner's HTTP API (GET /api/channels/validate, POST /api/channels/cleanup). */
-export function createChannelApi() {
-  const cfg = config();
-  const infra = infrastructure();
+/**
+ * channel-provisioner's HTTP API (GET /api/channels/validate, POST /api/channels/cleanup), checking
+ * tokens with the process's one ApiAuth (the destination API's too: one token store, one budget).
+ */
+export function createChannelApi(o: { auth?: ApiAuth } = {}) {
   return createChannelApp({
     orphans: orphanCleanup(),
-    tokens: new TokenStore(infra.doc, cfg.tableTokens),
-    rateLimiter: new RateLimiter(cfg.rateLimitPerMinute),
+    auth: o.auth ?? apiAuth(),
     logger: createLogger(SERVICE_NAME),
   });
 }

@@ -2,8 +2,8 @@
  * The destination service's composition root: builds its repositories and use cases from the
  * process's infrastructure and configuration. Used by the Lambda handlers and the local runtime.
  */
-import { RateLimiter } from '../../../shared/auth/rate-limit.ts';
-import { TokenStore } from '../../../shared/auth/tokens.ts';
+import { apiAuth } from '../../../shared/auth/api-auth.ts';
+import type { TokenStore } from '../../../shared/auth/tokens.ts';
 import { config } from '../../../shared/config/index.ts';
 import { EmbeddedOutbox } from '../../../shared/events/outbox.ts';
 import { createLogger } from '../../../shared/logging/logger.ts';
@@ -28,6 +28,7 @@ export interface DestinationModule {
   presets: CatalogRepository<Preset>;
   platforms: CatalogRepository<Platform>;
   system: SystemStore;
+  /** The process's one token store (apiAuth().tokens): what the admin routes change, every route checks. */
   tokens: TokenStore;
   outbox: EmbeddedOutbox;
   /** Seeds built-in platforms and presets (idempotent; admins' edits are kept). */
@@ -56,7 +57,7 @@ export function destinationModule(): DestinationModule {
     presets,
     platforms,
     system,
-    tokens: new TokenStore(infra.doc, cfg.tableTokens),
+    tokens: apiAuth().tokens,
     outbox,
     seed: () =>
       (seeded ??= Promise.all([platforms.seed(BUILT_IN_PLATFORMS), presets.seed(BUILT_IN_PRESETS)]).then(() => undefined)),
@@ -69,7 +70,7 @@ export function resetDestinationModule(): void {
   cached = undefined;
 }
 
-export function createDestinationApi(extra: Partial<Pick<ApiDeps, 'sse' | 'ssePingMs' | 'metrics' | 'health' | 'inputHealth' | 'hlsDir' | 'processes' | 'openApiExtra'>> = {}) {
+export function createDestinationApi(extra: Partial<Pick<ApiDeps, 'sse' | 'ssePingMs' | 'metrics' | 'health' | 'inputHealth' | 'hlsDir' | 'processes' | 'openApiExtra' | 'auth'>> = {}) {
   const m = destinationModule();
   const cfg = config();
   return createApp({
@@ -79,8 +80,8 @@ export function createDestinationApi(extra: Partial<Pick<ApiDeps, 'sse' | 'ssePi
     presets: m.presets,
     platforms: m.platforms,
     system: m.system,
-    tokens: m.tokens,
-    rateLimiter: new RateLimiter(cfg.rateLimitPerMinute),
+    auth: apiAuth(),
+    sseStreamsPerToken: cfg.sseStreamsPerToken,
     logger: createLogger(SERVICE_NAME),
     runtime: cfg.runtime,
     version: VERSION,

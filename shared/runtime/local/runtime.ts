@@ -14,7 +14,13 @@
 import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
-import { serve, type ServerType } from '@hono/node-server';
+import { createServer, type Server } from 'node:http';
+import type { Socket } from 'node:net';
+import { getRequestListener, RequestError } from '@hono/node-server';
+import { getPath } from 'hono/utils/url';
+import { apiAuth } from '../../auth/api-auth.ts';
+import { AppError, PROBLEM_CONTENT_TYPE, toProblem, type ErrorCode } from '../../errors/index.ts';
+import type { Logger } from '../../logging/logger.ts';
 import type { Secret } from '../../secrets/secret.ts';
 import { loadConfig, setConfig, type Config } from '../../config/index.ts';
 import { TappedPublisher, type BusEntry, type EventPublisher } from '../../events/publisher.ts';
@@ -117,6 +123,50 @@ export interface LocalRuntime {
   stop(): Promise<void>;
 }
 
+/** The id of the token FANOUT_ADMIN_TOKEN sets (one at a time: a new value replaces the old). */
+export const ADMIN_ENV_TOKEN_ID = 'admin-env';
+
+type ServerType = Server;
+
+/**
+ * A request the Node adapter could not turn into a Request (a Host header that is no host, a
+ * backslash in the path): the client's fault, 400 with a problem document. Anything else that
+ * escaped the apps is ours: logged, 500.
+ */
+function requestErrorResponse(err: unknown, logger: Logger): Response {
+  const appErr =
+    err instanceof RequestError ? new AppError('MALFORMED_REQUEST', `The request could not be read: ${err.message}.`) : new AppError('INTERNAL', 'An unexpected error occurred.');
+  if (appErr.code === 'INTERNAL') logger.error('unhandled error outside the API', { error: err instanceof Error ? { name: err.name, message: err.message, stack: err.stack } : String(err) });
+  return new Response(JSON.stringify(toProblem(appErr)), { status: appErr.status, headers: { 'content-type': PROBLEM_CONTENT_TYPE } });
+}
+
+/** Node's HTTP parser's refusals, by its error code, as the registry names them. */
+const CLIENT_ERROR_CODES: Record<string, ErrorCode> = {
+  HPE_HEADER_OVERFLOW: 'HEADERS_TOO_LARGE',
+  ERR_HTTP_REQUEST_TIMEOUT: 'REQUEST_TIMEOUT',
+};
+
+/**
+ * Answers what Node's HTTP server refuses before any app sees it (a malformed request line or
+ * header, headers over 16 KiB, a method it does not know, CONNECT, a timeout) with a problem
+ * document instead of Node's bare status line, and closes the connection.
+ */
+function answerClientErrors(server: Server): void {
+  const answer = (socket: Socket, appErr: AppError): void => {
+    if (!socket.writable) return void socket.destroy();
+    const body = JSON.stringify(toProblem(appErr));
+    socket.end(
+      `HTTP/1.1 ${appErr.status} ${appErr.code}\r\ncontent-type: ${PROBLEM_CONTENT_TYPE}\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+    );
+  };
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+    if (err.code === 'ECONNRESET') return void socket.destroy();
+    const code = CLIENT_ERROR_CODES[err.code ?? ''] ?? 'MALFORMED_REQUEST';
+    answer(socket, new AppError(code, code === 'MALFORMED_REQUEST' ? 'The request is not well-formed HTTP/1.1.' : undefined));
+  });
+  server.on('connect', (_req, socket: Socket) => answer(socket, new AppError('METHOD_NOT_ALLOWED', 'CONNECT is not served here.')));
+}
+
 /** The stage name the local runtime resolves serverless.yml with. */
 export const LOCAL_STAGE = 'local';
 
@@ -202,7 +252,8 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
   let generatedAdminToken: Secret | undefined;
   if (cfg.adminToken) {
     const { Secret } = await import('../../secrets/secret.ts');
-    await m.tokens.put(new Secret(cfg.adminToken), { tokenId: 'admin-env', name: 'admin (FANOUT_ADMIN_TOKEN)', role: 'admin' });
+    // The one token with id admin-env: a new FANOUT_ADMIN_TOKEN replaces the old, which stops working.
+    await m.tokens.replace(new Secret(cfg.adminToken), { tokenId: ADMIN_ENV_TOKEN_ID, name: 'admin (FANOUT_ADMIN_TOKEN)', role: 'admin' });
   } else {
     // The same rule as the AWS adminBootstrap function: only when no admin token exists, shown once.
     const first = await bootstrapAdminToken(m.tokens, { name: 'admin (generated at first start)' });
@@ -239,19 +290,26 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
       : {}),
     openApiExtra: [channelOpenApiDocument(createChannelApp({} as Parameters<typeof createChannelApp>[0]), CHANNEL_API_VERSION) as never],
   });
-  // The other HTTP functions of serverless.yml (channelProvisionerApi), by their specific routes.
-  const byFunction: Record<string, { fetch: (req: Request) => Response | Promise<Response> }> = engine ? { channelProvisionerApi: createChannelApi() } : {};
+  // The other HTTP functions of serverless.yml (channelProvisionerApi), by their specific routes,
+  // all checking tokens with the one ApiAuth of this process (one store, one budget per token).
+  const byFunction: Record<string, { fetch: (req: Request, env?: unknown) => Response | Promise<Response> }> = engine ? { channelProvisionerApi: createChannelApi({ auth: apiAuth() }) } : {};
   const specificRoutes = wiring.httpApiFunctions.flatMap((f) => f.routes.filter((r) => r !== '*').map((r) => ({ route: r, app: byFunction[f.name] })));
-  const fetchApi = (req: Request): Response | Promise<Response> => {
-    const key = `${req.method} ${new URL(req.url).pathname}`;
-    const hit = specificRoutes.find((r) => r.route === key || r.route === `* ${new URL(req.url).pathname}`);
-    return (hit?.app ?? app).fetch(req);
+  const fetchApi = (req: Request, env: unknown): Response | Promise<Response> => {
+    // The path as the apps' router reads it (percent-decoded), so a spelling the router accepts
+    // reaches the app that owns the route; the app then checks the route's declared access.
+    const path = getPath(req);
+    const hit = specificRoutes.find((r) => r.route === `${req.method} ${path}` || r.route === `* ${path}`);
+    // env carries the Node request, whose socket gives the client's address.
+    return (hit?.app ?? app).fetch(req, env);
   };
   let server: ServerType;
   try {
     server = await new Promise((resolveServer, reject) => {
-      const s = serve({ fetch: fetchApi, hostname: cfg.host, port: cfg.port }, () => resolveServer(s));
+      // requireHostHeader off: a request without Host gets the problem document below, not Node's bare 400.
+      const s = createServer({ requireHostHeader: false }, getRequestListener(fetchApi, { errorHandler: (err) => requestErrorResponse(err, logger) }));
+      answerClientErrors(s);
       s.once('error', reject);
+      s.listen(cfg.port, cfg.host, () => resolveServer(s));
     });
   } catch (err) {
     dynamo.destroy();

@@ -2,39 +2,37 @@
  * channel-provisioner's HTTP API: orphan validation (the dry run) and cleanup. A small Hono
  * (zod-openapi) app of its own, so the service that owns channels answers for them without the
  * destination service importing it: on AWS the `channelProvisionerApi` function serves these two
- * routes of the same HTTP API (bearer tokens checked in the app, as the destination API does); the
+ * routes of the same HTTP API (bearer tokens checked in the app, with the same route-declared access
+ * and the same process-wide ApiAuth as the destination API); the
  * local runtime sends `/api/channels/*` here and everything else to the destination API.
  *
  *   GET  /api/channels/validate   operators and admins: orphans + store/engine mismatches, changes nothing
  *   POST /api/channels/cleanup    admins: removes the orphans (all, or `only` the ids given)
  */
-import { OpenAPIHono, createRoute, type RouteConfig } from '@hono/zod-openapi';
-import type { RateLimiter } from '../../../../shared/auth/rate-limit.ts';
-import type { TokenStore } from '../../../../shared/auth/tokens.ts';
-import { bearerAuth, installApiBasics, problemResponse, problemResponses, validationHook, type ApiEnv } from '../../../../shared/http/api-kit.ts';
+import { OpenAPIHono } from '@hono/zod-openapi';
+import type { ApiAuth } from '../../../../shared/auth/api-auth.ts';
+import { apiRoute, assertAccessDeclared, installApiBasics, problemResponse, problemResponses, validationHook, type ApiEnv } from '../../../../shared/http/api-kit.ts';
 import type { Logger } from '../../../../shared/logging/logger.ts';
 import type { OrphanCleanup } from '../app/orphan-cleanup.ts';
 import * as s from './schemas.ts';
 
 export interface ChannelApiDeps {
   orphans: OrphanCleanup;
-  tokens: TokenStore;
-  rateLimiter: RateLimiter;
+  /** The process's one authentication (shared/auth/api-auth.ts), the destination API's too. */
+  auth: ApiAuth;
   logger: Logger;
 }
 
-const secured = [{ bearer: [] as string[] }];
 const json = <T>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } });
-const route = <R extends RouteConfig>(r: R): R => createRoute({ ...r, security: secured });
 
 export function createChannelApp(deps: ChannelApiDeps): OpenAPIHono<ApiEnv> {
   const app = new OpenAPIHono<ApiEnv>({ defaultHook: validationHook });
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
-  installApiBasics(app, deps.logger);
-  app.use('/api/*', bearerAuth({ tokens: deps.tokens, rateLimiter: deps.rateLimiter, roleFor: (method) => (method === 'GET' ? 'operator' : 'admin') }));
+  installApiBasics(app, { logger: deps.logger, auth: deps.auth });
 
   app.openapi(
-    route({
+    apiRoute({
+      access: 'operator',
       method: 'get',
       path: '/api/channels/validate',
       tags: ['channels'],
@@ -45,7 +43,8 @@ export function createChannelApp(deps: ChannelApiDeps): OpenAPIHono<ApiEnv> {
   );
 
   app.openapi(
-    route({
+    apiRoute({
+      access: 'admin',
       method: 'post',
       path: '/api/channels/cleanup',
       tags: ['channels'],
@@ -61,6 +60,7 @@ export function createChannelApp(deps: ChannelApiDeps): OpenAPIHono<ApiEnv> {
     },
   );
 
+  assertAccessDeclared(app);
   return app;
 }
 

@@ -4,12 +4,11 @@
  * v2 adapter), and generates its own OpenAPI 3.1 document from the schemas that validate requests.
  * Every error leaves through one handler as `application/problem+json` with a stable `code`.
  */
-import { OpenAPIHono, createRoute, type RouteConfig } from '@hono/zod-openapi';
+import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
-import type { TokenStore } from '../../../../shared/auth/tokens.ts';
+import type { ApiAuth } from '../../../../shared/auth/api-auth.ts';
 import { generateToken } from '../../../../shared/auth/tokens.ts';
-import type { RateLimiter } from '../../../../shared/auth/rate-limit.ts';
 import { AppError } from '../../../../shared/errors/index.ts';
 import type { Logger } from '../../../../shared/logging/logger.ts';
 import type { CatalogService } from '../app/catalog-service.ts';
@@ -23,7 +22,7 @@ import type { SystemStore } from '../store/system-store.ts';
 import * as s from './schemas.ts';
 import type { SseHub } from './sse-hub.ts';
 import { serveHls } from './hls.ts';
-import { bearerAuth, installApiBasics, problemResponse, problemResponses, validationHook, type ApiEnv } from '../../../../shared/http/api-kit.ts';
+import { apiRoute, assertAccessDeclared, installApiBasics, problemResponse, problemResponses, requireAccess, validationHook, type ApiEnv } from '../../../../shared/http/api-kit.ts';
 import type { ChannelMetrics, InputHealth } from '../../../../shared/media-engine/ports.ts';
 
 export { MAX_BODY_BYTES } from '../../../../shared/http/api-kit.ts';
@@ -36,14 +35,16 @@ export interface ApiDeps {
   presets: CatalogRepository<Preset>;
   platforms: CatalogRepository<Platform>;
   system: SystemStore;
-  tokens: TokenStore;
-  rateLimiter: RateLimiter;
+  /** The process's one authentication (token store, rate limits): shared/auth/api-auth.ts. */
+  auth: ApiAuth;
   logger: Logger;
   runtime: string;
   version: string;
   /** The live event stream; absent where the runtime cannot stream (API Gateway buffers responses). */
   sse?: SseHub;
   ssePingMs?: number;
+  /** Event streams one token may hold open (FANOUT_SSE_STREAMS_PER_TOKEN; default 20). */
+  sseStreamsPerToken?: number;
   /** Live per-destination metrics from the media engine, when it runs in this process. */
   metrics?: (d: { destinationId: string; mediaLiveChannelId: string | null }) => ChannelMetrics | null;
   /** The contribution input's health, from the engine (flow-output's source). */
@@ -74,35 +75,21 @@ const p409 = { 409: problemResponse('Conflict') } as const;
 const p422 = { 422: problemResponse('Semantically invalid') } as const;
 const json = <T>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } });
 const body = <T>(schema: T) => ({ body: { required: true, content: { 'application/json': { schema } } } });
-const secured = [{ bearer: [] as string[] }];
-
-function route<R extends RouteConfig>(r: R): R {
-  return createRoute({ ...r, security: r.security ?? secured });
-}
 
 export function createApp(deps: ApiDeps): OpenAPIHono<Env> {
   const app = new OpenAPIHono<Env>({ defaultHook: validationHook });
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
 
-  installApiBasics(app, deps.logger);
-  app.use(
-    '/api/*',
-    bearerAuth({
-      tokens: deps.tokens,
-      rateLimiter: deps.rateLimiter,
-      roleFor: (_method, path) => (path.startsWith('/api/admin/') ? 'admin' : null),
-      publicPaths: new Set(['/api/health', '/api/openapi.json']),
-      queryTokenPaths: new Set(['/api/events']),
-    }),
-  );
+  installApiBasics(app, { logger: deps.logger, auth: deps.auth });
 
   const ctx = (c: Context<Env>): RequestContext => ({ correlationId: c.get('correlationId'), principalId: c.get('principal').tokenId });
 
   // ---- destinations -----------------------------------------------------------------------
 
   app.openapi(
-    route({
+    apiRoute({
+      access: 'operator',
       method: 'post',
       path: '/api/destinations',
       tags: ['destinations'],
@@ -124,7 +111,8 @@ export function createApp(deps: ApiDeps): OpenAPIHono<Env> {
   );
 
   app.openapi(
-    route({
+    apiRoute({
+      access: 'operator',
       method: 'get',
       path: '/api/destinations',
       tags: ['destinations'],
@@ -135,7 +123,8 @@ export function createApp(deps: ApiDeps): OpenAPIHono<Env> {
   );
 
   app.openapi(
-    route({
+    apiRoute({
+      access: 'operator',
       method: 'get',
       path: '/api/destinations/{id}',
       tags: ['destinations'],
@@ -147,7 +136,8 @@ export function createApp(deps: ApiDeps): OpenAPIHono<Env> {
   );
 
   app.openapi(
-    route({
+    apiRoute({
+      access: 'operator',
       method: 'put',
       path: '/api/destinations/{id}',
       tags: ['destinations'],
@@ -159,7 +149,8 @@ export function createApp(deps: ApiDeps): OpenAPIHono<Env> {
   );
 
   app.openapi(
-    route({
+    apiRoute({
+      access: 'operator',
       method: 'delete',
       path: '/api/destinations/{id}',
       tags: ['destinations'],
@@ -172,7 +163,8 @@ export function createApp(deps: ApiDeps): OpenAPIHono<Env> {
 
   for (const action of ['start', 'stop'] as const) {
     app.openapi(
-      route({
+      apiRoute({
+        access: 'operator',
         method: 'post',
         path: `/api/destinations/{id}/${action}`,
         tags: ['destinations'],
@@ -185,7 +177,8 @@ export function createApp(deps: ApiDeps): OpenAPIHono<Env> {
   }
 
   app.openapi(
-    route({
+    apiRoute({
+      access: 'operator',
       method: 'get',
       path: '/api/destinations/{id}/metrics',
       tags: ['destinations'],
@@ -202,7 +195,8 @@ export function createApp(deps: ApiDeps): OpenAPIHono<Env> {
   // ---- flow ---------------------------------------------------------------------------------
 
   app.openapi(
-    route({
+    apiRoute({
+      access: 'operator',
       method: 'get',
       path: '/api/mediaconnect/flow/status',
       tags: ['flow'],
@@ -221,7 +215,8 @@ export function createApp(deps: ApiDeps): OpenAPIHono<Env> {
   );
 
   app.openapi(
-    route({
+    apiRoute({
+      access: 'operator',
       method: 'get',
       path: '/api/mediaconnect/inputs/health',
       tags: ['flow'],
@@ -237,7 +232,8 @@ export function createApp(deps: ApiDeps): OpenAPIHono<Env> {
   // ---- presets (operators' read-only view) ---------------------------------------------------
 
   app.openapi(
-    route({
+    apiRoute({
+      access: 'operator',
       method: 'get',
       path: '/api/presets',
       tags: ['presets'],
@@ -248,22 +244,40 @@ export function createApp(deps: ApiDeps): OpenAPIHono<Env> {
     async (c) => {
       const platform = c.req.valid('query').platform;
       const all = await deps.presets.list();
+      // `?platform=` with no value is the same as no filter: all of them.
       return c.json({ presets: platform ? orderForPlatform(all, platform) : all.sort((a, b) => a.platform.localeCompare(b.platform) || a.name.localeCompare(b.name)) }, 200);
     },
+  );
+
+  // ---- platforms (operators' read-only view) -------------------------------------------------
+
+  const listPlatforms = async () => (await deps.platforms.list()).sort((a, b) => Number(b.builtIn) - Number(a.builtIn) || a.name.localeCompare(b.name));
+
+  app.openapi(
+    apiRoute({
+      access: 'operator',
+      method: 'get',
+      path: '/api/platforms',
+      tags: ['platforms'],
+      summary: 'The platforms destinations can use (ingest URLs, limits): built-in first, then by name',
+      responses: { 200: json(s.PlatformListSchema, 'Platforms'), ...problemResponses },
+    }),
+    async (c) => c.json({ platforms: await listPlatforms() }, 200),
   );
 
   // ---- admin: platforms ----------------------------------------------------------------------
 
   app.openapi(
-    route({ method: 'get', path: '/api/admin/platforms', tags: ['admin'], summary: 'List platforms', responses: { 200: json(s.PlatformListSchema, 'Platforms'), ...problemResponses } }),
-    async (c) => c.json({ platforms: (await deps.platforms.list()).sort((a, b) => Number(b.builtIn) - Number(a.builtIn) || a.name.localeCompare(b.name)) }, 200),
+    apiRoute({ access: 'admin', method: 'get', path: '/api/admin/platforms', tags: ['admin'], summary: 'List platforms', responses: { 200: json(s.PlatformListSchema, 'Platforms'), ...problemResponses } }),
+    async (c) => c.json({ platforms: await listPlatforms() }, 200),
   );
   app.openapi(
-    route({ method: 'post', path: '/api/admin/platforms', tags: ['admin'], summary: 'Add a platform', request: body(s.PlatformInputSchema), responses: { 201: json(s.PlatformSchema, 'Created'), ...problemResponses, ...p409 } }),
+    apiRoute({ access: 'admin', method: 'post', path: '/api/admin/platforms', tags: ['admin'], summary: 'Add a platform', request: body(s.PlatformInputSchema), responses: { 201: json(s.PlatformSchema, 'Created'), ...problemResponses, ...p409 } }),
     async (c) => c.json(await deps.catalog.createPlatform(c.req.valid('json')), 201),
   );
   app.openapi(
-    route({
+    apiRoute({
+      access: 'admin',
       method: 'put',
       path: '/api/admin/platforms/{id}',
       tags: ['admin'],
@@ -274,7 +288,8 @@ export function createApp(deps: ApiDeps): OpenAPIHono<Env> {
     async (c) => c.json(await deps.catalog.updatePlatform(c.req.valid('param').id, c.req.valid('json')), 200),
   );
   app.openapi(
-    route({
+    apiRoute({
+      access: 'admin',
       method: 'delete',
       path: '/api/admin/platforms/{id}',
       tags: ['admin'],
@@ -291,15 +306,16 @@ export function createApp(deps: ApiDeps): OpenAPIHono<Env> {
   // ---- admin: presets ------------------------------------------------------------------------
 
   app.openapi(
-    route({ method: 'get', path: '/api/admin/presets', tags: ['admin'], summary: 'List all presets', responses: { 200: json(s.PresetListSchema, 'Presets'), ...problemResponses } }),
+    apiRoute({ access: 'admin', method: 'get', path: '/api/admin/presets', tags: ['admin'], summary: 'List all presets', responses: { 200: json(s.PresetListSchema, 'Presets'), ...problemResponses } }),
     async (c) => c.json({ presets: (await deps.presets.list()).sort((a, b) => a.platform.localeCompare(b.platform) || a.name.localeCompare(b.name)) }, 200),
   );
   app.openapi(
-    route({ method: 'post', path: '/api/admin/presets', tags: ['admin'], summary: 'Add a preset', request: body(s.PresetInputSchema), responses: { 201: json(s.PresetSchema, 'Created'), ...problemResponses, ...p409, ...p422 } }),
+    apiRoute({ access: 'admin', method: 'post', path: '/api/admin/presets', tags: ['admin'], summary: 'Add a preset', request: body(s.PresetInputSchema), responses: { 201: json(s.PresetSchema, 'Created'), ...problemResponses, ...p409, ...p422 } }),
     async (c) => c.json(await deps.catalog.createPreset(c.req.valid('json')), 201),
   );
   app.openapi(
-    route({
+    apiRoute({
+      access: 'admin',
       method: 'put',
       path: '/api/admin/presets/{id}',
       tags: ['admin'],
@@ -310,7 +326,8 @@ export function createApp(deps: ApiDeps): OpenAPIHono<Env> {
     async (c) => c.json(await deps.catalog.updatePreset(c.req.valid('param').id, c.req.valid('json')), 200),
   );
   app.openapi(
-    route({
+    apiRoute({
+      access: 'admin',
       method: 'delete',
       path: '/api/admin/presets/{id}',
       tags: ['admin'],
@@ -325,7 +342,8 @@ export function createApp(deps: ApiDeps): OpenAPIHono<Env> {
   );
 
   app.openapi(
-    route({
+    apiRoute({
+      access: 'admin',
       method: 'get',
       path: '/api/admin/engine/processes',
       tags: ['admin'],
@@ -341,11 +359,12 @@ export function createApp(deps: ApiDeps): OpenAPIHono<Env> {
   // ---- admin: tokens ---------------------------------------------------------------------------
 
   app.openapi(
-    route({ method: 'get', path: '/api/admin/tokens', tags: ['admin'], summary: 'List API tokens (never their values)', responses: { 200: json(s.TokenListSchema, 'Tokens'), ...problemResponses } }),
-    async (c) => c.json({ tokens: (await deps.tokens.list()).map(({ tokenId, name, role, createdAt }) => ({ tokenId, name, role, createdAt })) }, 200),
+    apiRoute({ access: 'admin', method: 'get', path: '/api/admin/tokens', tags: ['admin'], summary: 'List API tokens (never their values)', responses: { 200: json(s.TokenListSchema, 'Tokens'), ...problemResponses } }),
+    async (c) => c.json({ tokens: (await deps.auth.tokens.list()).map(({ tokenId, name, role, createdAt }) => ({ tokenId, name, role, createdAt })) }, 200),
   );
   app.openapi(
-    route({
+    apiRoute({
+      access: 'admin',
       method: 'post',
       path: '/api/admin/tokens',
       tags: ['admin'],
@@ -356,14 +375,15 @@ export function createApp(deps: ApiDeps): OpenAPIHono<Env> {
     async (c) => {
       const input = c.req.valid('json');
       const token = generateToken();
-      const rec = await deps.tokens.put(token, input);
+      const rec = await deps.auth.tokens.put(token, input);
       if (!rec) throw new AppError('INTERNAL', 'Token collision; retry.');
       c.header('cache-control', 'no-store');
       return c.json({ tokenId: rec.tokenId, name: rec.name, role: rec.role, createdAt: rec.createdAt, token: token.reveal() }, 201);
     },
   );
   app.openapi(
-    route({
+    apiRoute({
+      access: 'admin',
       method: 'delete',
       path: '/api/admin/tokens/{id}',
       tags: ['admin'],
@@ -372,7 +392,7 @@ export function createApp(deps: ApiDeps): OpenAPIHono<Env> {
       responses: { 204: { description: 'Revoked' }, ...problemResponses, ...p404 },
     }),
     async (c) => {
-      await deps.tokens.revoke(c.req.valid('param').id);
+      await deps.auth.tokens.revoke(c.req.valid('param').id);
       return c.body(null, 204);
     },
   );
@@ -380,7 +400,7 @@ export function createApp(deps: ApiDeps): OpenAPIHono<Env> {
   // ---- health, contract, live events -----------------------------------------------------------
 
   app.openapi(
-    route({ method: 'get', path: '/api/health', tags: ['system'], summary: 'Liveness and dependency checks', security: [], responses: { 200: json(s.HealthSchema, 'Healthy'), 503: json(s.HealthSchema, 'Degraded') } }),
+    apiRoute({ access: 'public', method: 'get', path: '/api/health', tags: ['system'], summary: 'Liveness and dependency checks', responses: { 200: json(s.HealthSchema, 'Healthy'), 503: json(s.HealthSchema, 'Degraded') } }),
     async (c) => {
       const checks: Record<string, string> = {};
       try {
@@ -395,40 +415,63 @@ export function createApp(deps: ApiDeps): OpenAPIHono<Env> {
     },
   );
 
-  if (deps.hlsDir) app.get('/hls/*', serveHls(deps.hlsDir));
+  if (deps.hlsDir) app.get('/hls/*', requireAccess('public'), serveHls(deps.hlsDir));
 
-  app.get('/api/openapi.json', (c) => c.json(openApiDocument(app, deps.version, deps.openApiExtra)));
+  // Built once, at the first request (every route is registered by then): ~7 ms of CPU that a
+  // flood of requests for it would otherwise spend on the event loop the RTMP fan-out shares.
+  let openApiJson: string | undefined;
+  app.get('/api/openapi.json', requireAccess('public'), (c) =>
+    c.body((openApiJson ??= JSON.stringify(openApiDocument(app, deps.version, deps.openApiExtra))), 200, { 'content-type': 'application/json' }),
+  );
 
-  app.get('/api/events', async (c) => {
+  // A revoked token's open streams end at once (the store tells every listener of a revocation).
+  if (deps.sse) {
+    const hub = deps.sse;
+    deps.auth.tokens.onRevoked((tokenId) => hub.closeToken(tokenId));
+  }
+
+  app.get('/api/events', requireAccess('operator', { queryToken: true }), async (c) => {
     const hub = deps.sse;
     if (!hub) throw new AppError('SSE_UNAVAILABLE', 'This runtime cannot stream events; poll GET /api/destinations.');
+    const max = deps.sseStreamsPerToken ?? 20;
     const resumeFrom = c.req.header('last-event-id') ?? c.req.query('lastEventId');
+    const queue: { id: string; event: string; data: unknown }[] = [];
+    let wake: (() => void) | undefined;
+    let ended: string | undefined;
+    // Held from here (before the response starts), so the bound holds however fast streams are opened.
+    const held = hub.open(
+      c.get('principal').tokenId,
+      max,
+      (e) => {
+        queue.push(e);
+        wake?.();
+      },
+      (reason) => {
+        ended = reason;
+        wake?.();
+      },
+    );
+    if (!held) throw new AppError('TOO_MANY_STREAMS', `This token already holds ${max} open event streams (the most one token may hold).`, { maxStreams: max });
     c.header('cache-control', 'no-store');
     c.header('x-accel-buffering', 'no');
     return streamSSE(c, async (stream) => {
-      const queue: { id: string; event: string; data: unknown }[] = [];
-      let wake: (() => void) | undefined;
-      const unsubscribe = hub.subscribe((e) => {
-        queue.push(e);
-        wake?.();
-      });
-      const missed = hub.since(resumeFrom);
-      if (missed === null) await stream.writeSSE({ event: 'reset', data: JSON.stringify({ reason: 'cannot resume from that id; reload the list' }) });
-      else queue.unshift(...missed);
       let closed = false;
       stream.onAbort(() => {
         closed = true;
         wake?.();
       });
-      await stream.writeSSE({ event: 'ready', data: JSON.stringify({ at: new Date().toISOString() }) });
-      const pingMs = deps.ssePingMs ?? 15_000;
       try {
-        while (!closed) {
-          while (queue.length > 0 && !closed) {
+        const missed = hub.since(resumeFrom);
+        if (missed === null) await stream.writeSSE({ event: 'reset', data: JSON.stringify({ reason: 'cannot resume from that id; reload the list' }) });
+        else queue.unshift(...missed);
+        await stream.writeSSE({ event: 'ready', data: JSON.stringify({ at: new Date().toISOString() }) });
+        const pingMs = deps.ssePingMs ?? 15_000;
+        while (!closed && ended === undefined) {
+          while (queue.length > 0 && !closed && ended === undefined) {
             const e = queue.shift()!;
             await stream.writeSSE({ ...(e.id ? { id: e.id } : {}), event: e.event, data: JSON.stringify(e.data) });
           }
-          if (closed) break;
+          if (closed || ended !== undefined) break;
           const timedOut = await new Promise<boolean>((resolve) => {
             const t = setTimeout(() => resolve(true), pingMs);
             wake = () => {
@@ -437,14 +480,16 @@ export function createApp(deps: ApiDeps): OpenAPIHono<Env> {
             };
           });
           wake = undefined;
-          if (timedOut && !closed) await stream.writeSSE({ event: 'ping', data: JSON.stringify({ at: new Date().toISOString() }) });
+          if (timedOut && !closed && ended === undefined) await stream.writeSSE({ event: 'ping', data: JSON.stringify({ at: new Date().toISOString() }) });
         }
+        if (ended !== undefined && !closed) await stream.writeSSE({ event: 'closed', data: JSON.stringify({ reason: ended }) });
       } finally {
-        unsubscribe();
+        held.close();
       }
     });
   });
 
+  assertAccessDeclared(app);
   return app;
 }
 
@@ -457,7 +502,8 @@ export function openApiDocument(app: OpenAPIHono<Env>, version: string, extra: O
       version,
       description:
         'One live feed in, every platform out. Errors are application/problem+json with a stable `code` (docs/errors.md). ' +
-        'GET /api/events is a server-sent event stream (status changes, with ids, Last-Event-ID resume and pings).',
+        'GET /api/events is a server-sent event stream (status changes, with ids, Last-Event-ID resume and pings). ' +
+        "Each operation's `security` names who may call it: `bearer: [\"admin\"]` admins only, `bearer: []` any valid token (operators and admins), none: anyone (docs/security.md).",
     },
     servers: [{ url: '/' }],
   });
@@ -467,11 +513,16 @@ export function openApiDocument(app: OpenAPIHono<Env>, version: string, extra: O
     get: {
       tags: ['system'],
       summary: 'Server-sent events: destination.created/updated/status/deleted, with ids; resume with Last-Event-ID; ping every 15 s; `reset` when resuming is not possible',
+      security: [{ bearer: [] }],
       parameters: [
         { name: 'Last-Event-ID', in: 'header', required: false, schema: { type: 'string' } },
         { name: 'access_token', in: 'query', required: false, description: 'For EventSource clients, which cannot send headers', schema: { type: 'string' } },
       ],
-      responses: { '200': { description: 'An event stream', content: { 'text/event-stream': { schema: { type: 'string' } } } } },
+      responses: {
+        '200': { description: 'An event stream; `closed` (with a reason) when the server ends it, e.g. because the token was revoked', content: { 'text/event-stream': { schema: { type: 'string' } } } },
+        '401': { description: 'Missing or invalid token', content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } },
+        '429': { description: 'Rate limited, or the token already holds the most open streams (TOO_MANY_STREAMS)', content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } },
+      },
     },
   };
   for (const fragment of extra) {

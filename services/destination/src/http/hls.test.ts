@@ -9,7 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { OpenAPIHono } from '@hono/zod-openapi';
-import { installApiBasics, type ApiEnv } from '../../../../shared/http/api-kit.ts';
+import { ApiAuth } from '../../../../shared/auth/api-auth.ts';
+import type { TokenStore } from '../../../../shared/auth/tokens.ts';
+import { installApiBasics, requireAccess, type ApiEnv } from '../../../../shared/http/api-kit.ts';
 import { createLogger } from '../../../../shared/logging/logger.ts';
 import { serveHls } from './hls.ts';
 
@@ -20,8 +22,9 @@ writeFileSync(join(root, 'primary', 'seg_00001.ts'), Buffer.alloc(188 * 4, 0x47)
 after(() => rmSync(root, { recursive: true, force: true }));
 
 const app = new OpenAPIHono<ApiEnv>();
-installApiBasics(app, createLogger('hls-test'));
-app.get('/hls/*', serveHls(root));
+// The HLS output is public: no token is ever looked up (the store is never reached).
+installApiBasics(app, { logger: createLogger('hls-test'), auth: new ApiAuth({ tokens: {} as TokenStore, requestsPerMinute: 60, failuresPerMinute: 60 }) });
+app.get('/hls/*', requireAccess('public'), serveHls(root));
 const get = (path: string) => app.request(`http://fanout.test${path}`, { headers: { origin: 'https://player.example' } });
 
 const cases = [

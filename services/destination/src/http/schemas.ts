@@ -188,7 +188,13 @@ export const IdempotencyHeaderSchema = z.object({
     .optional()
     .openapi({ description: 'Repeat a request safely: the same key and body return the first result for 24 hours' }),
 });
-export const PresetQuerySchema = z.object({ platform: z.string().regex(PLATFORM_ID).optional() });
+/** `?platform=<id>`; an empty value (`?platform=`, as a form with nothing chosen sends it) means all platforms. */
+export const PresetQuerySchema = z.object({
+  platform: z
+    .union([z.literal(''), z.string().regex(PLATFORM_ID)])
+    .optional()
+    .openapi({ description: 'A platform id: its presets first, then the generic ones. Empty or absent: every preset.' }),
+});
 export const TokenIdParamSchema = z.object({ id: z.string().min(1).max(100).openapi({ param: { name: 'id', in: 'path' } }) });
 export const TokenListSchema = z.object({ tokens: z.array(TokenSchema) }).openapi('TokenList');
 
