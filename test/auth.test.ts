@@ -269,6 +269,10 @@ describe('event streams', () => {
       // Opened at once, too: never more than the bound.
       const burst = await Promise.all(Array.from({ length: 5 }, () => fetch(url(token))));
       assert.deepEqual(burst.map((r) => r.status), [429, 429, 429, 429, 429]);
+      // HEAD answers with the headers and holds no place (the body it would stream is never read).
+      const admin0 = await Promise.all(Array.from({ length: 4 }, () => fetch(url(ADMIN_TOKEN), { method: 'HEAD' })));
+      assert.deepEqual(admin0.map((r) => r.status), [200, 200, 200, 200]);
+      assert.equal(rt.sse.streamsOf('admin-env'), 0);
       const admin = await openSse(url(ADMIN_TOKEN));
       open.push(admin);
       assert.equal(admin.status, 200);

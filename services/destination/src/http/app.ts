@@ -433,6 +433,9 @@ export function createApp(deps: ApiDeps): OpenAPIHono<Env> {
   app.get('/api/events', requireAccess('operator', { queryToken: true }), async (c) => {
     const hub = deps.sse;
     if (!hub) throw new AppError('SSE_UNAVAILABLE', 'This runtime cannot stream events; poll GET /api/destinations.');
+    // HEAD: the headers only. (Hono answers HEAD with the GET handler and drops the body: a stream
+    // opened here would never see its client go, and would hold one of the token's places for good.)
+    if (c.req.method === 'HEAD') return c.body(null, 200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store' });
     const max = deps.sseStreamsPerToken ?? 20;
     const resumeFrom = c.req.header('last-event-id') ?? c.req.query('lastEventId');
     const queue: { id: string; event: string; data: unknown }[] = [];
