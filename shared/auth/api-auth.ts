@@ -10,7 +10,9 @@
  *   1. an address over its failed-authentication budget gets AUTH_RATE_LIMITED without a lookup
  *      (unless the token is one this store has just verified: a valid token is not locked out by
  *      a neighbour guessing on the same address);
- *   2. no token, or a wrong one: UNAUTHENTICATED, and the address spends one failure;
+ *   2. no token, or a wrong one: UNAUTHENTICATED, and the address is charged one failure (into
+ *      debt if need be: concurrent guesses that all passed step 1 are paid for afterwards, so
+ *      the limit holds however many requests an attacker keeps in flight);
  *   3. a valid token past its request budget: RATE_LIMITED;
  *   4. an admin route with an operator token: FORBIDDEN.
  */
@@ -56,12 +58,12 @@ export class ApiAuth {
     if (locked > 0 && !(token && this.tokens.remembered(token)))
       throw new AppError('AUTH_RATE_LIMITED', `Too many failed authentications from this address; retry in ${locked} s.`, { retryAfterSeconds: locked }, { 'retry-after': String(locked) });
     if (!token) {
-      this.failures.take(clientAddress);
+      this.failures.charge(clientAddress);
       throw new AppError('UNAUTHENTICATED', 'Send Authorization: Bearer <token>.', {}, { 'www-authenticate': 'Bearer' });
     }
     const principal = await this.tokens.authenticate(token);
     if (!principal) {
-      this.failures.take(clientAddress);
+      this.failures.charge(clientAddress);
       throw new AppError('UNAUTHENTICATED', 'The token is not valid.', {}, { 'www-authenticate': 'Bearer error="invalid_token"' });
     }
     const wait = this.requests.take(principal.tokenId);

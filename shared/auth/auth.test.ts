@@ -30,6 +30,18 @@ describe('RateLimiter', () => {
     assert.equal(rl.take('a'), 10);
   });
 
+  test('charge spends into debt (down to one minute of it), so work already in flight is paid for by waiting', () => {
+    let now = 0;
+    const rl = new RateLimiter(6, { now: () => now });
+    for (let i = 0; i < 10; i++) rl.charge('a');
+    // 6 in the bucket, 4 into debt: one more needs 5 refills of 10 s.
+    assert.equal(rl.peek('a'), 50);
+    for (let i = 0; i < 100; i++) rl.charge('a');
+    assert.equal(rl.peek('a'), 70, 'the debt is capped at one minute');
+    now += 70_000;
+    assert.equal(rl.peek('a'), 0);
+  });
+
   test('remembers at most maxKeys keys (a flood of distinct keys costs fixed memory)', () => {
     const rl = new RateLimiter(5, { maxKeys: 100 });
     for (let i = 0; i < 20_000; i++) rl.take(`key-${i}`);
@@ -146,5 +158,9 @@ describe('TokenStore and ApiAuth on dynalite', () => {
     assert.equal(await code(admin.reveal(), 'admin', '192.0.2.2'), 'ok');
     assert.equal(await code(admin.reveal(), 'admin', '192.0.2.3'), 'RATE_LIMITED', "the token's budget is one, from any address");
     assert.equal(await code('fo_wrong', 'operator', '192.0.2.4'), 'UNAUTHENTICATED', 'other addresses have their own failure budget');
+    // Guesses sent all at once all pass the lockout check before any has failed; they are paid for after.
+    const burst = await Promise.all(Array.from({ length: 20 }, (_, i) => code(`fo_burst_${i}`, 'operator', '192.0.2.5')));
+    assert.ok(burst.every((c) => c === 'UNAUTHENTICATED' || c === 'AUTH_RATE_LIMITED'), burst.join());
+    assert.ok(auth.failures.peek('192.0.2.5') >= 30, `the address waits for its debt: ${auth.failures.peek('192.0.2.5')} s`);
   });
 });

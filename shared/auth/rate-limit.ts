@@ -42,6 +42,18 @@ export class RateLimiter {
     return this.waitFor(b);
   }
 
+  /**
+   * Spends one whether or not the bucket has it: the bucket may go into debt (down to minus one
+   * minute's worth), so work that was already under way when the budget ran out (concurrent
+   * requests that all passed `peek`) is paid for by waiting longer, and the average stays within
+   * the budget however many requests are in flight at once.
+   */
+  charge(key: string): void {
+    const b = this.refilled(key);
+    b.tokens = Math.max(-this.perMinute, b.tokens - 1);
+    this.buckets.set(key, b);
+  }
+
   /** Like `take` without taking: 0 when one more would be allowed, else the seconds to wait. */
   peek(key: string): number {
     const b = this.buckets.peek(key);
