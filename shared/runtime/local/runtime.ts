@@ -7,7 +7,9 @@
  *   AES-256-GCM key file in the data dir  ─────────────────────┘  service's handlers run as on AWS
  *   HTTP server (Hono on Node) serving the destination API and the live event stream, and
  *     channel-provisioner's routes, dispatched by the httpApi routes of serverless.yml as API
- *     Gateway does (a function's specific routes first, `*` for the rest)
+ *     Gateway does (a function's specific routes first, `*` for the rest), both apps checking
+ *     tokens with the process's one ApiAuth; what Node's parser refuses is answered as a
+ *     problem document too
  *
  * `npm start` runs this through main.ts; tests start it in-process with an in-memory database.
  */
@@ -19,6 +21,7 @@ import type { Socket } from 'node:net';
 import { getRequestListener, RequestError } from '@hono/node-server';
 import { getPath } from 'hono/utils/url';
 import { apiAuth } from '../../auth/api-auth.ts';
+import { problemAsResponse } from '../../http/api-kit.ts';
 import { AppError, PROBLEM_CONTENT_TYPE, toProblem, type ErrorCode } from '../../errors/index.ts';
 import type { Logger } from '../../logging/logger.ts';
 import type { Secret } from '../../secrets/secret.ts';
@@ -126,8 +129,6 @@ export interface LocalRuntime {
 /** The id of the token FANOUT_ADMIN_TOKEN sets (one at a time: a new value replaces the old). */
 export const ADMIN_ENV_TOKEN_ID = 'admin-env';
 
-type ServerType = Server;
-
 /**
  * A request the Node adapter could not turn into a Request (a Host header that is no host, a
  * backslash in the path): the client's fault, 400 with a problem document. Anything else that
@@ -137,7 +138,7 @@ function requestErrorResponse(err: unknown, logger: Logger): Response {
   const appErr =
     err instanceof RequestError ? new AppError('MALFORMED_REQUEST', `The request could not be read: ${err.message}.`) : new AppError('INTERNAL', 'An unexpected error occurred.');
   if (appErr.code === 'INTERNAL') logger.error('unhandled error outside the API', { error: err instanceof Error ? { name: err.name, message: err.message, stack: err.stack } : String(err) });
-  return new Response(JSON.stringify(toProblem(appErr)), { status: appErr.status, headers: { 'content-type': PROBLEM_CONTENT_TYPE } });
+  return problemAsResponse(appErr);
 }
 
 /** Node's HTTP parser's refusals, by its error code, as the registry names them. */
@@ -302,7 +303,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
     // env carries the Node request, whose socket gives the client's address.
     return (hit?.app ?? app).fetch(req, env);
   };
-  let server: ServerType;
+  let server: Server;
   try {
     server = await new Promise((resolveServer, reject) => {
       // requireHostHeader off: a request without Host gets the problem document below, not Node's bare 400.
