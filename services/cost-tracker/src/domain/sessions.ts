@@ -167,8 +167,9 @@ interface Track {
   settledAt: number | null;
   /** Ids of the last observations folded (a redelivery of one is a duplicate, not "late"). */
   foldedIds: string[];
-  /** The last state folded. */
+  /** The last state folded, and when it was observed. */
   lastState: ObservedState;
+  lastAt: number | null;
   open: OpenSession | null;
   pending: Point[];
 }
@@ -233,6 +234,7 @@ function newTrack(resource: ResourceRef): Track {
     settledAt: null,
     foldedIds: [],
     lastState: 'absent',
+    lastAt: null,
     open: null,
     pending: [],
   };
@@ -317,6 +319,7 @@ function toSession(track: Track, o: OpenSession, endMs: number | null, nowMs: nu
 /** Folds one point into the track; a session it closes is pushed to `closed`. */
 function fold(track: Track, p: Point, closed: UsageSession[], provisional: boolean): void {
   const o = track.open;
+  track.lastAt = p.at;
   if (p.attributes) {
     if (o && p.attributes.flowOutputs !== undefined && p.attributes.flowOutputs !== o.attributes.flowOutputs) {
       o.outputMs += o.attributes.flowOutputs * Math.max(0, p.at - o.outputsSinceMs);
@@ -367,7 +370,7 @@ export function settle(state: TrackerState, now: string, opts: TrackerOptions = 
     t.foldedIds = [...t.foldedIds, ...due.map((p) => p.id)].slice(-FOLDED_IDS_KEPT);
     const settledAt = Math.max(t.settledAt ?? -Infinity, watermark);
     t.settledAt = settledAt;
-    const forgotten = t.open === null && t.pending.length === 0 && t.lastState === 'absent' && settledAt < nowMs - opts.retainMs;
+    const forgotten = t.open === null && t.pending.length === 0 && t.lastState === 'absent' && (t.lastAt ?? -Infinity) < nowMs - opts.retainMs;
     if (!forgotten) tracks[key] = t;
   }
   return { state: { ...state, tracks }, closed };
