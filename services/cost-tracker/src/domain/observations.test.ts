@@ -17,7 +17,7 @@ const ctx: ObservationContext = {
   destination: (id) => (id === D ? { name: 'YouTube main', platform: 'youtube', presetId: 'youtube-1080p30', encode: HD1080P30 } : undefined),
   primaryEncodes: [HD1080P30],
 };
-const envelope = (data: unknown, occurredAt: string, id = randomUUID()) => ({ version: 1, id, occurredAt, correlationId: 'c-1', data });
+const envelope = (data: unknown, occurredAt: string, id: string = randomUUID()) => ({ version: 1, id, occurredAt, correlationId: 'c-1', data });
 const channel = (state: string, observedAt: string, error: unknown = null, id?: string): ReceivedEvent => ({
   source: 'fanout.channel-provisioner',
   detailType: 'ChannelStateChanged',
