@@ -144,7 +144,9 @@ describe('delivery records', () => {
     assert.ok('delivery' in due);
     let c = complete(due.queue, { kind: 'ok', status: 200 }, at(0));
     assert.equal(c.result.kind, 'sent');
-    if (c.result.kind === 'sent') assert.doesNotThrow(() => NotificationSentV1.detail.parse(env(sentRecord(c.queue, c.result))));
+    const sent = c.result;
+    const sentQueue = c.queue;
+    if (sent.kind === 'sent') assert.doesNotThrow(() => NotificationSentV1.detail.parse(env(sentRecord(sentQueue, sent))));
 
     q = enqueue(c.queue, n('g2', 1000), at(1000));
     due = nextDue(q, at(1000));
