@@ -1,24 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { DEFAULT_RATE_TABLE } from './default-rates.ts';
-import { compareWithFixedDesign, estimate, EstimateRequestSchema, fixedDesignEstimate, planAsWritten, type EstimateRequest } from './estimator.ts';
+import { compareWithFixedDesign, estimate, EstimateRequestSchema, fixedDesignEstimate, planAsWritten } from './estimator.ts';
 import { priceSession } from './pricing.ts';
-import { enc, HD1080P30, HD1080P60, HD720P30, HOUR, session } from './testing/fixtures.ts';
+import { HD1080P30, HOUR, PLAN_SCENARIO, session } from './testing/fixtures.ts';
 
 const table = DEFAULT_RATE_TABLE;
-/** The original plan's scenario: 100 h/month, the primary and four platform channels, a 720 h month. */
-export const PLAN_SCENARIO: EstimateRequest = {
-  hoursPerMonth: 100,
-  monthHours: 720,
-  destinations: [
-    { label: 'YouTube', platform: 'youtube', encode: HD1080P30 },
-    { label: 'Twitch', platform: 'twitch', encode: HD1080P60 },
-    { label: 'LinkedIn', platform: 'linkedin', encode: HD720P30 },
-    { label: 'Custom', platform: 'custom', encode: enc(1280, 720, 30, 3_000_000) },
-  ],
-  primary: true,
-  contributionBitrate: 8_000_000,
-};
 const sumOf = (e: { lines: { serviceLine: string; resourceName: string; costMicros: number }[] }, serviceLine?: string, resource?: string) =>
   e.lines.filter((l) => (!serviceLine || l.serviceLine === serviceLine) && (!resource || l.resourceName === resource)).reduce((s, l) => s + l.costMicros, 0);
 

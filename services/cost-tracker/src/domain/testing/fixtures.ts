@@ -3,6 +3,7 @@
  * own duration and attributes) and the encodes of the built-in presets.
  */
 import type { EncodeProfile } from '../bands.ts';
+import type { EstimateRequest } from '../estimator.ts';
 import { DEFAULT_ATTRIBUTES, type ResourceKind, type SessionAttributes, type SessionKind, type UsageSession } from '../sessions.ts';
 
 export const MIN = 60_000;
@@ -63,3 +64,17 @@ export function session(p: {
     provisional: !!p.open,
   };
 }
+
+/** The original plan's scenario: 100 h/month, the primary and four platform channels, a 720 h month. */
+export const PLAN_SCENARIO: EstimateRequest = {
+  hoursPerMonth: 100,
+  monthHours: 720,
+  destinations: [
+    { label: 'YouTube', platform: 'youtube', encode: HD1080P30 },
+    { label: 'Twitch', platform: 'twitch', encode: HD1080P60 },
+    { label: 'LinkedIn', platform: 'linkedin', encode: HD720P30 },
+    { label: 'Custom', platform: 'custom', encode: enc(1280, 720, 30, 3_000_000) },
+  ],
+  primary: true,
+  contributionBitrate: 8_000_000,
+};
