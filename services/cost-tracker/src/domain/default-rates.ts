@@ -65,12 +65,15 @@ export const LOCAL_BILLING: BillingRule = Object.freeze({
 const hd = (bitrate: EncodeBand['bitrate'], framerate: EncodeBand['framerate']): EncodeBand => ({ codec: 'AVC', resolution: 'HD', bitrate, framerate });
 const sd = (framerate: EncodeBand['framerate']): EncodeBand => ({ codec: 'AVC', resolution: 'SD', bitrate: 'MAX_10_MBPS', framerate });
 
-function output(cls: ChannelClass, band: EncodeBand, price: number, source: RateSource): Rate {
+const classLabel = (cls: ChannelClass): string => (cls === 'STANDARD' ? 'standard' : 'single pipeline');
+
+/** A running MediaLive rate (input or output); estimated unless the source is AWS's or an admin's. */
+function running(key: string, operation: 'CHANNEL_INPUT' | 'CHANNEL_OUTPUT', description: string, price: number, source: RateSource): Rate {
   return {
-    key: rateKeys.output(cls, band),
+    key,
     service: SERVICE_NAMES.medialive,
-    operation: 'CHANNEL_OUTPUT',
-    description: `MediaLive output encode ${band.codec} ${band.resolution} ${band.bitrate} ${band.framerate}, ${cls === 'STANDARD' ? 'standard' : 'single pipeline'}`,
+    operation,
+    description,
     unit: 'Hours',
     price,
     effectiveDate: null,
@@ -79,21 +82,12 @@ function output(cls: ChannelClass, band: EncodeBand, price: number, source: Rate
     billing: MEDIALIVE_RUNNING_BILLING,
   };
 }
-function input(cls: ChannelClass, maximumBitrate: 'MAX_10_MBPS' | 'MAX_20_MBPS', price: number, source: RateSource): Rate {
+const output = (cls: ChannelClass, b: EncodeBand, price: number, source: RateSource): Rate =>
+  running(rateKeys.output(cls, b), 'CHANNEL_OUTPUT', `MediaLive output encode ${b.codec} ${b.resolution} ${b.bitrate} ${b.framerate}, ${classLabel(cls)}`, price, source);
+const input = (cls: ChannelClass, maximumBitrate: 'MAX_10_MBPS' | 'MAX_20_MBPS', price: number, source: RateSource): Rate => {
   const spec = { ...DEFAULT_INPUT_SPEC, maximumBitrate };
-  return {
-    key: rateKeys.input(cls, spec),
-    service: SERVICE_NAMES.medialive,
-    operation: 'CHANNEL_INPUT',
-    description: `MediaLive input ${spec.codec} ${spec.resolution} ${maximumBitrate}, ${cls === 'STANDARD' ? 'standard' : 'single pipeline'}`,
-    unit: 'Hours',
-    price,
-    effectiveDate: null,
-    source,
-    estimated: source.kind !== 'aws-price-list' && source.kind !== 'aws-doc' && source.kind !== 'admin',
-    billing: MEDIALIVE_RUNNING_BILLING,
-  };
-}
+  return running(rateKeys.input(cls, spec), 'CHANNEL_INPUT', `MediaLive input ${spec.codec} ${spec.resolution} ${maximumBitrate}, ${classLabel(cls)}`, price, source);
+};
 
 const SP: ChannelClass = 'SINGLE_PIPELINE';
 const STD: ChannelClass = 'STANDARD';
@@ -127,7 +121,7 @@ export const DEFAULT_RATE_TABLE: RateTable = Object.freeze({
         key: rateKeys.idleChannel(cls),
         service: SERVICE_NAMES.medialive,
         operation: 'INACTIVE_CHANNEL',
-        description: `MediaLive idle channel (exists, not running), ${cls === 'STANDARD' ? 'standard' : 'single pipeline'}`,
+        description: `MediaLive idle channel (exists, not running), ${classLabel(cls)}`,
         unit: 'Hours',
         price: 0.01,
         effectiveDate: null,

@@ -161,34 +161,45 @@ function originationLine(r: Req, table: RateTable): CostLine[] {
   ];
 }
 
-/** Fanout's design, priced. Throws a ZodError for a request that does not validate. */
-export function estimate(request: EstimateRequest, table: RateTable): Estimate {
-  const r = EstimateRequestSchema.parse(request);
+/** Every destination's channel: running `hoursPerMonth` and idle `idleHours`, one session each. */
+function destinationSessions(r: Req, idleHours: number): { sessions: UsageSession[]; channels: number } {
   const sessions: UsageSession[] = [];
-  const assumptions: string[] = [
-    `${r.hoursPerMonth} streaming h/month for every destination, as one run each (the 10-minute minimum applies once)`,
-    `a ${r.monthHours} h month for what runs all month`,
-  ];
-  let outputHours = 0;
+  let channels = 0;
   for (const d of r.destinations)
     for (let i = 0; i < d.count; i++) {
       const id = `${d.label}${d.count > 1 ? `-${i + 1}` : ''}`;
       const attrs = channelAttrs(r, [d.encode as EncodeProfile], id, d.platform);
       if (r.hoursPerMonth > 0) sessions.push(synthetic('destination-channel', id, 'running', r.hoursPerMonth, attrs));
-      if (r.idleHoursPerDestination > 0) sessions.push(synthetic('destination-channel', id, 'idle', r.idleHoursPerDestination, attrs));
-      outputHours += r.hoursPerMonth + r.idleHoursPerDestination;
+      if (idleHours > 0) sessions.push(synthetic('destination-channel', id, 'idle', idleHours, attrs));
+      channels++;
     }
+  return { sessions, channels };
+}
+
+const primarySession = (r: Req): UsageSession =>
+  synthetic('primary-channel', 'primary', 'running', r.monthHours, channelAttrs(r, (r.primaryEncodes as EncodeProfile[] | undefined) ?? DEFAULT_PRIMARY_ENCODES, 'primary output', null));
+
+const flowSession = (r: Req, hours: number, outputHours: number): UsageSession =>
+  synthetic('flow', 'flow', 'running', hours, { inputSpec: r.inputSpec as InputSpec, contributionBitrate: r.contributionBitrate, pushInputs: 0 }, { flowOutputHours: outputHours });
+
+/** Fanout's design, priced. Throws a ZodError for a request that does not validate. */
+export function estimate(request: EstimateRequest, table: RateTable): Estimate {
+  const r = EstimateRequestSchema.parse(request);
+  const { sessions, channels } = destinationSessions(r, r.idleHoursPerDestination);
+  const assumptions: string[] = [
+    `${r.hoursPerMonth} streaming h/month for every destination, as one run each (the 10-minute minimum applies once)`,
+    `a ${r.monthHours} h month for what runs all month`,
+  ];
+  // Each destination's managed flow output sends while its channel exists (running or idle).
+  let outputHours = channels * (r.hoursPerMonth + r.idleHoursPerDestination);
   const flowHours = r.primary ? r.monthHours : Math.min(r.monthHours, r.hoursPerMonth + r.idleHoursPerDestination);
   if (r.primary) {
-    sessions.push(synthetic('primary-channel', 'primary', 'running', r.monthHours, channelAttrs(r, (r.primaryEncodes as EncodeProfile[] | undefined) ?? DEFAULT_PRIMARY_ENCODES, 'primary output', null)));
+    sessions.push(primarySession(r));
     outputHours += r.monthHours;
     assumptions.push('the primary HLS channel runs all month (always on) and keeps the flow ACTIVE');
   } else assumptions.push('no primary output: the flow is ACTIVE only while a destination streams or idles');
   assumptions.push(r.idleHoursPerDestination > 0 ? `each destination channel idles ${r.idleHoursPerDestination} h/month before it is reclaimed` : 'destination channels are reclaimed as soon as they stop (no idle hours)');
-  if (flowHours > 0)
-    sessions.push(
-      synthetic('flow', 'flow', 'running', flowHours, { inputSpec: r.inputSpec as InputSpec, contributionBitrate: r.contributionBitrate, pushInputs: 0 }, { flowOutputHours: Math.min(outputHours, flowHours * (r.destinations.reduce((s, d) => s + d.count, 0) + (r.primary ? 1 : 0))) }),
-    );
+  if (flowHours > 0) sessions.push(flowSession(r, flowHours, Math.min(outputHours, flowHours * (channels + (r.primary ? 1 : 0)))));
   if (r.backupInput) assumptions.push('every channel has a backup push input (a second input billed while running)');
   return collect('fanout', sessions, table, assumptions, originationLine(r, table));
 }
@@ -199,20 +210,11 @@ export function estimate(request: EstimateRequest, table: RateTable): Estimate {
  */
 export function fixedDesignEstimate(request: EstimateRequest, table: RateTable): Estimate {
   const r = EstimateRequestSchema.parse(request);
-  const sessions: UsageSession[] = [];
   const idle = Math.max(0, r.monthHours - r.hoursPerMonth);
-  let channels = 0;
-  for (const d of r.destinations)
-    for (let i = 0; i < d.count; i++) {
-      const id = `${d.label}${d.count > 1 ? `-${i + 1}` : ''}`;
-      const attrs = channelAttrs(r, [d.encode as EncodeProfile], id, d.platform);
-      if (r.hoursPerMonth > 0) sessions.push(synthetic('destination-channel', id, 'running', r.hoursPerMonth, attrs));
-      if (idle > 0) sessions.push(synthetic('destination-channel', id, 'idle', idle, attrs));
-      channels++;
-    }
-  if (r.primary) sessions.push(synthetic('primary-channel', 'primary', 'running', r.monthHours, channelAttrs(r, (r.primaryEncodes as EncodeProfile[] | undefined) ?? DEFAULT_PRIMARY_ENCODES, 'primary output', null)));
+  const { sessions, channels } = destinationSessions(r, idle);
+  if (r.primary) sessions.push(primarySession(r));
   const outputs = channels + (r.primary ? 1 : 0);
-  sessions.push(synthetic('flow', 'flow', 'running', r.monthHours, { inputSpec: r.inputSpec as InputSpec, contributionBitrate: r.contributionBitrate, pushInputs: 0 }, { flowOutputHours: outputs * r.monthHours }));
+  sessions.push(flowSession(r, r.monthHours, outputs * r.monthHours));
   return collect('fixed', sessions, table, [
     `${channels} destination channels exist all month: running ${r.hoursPerMonth} h, idle ${idle} h (idle channel + idle push input charges)`,
     `the primary channel runs all ${r.monthHours} h; the flow is ACTIVE 24/7 with ${outputs} outputs`,

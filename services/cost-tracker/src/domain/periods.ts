@@ -70,32 +70,28 @@ export function dayBounds(day: string, tz: string): { startMs: number; endMs: nu
   return { startMs: start.getTime(), endMs: addDays(start, 1).getTime() };
 }
 
-/** Splits [startMs, endMs) at every local midnight. An empty interval gives no parts. */
-export function splitByDay(startMs: number, endMs: number, tz: string): PeriodPart[] {
+/** Splits [startMs, endMs) at the boundaries `next` gives (the start of the following period). */
+function splitAt(startMs: number, endMs: number, tz: string, next: (local: TZDate) => Date): PeriodPart[] {
   assertTimeZone(tz);
   const parts: PeriodPart[] = [];
   let cursor = startMs;
   while (cursor < endMs) {
     const local = at(cursor, tz);
-    const next = Math.min(addDays(startOfDay(local), 1).getTime(), endMs);
-    parts.push({ day: format(local, 'yyyy-MM-dd'), month: format(local, 'yyyy-MM'), startMs: cursor, endMs: next });
-    cursor = next;
+    const end = Math.min(next(local).getTime(), endMs);
+    parts.push({ day: format(local, 'yyyy-MM-dd'), month: format(local, 'yyyy-MM'), startMs: cursor, endMs: end });
+    cursor = end;
   }
   return parts;
 }
 
+/** Splits [startMs, endMs) at every local midnight. An empty interval gives no parts. */
+export function splitByDay(startMs: number, endMs: number, tz: string): PeriodPart[] {
+  return splitAt(startMs, endMs, tz, (local) => addDays(startOfDay(local), 1));
+}
+
 /** Splits [startMs, endMs) at every local month boundary. */
 export function splitByMonth(startMs: number, endMs: number, tz: string): PeriodPart[] {
-  assertTimeZone(tz);
-  const parts: PeriodPart[] = [];
-  let cursor = startMs;
-  while (cursor < endMs) {
-    const local = at(cursor, tz);
-    const next = Math.min(addMonths(startOfMonth(local), 1).getTime(), endMs);
-    parts.push({ day: format(local, 'yyyy-MM-dd'), month: format(local, 'yyyy-MM'), startMs: cursor, endMs: next });
-    cursor = next;
-  }
-  return parts;
+  return splitAt(startMs, endMs, tz, (local) => addMonths(startOfMonth(local), 1));
 }
 
 /** Hours in a local month (720, 744, 672, 696; ±1 in a month with a daylight-saving change). */

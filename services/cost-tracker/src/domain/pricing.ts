@@ -168,6 +168,11 @@ function missingLine(ctx: Ctx, key: string, serviceLine: ServiceLine, category: 
   });
 }
 
+/** The members of a line that come from its rate. */
+function fromRate(rate: Rate): Pick<CostLine, 'service' | 'operation' | 'rateKey' | 'rateSource' | 'rateEffectiveDate'> {
+  return { service: rate.service, operation: rate.operation, rateKey: rate.key, rateSource: describeSource(rate), rateEffectiveDate: rate.effectiveDate };
+}
+
 /** A time-based line at one rate (price override for the redundancy split). */
 function timeLine(ctx: Ctx, rate: Rate, serviceLine: ServiceLine, category: CostCategory, description: string, opts: { price?: number; priceNote?: string } = {}): void {
   const actualMs = ctx.endMs - ctx.startMs;
@@ -183,8 +188,7 @@ function timeLine(ctx: Ctx, rate: Rate, serviceLine: ServiceLine, category: Cost
         ? `${rule.minimumMinutes}-minute minimum`
         : `rounded up to ${minutes} min`;
   push(ctx, {
-    service: rate.service,
-    operation: rate.operation,
+    ...fromRate(rate),
     serviceLine,
     category,
     description,
@@ -192,9 +196,6 @@ function timeLine(ctx: Ctx, rate: Rate, serviceLine: ServiceLine, category: Cost
     unit: 'Hours',
     unitPrice: price,
     costMicros: micros,
-    rateKey: rate.key,
-    rateSource: describeSource(rate),
-    rateEffectiveDate: rate.effectiveDate,
     estimated: rate.estimated,
     missingRate: false,
     computation: `${fmtDuration(actualMs)} → ${rounding} = ${num(hours)} h × $${num(price, 10)}/h${opts.priceNote ? ` (${opts.priceNote})` : ''} = ${usd(micros)}; rule: ${rule.rule}`,
@@ -242,8 +243,7 @@ function gbLine(
   }
   const micros = costMicros(gb, rate.price);
   push(ctx, {
-    service: rate.service,
-    operation: rate.operation,
+    ...fromRate(rate),
     serviceLine,
     category,
     description,
@@ -251,9 +251,6 @@ function gbLine(
     unit: 'GB',
     unitPrice: rate.price,
     costMicros: micros,
-    rateKey: rate.key,
-    rateSource: describeSource(rate),
-    rateEffectiveDate: rate.effectiveDate,
     estimated: rate.estimated || bytes.estimated,
     missingRate: false,
     computation: `${bytes.how} = ${bytes.value} bytes ÷ ${ctx.table.bytesPerGb} = ${num(gb)} GB × $${num(rate.price, 10)}/GB = ${usd(micros)}`,
@@ -366,7 +363,7 @@ function priceLocal(ctx: Ctx, cores: number): void {
   const perCoreHour = rate.price / cores;
   const micros = costMicros(coreHours, perCoreHour);
   push(ctx, {
-    service: rate.service,
+    ...fromRate(rate),
     operation: 'CPU_TIME',
     serviceLine: 'Local engine',
     category: 'usage',
@@ -375,9 +372,6 @@ function priceLocal(ctx: Ctx, cores: number): void {
     unit: 'Core-Hours',
     unitPrice: perCoreHour,
     costMicros: micros,
-    rateKey: rate.key,
-    rateSource: describeSource(rate),
-    rateEffectiveDate: rate.effectiveDate,
     estimated: rate.estimated || s.cpuSeconds === null,
     missingRate: false,
     computation:
