@@ -119,7 +119,7 @@ describe('retries (Temporal-style policy)', () => {
 
 describe('webhooks and SNS: one delivery per notification', () => {
   test('three notifications, three deliveries with their own ids, no minimum interval', () => {
-    const { attempts } = drive(newQueue(hook), [[0, n('g1', 0)], [0, n('g2', 0)], [0, n('g3', 0)]], () => ok, 1000);
+    const { attempts } = drive(newQueue({ ...hook, channelId: 'ops.hook' }), [[0, n('g1', 0)], [0, n('g2', 0)], [0, n('g3', 0)]], () => ok, 1000);
     assert.deepEqual(attempts.map((a) => [a.ms, a.groups]), [[0, ['g1']], [100, ['g2']], [200, ['g3']]]);
     assert.equal(new Set(attempts.map((a) => a.id)).size, 3);
     for (const a of attempts) assert.doesNotMatch(a.id, /\./, 'usable as a webhook-id');

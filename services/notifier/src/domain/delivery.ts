@@ -154,7 +154,9 @@ export function enqueue(q: ChannelQueue, n: Notification, now: Date): ChannelQue
     return next;
   }
   next.seq += 1;
-  next.waiting.push({ deliveryId: `${q.channel.channelId}-${next.seq}-${n.id.replace(/[^A-Za-z0-9_-]/g, '')}`.slice(0, 200), notifications: [n], attempts: 0, rateLimited: 0, queuedAtMs: nowMs, firstAttemptAtMs: null, notBeforeMs: nowMs, lastOutcome: null });
+  // Usable as a `webhook-id` (no "."), stable across retries.
+  const deliveryId = `${q.channel.channelId}-${next.seq}-${n.id}`.replace(/[^A-Za-z0-9_-]/g, '').slice(0, 200);
+  next.waiting.push({ deliveryId, notifications: [n], attempts: 0, rateLimited: 0, queuedAtMs: nowMs, firstAttemptAtMs: null, notBeforeMs: nowMs, lastOutcome: null });
   return next;
 }
 
