@@ -92,6 +92,15 @@ describe('usage sessions from observations', () => {
     assert.deepEqual(snapshot(late.state, t('13:00')).open.map(brief), [['idle', '11:05', null, null]]);
   });
 
+  test('after an outage, a backlog older than the window but newer than anything folded still lands in order', () => {
+    // Settled at 10:30: the 10:05 start is final. The tracker is then down until 13:00.
+    let s = settle(feed(emptyTracker(), [obs('e2', t('10:05'), 'running')]), t('10:30')).state;
+    s = settle(s, t('13:00')).state; // ticks before the backlog is read
+    const stop = observe(s, obs('e3', t('11:05'), 'idle'));
+    assert.equal(stop.outcome, 'applied');
+    assert.deepEqual(settle(stop.state, t('13:01')).closed.map(brief), [['running', '10:05', '11:05', 'stopped']]);
+  });
+
   test('a redelivery of a settled event is a duplicate, not late', () => {
     const settled = settle(feed(emptyTracker(), [obs('e2', t('10:05'), 'running'), obs('e3', t('11:05'), 'idle')]), t('12:00')).state;
     assert.equal(observe(settled, obs('e2', t('10:05'), 'running')).outcome, 'duplicate');

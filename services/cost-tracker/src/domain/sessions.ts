@@ -359,8 +359,8 @@ export function settle(state: TrackerState, now: string, opts: TrackerOptions = 
   const tracks: Record<string, Track> = {};
   for (const [key, t0] of Object.entries(state.tracks)) {
     const due = t0.pending.filter((p) => p.at <= watermark);
-    const advances = t0.settledAt === null || watermark > t0.settledAt;
-    if (due.length === 0 && !advances) {
+    const forgettable = t0.open === null && t0.pending.length === 0 && t0.lastState === 'absent';
+    if (due.length === 0 && !forgettable) {
       tracks[key] = t0;
       continue;
     }
@@ -368,8 +368,9 @@ export function settle(state: TrackerState, now: string, opts: TrackerOptions = 
     for (const p of due) fold(t, p, closed, false);
     t.pending = t.pending.filter((p) => p.at > watermark);
     t.foldedIds = [...t.foldedIds, ...due.map((p) => p.id)].slice(-FOLDED_IDS_KEPT);
-    const settledAt = Math.max(t.settledAt ?? -Infinity, watermark);
-    t.settledAt = settledAt;
+    // Final up to the last observation folded, not up to the watermark: after an outage the
+    // backlog (older than the window, but newer than anything folded) still lands in order.
+    if (due.length > 0) t.settledAt = Math.max(t.settledAt ?? -Infinity, due[due.length - 1]!.at);
     const forgotten = t.open === null && t.pending.length === 0 && t.lastState === 'absent' && (t.lastAt ?? -Infinity) < nowMs - opts.retainMs;
     if (!forgotten) tracks[key] = t;
   }
