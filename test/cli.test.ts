@@ -480,13 +480,13 @@ describe('against a running Fanout (memory engine)', () => {
   describe('terminals and colour', () => {
     test('not a terminal: no colour codes anywhere; --color always forces them; NO_COLOR wins over a terminal', async () => {
       for (const o of cli.outputs) assert.ok(!o.includes(ESC), `an escape code in: ${o.slice(0, 200)}`);
-      const forced = await cli.run(['--color', 'always', 'dest', 'list']);
+      const forced = await cli.run(['--color', 'always', 'platform', 'list']);
       assert.ok(forced.stdout.includes(ESC), 'forced colour');
       if (spawnSync('script', ['--version']).status !== 0) return;
       // `script` gives the CLI a pseudo-terminal (asynchronously: the API answers from this process).
       const inPty = (env: string): Promise<string> =>
         new Promise((resolvePty) => {
-          const child = spawn('script', ['-qec', `env ${env} FANOUT_URL=${rt.url} FANOUT_TOKEN=${ADMIN_TOKEN} HOME=${cli.home} ${process.execPath} ${CLI_BIN} dest list`, '/dev/null'], { stdio: ['ignore', 'pipe', 'inherit'] });
+          const child = spawn('script', ['-qec', `env ${env} FANOUT_URL=${rt.url} FANOUT_TOKEN=${ADMIN_TOKEN} HOME=${cli.home} ${process.execPath} ${CLI_BIN} platform list`, '/dev/null'], { stdio: ['ignore', 'pipe', 'inherit'] });
           let out = '';
           child.stdout.on('data', (d: Buffer) => (out += d.toString()));
           child.on('close', () => resolvePty(out));
