@@ -46,7 +46,10 @@ export class Ctx {
   /** The API client for this run's connection. */
   api(): Api {
     if (!this.#api) {
-      const conn = resolveConnection({ url: this.globals.url, token: this.globals.token, profile: this.globals.profile }, this.env, this.file());
+      // With a URL and a token from flags or the environment the file is not needed (a broken one does not matter).
+      const complete = (this.globals.url ?? this.env.url) !== undefined && (this.globals.token ?? this.env.token) !== undefined;
+      const file = complete ? { profiles: {} } : this.file();
+      const conn = resolveConnection({ url: this.globals.url, token: this.globals.token, profile: this.globals.profile }, this.env, file);
       this.io.debug(`${conn.url}, token from ${conn.tokenSource ?? 'nowhere'}, profile ${conn.profile}`);
       this.#api = new Api(conn, this.io);
     }

@@ -15,6 +15,8 @@ export function canPrompt(): boolean {
 export async function promptSecret(label: string): Promise<string> {
   try {
     const value = await read({ prompt: label, silent: true, replace: '', output: process.stderr, terminal: true });
+    // Nothing was echoed, not even the Enter: end the prompt's line.
+    process.stderr.write('\n');
     return String(value).trim();
   } catch (err) {
     if ((err as Error).message === 'canceled') throw cliError('CLI_INTERRUPTED', 'Interrupted.', '');
