@@ -2,6 +2,7 @@
  * The architecture, checked: services talk only through events, so no service imports another;
  * event schemas depend on nothing of ours but each other; shared code does not reach into
  * services. The local runtime is the one composition root allowed to wire services together.
+ * The CLI (services/cli) talks to the HTTP API only, so it imports nothing of ours outside itself.
  */
 module.exports = {
   forbidden: [
@@ -11,6 +12,15 @@ module.exports = {
       severity: 'error',
       from: { path: '^services/([^/]+)/' },
       to: { path: '^services/([^/]+)/', pathNot: '^services/$1/' },
+    },
+    {
+      name: 'cli-is-a-client-of-the-api',
+      comment:
+        'The fanout CLI (services/cli) is a face of the public HTTP API, like the dashboard: it may not import ' +
+        'services, shared code or event schemas, only its own modules and npm packages (it reads what the API returns).',
+      severity: 'error',
+      from: { path: '^services/cli/' },
+      to: { path: '^(services/|shared/|events/)', pathNot: '^services/cli/' },
     },
     {
       name: 'events-are-self-contained',

@@ -88,6 +88,12 @@ export const settings = {
     schema: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT']).default('INFO'),
     description: 'Log level.',
   }),
+  logFormat: setting({
+    env: 'FANOUT_LOG_FORMAT',
+    schema: z.enum(['auto', 'json', 'pretty']).default('auto'),
+    description:
+      "auto: readable lines on a terminal, JSON lines when stdout is not one (systemd's journal, a pipe, a file, Lambda); json or pretty to choose. Secrets are scrubbed from both.",
+  }),
   rateLimitPerMinute: setting({
     env: 'FANOUT_RATE_LIMIT_PER_MINUTE',
     schema: z.coerce.number().int().min(1).default(600),

@@ -1,9 +1,17 @@
 /**
- * Structured JSON logging with Powertools Logger, the same on Lambda and locally. Every value that
+ * Structured logging with Powertools Logger, the same on Lambda and locally. Every value that
  * goes into a log line passes a JSON replacer that scrubs registered secrets (stream keys,
  * passphrases, tokens) and the key part of RTMP URLs, so a secret cannot reach a log by accident.
+ *
+ * Two shapes of the same record (FANOUT_LOG_FORMAT): JSON lines (Powertools' own output: for
+ * Lambda, systemd's journal, files and log shippers) and, for a person at a terminal, readable
+ * lines (`12:00:01.234 INFO  destination  message key=value`). `auto`, the default, picks readable
+ * lines when stdout is a terminal. The readable line is made from the record after the same
+ * replacer ran, so it scrubs exactly what the JSON line does.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
+import type { ConstructorOptions } from '@aws-lambda-powertools/logger/types';
+import pc from 'picocolors';
 import { config } from '../config/index.ts';
 import { redactText } from '../secrets/secret.ts';
 
@@ -11,17 +19,73 @@ export type { Logger } from '@aws-lambda-powertools/logger';
 
 const replacer = (_key: string, value: unknown): unknown => (typeof value === 'string' ? redactText(value) : value);
 
+
+/** The members every record has, which the readable line shows in its own places (or not at all). */
+const HEADER_KEYS = new Set(['level', 'message', 'timestamp', 'service', 'sampling_rate', 'xray_trace_id']);
+
+type Colors = ReturnType<typeof pc.createColors>;
+
+function value(v: unknown): string {
+  if (typeof v === 'string') return /^[^\s"=]+$/.test(v) ? v : JSON.stringify(v);
+  return JSON.stringify(v) ?? String(v);
+}
+
+/**
+ * One record (already scrubbed: the attributes after the JSON replacer) as a readable line:
+ * local time, level, service, message, then `key=value` pairs; an error's stack on the lines after.
+ */
+export function formatPretty(record: Record<string, unknown>, c: Colors = pc.createColors(false)): string {
+  const level = String(record.level ?? 'INFO');
+  const paint = level === 'ERROR' || level === 'CRITICAL' ? c.red : level === 'WARN' ? c.yellow : level === 'DEBUG' ? c.dim : c.green;
+  const ts = typeof record.timestamp === 'string' ? new Date(record.timestamp) : new Date();
+  const time = Number.isNaN(ts.getTime()) ? String(record.timestamp) : `${[ts.getHours(), ts.getMinutes(), ts.getSeconds()].map((n) => String(n).padStart(2, '0')).join(':')}.${String(ts.getMilliseconds()).padStart(3, '0')}`;
+  const pairs: string[] = [];
+  const stacks: string[] = [];
+  for (const [k, v] of Object.entries(record)) {
+    if (HEADER_KEYS.has(k) || v === undefined) continue;
+    const err = v as { name?: unknown; message?: unknown; stack?: unknown } | null;
+    if (err && typeof err === 'object' && typeof err.message === 'string' && typeof err.stack === 'string') {
+      pairs.push(`${c.dim(`${k}=`)}${value(`${String(err.name ?? 'Error')}: ${err.message}`)}`);
+      stacks.push(...err.stack.split('\n').slice(1).map((l) => c.dim(`    ${l.trim()}`)));
+      continue;
+    }
+    pairs.push(`${c.dim(`${k}=`)}${value(v)}`);
+  }
+  const head = `${c.dim(time)} ${paint(level.padEnd(5))} ${c.cyan(String(record.service ?? ''))}  ${String(record.message ?? '')}`;
+  return [pairs.length ? `${head}  ${pairs.join(' ')}` : head, ...stacks].join('\n');
+}
+
+/** Whether this process logs readable lines: `pretty`, or `auto` with stdout a terminal. */
+export function prettyLogs(format: 'auto' | 'json' | 'pretty', stdoutIsTTY: boolean = process.stdout.isTTY === true): boolean {
+  return format === 'pretty' || (format === 'auto' && stdoutIsTTY);
+}
+
+/** Powertools Logger printing readable lines instead of JSON (child loggers too). */
+class PrettyLogger extends Logger {
+  readonly #colors: Colors = pc.createColors(pc.isColorSupported);
+
+  protected override printLog(logLevel: number, log: Parameters<Logger['printLog']>[1]): void {
+    log.prepareForPrint();
+    // Through the same replacer as the JSON line (secrets scrubbed, errors formatted), then read back.
+    const record = JSON.parse(JSON.stringify(log.getAttributes(), this.getJsonReplacer())) as Record<string, unknown>;
+    const line = `${formatPretty(record, this.#colors)}\n`;
+    // As Powertools' console does: warnings and errors on stderr, the rest on stdout.
+    (logLevel >= 16 ? process.stderr : process.stdout).write(line);
+  }
+
+  protected override createLogger(options?: ConstructorOptions): Logger {
+    return new PrettyLogger(options);
+  }
+}
+
 const loggers = new Map<string, Logger>();
 
 /** One logger per service name. */
 export function createLogger(serviceName: string): Logger {
   let logger = loggers.get(serviceName);
   if (!logger) {
-    logger = new Logger({
-      serviceName,
-      logLevel: config().logLevel,
-      jsonReplacerFn: replacer,
-    });
+    const options = { serviceName, logLevel: config().logLevel, jsonReplacerFn: replacer };
+    logger = prettyLogs(config().logFormat) ? new PrettyLogger(options) : new Logger(options);
     loggers.set(serviceName, logger);
   }
   return logger;

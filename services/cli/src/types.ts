@@ -1,0 +1,100 @@
+/**
+ * The API's resources as the CLI reads them: the parts it shows of the schemas in
+ * contracts/openapi.json (components Destination, DestinationMetrics, Preset, Platform, Token,
+ * FlowStatus, InputHealth, Health). The CLI prints `--json` output as the API sent it, so a field
+ * missing here is still passed through.
+ */
+export interface LastError {
+  code: string;
+  message: string;
+  hint: string;
+}
+
+export interface Destination {
+  destinationId: string;
+  name: string;
+  platform: string;
+  rtmpUrl: string;
+  streamKeyLast4: string | null;
+  preset: string;
+  status: 'idle' | 'creating' | 'starting' | 'running' | 'stopping' | 'deleting' | 'error';
+  desired: 'running' | 'stopped';
+  channelReclaimed?: boolean;
+  lastError: LastError | null;
+  version: number;
+  createdAt: string;
+  lastModified: string;
+}
+
+export interface DestinationPage {
+  destinations: Destination[];
+  nextCursor?: string | null;
+}
+
+export interface Metrics {
+  bitrateKbps: number | null;
+  fps: number | null;
+  frames: number | null;
+  droppedFrames: number | null;
+  uptimeSeconds: number | null;
+  restarts: number | null;
+  bytesSent: number | null;
+  attempt: number | null;
+  nextRetryAt: string | null;
+  updatedAt: string;
+}
+
+export interface Preset {
+  presetId: string;
+  name: string;
+  platform: string;
+  type: string;
+  description: string;
+  isDefault: boolean;
+  video: { resolution: string; frameRate: number; bitrate: number; keyframeInterval?: number; profile?: string } | null;
+  audio: { bitrate: number; sampleRate?: number; channels?: number } | null;
+  builtIn: boolean;
+}
+
+export interface Platform {
+  platformId: string;
+  name: string;
+  rtmpUrl: string | null;
+  rtmpsUrl: string | null;
+  limits: { maxVideoBitrate: number; maxFrameRate: number; maxWidth: number; maxHeight: number; maxKeyframeInterval: number };
+  builtIn: boolean;
+}
+
+export interface Token {
+  tokenId: string;
+  name: string;
+  role: 'admin' | 'operator';
+  createdAt: string;
+}
+
+export interface FlowStatus {
+  state: string;
+  sourceConnected: boolean | null;
+  sourceAddress: string | null;
+  connectedSince: string | null;
+  outputs: number | null;
+  primary: { channelId: string | null; state: string | null; error: LastError | null } | null;
+}
+
+export interface InputHealth {
+  connected: boolean;
+  sourceAddress: string | null;
+  connectedSince: string | null;
+  bitrateInKbps: number | null;
+  packetLossPercent: number | null;
+  retransmits: number | null;
+  rttMs: number | null;
+  lastError: LastError | null;
+}
+
+export interface Health {
+  status: 'ok' | 'degraded';
+  version: string;
+  runtime: string;
+  checks: Record<string, string>;
+}
