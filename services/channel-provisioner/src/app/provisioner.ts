@@ -343,7 +343,7 @@ export class Provisioner {
       const deleting = rec.pendingDelete || !dest || dest.status === 'deleting';
       try {
         if (rec.reclaimed && !deleting) {
-          if (!dest.channelReclaimed) {
+          if (!dest.channelReclaimed && (!dest.mediaLiveChannelId || dest.mediaLiveChannelId === rec.channelId)) {
             // The destination never heard of the reclaim (nor, maybe, flow-output): say it again.
             await this.d.publisher.publish([this.reclaimedEvent(rec, correlationId)]);
             counts.announced++;
