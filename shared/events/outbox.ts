@@ -58,8 +58,20 @@ export class EmbeddedOutbox {
   async flush(item: OutboxItem): Promise<number> {
     const pending = Object.entries(item.outbox ?? {}).sort(([, a], [, b]) => a.seq - b.seq);
     const key = { [this.keyName]: this.keyOf(item) };
+    if (pending.length > 0) await this.publisher.publish(pending.map(([, r]) => r.entry));
+    // The usual case: nobody wrote the item since, so its outbox is exactly what was just
+    // published: one conditional write clears it (or removes the tombstone).
+    try {
+      const unchanged = { TableName: this.tableName, Key: key, ConditionExpression: '#v = :v', ExpressionAttributeValues: { ':v': item.version } };
+      if (item.tombstone) await this.doc.send(new DeleteCommand({ ...unchanged, ExpressionAttributeNames: { '#v': 'version' } }));
+      else await this.doc.send(new UpdateCommand({ ...unchanged, UpdateExpression: 'REMOVE #o', ExpressionAttributeNames: { '#v': 'version', '#o': 'outbox' } }));
+      return pending.length;
+    } catch (err) {
+      if (!isConditionalCheckFailed(err)) throw err;
+    }
+    // Written again meanwhile (the new version carries these events too, and maybe others): remove
+    // exactly the ones published, then the map or the tombstone if nothing else is left.
     if (pending.length > 0) {
-      await this.publisher.publish(pending.map(([, r]) => r.entry));
       const names: Record<string, string> = { '#o': 'outbox' };
       pending.forEach(([id], i) => (names[`#e${i}`] = id));
       try {

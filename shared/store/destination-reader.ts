@@ -20,6 +20,10 @@ export interface DestinationReadModel {
   mediaLiveChannelId?: string | null;
   /** Its channel and input/output were deleted after an idle time (ADR 0008); absent = false. */
   channelReclaimed?: boolean;
+  /** When the channel state the destination last took was observed: what it has heard of (ADR 0016). */
+  lastObservedAt?: string | null;
+  /** When the destination record last changed. */
+  lastModified?: string;
   tombstone?: boolean;
 }
 

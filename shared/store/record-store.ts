@@ -1,30 +1,59 @@
 /**
  * A small versioned record store for a service's own table: get, list, conditional put (new, or
- * replacing a known version), delete. Used by flow-output (outputs) and channel-provisioner
+ * replacing a known version), remove. Used by flow-output (outputs) and channel-provisioner
  * (channels); a lost race surfaces as VERSION_CONFLICT and the SQS retry runs the step again.
+ *
+ * Every record carries the embedded outbox of ADR 0002 (`shared/events/outbox.ts`), as the
+ * destination items do: `put(next, events)` and `remove(record, events)` store the events in the
+ * same single-item write that changes the record, publish them right after, and the owner's
+ * scheduled reconcile sweeps (`sweepOutbox`) whatever a crash or a failed publication left. A
+ * removed record with events still to publish stays as a tombstone until they are out. So an event
+ * announcing a write is never lost between the write and its publication (ADR 0016).
  */
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { AppError } from '../errors/index.ts';
+import { appendToOutbox, EmbeddedOutbox, type OutboxMap } from '../events/outbox.ts';
+import type { BusEntry, EventPublisher } from '../events/publisher.ts';
 import { isConditionalCheckFailed, scanAll } from './dynamo.ts';
 
 export interface VersionedRecord {
   version: number;
 }
 
+type Stored<T> = T & { outbox?: OutboxMap; tombstone?: boolean };
+
+export interface RecordStoreOutbox {
+  /** Where the records' events go. */
+  publisher: EventPublisher;
+  log: { warn(message: string, ...extra: unknown[]): void; info(message: string, ...extra: unknown[]): void };
+}
+
 export class RecordStore<T extends VersionedRecord> {
+  private readonly outbox: EmbeddedOutbox;
+
   constructor(
     private readonly doc: DynamoDBDocumentClient,
     readonly tableName: string,
     private readonly keyName: keyof T & string,
-  ) {}
+    events: RecordStoreOutbox,
+  ) {
+    this.outbox = new EmbeddedOutbox(doc, events.publisher, tableName, keyName, events.log);
+  }
 
-  async get(key: string): Promise<T | undefined> {
+  private async getItem(key: string): Promise<Stored<T> | undefined> {
     const out = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: { [this.keyName]: key }, ConsistentRead: true }));
-    return out.Item as T | undefined;
+    return out.Item as Stored<T> | undefined;
+  }
+
+  /** The record, or undefined when there is none (a tombstone is none). */
+  async get(key: string): Promise<T | undefined> {
+    const item = await this.getItem(key);
+    return item && !item.tombstone ? strip(item) : undefined;
   }
 
   async list(): Promise<T[]> {
-    return scanAll<T>(this.doc, { TableName: this.tableName, ConsistentRead: true });
+    const items = await scanAll<Stored<T>>(this.doc, { TableName: this.tableName, ConsistentRead: true });
+    return items.filter((i) => !i.tombstone).map(strip);
   }
 
   async queryIndex(indexName: string, attribute: string, value: string): Promise<T[]> {
@@ -37,32 +66,84 @@ export class RecordStore<T extends VersionedRecord> {
         ExpressionAttributeValues: { ':v': value },
       }),
     );
-    return (out.Items ?? []) as T[];
+    return ((out.Items ?? []) as Stored<T>[]).filter((i) => !i.tombstone).map(strip);
   }
 
-  /** Writes `next`: new when `next.version === 1`, else replacing version `next.version - 1`. */
-  async put(next: T): Promise<void> {
+  /**
+   * Writes `next` (new when `next.version === 1`, else replacing version `next.version - 1`) with
+   * `events` in its outbox, then publishes them. Events an earlier write left unpublished are kept.
+   */
+  async put(next: T, events: BusEntry[] = []): Promise<void> {
+    const key = String(next[this.keyName]);
+    const current = await this.getItem(key);
+    const expected = next.version - 1;
+    // Fail early on a known conflict (the conditional write below is what guarantees it).
+    if (next.version === 1 ? current !== undefined : !current || current.tombstone || current.version !== expected) throw this.conflict(key);
+    const outbox = appendToOutbox(current?.outbox, events);
+    const item: Stored<T> = { ...next, ...(Object.keys(outbox).length > 0 ? { outbox } : {}) };
+    await this.write(
+      next.version === 1
+        ? { TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(#k)', ExpressionAttributeNames: { '#k': this.keyName } }
+        : {
+            TableName: this.tableName,
+            Item: item,
+            ConditionExpression: '#v = :expected AND attribute_not_exists(#t)',
+            ExpressionAttributeNames: { '#v': 'version', '#t': 'tombstone' },
+            ExpressionAttributeValues: { ':expected': expected },
+          },
+      key,
+    );
+    if (item.outbox) await this.outbox.flushQuietly(item);
+  }
+
+  /**
+   * Removes `record` if it is still at its version, publishing `events` after: the record becomes
+   * a tombstone holding them, removed once they are out.
+   */
+  async remove(record: T, events: BusEntry[] = []): Promise<void> {
+    const key = String(record[this.keyName]);
+    const current = await this.getItem(key);
+    if (!current || current.tombstone || current.version !== record.version) throw this.conflict(key);
+    const outbox = appendToOutbox(current.outbox, events);
+    if (Object.keys(outbox).length === 0) {
+      try {
+        await this.doc.send(
+          new DeleteCommand({ TableName: this.tableName, Key: { [this.keyName]: key }, ConditionExpression: '#v = :v', ExpressionAttributeNames: { '#v': 'version' }, ExpressionAttributeValues: { ':v': record.version } }),
+        );
+      } catch (err) {
+        if (isConditionalCheckFailed(err)) throw this.conflict(key);
+        throw err;
+      }
+      return;
+    }
+    const tombstone: Stored<T> = { ...record, version: record.version + 1, outbox, tombstone: true };
+    await this.write(
+      { TableName: this.tableName, Item: tombstone, ConditionExpression: '#v = :expected', ExpressionAttributeNames: { '#v': 'version' }, ExpressionAttributeValues: { ':expected': record.version } },
+      key,
+    );
+    await this.outbox.flushQuietly(tombstone);
+  }
+
+  /** Publishes what a crash or a failed publication left in any record's outbox (the owner's reconcile calls it). */
+  sweepOutbox(): Promise<number> {
+    return this.outbox.sweep();
+  }
+
+  private async write(input: ConstructorParameters<typeof PutCommand>[0], key: string): Promise<void> {
     try {
-      await this.doc.send(
-        new PutCommand(
-          next.version === 1
-            ? { TableName: this.tableName, Item: next, ConditionExpression: 'attribute_not_exists(#k)', ExpressionAttributeNames: { '#k': this.keyName } }
-            : {
-                TableName: this.tableName,
-                Item: next,
-                ConditionExpression: '#v = :expected',
-                ExpressionAttributeNames: { '#v': 'version' },
-                ExpressionAttributeValues: { ':expected': next.version - 1 },
-              },
-        ),
-      );
+      await this.doc.send(new PutCommand(input));
     } catch (err) {
-      if (isConditionalCheckFailed(err)) throw new AppError('VERSION_CONFLICT', `${this.tableName}: ${String(next[this.keyName])} changed concurrently.`);
+      if (isConditionalCheckFailed(err)) throw this.conflict(key);
       throw err;
     }
   }
 
-  async delete(key: string): Promise<void> {
-    await this.doc.send(new DeleteCommand({ TableName: this.tableName, Key: { [this.keyName]: key } }));
+  private conflict(key: string): AppError {
+    return new AppError('VERSION_CONFLICT', `${this.tableName}: ${key} changed concurrently.`);
   }
+}
+
+function strip<T>(item: Stored<T>): T {
+  const { outbox: _o, tombstone: _t, ...rest } = item;
+  return rest as T;
 }

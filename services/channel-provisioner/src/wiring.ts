@@ -18,9 +18,10 @@ function build(): NonNullable<typeof cached> {
   const infra = infrastructure();
   if (cached?.infra === infra) return cached;
   const cfg = config();
-  const channels = new RecordStore<ChannelRecord>(infra.doc, cfg.tableChannels, 'destinationId');
-  const destinations = new DestinationReader(infra.doc, cfg.tableDestinations, cfg.tablePresets);
   const logger = createLogger(SERVICE_NAME);
+  // Channel records carry their events (the outbox, ADR 0016); the reconcile sweeps them.
+  const channels = new RecordStore<ChannelRecord>(infra.doc, cfg.tableChannels, 'destinationId', { publisher: infra.publisher, log: logger });
+  const destinations = new DestinationReader(infra.doc, cfg.tableDestinations, cfg.tablePresets);
   const service = new Provisioner({
     engine: () => engines().channel,
     channels,

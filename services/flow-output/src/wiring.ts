@@ -14,12 +14,14 @@ export function flowOutputService(): FlowOutputService {
   const infra = infrastructure();
   if (cached?.infra === infra) return cached.service;
   const cfg = config();
+  const logger = createLogger(SERVICE_NAME);
   const service = new FlowOutputService({
     engine: () => engines().flow,
-    outputs: new RecordStore<OutputRecord>(infra.doc, cfg.tableFlowOutputs, 'destinationId'),
+    // Output records carry their events (the outbox, ADR 0016); the reconcile sweeps them.
+    outputs: new RecordStore<OutputRecord>(infra.doc, cfg.tableFlowOutputs, 'destinationId', { publisher: infra.publisher, log: logger }),
     destinations: new DestinationReader(infra.doc, cfg.tableDestinations, cfg.tablePresets),
     publisher: infra.publisher,
-    logger: createLogger(SERVICE_NAME),
+    logger,
     primaryAlwaysOn: cfg.primaryHls,
   });
   cached = { service, infra };

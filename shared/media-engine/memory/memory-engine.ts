@@ -4,10 +4,18 @@
  * native event AWS would emit, after a configurable delay. It moves no media: it is the engine for
  * tests of the control plane (sagas, retries, reconcile) and the reference the engine contract
  * tests run against beside the real engines.
+ *
+ * By default it lives and dies with the process, like the local engine. With `stateFile` it keeps
+ * its channels, outputs and flow state in that file (rewritten atomically on every change) and
+ * takes them back at construction, finishing any transition that was under way: the engine then
+ * outlives a crash of the control plane, as MediaLive and MediaConnect outlive a Lambda (the crash
+ * tests, test/crash-*.test.ts). Stream keys are never written: a restored channel has an empty key.
  */
 import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import type { ChannelState } from '../../../events/channel-provisioner/common.ts';
 import { AppError } from '../../errors/index.ts';
+import { Secret } from '../../secrets/secret.ts';
 import { CHANNEL_STATE_MESSAGES } from '../channel-state-messages.ts';
 import type {
   ChannelDescription,
@@ -29,6 +37,18 @@ export interface MemoryEngineOptions {
   account?: string;
   /** The always-on primary channel (like the stack's on AWS), IDLE until started. Default true. */
   primary?: boolean;
+  /** Keep the engine's state in this file so that it survives the process (see the header). */
+  stateFile?: string;
+}
+
+/** Where each transitional state goes on its own (AWS finishes them while nobody watches). */
+const SETTLES_TO: Partial<Record<ChannelState, ChannelState>> = { CREATING: 'IDLE', STARTING: 'RUNNING', STOPPING: 'IDLE', DELETING: 'DELETED' };
+
+interface SavedState {
+  channels: { channelId: string; arn: string; state: ChannelState; spec: Omit<ChannelSpec, 'target'> & { target: { url: string } } }[];
+  outputs: [string, string][];
+  flowState: FlowState;
+  primaryState: ChannelState | null;
 }
 
 /** What the state transitions need: the primary channel is only this. */
@@ -60,6 +80,34 @@ export class MemoryEngine implements FlowEngine, ChannelEngine {
     if (o.primary ?? true) {
       this.primary = { channelId: '9999999', arn: this.arn('channel', '9999999'), state: 'IDLE' };
     }
+    if (o.stateFile && existsSync(o.stateFile)) this.restore(JSON.parse(readFileSync(o.stateFile, 'utf8')) as SavedState);
+  }
+
+  private restore(saved: SavedState): void {
+    for (const c of saved.channels) this.channels.set(c.channelId, { ...c, spec: { ...c.spec, target: { url: c.spec.target.url, streamKey: new Secret('') } } });
+    for (const [arn, destinationId] of saved.outputs) this.outputs.set(arn, destinationId);
+    this.flowState = saved.flowState;
+    if (this.primary && saved.primaryState) this.primary.state = saved.primaryState;
+    // Transitions under way when the process died complete now, reported as they would have been.
+    for (const c of [...this.channels.values(), ...(this.primary ? [this.primary] : [])]) {
+      const then = SETTLES_TO[c.state];
+      if (then) this.settle(c, c.state, then);
+    }
+    if (this.flowState === 'STARTING') this.settleFlow('STARTING', 'ACTIVE');
+    if (this.flowState === 'STOPPING') this.settleFlow('STOPPING', 'STANDBY');
+  }
+
+  /** Writes the state file whole, then renames it over the old one: a kill never leaves half a file. */
+  private save(): void {
+    if (!this.o.stateFile) return;
+    const state: SavedState = {
+      channels: [...this.channels.values()].map((c) => ({ channelId: c.channelId, arn: c.arn, state: c.state, spec: JSON.parse(JSON.stringify({ ...c.spec, target: { url: c.spec.target.url } })) })),
+      outputs: [...this.outputs],
+      flowState: this.flowState,
+      primaryState: this.primary?.state ?? null,
+    };
+    writeFileSync(`${this.o.stateFile}.tmp`, JSON.stringify(state), { mode: 0o600 });
+    renameSync(`${this.o.stateFile}.tmp`, this.o.stateFile);
   }
 
   private arn(kind: 'channel' | 'output', id: string): string {
@@ -81,15 +129,19 @@ export class MemoryEngine implements FlowEngine, ChannelEngine {
 
   private set(c: StateMachine, state: ChannelState, then?: ChannelState): void {
     c.state = state;
+    this.save();
     this.emitChannel(c, CHANNEL_STATE_MESSAGES[state]);
-    if (then) {
-      clearTimeout(c.timer);
-      c.timer = setTimeout(() => {
-        if (c.state !== state) return;
-        if (then === 'DELETED') this.channels.delete(c.channelId);
-        this.set(c, then);
-      }, this.o.transitionMs ?? 5);
-    }
+    if (then) this.settle(c, state, then);
+  }
+
+  /** `state` becomes `then` after the transition delay, unless something moved it meanwhile. */
+  private settle(c: StateMachine, state: ChannelState, then: ChannelState): void {
+    clearTimeout(c.timer);
+    c.timer = setTimeout(() => {
+      if (c.state !== state) return;
+      if (then === 'DELETED') this.channels.delete(c.channelId);
+      this.set(c, then);
+    }, this.o.transitionMs ?? 5);
   }
 
   private require(channelId: string): Channel {
@@ -133,6 +185,7 @@ export class MemoryEngine implements FlowEngine, ChannelEngine {
     const c = this.require(channelId);
     if (c.state !== 'IDLE') this.conflict('update', c);
     c.spec = spec;
+    this.save();
   }
 
   async deleteChannel(channelId: string): Promise<void> {
@@ -174,6 +227,7 @@ export class MemoryEngine implements FlowEngine, ChannelEngine {
     const c = this.channels.get(channelId);
     if (c) clearTimeout(c.timer);
     this.channels.delete(channelId);
+    this.save();
   }
 
   /** The spec a channel was last created or updated with (tests check updates). */
@@ -184,6 +238,7 @@ export class MemoryEngine implements FlowEngine, ChannelEngine {
   private setFlow(state: FlowState): void {
     const previous = this.flowState;
     this.flowState = state;
+    this.save();
     this.o.sink({ source: 'aws.mediaconnect', detailType: 'MediaConnect Flow Status Change', resources: [this.flowArn], detail: { currentStatus: state, previousStatus: previous } });
   }
 
@@ -204,26 +259,32 @@ export class MemoryEngine implements FlowEngine, ChannelEngine {
     this.calls.push({ op: 'startFlow', args: [] });
     if (this.flowState === 'ACTIVE' || this.flowState === 'STARTING') return;
     this.setFlow('STARTING');
-    setTimeout(() => this.flowState === 'STARTING' && this.setFlow('ACTIVE'), this.o.transitionMs ?? 5);
+    this.settleFlow('STARTING', 'ACTIVE');
+  }
+
+  private settleFlow(from: FlowState, to: FlowState): void {
+    setTimeout(() => this.flowState === from && this.setFlow(to), this.o.transitionMs ?? 5);
   }
 
   async stopFlow(): Promise<void> {
     this.calls.push({ op: 'stopFlow', args: [] });
     if (this.flowState === 'STANDBY' || this.flowState === 'STOPPING') return;
     this.setFlow('STOPPING');
-    setTimeout(() => this.flowState === 'STOPPING' && this.setFlow('STANDBY'), this.o.transitionMs ?? 5);
+    this.settleFlow('STOPPING', 'STANDBY');
   }
 
   async addOutput(destinationId: string): Promise<{ outputArn: string }> {
     this.calls.push({ op: 'addOutput', args: [destinationId] });
     const outputArn = this.arn('output', destinationId);
     this.outputs.set(outputArn, destinationId);
+    this.save();
     return { outputArn };
   }
 
   async removeOutput(outputArn: string): Promise<void> {
     this.calls.push({ op: 'removeOutput', args: [outputArn] });
     this.outputs.delete(outputArn);
+    this.save();
   }
 
   async describePrimary(): Promise<{ channelId: string; state: ChannelState }> {

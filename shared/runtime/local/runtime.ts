@@ -71,6 +71,19 @@ export interface LocalRuntimeOptions {
   /** Run the scheduled functions (reconciles, outbox relay) on their rate; default true. Tests that
    *  must see a saga resume by redelivery alone turn them off and call `bus.runScheduled` themselves. */
   schedules?: boolean;
+  /**
+   * `memory` only: the engine keeps its state in the data dir and takes it back at the next start,
+   * so it outlives a crash of this process as AWS's media services outlive a Lambda (crash tests).
+   */
+  persistMemoryEngine?: boolean;
+  /**
+   * Test only, the crash point of the crash tests (test/crash-points.test.ts, docs/security.md
+   * "Crash safety"): every entry about to be published is shown to it, and when it answers true
+   * this process is SIGKILLed on the spot, after the write that produced the event and before the
+   * event is out. Only a caller of startLocalRuntime can set it: `npm start` (main.ts) never does,
+   * no configuration variable reaches it, and the AWS publisher has no such hook.
+   */
+  killBeforePublish?: (entry: BusEntry) => boolean;
 }
 
 /** The functions that belong to the destination service alone (engine `none`). */
@@ -80,10 +93,10 @@ export type LocalEngine = FlowEngine & ChannelEngine & { inputHealth(): Promise<
 
 async function createEngine(
   kind: NonNullable<LocalRuntimeOptions['engine']>,
-  o: { sink: EngineEventSink; config: Config; dataDir: string; deployment: string; awsFakeTimeScale: number },
+  o: { sink: EngineEventSink; config: Config; dataDir: string; deployment: string; awsFakeTimeScale: number; persist: boolean },
 ): Promise<{ engine?: LocalEngine; awsFake?: AwsFake }> {
   if (kind === 'none') return {};
-  if (kind === 'memory') return { engine: new MemoryEngine({ sink: o.sink }) };
+  if (kind === 'memory') return { engine: new MemoryEngine({ sink: o.sink, ...(o.persist ? { stateFile: join(o.dataDir, 'memory-engine.json') } : {}) }) };
   if (kind === 'aws-fake') return createAwsFakeEngine(o);
   const { createLocalMediaEngine } = await import('../../media-engine/local/factory.ts');
   return { engine: await createLocalMediaEngine({ sink: o.sink, config: o.config, dataDir: o.dataDir }) };
@@ -214,8 +227,10 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
     ...(opts.schedules === false ? { runSchedules: false } : {}),
   });
   const published: BusEntry[] = [];
+  const killBeforePublish = opts.killBeforePublish;
   const busPublisher: EventPublisher = {
     async publish(entries) {
+      if (killBeforePublish && entries.some(killBeforePublish)) process.kill(process.pid, 'SIGKILL');
       const out = await bus.putEvents(entries.map((e) => ({ ...e, EventBusName: cfg.eventBus })));
       if (out.FailedEntryCount > 0) throw new Error(`local bus rejected ${out.FailedEntryCount} event(s)`);
     },
@@ -237,6 +252,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
     dataDir,
     deployment: wiring.environment.FANOUT_DEPLOYMENT ?? `fanout-${LOCAL_STAGE}`,
     awsFakeTimeScale: opts.awsFakeTimeScale ?? 1 / 2000,
+    persist: opts.persistMemoryEngine === true,
   });
   installInfrastructure({
     dynamo,
@@ -323,11 +339,12 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
   await bus.loadHandlers();
   bus.start();
   // Publish whatever an earlier crash left in an outbox, then bring the engine to the wanted
-  // state: outputs first (channels read from them), then channels.
+  // state: outputs first (channels read from them), then channels; each reconcile first sweeps its
+  // own records' outbox (ADR 0016). One that fails is retried by its schedule: it does not stop
+  // Fanout from starting.
   await m.outbox.sweep();
   if (engine) {
-    await bus.runScheduled('flowOutputReconcile');
-    await bus.runScheduled('channelReconcile');
+    for (const fn of ['flowOutputReconcile', 'channelReconcile']) await bus.runScheduled(fn).catch(() => undefined); // runScheduled logs its failures
   }
 
   const address = server.address() as AddressInfo;

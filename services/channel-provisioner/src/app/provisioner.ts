@@ -17,13 +17,16 @@
  *
  * Every step reads the current records and the engine before acting, so a redelivered or
  * reordered event, a crash between steps or a Lambda timeout leaves nothing half-done that the
- * next event or reconcile would not finish.
+ * next event or reconcile would not finish. Every event that announces a write of a channel record
+ * (ChannelStateChanged, ChannelDeleted, ChannelReclaimed) is in that write (the record's outbox,
+ * ADR 0016); ChannelFailed and a ChannelDeleted with no record to remove are reports. The
+ * reconcile says again what a destination has not heard of.
  */
 import { ChannelDeletedV1, ChannelFailedV1, ChannelReclaimedV1, ChannelStateChangedV1 } from '../../../../events/catalogue.ts';
 import type { ChannelState } from '../../../../events/channel-provisioner/common.ts';
 import type { LastError } from '../../../../events/envelope.ts';
 import { AppError } from '../../../../shared/errors/index.ts';
-import { buildEntry, type EventPublisher } from '../../../../shared/events/publisher.ts';
+import { buildEntry, type BusEntry, type EventPublisher } from '../../../../shared/events/publisher.ts';
 import type { Logger } from '../../../../shared/logging/logger.ts';
 import type { ChannelEngine } from '../../../../shared/media-engine/ports.ts';
 import type { SecretCipher } from '../../../../shared/secrets/cipher.ts';
@@ -67,6 +70,18 @@ export interface ProvisionerDeps {
 
 const ACTIVE: readonly ChannelState[] = ['STARTING', 'RUNNING', 'RECOVERING'];
 const DELETABLE: readonly ChannelState[] = ['IDLE', 'CREATE_FAILED', 'UPDATE_FAILED'];
+/** States a channel stays in until asked to move: no further native event will report them. */
+const SETTLED: readonly ChannelState[] = ['IDLE', 'RUNNING', 'CREATE_FAILED', 'UPDATE_FAILED'];
+/** `observedAt` of a record whose channel has reported nothing yet. */
+const NEVER_OBSERVED = new Date(0).toISOString();
+
+/**
+ * Observations the provisioner makes itself are stamped to the second, like EventBridge's `time`,
+ * so a native event of the same second is not taken for an older one.
+ */
+function toTheSecond(ms: number): string {
+  return new Date(Math.floor(ms / 1000) * 1000).toISOString();
+}
 
 export class Provisioner {
   constructor(private readonly d: ProvisionerDeps) {}
@@ -78,9 +93,10 @@ export class Provisioner {
     return channelSpec(dest, preset, key, outputArn);
   }
 
-  private async save(rec: ChannelRecord, patch: Partial<ChannelRecord>): Promise<ChannelRecord> {
+  /** Writes the record changed by `patch`, with the events that change produced in the same write (the outbox). */
+  private async save(rec: ChannelRecord, patch: Partial<ChannelRecord>, events: BusEntry[] = []): Promise<ChannelRecord> {
     const next = { ...rec, ...patch, version: rec.version + 1 };
-    await this.d.channels.put(next);
+    await this.d.channels.put(next, events);
     return next;
   }
 
@@ -88,11 +104,14 @@ export class Provisioner {
     if (err instanceof AppError && (err.code === 'ENGINE_UNAVAILABLE' || err.code === 'VERSION_CONFLICT')) throw err; // retried
     const message = (err instanceof Error ? err.message : String(err)).slice(0, 500);
     this.d.logger.error('channel operation failed', { destinationId, operation, error: message });
+    // A report of the engine's refusal, with no write behind it: if it is lost, the reconcile tries
+    // the operation again (and fails again, and says so).
     await this.d.publisher.publish([
       buildEntry(ChannelFailedV1, { destinationId, operation, error: { code: `CHANNEL_${operation.toUpperCase()}_FAILED`, message, hint: 'Fanout will retry on the next reconcile; check the engine logs if it persists.' } }, { correlationId }),
     ]);
   }
 
+  /** "This destination has no channel (any more)", when there is no record to remove: a report, said again by the reconcile while the destination is deleting. */
   private async channelDeleted(destinationId: string, channelId: string | null, correlationId: string): Promise<void> {
     await this.d.publisher.publish([buildEntry(ChannelDeletedV1, { destinationId, channelId }, { correlationId })]);
   }
@@ -108,21 +127,23 @@ export class Provisioner {
     const engine = this.d.engine();
     const existing = await this.d.channels.get(destinationId);
     if (existing && (await engine.describeChannel(existing.channelId))) return; // already made
+    // A reclaimed channel is made again for a start only (a FlowOutputAdded said again by a
+    // reconcile while the destination is stopped must not undo the reclaim).
+    if (existing?.reclaimed && dest.desired !== 'running') return;
     try {
       const { channelId, arn } = await engine.createChannel(await this.spec(dest, outputArn));
       const base = { channelId, arn, outputArn, presetId: dest.preset, state: 'CREATING' as const, error: null, pendingUpdate: false, pendingDelete: false, reclaimPending: false, reclaimed: false };
       if (existing) {
-        await this.save(existing, existing.reclaimed ? { ...base, observedAt: new Date(0).toISOString() } : base);
+        await this.save(existing, existing.reclaimed ? { ...base, observedAt: NEVER_OBSERVED } : base);
         if (existing.reclaimed) this.d.logger.info('reclaimed channel re-created for a start', { destinationId, channelId, correlationId });
       }
-      else await this.d.channels.put({ destinationId, ...base, observedAt: new Date(0).toISOString(), createdAt: new Date().toISOString(), version: 1 });
+      else await this.d.channels.put({ destinationId, ...base, observedAt: NEVER_OBSERVED, createdAt: new Date().toISOString(), version: 1 });
       // A channel found rather than made (an earlier attempt was cut short right after CreateChannel)
       // may have reported CREATING → IDLE while no record existed, and those native events were
       // dropped as untracked: observe its state now so the saga goes on without waiting for the
-      // reconcile. Stamped to the second, like EventBridge's `time`, so a native event of the same
-      // second is not taken for an older one.
+      // reconcile.
       const now = await engine.describeChannel(channelId);
-      if (now && now.state !== 'CREATING') await this.onState(channelId, now.state, new Date(Math.floor(Date.now() / 1000) * 1000).toISOString(), correlationId);
+      if (now && now.state !== 'CREATING') await this.onState(channelId, now.state, toTheSecond(Date.now()), correlationId);
     } catch (err) {
       await this.failed(destinationId, 'create', err, correlationId);
     }
@@ -205,9 +226,9 @@ export class Provisioner {
     }
   }
 
+  /** The record goes, and ChannelDeleted with it (one write: a tombstone holding the event until it is out). */
   private async finishDelete(rec: ChannelRecord, correlationId: string): Promise<void> {
-    await this.d.channels.delete(rec.destinationId);
-    await this.channelDeleted(rec.destinationId, rec.channelId, correlationId);
+    await this.d.channels.remove(rec, [buildEntry(ChannelDeletedV1, { destinationId: rec.destinationId, channelId: rec.channelId }, { correlationId })]);
   }
 
   /** A native "MediaLive Channel State Change": record it, report it, continue the pending step. */
@@ -221,10 +242,7 @@ export class Provisioner {
     if (observedAt < rec.observedAt) return; // stale, reordered
     // A channel that is starting or running can be failing to push (an alert is set): keep it.
     const error = state === 'RUNNING' || state === 'STARTING' ? rec.error : null;
-    rec = await this.save(rec, { state, observedAt, error });
-    await this.d.publisher.publish([
-      buildEntry(ChannelStateChangedV1, { destinationId: rec.destinationId, channelId, state, error, observedAt }, { correlationId }),
-    ]);
+    rec = await this.save(rec, { state, observedAt, error }, [this.stateEvent(rec, { state, error, observedAt }, correlationId)]);
     const engine = this.d.engine();
     if (state === 'DELETED') return rec.reclaimPending && !rec.pendingDelete ? this.finishReclaim(rec, correlationId) : this.finishDelete(rec, correlationId);
     if (state === 'IDLE') {
@@ -274,15 +292,11 @@ export class Provisioner {
   }
 
   /**
-   * The channel is DELETED: publish ChannelReclaimed (flow-output removes the output, the
-   * destination shows `channelReclaimed`), then mark the record. Published before the write, so a
-   * crash in between repeats the publication (consumers are idempotent), never loses it.
+   * The channel is DELETED: mark the record, with ChannelReclaimed in the same write (flow-output
+   * removes the output, the destination shows `channelReclaimed`).
    */
   private async finishReclaim(rec: ChannelRecord, correlationId: string): Promise<void> {
-    await this.d.publisher.publish([
-      buildEntry(ChannelReclaimedV1, { destinationId: rec.destinationId, channelId: rec.channelId, idleMinutes: rec.reclaimIdleMinutes ?? 0 }, { correlationId }),
-    ]);
-    await this.save(rec, { reclaimPending: false, reclaimed: true, state: 'DELETED', error: null, pendingUpdate: false });
+    await this.save(rec, { reclaimPending: false, reclaimed: true, state: 'DELETED', error: null, pendingUpdate: false }, [this.reclaimedEvent(rec, correlationId)]);
     this.d.logger.info('channel reclaimed; it is re-created at the next start', { destinationId: rec.destinationId, channelId: rec.channelId });
   }
 
@@ -292,22 +306,35 @@ export class Provisioner {
     if (!rec) return;
     const next = set ? error : null;
     if (JSON.stringify(next) === JSON.stringify(rec.error)) return;
-    rec = await this.save(rec, { error: next });
-    if (rec.state !== 'RUNNING' && rec.state !== 'STARTING') return;
-    await this.d.publisher.publish([
-      buildEntry(ChannelStateChangedV1, { destinationId: rec.destinationId, channelId, state: rec.state, error: next, observedAt: new Date().toISOString() }, { correlationId }),
-    ]);
+    // Only a starting or running channel's destination shows the alert.
+    const shown = rec.state === 'RUNNING' || rec.state === 'STARTING';
+    await this.save(rec, { error: next }, shown ? [this.stateEvent(rec, { state: rec.state, error: next, observedAt: new Date().toISOString() }, correlationId)] : []);
+  }
+
+  private stateEvent(rec: ChannelRecord, o: { state: ChannelState; error: LastError | null; observedAt: string }, correlationId: string): BusEntry {
+    return buildEntry(ChannelStateChangedV1, { destinationId: rec.destinationId, channelId: rec.channelId, ...o }, { correlationId });
+  }
+
+  private reclaimedEvent(rec: ChannelRecord, correlationId: string): BusEntry {
+    return buildEntry(ChannelReclaimedV1, { destinationId: rec.destinationId, channelId: rec.channelId, idleMinutes: rec.reclaimIdleMinutes ?? 0 }, { correlationId });
   }
 
   /**
    * Compares what is wanted (destinations), what is recorded (channels table) and what exists
-   * (the engine), and acts on the difference: re-creates channels the engine lost (the local
-   * engine after a restart), finishes interrupted deletes, starts and stops to match `desired`,
-   * creates channels whose creation was interrupted, and removes channels nobody owns.
+   * (the engine), and acts on the difference:
+   *   - publishes what a crash left in a channel record's outbox (first: it is older than the rest);
+   *   - records an engine state the record missed (a native event lost) as an observation;
+   *   - says ChannelStateChanged / ChannelReclaimed again when the destination has not heard of the
+   *     record's latest observation (the event was lost after its publication: the local runtime's
+   *     queues die with the process, an AWS message can end in a dead-letter queue);
+   *   - re-creates channels the engine lost (the local engine after a restart), finishes
+   *     interrupted deletes, starts and stops to match `desired`, creates channels whose creation
+   *     was interrupted, removes channels nobody owns, and reclaims idle ones.
    */
-  async reconcile(correlationId: string): Promise<{ created: number; started: number; stopped: number; deleted: number; reclaimed: number }> {
+  async reconcile(correlationId: string): Promise<{ created: number; started: number; stopped: number; deleted: number; reclaimed: number; observed: number; announced: number; published: number }> {
+    const published = await this.d.channels.sweepOutbox();
     const engine = this.d.engine();
-    const counts = { created: 0, started: 0, stopped: 0, deleted: 0, reclaimed: 0 };
+    const counts = { created: 0, started: 0, stopped: 0, deleted: 0, reclaimed: 0, observed: 0, announced: 0, published };
     const [records, destinations, inEngine] = await Promise.all([this.d.channels.list(), this.d.destinations.list(), engine.listChannels()]);
     const destById = new Map(destinations.map((d) => [d.destinationId, d]));
     for (const rec of records) {
@@ -316,6 +343,11 @@ export class Provisioner {
       const deleting = rec.pendingDelete || !dest || dest.status === 'deleting';
       try {
         if (rec.reclaimed && !deleting) {
+          if (!dest.channelReclaimed && (!dest.mediaLiveChannelId || dest.mediaLiveChannelId === rec.channelId)) {
+            // The destination never heard of the reclaim (nor, maybe, flow-output): say it again.
+            await this.d.publisher.publish([this.reclaimedEvent(rec, correlationId)]);
+            counts.announced++;
+          }
           // Normally FlowOutputAdded re-creates it; this repairs a lost event once the output is back.
           if (dest.desired === 'running' && dest.mediaConnectOutputArn) {
             await this.provision(dest.destinationId, dest.mediaConnectOutputArn, correlationId);
@@ -339,13 +371,21 @@ export class Provisioner {
           counts.started++;
           continue;
         }
+        if (desc && desc.state !== rec.state && SETTLED.includes(desc.state) && (await this.catchUp(rec.channelId, correlationId))) {
+          counts.observed++;
+          continue;
+        }
+        if (desc && !deleting && this.unheard(rec, dest)) {
+          await this.d.publisher.publish([this.stateEvent(rec, { state: rec.state, error: rec.error, observedAt: rec.observedAt }, correlationId)]);
+          counts.announced++;
+        }
         if (!desc) {
           if (deleting) {
             await this.finishDelete(rec, correlationId);
             counts.deleted++;
           } else {
             const { channelId, arn } = await engine.createChannel(await this.spec(dest, rec.outputArn));
-            await this.save(rec, { channelId, arn, state: 'CREATING', error: null, pendingUpdate: false, observedAt: new Date(0).toISOString(), presetId: dest.preset });
+            await this.save(rec, { channelId, arn, state: 'CREATING', error: null, pendingUpdate: false, observedAt: NEVER_OBSERVED, presetId: dest.preset });
             counts.created++;
           }
         } else if (deleting) {
@@ -371,16 +411,28 @@ export class Provisioner {
     const recorded = new Set(records.map((r) => r.destinationId));
     for (const dest of destinations) {
       if (recorded.has(dest.destinationId)) continue;
-      if (dest.status === 'deleting') {
-        await this.channelDeleted(dest.destinationId, null, correlationId); // lets flow-output and destination finish
-      } else if (dest.mediaConnectOutputArn) {
-        await this.provision(dest.destinationId, dest.mediaConnectOutputArn, correlationId);
-        counts.created++;
+      try {
+        if (dest.status === 'deleting') {
+          await this.channelDeleted(dest.destinationId, null, correlationId); // lets flow-output and destination finish
+        } else if (dest.mediaConnectOutputArn) {
+          await this.provision(dest.destinationId, dest.mediaConnectOutputArn, correlationId);
+          counts.created++;
+        }
+      } catch (err) {
+        // A race with the event path (it provisioned the same destination meanwhile) or an engine error.
+        this.d.logger.warn('reconcile step failed; the next run retries', { destinationId: dest.destinationId, error: err instanceof Error ? err.message : String(err) });
       }
     }
-    const tracked = new Set(records.map((r) => r.channelId));
+    // Read again: channels recorded meanwhile (by this run's provisioning too) are not orphans.
+    const now = await this.d.channels.list();
+    const tracked = new Set(now.map((r) => r.channelId));
+    const withRecord = new Set(now.map((r) => r.destinationId));
     for (const c of inEngine) {
       if (tracked.has(c.channelId)) continue;
+      // A destination that wants a channel and has no record yet: a provisioning under way (its
+      // record follows the engine's channel) or cut short (the provisioning above finds and records it).
+      const owner = destById.get(c.destinationId);
+      if (owner && owner.status !== 'deleting' && !withRecord.has(owner.destinationId)) continue;
       try {
         if (ACTIVE.includes(c.state)) await engine.stopChannel(c.channelId);
         else if (DELETABLE.includes(c.state)) await engine.deleteChannel(c.channelId);
@@ -389,7 +441,36 @@ export class Provisioner {
         this.d.logger.warn('could not remove an orphaned channel; the next run retries', { channelId: c.channelId, error: err instanceof Error ? err.message : String(err) });
       }
     }
-    if (counts.created + counts.started + counts.stopped + counts.deleted + counts.reclaimed > 0) this.d.logger.info('channels reconciled', counts);
+    if (Object.values(counts).some((n) => n > 0)) this.d.logger.info('channels reconciled', counts);
     return counts;
+  }
+
+  /**
+   * The engine's channel has settled in another state than its record says: its native event was
+   * lost (or is still queued behind others: then this observation comes first and the event is
+   * dropped as older, or applied and followed by the later ones). Observes it now, as the event
+   * would have, which also takes the step pending for that state. A channel still moving is left
+   * alone: the event of the state it moves to will come. Both are read again first, so a change
+   * handled meanwhile is not observed twice.
+   */
+  private async catchUp(channelId: string, correlationId: string): Promise<boolean> {
+    const [desc, rec] = await Promise.all([this.d.engine().describeChannel(channelId), this.d.channels.queryIndex('channelId-index', 'channelId', channelId).then((r) => r[0])]);
+    if (!desc || !rec || desc.state === rec.state) return false;
+    this.d.logger.info('the channel record is behind the engine; its state is observed now', { destinationId: rec.destinationId, channelId, recorded: rec.state, engine: desc.state });
+    await this.onState(channelId, desc.state, toTheSecond(Date.now()), correlationId);
+    return true;
+  }
+
+  /**
+   * The destination has not heard of the record's latest observation, and the observation is one
+   * it should hear: not one the reconcile is about to change (an idle channel wanted running is
+   * started, a running one wanted stopped is stopped: the states that follow carry the news).
+   */
+  private unheard(rec: ChannelRecord, dest: DestinationReadModel): boolean {
+    if (rec.observedAt <= NEVER_OBSERVED) return false; // nothing observed yet: nothing to tell
+    if (dest.mediaLiveChannelId === rec.channelId && (dest.lastObservedAt ?? '') >= rec.observedAt) return false;
+    if (dest.desired === 'running' && rec.state === 'IDLE') return false;
+    if (dest.desired === 'stopped' && ACTIVE.includes(rec.state)) return false;
+    return true;
   }
 }

@@ -7,13 +7,24 @@
  *                   (NOT_REFERENCED; a channel still CREATING is never called that: its record may
  *                   not be written yet)
  *   orphan output   its destination is not in the store (DESTINATION_MISSING)
- *   mismatch        a destination the store calls `idle` or `running` whose channel the engine does
- *                   not have (CHANNEL_MISSING) or has in another state than IDLE / RUNNING
- *                   (STATE_DIFFERS). Moving statuses (creating, starting, stopping, error, deleting)
- *                   are in flight and never reported; a reclaimed channel (ADR 0008) is not missing.
+ *   mismatch        the destination's status and what the engine has disagree (ADR 0016):
+ *                   idle, running,      the engine has no channel (CHANNEL_MISSING) or one in another
+ *                   starting, stopping  state than IDLE / RUNNING / STARTING / STOPPING (STATE_DIFFERS)
+ *                   creating            a channel past CREATING (STATE_DIFFERS: its report was not
+ *                                       heard); no channel and no output (OUTPUT_MISSING); an output
+ *                                       the destination does not show (OUTPUT_NOT_RECORDED: the
+ *                                       channel is made only once it does); an output it shows and
+ *                                       no channel (CHANNEL_MISSING)
+ *                   deleting            nothing left in the engine, and the destination still there
+ *                                       (NOTHING_DOWNSTREAM: the last step of the teardown was missed)
+ *                   A destination in `error` is the operator's to act on and is not reported; a
+ *                   reclaimed channel (ADR 0008) is not missing.
  *
- * Resources already DELETING are going away and are not reported. Mismatches are repaired by the
- * reconcile, not by the cleanup: the report says so.
+ * A disagreement lasts one event hop in the normal course of a saga (the engine acts first, the
+ * destination hears of it next); one still there after a reconcile (every minute) is a stuck
+ * destination, which the reconciles repair. Resources already DELETING are going away and are not
+ * reported as orphans. Mismatches are repaired by the reconcile, not by the cleanup: the report
+ * says so.
  */
 import type { ChannelState } from '../../../../events/channel-provisioner/common.ts';
 import type { ChannelDescription, OwnedResources } from '../../../../shared/media-engine/ports.ts';
@@ -49,6 +60,8 @@ export interface OrphanOutput {
 
 export type Orphan = OrphanChannel | OrphanOutput;
 
+export type MismatchReason = 'CHANNEL_MISSING' | 'STATE_DIFFERS' | 'OUTPUT_MISSING' | 'OUTPUT_NOT_RECORDED' | 'NOTHING_DOWNSTREAM';
+
 export interface Mismatch {
   destinationId: string;
   storeStatus: string;
@@ -56,7 +69,7 @@ export interface Mismatch {
   channelId: string | null;
   engineState: ChannelState | null;
   expectedState: ChannelState;
-  reason: 'CHANNEL_MISSING' | 'STATE_DIFFERS';
+  reason: MismatchReason;
 }
 
 export interface ValidationReport {
@@ -64,7 +77,8 @@ export interface ValidationReport {
   mismatches: Mismatch[];
 }
 
-const EXPECTED: Partial<Record<string, ChannelState>> = { idle: 'IDLE', running: 'RUNNING' };
+/** The channel state each status stands for. */
+const EXPECTED: Partial<Record<string, ChannelState>> = { creating: 'CREATING', idle: 'IDLE', starting: 'STARTING', running: 'RUNNING', stopping: 'STOPPING', deleting: 'DELETING' };
 
 export function findOrphans(engine: OwnedResources, destinations: DestinationReadModel[], records: ChannelRecordView[]): ValidationReport {
   const destById = new Map(destinations.map((d) => [d.destinationId, d]));
@@ -88,17 +102,26 @@ export function findOrphans(engine: OwnedResources, destinations: DestinationRea
   }
 
   const byChannelId = new Map<string, ChannelDescription>(engine.channels.map((c) => [c.channelId, c]));
+  const outputOf = new Set(engine.outputs.map((o) => o.destinationId));
   const mismatches: Mismatch[] = [];
   for (const d of destinations) {
     const expectedState = EXPECTED[d.status];
     if (!expectedState) continue;
     const rec = recByDest.get(d.destinationId);
     if (rec?.reclaimed || rec?.reclaimPending || d.channelReclaimed) continue;
-    const channelId = rec?.channelId ?? d.mediaLiveChannelId ?? null;
-    const inEngine = channelId ? byChannelId.get(channelId) : undefined;
-    if (!inEngine) mismatches.push({ destinationId: d.destinationId, storeStatus: d.status, desired: d.desired, channelId, engineState: null, expectedState, reason: 'CHANNEL_MISSING' });
-    else if (inEngine.state !== expectedState)
-      mismatches.push({ destinationId: d.destinationId, storeStatus: d.status, desired: d.desired, channelId, engineState: inEngine.state, expectedState, reason: 'STATE_DIFFERS' });
+    const named = rec?.channelId ?? d.mediaLiveChannelId ?? null;
+    // Without a name (a creation not recorded yet), the channel the engine made for this destination.
+    const inEngine = named ? byChannelId.get(named) : engine.channels.find((c) => c.destinationId === d.destinationId);
+    const channelId = inEngine?.channelId ?? named;
+    const report = (reason: MismatchReason) =>
+      mismatches.push({ destinationId: d.destinationId, storeStatus: d.status, desired: d.desired, channelId, engineState: inEngine?.state ?? null, expectedState, reason });
+    if (d.status === 'deleting') {
+      if (!inEngine && !outputOf.has(d.destinationId)) report('NOTHING_DOWNSTREAM');
+    } else if (inEngine) {
+      if (inEngine.state !== expectedState) report('STATE_DIFFERS');
+    } else if (d.status !== 'creating') report('CHANNEL_MISSING');
+    else if (!outputOf.has(d.destinationId)) report('OUTPUT_MISSING');
+    else report(d.mediaConnectOutputArn ? 'CHANNEL_MISSING' : 'OUTPUT_NOT_RECORDED');
   }
   return { orphans, mismatches };
 }

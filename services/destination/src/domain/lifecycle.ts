@@ -29,6 +29,14 @@
  *
  * A destination in `deleting` leaves the table when its last resource is gone: the record is
  * removed after `DestinationDeleted` is published.
+ *
+ * An observation (what the engine reports) may also skip statuses of a start it did not hear of:
+ * the engine went through them, but their reports were lost and are made up for by a reconcile, or
+ * are still queued behind a later one (ADR 0016). So an observed move is legal when the table
+ * leads from one status to the other through `idle` and `starting` only: creating → running
+ * (the channel became idle and started, as a destination started while creating does), idle →
+ * running, running → starting (stopped and started again: an update), stopping → running.
+ * Commands never skip.
  */
 import type { DesiredState, DestinationStatus } from '../../../../events/destination/common.ts';
 import { AppError } from '../../../../shared/errors/index.ts';
@@ -89,7 +97,29 @@ export function applyCommand(command: Command, status: DestinationStatus, desire
   }
 }
 
-/** Guards an observed move; returns false (and the caller logs and drops the event) when the table forbids it. */
+/** The statuses an observation may pass through unheard: the steps of a start. */
+const UNHEARD_STEPS: readonly DestinationStatus[] = ['idle', 'starting'];
+
+/**
+ * Guards an observed move: a legal move, or one through statuses a start passes unheard (see the
+ * header). Returns false (and the caller logs and drops the event) when neither.
+ */
 export function isLegalObservedMove(from: DestinationStatus, to: DestinationStatus): boolean {
-  return canTransition(from, to);
+  if (canTransition(from, to)) return true;
+  const seen = new Set<DestinationStatus>([from]);
+  let frontier: DestinationStatus[] = [from];
+  while (frontier.length > 0) {
+    const next: DestinationStatus[] = [];
+    for (const s of frontier) {
+      for (const t of TRANSITIONS[s]) {
+        if (t === to) return true;
+        if (UNHEARD_STEPS.includes(t) && !seen.has(t)) {
+          seen.add(t);
+          next.push(t);
+        }
+      }
+    }
+    frontier = next;
+  }
+  return false;
 }

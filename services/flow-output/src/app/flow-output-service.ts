@@ -8,7 +8,12 @@
  *   Start/StopRequested    → flow ACTIVE when anything needs the feed, STANDBY when nothing does
  *   native flow events     → FlowStateChanged (with the primary channel's state)
  *   reconcile (start-up, schedule) → the engine's outputs and flow state match the records, the
- *                            primary channel runs, FlowStateChanged (a once-a-minute heartbeat)
+ *                            primary channel runs, FlowStateChanged (a once-a-minute heartbeat),
+ *                            and FlowOutputAdded again for an output its destination does not show
+ *
+ * Crash safety (ADR 0016): an output record and the FlowOutputAdded / FlowOutputRemoved it
+ * announces are one write (the record's outbox); the reconcile sweeps what a crash left first.
+ * FlowOutputFailed and FlowStateChanged report the engine and follow no write.
  *
  * The always-on primary (FANOUT_PRIMARY_HLS, `primaryAlwaysOn`): flow-output owns it because it
  * already owns "the flow is ACTIVE whenever the primary needs it". Where the engine runs the
@@ -67,28 +72,37 @@ export class FlowOutputService {
     } catch (err) {
       if (err instanceof AppError && err.code === 'ENGINE_UNAVAILABLE') throw err; // retried by SQS
       const message = err instanceof Error ? err.message : String(err);
+      // A report with no write behind it: if it is lost, the reconcile tries the add again.
       await this.d.publisher.publish([
         buildEntry(FlowOutputFailedV1, { destinationId, operation: 'add', error: { code: 'FLOW_OUTPUT_FAILED', message: message.slice(0, 500), hint: 'The output could not be added to the flow; check the engine logs (on AWS: the 50-outputs-per-flow limit).' } }, { correlationId }),
       ]);
       return;
     }
-    const existing = await this.d.outputs.get(destinationId);
-    if (!existing) await this.d.outputs.put({ destinationId, outputArn, createdAt: new Date().toISOString(), version: 1 });
-    else if (existing.outputArn !== outputArn || existing.reclaimed) await this.d.outputs.put({ ...existing, outputArn, reclaimed: false, version: existing.version + 1 });
     await this.ensureFlowState(correlationId);
     const flowArn = (await engine.describeFlow()).flowArn;
-    await this.d.publisher.publish([buildEntry(FlowOutputAddedV1, { destinationId, flowArn, outputArn }, { correlationId })]);
+    const added = buildEntry(FlowOutputAddedV1, { destinationId, flowArn, outputArn }, { correlationId });
+    // FlowOutputAdded travels in the write that records the output (the outbox, ADR 0016): a crash
+    // between the two cannot leave a recorded output its destination and channel never hear of.
+    const existing = await this.d.outputs.get(destinationId);
+    if (!existing) await this.d.outputs.put({ destinationId, outputArn, createdAt: new Date().toISOString(), version: 1 }, [added]);
+    else if (existing.outputArn !== outputArn || existing.reclaimed) await this.d.outputs.put({ ...existing, outputArn, reclaimed: false, version: existing.version + 1 }, [added]);
+    // Already recorded as it is (a redelivery): nothing to write, the event is said again. If it is
+    // lost, the reconcile says it again while the destination does not show this output.
+    else await this.d.publisher.publish([added]);
   }
 
   async removeOutput(destinationId: string, correlationId: string): Promise<void> {
     const engine = this.d.engine();
     const record = await this.d.outputs.get(destinationId);
+    const flowArn = (await engine.describeFlow()).flowArn;
+    const removed = buildEntry(FlowOutputRemovedV1, { destinationId, flowArn, outputArn: record?.outputArn ?? null }, { correlationId });
     if (record) {
       await engine.removeOutput(record.outputArn);
-      await this.d.outputs.delete(destinationId);
+      await this.d.outputs.remove(record, [removed]); // the removal and its event in one write
+    } else {
+      // Nothing recorded (a redelivery, or the channel-provisioner's reconcile repeating ChannelDeleted): say it again.
+      await this.d.publisher.publish([removed]);
     }
-    const flowArn = (await engine.describeFlow()).flowArn;
-    await this.d.publisher.publish([buildEntry(FlowOutputRemovedV1, { destinationId, flowArn, outputArn: record?.outputArn ?? null }, { correlationId })]);
     await this.ensureFlowState(correlationId);
   }
 
@@ -176,52 +190,94 @@ export class FlowOutputService {
   }
 
   /**
-   * Makes the engine match the records: re-creates outputs the engine lost (local engine after a
-   * restart), removes outputs no record or destination explains, adds outputs for destinations
-   * whose DestinationCreated was handled before a crash could record it, and sets the flow state.
+   * Makes the engine match the records and the destinations hear what the records say:
+   *   - publishes what a crash left in an output record's outbox (first: it is older than the rest);
+   *   - re-creates outputs the engine lost (local engine after a restart), finishes reclaims cut short;
+   *   - says FlowOutputAdded again for a recorded output its destination does not show (the event was
+   *     lost after its publication: the local runtime's queues die with the process, an AWS message
+   *     can end in a dead-letter queue), without which the destination stays `creating` for good;
+   *   - adds outputs for destinations that have none (a DestinationCreated never handled), removes
+   *     records and outputs no destination explains, and sets the flow state.
    */
-  async reconcile(correlationId: string): Promise<{ added: number; removed: number }> {
+  async reconcile(correlationId: string): Promise<{ added: number; removed: number; announced: number; published: number }> {
+    const published = await this.d.outputs.sweepOutbox();
     const engine = this.d.engine();
-    const [records, destinations, flow] = await Promise.all([this.d.outputs.list(), this.d.destinations.list(), engine.describeFlow()]);
+    // Read in the opposite order of addOutput's writes (it reads the destination, adds the engine
+    // output, then writes the record): whatever the engine or a record holds belongs to a
+    // destination the later read still finds unless it was deleted, so "no destination" below is
+    // never "a destination too new to have been seen".
+    const flow = await engine.describeFlow();
+    const records = await this.d.outputs.list();
+    const destinations = await this.d.destinations.list();
     const inEngine = new Map(flow.outputs.map((o) => [o.outputArn, o]));
-    const alive = new Set(destinations.map((d) => d.destinationId));
+    const destById = new Map(destinations.map((d) => [d.destinationId, d]));
     let added = 0;
     let removed = 0;
-    const destById = new Map(destinations.map((d) => [d.destinationId, d]));
+    let announced = 0;
     for (const r of records) {
       const dest = destById.get(r.destinationId);
-      if (r.reclaimed && dest && dest.status !== 'deleting') {
-        if (dest.desired === 'running') {
-          await this.addOutput(r.destinationId, correlationId); // a start whose event was lost
-          added++;
-        } else if (inEngine.has(r.outputArn)) {
-          await engine.removeOutput(r.outputArn); // a reclaim cut short
+      try {
+        if (!dest) {
+          // Its destination is gone: nothing may outlive it.
+          if (inEngine.has(r.outputArn)) await engine.removeOutput(r.outputArn);
+          await this.d.outputs.remove(r);
           removed++;
+          continue;
         }
-        continue;
-      }
-      if (!inEngine.has(r.outputArn) && alive.has(r.destinationId)) {
-        const { outputArn } = await engine.addOutput(r.destinationId);
-        if (outputArn !== r.outputArn) await this.d.outputs.put({ ...r, outputArn, version: r.version + 1 });
-        added++;
+        if (dest.status === 'deleting') continue; // ChannelDeleted removes it (channel-provisioner's reconcile repeats it)
+        if (r.reclaimed) {
+          if (dest.desired === 'running') {
+            await this.addOutput(r.destinationId, correlationId); // a start whose event was lost
+            added++;
+          } else if (inEngine.has(r.outputArn)) {
+            await engine.removeOutput(r.outputArn); // a reclaim cut short
+            removed++;
+          }
+          continue;
+        }
+        let outputArn = r.outputArn;
+        const announcement = () => buildEntry(FlowOutputAddedV1, { destinationId: r.destinationId, flowArn: flow.flowArn, outputArn }, { correlationId });
+        if (!inEngine.has(r.outputArn)) {
+          ({ outputArn } = await engine.addOutput(r.destinationId));
+          added++;
+          if (outputArn !== r.outputArn) {
+            await this.d.outputs.put({ ...r, outputArn, version: r.version + 1 }, [announcement()]); // a new output: recorded and announced together
+            continue;
+          }
+        }
+        // The destination does not show the output the record holds: FlowOutputAdded was lost. Not
+        // while a reclaim the destination knows of is in force (it cleared the output on purpose;
+        // the next start adds it again).
+        if (dest.mediaConnectOutputArn !== outputArn && !(dest.channelReclaimed && dest.desired === 'stopped')) {
+          await this.d.publisher.publish([announcement()]);
+          announced++;
+        }
+      } catch (err) {
+        this.d.logger.warn('output reconcile step failed; the next run retries', { destinationId: r.destinationId, error: err instanceof Error ? err.message : String(err) });
       }
     }
-    for (const d of destinations) {
-      if (d.status !== 'deleting' && !records.some((r) => r.destinationId === d.destinationId)) {
-        await this.addOutput(d.destinationId, correlationId);
-        added++;
-      }
-    }
+    const recorded = new Set(records.map((r) => r.destinationId));
     const known = new Set(records.map((r) => r.outputArn));
-    for (const o of flow.outputs) {
-      if (!known.has(o.outputArn) && !(o.destinationId && alive.has(o.destinationId))) {
-        await engine.removeOutput(o.outputArn);
-        removed++;
+    // Each step on its own: one that fails (a race with the event path doing the same, an engine
+    // error) is retried by the next run and holds up none of the others.
+    const attempt = async (destinationId: string | null, step: () => Promise<unknown>): Promise<boolean> => {
+      try {
+        await step();
+        return true;
+      } catch (err) {
+        this.d.logger.warn('output reconcile step failed; the next run retries', { destinationId, error: err instanceof Error ? err.message : String(err) });
+        return false;
       }
+    };
+    for (const d of destinations) {
+      if (d.status !== 'deleting' && !recorded.has(d.destinationId) && (await attempt(d.destinationId, () => this.addOutput(d.destinationId, correlationId)))) added++;
+    }
+    for (const o of flow.outputs) {
+      if (!known.has(o.outputArn) && !(o.destinationId && destById.has(o.destinationId)) && (await attempt(o.destinationId, () => engine.removeOutput(o.outputArn)))) removed++;
     }
     await this.ensureFlowState(correlationId);
     await this.reportFlowState(correlationId);
-    if (added + removed > 0) this.d.logger.info('flow reconciled', { added, removed });
-    return { added, removed };
+    if (added + removed + announced + published > 0) this.d.logger.info('flow reconciled', { added, removed, announced, published });
+    return { added, removed, announced, published };
   }
 }
