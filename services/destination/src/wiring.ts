@@ -7,6 +7,7 @@ import { TokenStore } from '../../../shared/auth/tokens.ts';
 import { config } from '../../../shared/config/index.ts';
 import { EmbeddedOutbox } from '../../../shared/events/outbox.ts';
 import { createLogger } from '../../../shared/logging/logger.ts';
+import { EgressPolicy, systemResolver } from '../../../shared/net/egress.ts';
 import { infrastructure } from '../../../shared/runtime/infrastructure.ts';
 import { CatalogService } from './app/catalog-service.ts';
 import { DestinationService } from './app/destination-service.ts';
@@ -46,7 +47,8 @@ export function destinationModule(): DestinationModule {
   const presets = new CatalogRepository<Preset>(infra.doc, cfg.tablePresets, 'presetId', 'PRESET_NOT_FOUND');
   const platforms = new CatalogRepository<Platform>(infra.doc, cfg.tablePlatforms, 'platformId', 'PLATFORM_NOT_FOUND');
   const system = new SystemStore(infra.doc, cfg.tableSystem);
-  const service = new DestinationService({ destinations, presets, platforms, system, cipher: infra.cipher, logger });
+  const egress = { policy: new EgressPolicy({ allowPrivate: cfg.egressAllowPrivate, allowHosts: cfg.egressAllowHosts }), resolve: infra.resolveHost ?? systemResolver };
+  const service = new DestinationService({ destinations, presets, platforms, system, cipher: infra.cipher, logger, egress });
   const catalog = new CatalogService(presets, platforms, destinations);
   let seeded: Promise<void> | undefined;
   cached = {

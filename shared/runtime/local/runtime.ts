@@ -25,6 +25,7 @@ import { installInfrastructure } from '../infrastructure.ts';
 import type { ChannelEngine, EngineEventSink, FlowEngine, InputHealth } from '../../media-engine/ports.ts';
 import type { EngineProcess } from '../../media-engine/local/engine/local-media-engine.ts';
 import { MemoryEngine } from '../../media-engine/memory/memory-engine.ts';
+import type { HostResolver } from '../../net/egress.ts';
 import type { AwsFake, FakeTimings } from '../../media-engine/aws/aws-fake.ts';
 import { LocalEventBus, importHandlerFromRepo } from './bus.ts';
 import { ensureTables, startDynalite } from './dynalite.ts';
@@ -62,6 +63,8 @@ export interface LocalRuntimeOptions {
   /** Run the scheduled functions (reconciles, outbox relay) on their rate; default true. Tests that
    *  must see a saga resume by redelivery alone turn them off and call `bus.runScheduled` themselves. */
   schedules?: boolean;
+  /** Resolves host names for the egress policy (default: the system's DNS). Tests inject one so nothing leaves loopback. */
+  resolveHost?: HostResolver;
 }
 
 /** The functions that belong to the destination service alone (engine `none`). */
@@ -194,6 +197,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
     cipher: LocalKeyFileCipher.open(join(dataDir, 'secrets', 'stream-keys.key')),
     tap,
     ...(engine ? { engines: { flow: engine, channel: engine } } : {}),
+    ...(opts.resolveHost ? { resolveHost: opts.resolveHost } : {}),
   });
   resetDestinationModule();
 
