@@ -74,13 +74,13 @@ export type LocalEngine = FlowEngine & ChannelEngine & { inputHealth(): Promise<
 
 async function createEngine(
   kind: NonNullable<LocalRuntimeOptions['engine']>,
-  o: { sink: EngineEventSink; config: Config; dataDir: string; deployment: string; awsFakeTimeScale: number },
+  o: { sink: EngineEventSink; config: Config; dataDir: string; deployment: string; awsFakeTimeScale: number; resolveHost?: HostResolver },
 ): Promise<{ engine?: LocalEngine; awsFake?: AwsFake }> {
   if (kind === 'none') return {};
   if (kind === 'memory') return { engine: new MemoryEngine({ sink: o.sink }) };
   if (kind === 'aws-fake') return createAwsFakeEngine(o);
   const { createLocalMediaEngine } = await import('../../media-engine/local/factory.ts');
-  return { engine: await createLocalMediaEngine({ sink: o.sink, config: o.config, dataDir: o.dataDir }) };
+  return { engine: await createLocalMediaEngine({ sink: o.sink, config: o.config, dataDir: o.dataDir, ...(o.resolveHost ? { resolveHost: o.resolveHost } : {}) }) };
 }
 
 /**
@@ -189,6 +189,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
     dataDir,
     deployment: wiring.environment.FANOUT_DEPLOYMENT ?? `fanout-${LOCAL_STAGE}`,
     awsFakeTimeScale: opts.awsFakeTimeScale ?? 1 / 2000,
+    ...(opts.resolveHost ? { resolveHost: opts.resolveHost } : {}),
   });
   installInfrastructure({
     dynamo,
