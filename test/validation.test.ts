@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { HostResolver } from '../shared/net/egress.ts';
-import { startTestRuntime, testResolver, type ApiResponse, type TestRuntime } from './support/local.ts';
+import { eventually, startTestRuntime, testResolver, type ApiResponse, type TestRuntime } from './support/local.ts';
 
 function expectProblem(res: ApiResponse, status: number, code: string, path?: string): Record<string, any> {
   assert.equal(res.status, status, res.text);
@@ -226,5 +226,27 @@ describe('egress at the door, AWS defaults (private ranges refused) with an allo
     assert.equal(yt.status, 201, yt.text);
     const p = await refusedAndUnchanged(rt, 'POST', '/api/destinations', { name: 'E', platform: 'custom', rtmpUrl: 'rtmp://slow-dns.example/live', streamKey: 'egress-key-0123456789' }, 503, 'DNS_UNAVAILABLE');
     assert.match(p.detail, /retry/);
+  });
+});
+
+describe('the level chosen is the level used (through the saga, on the AWS engine over the in-memory AWS)', () => {
+  let rt: TestRuntime;
+  before(async () => {
+    rt = await startTestRuntime({}, { engine: 'aws-fake', timeScale: 0.01 });
+  });
+  after(async () => rt?.close());
+
+  test('a preset stored with level auto becomes H264_LEVEL_4_2 in the channel MediaLive is given, scene-change detection off', async () => {
+    const preset = await rt.api('POST', '/api/admin/presets', {
+      body: { presetId: 'auto-1080p60', name: 'Auto 1080p60', platform: 'generic', video: { codec: 'h264', resolution: '1920x1080', frameRate: 60, bitrate: 6_000_000 }, audio: { codec: 'aac', bitrate: 160_000 } },
+    });
+    assert.equal(preset.status, 201, preset.text);
+    assert.equal(preset.json.video.level, '4.2');
+    const d = await rt.api('POST', '/api/destinations', { body: { name: 'Level', platform: 'custom', rtmpUrl: 'rtmp://ingest.example.com/live', streamKey: 'level-key-0123456789', preset: 'auto-1080p60' } });
+    assert.equal(d.status, 201, d.text);
+    const channelId = await eventually(async () => (await rt.api('GET', `/api/destinations/${d.json.destinationId}`)).json.mediaLiveChannelId as string | null, { timeoutMs: 30_000, what: 'the channel' });
+    const h264 = rt.awsFake!.channel(channelId)!.settings.EncoderSettings!.VideoDescriptions![0]!.CodecSettings!.H264Settings!;
+    assert.equal(h264.Level, 'H264_LEVEL_4_2');
+    assert.equal(h264.SceneChangeDetect, 'DISABLED');
   });
 });
