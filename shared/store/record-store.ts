@@ -6,6 +6,7 @@
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { AppError } from '../errors/index.ts';
 import { isConditionalCheckFailed, scanAll } from './dynamo.ts';
+import { stamp, upgrade, type RecordSchema } from './schema-version.ts';
 
 export interface VersionedRecord {
   version: number;
@@ -16,15 +17,17 @@ export class RecordStore<T extends VersionedRecord> {
     private readonly doc: DynamoDBDocumentClient,
     readonly tableName: string,
     private readonly keyName: keyof T & string,
+    /** The records' stored shape (ADR 0012): version 1 with no upgrades unless a service says otherwise. */
+    readonly schema: RecordSchema = { name: tableName, version: 1, steps: {} },
   ) {}
 
   async get(key: string): Promise<T | undefined> {
     const out = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: { [this.keyName]: key }, ConsistentRead: true }));
-    return out.Item as T | undefined;
+    return out.Item ? upgrade<T>(this.schema, out.Item) : undefined;
   }
 
   async list(): Promise<T[]> {
-    return scanAll<T>(this.doc, { TableName: this.tableName, ConsistentRead: true });
+    return (await scanAll<Record<string, unknown>>(this.doc, { TableName: this.tableName, ConsistentRead: true })).map((i) => upgrade<T>(this.schema, i));
   }
 
   async queryIndex(indexName: string, attribute: string, value: string): Promise<T[]> {
@@ -37,7 +40,7 @@ export class RecordStore<T extends VersionedRecord> {
         ExpressionAttributeValues: { ':v': value },
       }),
     );
-    return (out.Items ?? []) as T[];
+    return (out.Items ?? []).map((i) => upgrade<T>(this.schema, i));
   }
 
   /** Writes `next`: new when `next.version === 1`, else replacing version `next.version - 1`. */
@@ -46,10 +49,10 @@ export class RecordStore<T extends VersionedRecord> {
       await this.doc.send(
         new PutCommand(
           next.version === 1
-            ? { TableName: this.tableName, Item: next, ConditionExpression: 'attribute_not_exists(#k)', ExpressionAttributeNames: { '#k': this.keyName } }
+            ? { TableName: this.tableName, Item: stamp(this.schema, next), ConditionExpression: 'attribute_not_exists(#k)', ExpressionAttributeNames: { '#k': this.keyName } }
             : {
                 TableName: this.tableName,
-                Item: next,
+                Item: stamp(this.schema, next),
                 ConditionExpression: '#v = :expected',
                 ExpressionAttributeNames: { '#v': 'version' },
                 ExpressionAttributeValues: { ':expected': next.version - 1 },

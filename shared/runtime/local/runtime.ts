@@ -203,6 +203,18 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
   resetDestinationModule();
 
   const m = destinationModule();
+  // Records an older Fanout wrote are rewritten in the current shape before any handler reads
+  // them (ADR 0012); a data dir written by a newer Fanout stops the start with the reason.
+  try {
+    for (const r of await m.migrateStored()) if (r.migrated > 0) logger.info('stored records migrated to the current schema', { ...r });
+  } catch (err) {
+    dynamo.destroy();
+    await engine?.close();
+    await db.close();
+    if ((err as { code?: string }).code === 'STORE_SCHEMA_TOO_NEW')
+      throw new Error(`${dataDir} was written by a newer Fanout (${(err as Error).message}) Run that version, or restore a backup made with this one.`);
+    throw err;
+  }
   await m.seed();
   let generatedAdminToken: Secret | undefined;
   if (cfg.adminToken) {

@@ -9,9 +9,11 @@ import { AppError } from '../../../../shared/errors/index.ts';
 import { appendToOutbox, type EmbeddedOutbox, type OutboxMap } from '../../../../shared/events/outbox.ts';
 import type { BusEntry } from '../../../../shared/events/publisher.ts';
 import { isConditionalCheckFailed, scanAll, storeError } from '../../../../shared/store/dynamo.ts';
+import { stamp, upgrade } from '../../../../shared/store/schema-version.ts';
 import type { DestinationRecord } from '../domain/destination.ts';
+import { DESTINATION_SCHEMA } from './record-schemas.ts';
 
-type Item = DestinationRecord & { outbox?: OutboxMap; tombstone?: boolean };
+type Item = DestinationRecord & { outbox?: OutboxMap; tombstone?: boolean; schemaVersion?: number };
 
 export class DestinationRepository {
   constructor(
@@ -78,7 +80,7 @@ export class DestinationRepository {
 
   /** Creates a destination; false when it already exists (an idempotent retry). */
   async create(record: DestinationRecord, events: BusEntry[]): Promise<boolean> {
-    const item: Item = { ...record, outbox: appendToOutbox(undefined, events) };
+    const item: Item = { ...stamp(DESTINATION_SCHEMA, record), outbox: appendToOutbox(undefined, events) };
     try {
       await this.doc.send(
         new PutCommand({
@@ -108,7 +110,7 @@ export class DestinationRepository {
         currentVersion: current.version,
       });
     const item: Item = {
-      ...next,
+      ...stamp(DESTINATION_SCHEMA, next),
       outbox: appendToOutbox(current.outbox, events),
       ...(opts.tombstone ? { tombstone: true } : {}),
     };
@@ -136,7 +138,8 @@ export class DestinationRepository {
   }
 }
 
+/** The record in the current shape (older schema versions upgraded), without the store's own attributes. */
 function strip(item: Item): DestinationRecord {
   const { outbox: _o, tombstone: _t, ...rest } = item;
-  return rest;
+  return upgrade<DestinationRecord>(DESTINATION_SCHEMA, rest as unknown as Record<string, unknown>);
 }
