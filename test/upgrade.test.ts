@@ -8,7 +8,7 @@
  * Fanout is refused with the reason. Every run works on a copy of the fixture.
  */
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -37,6 +37,8 @@ function copyOfFixture(): string {
   const dir = mkdtempSync(join(tmpdir(), 'fanout-upgrade-'));
   cpSync(FIXTURE, dir, { recursive: true });
   rmSync(join(dir, 'README.md'));
+  // As a data dir of Fanout's own is: private to its user (a checkout leaves them readable by all).
+  for (const sub of ['', 'db', 'secrets']) chmodSync(join(dir, sub), 0o700);
   copies.push(dir);
   return dir;
 }
