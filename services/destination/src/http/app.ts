@@ -136,7 +136,8 @@ export function createApp(deps: ApiDeps): OpenAPIHono<Env> {
       const { limit, cursor } = c.req.valid('query');
       if (limit === undefined) {
         if (cursor !== undefined) throw new AppError('VALIDATION_FAILED', 'cursor: send it with limit.', { errors: [{ path: 'cursor', message: 'send it with limit' }] });
-        return c.json({ destinations: (await deps.destinations.list()).map(toView), nextCursor: null }, 200);
+        // Exactly what it always was (dashboards read it): the whole list, no paging members.
+        return c.json({ destinations: (await deps.destinations.list()).map(toView) }, 200);
       }
       const page = await deps.destinations.page(limit, cursor);
       return c.json({ destinations: page.items.map(toView), nextCursor: page.nextCursor }, 200);

@@ -74,7 +74,11 @@ export const UpdateDestinationSchema = z
 export const DestinationListSchema = z
   .object({
     destinations: z.array(DestinationSchema),
-    nextCursor: z.string().nullable().openapi({ description: 'Pass as `cursor` for the next page; null on the last page and when no `limit` was given (the whole list)' }),
+    nextCursor: z
+      .string()
+      .nullable()
+      .optional()
+      .openapi({ description: 'With `limit` only: pass it as `cursor` for the next page; null on the last page. Absent without `limit` (the whole list).' }),
   })
   .openapi('DestinationList');
 
