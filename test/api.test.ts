@@ -132,14 +132,17 @@ describe('destinations', () => {
     assert.equal(d.preset, 'twitch-1080p60');
   });
 
-  test('PUT updates fields, bumps the version and strips credentials from the URL', async () => {
+  test('PUT updates fields and bumps the version; credentials in the URL are refused with a message, not dropped', async () => {
     const d = await createDestination({ name: 'Before' });
+    const creds = await rejected('PUT', `/api/destinations/${d.destinationId}`, { body: { rtmpUrl: 'rtmp://user:secretpass@ingest.example.com/live' } }, 422, 'INGEST_URL_CREDENTIALS');
+    assert.deepEqual(creds.errors.map((e: any) => e.path), ['rtmpUrl']);
+    assert.ok(!JSON.stringify(creds).includes('secretpass'), 'the password is not repeated');
     const res = await api('PUT', `/api/destinations/${d.destinationId}`, {
-      body: { name: 'After', rtmpUrl: 'rtmp://user:secretpass@ingest.example.com/live', preset: 'youtube-720p30-mobile', version: 1 },
+      body: { name: 'After', rtmpUrl: 'rtmp://Ingest.Example.com/live', preset: 'youtube-720p30-mobile', version: 1 },
     });
     expectStatus(res, 200);
     assert.equal(res.json.name, 'After');
-    assert.equal(res.json.rtmpUrl, 'rtmp://ingest.example.com/live');
+    assert.equal(res.json.rtmpUrl, 'rtmp://ingest.example.com/live', 'stored normalised');
     assert.equal(res.json.preset, 'youtube-720p30-mobile');
     assert.equal(res.json.version, 2);
     assert.ok(!res.text.includes('secretpass'));
@@ -442,7 +445,7 @@ describe('admin: presets', () => {
     assert.equal(upd.json.video.bitrate, 2_000_000);
     assert.equal(upd.json.createdAt, p.createdAt);
     await rejected('PUT', `/api/admin/presets/${p.presetId}`, { body: { name: 'Stale', platform: 'twitch', video, audio, version: 1 } }, 409, 'VERSION_CONFLICT', ['/api/admin/presets']);
-    await rejected('PUT', `/api/admin/presets/${p.presetId}`, { body: { name: 'Too much', platform: 'twitch', video: { ...video, frameRate: 90 }, audio } }, 422, 'PRESET_EXCEEDS_PLATFORM_LIMITS', ['/api/admin/presets']);
+    await rejected('PUT', `/api/admin/presets/${p.presetId}`, { body: { name: 'Too much', platform: 'twitch', video: { ...video, bitrate: 8_000_000 }, audio } }, 422, 'PRESET_EXCEEDS_PLATFORM_LIMITS', ['/api/admin/presets']);
     expectProblem(await api('PUT', '/api/admin/presets/no-such-preset', { body: { name: 'x', platform: 'generic', passthrough: true } }), 404, 'PRESET_NOT_FOUND');
   });
 

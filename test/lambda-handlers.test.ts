@@ -20,6 +20,7 @@ import { LocalKeyFileCipher } from '../shared/secrets/cipher.ts';
 import { Secret } from '../shared/secrets/secret.ts';
 import { createDocumentClient, createDynamoClient } from '../shared/store/dynamo.ts';
 import { pathSpellings } from './support/raw-http.ts';
+import { testResolver } from './support/local.ts';
 
 const TOKEN = 'lambda-test-token-0123456789abcdef';
 const OPERATOR = 'lambda-operator-token-0123456789abcdef';
@@ -64,7 +65,8 @@ before(async () => {
   await ensureTables(dynamo, wiring.tables);
   const doc = createDocumentClient(dynamo);
   // Only the AWS services that cannot run here are replaced: EventBridge (captured) and KMS (key file).
-  installInfrastructure({ dynamo, doc, publisher: { publish: async (e) => void published.push(...e) }, cipher: LocalKeyFileCipher.open(join(dir, 'k.key')) });
+  // Names resolve through the tests' resolver: no DNS query leaves the machine.
+  installInfrastructure({ dynamo, doc, publisher: { publish: async (e) => void published.push(...e) }, cipher: LocalKeyFileCipher.open(join(dir, 'k.key')), resolveHost: testResolver });
   await new TokenStore(doc, wiring.environment.FANOUT_TABLE_TOKENS!).put(new Secret(TOKEN), { name: 'admin', role: 'admin' });
   await new TokenStore(doc, wiring.environment.FANOUT_TABLE_TOKENS!).put(new Secret(OPERATOR), { name: 'operator', role: 'operator' });
 });

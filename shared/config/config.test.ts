@@ -47,3 +47,14 @@ test('idle channel reclaim: 60 minutes by default, 0 = never, fractions allowed,
   assert.throws(() => loadConfig({ FANOUT_IDLE_CHANNEL_RECLAIM_MINUTES: '-1' }), /FANOUT_IDLE_CHANNEL_RECLAIM_MINUTES/);
   assert.throws(() => loadConfig({ FANOUT_IDLE_CHANNEL_RECLAIM_MINUTES: 'soon' }), /FANOUT_IDLE_CHANNEL_RECLAIM_MINUTES/);
 });
+
+test('egress: private ranges allowed by default for the local runtime, refused on AWS; the allow-list is parsed and checked', () => {
+  assert.equal(loadConfig({}).egressAllowPrivate, true);
+  assert.equal(loadConfig({ FANOUT_RUNTIME: 'aws' }).egressAllowPrivate, false);
+  assert.equal(loadConfig({ FANOUT_RUNTIME: 'aws', FANOUT_EGRESS_ALLOW_PRIVATE: 'on' }).egressAllowPrivate, true);
+  assert.equal(loadConfig({ FANOUT_EGRESS_ALLOW_PRIVATE: 'off' }).egressAllowPrivate, false);
+  assert.deepEqual(loadConfig({}).egressAllowHosts, []);
+  assert.deepEqual(loadConfig({ FANOUT_EGRESS_ALLOW_HOSTS: 'rtmp.corp.example, 10.0.0.0/8,,192.168.1.5' }).egressAllowHosts, ['rtmp.corp.example', '10.0.0.0/8', '192.168.1.5']);
+  assert.throws(() => loadConfig({ FANOUT_EGRESS_ALLOW_HOSTS: 'rtmp://x/live' }), /FANOUT_EGRESS_ALLOW_HOSTS/);
+  assert.throws(() => loadConfig({ FANOUT_EGRESS_ALLOW_PRIVATE: 'yes' }), /FANOUT_EGRESS_ALLOW_PRIVATE/);
+});

@@ -34,6 +34,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     }
   }
   if (problems.length > 0) throw new ConfigError(problems);
+  // Defaults that depend on other settings, once every setting is known.
+  for (const [key, spec] of Object.entries(settings) as [ConfigKey, (typeof settings)[ConfigKey]][]) {
+    if (out[key] === undefined && !(key in overrides) && 'derive' in spec && spec.derive) out[key] = spec.derive(out);
+  }
   return Object.freeze(out) as Config;
 }
 

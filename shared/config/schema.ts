@@ -5,6 +5,7 @@
  * returns a frozen object.
  */
 import { z } from 'zod';
+import { isValidAllowEntry } from '../net/egress.ts';
 
 export interface SettingSpec<T extends z.ZodType> {
   /** Environment variable that sets it. */
@@ -13,6 +14,11 @@ export interface SettingSpec<T extends z.ZodType> {
   /** Secrets are never printed, logged or echoed in error messages. */
   secret?: boolean;
   description: string;
+  /**
+   * A default that depends on other settings (e.g. on `runtime`): used when the variable is unset
+   * and the schema gives `undefined`. Shown in docs as the default's rule.
+   */
+  derive?: (cfg: Record<string, unknown>) => z.output<T>;
 }
 
 const port = z.coerce.number().int().min(1).max(65535);
@@ -21,7 +27,7 @@ const optionalString = z
   .optional()
   .transform((v) => (v === undefined || v === '' ? undefined : v));
 
-function setting<T extends z.ZodType>(spec: SettingSpec<T>): SettingSpec<T> {
+function setting<T extends z.ZodType, S extends SettingSpec<T> = SettingSpec<T>>(spec: S & SettingSpec<T>): S {
   return spec;
 }
 
@@ -119,6 +125,21 @@ export const settings = {
     schema: z.coerce.number().int().min(1).max(1000).default(20),
     description: 'Live event streams (GET /api/events) one token may hold open at once; one more is refused with 429 TOO_MANY_STREAMS.',
   }),
+  egressAllowPrivate: setting({
+    env: 'FANOUT_EGRESS_ALLOW_PRIVATE',
+    schema: optionalString.pipe(z.enum(['on', 'off']).optional()).transform((v) => (v === undefined ? undefined : v === 'on')),
+    derive: (cfg) => cfg.runtime === 'local',
+    description:
+      'Destinations may point at loopback and private addresses (RFC 1918, CGNAT, ULA, 0.0.0.0/8, ...): on by default for the local runtime ' +
+      "(the machine is the user's own), off on AWS. Link-local and cloud metadata addresses are refused whatever this says.",
+  }),
+  egressAllowHosts: setting({
+    env: 'FANOUT_EGRESS_ALLOW_HOSTS',
+    schema: optionalString
+      .transform((v) => (v ?? '').split(',').map((e) => e.trim()).filter((e) => e !== ''))
+      .pipe(z.array(z.string().refine(isValidAllowEntry, 'each entry must be a host name, an IP address or a CIDR range'))),
+    description: 'Comma-separated host names, IP addresses or CIDR ranges destinations may reach even when private (never link-local or metadata).',
+  }),
   eventBus: setting({ env: 'FANOUT_EVENT_BUS', schema: z.string().min(1).default('fanout-local'), description: 'EventBridge bus name.' }),
   tableDestinations: setting({ env: 'FANOUT_TABLE_DESTINATIONS', schema: z.string().min(1).default('fanout-local-destinations'), description: 'DynamoDB table: destinations.' }),
   tablePresets: setting({ env: 'FANOUT_TABLE_PRESETS', schema: z.string().min(1).default('fanout-local-presets'), description: 'DynamoDB table: presets.' }),
@@ -175,6 +196,10 @@ export const settings = {
 } as const;
 
 type Settings = typeof settings;
-export type Config = { readonly [K in keyof Settings]: z.output<Settings[K]['schema']> };
+export type Config = {
+  readonly [K in keyof Settings]: Settings[K] extends { derive: (cfg: Record<string, unknown>) => infer D }
+    ? Exclude<z.output<Settings[K]['schema']>, undefined> | D
+    : z.output<Settings[K]['schema']>;
+};
 
 export type ConfigKey = keyof Settings;

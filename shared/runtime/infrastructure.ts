@@ -14,6 +14,7 @@ import { createLogger } from '../logging/logger.ts';
 // The production entry only: test support (fake, request capture, model validator) stays out of Lambda bundles.
 import { AwsMediaEngine, createAwsClients, type AwsEngineDeps, type EngineLogger } from '../media-engine/aws/index.ts';
 import type { ChannelEngine, FlowEngine } from '../media-engine/ports.ts';
+import type { HostResolver } from '../net/egress.ts';
 import type { SecretCipher } from '../secrets/cipher.ts';
 import { KmsCipher } from '../secrets/kms-cipher.ts';
 import { createDocumentClient, createDynamoClient } from '../store/dynamo.ts';
@@ -27,6 +28,8 @@ export interface Infrastructure {
   tap?: TappedPublisher;
   /** The media engine: the local one (installed by the local runtime) or the AWS one (`AwsMediaEngine`). */
   engines?: { flow: FlowEngine; channel: ChannelEngine };
+  /** Resolves host names for the egress policy; absent = the system resolver (tests inject one: no DNS). */
+  resolveHost?: HostResolver;
 }
 
 let current: Infrastructure | undefined;

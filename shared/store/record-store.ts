@@ -8,13 +8,15 @@
  * same single-item write that changes the record, publish them right after, and the owner's
  * scheduled reconcile sweeps (`sweepOutbox`) whatever a crash or a failed publication left. A
  * removed record with events still to publish stays as a tombstone until they are out. So an event
- * announcing a write is never lost between the write and its publication (ADR 0016).
+ * announcing a write is never lost between the write and its publication (ADR 0016). Records carry
+ * the schema version they were written in and are upgraded on read (ADR 0017, schema-version.ts).
  */
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { AppError } from '../errors/index.ts';
 import { appendToOutbox, EmbeddedOutbox, type OutboxMap } from '../events/outbox.ts';
 import type { BusEntry, EventPublisher } from '../events/publisher.ts';
 import { isConditionalCheckFailed, scanAll } from './dynamo.ts';
+import { stamp, upgrade, type RecordSchema } from './schema-version.ts';
 
 export interface VersionedRecord {
   version: number;
@@ -36,6 +38,8 @@ export class RecordStore<T extends VersionedRecord> {
     readonly tableName: string,
     private readonly keyName: keyof T & string,
     events: RecordStoreOutbox,
+    /** The records' stored shape (ADR 0017): version 1 with no upgrades unless a service says otherwise. */
+    readonly schema: RecordSchema = { name: tableName, version: 1, steps: {} },
   ) {
     this.outbox = new EmbeddedOutbox(doc, events.publisher, tableName, keyName, events.log);
   }
@@ -48,12 +52,12 @@ export class RecordStore<T extends VersionedRecord> {
   /** The record, or undefined when there is none (a tombstone is none). */
   async get(key: string): Promise<T | undefined> {
     const item = await this.getItem(key);
-    return item && !item.tombstone ? strip(item) : undefined;
+    return item && !item.tombstone ? this.read(item) : undefined;
   }
 
   async list(): Promise<T[]> {
     const items = await scanAll<Stored<T>>(this.doc, { TableName: this.tableName, ConsistentRead: true });
-    return items.filter((i) => !i.tombstone).map(strip);
+    return items.filter((i) => !i.tombstone).map((i) => this.read(i));
   }
 
   async queryIndex(indexName: string, attribute: string, value: string): Promise<T[]> {
@@ -66,7 +70,7 @@ export class RecordStore<T extends VersionedRecord> {
         ExpressionAttributeValues: { ':v': value },
       }),
     );
-    return ((out.Items ?? []) as Stored<T>[]).filter((i) => !i.tombstone).map(strip);
+    return ((out.Items ?? []) as Stored<T>[]).filter((i) => !i.tombstone).map((i) => this.read(i));
   }
 
   /**
@@ -80,7 +84,7 @@ export class RecordStore<T extends VersionedRecord> {
     // Fail early on a known conflict (the conditional write below is what guarantees it).
     if (next.version === 1 ? current !== undefined : !current || current.tombstone || current.version !== expected) throw this.conflict(key);
     const outbox = appendToOutbox(current?.outbox, events);
-    const item: Stored<T> = { ...next, ...(Object.keys(outbox).length > 0 ? { outbox } : {}) };
+    const item: Stored<T> = { ...stamp(this.schema, next), ...(Object.keys(outbox).length > 0 ? { outbox } : {}) };
     await this.write(
       next.version === 1
         ? { TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(#k)', ExpressionAttributeNames: { '#k': this.keyName } }
@@ -116,7 +120,7 @@ export class RecordStore<T extends VersionedRecord> {
       }
       return;
     }
-    const tombstone: Stored<T> = { ...record, version: record.version + 1, outbox, tombstone: true };
+    const tombstone: Stored<T> = { ...stamp(this.schema, record), version: record.version + 1, outbox, tombstone: true };
     await this.write(
       { TableName: this.tableName, Item: tombstone, ConditionExpression: '#v = :expected', ExpressionAttributeNames: { '#v': 'version' }, ExpressionAttributeValues: { ':expected': record.version } },
       key,
@@ -136,6 +140,11 @@ export class RecordStore<T extends VersionedRecord> {
       if (isConditionalCheckFailed(err)) throw this.conflict(key);
       throw err;
     }
+  }
+
+  /** A stored item as the record it holds: without its outbox, upgraded to the current schema version. */
+  private read(item: Stored<T>): T {
+    return upgrade<T>(this.schema, strip(item) as unknown as Record<string, unknown>);
   }
 
   private conflict(key: string): AppError {

@@ -6,9 +6,22 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { HostResolver } from '../../shared/net/egress.ts';
 import { startLocalRuntime, type LocalRuntime, type LocalRuntimeOptions } from '../../shared/runtime/local/runtime.ts';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
+
+/**
+ * The tests' DNS: no query leaves the machine. `localhost` is loopback, names under `.invalid`
+ * (RFC 6761) do not exist, and every other name answers with a public documentation-free address
+ * (nothing ever connects to it: engine-less and memory-engine runs never dial, media tests use IP
+ * literals on loopback).
+ */
+export const testResolver: HostResolver = async (host) => {
+  if (host === 'localhost') return [{ address: '127.0.0.1', family: 4 }];
+  if (host.endsWith('.invalid')) throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${host}`), { code: 'ENOTFOUND', hostname: host });
+  return [{ address: '93.184.215.14', family: 4 }];
+};
 
 export interface TestRuntime extends LocalRuntime {
   dataDir: string;
@@ -34,6 +47,7 @@ export async function startTestRuntime(
   const rt = await startLocalRuntime({
     // Default: the destination service alone; tests of the whole pipeline choose an engine.
     engine: 'none',
+    resolveHost: testResolver,
     ...opts,
     inMemory: opts.inMemory ?? true,
     env: {

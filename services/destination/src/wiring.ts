@@ -7,7 +7,9 @@ import type { TokenStore } from '../../../shared/auth/tokens.ts';
 import { config } from '../../../shared/config/index.ts';
 import { EmbeddedOutbox } from '../../../shared/events/outbox.ts';
 import { createLogger } from '../../../shared/logging/logger.ts';
+import { EgressPolicy, systemResolver } from '../../../shared/net/egress.ts';
 import { infrastructure } from '../../../shared/runtime/infrastructure.ts';
+import { migrateTable, type MigrationReport } from '../../../shared/store/schema-version.ts';
 import { CatalogService } from './app/catalog-service.ts';
 import { DestinationService } from './app/destination-service.ts';
 import { BUILT_IN_PLATFORMS, type Platform } from './domain/platforms.ts';
@@ -16,6 +18,7 @@ import { createApp, type ApiDeps } from './http/app.ts';
 import type { SseHub } from './http/sse-hub.ts';
 import { CatalogRepository } from './store/catalog-repository.ts';
 import { DestinationRepository } from './store/destination-repository.ts';
+import { DESTINATION_SCHEMA, PLATFORM_SCHEMA, PRESET_SCHEMA } from './store/record-schemas.ts';
 import { SystemStore } from './store/system-store.ts';
 
 export const SERVICE_NAME = 'destination';
@@ -33,6 +36,11 @@ export interface DestinationModule {
   outbox: EmbeddedOutbox;
   /** Seeds built-in platforms and presets (idempotent; admins' edits are kept). */
   seed(): Promise<void>;
+  /**
+   * Rewrites every destination, preset and platform record older than the current schema in place
+   * (ADR 0017); idempotent, once per process. STORE_SCHEMA_TOO_NEW when a newer Fanout wrote one.
+   */
+  migrateStored(): Promise<MigrationReport[]>;
 }
 
 let cached: DestinationModule | undefined;
@@ -44,12 +52,14 @@ export function destinationModule(): DestinationModule {
   const logger = createLogger(SERVICE_NAME);
   const outbox = new EmbeddedOutbox(infra.doc, infra.publisher, cfg.tableDestinations, 'destinationId', logger);
   const destinations = new DestinationRepository(infra.doc, cfg.tableDestinations, outbox);
-  const presets = new CatalogRepository<Preset>(infra.doc, cfg.tablePresets, 'presetId', 'PRESET_NOT_FOUND');
-  const platforms = new CatalogRepository<Platform>(infra.doc, cfg.tablePlatforms, 'platformId', 'PLATFORM_NOT_FOUND');
+  const presets = new CatalogRepository<Preset>(infra.doc, cfg.tablePresets, 'presetId', 'PRESET_NOT_FOUND', PRESET_SCHEMA);
+  const platforms = new CatalogRepository<Platform>(infra.doc, cfg.tablePlatforms, 'platformId', 'PLATFORM_NOT_FOUND', PLATFORM_SCHEMA);
   const system = new SystemStore(infra.doc, cfg.tableSystem);
-  const service = new DestinationService({ destinations, presets, platforms, system, cipher: infra.cipher, logger });
+  const egress = { policy: new EgressPolicy({ allowPrivate: cfg.egressAllowPrivate, allowHosts: cfg.egressAllowHosts }), resolve: infra.resolveHost ?? systemResolver };
+  const service = new DestinationService({ destinations, presets, platforms, system, cipher: infra.cipher, logger, egress });
   const catalog = new CatalogService(presets, platforms, destinations);
   let seeded: Promise<void> | undefined;
+  let migrated: Promise<MigrationReport[]> | undefined;
   cached = {
     service,
     catalog,
@@ -61,6 +71,16 @@ export function destinationModule(): DestinationModule {
     outbox,
     seed: () =>
       (seeded ??= Promise.all([platforms.seed(BUILT_IN_PLATFORMS), presets.seed(BUILT_IN_PRESETS)]).then(() => undefined)),
+    migrateStored: () => {
+      migrated ??= Promise.all([
+        migrateTable(infra.doc, cfg.tableDestinations, 'destinationId', DESTINATION_SCHEMA),
+        migrateTable(infra.doc, cfg.tablePresets, 'presetId', PRESET_SCHEMA),
+        migrateTable(infra.doc, cfg.tablePlatforms, 'platformId', PLATFORM_SCHEMA),
+      ]);
+      // A failed run (the store was down) is tried again by the next caller.
+      migrated.catch(() => (migrated = undefined));
+      return migrated;
+    },
   };
   return cached;
 }

@@ -8,6 +8,7 @@ import type { CreateChannelCommandInput } from '@aws-sdk/client-medialive';
 import { Secret } from '../../secrets/secret.ts';
 import type { ChannelSpec, EncodeSpec } from '../ports.ts';
 import { AUDIO_SELECTOR, channelSettings, DEFAULT_PASSTHROUGH, encoderSettings, frameRateFraction, h264Level, InvalidTargetError, RTMP_DESTINATION_ID, rtmpUrl } from './channel-settings.ts';
+import { encoderArgs } from '../local/engine/argv.ts';
 import { formatProblem } from './model-validator.ts';
 import { modelsOrSkip } from './request-capture.ts';
 
@@ -39,6 +40,32 @@ describe('channel settings', () => {
       assert.deepEqual(models.medialive.validate('UpdateChannel', { ...settings, ChannelId: '1234567' }).map(formatProblem), []);
     });
   }
+
+  test('keyframes on a fixed cadence: scene-change detection off for every encode, passthrough included', () => {
+    for (const [name, e] of Object.entries(ENCODES)) {
+      const h = encoderSettings(e).VideoDescriptions![0]!.CodecSettings!.H264Settings!;
+      assert.equal(h.SceneChangeDetect, 'DISABLED', name);
+      assert.equal(h.GopSizeUnits, 'SECONDS', name);
+    }
+  });
+
+  test('the two engines agree on an encode: level, keyframe cadence, bitrate and buffer', () => {
+    for (const [name, e] of Object.entries(ENCODES)) {
+      if (!e) continue;
+      const h = encoderSettings(e).VideoDescriptions![0]!.CodecSettings!.H264Settings!;
+      const argv = encoderArgs({ encode: e, x264Preset: 'veryfast' });
+      const opt = (flag: string) => argv[argv.indexOf(flag) + 1];
+      assert.equal(opt('-sc_threshold'), '0', `${name}: x264 scene-cut off too`);
+      assert.equal(Number(opt('-g')), Math.round(e.video.frameRate * (h.GopSize ?? 0)), `${name}: the same GOP`);
+      assert.equal(Number(opt('-b:v')), h.Bitrate, name);
+      assert.equal(Number(opt('-bufsize')), h.BufSize, name);
+      if (e.video.level === 'auto') {
+        assert.equal(h.Level, 'H264_LEVEL_AUTO', name);
+        assert.ok(!argv.includes('-level'), name);
+      } else assert.equal(h.Level, `H264_LEVEL_${e.video.level.replace(/\.0$/, '').replace('.', '_')}`, `${name}: x264 -level ${opt('-level')}`);
+      if (e.video.level !== 'auto') assert.equal(opt('-level'), e.video.level, name);
+    }
+  });
 
   test('RTMP target: URL without the key in Settings[0].Url, the key only in StreamName', () => {
     const s = channelSettings(spec(ENCODES['youtube-1080p30']!, 'rtmp://a.rtmp.youtube.com/live2/'), ctx);

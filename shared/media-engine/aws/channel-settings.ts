@@ -119,7 +119,9 @@ function videoDescription(encode: EncodeSpec | null, passthrough: PassthroughEnc
     GopClosedCadence: 1,
     ScanType: 'PROGRESSIVE',
     AdaptiveQuantization: 'AUTO',
-    SceneChangeDetect: 'ENABLED',
+    // Keyframes on a fixed cadence (every GopSize seconds), as platforms want on RTMP ingest: no
+    // extra keyframe at a scene cut. The local engine's x264 does the same (`-sc_threshold 0`).
+    SceneChangeDetect: 'DISABLED',
     AfdSignaling: 'NONE',
     ColorMetadata: 'INSERT',
     TimecodeInsertion: 'DISABLED',

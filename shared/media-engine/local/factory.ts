@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Config } from '../../config/index.ts';
 import { createLogger } from '../../logging/logger.ts';
+import { EgressPolicy, type HostResolver } from '../../net/egress.ts';
 import { Secret } from '../../secrets/secret.ts';
 import type { EngineEventSink } from '../ports.ts';
 
@@ -23,7 +24,7 @@ export function srtPassphrase(config: Config, dataDir: string): { passphrase: Se
   return { passphrase: new Secret(readFileSync(file, 'utf8').trim()), generated: false };
 }
 
-export async function createLocalMediaEngine(o: { sink: EngineEventSink; config: Config; dataDir: string }) {
+export async function createLocalMediaEngine(o: { sink: EngineEventSink; config: Config; dataDir: string; resolveHost?: HostResolver }) {
   const { LocalMediaEngine } = await import('./engine/index.ts');
   const { passphrase } = srtPassphrase(o.config, o.dataDir);
   const log = createLogger('local-media-engine');
@@ -38,6 +39,8 @@ export async function createLocalMediaEngine(o: { sink: EngineEventSink; config:
     // redacted by the engine, and once more by the logger.
     logger: { debug: (m, a) => log.debug(m, a ?? {}), info: (m, a) => log.info(m, a ?? {}), warn: (m, a) => log.warn(m, a ?? {}), error: (m, a) => log.error(m, a ?? {}) },
     x264Preset: o.config.x264Preset,
+    // The egress policy of the destination API, again where the publisher connects (DNS rebinding).
+    egress: { policy: new EgressPolicy({ allowPrivate: o.config.egressAllowPrivate, allowHosts: o.config.egressAllowHosts }), ...(o.resolveHost ? { resolve: o.resolveHost } : {}) },
   });
   await engine.start();
   return engine;

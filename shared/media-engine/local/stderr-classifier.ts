@@ -33,6 +33,7 @@ export type ProcessErrorCode =
   | 'DNS_RESOLUTION_FAILED'
   | 'TLS_HANDSHAKE_FAILED'
   | 'INVALID_URL'
+  | 'EGRESS_REFUSED'
   | 'INPUT_STALLED'
   | 'START_TIMEOUT'
   | 'SRT_PASSPHRASE_REJECTED'
@@ -98,8 +99,14 @@ export const PROCESS_ERROR_CATALOG: Readonly<Record<ProcessErrorCode, ProcessErr
     retryable: false,
   },
   INVALID_URL: {
-    summary: 'FFmpeg cannot use this URL',
+    // The component that refused says so in the message (FFmpeg's stderr rule, the RTMP publisher).
+    summary: 'This URL cannot be used',
     hint: 'Check the scheme (rtmp://, rtmps://, srt://) and the shape of the URL.',
+    retryable: false,
+  },
+  EGRESS_REFUSED: {
+    summary: "The egress policy refused the local engine's RTMP publisher this connection",
+    hint: 'Point the destination at a public ingest host, or allow the host with FANOUT_EGRESS_ALLOW_PRIVATE / FANOUT_EGRESS_ALLOW_HOSTS (never link-local or metadata addresses).',
     retryable: false,
   },
   INPUT_STALLED: {
@@ -199,7 +206,7 @@ export const STDERR_RULES: readonly StderrRule[] = Object.freeze([
     code: 'ENCODER_ERROR',
     pattern: /Unknown encoder|Encoder not found|Error while opening encoder|Error initializing output stream|Error setting option|not divisible by|Error initializing (?:complex )?filter/,
   },
-  { code: 'INVALID_URL', pattern: /: Protocol not found$/ },
+  { code: 'INVALID_URL', pattern: /: Protocol not found$/, message: 'FFmpeg cannot use this URL' },
   { code: 'DNS_RESOLUTION_FAILED', pattern: /Temporary failure in name resolution/, message: 'DNS did not answer', retryable: true },
   { code: 'DNS_RESOLUTION_FAILED', pattern: /Failed to resolve hostname|Name or service not known|No address associated with hostname/ },
   { code: 'RTMP_CONNECTION_REFUSED', pattern: /Connection refused/ },

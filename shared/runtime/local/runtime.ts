@@ -34,6 +34,7 @@ import { installInfrastructure } from '../infrastructure.ts';
 import type { ChannelEngine, EngineEventSink, FlowEngine, InputHealth } from '../../media-engine/ports.ts';
 import type { EngineProcess } from '../../media-engine/local/engine/local-media-engine.ts';
 import { MemoryEngine } from '../../media-engine/memory/memory-engine.ts';
+import type { HostResolver } from '../../net/egress.ts';
 import type { AwsFake, FakeTimings } from '../../media-engine/aws/aws-fake.ts';
 import { LocalEventBus, importHandlerFromRepo } from './bus.ts';
 import { ensureTables, startDynalite } from './dynalite.ts';
@@ -84,6 +85,8 @@ export interface LocalRuntimeOptions {
    * no configuration variable reaches it, and the AWS publisher has no such hook.
    */
   killBeforePublish?: (entry: BusEntry) => boolean;
+  /** Resolves host names for the egress policy (default: the system's DNS). Tests inject one so nothing leaves loopback. */
+  resolveHost?: HostResolver;
 }
 
 /** The functions that belong to the destination service alone (engine `none`). */
@@ -93,13 +96,13 @@ export type LocalEngine = FlowEngine & ChannelEngine & { inputHealth(): Promise<
 
 async function createEngine(
   kind: NonNullable<LocalRuntimeOptions['engine']>,
-  o: { sink: EngineEventSink; config: Config; dataDir: string; deployment: string; awsFakeTimeScale: number; persist: boolean },
+  o: { sink: EngineEventSink; config: Config; dataDir: string; deployment: string; awsFakeTimeScale: number; persist: boolean; resolveHost?: HostResolver },
 ): Promise<{ engine?: LocalEngine; awsFake?: AwsFake }> {
   if (kind === 'none') return {};
   if (kind === 'memory') return { engine: new MemoryEngine({ sink: o.sink, ...(o.persist ? { stateFile: join(o.dataDir, 'memory-engine.json') } : {}) }) };
   if (kind === 'aws-fake') return createAwsFakeEngine(o);
   const { createLocalMediaEngine } = await import('../../media-engine/local/factory.ts');
-  return { engine: await createLocalMediaEngine({ sink: o.sink, config: o.config, dataDir: o.dataDir }) };
+  return { engine: await createLocalMediaEngine({ sink: o.sink, config: o.config, dataDir: o.dataDir, ...(o.resolveHost ? { resolveHost: o.resolveHost } : {}) }) };
 }
 
 /**
@@ -253,6 +256,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
     deployment: wiring.environment.FANOUT_DEPLOYMENT ?? `fanout-${LOCAL_STAGE}`,
     awsFakeTimeScale: opts.awsFakeTimeScale ?? 1 / 2000,
     persist: opts.persistMemoryEngine === true,
+    ...(opts.resolveHost ? { resolveHost: opts.resolveHost } : {}),
   });
   installInfrastructure({
     dynamo,
@@ -261,10 +265,23 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
     cipher: LocalKeyFileCipher.open(join(dataDir, 'secrets', 'stream-keys.key')),
     tap,
     ...(engine ? { engines: { flow: engine, channel: engine } } : {}),
+    ...(opts.resolveHost ? { resolveHost: opts.resolveHost } : {}),
   });
   resetDestinationModule();
 
   const m = destinationModule();
+  // Records an older Fanout wrote are rewritten in the current shape before any handler reads
+  // them (ADR 0017); a data dir written by a newer Fanout stops the start with the reason.
+  try {
+    for (const r of await m.migrateStored()) if (r.migrated > 0) logger.info('stored records migrated to the current schema', { ...r });
+  } catch (err) {
+    dynamo.destroy();
+    await engine?.close();
+    await db.close();
+    if ((err as { code?: string }).code === 'STORE_SCHEMA_TOO_NEW')
+      throw new Error(`${dataDir} was written by a newer Fanout (${(err as Error).message}) Run that version, or restore a backup made with this one.`);
+    throw err;
+  }
   await m.seed();
   let generatedAdminToken: Secret | undefined;
   if (cfg.adminToken) {

@@ -3,6 +3,8 @@
  * fit its limits; a preset or platform in use cannot be deleted; built-ins can be edited, not deleted.
  */
 import { AppError } from '../../../../shared/errors/index.ts';
+import { checkEncoding } from '../domain/encoding.ts';
+import { parseIngestUrl } from '../domain/ingest-url.ts';
 import { PLATFORM_ID, type Platform, type PlatformLimits } from '../domain/platforms.ts';
 import { PRESET_ID, assertWithinLimits, type AudioSettings, type Preset, type VideoSettings } from '../domain/presets.ts';
 import type { CatalogRepository } from '../store/catalog-repository.ts';
@@ -53,11 +55,25 @@ export class CatalogService {
     private readonly now: () => Date = () => new Date(),
   ) {}
 
-  private async checkPreset(input: PresetInput): Promise<void> {
-    if (input.platform === 'generic') return;
+  /**
+   * A preset both engines can encode (domain/encoding.ts), with its H.264 level settled (`auto`
+   * becomes the lowest level that fits, stored as such), within its platform's limits.
+   */
+  private async checkPreset(input: PresetInput): Promise<PresetInput> {
+    if (!input.passthrough && input.video && input.audio) {
+      const { problems, level } = checkEncoding({ video: input.video, audio: input.audio });
+      if (problems.length > 0)
+        throw new AppError('PRESET_NOT_ENCODABLE', `The preset cannot be encoded: ${problems.map((p) => `${p.path}: ${p.message}`).join('; ')}.`, {
+          errors: problems,
+          violations: problems.map((p) => p.message),
+        });
+      input = { ...input, video: { ...input.video, level: level as VideoSettings['level'] } };
+    }
+    if (input.platform === 'generic') return input;
     const platform = await this.platforms.get(input.platform);
     if (!platform) throw new AppError('UNKNOWN_PLATFORM', `There is no platform "${input.platform}".`, { platform: input.platform });
     assertWithinLimits({ video: input.video ?? null }, platform);
+    return input;
   }
 
   private toPreset(input: PresetInput, id: string, version: number, createdAt: string, builtIn: boolean): Preset {
@@ -77,8 +93,8 @@ export class CatalogService {
     };
   }
 
-  async createPreset(input: PresetInput): Promise<Preset> {
-    await this.checkPreset(input);
+  async createPreset(given: PresetInput): Promise<Preset> {
+    const input = await this.checkPreset(given);
     const id = input.presetId ?? derivedId(`${input.platform === 'generic' ? 'custom' : input.platform}-${slug(input.name)}`, PRESET_ID, 'presetId');
     const preset = this.toPreset(input, id, 1, this.now().toISOString(), false);
     await this.presets.create(preset);
@@ -95,12 +111,12 @@ export class CatalogService {
     }
   }
 
-  async updatePreset(id: string, input: PresetInput): Promise<Preset> {
+  async updatePreset(id: string, given: PresetInput): Promise<Preset> {
     const current = await this.presets.require(id);
-    if (input.presetId && input.presetId !== id) throw new AppError('VALIDATION_FAILED', 'presetId cannot be changed.', { errors: [{ path: 'presetId', message: 'cannot be changed' }] });
-    if (input.version !== undefined && input.version !== current.version)
-      throw new AppError('VERSION_CONFLICT', `The preset is at version ${current.version}, not ${input.version}.`, { currentVersion: current.version });
-    await this.checkPreset(input);
+    if (given.presetId && given.presetId !== id) throw new AppError('VALIDATION_FAILED', 'presetId cannot be changed.', { errors: [{ path: 'presetId', message: 'cannot be changed' }] });
+    if (given.version !== undefined && given.version !== current.version)
+      throw new AppError('VERSION_CONFLICT', `The preset is at version ${current.version}, not ${given.version}.`, { currentVersion: current.version });
+    const input = await this.checkPreset(given);
     // A preset in use must stay usable by the destinations that use it: same platform, within its limits.
     const usedBy = await this.destinations.usedBy('preset', id);
     const users = (await Promise.all(usedBy.map((d) => this.destinations.get(d)))).filter((d) => d !== undefined);
@@ -126,7 +142,8 @@ export class CatalogService {
     await this.presets.delete(id, current.version);
   }
 
-  async createPlatform(input: PlatformInput): Promise<Platform> {
+  async createPlatform(given: PlatformInput): Promise<Platform> {
+    const input = checkPlatformUrls(given);
     const at = this.now().toISOString();
     const platform: Platform = {
       platformId: input.platformId ?? derivedId(slug(input.name), PLATFORM_ID, 'platformId'),
@@ -144,7 +161,8 @@ export class CatalogService {
     return platform;
   }
 
-  async updatePlatform(id: string, input: PlatformInput): Promise<Platform> {
+  async updatePlatform(id: string, given: PlatformInput): Promise<Platform> {
+    const input = checkPlatformUrls(given);
     const current = await this.platforms.require(id);
     if (input.platformId && input.platformId !== id) throw new AppError('VALIDATION_FAILED', 'platformId cannot be changed.', { errors: [{ path: 'platformId', message: 'cannot be changed' }] });
     if (input.version !== undefined && input.version !== current.version)
@@ -166,4 +184,25 @@ export class CatalogService {
       throw new AppError('PLATFORM_IN_USE', `Used by ${destinations.length} destination(s) and ${presets.length} preset(s).`, { usedBy: { destinations, presets } });
     await this.platforms.delete(id, current.version);
   }
+}
+
+/**
+ * A platform's ingest URLs follow the destinations' rules (domain/ingest-url.ts): credentials are
+ * refused with a message, not dropped; `rtmpUrl` is rtmp:// and `rtmpsUrl` rtmps://; both are
+ * stored normalised. (Where they point is checked when a destination uses them.)
+ */
+function checkPlatformUrls(input: PlatformInput): PlatformInput {
+  const out = { ...input };
+  for (const [field, scheme] of [['rtmpUrl', 'rtmp'], ['rtmpsUrl', 'rtmps']] as const) {
+    const raw = input[field];
+    if (raw === null) continue;
+    const parsed = parseIngestUrl(raw, { scheme });
+    if (!parsed.ok)
+      throw new AppError(parsed.reason === 'credentials' ? 'INGEST_URL_CREDENTIALS' : 'INGEST_URL_INVALID', `${field}: the URL ${parsed.message}.`, {
+        reason: parsed.reason,
+        errors: [{ path: field, message: parsed.message }],
+      });
+    out[field] = parsed.value.url;
+  }
+  return out;
 }

@@ -19,9 +19,11 @@ import type { LastError } from '../../../../events/envelope.ts';
 import { AppError } from '../../../../shared/errors/index.ts';
 import { buildEntry, type BusEntry } from '../../../../shared/events/publisher.ts';
 import type { Logger } from '../../../../shared/logging/logger.ts';
+import type { EgressPolicy, HostResolver } from '../../../../shared/net/egress.ts';
 import type { SecretCipher } from '../../../../shared/secrets/cipher.ts';
 import { Secret } from '../../../../shared/secrets/secret.ts';
-import { stripCredentials, type DestinationRecord } from '../domain/destination.ts';
+import type { DestinationRecord } from '../domain/destination.ts';
+import { checkStreamKey, parseIngestUrl } from '../domain/ingest-url.ts';
 import { applyCommand, isLegalObservedMove, type Command, type DestinationStatus } from '../domain/lifecycle.ts';
 import { defaultIngestUrl, type Platform } from '../domain/platforms.ts';
 import { assertWithinLimits, type Preset } from '../domain/presets.ts';
@@ -57,11 +59,16 @@ export interface DestinationServiceDeps {
   system: SystemStore;
   cipher: SecretCipher;
   logger: Logger;
+  /**
+   * Where destinations may point (shared/net/egress.ts) and the resolver names are checked with.
+   * Absent: no egress check (unit tests of other rules).
+   */
+  egress?: { policy: EgressPolicy; resolve: HostResolver };
   now?: () => Date;
 }
 
-/** How long to retry an internal read-modify-write that lost an optimistic-concurrency race. */
-const MAX_RACE_RETRIES = 5;
+/** How many times an internal read-modify-write that lost an optimistic-concurrency race is tried. */
+const MAX_RACE_RETRIES = 8;
 
 export class DestinationService {
   private readonly now: () => Date;
@@ -75,8 +82,11 @@ export class DestinationService {
     const platform = await this.d.platforms.get(input.platform);
     if (!platform) throw new AppError('UNKNOWN_PLATFORM', `There is no platform "${input.platform}".`, { platform: input.platform });
     const preset = await this.resolvePreset(platform, input.preset);
-    const rtmpUrl = input.rtmpUrl ?? defaultIngestUrl(platform);
-    if (!rtmpUrl) throw new AppError('RTMP_URL_REQUIRED', `${platform.name} has no default ingest URL; send rtmpUrl.`, { platform: platform.platformId });
+    const givenUrl = input.rtmpUrl ?? defaultIngestUrl(platform);
+    if (!givenUrl) throw new AppError('RTMP_URL_REQUIRED', `${platform.name} has no default ingest URL; send rtmpUrl.`, { platform: platform.platformId });
+    // Everything the engine would refuse at start is refused here, before anything is claimed or written.
+    const rtmpUrl = await this.checkTarget(givenUrl, input.rtmpUrl === undefined ? `${platform.name}'s default ingest URL` : 'rtmpUrl');
+    assertStreamKey(input.streamKey);
 
     let destinationId: string = randomUUID();
     const keyPk = idempotencyKey ? `idem#${ctx.principalId}#${idempotencyKey}` : undefined;
@@ -108,7 +118,7 @@ export class DestinationService {
       destinationId,
       name: input.name,
       platform: platform.platformId,
-      rtmpUrl: stripCredentials(rtmpUrl),
+      rtmpUrl,
       streamKeyCiphertext: await this.d.cipher.encrypt(key, destinationId),
       streamKeyLast4: key.last4(),
       preset: preset.presetId,
@@ -146,7 +156,21 @@ export class DestinationService {
     return { record, replayed: false };
   }
 
+  /**
+   * Changes name, URL, key or preset. With `version`, optimistic concurrency is the client's: a
+   * destination at another version is VERSION_CONFLICT. Without it, the service retries its own
+   * read-modify-write when a background handler (an engine observation) wrote in between, so the
+   * client never sees a conflict it did not ask to be told about.
+   */
   async update(destinationId: string, input: UpdateDestinationInput, ctx: RequestContext): Promise<DestinationRecord> {
+    // Checked once, before the read-modify-write (a DNS lookup is not repeated by the retries).
+    const rtmpUrl = input.rtmpUrl !== undefined ? await this.checkTarget(input.rtmpUrl, 'rtmpUrl') : undefined;
+    if (input.streamKey !== undefined) assertStreamKey(input.streamKey);
+    const attempt = () => this.applyUpdate(destinationId, input, rtmpUrl, ctx);
+    return input.version === undefined ? this.withRetry(attempt) : attempt();
+  }
+
+  private async applyUpdate(destinationId: string, input: UpdateDestinationInput, rtmpUrl: string | undefined, ctx: RequestContext): Promise<DestinationRecord> {
     const current = await this.d.destinations.require(destinationId);
     if (input.version !== undefined && input.version !== current.version)
       throw new AppError('VERSION_CONFLICT', `The destination is at version ${current.version}, not ${input.version}.`, { currentVersion: current.version });
@@ -158,8 +182,8 @@ export class DestinationService {
       next.name = input.name;
       changed.push('name');
     }
-    if (input.rtmpUrl !== undefined && stripCredentials(input.rtmpUrl) !== current.rtmpUrl) {
-      next.rtmpUrl = stripCredentials(input.rtmpUrl);
+    if (rtmpUrl !== undefined && rtmpUrl !== current.rtmpUrl) {
+      next.rtmpUrl = rtmpUrl;
       changed.push('rtmpUrl');
     }
     if (input.streamKey !== undefined) {
@@ -333,6 +357,44 @@ export class DestinationService {
     );
   }
 
+  /**
+   * The ingest URL in its stored form, or the 422 that says why it cannot be used: its shape
+   * (domain/ingest-url.ts), then where it points (the egress policy, on every address the host
+   * resolves to now; the local engine checks again when it connects).
+   */
+  private async checkTarget(raw: string, field: string): Promise<string> {
+    const parsed = parseIngestUrl(raw);
+    const path = field.includes(' ') ? 'rtmpUrl' : field;
+    if (!parsed.ok) {
+      const code = parsed.reason === 'credentials' ? 'INGEST_URL_CREDENTIALS' : 'INGEST_URL_INVALID';
+      throw new AppError(code, `${field}: the URL ${parsed.message}.`, { reason: parsed.reason, errors: [{ path, message: parsed.message }] });
+    }
+    const egress = this.d.egress;
+    if (!egress) return parsed.value.url;
+    let refusal;
+    try {
+      refusal = await egress.policy.check(parsed.value.host, egress.resolve);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOTFOUND' || code === 'ENODATA' || code === 'EAI_NONAME')
+        throw new AppError('INGEST_HOST_NOT_FOUND', `${field}: ${parsed.value.host} does not resolve (DNS has no address for it).`, {
+          host: parsed.value.host,
+          errors: [{ path, message: `${parsed.value.host} does not resolve` }],
+        });
+      this.d.logger.warn('DNS lookup of an ingest host failed', { host: parsed.value.host, code: code ?? String(err) });
+      throw new AppError('DNS_UNAVAILABLE', `${field}: DNS did not answer for ${parsed.value.host}; retry shortly.`, { host: parsed.value.host });
+    }
+    if (refusal)
+      throw new AppError('EGRESS_REFUSED', `${field}: ${refusal.message}`, {
+        host: refusal.host,
+        address: refusal.address,
+        reason: refusal.reason,
+        setting: refusal.setting,
+        errors: [{ path, message: refusal.message }],
+      });
+    return parsed.value.url;
+  }
+
   private async resolvePreset(platform: Platform, presetId: string | undefined): Promise<Preset> {
     let preset: Preset | undefined;
     if (presetId) {
@@ -355,15 +417,24 @@ export class DestinationService {
     return preset;
   }
 
+  /** Runs a read-modify-write again when it lost a race (VERSION_CONFLICT), after a short random pause that grows. */
   private async withRetry<T>(fn: () => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
         return await fn();
       } catch (err) {
         if (!(err instanceof AppError) || err.code !== 'VERSION_CONFLICT' || attempt >= MAX_RACE_RETRIES) throw err;
+        // Spread the racers apart: two writers retrying in lock-step would collide again.
+        await new Promise((r) => setTimeout(r, Math.random() * 4 * attempt));
       }
     }
   }
+}
+
+/** STREAM_KEY_INVALID for a key no platform would receive whole (control characters). */
+function assertStreamKey(key: string): void {
+  const r = checkStreamKey(key);
+  if (!r.ok) throw new AppError('STREAM_KEY_INVALID', `streamKey: the key ${r.message}.`, { errors: [{ path: 'streamKey', message: r.message }] });
 }
 
 /**

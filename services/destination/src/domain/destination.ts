@@ -66,11 +66,3 @@ export function toView(r: DestinationRecord): DestinationView {
     lastModified: r.lastModified,
   };
 }
-
-/** Removes credentials (user:password@) from an ingest URL before it is stored, shown or logged. */
-export function stripCredentials(url: string): string {
-  const u = new URL(url);
-  u.username = '';
-  u.password = '';
-  return u.toString();
-}

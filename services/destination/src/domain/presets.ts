@@ -8,6 +8,7 @@
  */
 import { z } from '../../../../shared/http/zod.ts';
 import { AppError } from '../../../../shared/errors/index.ts';
+import { H264_LEVEL_IDS } from './encoding.ts';
 import type { Platform, PlatformLimits } from './platforms.ts';
 
 export const PRESET_ID = /^[a-z0-9][a-z0-9-]{1,63}$/;
@@ -21,11 +22,14 @@ export const VideoSettingsSchema = z
   .object({
     codec: z.literal('h264'),
     resolution: ResolutionSchema,
-    frameRate: z.number().min(1, 'frame rate must be at least 1').max(120),
+    frameRate: z.number().min(1, 'frame rate must be at least 1').max(120).openapi({ description: 'at most 60 (checked by the service: PRESET_NOT_ENCODABLE)' }),
     bitrate: z.number().int().min(100_000, 'video bitrate must be at least 100 kbps').max(100_000_000),
     rateControl: z.literal('cbr').default('cbr'),
     profile: z.enum(['baseline', 'main', 'high']).default('high'),
-    level: z.enum(['3.0', '3.1', '3.2', '4.0', '4.1', '4.2', '5.0', '5.1', '5.2', 'auto']).default('auto'),
+    level: z
+      .enum([...H264_LEVEL_IDS, 'auto'])
+      .default('auto')
+      .openapi({ description: 'H.264 level; it must fit the resolution, frame rate and bitrate (H.264 Table A-1). `auto` (the default) stores the lowest level that fits.' }),
     keyframeInterval: z.number().min(0.5).max(20).default(2).openapi({ description: 'seconds between keyframes (GOP length)' }),
   })
   .strict()

@@ -116,10 +116,20 @@ export function createApp(deps: ApiDeps): OpenAPIHono<Env> {
       method: 'get',
       path: '/api/destinations',
       tags: ['destinations'],
-      summary: 'List destinations with their live status',
-      responses: { 200: json(s.DestinationListSchema, 'All destinations'), ...problemResponses },
+      summary: 'List destinations with their live status (all of them, or a page with ?limit=&cursor=)',
+      request: { query: s.DestinationListQuerySchema },
+      responses: { 200: json(s.DestinationListSchema, 'All destinations, or one page in creation order'), ...problemResponses },
     }),
-    async (c) => c.json({ destinations: (await deps.destinations.list()).map(toView) }, 200),
+    async (c) => {
+      const { limit, cursor } = c.req.valid('query');
+      if (limit === undefined) {
+        if (cursor !== undefined) throw new AppError('VALIDATION_FAILED', 'cursor: send it with limit.', { errors: [{ path: 'cursor', message: 'send it with limit' }] });
+        // Exactly what it always was (dashboards read it): the whole list, no paging members.
+        return c.json({ destinations: (await deps.destinations.list()).map(toView) }, 200);
+      }
+      const page = await deps.destinations.page(limit, cursor);
+      return c.json({ destinations: page.items.map(toView), nextCursor: page.nextCursor }, 200);
+    },
   );
 
   app.openapi(

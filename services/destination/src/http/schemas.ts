@@ -71,7 +71,27 @@ export const UpdateDestinationSchema = z
   })
   .openapi('UpdateDestination');
 
-export const DestinationListSchema = z.object({ destinations: z.array(DestinationSchema) }).openapi('DestinationList');
+export const DestinationListSchema = z
+  .object({
+    destinations: z.array(DestinationSchema),
+    nextCursor: z
+      .string()
+      .nullable()
+      .optional()
+      .openapi({ description: 'With `limit` only: pass it as `cursor` for the next page; null on the last page. Absent without `limit` (the whole list).' }),
+  })
+  .openapi('DestinationList');
+
+/** `?limit=&cursor=`: without `limit`, the whole list (what dashboards read); with it, one page in creation order. */
+export const DestinationListQuerySchema = z.object({
+  limit: z.coerce.number().int().min(1).max(500).optional().openapi({ param: { name: 'limit', in: 'query' }, description: 'Page size (1-500). Absent: every destination in one answer.' }),
+  cursor: z
+    .string()
+    .max(300)
+    .regex(/^[A-Za-z0-9_-]+$/, 'must be a nextCursor from an earlier page')
+    .optional()
+    .openapi({ param: { name: 'cursor', in: 'query' }, description: 'The `nextCursor` of the previous page' }),
+});
 
 export const IdParamSchema = z.object({ id: z.string().uuid().openapi({ param: { name: 'id', in: 'path' } }) });
 export const PresetIdParamSchema = z.object({ id: z.string().regex(PRESET_ID).openapi({ param: { name: 'id', in: 'path' } }) });

@@ -6,6 +6,7 @@
 import { DeleteCommand, GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { AppError, type ErrorCode } from '../../../../shared/errors/index.ts';
 import { isConditionalCheckFailed, scanAll, storeError } from '../../../../shared/store/dynamo.ts';
+import { stamp, upgrade, type RecordSchema } from '../../../../shared/store/schema-version.ts';
 
 interface Versioned {
   version: number;
@@ -17,13 +18,15 @@ export class CatalogRepository<T extends Versioned> {
     private readonly tableName: string,
     private readonly keyName: keyof T & string,
     private readonly notFound: ErrorCode,
+    /** The records' stored shape: read items are upgraded to it, written ones stamped with it. */
+    readonly schema: RecordSchema,
   ) {}
 
   async seed(items: readonly T[]): Promise<void> {
     for (const item of items) {
       try {
         await this.doc.send(
-          new PutCommand({ TableName: this.tableName, Item: item, ConditionExpression: `attribute_not_exists(#k)`, ExpressionAttributeNames: { '#k': this.keyName } }),
+          new PutCommand({ TableName: this.tableName, Item: stamp(this.schema, item), ConditionExpression: `attribute_not_exists(#k)`, ExpressionAttributeNames: { '#k': this.keyName } }),
         );
       } catch (err) {
         if (!isConditionalCheckFailed(err)) storeError(err);
@@ -34,7 +37,7 @@ export class CatalogRepository<T extends Versioned> {
   async get(id: string): Promise<T | undefined> {
     try {
       const out = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: { [this.keyName]: id }, ConsistentRead: true }));
-      return out.Item as T | undefined;
+      return out.Item ? upgrade<T>(this.schema, out.Item) : undefined;
     } catch (err) {
       return storeError(err);
     }
@@ -48,7 +51,7 @@ export class CatalogRepository<T extends Versioned> {
 
   async list(): Promise<T[]> {
     try {
-      return await scanAll<T>(this.doc, { TableName: this.tableName, ConsistentRead: true });
+      return (await scanAll<Record<string, unknown>>(this.doc, { TableName: this.tableName, ConsistentRead: true })).map((i) => upgrade<T>(this.schema, i));
     } catch (err) {
       return storeError(err);
     }
@@ -57,7 +60,7 @@ export class CatalogRepository<T extends Versioned> {
   async create(item: T): Promise<void> {
     try {
       await this.doc.send(
-        new PutCommand({ TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(#k)', ExpressionAttributeNames: { '#k': this.keyName } }),
+        new PutCommand({ TableName: this.tableName, Item: stamp(this.schema, item), ConditionExpression: 'attribute_not_exists(#k)', ExpressionAttributeNames: { '#k': this.keyName } }),
       );
     } catch (err) {
       if (isConditionalCheckFailed(err))
@@ -72,7 +75,7 @@ export class CatalogRepository<T extends Versioned> {
       await this.doc.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: item,
+          Item: stamp(this.schema, item),
           ConditionExpression: 'attribute_exists(#k) AND #v = :expected',
           ExpressionAttributeNames: { '#k': this.keyName, '#v': 'version' },
           ExpressionAttributeValues: { ':expected': item.version - 1 },

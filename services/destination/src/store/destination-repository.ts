@@ -9,9 +9,11 @@ import { AppError } from '../../../../shared/errors/index.ts';
 import { appendToOutbox, type EmbeddedOutbox, type OutboxMap } from '../../../../shared/events/outbox.ts';
 import type { BusEntry } from '../../../../shared/events/publisher.ts';
 import { isConditionalCheckFailed, scanAll, storeError } from '../../../../shared/store/dynamo.ts';
+import { stamp, upgrade } from '../../../../shared/store/schema-version.ts';
 import type { DestinationRecord } from '../domain/destination.ts';
+import { DESTINATION_SCHEMA } from './record-schemas.ts';
 
-type Item = DestinationRecord & { outbox?: OutboxMap; tombstone?: boolean };
+type Item = DestinationRecord & { outbox?: OutboxMap; tombstone?: boolean; schemaVersion?: number };
 
 export class DestinationRepository {
   constructor(
@@ -51,9 +53,34 @@ export class DestinationRepository {
     return out.sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.destinationId.localeCompare(b.destinationId));
   }
 
+  /**
+   * One page of the list, in its order (creation time, then id), after `cursor` (keyset: a page
+   * is stable while destinations are added or removed elsewhere in the list). The cursor is
+   * opaque to clients: base64url of the last item's [createdAt, destinationId].
+   * @throws AppError VALIDATION_FAILED for a cursor this repository did not make
+   */
+  async page(limit: number, cursor?: string): Promise<{ items: DestinationRecord[]; nextCursor: string | null }> {
+    let after: [string, string] | null = null;
+    if (cursor !== undefined) {
+      try {
+        const v = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
+        if (Array.isArray(v) && v.length === 2 && typeof v[0] === 'string' && typeof v[1] === 'string') after = [v[0], v[1]];
+      } catch {
+        // falls through to the error below
+      }
+      if (!after) throw new AppError('VALIDATION_FAILED', 'cursor: not a nextCursor of this list.', { errors: [{ path: 'cursor', message: 'not a nextCursor of this list' }] });
+    }
+    const all = await this.list();
+    const start = after ? all.findIndex((d) => d.createdAt > after[0] || (d.createdAt === after[0] && d.destinationId > after[1])) : 0;
+    const items = start < 0 ? [] : all.slice(start, start + limit);
+    const last = items.at(-1);
+    const more = start >= 0 && start + limit < all.length;
+    return { items, nextCursor: more && last ? Buffer.from(JSON.stringify([last.createdAt, last.destinationId])).toString('base64url') : null };
+  }
+
   /** Creates a destination; false when it already exists (an idempotent retry). */
   async create(record: DestinationRecord, events: BusEntry[]): Promise<boolean> {
-    const item: Item = { ...record, outbox: appendToOutbox(undefined, events) };
+    const item: Item = { ...stamp(DESTINATION_SCHEMA, record), outbox: appendToOutbox(undefined, events) };
     try {
       await this.doc.send(
         new PutCommand({
@@ -83,7 +110,7 @@ export class DestinationRepository {
         currentVersion: current.version,
       });
     const item: Item = {
-      ...next,
+      ...stamp(DESTINATION_SCHEMA, next),
       outbox: appendToOutbox(current.outbox, events),
       ...(opts.tombstone ? { tombstone: true } : {}),
     };
@@ -111,7 +138,8 @@ export class DestinationRepository {
   }
 }
 
+/** The record in the current shape (older schema versions upgraded), without the store's own attributes. */
 function strip(item: Item): DestinationRecord {
   const { outbox: _o, tombstone: _t, ...rest } = item;
-  return rest;
+  return upgrade<DestinationRecord>(DESTINATION_SCHEMA, rest as unknown as Record<string, unknown>);
 }

@@ -25,6 +25,7 @@ import type { DestinationRecord } from '../domain/destination.ts';
 import { BUILT_IN_PRESETS, type Preset } from '../domain/presets.ts';
 import { CatalogRepository } from './catalog-repository.ts';
 import { DestinationRepository } from './destination-repository.ts';
+import { PRESET_SCHEMA } from './record-schemas.ts';
 
 /** A publisher that records what it publishes and can be made to fail. */
 export class CapturingPublisher implements EventPublisher {
@@ -398,7 +399,7 @@ export async function dynaliteDeps(): Promise<RepositoryDeps> {
   });
   return {
     destinations: new DestinationRepository(doc, tableDestinations, outbox),
-    presets: new CatalogRepository<Preset>(doc, tablePresets, 'presetId', 'PRESET_NOT_FOUND'),
+    presets: new CatalogRepository<Preset>(doc, tablePresets, 'presetId', 'PRESET_NOT_FOUND', PRESET_SCHEMA),
     outbox,
     publisher,
     warnings,

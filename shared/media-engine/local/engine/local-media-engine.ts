@@ -91,7 +91,7 @@ import { Backoff, type RetryPolicy } from '../backoff.ts';
 import { reapOrphans } from '../pidfile.ts';
 import { redact } from '../redact.ts';
 import { RtmpFanout, type RtmpFanoutEvent } from '../rtmp/rtmp-fanout.ts';
-import { RtmpPublishError, type RtmpPublisherStats } from '../rtmp/rtmp-publisher.ts';
+import { RtmpPublishError, type RtmpPublisherOptions, type RtmpPublisherStats } from '../rtmp/rtmp-publisher.ts';
 import { type ClassifiedError, errorFor } from '../stderr-classifier.ts';
 import { type LogLine, ProcessSupervisor, type SupervisorState, type SupervisorStatus } from '../supervisor.ts';
 import { encoderArgs, hlsArgs, INGEST_STATS_FD, ingestArgs, muxArgs, SRT_PASSPHRASE_PATTERN } from './argv.ts';
@@ -153,6 +153,8 @@ export interface LocalMediaEngineOptions {
    * against a self-signed server turn it off.
    */
   rtmpsVerify?: boolean;
+  /** Where publishers may connect (shared/net/egress.ts), checked on the address each one really connects to. Default: no policy. */
+  egress?: RtmpPublisherOptions['egress'];
   /**
    * When a mux or encoder FFmpeg ends (crash, stall, source lost), its publishers stay connected
    * this long waiting for its next run; after that they are closed with INPUT_STALLED and
@@ -872,6 +874,7 @@ export class LocalMediaEngine implements FlowEngine, ChannelEngine {
         url,
         streamKey: ch.spec.target.streamKey.reveal(),
         label: ch.spec.destinationId,
+        ...(this.#o.egress ? { egress: this.#o.egress } : {}),
         ...(/^rtmps:/i.test(url) && !verify ? { tls: { rejectUnauthorized: false } } : {}),
       });
     } catch (err) {

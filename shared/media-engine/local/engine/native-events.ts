@@ -60,6 +60,7 @@ export const ALERT_TYPES: Readonly<Record<ProcessErrorCode, string>> = Object.fr
   DNS_RESOLUTION_FAILED: 'RTMP Connection Failed',
   TLS_HANDSHAKE_FAILED: 'RTMP Connection Failed',
   INVALID_URL: 'RTMP Connection Failed',
+  EGRESS_REFUSED: 'RTMP Connection Failed',
   RTMP_STREAM_KEY_REJECTED: 'RTMP Stream Not Found',
   RTMP_STREAM_KEY_IN_USE: 'RTMP Stream Not Found',
   RTMP_CONNECTION_CLOSED: 'RTMP Connection Dropped',

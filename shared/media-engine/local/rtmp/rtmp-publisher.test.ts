@@ -3,6 +3,7 @@ import { afterEach, describe, it } from 'node:test';
 import { waitFor } from '../fixtures/wait-for.ts';
 import { freeTcpPort } from '../../../../test/support/nginx-rtmp.ts';
 import { MSG, OutboundMessage } from './rtmp-chunk.ts';
+import { EgressPolicy, type HostResolver } from '../../../net/egress.ts';
 import { parseRtmpTarget, PUBLISHED_REJECT_MS, RtmpPublisher, RtmpPublishError, type RtmpPublisherOptions } from './rtmp-publisher.ts';
 import { avcTag, FakeRtmpServer, type FakeRtmpServerOptions } from './testing.ts';
 
@@ -67,10 +68,45 @@ describe('parseRtmpTarget', () => {
     for (const [url, key] of [['http://h/live', KEY], ['rtmp://h', KEY], ['rtmp://h/live', ''], ['rtmp://h:99999/live', KEY]] as const) {
       assert.throws(
         () => parseRtmpTarget(url, key),
-        (e: unknown) => e instanceof RtmpPublishError && e.code === 'INVALID_URL' && !e.message.includes(KEY),
+        (e: unknown) => e instanceof RtmpPublishError && e.code === 'INVALID_URL' && !e.message.includes(KEY) && /RTMP publisher/.test(e.message) && !/FFmpeg/.test(e.message),
         url,
       );
     }
+  });
+});
+
+describe('RtmpPublisher and the egress policy (checked where it connects)', () => {
+  const closed = { policy: new EgressPolicy({ allowPrivate: false }) };
+  // What a rebinding DNS answers once the door is passed: the name now points at loopback.
+  const rebound: HostResolver = async () => [{ address: '127.0.0.1', family: 4 }];
+
+  it('refuses an IP literal the policy does not allow before connecting: EGRESS_REFUSED, not retryable', async () => {
+    const s = await server();
+    const err = await startError(publisher({ url: s.url(), egress: closed }));
+    assert.equal(err.code, 'EGRESS_REFUSED');
+    assert.equal(err.error.retryable, false);
+    assert.match(err.error.message, /127\.0\.0\.1 is a loopback address/);
+    assert.equal(s.sessions.length, 0, 'nothing was sent to the server');
+  });
+
+  it('refuses a name whose address is refused by the time it connects (DNS rebinding), on rtmp and rtmps', async () => {
+    const s = await server();
+    for (const scheme of ['rtmp', 'rtmps'] as const) {
+      const err = await startError(publisher({ url: `${scheme}://rebound.example:${s.port}/live`, egress: { ...closed, resolve: rebound } }));
+      assert.equal(err.code, 'EGRESS_REFUSED', scheme);
+      assert.match(err.error.message, /rebound\.example resolves to 127\.0\.0\.1/);
+    }
+    assert.equal(s.sessions.length, 0, 'no connection was made');
+  });
+
+  it('metadata is refused even where private addresses are allowed; what the policy allows connects and publishes', async () => {
+    const open = { policy: new EgressPolicy({ allowPrivate: true }), resolve: rebound };
+    const meta = await startError(publisher({ url: 'rtmp://169.254.169.254/latest', egress: open }));
+    assert.equal(meta.code, 'EGRESS_REFUSED');
+    const s = await server();
+    const p = publisher({ url: `rtmp://rebound.example:${s.port}/live`, egress: open });
+    await p.start();
+    assert.equal(p.state, 'publishing');
   });
 });
 

@@ -29,8 +29,9 @@
  * `NetStream.Publish.BadName` "already publishing" is a key in use. The stream key is never logged nor put in an error (errors are redacted with it).
  */
 import { randomBytes } from 'node:crypto';
-import { connect as netConnect, type Socket } from 'node:net';
+import { connect as netConnect, isIP, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
+import { EgressRefusedError, type EgressPolicy, type HostResolver } from '../../../net/egress.ts';
 import { type ClassifiedError, errorFor } from '../stderr-classifier.ts';
 import { decodeAmf0, encodeAmf0, type Amf0Object, type Amf0Value } from './amf0.ts';
 import { ChunkReader, chunkMessage, controlMessage, CSID, MSG, type OutboundBatch, type OutboundMessage, type RtmpMessage, userControl } from './rtmp-chunk.ts';
@@ -60,6 +61,13 @@ export interface RtmpPublisherOptions {
   flashVer?: string;
   /** A name for logs (never the key), e.g. the destination id. */
   label?: string;
+  /**
+   * Where this publisher may connect (shared/net/egress.ts). An IP literal is checked before
+   * connecting; a name is resolved by a `lookup` that checks every address it gives, so a name
+   * that resolves elsewhere than it did at the door (DNS rebinding) is refused on the address
+   * actually used. A refusal fails the publisher with EGRESS_REFUSED (not retryable).
+   */
+  egress?: { policy: EgressPolicy; resolve?: HostResolver };
   logger?: RtmpLogger;
 }
 
@@ -125,7 +133,8 @@ export interface RtmpEndpoint {
 export function parseRtmpTarget(url: string, streamKey: string): RtmpEndpoint {
   const key = streamKey.trim().replace(/^\/+/, '');
   const m = /^(rtmps?):\/\/(?:[^@/?#]*@)?(\[[^\]]+\]|[^:/?#]+)(?::(\d+))?(\/[^?#]*)?(\?[^#]*)?$/i.exec(url.trim());
-  const invalid = (why: string): RtmpPublishError => new RtmpPublishError(errorFor('INVALID_URL', why, key ? [key] : []));
+  const invalid = (why: string): RtmpPublishError =>
+    new RtmpPublishError(errorFor('INVALID_URL', why, key ? [key] : [], { message: "The local engine's RTMP publisher cannot use this URL" }));
   if (!m) throw invalid('expected rtmp://host[:port]/app or rtmps://host[:port]/app');
   const scheme = (m[1] as string).toLowerCase();
   const secure = scheme === 'rtmps';
@@ -279,19 +288,28 @@ export class RtmpPublisher {
       this.#fail(errorFor(this.#state === 'tls' ? 'TLS_HANDSHAKE_FAILED' : 'RTMP_TIMEOUT', detail, this.#secrets));
     }, timeout);
     const { host, port } = this.endpoint;
+    const egress = this.#opts.egress;
+    // An IP literal never reaches a lookup: check it here, before anything is sent.
+    const refused = egress ? (isIP(host) !== 0 ? egress.policy.checkAddress(host, host) : egress.policy.checkName(host)) : null;
+    if (refused) {
+      this.#state = 'tcp';
+      queueMicrotask(() => this.#fail(this.#socketError(new EgressRefusedError(refused) as unknown as NodeJS.ErrnoException)));
+      return this.#startPromise;
+    }
+    const lookup = egress && isIP(host) === 0 ? { lookup: egress.policy.lookup(egress.resolve) } : {};
     let socket: Socket;
     if (this.endpoint.secure) {
       this.#state = 'tcp';
       const t = this.#opts.tls ?? {};
       const servername = t.servername ?? (/^[\d.]+$|:/.test(host) ? undefined : host);
-      socket = tlsConnect({ host, port, servername, rejectUnauthorized: t.rejectUnauthorized ?? true, ca: t.ca });
+      socket = tlsConnect({ host, port, servername, rejectUnauthorized: t.rejectUnauthorized ?? true, ca: t.ca, ...lookup });
       socket.once('connect', () => {
         if (this.#state === 'tcp') this.#state = 'tls';
       });
       socket.once('secureConnect', () => this.#onConnected());
     } else {
       this.#state = 'tcp';
-      socket = netConnect({ host, port });
+      socket = netConnect({ host, port, ...lookup });
       socket.once('connect', () => this.#onConnected());
     }
     this.#socket = socket;
@@ -660,6 +678,7 @@ export class RtmpPublisher {
     const code = err.code ?? '';
     const detail = err.message;
     if (this.#closing) return errorFor('RTMP_CONNECTION_CLOSED', detail, this.#secrets);
+    if (err instanceof EgressRefusedError || code === 'EGRESS_REFUSED') return errorFor('EGRESS_REFUSED', detail, this.#secrets);
     if (code === 'ECONNREFUSED') return errorFor('RTMP_CONNECTION_REFUSED', detail, this.#secrets);
     if (code === 'ENOTFOUND' || code === 'EAI_NONAME' || code === 'EAI_NODATA') return errorFor('DNS_RESOLUTION_FAILED', detail, this.#secrets);
     if (code === 'EAI_AGAIN' || code === 'EAI_FAIL') return errorFor('DNS_RESOLUTION_FAILED', detail, this.#secrets, { message: 'DNS did not answer', retryable: true });
