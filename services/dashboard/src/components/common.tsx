@@ -3,7 +3,7 @@
  * a confirmation dialog (the native <dialog>: focus kept inside, Escape cancels), status chips and
  * platform badges. Everything renders text through JSX: user input is never markup.
  */
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useId, useRef, useState } from 'preact/hooks';
 import type { ComponentChildren } from 'preact';
 import type { Problem } from '../api/types.ts';
 
@@ -46,6 +46,7 @@ export function CopyButton({ text, label }: { text: string; label: string }) {
 /** A modal confirmation: `onConfirm` runs when the person says yes. */
 export function ConfirmDialog(props: { open: boolean; title: string; confirmLabel: string; danger?: boolean; onConfirm: () => void; onCancel: () => void; children?: ComponentChildren }) {
   const ref = useRef<HTMLDialogElement>(null);
+  const titleId = useId();
   useEffect(() => {
     const d = ref.current;
     if (!d) return;
@@ -53,8 +54,8 @@ export function ConfirmDialog(props: { open: boolean; title: string; confirmLabe
     if (!props.open && d.open) d.close();
   }, [props.open]);
   return (
-    <dialog ref={ref} class="dialog" aria-labelledby="dialog-title" onClose={() => props.open && props.onCancel()}>
-      <h2 id="dialog-title">{props.title}</h2>
+    <dialog ref={ref} class="dialog" aria-labelledby={titleId} onClose={() => props.open && props.onCancel()}>
+      <h2 id={titleId}>{props.title}</h2>
       <div class="dialog-body">{props.children}</div>
       <div class="actions">
         <button type="button" class="btn" onClick={props.onCancel}>

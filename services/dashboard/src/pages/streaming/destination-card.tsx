@@ -47,7 +47,7 @@ export function DestinationCard({ entry }: { entry: DestinationEntry }) {
             {d.name}
           </h3>
           <p class="dest-sub">
-            {platformName} · {d.preset} · key {maskedKey(d.streamKeyLast4)}
+            {platformName} · {d.preset} · <span class="nowrap">key {maskedKey(d.streamKeyLast4)}</span>
           </p>
           <p class="dest-sub dest-url">{host(d.rtmpUrl)}</p>
         </div>

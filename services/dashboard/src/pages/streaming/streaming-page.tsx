@@ -1,6 +1,7 @@
 /** The streaming dashboard (operators): status bar, input, preview, destinations and their commands. */
 import { useEffect, useState } from 'preact/hooks';
 import { ProblemView } from '../../components/common.tsx';
+import { loadPlatforms } from '../../state/catalog.ts';
 import { commandAll, destinationIds, entries, loaded, loadProblem } from '../../state/live.ts';
 import { DestinationCard } from './destination-card.tsx';
 import { DestinationForm } from './destination-form.tsx';
@@ -34,6 +35,8 @@ function DestinationList() {
 export function StreamingPage() {
   const [adding, setAdding] = useState(false);
   const [bulk, setBulk] = useState<'start' | 'stop' | null>(null);
+  // Platform names for the cards (and the form); a failure leaves the ids shown.
+  useEffect(() => void loadPlatforms().catch(() => undefined), []);
   const all = async (what: 'start' | 'stop'): Promise<void> => {
     setBulk(what);
     try {
