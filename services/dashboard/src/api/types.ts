@@ -1,7 +1,7 @@
 /**
  * The shapes of the Fanout API the dashboards read (contracts/openapi.json is the source; the
  * dashboard, a service of its own, talks to the others only through that API and never imports
- * their code). test/dashboard-contract.test.ts checks these field lists against the contract.
+ * their code). services/dashboard/test/contract.test.ts checks these fields against the contract.
  */
 
 export type DestinationStatus = 'creating' | 'idle' | 'starting' | 'running' | 'stopping' | 'deleting' | 'error';
