@@ -60,7 +60,7 @@ export function createApiClient(o: ApiClientOptions): ApiClient {
     let res: Response;
     try {
       const base = typeof o.base === 'function' ? o.base() : o.base;
-      res = await doFetch(`${base}${path}`, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}), cache: 'no-store' });
+      res = await doFetch(`${base}${path}`, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
     } catch {
       throw new ApiError({ status: 0, code: 'OFFLINE', detail: 'Fanout cannot be reached.', hint: 'Check that Fanout is running and this machine is online; the page retries when you act again.' });
     }

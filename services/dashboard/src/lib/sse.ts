@@ -128,7 +128,7 @@ export class LiveStream {
     if (this.#lastEventId) headers['last-event-id'] = this.#lastEventId;
     let res: Response;
     try {
-      res = await this.#o.fetch(this.#o.url, { headers, signal: abort.signal, cache: 'no-store' });
+      res = await this.#o.fetch(this.#o.url, { headers, signal: abort.signal });
     } catch (err) {
       if (abort.signal.aborted) return;
       this.#retry(`cannot reach the server (${(err as Error).message})`);
