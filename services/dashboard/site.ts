@@ -60,8 +60,8 @@ export interface SiteConfig {
   apiBase: string;
   /** The primary HLS playlist (absolute, or relative to this origin). */
   hlsUrl: string;
-  /** The SRT listener: host (null = the host this page came from), port, AES key length in bytes. */
-  srt: { host: string | null; port: number; keyLength: number } | null;
+  /** The SRT listener: host (null = the host this page came from), port, AES key length in bytes (null: the encoder chooses, as on MediaConnect). */
+  srt: { host: string | null; port: number; keyLength: number | null } | null;
   /** 'local' or 'aws'. */
   runtime: string;
 }
