@@ -38,7 +38,8 @@ const sse = (res: ServerResponse): void => {
 };
 const closers: (() => unknown)[] = [];
 after(async () => {
-  for (const c of closers) await c();
+  // Last in, first out: streams stop before the servers they read from close.
+  for (const c of closers.reverse()) await c();
 });
 
 test('reconnect delays double from the initial delay up to the cap', () => {
@@ -101,6 +102,7 @@ test('a refused token stops the attempts (unauthorized); an unreachable server i
   closers.push(srv.close);
   const states: StreamState[] = [];
   const stream = new LiveStream({ url: srv.url, token: () => 'bad', onEvent: () => undefined, onState: (s) => states.push(s), backoff: { initialMs: 10, maxMs: 10 } });
+  closers.push(() => stream.stop());
   stream.start();
   await eventually(() => states.some((s) => s.kind === 'unauthorized'), { what: 'unauthorized' });
   await new Promise((r) => setTimeout(r, 100));
@@ -109,6 +111,7 @@ test('a refused token stops the attempts (unauthorized); an unreachable server i
 
   const gone: StreamState[] = [];
   const dead = new LiveStream({ url: 'http://127.0.0.1:9/api/events', token: () => 't', onEvent: () => undefined, onState: (s) => gone.push(s), backoff: { initialMs: 10, maxMs: 10 } });
+  closers.push(() => dead.stop());
   dead.start();
   await eventually(() => gone.filter((s) => s.kind === 'offline').length >= 2, { what: 'retries against a closed port' });
   dead.stop();
@@ -119,6 +122,7 @@ test('against the real API: the header token is accepted and a missed status eve
   closers.push(() => rt.close());
   const events: StreamEvent[] = [];
   const stream = new LiveStream({ url: `${rt.url}/api/events`, token: () => ADMIN_TOKEN, onEvent: (e) => events.push(e), backoff: { initialMs: 20, maxMs: 20 } });
+  closers.push(() => stream.stop());
   stream.start();
   await eventually(() => events.some((e) => e.event === 'ready'), { what: 'ready' });
   const first = await rt.api('POST', '/api/destinations', { body: { name: 'one', platform: 'youtube', streamKey: 'sse-client-key-0000' } });
