@@ -37,7 +37,7 @@ export interface ApiClientOptions {
   fetch?: typeof fetch;
 }
 
-async function problemOf(res: Response): Promise<Problem> {
+async function problemFromResponse(res: Response): Promise<Problem> {
   const type = res.headers.get('content-type') ?? '';
   if (/json/.test(type)) {
     try {
@@ -65,7 +65,7 @@ export function createApiClient(o: ApiClientOptions): ApiClient {
       throw new ApiError({ status: 0, code: 'OFFLINE', detail: 'Fanout cannot be reached.', hint: 'Check that Fanout is running and this machine is online; the page retries when you act again.' });
     }
     if (!res.ok) {
-      const p = await problemOf(res);
+      const p = await problemFromResponse(res);
       if (res.status === 401) o.onUnauthorized?.(p);
       throw new ApiError(p);
     }
@@ -79,6 +79,11 @@ export function createApiClient(o: ApiClientOptions): ApiClient {
     put: (p, b) => call('PUT', p, b),
     del: (p) => call('DELETE', p),
   };
+}
+
+/** The API's problem behind an error (an ApiError's own; anything else as a generic problem). */
+export function problemOf(err: unknown): Problem {
+  return err instanceof ApiError ? err.problem : { status: 0, code: 'ERROR', detail: String(err), hint: '' };
 }
 
 /** Field errors of a problem, by field path ('streamKey', 'video.bitrate'); the rest under ''. */

@@ -3,7 +3,7 @@
  * admin token is printed by `npm start`). The token is kept in this tab's sessionStorage only.
  */
 import { useState } from 'preact/hooks';
-import { ApiError } from '../api/client.ts';
+import { problemOf } from '../api/client.ts';
 import type { Problem } from '../api/types.ts';
 import { described, Field, ProblemView } from '../components/common.tsx';
 import { signedOutBecause, signIn } from '../state/session.ts';
@@ -20,7 +20,7 @@ export function SignInPage() {
       await signIn(value);
       setValue('');
     } catch (err) {
-      setProblem(err instanceof ApiError ? err.problem : { status: 0, code: 'ERROR', detail: String(err), hint: '' });
+      setProblem(problemOf(err));
     } finally {
       setBusy(false);
     }

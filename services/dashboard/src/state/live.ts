@@ -9,7 +9,7 @@
  * deleted destination stays gone.
  */
 import { batch, signal, type Signal } from '@preact/signals';
-import { ApiError } from '../api/client.ts';
+import { ApiError, problemOf } from '../api/client.ts';
 import type { ChannelMetrics, Destination, DestinationMetrics, FlowStatus, InputHealth, LastError, Problem } from '../api/types.ts';
 import { addSample, type MetricsSample } from '../lib/health.ts';
 import { LiveStream, type StreamEvent, type StreamState } from '../lib/sse.ts';
@@ -234,7 +234,7 @@ export async function command(id: string, what: 'start' | 'stop' | 'remove'): Pr
     const d = what === 'remove' ? await api.del<Destination>(`/api/destinations/${id}`) : await api.post<Destination>(`/api/destinations/${id}/${what}`);
     if (d) upsert(d);
   } catch (err) {
-    e.problem.value = err instanceof ApiError ? err.problem : { status: 0, code: 'ERROR', detail: String(err), hint: '' };
+    e.problem.value = problemOf(err);
   } finally {
     e.pending.value = null;
   }

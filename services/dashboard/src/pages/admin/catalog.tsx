@@ -4,15 +4,31 @@
  * says so (PRESET_IN_USE, with `usedBy`) and the page names the destinations that use it.
  */
 import { useEffect, useState } from 'preact/hooks';
-import { ApiError, fieldErrors } from '../../api/client.ts';
+import { fieldErrors, problemOf } from '../../api/client.ts';
 import type { Platform, Preset, Problem } from '../../api/types.ts';
 import { ConfirmDialog, described, Field, ProblemView } from '../../components/common.tsx';
 import { loadPlatforms } from '../../state/catalog.ts';
 import { entries } from '../../state/live.ts';
 import { api } from '../../state/session.ts';
 
-const asProblem = (err: unknown): Problem => (err instanceof ApiError ? err.problem : { status: 0, code: 'ERROR', detail: String(err), hint: '' });
 const num = (v: string): number => (v.trim() === '' ? Number.NaN : Number(v));
+
+/** Creates (POST) or updates (PUT `id`) a catalog entry; the API's refusal goes back to the form. */
+async function saveEntry(collection: '/api/admin/presets' | '/api/admin/platforms', id: string | null, body: unknown, setProblem: (p: Problem | null) => void, onDone: (saved: boolean) => void): Promise<void> {
+  setProblem(null);
+  try {
+    if (id) await api.put(`${collection}/${id}`, body);
+    else await api.post(collection, body);
+    onDone(true);
+  } catch (err) {
+    setProblem(problemOf(err));
+  }
+}
+
+/** What of a problem belongs to no field of the form. */
+function generalError(problem: Problem | null, byField: Record<string, string>): string | undefined {
+  return byField[''] ?? (problem && !problem.errors ? problem.detail : undefined);
+}
 
 /** The destinations a problem's `usedBy` names (ids for presets; { destinations, presets } for platforms). */
 function usedByNames(p: Problem | null): string[] {
@@ -38,6 +54,37 @@ function InUse({ problem }: { problem: Problem | null }) {
         </ul>
       ) : null}
     </div>
+  );
+}
+
+/** Edit and Delete of a catalog row (built-in entries cannot be deleted, only overridden). */
+function RowActions(props: { kind: string; name: string; builtIn: boolean; onEdit: () => void; onDelete: () => void }) {
+  return (
+    <div class="actions">
+      <button type="button" class="btn btn-small" onClick={props.onEdit} aria-label={`Edit ${props.kind} ${props.name}`}>
+        Edit
+      </button>
+      <button type="button" class="btn btn-small btn-danger-outline" disabled={props.builtIn} onClick={props.onDelete} aria-label={`Delete ${props.kind} ${props.name}`}>
+        Delete
+      </button>
+    </div>
+  );
+}
+
+/** A catalog form's general error (what belongs to no field) and its buttons. */
+function FormFooter(props: { kind: string; editing: boolean; problem: Problem | null; general: string | undefined; onCancel: () => void }) {
+  return (
+    <>
+      {props.general && props.problem ? <ProblemView problem={{ ...props.problem, detail: props.general }} /> : null}
+      <div class="actions">
+        <button type="button" class="btn" onClick={props.onCancel}>
+          Cancel
+        </button>
+        <button type="submit" class="btn btn-primary">
+          {props.editing ? `Save ${props.kind}` : `Create ${props.kind}`}
+        </button>
+      </div>
+    </>
   );
 }
 
@@ -67,7 +114,6 @@ function PresetForm({ editing, platforms, onDone }: { editing: Preset | null; pl
   };
   const submit = async (ev: Event): Promise<void> => {
     ev.preventDefault();
-    setProblem(null);
     const body = {
       ...(editing ? {} : f.presetId ? { presetId: f.presetId } : {}),
       name: f.name,
@@ -82,16 +128,10 @@ function PresetForm({ editing, platforms, onDone }: { editing: Preset | null; pl
             audio: { codec: 'aac', bitrate: Math.round(num(f.audioKbps) * 1000) },
           }),
     };
-    try {
-      if (editing) await api.put(`/api/admin/presets/${editing.presetId}`, body);
-      else await api.post('/api/admin/presets', body);
-      onDone(true);
-    } catch (err) {
-      setProblem(asProblem(err));
-    }
+    await saveEntry('/api/admin/presets', editing?.presetId ?? null, body, setProblem, onDone);
   };
   const e = fieldErrors(problem, PRESET_FIELDS);
-  const general = e[''] ?? (problem && !problem.errors ? problem.detail : undefined);
+  const general = generalError(problem, e);
   const id = (k: string): string => `preset-${k}`;
   return (
     <form class="card" onSubmit={(ev) => void submit(ev)} noValidate aria-labelledby="preset-form-title">
@@ -153,15 +193,7 @@ function PresetForm({ editing, platforms, onDone }: { editing: Preset | null; pl
           </>
         ) : null}
       </div>
-      {general ? <ProblemView problem={{ ...problem!, detail: general }} /> : null}
-      <div class="actions">
-        <button type="button" class="btn" onClick={() => onDone(false)}>
-          Cancel
-        </button>
-        <button type="submit" class="btn btn-primary">
-          {editing ? 'Save preset' : 'Create preset'}
-        </button>
-      </div>
+      <FormFooter kind="preset" editing={Boolean(editing)} problem={problem} general={general} onCancel={() => onDone(false)} />
     </form>
   );
 }
@@ -176,7 +208,7 @@ function PresetsTab({ platforms }: { platforms: Platform[] }) {
     try {
       setPresets((await api.get<{ presets: Preset[] }>('/api/admin/presets')).presets);
     } catch (err) {
-      setProblem(asProblem(err));
+      setProblem(problemOf(err));
     }
   };
   useEffect(() => void load(), []);
@@ -187,7 +219,7 @@ function PresetsTab({ platforms }: { platforms: Platform[] }) {
       await api.del(`/api/admin/presets/${p.presetId}`);
       await load();
     } catch (err) {
-      setProblem(asProblem(err));
+      setProblem(problemOf(err));
     }
   };
   const shown = (presets ?? []).filter((p) => !filter || p.platform === filter);
@@ -237,14 +269,7 @@ function PresetsTab({ platforms }: { platforms: Platform[] }) {
                   {p.builtIn ? ' · built in' : ''}
                 </span>
               </div>
-              <div class="actions">
-                <button type="button" class="btn btn-small" onClick={() => setEditing(p)} aria-label={`Edit preset ${p.name}`}>
-                  Edit
-                </button>
-                <button type="button" class="btn btn-small btn-danger-outline" disabled={p.builtIn} onClick={() => setDeleting(p)} aria-label={`Delete preset ${p.name}`}>
-                  Delete
-                </button>
-              </div>
+              <RowActions kind="preset" name={p.name} builtIn={p.builtIn} onEdit={() => setEditing(p)} onDelete={() => setDeleting(p)} />
             </li>
           ))}
         </ul>
@@ -276,7 +301,6 @@ function PlatformForm({ editing, onDone }: { editing: Platform | null; onDone: (
   const set = (k: keyof typeof f) => (e: Event) => setF({ ...f, [k]: (e.target as HTMLInputElement).value });
   const submit = async (ev: Event): Promise<void> => {
     ev.preventDefault();
-    setProblem(null);
     const body = {
       ...(editing ? {} : { platformId: f.platformId }),
       name: f.name,
@@ -284,16 +308,10 @@ function PlatformForm({ editing, onDone }: { editing: Platform | null; onDone: (
       rtmpsUrl: f.rtmpsUrl.trim() || null,
       limits: { maxVideoBitrate: Math.round(num(f.maxKbps) * 1000), maxFrameRate: num(f.maxFrameRate), maxWidth: num(f.maxWidth), maxHeight: num(f.maxHeight), maxKeyframeInterval: num(f.maxKeyframeInterval) },
     };
-    try {
-      if (editing) await api.put(`/api/admin/platforms/${editing.platformId}`, body);
-      else await api.post('/api/admin/platforms', body);
-      onDone(true);
-    } catch (err) {
-      setProblem(asProblem(err));
-    }
+    await saveEntry('/api/admin/platforms', editing?.platformId ?? null, body, setProblem, onDone);
   };
   const e = fieldErrors(problem, PLATFORM_FIELDS);
-  const general = e[''] ?? (problem && !problem.errors ? problem.detail : undefined);
+  const general = generalError(problem, e);
   const id = (k: string): string => `platform-${k}`;
   const input = (k: keyof typeof f, label: string, err: string | undefined, mode?: string) => (
     <Field id={id(k)} label={label} error={err}>
@@ -314,15 +332,7 @@ function PlatformForm({ editing, onDone }: { editing: Platform | null; onDone: (
         {input('maxHeight', 'Max height', e['limits.maxHeight'], 'numeric')}
         {input('maxKeyframeInterval', 'Max keyframe interval (s)', e['limits.maxKeyframeInterval'], 'decimal')}
       </div>
-      {general ? <ProblemView problem={{ ...problem!, detail: general }} /> : null}
-      <div class="actions">
-        <button type="button" class="btn" onClick={() => onDone(false)}>
-          Cancel
-        </button>
-        <button type="submit" class="btn btn-primary">
-          {editing ? 'Save platform' : 'Create platform'}
-        </button>
-      </div>
+      <FormFooter kind="platform" editing={Boolean(editing)} problem={problem} general={general} onCancel={() => onDone(false)} />
     </form>
   );
 }
@@ -338,7 +348,7 @@ function PlatformsTab({ platforms, reload }: { platforms: Platform[]; reload: ()
       await api.del(`/api/admin/platforms/${p.platformId}`);
       reload();
     } catch (err) {
-      setProblem(asProblem(err));
+      setProblem(problemOf(err));
     }
   };
   return (
@@ -369,14 +379,7 @@ function PlatformsTab({ platforms, reload }: { platforms: Platform[]; reload: ()
                 {p.builtIn ? ' · built in' : ''}
               </span>
             </div>
-            <div class="actions">
-              <button type="button" class="btn btn-small" onClick={() => setEditing(p)} aria-label={`Edit platform ${p.name}`}>
-                Edit
-              </button>
-              <button type="button" class="btn btn-small btn-danger-outline" disabled={p.builtIn} onClick={() => setDeleting(p)} aria-label={`Delete platform ${p.name}`}>
-                Delete
-              </button>
-            </div>
+            <RowActions kind="platform" name={p.name} builtIn={p.builtIn} onEdit={() => setEditing(p)} onDelete={() => setDeleting(p)} />
           </li>
         ))}
       </ul>
@@ -391,7 +394,7 @@ export function CatalogPage() {
   const [tab, setTab] = useState<'presets' | 'platforms'>('presets');
   const [list, setList] = useState<Platform[] | null>(null);
   const [problem, setProblem] = useState<Problem | null>(null);
-  const reload = (): void => void loadPlatforms(true).then(setList, (err: unknown) => setProblem(asProblem(err)));
+  const reload = (): void => void loadPlatforms(true).then(setList, (err: unknown) => setProblem(problemOf(err)));
   useEffect(reload, []);
   const tabButton = (t: 'presets' | 'platforms', label: string) => (
     <button type="button" role="tab" id={`tab-${t}`} aria-controls={tab === t ? `panel-${t}` : undefined} aria-selected={tab === t} class={`tab${tab === t ? ' tab-active' : ''}`} onClick={() => setTab(t)}>

@@ -4,14 +4,13 @@
  * orphan check ("validate") with a cleanup that first lists what it will remove.
  */
 import { useEffect, useState } from 'preact/hooks';
-import { ApiError } from '../../api/client.ts';
+import { problemOf } from '../../api/client.ts';
 import type { CleanupResult, EngineProcess, Health, Problem, ValidationReport } from '../../api/types.ts';
 import { ConfirmDialog, ProblemView, StatusChip } from '../../components/common.tsx';
 import { formatDuration } from '../../lib/format.ts';
 import { destinationIds, entries, flow } from '../../state/live.ts';
 import { api } from '../../state/session.ts';
 
-const asProblem = (err: unknown): Problem => (err instanceof ApiError ? err.problem : { status: 0, code: 'ERROR', detail: String(err), hint: '' });
 
 function Channels() {
   const rows = destinationIds.value.map((id) => entries.get(id)!).filter((e) => e && e.dest.value.mediaLiveChannelId);
@@ -50,7 +49,7 @@ function Processes() {
       setList((await api.get<{ processes: EngineProcess[] }>('/api/admin/engine/processes')).processes);
       setProblem(null);
     } catch (err) {
-      setProblem(asProblem(err));
+      setProblem(problemOf(err));
     }
   };
   useEffect(() => void load(), []);
@@ -97,7 +96,7 @@ function Orphans() {
     try {
       setReport(await api.get<ValidationReport>('/api/channels/validate'));
     } catch (err) {
-      setProblem(asProblem(err));
+      setProblem(problemOf(err));
     } finally {
       setBusy(false);
     }
@@ -110,7 +109,7 @@ function Orphans() {
       setResult(await api.post<CleanupResult>('/api/channels/cleanup', { only: report.orphans.map((o) => o.id) }));
       setReport(await api.get<ValidationReport>('/api/channels/validate'));
     } catch (err) {
-      setProblem(asProblem(err));
+      setProblem(problemOf(err));
     } finally {
       setBusy(false);
     }

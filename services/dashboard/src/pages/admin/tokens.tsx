@@ -1,11 +1,10 @@
 /** API tokens: create (the value shown once, with a copy button), list, revoke. */
 import { useEffect, useState } from 'preact/hooks';
-import { ApiError, fieldErrors } from '../../api/client.ts';
+import { fieldErrors, problemOf } from '../../api/client.ts';
 import type { NewToken, Problem, Role, Token } from '../../api/types.ts';
 import { ConfirmDialog, CopyButton, described, Field, ProblemView } from '../../components/common.tsx';
 import { api } from '../../state/session.ts';
 
-const asProblem = (err: unknown): Problem => (err instanceof ApiError ? err.problem : { status: 0, code: 'ERROR', detail: String(err), hint: '' });
 
 export function TokensPage() {
   const [tokens, setTokens] = useState<Token[] | null>(null);
@@ -21,7 +20,7 @@ export function TokensPage() {
       setTokens((await api.get<{ tokens: Token[] }>('/api/admin/tokens')).tokens);
       setProblem(null);
     } catch (err) {
-      setProblem(asProblem(err));
+      setProblem(problemOf(err));
     }
   };
   useEffect(() => void load(), []);
@@ -35,7 +34,7 @@ export function TokensPage() {
       setName('');
       await load();
     } catch (err) {
-      setFormProblem(asProblem(err));
+      setFormProblem(problemOf(err));
     }
   };
   const revoke = async (t: Token): Promise<void> => {
@@ -44,7 +43,7 @@ export function TokensPage() {
       await api.del(`/api/admin/tokens/${encodeURIComponent(t.tokenId)}`);
       await load();
     } catch (err) {
-      setProblem(asProblem(err));
+      setProblem(problemOf(err));
     }
   };
   const errs = fieldErrors(formProblem, ['name', 'role']);

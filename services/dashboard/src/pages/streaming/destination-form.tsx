@@ -6,7 +6,7 @@
  * and never shown again (editing leaves it unchanged unless a new one is typed).
  */
 import { useEffect, useMemo, useState } from 'preact/hooks';
-import { ApiError, fieldErrors } from '../../api/client.ts';
+import { ApiError, fieldErrors, problemOf } from '../../api/client.ts';
 import type { Destination, Problem, Preset } from '../../api/types.ts';
 import { described, Field, ProblemView } from '../../components/common.tsx';
 import { defaultIngest, loadPlatforms, platforms, presetsFor, requestKey } from '../../state/catalog.ts';
@@ -103,7 +103,7 @@ export function DestinationForm({ editing, onDone }: { editing?: Destination; on
       setStreamKey('');
       onDone();
     } catch (err) {
-      setProblem(err instanceof ApiError ? err.problem : { status: 0, code: 'ERROR', detail: String(err), hint: '' });
+      setProblem(problemOf(err));
     } finally {
       setBusy(false);
     }
