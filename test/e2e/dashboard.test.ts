@@ -12,7 +12,8 @@
  * Also: the API's field errors inline (bad URL, empty key) with nothing created; presets created,
  * edited and refused deletion while in use; an operator's token kept out of the admin pages; a
  * destination named like markup shown as text; axe-core on every page (no serious or critical
- * finding); no horizontal scrolling at 390 px; a screenshot of each page in test-output/dashboard/.
+ * finding); no horizontal scrolling at 390 px; a screenshot of each page in test-output/dashboard/;
+ * and, last, the page saying it is offline when Fanout goes away.
  */
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync } from 'node:fs';
@@ -380,5 +381,14 @@ describe('the dashboards in Chromium, against a real Fanout with real media', { 
     const real = pages.flatMap((p) => p.errs).filter((e) => !/Failed to load resource/.test(e));
     assert.deepEqual(real, [], 'script errors');
     assert.deepEqual(offLoopback, [], 'requests beyond loopback');
+  });
+
+  it('when Fanout goes away, the page says it is offline and that it is retrying', async () => {
+    await operator.goto(`${rt.url}/`);
+    await eventually(async () => (await operator.getByTestId('connection').textContent()) === 'Live', { what: 'live first' });
+    await feed.close();
+    await eventually(async () => /^Offline, retrying in \d+ s$/.test((await operator.getByTestId('connection').textContent()) ?? ''), { timeoutMs: 20_000, what: 'the offline state' });
+    assert.match((await operator.getByTestId('offline').textContent()) ?? '', /cannot be reached/);
+    await shot(operator, 'streaming-offline');
   });
 });
