@@ -42,7 +42,6 @@ let operator: Page; // the person at work (operator token)
 let watcher: Page; // another browser watching (admin token)
 let admin: Page;
 const offLoopback: string[] = [];
-const errors: string[] = [];
 const dialogs: string[] = [];
 /** Events the server published on the stream, with the time (for the watcher's delay). */
 const published: { at: number; event: string; data: Record<string, unknown> }[] = [];
@@ -105,9 +104,9 @@ async function shot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: `${OUT}/${name}.png`, fullPage: true });
 }
 
+/** A page whose script errors and dialogs (an alert() would be an XSS) are recorded. */
 async function newPage(context: BrowserContext): Promise<Page> {
   const page = await context.newPage();
-  errors.push(...[]);
   const errs = pageErrors(page);
   page.on('dialog', (d) => {
     dialogs.push(d.message());
