@@ -2,7 +2,9 @@
  * The primary HLS output, muted and autoplaying: the browser's own HLS where it has it (Safari),
  * else hls.js (its light build), loaded only now (it is most of the page's weight, and not everyone opens a preview
  * on a phone). It (re)starts when the encoder connects, so it never retries against a feed that
- * is not there. hls.js runs without its worker: the CSP allows no blob: scripts.
+ * is not there, and after a fatal error it tries again a few seconds later (the playlist appears a
+ * few seconds after the encoder connects). hls.js runs without its worker: the CSP allows no blob:
+ * scripts.
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { input } from '../../state/live.ts';
@@ -10,10 +12,14 @@ import { hlsUrl } from './ingest-card.tsx';
 
 type PreviewState = 'waiting' | 'loading' | 'playing' | 'failed';
 
+/** After a fatal player error, how long before the preview starts over. */
+const RETRY_MS = 4000;
+
 export function Preview() {
   const video = useRef<HTMLVideoElement>(null);
   const [state, setState] = useState<PreviewState>('waiting');
   const [why, setWhy] = useState('');
+  const [attempt, setAttempt] = useState(0);
   const connected = input.value?.connected === true;
   const since = input.value?.connectedSince ?? null;
 
@@ -25,6 +31,13 @@ export function Preview() {
     }
     let cancelled = false;
     let destroy: (() => void) | null = null;
+    let retry: ReturnType<typeof setTimeout> | null = null;
+    const failed = (reason: string): void => {
+      if (retry || cancelled) return;
+      setState('failed');
+      setWhy(reason);
+      retry = setTimeout(() => setAttempt((a) => a + 1), RETRY_MS);
+    };
     const src = hlsUrl();
     setState('loading');
     const onPlaying = (): void => setState('playing');
@@ -47,9 +60,7 @@ export function Preview() {
         }
         const hls = new Hls({ enableWorker: false, liveSyncDurationCount: 3, manifestLoadPolicy: { default: { maxTimeToFirstByteMs: 10_000, maxLoadTimeMs: 20_000, timeoutRetry: { maxNumRetry: 6, retryDelayMs: 1000, maxRetryDelayMs: 4000 }, errorRetry: { maxNumRetry: 6, retryDelayMs: 1000, maxRetryDelayMs: 4000 } } } });
         hls.on(Hls.Events.ERROR, (_e, d) => {
-          if (!d.fatal) return;
-          setState('failed');
-          setWhy(`${d.type}: ${d.details}`);
+          if (d.fatal) failed(`${d.type}: ${d.details}`);
         });
         hls.on(Hls.Events.MANIFEST_PARSED, play);
         hls.loadSource(src);
@@ -57,12 +68,16 @@ export function Preview() {
         destroy = () => hls.destroy();
       });
     }
+    const onError = (): void => failed(v.error?.message || 'the browser could not play it');
+    v.addEventListener('error', onError);
     return () => {
       cancelled = true;
+      if (retry) clearTimeout(retry);
       v.removeEventListener('playing', onPlaying);
+      v.removeEventListener('error', onError);
       destroy?.();
     };
-  }, [connected, since]);
+  }, [connected, since, attempt]);
 
   return (
     <section class="card preview" aria-labelledby="preview-title">
@@ -71,7 +86,7 @@ export function Preview() {
         <video ref={video} data-testid="preview" muted autoplay playsInline aria-label="Preview of the primary HLS output (muted)" />
         {state !== 'playing' ? (
           <p class="video-note" role="status">
-            {state === 'waiting' ? 'Waiting for the encoder…' : state === 'loading' ? 'Loading the preview…' : `The preview stopped: ${why}`}
+            {state === 'waiting' ? 'Waiting for the encoder…' : state === 'loading' ? 'Loading the preview…' : `The preview stopped (${why}); trying again…`}
           </p>
         ) : null}
       </div>
