@@ -5,7 +5,7 @@
  * problem document and is shown next to its field. The stream key is a password field, sent once
  * and never shown again (editing leaves it unchanged unless a new one is typed).
  */
-import { useEffect, useMemo, useState } from 'preact/hooks';
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { ApiError, fieldErrors, problemOf } from '../../api/client.ts';
 import type { Destination, Problem, Preset } from '../../api/types.ts';
 import { described, Field, ProblemView } from '../../components/common.tsx';
@@ -39,11 +39,13 @@ export function DestinationForm({ editing, onDone }: { editing?: Destination; on
   const prefix = editing ? `edit-${editing.destinationId.slice(0, 8)}` : 'add';
   const [platform, setPlatform] = useState(editing?.platform ?? '');
   const [rtmpUrl, setRtmpUrl] = useState(editing?.rtmpUrl ?? '');
-  const [urlTouched, setUrlTouched] = useState(Boolean(editing));
+  // Refs, not state: the effects below run after paint and must see a field typed into meanwhile
+  // (a pre-fill from a stale render would overwrite what the person just typed).
+  const urlTouched = useRef(Boolean(editing));
   const [streamKey, setStreamKey] = useState('');
   const [preset, setPreset] = useState(editing?.preset ?? '');
   const [name, setName] = useState(editing?.name ?? '');
-  const [nameTouched, setNameTouched] = useState(Boolean(editing));
+  const nameTouched = useRef(Boolean(editing));
   const [presets, setPresets] = useState<Preset[] | null>(null);
   const [problem, setProblem] = useState<Problem | null>(null);
   const [busy, setBusy] = useState(false);
@@ -60,8 +62,8 @@ export function DestinationForm({ editing, onDone }: { editing?: Destination; on
 
   useEffect(() => {
     if (!platform) return;
-    if (!urlTouched) setRtmpUrl(defaultIngest(current));
-    if (!nameTouched && current) {
+    if (!urlTouched.current) setRtmpUrl(defaultIngest(current));
+    if (!nameTouched.current && current) {
       const same = destinationIds.value.filter((id) => entries.get(id)?.dest.peek().platform === platform).length;
       setName(`${current.name}${same > 0 ? ` ${same + 1}` : ''}`);
     }
@@ -125,7 +127,7 @@ export function DestinationForm({ editing, onDone }: { editing?: Destination; on
           </select>
         </Field>
         <Field id={id('rtmpUrl')} label="Ingest URL" error={byField.rtmpUrl} hint={!editing && !current?.rtmpUrl && !current?.rtmpsUrl ? 'Paste the URL the platform gives you (rtmp:// or rtmps://).' : 'Pre-filled with the platform’s ingest (RTMPS where it offers it).'}>
-          <input id={id('rtmpUrl')} type="url" inputMode="url" autocomplete="off" spellcheck={false} value={rtmpUrl} onInput={(e) => { setUrlTouched(true); setRtmpUrl((e.target as HTMLInputElement).value); }} {...described(id('rtmpUrl'), byField.rtmpUrl, true)} />
+          <input id={id('rtmpUrl')} type="url" inputMode="url" autocomplete="off" spellcheck={false} value={rtmpUrl} onInput={(e) => { urlTouched.current = true; setRtmpUrl((e.target as HTMLInputElement).value); }} {...described(id('rtmpUrl'), byField.rtmpUrl, true)} />
         </Field>
         <Field id={id('streamKey')} label={editing ? 'New stream key (leave empty to keep it)' : 'Stream key'} error={byField.streamKey} hint={editing ? `Current key ends in ${editing.streamKeyLast4 ?? '••••'}.` : 'Sent once, stored encrypted, never shown again.'}>
           <input id={id('streamKey')} type="password" autocomplete="new-password" spellcheck={false} value={streamKey} onInput={(e) => setStreamKey((e.target as HTMLInputElement).value)} {...described(id('streamKey'), byField.streamKey, true)} />
@@ -142,7 +144,7 @@ export function DestinationForm({ editing, onDone }: { editing?: Destination; on
           </select>
         </Field>
         <Field id={id('name')} label="Name" error={byField.name} hint="Tells this one apart from others of the same platform.">
-          <input id={id('name')} type="text" autocomplete="off" value={name} onInput={(e) => { setNameTouched(true); setName((e.target as HTMLInputElement).value); }} {...described(id('name'), byField.name, true)} />
+          <input id={id('name')} type="text" autocomplete="off" value={name} onInput={(e) => { nameTouched.current = true; setName((e.target as HTMLInputElement).value); }} {...described(id('name'), byField.name, true)} />
         </Field>
       </div>
       <ProblemView problem={rest} />
