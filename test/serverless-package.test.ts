@@ -20,6 +20,8 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runInNewContext } from 'node:vm';
+import { contentSecurityPolicy } from '../services/dashboard/site.ts';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
 const SRT_CIDR = '203.0.113.0/24';
@@ -535,6 +537,60 @@ test('serverless package --stage dev produces the expected CloudFormation', { ti
       assert.ok(template['Outputs'][output], `${output} output`);
     }
     assert.equal(template['Outputs']['SrtAllowedCidr'].Value, SRT_CIDR);
+
+    // ------------------------------------------------------------------ dashboards (S3 + CloudFront)
+    const bucket = resources['DashboardBucket'];
+    assert.equal(bucket.Type, 'AWS::S3::Bucket');
+    assert.deepEqual(bucket.Properties.PublicAccessBlockConfiguration, { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true }, 'the site bucket is private');
+    const sitePolicy = resources['DashboardBucketPolicy'].Properties.PolicyDocument.Statement as Json[];
+    assert.deepEqual(sitePolicy, [
+      {
+        Sid: 'DashboardDistributionReads',
+        Effect: 'Allow',
+        Principal: { Service: 'cloudfront.amazonaws.com' },
+        Action: 's3:GetObject',
+        Resource: { 'Fn::Sub': '${DashboardBucket.Arn}/*' },
+        Condition: { StringEquals: { 'AWS:SourceArn': { 'Fn::Sub': 'arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/${DashboardDistribution}' } } },
+      },
+    ], 'only this distribution reads the site, nobody writes through a policy');
+    const dist = resources['DashboardDistribution'].Properties.DistributionConfig;
+    const origins = Object.fromEntries((dist.Origins as Json[]).map((o) => [o.Id, o]));
+    assert.deepEqual(origins['dashboard-site'].DomainName, { 'Fn::GetAtt': ['DashboardBucket', 'RegionalDomainName'] });
+    assert.deepEqual(origins['dashboard-site'].OriginAccessControlId, { 'Fn::GetAtt': ['DashboardOriginAccessControl', 'Id'] });
+    assert.deepEqual(origins['fanout-api'].DomainName, { 'Fn::Sub': '${HttpApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}' }, 'the API behind the same origin');
+    assert.equal(origins['fanout-api'].CustomOriginConfig.OriginProtocolPolicy, 'https-only');
+    assert.equal(dist.DefaultCacheBehavior.TargetOriginId, 'dashboard-site');
+    assert.equal(dist.DefaultCacheBehavior.ViewerProtocolPolicy, 'redirect-to-https');
+    assert.deepEqual(dist.DefaultCacheBehavior.ResponseHeadersPolicyId, { Ref: 'DashboardResponseHeaders' });
+    const api = (dist.CacheBehaviors as Json[]).find((b) => b.PathPattern === '/api/*')!;
+    assert.equal(api.TargetOriginId, 'fanout-api');
+    assert.equal(api.CachePolicyId, '4135ea2d-6df8-44a3-9df3-4b5a84be39ad', 'Managed-CachingDisabled: no API answer is cached');
+    assert.equal(api.OriginRequestPolicyId, 'b689b0a8-53d0-40ab-baf2-68738e2966ac', 'Managed-AllViewerExceptHostHeader: Authorization reaches the API');
+    assert.deepEqual([...api.AllowedMethods].sort(), ['DELETE', 'GET', 'HEAD', 'OPTIONS', 'PATCH', 'POST', 'PUT']);
+    // One Content-Security-Policy: the local runtime's (site.ts) plus the primary HLS origin.
+    const security = resources['DashboardResponseHeaders'].Properties.ResponseHeadersPolicyConfig.SecurityHeadersConfig;
+    const [csp, cspVars] = security.ContentSecurityPolicy.ContentSecurityPolicy['Fn::Sub'] as [string, Json];
+    assert.equal(csp, contentSecurityPolicy(['https://${HlsHost}']), 'CloudFront sends the CSP of services/dashboard/site.ts');
+    assert.deepEqual(cspVars.HlsHost['Fn::Select'][1]['Fn::Split'][1]['Fn::Select'][1], { 'Fn::GetAtt': ['PrimaryHlsEndpoint', 'HlsManifestUrls'] });
+    assert.equal(security.FrameOptions.FrameOption, 'DENY');
+    assert.equal(security.ReferrerPolicy.ReferrerPolicy, 'no-referrer');
+    // The router, run: config.json from the stack's values; the app's routes to index.html; assets as they are.
+    const router = resources['DashboardRouter'].Properties;
+    assert.equal(router.FunctionConfig.Runtime, 'cloudfront-js-2.0');
+    assert.deepEqual(dist.DefaultCacheBehavior.FunctionAssociations, [{ EventType: 'viewer-request', FunctionARN: { 'Fn::GetAtt': ['DashboardRouter', 'FunctionMetadata.FunctionARN'] } }]);
+    const [code, codeVars] = router.FunctionCode['Fn::Sub'] as [string, Json];
+    assert.deepEqual(codeVars.SrtHost, { 'Fn::GetAtt': ['ContributionFlow', 'Source.IngestIp'] });
+    const hlsUrl = 'https://abc123.egress.mediapackagev2.eu-west-1.amazonaws.com/out/v1/fanout-dev/primary/index.m3u8';
+    const sandbox: Json = {};
+    runInNewContext(`${code.replaceAll('${HlsUrl}', hlsUrl).replaceAll('${SrtHost}', '203.0.113.7')}\nthis.handler = handler;`, sandbox);
+    const run = (uri: string): Json => sandbox.handler({ request: { uri, headers: {} } });
+    const config = run('/config.json');
+    assert.equal(config.statusCode, 200);
+    assert.deepEqual(JSON.parse(config.body.data), { apiBase: '', hlsUrl, srt: { host: '203.0.113.7', port: 9998, keyLength: null }, runtime: 'aws' });
+    for (const uri of ['/', '/admin', '/admin/', '/admin/tokens']) assert.equal(run(uri).uri, '/index.html', uri);
+    for (const uri of ['/assets/index-AbC123.js', '/favicon.svg', '/admin/../secret']) assert.equal(run(uri).uri, uri, uri);
+    assert.deepEqual(template['Outputs']['DashboardUrl'].Value, { 'Fn::Sub': 'https://${DashboardDistribution.DomainName}/' });
+    assert.deepEqual(template['Outputs']['DashboardBucketName'].Value, { Ref: 'DashboardBucket' });
   } finally {
     rmSync(out, { recursive: true, force: true });
   }

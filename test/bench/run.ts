@@ -19,6 +19,10 @@
  *   4. shared encode: N transcoded destinations on one preset (one encoder) against the same on N
  *      identical presets (N encoders)
  *   5. RSS of the Fanout process (the Node process alone and with its children) with 20 destinations
+ *   6. the dashboards (test/bench/dashboard.ts, first, before any media runs): their JavaScript
+ *      gzipped without the lazily loaded preview, first render with 50 destinations, and the delay
+ *      from an SSE status event to the DOM (p50/p95), in Debian's Chromium (`BENCH_DASHBOARD=0`
+ *      leaves them out)
  *
  * `npm run bench` runs this file compiled, like `npm start` (ADR 0010): running it through tsx would
  * add the loader's own constant CPU to Fanout's figures.
@@ -43,6 +47,7 @@ import { eventually, startTestRuntime, type TestRuntime } from '../support/local
 import { freeUdpPort, NginxRtmp } from '../support/nginx-rtmp.ts';
 import { NginxPush } from './nginx-push.ts';
 import { meanSe, median } from './stats.ts';
+import { benchDashboard, type DashboardFigures } from './dashboard.ts';
 import { alive, cmdline, descendants, measureCpu, measureCpuOf, pssOf, rssOf, tree, type CpuWindow, type ProcStat } from './proc.ts';
 
 // ------------------------------------------------------------------------------------------------
@@ -72,6 +77,8 @@ const PRESET_720P = {
   audio: { codec: 'aac', bitrate: 128_000, sampleRate: 48000, channels: 2 },
 };
 const TARGETS = { startToLivePassthroughP50Ms: 1000, stopP50Ms: 500, deleteP50Ms: 500, cpuRatio: 3 };
+/** "A change made anywhere shows within a second" (issue 13): the stream's share of it. */
+const DASHBOARD_EVENT_TARGET_MS = 1000;
 /** Whole run; past it the bench cleans up and exits 2. */
 const HARD_LIMIT_MS = 20 * 60_000;
 
@@ -654,6 +661,13 @@ const warnings: string[] = [];
 const notes: string[] = [];
 
 async function main(): Promise<void> {
+  if (process.env.BENCH_DASHBOARD !== '0') {
+    try {
+      results.dashboard = await benchDashboard(log);
+    } catch (err) {
+      notes.push(`dashboard figures not measured: ${(err as Error).message}`);
+    }
+  }
   const src = await sourceFile();
   results.feed = { ...FEED, file: src.path, cached: src.cached, encodeSeconds: Math.round(src.encodeSeconds * 10) / 10 };
   log(`test feed ${src.cached ? 'cached' : `encoded in ${src.encodeSeconds.toFixed(1)} s`}: ${src.path}`);
@@ -1119,6 +1133,23 @@ function report(): void {
         ],
       ),
     );
+  }
+  const dash = results.dashboard as DashboardFigures | undefined;
+  if (dash) {
+    const kib = (b: number): string => `${(b / 1024).toFixed(1)} KiB`;
+    out.push(
+      table(
+        'Dashboards (Chromium headless; Fanout with the destination service alone)',
+        ['measure', 'value', 'target'],
+        [
+          ['JS loaded at once, gzipped (without the lazy preview)', `${kib(dash.js.initialGzipBytes)} (${kib(dash.js.initialBytes)} raw, ${dash.js.files.length} files; CSS ${kib(dash.js.cssGzipBytes)})`, '-'],
+          ...Object.entries(dash.js.lazyGzipBytes).map(([k, v]) => [`  loaded later: ${k}, gzipped`, kib(v), '-']),
+          ['first render, 50 destinations (navigation to cards on screen), p50', dash.firstRender50 ? `${dash.firstRender50.p50Ms} ms (runs ${dash.firstRender50.runsMs.join(', ')})` : dash.skipped ?? '-', '-'],
+          ['SSE status event → DOM, p50 / p95', dash.sseToDom ? `${dash.sseToDom.p50Ms} / ${dash.sseToDom.p95Ms} ms (n ${dash.sseToDom.n}, max ${dash.sseToDom.maxMs})` : dash.skipped ?? '-', `p95 <= ${DASHBOARD_EVENT_TARGET_MS} ms ${dash.sseToDom ? (dash.sseToDom.p95Ms <= DASHBOARD_EVENT_TARGET_MS ? 'met' : 'MISSED') : ''}`],
+        ],
+      ),
+    );
+    if (dash.sseToDom && dash.sseToDom.p95Ms > DASHBOARD_EVENT_TARGET_MS) warnings.push(`SSE status → DOM p95 ${dash.sseToDom.p95Ms} ms > ${DASHBOARD_EVENT_TARGET_MS} ms`);
   }
   console.log(out.join('\n'));
   for (const n of notes) console.log(`NOTE: ${n}`);

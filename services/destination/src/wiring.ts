@@ -109,16 +109,19 @@ export function createDestinationApi(extra: Partial<Pick<ApiDeps, 'sse' | 'ssePi
   });
 }
 
-/** Feeds the live event stream from published domain events. */
+/**
+ * Feeds the live event stream from published domain events: the destination events, and the
+ * contribution flow's state (FlowStateChanged, from flow-output) as `flow.status`.
+ */
 export function forwardToSse(hub: SseHub, entry: { Source: string; DetailType: string; Detail: string }): void {
-  if (entry.Source !== 'fanout.destination') return;
   const names: Record<string, string> = {
-    DestinationCreated: 'destination.created',
-    DestinationUpdated: 'destination.updated',
-    DestinationStatusChanged: 'destination.status',
-    DestinationDeleted: 'destination.deleted',
+    'fanout.destination/DestinationCreated': 'destination.created',
+    'fanout.destination/DestinationUpdated': 'destination.updated',
+    'fanout.destination/DestinationStatusChanged': 'destination.status',
+    'fanout.destination/DestinationDeleted': 'destination.deleted',
+    'fanout.flow-output/FlowStateChanged': 'flow.status',
   };
-  const event = names[entry.DetailType];
+  const event = names[`${entry.Source}/${entry.DetailType}`];
   if (!event) return;
   const detail = JSON.parse(entry.Detail) as { id: string; occurredAt: string; data: unknown };
   hub.publish(event, { eventId: detail.id, occurredAt: detail.occurredAt, ...(detail.data as object) });

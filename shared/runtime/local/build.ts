@@ -10,7 +10,11 @@
  * `bundledHandlers` (they are still evaluated on first use, as from source). npm packages stay
  * external (resolved from node_modules at run time, like `packages: external` on Lambda).
  *
- *   tsx shared/runtime/local/build.ts [--entry shared/runtime/local/main.ts] [--out .build/local/main.mjs]
+ * Run as a command it also builds the dashboards (services/dashboard/build.ts: Vite, into
+ * `.build/dashboard/`, which the runtime serves at / and /admin), skipped in milliseconds when
+ * their sources did not change; `--no-dashboard` leaves them out.
+ *
+ *   tsx shared/runtime/local/build.ts [--entry shared/runtime/local/main.ts] [--out .build/local/main.mjs] [--no-dashboard]
  */
 import { readFileSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
@@ -99,4 +103,9 @@ function arg(name: string): string | undefined {
 if (process.argv[1] && fileURLToPath(import.meta.url) === resolve(process.argv[1])) {
   const r = await buildLocal({ entry: arg('--entry'), outfile: arg('--out') });
   process.stderr.write(`fanout: built ${relative(process.cwd(), r.outfile)} (${r.handlers} handlers, ${r.ms} ms)\n`);
+  if (!process.argv.includes('--no-dashboard')) {
+    const { buildDashboard } = await import('../../../services/dashboard/build.ts');
+    const d = await buildDashboard();
+    process.stderr.write(`fanout: dashboards ${d.built ? 'built' : 'up to date'} in ${relative(process.cwd(), d.outDir)} (${d.ms} ms)\n`);
+  }
 }

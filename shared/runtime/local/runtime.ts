@@ -44,6 +44,8 @@ import { createDestinationApi, destinationModule, forwardToSse, resetDestination
 import { channelOpenApiDocument, createChannelApp } from '../../../services/channel-provisioner/src/http/app.ts';
 import { createChannelApi, VERSION as CHANNEL_API_VERSION } from '../../../services/channel-provisioner/src/wiring.ts';
 import { bootstrapAdminToken } from '../../../services/destination/src/app/admin-bootstrap.ts';
+import { createStaticSite } from './static-site.ts';
+import { repoRoot } from './serverless-config.ts';
 
 export interface LocalRuntimeOptions {
   /** Environment to read configuration from (default process.env). */
@@ -53,8 +55,10 @@ export interface LocalRuntimeOptions {
   /** Scales serverless.yml's durations (visibility timeouts, schedules) for tests. */
   timeScale?: number;
   ssePingMs?: number;
-  /** How often live metrics of running channels go to the event stream (default 2000 ms). */
+  /** How often live metrics of running channels and the input's health go to the event stream (default 2000 ms). */
   metricsIntervalMs?: number;
+  /** The built dashboards (services/dashboard) served at / and /admin; default `.build/dashboard`. */
+  dashboardDir?: string;
   /** Wraps the publisher (tests inject failures here). */
   wrapPublisher?: (inner: EventPublisher) => EventPublisher;
   /**
@@ -296,10 +300,17 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
 
   const sse = new SseHub();
   tap.onPublished((e) => forwardToSse(sse, e));
-  // Live metrics of running channels, while someone watches the event stream.
-  const metricsTimer = engine?.channelMetrics
+  // Live metrics of running channels and the contribution input's health, while someone watches
+  // the event stream (ephemeral: no id, not replayed on resume; the dashboards' status bar and
+  // ingest card read them instead of polling).
+  const metricsTimer = engine
     ? setInterval(() => {
         if (sse.subscriberCount === 0) return;
+        void engine.inputHealth().then(
+          (health) => sse.broadcast('input.health', health),
+          () => undefined,
+        );
+        if (!engine.channelMetrics) return;
         void engine.listChannels().then((channels) => {
           for (const c of channels) {
             if (c.state !== 'RUNNING') continue;
@@ -328,7 +339,20 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
   // all checking tokens with the one ApiAuth of this process (one store, one budget per token).
   const byFunction: Record<string, { fetch: (req: Request, env?: unknown) => Response | Promise<Response> }> = engine ? { channelProvisionerApi: createChannelApi({ auth: apiAuth() }) } : {};
   const specificRoutes = wiring.httpApiFunctions.flatMap((f) => f.routes.filter((r) => r !== '*').map((r) => ({ route: r, app: byFunction[f.name] })));
-  const fetchApi = (req: Request, env: unknown): Response | Promise<Response> => {
+  // The dashboards' static site (S3 + CloudFront on AWS): / and /admin, /assets/*, /config.json.
+  const site = createStaticSite({
+    dir: opts.dashboardDir ?? join(repoRoot, '.build/dashboard'),
+    config: () => ({
+      apiBase: '',
+      hlsUrl: '/hls/primary/index.m3u8',
+      // 0.0.0.0 / :: listen everywhere: the page shows the host it was loaded from.
+      srt: { host: cfg.srtHost === '0.0.0.0' || cfg.srtHost === '::' ? null : cfg.srtHost, port: cfg.srtPort, keyLength: cfg.srtKeyLength },
+      runtime: 'local',
+    }),
+  });
+  const fetchApi = async (req: Request, env: unknown): Promise<Response> => {
+    const page = await site.handle(req);
+    if (page) return page;
     // The path as the apps' router reads it (percent-decoded), so a spelling the router accepts
     // reaches the app that owns the route; the app then checks the route's declared access.
     const path = getPath(req);

@@ -1,0 +1,217 @@
+/**
+ * The shapes of the Fanout API the dashboards read (contracts/openapi.json is the source; the
+ * dashboard, a service of its own, talks to the others only through that API and never imports
+ * their code). services/dashboard/test/contract.test.ts checks these fields against the contract.
+ */
+
+export type DestinationStatus = 'creating' | 'idle' | 'starting' | 'running' | 'stopping' | 'deleting' | 'error';
+
+export interface LastError {
+  code: string;
+  message: string;
+  hint: string;
+}
+
+export interface Destination {
+  destinationId: string;
+  name: string;
+  platform: string;
+  rtmpUrl: string;
+  streamKeyLast4: string | null;
+  preset: string;
+  status: DestinationStatus;
+  desired: 'running' | 'stopped';
+  mediaLiveChannelId: string | null;
+  mediaConnectOutputArn: string | null;
+  channelReclaimed: boolean;
+  lastError: LastError | null;
+  version: number;
+  createdAt: string;
+  lastModified: string;
+}
+
+export interface ChannelMetrics {
+  bitrateKbps: number | null;
+  fps: number | null;
+  frames: number | null;
+  droppedFrames: number | null;
+  duplicatedFrames: number | null;
+  speed: number | null;
+  uptimeSeconds: number | null;
+  restarts: number | null;
+  bytesSent: number | null;
+  attempt: number | null;
+  nextRetryAt: string | null;
+  updatedAt: string;
+}
+
+export interface DestinationMetrics {
+  destinationId: string;
+  status: DestinationStatus;
+  metrics: ChannelMetrics | null;
+}
+
+export interface PlatformLimits {
+  maxVideoBitrate: number;
+  maxFrameRate: number;
+  maxWidth: number;
+  maxHeight: number;
+  maxKeyframeInterval: number;
+}
+
+export interface Platform {
+  platformId: string;
+  name: string;
+  rtmpUrl: string | null;
+  rtmpsUrl: string | null;
+  limits: PlatformLimits;
+  builtIn: boolean;
+  version: number;
+  createdAt: string;
+  lastModified: string;
+}
+
+export interface VideoSettings {
+  codec: 'h264';
+  resolution: string;
+  frameRate: number;
+  bitrate: number;
+  rateControl?: 'cbr';
+  profile?: 'baseline' | 'main' | 'high';
+  level?: string;
+  keyframeInterval?: number;
+}
+
+export interface AudioSettings {
+  codec: 'aac';
+  bitrate: number;
+  sampleRate?: 44100 | 48000;
+  channels?: 1 | 2;
+}
+
+export interface Preset {
+  presetId: string;
+  name: string;
+  platform: string;
+  type: 'generic' | 'platform' | 'passthrough';
+  description: string;
+  isDefault: boolean;
+  video: VideoSettings | null;
+  audio: AudioSettings | null;
+  builtIn: boolean;
+  version: number;
+  createdAt: string;
+  lastModified: string;
+}
+
+export interface FlowStatus {
+  state: string;
+  flowArn: string | null;
+  sourceConnected: boolean | null;
+  sourceAddress: string | null;
+  connectedSince: string | null;
+  outputs: number | null;
+  primary: { channelId: string | null; state: string | null; error: LastError | null } | null;
+  updatedAt: string | null;
+}
+
+export interface InputHealth {
+  connected: boolean;
+  sourceAddress: string | null;
+  connectedSince: string | null;
+  bitrateInKbps: number | null;
+  packetLossPercent: number | null;
+  packetsLost: number | null;
+  retransmits: number | null;
+  rttMs: number | null;
+  lastError: LastError | null;
+  updatedAt: string;
+}
+
+export type Role = 'admin' | 'operator';
+
+export interface Token {
+  tokenId: string;
+  name: string;
+  role: Role;
+  createdAt: string;
+}
+
+export interface NewToken extends Token {
+  token: string;
+}
+
+export interface Health {
+  status: 'ok' | 'degraded';
+  version: string;
+  runtime: string;
+  checks: Record<string, string>;
+}
+
+export interface EngineProcess {
+  name: string;
+  role: 'ingest' | 'hls' | 'encoder' | 'pusher';
+  channelIds: string[];
+  pid: number | null;
+  state: string;
+  restarts: number;
+  attempt: number;
+  lastError: LastError | null;
+  command: string[];
+}
+
+export interface Orphan {
+  kind: 'channel' | 'output';
+  id: string;
+  arn?: string;
+  destinationId: string | null;
+  state: string | null;
+  reason: 'DESTINATION_MISSING' | 'NOT_REFERENCED';
+}
+
+export interface Mismatch {
+  destinationId: string;
+  storeStatus: string;
+  desired: 'running' | 'stopped';
+  channelId: string | null;
+  engineState: string | null;
+  expectedState: string;
+  reason: 'CHANNEL_MISSING' | 'STATE_DIFFERS';
+}
+
+export interface ValidationReport {
+  checkedAt: string;
+  orphans: Orphan[];
+  mismatches: Mismatch[];
+}
+
+export interface CleanedResource {
+  kind: 'channel' | 'output';
+  id: string;
+  destinationId: string | null;
+  reason: string;
+  outcome: 'removed' | 'removing' | 'failed';
+  error: { code: string; message: string } | null;
+}
+
+export interface CleanupResult {
+  cleanedAt: string;
+  resources: CleanedResource[];
+  removed: number;
+  removing: number;
+  failed: number;
+  mismatches: Mismatch[];
+}
+
+/** An RFC 9457 problem document as the API sends it (docs/errors.md). */
+export interface Problem {
+  status: number;
+  code: string;
+  title?: string;
+  detail: string;
+  hint: string;
+  /** Field-level errors (VALIDATION_FAILED and other 422s): `path` is the field, dotted. */
+  errors?: { path: string; message: string }[];
+  usedBy?: unknown;
+  [k: string]: unknown;
+}
