@@ -15,6 +15,7 @@
  */
 import type { BusEntry } from '../../shared/events/publisher.ts';
 import { startLocalRuntime, type LocalRuntimeOptions } from '../../shared/runtime/local/runtime.ts';
+import { testResolver } from './local.ts';
 
 interface CrashPoint {
   detailType: string;
@@ -37,6 +38,8 @@ const runtime = await startLocalRuntime({
   engine,
   persistMemoryEngine: kind === 'memory-persisted',
   timeScale: Number(process.env.CRASH_TIME_SCALE ?? 0.1),
+  // The platforms' ingest hosts resolve without DNS: tests touch nothing beyond loopback.
+  resolveHost: testResolver,
   ...(point ? { killBeforePublish: matcher(point) } : {}),
 });
 process.stdout.write(`CRASH-CHILD READY ${runtime.url}\n`);
