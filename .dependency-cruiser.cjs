@@ -1,8 +1,13 @@
 /**
- * The architecture, checked: services talk only through events, so no service imports another;
- * event schemas depend on nothing of ours but each other; shared code does not reach into
- * services. The local runtime is the one composition root allowed to wire services together.
- * The CLI (services/cli) talks to the HTTP API only, so it imports nothing of ours outside itself.
+ * The architecture, checked (docs/ARCHITECTURE.md "Layout", ADR 0019):
+ *  - services talk only through events, so no service imports another;
+ *  - event schemas depend on nothing of ours but each other;
+ *  - shared code does not reach into services; the runtimes (shared/runtimes/) are the composition
+ *    roots allowed to wire services together;
+ *  - the media engines (shared/engines/<engine>/) are reached through the port
+ *    (shared/engines/port/) by services, and through an engine's entry (index.ts, or testing.ts for
+ *    test support) by the runtimes; no engine reaches into another;
+ *  - the CLI (services/cli) talks to the HTTP API only, so it imports nothing of ours outside itself.
  */
 module.exports = {
   forbidden: [
@@ -33,8 +38,38 @@ module.exports = {
       name: 'shared-does-not-import-services',
       comment: 'Only the local runtime (the composition root) wires services together.',
       severity: 'error',
-      from: { path: '^shared/', pathNot: '^shared/runtime/local/' },
+      from: { path: '^shared/', pathNot: '^shared/runtimes/' },
       to: { path: '^services/' },
+    },
+    {
+      name: 'services-use-the-engine-port',
+      comment: 'A service asks for a FlowEngine / ChannelEngine (shared/engines/port/); which engine it gets is the runtime\'s choice.',
+      severity: 'error',
+      from: { path: '^services/' },
+      to: { path: '^shared/engines/', pathNot: '^shared/engines/port/' },
+    },
+    {
+      name: 'engines-are-entered-by-their-entry',
+      comment:
+        'Outside an engine, only its entry (index.ts; testing.ts for test support) may be imported: the hub, ' +
+        'the fan-out, the supervisor, the MediaLive settings are the engine\'s own business.',
+      severity: 'error',
+      from: { pathNot: '^shared/engines/' },
+      to: { path: '^shared/engines/(local|aws|memory)/', pathNot: '^shared/engines/[^/]+/(index|testing)\\.ts$' },
+    },
+    {
+      name: 'no-engine-reaches-into-another',
+      comment: 'Engines share the port and the shared libraries, never each other\'s code.',
+      severity: 'error',
+      from: { path: '^shared/engines/([^/]+)/' },
+      to: { path: '^shared/engines/([^/]+)/', pathNot: '^shared/engines/($1|port)/' },
+    },
+    {
+      name: 'the-port-depends-on-no-engine',
+      comment: 'The port is what every engine implements; it names none of them.',
+      severity: 'error',
+      from: { path: '^shared/engines/port/' },
+      to: { path: '^shared/engines/(local|aws|memory)/' },
     },
     {
       name: 'no-circular',

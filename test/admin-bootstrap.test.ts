@@ -12,9 +12,9 @@ import { after, before, test } from 'node:test';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { hashToken, TokenStore } from '../shared/auth/tokens.ts';
 import { loadConfig, setConfig } from '../shared/config/index.ts';
-import { installInfrastructure } from '../shared/runtime/infrastructure.ts';
-import { ensureTables, startDynalite, type EmbeddedDynamo } from '../shared/runtime/local/dynalite.ts';
-import { loadServerlessConfig } from '../shared/runtime/local/serverless-config.ts';
+import { installInfrastructure } from '../shared/runtimes/aws/infrastructure.ts';
+import { ensureTables, startDynalite, type EmbeddedDynamo } from '../shared/runtimes/local/dynalite.ts';
+import { loadServerlessConfig } from '../shared/runtimes/local/serverless-config.ts';
 import { LocalKeyFileCipher } from '../shared/secrets/cipher.ts';
 import { createDocumentClient, createDynamoClient } from '../shared/store/dynamo.ts';
 

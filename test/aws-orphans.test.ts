@@ -11,10 +11,10 @@ import { OrphanCleanup } from '../services/channel-provisioner/src/app/orphan-cl
 import type { BusEntry } from '../shared/events/publisher.ts';
 import { Secret } from '../shared/secrets/secret.ts';
 import type { DestinationReadModel } from '../shared/store/destination-reader.ts';
-import type { ChannelSpec } from '../shared/media-engine/ports.ts';
-import { AwsMediaEngine, TAGS } from '../shared/media-engine/aws/aws-engine.ts';
-import { AWS_TIMINGS, AwsFake } from '../shared/media-engine/aws/aws-fake.ts';
-import { expectAllValid, modelsOrSkip } from '../shared/media-engine/aws/request-capture.ts';
+import type { ChannelSpec } from '../shared/engines/port/ports.ts';
+import { AwsMediaEngine, TAGS } from '../shared/engines/aws/aws-engine.ts';
+import { AWS_TIMINGS, AwsFake } from '../shared/engines/aws/aws-fake.ts';
+import { expectAllValid, modelsOrSkip } from '../shared/engines/aws/request-capture.ts';
 
 const A = '0f8fad5b-d9cb-469f-a165-70867728950e'; // in the store
 const GHOST = '7c9e6679-7425-40de-944b-e07fc1f90ae7'; // channel + input, no destination

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
 import { findEvent } from '../events/catalogue.ts';
-import type { MemoryEngine } from '../shared/media-engine/memory/memory-engine.ts';
+import type { MemoryEngine } from '../shared/engines/memory/memory-engine.ts';
 import { Secret } from '../shared/secrets/secret.ts';
 import { eventually, startTestRuntime, type TestRuntime } from './support/local.ts';
 

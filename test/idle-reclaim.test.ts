@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { EventPublisher } from '../shared/events/publisher.ts';
-import type { MemoryEngine } from '../shared/media-engine/memory/memory-engine.ts';
+import type { MemoryEngine } from '../shared/engines/memory/memory-engine.ts';
 import { eventually, startTestRuntime, type TestRuntime } from './support/local.ts';
 
 type View = { status: string; desired: string; channelReclaimed: boolean; mediaLiveChannelId: string | null; mediaConnectOutputArn: string | null };

@@ -12,8 +12,8 @@
  */
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
-import type { AwsFake } from '../shared/media-engine/aws/aws-fake.ts';
-import { expectAllValid, modelsOrSkip } from '../shared/media-engine/aws/request-capture.ts';
+import type { AwsFake } from '../shared/engines/aws/aws-fake.ts';
+import { expectAllValid, modelsOrSkip } from '../shared/engines/aws/request-capture.ts';
 import { eventually, startTestRuntime, type TestRuntime } from './support/local.ts';
 
 interface Destination {

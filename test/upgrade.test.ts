@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { destinationModule } from '../services/destination/src/wiring.ts';
-import { infrastructure } from '../shared/runtime/infrastructure.ts';
+import { infrastructure } from '../shared/runtimes/aws/infrastructure.ts';
 import { eventually, startTestRuntime, type TestRuntime } from './support/local.ts';
 
 const FIXTURE = new URL('./fixtures/data-dir-v1/', import.meta.url).pathname;

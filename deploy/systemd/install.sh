@@ -30,8 +30,8 @@ fi
 command -v systemctl >/dev/null || { echo "fanout: systemctl not found: this machine does not run systemd" >&2; exit 1; }
 
 # System packages and npm dependencies (what `npm start` installs), then the bundles it runs.
-bash "$root/shared/runtime/local/setup.sh"
-(cd "$root" && node --import tsx shared/runtime/local/build.ts && node services/cli/build.mjs)
+bash "$root/shared/runtimes/local/setup.sh"
+(cd "$root" && node --import tsx shared/runtimes/local/build.ts && node services/cli/build.mjs)
 
 if ! id "$user" >/dev/null 2>&1; then
   useradd --system --home-dir /var/lib/fanout --no-create-home --shell /usr/sbin/nologin "$user"

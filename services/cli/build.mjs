@@ -1,6 +1,6 @@
 /**
  * Compiles the CLI (services/cli/src/main.ts) into one ES module, `.build/cli/fanout.mjs`, with
- * esbuild, the way shared/runtime/local/build.ts compiles the server: the `fanout` command then
+ * esbuild, the way shared/runtimes/local/build.ts compiles the server: the `fanout` command then
  * starts on plain node, without a TypeScript loader (about 5x faster than through tsx). npm
  * packages stay external (commander & co. resolve from node_modules). Plain JavaScript, so the
  * launcher can run it from a fresh clone with nothing but `npm ci` done.

@@ -1,6 +1,6 @@
 /**
  * What the dashboards' static site sends with every file, wherever it is served: the local runtime
- * (shared/runtime/local/static-site.ts) and, on AWS, CloudFront's response headers policy in
+ * (shared/runtimes/local/static-site.ts) and, on AWS, CloudFront's response headers policy in
  * serverless.yml (test/serverless-package.test.ts checks both say the same).
  *
  * The Content-Security-Policy allows nothing but the app's own origin: no inline script or style,

@@ -18,7 +18,7 @@
  */
 import { config, type Config } from '../config/index.ts';
 import { AppError } from '../errors/index.ts';
-import { infrastructure, type Infrastructure } from '../runtime/infrastructure.ts';
+import { infrastructure, type Infrastructure } from '../runtimes/aws/infrastructure.ts';
 import { RateLimiter } from './rate-limit.ts';
 import { TokenStore, type Principal } from './tokens.ts';
 

@@ -29,7 +29,7 @@ test('invalid configuration lists every problem at once and never echoes a secre
 });
 
 test('npm start refuses to start on invalid configuration with the list of problems', () => {
-  const res = spawnSync(process.execPath, ['--import', 'tsx', 'shared/runtime/local/main.ts'], {
+  const res = spawnSync(process.execPath, ['--import', 'tsx', 'shared/runtimes/local/main.ts'], {
     env: { PATH: process.env.PATH, FANOUT_PORT: 'nope', FANOUT_SRT_PASSPHRASE: 'x', FANOUT_DATA_DIR: '/tmp/fanout-never-used' },
     encoding: 'utf8',
     timeout: 30_000,

@@ -11,7 +11,7 @@ import type { Context, SQSEvent } from 'aws-lambda';
 import { z } from 'zod';
 import { AppError } from '../errors/index.ts';
 import { createLogger } from '../logging/logger.ts';
-import { ensureTables, startDynalite, type EmbeddedDynamo } from '../runtime/local/dynalite.ts';
+import { ensureTables, startDynalite, type EmbeddedDynamo } from '../runtimes/local/dynalite.ts';
 import { defineEvent } from '../../events/envelope.ts';
 import { createEventConsumer, domainRoute } from './consumer.ts';
 

@@ -10,8 +10,8 @@ import { after, before, test } from 'node:test';
 import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ChannelDeletedV1, ChannelStateChangedV1 } from '../../events/catalogue.ts';
 import { buildEntry, type BusEntry, type EventPublisher } from '../events/publisher.ts';
-import { ensureTables, startDynalite, type EmbeddedDynamo } from '../runtime/local/dynalite.ts';
-import { loadServerlessConfig } from '../runtime/local/serverless-config.ts';
+import { ensureTables, startDynalite, type EmbeddedDynamo } from '../runtimes/local/dynalite.ts';
+import { loadServerlessConfig } from '../runtimes/local/serverless-config.ts';
 import { createDocumentClient, createDynamoClient } from './dynamo.ts';
 import { RecordStore } from './record-store.ts';
 

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { startDynalite, type EmbeddedDynamo } from '../runtime/local/dynalite.ts';
+import { startDynalite, type EmbeddedDynamo } from '../runtimes/local/dynalite.ts';
 import { createDocumentClient, createDynamoClient } from './dynamo.ts';
 import { migrateTable, stamp, upgrade, versionOf, type RecordSchema } from './schema-version.ts';
 

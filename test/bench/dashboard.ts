@@ -19,7 +19,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { gzipSync } from 'node:zlib';
-import { repoRoot } from '../../shared/runtime/local/serverless-config.ts';
+import { repoRoot } from '../../shared/runtimes/local/serverless-config.ts';
 import { CHROMIUM, launchChromium, signedIn } from '../support/browser.ts';
 import { reportChannelState } from '../support/engine-events.ts';
 import { ADMIN_TOKEN, eventually, startTestRuntime } from '../support/local.ts';

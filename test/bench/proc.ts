@@ -8,7 +8,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import { readCmdline, readStatFields } from '../../shared/media-engine/local/proc.ts';
+import { readCmdline, readStatFields } from '../../shared/engines/local/process/proc.ts';
 
 export const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
 export const PAGE_SIZE = Number(execFileSync('getconf', ['PAGESIZE']).toString().trim()) || 4096;

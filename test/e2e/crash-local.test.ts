@@ -12,7 +12,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { testSourceArgs } from '../../shared/media-engine/local/engine/argv.ts';
+import { testSourceArgs } from '../../shared/engines/local/engine/argv.ts';
 import { allReachWanted, ChildDied, FanoutChild, Ledger, removeChildBundle } from '../support/crash.ts';
 import { FEED_PICTURE } from '../support/feed.ts';
 import { freeUdpPort, NginxRtmp } from '../support/nginx-rtmp.ts';

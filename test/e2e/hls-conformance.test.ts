@@ -27,7 +27,7 @@ import { after, before, describe, it } from 'node:test';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { HLS_DELETE_THRESHOLD, HLS_LIST_SIZE } from '../../shared/media-engine/local/engine/argv.ts';
+import { HLS_DELETE_THRESHOLD, HLS_LIST_SIZE } from '../../shared/engines/local/engine/argv.ts';
 import { primaryPlaylist, startTestFeed, type TestFeed } from '../support/feed.ts';
 
 const run = promisify(execFile);

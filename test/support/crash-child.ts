@@ -14,7 +14,7 @@
  * Prints `CRASH-CHILD READY <url>` once it serves; SIGINT/SIGTERM stop it cleanly.
  */
 import type { BusEntry } from '../../shared/events/publisher.ts';
-import { startLocalRuntime, type LocalRuntimeOptions } from '../../shared/runtime/local/runtime.ts';
+import { startLocalRuntime, type LocalRuntimeOptions } from '../../shared/runtimes/local/runtime.ts';
 import { testResolver } from './local.ts';
 
 interface CrashPoint {

@@ -8,8 +8,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { buildLocal, nodeFlags } from '../../shared/runtime/local/build.ts';
-import { repoRoot } from '../../shared/runtime/local/serverless-config.ts';
+import { buildLocal, nodeFlags } from '../../shared/runtimes/local/build.ts';
+import { repoRoot } from '../../shared/runtimes/local/serverless-config.ts';
 import { ADMIN_TOKEN } from './local.ts';
 
 export interface CrashPoint {

@@ -8,7 +8,7 @@ import { ChannelStateChangedV1, FlowOutputRemovedV1 } from '../../events/catalog
 import type { ChannelState } from '../../events/channel-provisioner/common.ts';
 import type { LastError } from '../../events/envelope.ts';
 import { buildEntry, type BusEntry } from '../../shared/events/publisher.ts';
-import type { LocalRuntime } from '../../shared/runtime/local/runtime.ts';
+import type { LocalRuntime } from '../../shared/runtimes/local/runtime.ts';
 
 /** Reports a channel state for a destination (as channel-provisioner would). */
 export async function reportChannelState(

@@ -4,7 +4,7 @@
  * pattern and tone, H.264/AAC in MPEG-TS) sending to it over encrypted SRT, as an encoder would.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { testSourceArgs } from '../../shared/media-engine/local/engine/argv.ts';
+import { testSourceArgs } from '../../shared/engines/local/engine/argv.ts';
 import { eventually, startTestRuntime, type TestRuntime } from './local.ts';
 import { freeUdpPort } from './nginx-rtmp.ts';
 

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { HostResolver } from '../../shared/net/egress.ts';
-import { startLocalRuntime, type LocalRuntime, type LocalRuntimeOptions } from '../../shared/runtime/local/runtime.ts';
+import { startLocalRuntime, type LocalRuntime, type LocalRuntimeOptions } from '../../shared/runtimes/local/runtime.ts';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
 

@@ -2,7 +2,7 @@
 import { apiAuth, type ApiAuth } from '../../../shared/auth/api-auth.ts';
 import { config } from '../../../shared/config/index.ts';
 import { createLogger } from '../../../shared/logging/logger.ts';
-import { engines, infrastructure } from '../../../shared/runtime/infrastructure.ts';
+import { engines, infrastructure } from '../../../shared/runtimes/aws/infrastructure.ts';
 import { DestinationReader } from '../../../shared/store/destination-reader.ts';
 import { RecordStore } from '../../../shared/store/record-store.ts';
 import { OrphanCleanup } from './app/orphan-cleanup.ts';

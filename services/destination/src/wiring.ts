@@ -8,7 +8,7 @@ import { config } from '../../../shared/config/index.ts';
 import { EmbeddedOutbox } from '../../../shared/events/outbox.ts';
 import { createLogger } from '../../../shared/logging/logger.ts';
 import { EgressPolicy, systemResolver } from '../../../shared/net/egress.ts';
-import { infrastructure } from '../../../shared/runtime/infrastructure.ts';
+import { infrastructure } from '../../../shared/runtimes/aws/infrastructure.ts';
 import { migrateTable, type MigrationReport } from '../../../shared/store/schema-version.ts';
 import { CatalogService } from './app/catalog-service.ts';
 import { DestinationService } from './app/destination-service.ts';

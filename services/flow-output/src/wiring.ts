@@ -1,7 +1,7 @@
 /** flow-output's composition root (Lambda handlers and the local runtime). */
 import { config } from '../../../shared/config/index.ts';
 import { createLogger } from '../../../shared/logging/logger.ts';
-import { engines, infrastructure } from '../../../shared/runtime/infrastructure.ts';
+import { engines, infrastructure } from '../../../shared/runtimes/aws/infrastructure.ts';
 import { DestinationReader } from '../../../shared/store/destination-reader.ts';
 import { RecordStore } from '../../../shared/store/record-store.ts';
 import { FlowOutputService, type OutputRecord } from './app/flow-output-service.ts';

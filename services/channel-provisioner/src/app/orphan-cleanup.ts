@@ -17,7 +17,7 @@ import type { CleanedResourceSchema } from '../../../../events/channel-provision
 import { AppError } from '../../../../shared/errors/index.ts';
 import { buildEntry, type EventPublisher } from '../../../../shared/events/publisher.ts';
 import type { Logger } from '../../../../shared/logging/logger.ts';
-import type { ChannelEngine, FlowEngine } from '../../../../shared/media-engine/ports.ts';
+import type { ChannelEngine, FlowEngine } from '../../../../shared/engines/port/ports.ts';
 import type { DestinationReader } from '../../../../shared/store/destination-reader.ts';
 import type { RecordStore } from '../../../../shared/store/record-store.ts';
 import { findOrphans, type Orphan, type ValidationReport } from '../domain/orphans.ts';

@@ -28,7 +28,7 @@ import type { LastError } from '../../../../events/envelope.ts';
 import { AppError } from '../../../../shared/errors/index.ts';
 import { buildEntry, type BusEntry, type EventPublisher } from '../../../../shared/events/publisher.ts';
 import type { Logger } from '../../../../shared/logging/logger.ts';
-import type { ChannelEngine } from '../../../../shared/media-engine/ports.ts';
+import type { ChannelEngine } from '../../../../shared/engines/port/ports.ts';
 import type { SecretCipher } from '../../../../shared/secrets/cipher.ts';
 import type { DestinationReader, DestinationReadModel } from '../../../../shared/store/destination-reader.ts';
 import type { RecordStore } from '../../../../shared/store/record-store.ts';

@@ -3,7 +3,7 @@
  * already decrypted, as a Secret, and goes straight to the engine.
  */
 import type { LastError } from '../../../../events/envelope.ts';
-import type { ChannelSpec, EncodeSpec } from '../../../../shared/media-engine/ports.ts';
+import type { ChannelSpec, EncodeSpec } from '../../../../shared/engines/port/ports.ts';
 import type { Secret } from '../../../../shared/secrets/secret.ts';
 import type { DestinationReadModel, PresetReadModel } from '../../../../shared/store/destination-reader.ts';
 

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { ChannelState } from '../../../../events/channel-provisioner/common.ts';
-import type { OwnedResources } from '../../../../shared/media-engine/ports.ts';
+import type { OwnedResources } from '../../../../shared/engines/port/ports.ts';
 import type { DestinationReadModel } from '../../../../shared/store/destination-reader.ts';
 import { findOrphans, type MismatchReason } from './orphans.ts';
 

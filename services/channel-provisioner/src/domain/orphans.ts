@@ -27,7 +27,7 @@
  * says so.
  */
 import type { ChannelState } from '../../../../events/channel-provisioner/common.ts';
-import type { ChannelDescription, OwnedResources } from '../../../../shared/media-engine/ports.ts';
+import type { ChannelDescription, OwnedResources } from '../../../../shared/engines/port/ports.ts';
 import type { DestinationReadModel } from '../../../../shared/store/destination-reader.ts';
 
 export interface ChannelRecordView {

@@ -13,7 +13,7 @@ import { MediaLiveChannelAlert, MediaLiveChannelStateChange, channelIdFromArn } 
 import { config } from '../../../../shared/config/index.ts';
 import { createEventConsumer, domainRoute, type NativeOrDomainEvent } from '../../../../shared/events/consumer.ts';
 import { createLogger } from '../../../../shared/logging/logger.ts';
-import { infrastructure } from '../../../../shared/runtime/infrastructure.ts';
+import { infrastructure } from '../../../../shared/runtimes/aws/infrastructure.ts';
 import { alertToError } from '../domain/channel-spec.ts';
 import { provisioner, SERVICE_NAME } from '../wiring.ts';
 

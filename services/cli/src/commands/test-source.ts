@@ -1,5 +1,5 @@
 /**
- * `fanout test-source`: runs the project's test source (`shared/runtime/local/test-source.ts`, as
+ * `fanout test-source`: runs the project's test source (`shared/runtimes/local/test-source.ts`, as
  * `npm run test-source` does): a test pattern with a tone sent over encrypted SRT to this
  * machine's Fanout, as an encoder would. It runs as its own process (the CLI imports nothing of
  * Fanout's internals) from the checkout, where it finds the SRT passphrase; the exit code is its.
@@ -25,7 +25,7 @@ export function registerTestSourceCommand(program: Command, ctx: () => Ctx): voi
       const c = ctx();
       const root = repoRoot();
       if (!root) throw cliError('CLI_FAILED', 'The test source runs from a Fanout checkout; none found around this CLI.', 'Run it from the repository: `npm run test-source`.');
-      const args = ['--import', 'tsx', join(root, 'shared/runtime/local/test-source.ts'), '--host', o.host, '--size', o.size, '--fps', o.fps, '--bitrate', o.bitrate, ...(o.duration ? ['--duration', o.duration] : [])];
+      const args = ['--import', 'tsx', join(root, 'shared/runtimes/local/test-source.ts'), '--host', o.host, '--size', o.size, '--fps', o.fps, '--bitrate', o.bitrate, ...(o.duration ? ['--duration', o.duration] : [])];
       c.io.debug(`node ${args.join(' ')} (in ${root})`);
       const child = spawn(process.execPath, args, { cwd: root, stdio: 'inherit' });
       // Ctrl+C reaches the child through the terminal; the CLI waits for it to finish.

@@ -41,7 +41,7 @@ export const DEFAULT_INPUT_SPEC: InputSpec = Object.freeze({ codec: 'AVC', resol
 /**
  * One output encode as configured (a preset's video settings, or the primary's rendition).
  * `frameRate: null` means "follow the source"; `width`/`height: null` likewise (passthrough
- * presets on AWS are encoded at the source's size: see shared/media-engine/aws/channel-settings.ts).
+ * presets on AWS are encoded at the source's size: see shared/engines/aws/channel-settings.ts).
  */
 export interface EncodeProfile {
   codec: Codec;

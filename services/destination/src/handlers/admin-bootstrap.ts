@@ -12,7 +12,7 @@
 import { TokenStore } from '../../../../shared/auth/tokens.ts';
 import { config } from '../../../../shared/config/index.ts';
 import { createLogger } from '../../../../shared/logging/logger.ts';
-import { infrastructure } from '../../../../shared/runtime/infrastructure.ts';
+import { infrastructure } from '../../../../shared/runtimes/aws/infrastructure.ts';
 import { bootstrapAdminToken } from '../app/admin-bootstrap.ts';
 
 export interface AdminBootstrapInput {

@@ -17,7 +17,7 @@ import {
 import { config } from '../../../../shared/config/index.ts';
 import { createEventConsumer, domainRoute } from '../../../../shared/events/consumer.ts';
 import { createLogger } from '../../../../shared/logging/logger.ts';
-import { infrastructure } from '../../../../shared/runtime/infrastructure.ts';
+import { infrastructure } from '../../../../shared/runtimes/aws/infrastructure.ts';
 import { destinationModule, SERVICE_NAME } from '../wiring.ts';
 
 const m = () => destinationModule();

@@ -23,7 +23,7 @@ import * as s from './schemas.ts';
 import type { SseHub } from './sse-hub.ts';
 import { serveHls } from './hls.ts';
 import { apiRoute, assertAccessDeclared, installApiBasics, problemResponse, problemResponses, requireAccess, validationHook, type ApiEnv } from '../../../../shared/http/api-kit.ts';
-import type { ChannelMetrics, InputHealth } from '../../../../shared/media-engine/ports.ts';
+import type { ChannelMetrics, InputHealth } from '../../../../shared/engines/port/ports.ts';
 
 export { MAX_BODY_BYTES } from '../../../../shared/http/api-kit.ts';
 

@@ -18,8 +18,8 @@ import {
 import { AppError, type ErrorCode } from '../../../../shared/errors/index.ts';
 import { EmbeddedOutbox } from '../../../../shared/events/outbox.ts';
 import { buildEntry, type BusEntry, type EventPublisher } from '../../../../shared/events/publisher.ts';
-import { ensureTables, startDynalite } from '../../../../shared/runtime/local/dynalite.ts';
-import { loadServerlessConfig } from '../../../../shared/runtime/local/serverless-config.ts';
+import { ensureTables, startDynalite } from '../../../../shared/runtimes/local/dynalite.ts';
+import { loadServerlessConfig } from '../../../../shared/runtimes/local/serverless-config.ts';
 import { createDocumentClient, createDynamoClient } from '../../../../shared/store/dynamo.ts';
 import type { DestinationRecord } from '../domain/destination.ts';
 import { BUILT_IN_PRESETS, type Preset } from '../domain/presets.ts';

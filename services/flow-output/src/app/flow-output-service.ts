@@ -31,7 +31,7 @@ import { FlowOutputAddedV1, FlowOutputFailedV1, FlowOutputRemovedV1, FlowStateCh
 import type { EventPublisher } from '../../../../shared/events/publisher.ts';
 import { buildEntry } from '../../../../shared/events/publisher.ts';
 import type { Logger } from '../../../../shared/logging/logger.ts';
-import type { FlowDescription, FlowEngine } from '../../../../shared/media-engine/ports.ts';
+import type { FlowDescription, FlowEngine } from '../../../../shared/engines/port/ports.ts';
 import type { EventData } from '../../../../events/envelope.ts';
 import type { DestinationReader } from '../../../../shared/store/destination-reader.ts';
 import type { RecordStore } from '../../../../shared/store/record-store.ts';

@@ -7,7 +7,7 @@ import { MediaConnectFlowStatusChange, MediaConnectSourceHealth } from '../../..
 import { config } from '../../../../shared/config/index.ts';
 import { createEventConsumer, domainRoute, type NativeOrDomainEvent } from '../../../../shared/events/consumer.ts';
 import { createLogger } from '../../../../shared/logging/logger.ts';
-import { infrastructure } from '../../../../shared/runtime/infrastructure.ts';
+import { infrastructure } from '../../../../shared/runtimes/aws/infrastructure.ts';
 import { flowOutputService, SERVICE_NAME } from '../wiring.ts';
 
 const svc = () => flowOutputService();

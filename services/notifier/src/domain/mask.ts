@@ -6,7 +6,7 @@
  * masked (the shared redaction also knows RTMP stream keys and SRT passphrases).
  * `findSecrets` is the guard the renderers' output is checked with.
  */
-import { redact } from '../../../../shared/media-engine/local/redact.ts';
+import { redact } from '../../../../shared/secrets/redact.ts';
 
 const MASK = '***';
 const HTTP_URL = /\bhttps?:\/\/[^\s'"<>)]+/gi;

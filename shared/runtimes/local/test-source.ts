@@ -1,0 +1,49 @@
+/**
+ * `npm run test-source`: sends a test pattern (with a 1 kHz tone) to Fanout's SRT listener, with
+ * the configured passphrase, as a contribution encoder would. Try Fanout without an encoder.
+ *
+ *   npm run test-source                      # 1280x720, 30 fps, 3 Mbps, until Ctrl+C
+ *   npm run test-source -- --size 1920x1080 --fps 30 --bitrate 6000000 --host 127.0.0.1
+ */
+import { spawn } from 'node:child_process';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig } from '../../config/index.ts';
+import { srtPassphrase, testSourceArgs } from '../../engines/local/index.ts';
+import { redact } from '../../secrets/redact.ts';
+
+const { values } = parseArgs({
+  options: {
+    host: { type: 'string', default: '127.0.0.1' },
+    size: { type: 'string', default: '1280x720' },
+    fps: { type: 'string', default: '30' },
+    bitrate: { type: 'string', default: '3000000' },
+    duration: { type: 'string' },
+  },
+});
+
+let config;
+try {
+  config = loadConfig();
+} catch (err) {
+  process.stderr.write(`${err instanceof ConfigError ? err.message : String(err)}\n`);
+  process.exit(78);
+}
+const [width, height] = (values.size ?? '1280x720').split('x').map(Number);
+const { passphrase } = srtPassphrase(config, resolve(config.dataDir));
+const argv = testSourceArgs({
+  host: values.host ?? '127.0.0.1',
+  port: config.srtPort,
+  passphrase: passphrase.reveal(),
+  keyLength: config.srtKeyLength,
+  width: width ?? 1280,
+  height: height ?? 720,
+  fps: Number(values.fps),
+  bitrate: Number(values.bitrate),
+  ...(values.duration ? { durationSeconds: Number(values.duration) } : {}),
+});
+process.stdout.write(`Sending a ${values.size} ${values.fps} fps test pattern with tone to srt://${values.host}:${config.srtPort} (encrypted, key length ${config.srtKeyLength}). Ctrl+C stops.\n`);
+const child = spawn('ffmpeg', argv, { stdio: ['ignore', 'inherit', 'pipe'] });
+child.stderr.on('data', (d: Buffer) => process.stderr.write(redact(d.toString(), [passphrase.reveal()])));
+process.on('SIGINT', () => child.kill('SIGINT'));
+child.on('exit', (code) => process.exit(code ?? 0));
