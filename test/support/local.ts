@@ -39,6 +39,9 @@ export interface ApiResponse {
   json: any;
 }
 
+/** How long a test's API request may take before it fails (a hung request names its route). */
+const API_TIMEOUT_MS = 20_000;
+
 export async function startTestRuntime(
   env: Record<string, string> = {},
   opts: Omit<LocalRuntimeOptions, 'env' | 'inMemory'> & { dataDir?: string; inMemory?: boolean } = {},
@@ -73,7 +76,10 @@ export async function startTestRuntime(
         body = JSON.stringify(o.body);
         headers['content-type'] ??= 'application/json';
       }
-      const res = await fetch(`${rt.url}${path}`, { method, headers, ...(body !== undefined ? { body } : {}) });
+      // A bounded request: a server that accepts and never answers fails the test with the route named.
+      const res = await fetch(`${rt.url}${path}`, { method, headers, signal: AbortSignal.timeout(API_TIMEOUT_MS), ...(body !== undefined ? { body } : {}) }).catch((err: unknown) => {
+        throw new Error(`${method} ${path}: ${(err as Error).name === 'TimeoutError' ? `no answer in ${API_TIMEOUT_MS} ms` : String(err)}`);
+      });
       const text = await res.text();
       responses.push(text);
       let json: unknown;
@@ -95,14 +101,23 @@ export async function startTestRuntime(
 export async function eventually<T>(fn: () => Promise<T | undefined | null | false> | T | undefined | null | false, opts: { timeoutMs?: number; intervalMs?: number; what?: string } = {}): Promise<T> {
   const deadline = Date.now() + (opts.timeoutMs ?? 10_000);
   let last: unknown;
+  const what = opts.what ?? 'condition';
   for (;;) {
+    // An attempt that hangs (a request never answered) must not outlive the deadline: the wait
+    // fails with what it waited for, rather than the suite timing out with nothing said.
+    let timer: NodeJS.Timeout | undefined;
+    const hung = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`an attempt was still pending at the deadline${last ? ` (before it: ${String(last)})` : ''}`)), Math.max(deadline - Date.now(), 0) + 1_000);
+    });
     try {
-      const v = await fn();
+      const v = await Promise.race([Promise.resolve(fn()), hung]);
       if (v) return v as T;
     } catch (err) {
       last = err;
+    } finally {
+      clearTimeout(timer);
     }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${opts.what ?? 'condition'}${last ? `: ${String(last)}` : ''}`);
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
     await new Promise((r) => setTimeout(r, opts.intervalMs ?? 25));
   }
 }
