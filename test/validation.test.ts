@@ -75,6 +75,22 @@ describe('destinations: ingest URLs and stream keys (local runtime defaults)', (
     }
   });
 
+  test('a key shorter than the platform ever issues is refused at create and update, naming the platform; custom platforms take any length', async () => {
+    const yt = await rt.api('POST', '/api/destinations', { body: { name: 'YT', platform: 'youtube', streamKey: 'abcd-efgh-ijkl-mnop-qrst' } });
+    assert.equal(yt.status, 201, yt.text);
+    for (const [method, path, body] of [
+      ['POST', '/api/destinations', { name: 'YT short', platform: 'youtube', streamKey: 'abcd-efgh' }],
+      ['POST', '/api/destinations', { name: 'Twitch short', platform: 'twitch', streamKey: 'live_1234_abcd' }],
+      ['PUT', `/api/destinations/${yt.json.destinationId}`, { streamKey: 'abcd-efgh' }],
+    ] as const) {
+      const p = await refusedAndUnchanged(rt, method, path, body, 422, 'STREAM_KEY_INVALID', 'streamKey');
+      assert.match(p.detail, /(YouTube|Twitch) stream keys are at least \d+/);
+      assert.ok(!JSON.stringify(p).includes('abcd-efgh') && !JSON.stringify(p).includes('live_1234'), 'the key is never repeated');
+    }
+    const custom = await rt.api('POST', '/api/destinations', { body: { name: 'Own server', platform: 'custom', rtmpUrl: 'rtmp://ingest.example.com/live', streamKey: 'x' } });
+    assert.equal(custom.status, 201, custom.text);
+  });
+
   test('an IDN host is stored in punycode (never percent-encoded)', async () => {
     for (const url of ['rtmp://bücher.example/live', 'rtmp://b%C3%BCcher.example/live']) {
       const res = await rt.api('POST', '/api/destinations', { body: { name: 'IDN', platform: 'custom', rtmpUrl: url, streamKey: 'idn-key-0123456789' } });

@@ -36,7 +36,7 @@ export const errorRegistry = {
   PRESET_PLATFORM_MISMATCH: { status: 422, title: 'The preset belongs to another platform', hint: 'Use a generic preset or one made for this platform.' },
   INGEST_URL_INVALID: { status: 422, title: 'The ingest URL cannot be used', hint: 'Send rtmp://host[:port]/app or rtmps://host[:port]/app exactly as the platform gives it: no query, fragment, control characters or spaces, a port from 1 to 65535 (see `reason` and `errors`).' },
   INGEST_URL_CREDENTIALS: { status: 422, title: 'Credentials in the ingest URL are not supported', hint: 'Remove user:password@ from the URL; put the platform\'s stream key in `streamKey`.' },
-  STREAM_KEY_INVALID: { status: 422, title: 'The stream key contains a control character', hint: 'Paste the key again from the platform\'s live dashboard, without control characters (a NUL would end it early).' },
+  STREAM_KEY_INVALID: { status: 422, title: 'The stream key cannot be used', hint: 'Paste the whole key again from the platform\'s live dashboard, without control characters (a NUL would end it early).' },
   EGRESS_REFUSED: { status: 422, title: 'Fanout may not connect to this host', hint: 'Use a public ingest host. Loopback and private hosts need FANOUT_EGRESS_ALLOW_PRIVATE=on or the host in FANOUT_EGRESS_ALLOW_HOSTS (`setting`); link-local and cloud metadata addresses are never allowed.' },
   INGEST_HOST_NOT_FOUND: { status: 422, title: 'The ingest host name does not resolve', hint: 'Check the host name for typos (DNS has no address for it).' },
   DNS_UNAVAILABLE: { status: 503, title: 'DNS did not answer', hint: 'Retry shortly; check this machine\'s DNS if it persists.' },

@@ -242,7 +242,7 @@ describe('the dashboards in Chromium, against a real Fanout with real media', { 
     assert.equal(watcherRequests.filter((r) => r === 'GET /api/events').length, 1, 'one event stream, never reopened');
   });
 
-  it('a bad URL and an empty key show the API’s errors next to their fields and create nothing', async () => {
+  it('a bad URL, an empty key and a too-short key show the API’s errors next to their fields and create nothing', async () => {
     const before = (await api('GET', '/api/destinations')).json.destinations.length;
     await operator.getByRole('button', { name: 'Add destination' }).click();
     await operator.selectOption('#add-platform', 'youtube');
@@ -263,6 +263,15 @@ describe('the dashboards in Chromium, against a real Fanout with real media', { 
     assert.equal(await operator.locator('#add-rtmpUrl').getAttribute('aria-invalid'), 'true');
     assert.equal((await api('GET', '/api/destinations')).json.destinations.length, before, 'nothing was created');
     await shot(operator, 'streaming-form-errors');
+    // A good URL and a key too short for YouTube: the service's own refusal, next to the key.
+    await operator.fill('#add-rtmpUrl', 'rtmps://a.rtmps.youtube.com:443/live2');
+    await operator.fill('#add-streamKey', 'abcd-efgh');
+    await operator.locator('form.dest-form').getByRole('button', { name: 'Add destination' }).click();
+    const short = (await api('POST', '/api/destinations', { name: 'Broken', platform: 'youtube', rtmpUrl: 'rtmps://a.rtmps.youtube.com:443/live2', streamKey: 'abcd-efgh' })).json;
+    assert.equal(short.code, 'STREAM_KEY_INVALID');
+    const shortMessage = (short.errors as { path: string; message: string }[]).find((e) => e.path === 'streamKey')!.message;
+    await eventually(async () => (await keyError.textContent()) === shortMessage, { what: 'the too-short key refused next to its field' });
+    assert.equal((await api('GET', '/api/destinations')).json.destinations.length, before, 'nothing was created');
     await operator.locator('form.dest-form').getByRole('button', { name: 'Cancel' }).click();
   });
 

@@ -86,7 +86,7 @@ export class DestinationService {
     if (!givenUrl) throw new AppError('RTMP_URL_REQUIRED', `${platform.name} has no default ingest URL; send rtmpUrl.`, { platform: platform.platformId });
     // Everything the engine would refuse at start is refused here, before anything is claimed or written.
     const rtmpUrl = await this.checkTarget(givenUrl, input.rtmpUrl === undefined ? `${platform.name}'s default ingest URL` : 'rtmpUrl');
-    assertStreamKey(input.streamKey);
+    assertStreamKey(input.streamKey, platform);
 
     let destinationId: string = randomUUID();
     const keyPk = idempotencyKey ? `idem#${ctx.principalId}#${idempotencyKey}` : undefined;
@@ -165,7 +165,7 @@ export class DestinationService {
   async update(destinationId: string, input: UpdateDestinationInput, ctx: RequestContext): Promise<DestinationRecord> {
     // Checked once, before the read-modify-write (a DNS lookup is not repeated by the retries).
     const rtmpUrl = input.rtmpUrl !== undefined ? await this.checkTarget(input.rtmpUrl, 'rtmpUrl') : undefined;
-    if (input.streamKey !== undefined) assertStreamKey(input.streamKey);
+    if (input.streamKey !== undefined) assertStreamKey(input.streamKey, { platformId: '', name: '' });
     const attempt = () => this.applyUpdate(destinationId, input, rtmpUrl, ctx);
     return input.version === undefined ? this.withRetry(attempt) : attempt();
   }
@@ -175,6 +175,7 @@ export class DestinationService {
     if (input.version !== undefined && input.version !== current.version)
       throw new AppError('VERSION_CONFLICT', `The destination is at version ${current.version}, not ${input.version}.`, { currentVersion: current.version });
     applyCommand('update', current.status, current.desired);
+    if (input.streamKey !== undefined) assertStreamKey(input.streamKey, { platformId: current.platform, name: (await this.d.platforms.get(current.platform))?.name ?? current.platform });
 
     const next: DestinationRecord = { ...current };
     const changed: ('name' | 'rtmpUrl' | 'streamKey' | 'preset')[] = [];
@@ -431,9 +432,9 @@ export class DestinationService {
   }
 }
 
-/** STREAM_KEY_INVALID for a key no platform would receive whole (control characters). */
-function assertStreamKey(key: string): void {
-  const r = checkStreamKey(key);
+/** STREAM_KEY_INVALID for a key the platform would not receive whole (control characters) or would refuse (too short). */
+function assertStreamKey(key: string, platform: { platformId: string; name: string }): void {
+  const r = checkStreamKey(key, platform);
   if (!r.ok) throw new AppError('STREAM_KEY_INVALID', `streamKey: the key ${r.message}.`, { errors: [{ path: 'streamKey', message: r.message }] });
 }
 

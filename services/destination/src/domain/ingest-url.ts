@@ -123,8 +123,22 @@ function asciiHost(raw: string): { ok: true; value: string } | { ok: false; mess
 
 export type StreamKeyResult = { ok: true } | { ok: false; message: string };
 
-/** A stream key may not hold control characters (a NUL ends the key at the platform). The message never shows the key. */
-export function checkStreamKey(key: string): StreamKeyResult {
+/**
+ * The shortest key each built-in platform issues, with room to spare: a key shorter than this is a
+ * partial paste, and the platform would refuse it only once the stream starts. YouTube's are five
+ * groups of four (24 characters), Twitch's `live_<digits>_<30 characters>`, Facebook's `FB-...`
+ * longer still. LinkedIn, custom and admin-added platforms take any length.
+ */
+export const MIN_STREAM_KEY_LENGTH: Readonly<Record<string, number>> = Object.freeze({ youtube: 16, twitch: 16, facebook: 16 });
+
+/**
+ * A stream key may not hold control characters (a NUL ends the key at the platform), and is not
+ * shorter than the platform's keys ever are. The message never shows the key.
+ */
+export function checkStreamKey(key: string, platform?: { platformId: string; name: string }): StreamKeyResult {
   if (CONTROL.test(key)) return { ok: false, message: 'contains a control character (NUL, tab, new line, ...): a NUL would end the key early at the platform; paste the key again without it' };
+  const min = platform ? MIN_STREAM_KEY_LENGTH[platform.platformId] : undefined;
+  if (min !== undefined && key.length < min)
+    return { ok: false, message: `is ${key.length} characters long; ${platform!.name} stream keys are at least ${min}: copy the whole key from ${platform!.name}'s live dashboard` };
   return { ok: true };
 }
