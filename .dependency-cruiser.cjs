@@ -7,6 +7,8 @@
  *  - the media engines (shared/engines/<engine>/) are reached through the port
  *    (shared/engines/port/) by services, and through an engine's entry (index.ts, or testing.ts for
  *    test support) by the runtimes; no engine reaches into another;
+ *  - services and the shared libraries never import a runtime: a service declares its deps and the
+ *    runtimes supply them (ADR 0021);
  *  - the CLI (services/cli) talks to the HTTP API only, so it imports nothing of ours outside itself.
  */
 module.exports = {
@@ -40,6 +42,24 @@ module.exports = {
       severity: 'error',
       from: { path: '^shared/', pathNot: '^shared/runtimes/' },
       to: { path: '^services/' },
+    },
+    {
+      name: 'services-never-import-a-runtime',
+      comment:
+        'A service declares what it needs (src/deps.ts) and its handlers are factories over it; the runtimes ' +
+        '(shared/runtimes/) supply it. A service that reached into a runtime would be back to a service locator (ADR 0021).',
+      severity: 'error',
+      from: { path: '^services/' },
+      to: { path: '^shared/runtimes/' },
+    },
+    {
+      name: 'shared-libraries-never-import-a-runtime',
+      comment:
+        'The shared libraries (shared/ outside runtimes/ and engines/) are what services and runtimes are built from; ' +
+        'they are handed their clients, never fetch them from a runtime (ADR 0021).',
+      severity: 'error',
+      from: { path: '^shared/', pathNot: '^shared/(runtimes|engines)/' },
+      to: { path: '^shared/runtimes/' },
     },
     {
       name: 'services-use-the-engine-port',

@@ -12,9 +12,9 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { catalogue } from '../events/catalogue.ts';
+import { channelOpenApiFragment } from '../services/channel-provisioner/src/http/openapi.ts';
 import { createApp, openApiDocument } from '../services/destination/src/http/app.ts';
-import { VERSION } from '../services/destination/src/wiring.ts';
-import { channelOpenApiDocument, createChannelApp } from '../services/channel-provisioner/src/http/app.ts';
+import { VERSION } from '../services/destination/src/module.ts';
 
 export const contractsDir = dirname(fileURLToPath(import.meta.url));
 
@@ -23,8 +23,7 @@ export function generateContracts(): Map<string, string> {
   const files = new Map<string, string>();
   // Route registration needs no live dependencies: handlers only run on requests.
   const app = createApp({} as Parameters<typeof createApp>[0]);
-  const channels = channelOpenApiDocument(createChannelApp({} as Parameters<typeof createChannelApp>[0]), VERSION);
-  files.set('openapi.json', `${JSON.stringify(openApiDocument(app, VERSION, [channels as never]), null, 2)}\n`);
+  files.set('openapi.json', `${JSON.stringify(openApiDocument(app, VERSION, [channelOpenApiFragment(VERSION) as never]), null, 2)}\n`);
   for (const def of catalogue) {
     const schema = z.toJSONSchema(def.detail, { target: 'draft-2020-12', io: 'output' }) as Record<string, unknown>;
     const doc = {

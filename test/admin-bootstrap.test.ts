@@ -10,9 +10,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
+import { apiAuthFor } from '../shared/auth/api-auth.ts';
 import { hashToken, TokenStore } from '../shared/auth/tokens.ts';
 import { loadConfig, setConfig } from '../shared/config/index.ts';
-import { installInfrastructure } from '../shared/runtimes/aws/infrastructure.ts';
+import { createLogger } from '../shared/logging/logger.ts';
+import { destinationLambdas } from '../shared/runtimes/aws/destination.ts';
 import { ensureTables, startDynalite, type EmbeddedDynamo } from '../shared/runtimes/local/dynalite.ts';
 import { loadServerlessConfig } from '../shared/runtimes/local/serverless-config.ts';
 import { LocalKeyFileCipher } from '../shared/secrets/cipher.ts';
@@ -21,17 +23,21 @@ import { createDocumentClient, createDynamoClient } from '../shared/store/dynamo
 let db: EmbeddedDynamo;
 let dir: string;
 let tokens: TokenStore;
+let lambdas: ReturnType<typeof destinationLambdas>;
 const logs: string[] = [];
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'fanout-bootstrap-'));
   const wiring = loadServerlessConfig({ stage: 'dev' });
   db = await startDynalite(undefined);
-  setConfig(loadConfig({ ...wiring.environment, FANOUT_RUNTIME: 'aws', FANOUT_LOG_LEVEL: 'INFO', FANOUT_DYNAMODB_ENDPOINT: db.endpoint }));
+  const cfg = loadConfig({ ...wiring.environment, FANOUT_RUNTIME: 'aws', FANOUT_LOG_LEVEL: 'INFO', FANOUT_DYNAMODB_ENDPOINT: db.endpoint });
+  setConfig(cfg);
   const dynamo = createDynamoClient({ region: 'eu-west-1', endpoint: db.endpoint });
   await ensureTables(dynamo, wiring.tables);
   const doc = createDocumentClient(dynamo);
-  installInfrastructure({ dynamo, doc, publisher: { publish: async () => {} }, cipher: LocalKeyFileCipher.open(join(dir, 'k.key')) });
+  // The destination service's Lambda entries over dynalite (EventBridge and KMS cannot run here).
+  const deps = { config: cfg, dynamo, doc, publisher: { publish: async () => {} }, cipher: LocalKeyFileCipher.open(join(dir, 'k.key')), auth: apiAuthFor({ doc }, cfg), log: createLogger('destination') };
+  lambdas = destinationLambdas(() => deps);
   tokens = new TokenStore(doc, wiring.environment.FANOUT_TABLE_TOKENS!);
 });
 
@@ -68,7 +74,7 @@ function httpEvent(method: string, path: string, token: string): APIGatewayProxy
 }
 
 test('adminBootstrap: the first invoke returns an admin token once; later invokes make none unless recovering', async () => {
-  const { handler } = await import('../services/destination/src/handlers/admin-bootstrap.ts');
+  const handler = lambdas.adminBootstrap;
   assert.equal(await tokens.hasAdmin(), false);
 
   const first = await capturing(() => handler({}));
@@ -82,7 +88,7 @@ test('adminBootstrap: the first invoke returns an admin token once; later invoke
   assert.ok(!JSON.stringify(stored).includes(first.token));
 
   // The token works: the API handler lets it into an admin-only route.
-  const { handler: api } = await import('../services/destination/src/handlers/api.ts');
+  const api = lambdas.api;
   const context = { functionName: 'fanout-dev-api', awsRequestId: 'req-1', getRemainingTimeInMillis: () => 25_000 } as unknown as Context;
   const listed = await api(httpEvent('GET', '/api/admin/tokens', first.token), context);
   assert.equal(listed.statusCode, 200, listed.body);

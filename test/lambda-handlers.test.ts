@@ -1,7 +1,9 @@
 /**
- * The Lambda entry points invoked with the event shapes AWS delivers: API Gateway HTTP API
- * (payload v2) for the API, an SQS batch of EventBridge events for the inbox, a scheduled event
- * for the outbox relay. They run on dynalite with a capturing publisher: the same code Lambda runs.
+ * The Lambda entry points (shared/runtimes/aws/<service>.ts) invoked with the event shapes AWS
+ * delivers: API Gateway HTTP API (payload v2) for the APIs, an SQS batch of EventBridge events for
+ * the inbox, a scheduled event for the outbox relay. They run on dynalite with a capturing
+ * publisher and a key-file cipher (EventBridge and KMS cannot run here), channel-provisioner's
+ * with the production AWS engine over the in-memory AWS: the same handlers and adapters Lambda runs.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -10,10 +12,15 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { APIGatewayProxyEventV2, Context, SQSEvent } from 'aws-lambda';
 import { FlowOutputAddedV1 } from '../events/catalogue.ts';
+import { apiAuthFor } from '../shared/auth/api-auth.ts';
 import { TokenStore } from '../shared/auth/tokens.ts';
 import { loadConfig, setConfig } from '../shared/config/index.ts';
+import { AwsMediaEngine } from '../shared/engines/aws/index.ts';
+import { AwsFake } from '../shared/engines/aws/testing.ts';
 import { buildEntry, type BusEntry } from '../shared/events/publisher.ts';
-import { installInfrastructure } from '../shared/runtimes/aws/infrastructure.ts';
+import { createLogger } from '../shared/logging/logger.ts';
+import { channelProvisionerLambdas } from '../shared/runtimes/aws/channel-provisioner.ts';
+import { destinationLambdas } from '../shared/runtimes/aws/destination.ts';
 import { ensureTables, startDynalite, type EmbeddedDynamo } from '../shared/runtimes/local/dynalite.ts';
 import { loadServerlessConfig } from '../shared/runtimes/local/serverless-config.ts';
 import { LocalKeyFileCipher } from '../shared/secrets/cipher.ts';
@@ -27,6 +34,9 @@ const OPERATOR = 'lambda-operator-token-0123456789abcdef';
 const published: BusEntry[] = [];
 let db: EmbeddedDynamo;
 let dir: string;
+let fake: AwsFake;
+let destination: ReturnType<typeof destinationLambdas>;
+let channels: ReturnType<typeof channelProvisionerLambdas>;
 
 const context = { functionName: 'fanout-dev-api', awsRequestId: 'req-1', getRemainingTimeInMillis: () => 25_000 } as unknown as Context;
 
@@ -60,24 +70,36 @@ before(async () => {
   db = await startDynalite(undefined);
   // A small failed-authentication budget, to see it counted by API Gateway's sourceIp.
   const env = { ...wiring.environment, FANOUT_RUNTIME: 'aws', FANOUT_LOG_LEVEL: 'WARN', FANOUT_DYNAMODB_ENDPOINT: db.endpoint, FANOUT_AUTH_FAILURES_PER_MINUTE: '3' };
-  setConfig(loadConfig(env));
+  const cfg = loadConfig(env);
+  setConfig(cfg);
   const dynamo = createDynamoClient({ region: 'eu-west-1', endpoint: db.endpoint });
   await ensureTables(dynamo, wiring.tables);
   const doc = createDocumentClient(dynamo);
   // Only the AWS services that cannot run here are replaced: EventBridge (captured) and KMS (key file).
   // Names resolve through the tests' resolver: no DNS query leaves the machine.
-  installInfrastructure({ dynamo, doc, publisher: { publish: async (e) => void published.push(...e) }, cipher: LocalKeyFileCipher.open(join(dir, 'k.key')), resolveHost: testResolver });
+  const base = { config: cfg, dynamo, doc, publisher: { publish: async (e: BusEntry[]) => void published.push(...e) }, cipher: LocalKeyFileCipher.open(join(dir, 'k.key')) };
+  const destinationDeps = { ...base, auth: apiAuthFor({ doc }, cfg), log: createLogger('destination'), resolveHost: testResolver };
+  destination = destinationLambdas(() => destinationDeps);
+  fake = new AwsFake();
+  const engine = new AwsMediaEngine(
+    { flowArn: fake.flowArn, mediaLiveRoleArn: `arn:aws:iam::${fake.account}:role/fanout-dev-medialive`, region: fake.region, deployment: 'fanout-dev', tags: {} },
+    { medialive: fake.medialive, mediaconnect: fake.mediaconnect },
+  );
+  // Each Lambda function has an ApiAuth of its own, as each container does on AWS.
+  const channelDeps = { ...base, auth: apiAuthFor({ doc }, cfg), log: createLogger('channel-provisioner'), channel: engine, flow: engine };
+  channels = channelProvisionerLambdas(() => channelDeps);
   await new TokenStore(doc, wiring.environment.FANOUT_TABLE_TOKENS!).put(new Secret(TOKEN), { name: 'admin', role: 'admin' });
   await new TokenStore(doc, wiring.environment.FANOUT_TABLE_TOKENS!).put(new Secret(OPERATOR), { name: 'operator', role: 'operator' });
 });
 
 after(async () => {
+  fake?.close();
   await db.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
 test('the API handler answers API Gateway v2 events', async () => {
-  const { handler } = await import('../services/destination/src/handlers/api.ts');
+  const handler = destination.api;
   const health = await handler({ ...httpEvent('GET', '/api/health'), headers: { host: 'x' } }, context);
   assert.equal(health.statusCode, 200);
   const created = await handler(httpEvent('POST', '/api/destinations', { name: 'YT', platform: 'youtube', streamKey: 'lambda-stream-key-0123' }), context);
@@ -94,9 +116,9 @@ test('the API handler answers API Gateway v2 events', async () => {
 });
 
 test('the inbox handler takes an SQS batch of EventBridge events and reports partial failures', async () => {
-  const { handler: api } = await import('../services/destination/src/handlers/api.ts');
+  const api = destination.api;
   const created = JSON.parse((await api(httpEvent('POST', '/api/destinations', { name: 'T', platform: 'twitch', streamKey: 'lambda-twitch-0123456' }), context)).body!) as { destinationId: string };
-  const { handler } = await import('../services/destination/src/handlers/inbox.ts');
+  const handler = destination.inbox;
   const entry = buildEntry(FlowOutputAddedV1, { destinationId: created.destinationId, flowArn: 'arn:aws:mediaconnect:eu-west-1:111122223333:flow:1-x:f', outputArn: 'arn:aws:medialive:eu-west-1:111122223333:input:123' }, { correlationId: 'c' });
   const eventBridge = (detail: string, id: string) =>
     JSON.stringify({ version: '0', id, 'detail-type': entry.DetailType, source: entry.Source, account: '111122223333', time: '2026-11-21T10:00:00Z', region: 'eu-west-1', resources: [], detail: JSON.parse(detail) });
@@ -119,7 +141,7 @@ test('the inbox handler takes an SQS batch of EventBridge events and reports par
 });
 
 test('the outbox relay handler runs on a schedule event and publishes nothing twice', async () => {
-  const { handler } = await import('../services/destination/src/handlers/outbox-relay.ts');
+  const handler = destination.outboxRelay;
   const before = published.length;
   const out = await handler();
   assert.equal(out.published, 0, 'everything was already published after each write');
@@ -127,23 +149,23 @@ test('the outbox relay handler runs on a schedule event and publishes nothing tw
 });
 
 test('channelProvisionerApi Lambda: its routes with the API Gateway v2 shape, bearer tokens checked in the app, problem+json errors', async () => {
-  const { handler } = await import('../services/channel-provisioner/src/handlers/api.ts');
+  const handler = channels.api;
   const validate = { ...httpEvent('GET', '/api/channels/validate'), routeKey: 'GET /api/channels/validate' };
   const anonymous = await handler({ ...validate, headers: { host: 'x' } }, context);
   assert.equal(anonymous.statusCode, 401);
   assert.match(String(anonymous.headers?.['content-type']), /application\/problem\+json/);
-  // No media engine in this process (AWS clients are not built here): a typed 503, not a crash.
-  const noEngine = await handler(validate, context);
-  assert.equal(noEngine.statusCode, 503);
-  assert.equal(JSON.parse(noEngine.body!).code, 'ENGINE_UNAVAILABLE');
+  // The engine answers (the AWS engine over the in-memory AWS): nothing of this deployment is orphaned.
+  const report = await handler(validate, context);
+  assert.equal(report.statusCode, 200, report.body);
+  assert.match(String(report.headers?.['content-type']), /application\/json/);
   const bad = await handler({ ...httpEvent('POST', '/api/channels/cleanup', { only: [] }), routeKey: 'POST /api/channels/cleanup' }, context);
   assert.equal(bad.statusCode, 400);
   assert.equal(JSON.parse(bad.body!).code, 'VALIDATION_FAILED');
 });
 
 test('through the Lambda adapter too, an operator is refused every admin route in every path spelling, by both API functions', async () => {
-  const { handler: destinationApi } = await import('../services/destination/src/handlers/api.ts');
-  const { handler: channelApi } = await import('../services/channel-provisioner/src/handlers/api.ts');
+  const destinationApi = destination.api;
+  const channelApi = channels.api;
   const as = (token: string, method: string, path: string, body?: unknown) => ({ ...httpEvent(method, path, body), headers: { ...httpEvent(method, path, body).headers, authorization: `Bearer ${token}` } });
   const admin: [string, string, unknown?][] = [
     ['POST', '/api/admin/tokens', { name: 'Escalate', role: 'admin' }],
@@ -173,7 +195,7 @@ test('through the Lambda adapter too, an operator is refused every admin route i
 });
 
 test("on Lambda, failed authentications are counted by API Gateway's sourceIp, never X-Forwarded-For", async () => {
-  const { handler } = await import('../services/destination/src/handlers/api.ts');
+  const handler = destination.api;
   const from = (sourceIp: string, headers: Record<string, string> = {}) => {
     const e = httpEvent('GET', '/api/destinations');
     return handler({ ...e, headers: { ...e.headers, authorization: 'Bearer fo_wrong', ...headers }, requestContext: { ...e.requestContext, http: { ...e.requestContext.http, sourceIp } } }, context);

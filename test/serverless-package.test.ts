@@ -491,15 +491,15 @@ test('serverless package --stage dev produces the expected CloudFormation', { ti
       'OutboxRelayLambdaFunction',
     ]);
     const expectedFns: Record<string, [string, number]> = {
-      ChannelProvisionerApiLambdaFunction: ['services/channel-provisioner/src/handlers/api.handler', 29],
-      ChannelProvisionerInboxLambdaFunction: ['services/channel-provisioner/src/handlers/inbox.handler', 60],
-      ChannelReconcileLambdaFunction: ['services/channel-provisioner/src/handlers/reconcile.handler', 300],
-      FlowOutputInboxLambdaFunction: ['services/flow-output/src/handlers/inbox.handler', 60],
-      FlowOutputReconcileLambdaFunction: ['services/flow-output/src/handlers/reconcile.handler', 120],
-      ApiLambdaFunction: ['services/destination/src/handlers/api.handler', 29],
-      DestinationInboxLambdaFunction: ['services/destination/src/handlers/inbox.handler', 30],
-      OutboxRelayLambdaFunction: ['services/destination/src/handlers/outbox-relay.handler', 60],
-      AdminBootstrapLambdaFunction: ['services/destination/src/handlers/admin-bootstrap.handler', 10],
+      ChannelProvisionerApiLambdaFunction: ['shared/runtimes/aws/channel-provisioner.api', 29],
+      ChannelProvisionerInboxLambdaFunction: ['shared/runtimes/aws/channel-provisioner.inbox', 60],
+      ChannelReconcileLambdaFunction: ['shared/runtimes/aws/channel-provisioner.reconcile', 300],
+      FlowOutputInboxLambdaFunction: ['shared/runtimes/aws/flow-output.inbox', 60],
+      FlowOutputReconcileLambdaFunction: ['shared/runtimes/aws/flow-output.reconcile', 120],
+      ApiLambdaFunction: ['shared/runtimes/aws/destination.api', 29],
+      DestinationInboxLambdaFunction: ['shared/runtimes/aws/destination.inbox', 30],
+      OutboxRelayLambdaFunction: ['shared/runtimes/aws/destination.outboxRelay', 60],
+      AdminBootstrapLambdaFunction: ['shared/runtimes/aws/destination.adminBootstrap', 10],
     };
     for (const [id, f] of Object.entries(functions)) {
       assert.equal(f.Properties.Runtime, 'nodejs22.x', `${id} runtime`);

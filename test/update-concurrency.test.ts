@@ -6,7 +6,6 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { destinationModule } from '../services/destination/src/wiring.ts';
 import { startTestRuntime, type TestRuntime } from './support/local.ts';
 
 let rt: TestRuntime;
@@ -23,7 +22,7 @@ async function createOne(): Promise<string> {
 
 /** Makes the next save of `destinationId` lose a race: an observation is written just before it. */
 function loseNextRace(destinationId: string): () => number {
-  const m = destinationModule();
+  const m = rt.destination;
   const save = m.destinations.save.bind(m.destinations);
   let injected = 0;
   m.destinations.save = async (next, events, opts) => {
@@ -59,7 +58,7 @@ test('with version: optimistic concurrency is the client\'s, so the same race is
 
 test('back-to-back key and URL changes while engine observations land alongside each: every PUT without version succeeds', async () => {
   const id = await createOne();
-  const m = destinationModule();
+  const m = rt.destination;
   // What the inbox does while destinations start and run: each PUT goes out together with two
   // engine observations (a channel state, an output), each of them a version bump of its own.
   for (let i = 0; i < 40; i++) {

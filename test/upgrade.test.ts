@@ -13,8 +13,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { destinationModule } from '../services/destination/src/wiring.ts';
-import { infrastructure } from '../shared/runtimes/aws/infrastructure.ts';
 import { eventually, startTestRuntime, type TestRuntime } from './support/local.ts';
 
 const FIXTURE = new URL('./fixtures/data-dir-v1/', import.meta.url).pathname;
@@ -64,8 +62,8 @@ async function servesEverything(rt: TestRuntime): Promise<void> {
     assert.equal(d.streamKeyLast4, want.streamKey.slice(-4));
   }
   // Stream keys: decryptable with the data dir's key file.
-  const cipher = infrastructure().cipher;
-  for (const r of await destinationModule().destinations.list()) assert.equal((await cipher.decrypt(r.streamKeyCiphertext, r.destinationId)).reveal(), DESTINATIONS[r.destinationId]!.streamKey);
+  const cipher = rt.infrastructure.cipher;
+  for (const r of await rt.destination.destinations.list()) assert.equal((await cipher.decrypt(r.streamKeyCiphertext, r.destinationId)).reveal(), DESTINATIONS[r.destinationId]!.streamKey);
 
   // Presets and platforms: the admins' own and their edits of built-ins.
   const presets = new Map(((await api('GET', '/api/admin/presets')).json.presets as any[]).map((p) => [p.presetId, p]));
@@ -100,7 +98,7 @@ test('this code starts on a data dir written before schema versions and serves e
   try {
     await servesEverything(rt);
     // Migrated in place at start-up: the raw items carry the current schema version.
-    const raw = await infrastructure().doc.send(new GetCommand({ TableName: rt.config.tableDestinations, Key: { destinationId: '4f2a3af0-958e-42e4-a41e-47072ffacbea' }, ConsistentRead: true }));
+    const raw = await rt.infrastructure.doc.send(new GetCommand({ TableName: rt.config.tableDestinations, Key: { destinationId: '4f2a3af0-958e-42e4-a41e-47072ffacbea' }, ConsistentRead: true }));
     assert.equal(raw.Item?.schemaVersion, 2);
     assert.equal(raw.Item?.rtmpUrl, 'rtmp://ingest.xn--bcher-kva.example:1935/live', 'rewritten, so other services read it too');
   } finally {
@@ -110,7 +108,7 @@ test('this code starts on a data dir written before schema versions and serves e
   const again = await start(dir);
   try {
     await servesEverything(again);
-    const reports = await destinationModule().migrateStored();
+    const reports = await again.destination.migrateStored();
     assert.deepEqual(reports.map((r) => r.migrated), [0, 0, 0]);
   } finally {
     await again.close();
@@ -121,8 +119,8 @@ test('a data dir written by a newer Fanout is refused at start with the reason',
   const dir = copyOfFixture();
   const rt = await start(dir);
   const id = Object.keys(DESTINATIONS)[0]!;
-  const current = await infrastructure().doc.send(new GetCommand({ TableName: rt.config.tableDestinations, Key: { destinationId: id }, ConsistentRead: true }));
-  await infrastructure().doc.send(new PutCommand({ TableName: rt.config.tableDestinations, Item: { ...current.Item, schemaVersion: 99, futureField: 'x' } }));
+  const current = await rt.infrastructure.doc.send(new GetCommand({ TableName: rt.config.tableDestinations, Key: { destinationId: id }, ConsistentRead: true }));
+  await rt.infrastructure.doc.send(new PutCommand({ TableName: rt.config.tableDestinations, Item: { ...current.Item, schemaVersion: 99, futureField: 'x' } }));
   await rt.close();
   await assert.rejects(start(dir), /written by a newer Fanout .*schema version 99; this Fanout reads up to 2/);
 });

@@ -1,5 +1,5 @@
 /**
- * Authentication of the whole HTTP API, one instance per process: the one token store, the one
+ * Authentication of the whole HTTP API, one instance per process (the runtime builds it: `apiAuthFor`): the one token store, the one
  * per-token rate limiter and the one per-address limit on failed authentications, shared by every
  * service's routes (the destination API and channel-provisioner's). In the local runtime that
  * means a revocation is seen by every route at once and a token's request budget is one budget,
@@ -16,9 +16,9 @@
  *   3. a valid token past its request budget: RATE_LIMITED;
  *   4. an admin route with an operator token: FORBIDDEN.
  */
-import { config, type Config } from '../config/index.ts';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { Config } from '../config/index.ts';
 import { AppError } from '../errors/index.ts';
-import { infrastructure, type Infrastructure } from '../runtimes/aws/infrastructure.ts';
 import { RateLimiter } from './rate-limit.ts';
 import { TokenStore, type Principal } from './tokens.ts';
 
@@ -76,26 +76,18 @@ export class ApiAuth {
 /** How long the local runtime remembers a verified token (revocations reach its one store at once). */
 const LOCAL_POSITIVE_CACHE_MS = 30_000;
 
-/** The settings `apiAuth` builds from (exported for tests). */
-export function apiAuthFor(infra: Pick<Infrastructure, 'doc'>, cfg: Config): ApiAuth {
+/**
+ * The process's ApiAuth, from its store and settings. Each runtime builds one per process (on AWS
+ * one per Lambda container, in the local runtime one for every service's routes) and hands it to
+ * the services that serve HTTP.
+ */
+export function apiAuthFor(store: { doc: DynamoDBDocumentClient }, cfg: Config): ApiAuth {
   return new ApiAuth({
     // AWS: no cache across requests. Another Lambda instance may have revoked the token a moment
     // ago, and nothing can tell this one; a lookup per request is one DynamoDB GetItem.
-    tokens: new TokenStore(infra.doc, cfg.tableTokens, { positiveCacheMs: cfg.runtime === 'local' ? LOCAL_POSITIVE_CACHE_MS : 0 }),
+    tokens: new TokenStore(store.doc, cfg.tableTokens, { positiveCacheMs: cfg.runtime === 'local' ? LOCAL_POSITIVE_CACHE_MS : 0 }),
     requestsPerMinute: cfg.rateLimitPerMinute,
     failuresPerMinute: cfg.authFailuresPerMinute,
     trustedProxyHops: cfg.trustedProxyHops,
   });
-}
-
-let current: { auth: ApiAuth; infra: Infrastructure } | undefined;
-
-/**
- * The process's one ApiAuth (built on first use; again only when the infrastructure is replaced,
- * as the local runtime does at each start). Every service's HTTP wiring takes it from here.
- */
-export function apiAuth(): ApiAuth {
-  const infra = infrastructure();
-  if (current?.infra !== infra) current = { auth: apiAuthFor(infra, config()), infra };
-  return current.auth;
 }

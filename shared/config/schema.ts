@@ -165,7 +165,7 @@ export const settings = {
   kmsKeyId: setting({ env: 'FANOUT_KMS_KEY_ID', schema: optionalString, description: 'KMS key for stream keys (aws runtime).' }),
   // The AWS media engine (aws runtime; serverless.yml sets them from the stack). Optional here so the
   // local runtime never needs them; the aws runtime refuses to start without them
-  // (shared/runtimes/aws/infrastructure.ts), and the engine checks their shape (region, ARN kinds).
+  // (shared/runtimes/aws/base.ts requireSettings, per entry), and the engine checks their shape (region, ARN kinds).
   deployment: setting({
     env: 'FANOUT_DEPLOYMENT',
     schema: optionalString.pipe(

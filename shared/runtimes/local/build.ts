@@ -5,10 +5,9 @@
  * time (its loader thread and esbuild service), as much as nginx-rtmp's whole fan-out of a feed to
  * 10 destinations; the bundle costs nothing at rest and starts faster.
  *
- * The local bus imports the handlers serverless.yml names by file path; a bundle has no such files,
- * so the entry is preceded by a generated module registering a lazy import of each of them in
- * `bundledHandlers` (they are still evaluated on first use, as from source). npm packages stay
- * external (resolved from node_modules at run time, like `packages: external` on Lambda).
+ * The services' handlers reach the runtime by static imports (shared/runtimes/local/services/), so
+ * the bundle holds every one of them. npm packages stay external (resolved from node_modules at
+ * run time, like `packages: external` on Lambda).
  *
  * Run as a command it also builds the dashboards (services/dashboard/build.ts: Vite, into
  * `.build/dashboard/`, which the runtime serves at / and /admin), skipped in milliseconds when
@@ -21,7 +20,7 @@ import { relative, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import { loadServerlessConfig, repoRoot } from './serverless-config.ts';
+import { repoRoot } from './serverless-config.ts';
 
 export interface BuildOptions {
   /** Entry file, relative to the repository. */
@@ -44,43 +43,13 @@ export function nodeFlags(): string[] {
 }
 export const DEFAULT_OUTFILE = '.build/local/main.mjs';
 
-/** Every handler file serverless.yml wires locally (SQS, schedule and HTTP API functions). */
-export function localHandlerFiles(): string[] {
-  const w = loadServerlessConfig();
-  const files = [...w.sqsFunctions, ...w.scheduledFunctions, ...w.httpApiFunctions].map((f) => f.handler.file);
-  return [...new Set(files)].sort();
-}
-
-/** The generated first module of a bundle: registers each handler file's lazy import. */
-export function registrationModule(files: string[]): string {
-  const registry = JSON.stringify(resolve(repoRoot, 'shared/runtimes/local/bundled-handlers.ts'));
-  const lines = files.map((f) => `bundledHandlers.set(${JSON.stringify(f)}, () => import(${JSON.stringify(resolve(repoRoot, f))}));`);
-  return [`import { bundledHandlers } from ${registry};`, ...lines, ''].join('\n');
-}
-
 /** Builds the bundle; returns its absolute path. */
-export async function buildLocal(o: BuildOptions = {}): Promise<{ outfile: string; ms: number; handlers: number }> {
+export async function buildLocal(o: BuildOptions = {}): Promise<{ outfile: string; ms: number }> {
   const t0 = performance.now();
   const entry = resolve(repoRoot, o.entry ?? DEFAULT_ENTRY);
   const outfile = resolve(repoRoot, o.outfile ?? DEFAULT_OUTFILE);
-  const files = localHandlerFiles();
   await build({
-    stdin: {
-      // The registration runs first (imports are evaluated in order), then the entry.
-      contents: `import 'fanout:handlers';\nimport ${JSON.stringify(entry)};\n`,
-      resolveDir: repoRoot,
-      sourcefile: 'fanout-bundle-entry.ts',
-      loader: 'ts',
-    },
-    plugins: [
-      {
-        name: 'fanout-handlers',
-        setup(b) {
-          b.onResolve({ filter: /^fanout:handlers$/ }, () => ({ path: 'handlers', namespace: 'fanout' }));
-          b.onLoad({ filter: /.*/, namespace: 'fanout' }, () => ({ contents: registrationModule(files), resolveDir: repoRoot, loader: 'ts' }));
-        },
-      },
-    ],
+    entryPoints: [entry],
     bundle: true,
     platform: 'node',
     format: 'esm',
@@ -92,7 +61,7 @@ export async function buildLocal(o: BuildOptions = {}): Promise<{ outfile: strin
     outfile,
     logLevel: 'warning',
   });
-  return { outfile, ms: Math.round(performance.now() - t0), handlers: files.length };
+  return { outfile, ms: Math.round(performance.now() - t0) };
 }
 
 function arg(name: string): string | undefined {
@@ -102,7 +71,7 @@ function arg(name: string): string | undefined {
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === resolve(process.argv[1])) {
   const r = await buildLocal({ entry: arg('--entry'), outfile: arg('--out') });
-  process.stderr.write(`fanout: built ${relative(process.cwd(), r.outfile)} (${r.handlers} handlers, ${r.ms} ms)\n`);
+  process.stderr.write(`fanout: built ${relative(process.cwd(), r.outfile)} (${r.ms} ms)\n`);
   if (!process.argv.includes('--no-dashboard')) {
     const { buildDashboard } = await import('../../../services/dashboard/build.ts');
     const d = await buildDashboard();

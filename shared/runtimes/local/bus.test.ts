@@ -528,7 +528,7 @@ test('the real serverless.yml wiring routes fanout events to the destination inb
     runSchedules: false,
     resolveHandler: async (ref) => {
       assert.equal(ref.name, 'destinationInbox');
-      assert.equal(ref.handler.file, 'services/destination/src/handlers/inbox.ts');
+      assert.deepEqual(ref.handler, { file: 'shared/runtimes/aws/destination.ts', exportName: 'inbox' });
       return async (event: SqsEvent) => {
         batches.push(event.Records.map((r) => (JSON.parse(r.body) as EventBridgeEvent).source));
         return { batchItemFailures: [] };

@@ -18,13 +18,9 @@
  * monotonic clock. No network is involved. Message bodies are never logged.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { pathToFileURL } from 'node:url';
-import { bundledHandlers } from './bundled-handlers.ts';
 import { matchesPattern } from './event-pattern.ts';
 import {
-  repoRoot,
   type HandlerRef,
   type LocalWiring,
   type QueueWiring,
@@ -119,7 +115,7 @@ export interface BusLogger {
 }
 
 export interface LocalEventBusOptions {
-  /** Loads a function's handler. `importHandlerFromRepo()` imports `handler.file` from the repository. */
+  /** Loads a function's handler (the local runtime: the service's factory over its local deps, shared/runtimes/local/services/). */
   resolveHandler: (fn: FunctionRef) => Promise<LambdaHandler>;
   logger?: BusLogger;
   /** Wall-clock milliseconds for timestamps in events and records; default Date.now. */
@@ -159,22 +155,6 @@ export interface QueueStats {
   delayed?: number;
   /** Messages in this queue's dead-letter queue. */
   dlq?: number;
-}
-
-/**
- * Resolver that imports `handler.file` (relative to `root`, default the repository) and returns its
- * export; in a bundle (`build.ts`) the module compiled into it.
- */
-export function importHandlerFromRepo(root: string = repoRoot): (fn: FunctionRef) => Promise<LambdaHandler> {
-  return async (fn) => {
-    const bundled = bundledHandlers.get(fn.handler.file);
-    const mod = bundled ? await bundled() : ((await import(pathToFileURL(join(root, fn.handler.file)).href)) as Record<string, unknown>);
-    const handler = mod[fn.handler.exportName];
-    if (typeof handler !== 'function') {
-      throw new Error(`${fn.handler.file} does not export a function named "${fn.handler.exportName}" (function ${fn.name})`);
-    }
-    return handler as LambdaHandler;
-  };
 }
 
 // ------------------------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ import { createServer, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { getRequestListener, RequestError } from '@hono/node-server';
 import { getPath } from 'hono/utils/url';
-import { apiAuth } from '../../auth/api-auth.ts';
+import { apiAuthFor } from '../../auth/api-auth.ts';
 import { problemAsResponse } from '../../http/api-kit.ts';
 import { AppError, PROBLEM_CONTENT_TYPE, toProblem, type ErrorCode } from '../../errors/index.ts';
 import type { Logger } from '../../logging/logger.ts';
@@ -30,20 +30,18 @@ import { TappedPublisher, type BusEntry, type EventPublisher } from '../../event
 import { createLogger } from '../../logging/logger.ts';
 import { LocalKeyFileCipher } from '../../secrets/cipher.ts';
 import { createDocumentClient, createDynamoClient } from '../../store/dynamo.ts';
-import { installInfrastructure } from '../aws/infrastructure.ts';
-import type { ChannelEngine, EngineEventSink, FlowEngine, InputHealth } from '../../engines/port/ports.ts';
-import type { EngineProcess } from '../../engines/local/index.ts';
+import type { EngineEventSink } from '../../engines/port/ports.ts';
 import { MemoryEngine } from '../../engines/memory/index.ts';
 import type { HostResolver } from '../../net/egress.ts';
 import type { AwsFake, FakeTimings } from '../../engines/aws/testing.ts';
-import { LocalEventBus, importHandlerFromRepo } from './bus.ts';
+import { LocalEventBus, type FunctionRef, type LambdaHandler } from './bus.ts';
 import { ensureTables, startDynalite } from './dynalite.ts';
 import { loadServerlessConfig } from './serverless-config.ts';
 import { SseHub } from '../../../services/destination/src/http/sse-hub.ts';
-import { createDestinationApi, destinationModule, forwardToSse, resetDestinationModule } from '../../../services/destination/src/wiring.ts';
-import { channelOpenApiDocument, createChannelApp } from '../../../services/channel-provisioner/src/http/app.ts';
-import { createChannelApi, VERSION as CHANNEL_API_VERSION } from '../../../services/channel-provisioner/src/wiring.ts';
+import { forwardToSse } from '../../../services/destination/src/http/sse-forward.ts';
+import { destinationModule, type DestinationModule } from '../../../services/destination/src/module.ts';
 import { bootstrapAdminToken } from '../../../services/destination/src/app/admin-bootstrap.ts';
+import { localServices, type LocalEngine, type LocalInfrastructure, type LocalService } from './services/index.ts';
 import { createStaticSite } from './static-site.ts';
 import { repoRoot } from './serverless-config.ts';
 
@@ -96,7 +94,7 @@ export interface LocalRuntimeOptions {
 /** The functions that belong to the destination service alone (engine `none`). */
 const DESTINATION_ONLY = new Set(['api', 'destinationInbox', 'outboxRelay']);
 
-export type LocalEngine = FlowEngine & ChannelEngine & { inputHealth(): Promise<InputHealth>; close(): Promise<void>; processes?(): EngineProcess[] };
+export type { LocalEngine } from './services/index.ts';
 
 async function createEngine(
   kind: NonNullable<LocalRuntimeOptions['engine']>,
@@ -143,6 +141,10 @@ export interface LocalRuntime {
   engine?: LocalEngine;
   /** With engine `aws-fake`: the in-memory AWS behind the engine (tests inspect and steer it). */
   awsFake?: AwsFake;
+  /** What this runtime gives its services (store clients, publisher, cipher, ApiAuth, engine). */
+  infrastructure: LocalInfrastructure;
+  /** The destination service as this runtime put it together (tests reach its repositories). */
+  destination: DestinationModule;
   stop(): Promise<void>;
 }
 
@@ -223,8 +225,15 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
   const dynamo = createDynamoClient({ region: cfg.awsRegion, endpoint: db.endpoint });
   await ensureTables(dynamo, wiring.tables);
 
+  // The services' handlers, by the Lambda entry and export serverless.yml names (built below,
+  // once the infrastructure they need exists; the bus asks for them only after that).
+  let handlerOf: ((fn: FunctionRef) => unknown) | undefined;
   const bus = new LocalEventBus(wiring, {
-    resolveHandler: importHandlerFromRepo(),
+    resolveHandler: async (fn) => {
+      const handler = handlerOf?.(fn);
+      if (typeof handler !== 'function') throw new Error(`no local handler for function ${fn.name} (${fn.handler.file} ${fn.handler.exportName})`);
+      return handler as LambdaHandler;
+    },
     logger: {
       info: (m, a) => logger.info(m, a ?? {}),
       warn: (m, a) => logger.warn(m, a ?? {}),
@@ -262,18 +271,41 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
     persist: opts.persistMemoryEngine === true,
     ...(opts.resolveHost ? { resolveHost: opts.resolveHost } : {}),
   });
-  installInfrastructure({
+  const doc = createDocumentClient(dynamo);
+  const sse = new SseHub();
+  const infra: LocalInfrastructure = {
+    config: cfg,
+    dataDir,
     dynamo,
-    doc: createDocumentClient(dynamo),
+    doc,
     publisher: tap,
     cipher: LocalKeyFileCipher.open(join(dataDir, 'secrets', 'stream-keys.key')),
-    tap,
-    ...(engine ? { engines: { flow: engine, channel: engine } } : {}),
+    // One ApiAuth for every service's routes: one token store, one request budget per token.
+    auth: apiAuthFor({ doc }, cfg),
+    sse,
+    ...(opts.ssePingMs ? { ssePingMs: opts.ssePingMs } : {}),
+    ...(engine ? { engine } : {}),
     ...(opts.resolveHost ? { resolveHost: opts.resolveHost } : {}),
-  });
-  resetDestinationModule();
+  };
+  // Each service's deps, built once for this start and shared by its handlers (services/*.ts).
+  const depsOf = new Map<object, unknown>();
+  const serviceDeps = <D>(service: LocalService<D>): D => {
+    if (!depsOf.has(service)) depsOf.set(service, service.deps(infra));
+    return depsOf.get(service) as D;
+  };
+  const handlers = new Map<string, unknown>();
+  handlerOf = (fn) => {
+    const key = `${fn.handler.file}#${fn.handler.exportName}`;
+    if (!handlers.has(key)) {
+      const service = localServices[fn.handler.file];
+      const factory = service?.handlers[fn.handler.exportName];
+      if (!service || !factory) return undefined;
+      handlers.set(key, factory(serviceDeps(service)));
+    }
+    return handlers.get(key);
+  };
 
-  const m = destinationModule();
+  const m: DestinationModule = destinationModule(serviceDeps(localServices['shared/runtimes/aws/destination.ts']!));
   // Records an older Fanout wrote are rewritten in the current shape before any handler reads
   // them (ADR 0017); a data dir written by a newer Fanout stops the start with the reason.
   try {
@@ -298,7 +330,6 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
     if (first.created) generatedAdminToken = first.token;
   }
 
-  const sse = new SseHub();
   tap.onPublished((e) => forwardToSse(sse, e));
   // Live metrics of running channels and the contribution input's health, while someone watches
   // the event stream (ephemeral: no id, not replayed on resume; the dashboards' status bar and
@@ -322,23 +353,14 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
     : undefined;
   metricsTimer?.unref();
 
-  const app = createDestinationApi({
-    sse,
-    ...(opts.ssePingMs ? { ssePingMs: opts.ssePingMs } : {}),
-    ...(engine
-      ? {
-          metrics: (d: { mediaLiveChannelId: string | null }) => (d.mediaLiveChannelId ? (engine.channelMetrics?.(d.mediaLiveChannelId) ?? null) : null),
-          inputHealth: () => engine.inputHealth(),
-          hlsDir: join(dataDir, 'hls'),
-          ...(engine.processes ? { processes: () => engine.processes!() } : {}),
-        }
-      : {}),
-    openApiExtra: [channelOpenApiDocument(createChannelApp({} as Parameters<typeof createChannelApp>[0]), CHANNEL_API_VERSION) as never],
-  });
-  // The other HTTP functions of serverless.yml (channelProvisionerApi), by their specific routes,
-  // all checking tokens with the one ApiAuth of this process (one store, one budget per token).
-  const byFunction: Record<string, { fetch: (req: Request, env?: unknown) => Response | Promise<Response> }> = engine ? { channelProvisionerApi: createChannelApi({ auth: apiAuth() }) } : {};
-  const specificRoutes = wiring.httpApiFunctions.flatMap((f) => f.routes.filter((r) => r !== '*').map((r) => ({ route: r, app: byFunction[f.name] })));
+  // The HTTP functions of serverless.yml, as API Gateway routes them: a function's specific routes
+  // first (channelProvisionerApi), `*` (the destination API) for the rest; every app checks tokens
+  // with the one ApiAuth of this process. With engine `none` only the destination service runs.
+  type FetchApp = { fetch: (req: Request, env?: unknown) => Response | Promise<Response> };
+  const httpFunctions = wiring.httpApiFunctions.filter((f) => engine || DESTINATION_ONLY.has(f.name));
+  const appOf = (f: (typeof httpFunctions)[number]) => handlerOf!({ name: f.name, handler: f.handler }) as FetchApp;
+  const app = appOf(httpFunctions.find((f) => f.routes.includes('*'))!);
+  const specificRoutes = httpFunctions.flatMap((f) => f.routes.filter((r) => r !== '*').map((r) => ({ route: r, app: appOf(f) })));
   // The dashboards' static site (S3 + CloudFront on AWS): / and /admin, /assets/*, /config.json.
   const site = createStaticSite({
     dir: opts.dashboardDir ?? join(repoRoot, '.build/dashboard'),
@@ -399,6 +421,8 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
     bus,
     sse,
     published,
+    infrastructure: infra,
+    destination: m,
     ...(engine ? { engine } : {}),
     ...(awsFake ? { awsFake } : {}),
     ...(generatedAdminToken ? { generatedAdminToken } : {}),

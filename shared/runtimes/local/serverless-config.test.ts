@@ -25,7 +25,7 @@ test('the real serverless.yml: event routing wiring', () => {
 
   const consumer = (name: string, service: string, queue: string, timeoutSeconds: number) => ({
     name,
-    handler: { file: `services/${service}/src/handlers/inbox.ts`, exportName: 'handler' },
+    handler: { file: `shared/runtimes/aws/${service}.ts`, exportName: 'inbox' },
     queue,
     batchSize: 10,
     maximumBatchingWindowSeconds: 0,
@@ -52,20 +52,20 @@ test('the real serverless.yml: event routing wiring', () => {
   assert.equal(target('ChannelProvisionerNativeRule')?.busName, 'default');
   assert.deepEqual(target('ChannelProvisionerNativeRule')?.eventPattern, { source: ['aws.medialive'], 'detail-type': ['MediaLive Channel State Change', 'MediaLive Channel Alert'] });
 
-  const scheduled = (name: string, service: string, file: string, timeoutSeconds: number) => ({
+  const scheduled = (name: string, service: string, exportName: string, timeoutSeconds: number) => ({
     name,
-    handler: { file: `services/${service}/src/handlers/${file}.ts`, exportName: 'handler' },
+    handler: { file: `shared/runtimes/aws/${service}.ts`, exportName },
     rateSeconds: 60,
     timeoutSeconds,
   });
   assert.deepEqual(w.scheduledFunctions, [
-    scheduled('outboxRelay', 'destination', 'outbox-relay', 60),
+    scheduled('outboxRelay', 'destination', 'outboxRelay', 60),
     scheduled('flowOutputReconcile', 'flow-output', 'reconcile', 120),
     scheduled('channelReconcile', 'channel-provisioner', 'reconcile', 300),
   ]);
   assert.deepEqual(w.httpApiFunctions.map((f) => [f.name, f.handler.file, f.routes]), [
-    ['api', 'services/destination/src/handlers/api.ts', ['*']],
-    ['channelProvisionerApi', 'services/channel-provisioner/src/handlers/api.ts', ['GET /api/channels/validate', 'POST /api/channels/cleanup']],
+    ['api', 'shared/runtimes/aws/destination.ts', ['*']],
+    ['channelProvisionerApi', 'shared/runtimes/aws/channel-provisioner.ts', ['GET /api/channels/validate', 'POST /api/channels/cleanup']],
   ]);
 });
 

@@ -44,7 +44,7 @@ export class ServerlessConfigError extends Error {
 }
 
 export interface HandlerRef {
-  /** Repo-relative TypeScript file, e.g. `services/destination/src/handlers/inbox.ts`. */
+  /** Repo-relative TypeScript file, e.g. `shared/runtimes/aws/destination.ts`. */
   file: string;
   /** Named export, e.g. `handler`. */
   exportName: string;
@@ -178,7 +178,7 @@ export function parseServerlessConfig(text: string, opts: LoadOptions = {}): Ser
   return new WiringBuilder(new Resolver(raw, opts)).build();
 }
 
-/** `services/x/src/handlers/inbox.handler` → `{ file: 'services/x/src/handlers/inbox.ts', exportName: 'handler' }`. */
+/** `shared/runtimes/aws/x.inbox` → `{ file: 'shared/runtimes/aws/x.ts', exportName: 'inbox' }`. */
 export function handlerRef(handler: string): HandlerRef {
   const dot = handler.lastIndexOf('.');
   const slash = handler.lastIndexOf('/');

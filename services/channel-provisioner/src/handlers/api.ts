@@ -1,16 +1,13 @@
 /**
- * Lambda entry of channel-provisioner's API (API Gateway HTTP API, payload v2): the routes
- * GET /api/channels/validate and POST /api/channels/cleanup (serverless.yml `channelProvisionerApi`).
- * The same Hono app runs in the local runtime.
+ * channel-provisioner's HTTP API (GET /api/channels/validate, POST /api/channels/cleanup) from the
+ * service's dependencies, checking tokens with the ApiAuth it is given (in the local runtime the
+ * destination API's too: one token store, one budget). The AWS runtime serves it through API
+ * Gateway's adapter (shared/runtimes/aws/channel-provisioner.ts), the local one from its Node server.
  */
-import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
-import { handle } from 'hono/aws-lambda';
-import { createChannelApi } from '../wiring.ts';
+import type { ChannelProvisionerDeps } from '../deps.ts';
+import { createChannelApp } from '../http/app.ts';
+import { channelProvisionerModule } from '../module.ts';
 
-let lambdaHandler: ReturnType<typeof handle> | undefined;
-
-export const handler = async (event: APIGatewayProxyEventV2, context: Context) => {
-  lambdaHandler ??= handle(createChannelApi());
-  // hono types the v2 body as `string | null`; API Gateway omits it for GET requests.
-  return lambdaHandler({ ...event, body: event.body ?? null } as unknown as Parameters<ReturnType<typeof handle>>[0], context);
-};
+export function createApiHandler(deps: ChannelProvisionerDeps) {
+  return createChannelApp({ orphans: channelProvisionerModule(deps).orphans, auth: deps.auth, logger: deps.log });
+}

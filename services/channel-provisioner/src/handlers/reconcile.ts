@@ -1,5 +1,8 @@
 /** Scheduled reconcile of channels against the wanted state (and at local start-up). */
 import { randomUUID } from 'node:crypto';
-import { provisioner } from '../wiring.ts';
+import type { ChannelProvisionerDeps } from '../deps.ts';
+import { channelProvisionerModule } from '../module.ts';
 
-export const handler = async () => provisioner().reconcile(`reconcile-${randomUUID()}`);
+export function createReconcileHandler(deps: ChannelProvisionerDeps) {
+  return async () => channelProvisionerModule(deps).service.reconcile(`reconcile-${randomUUID()}`);
+}

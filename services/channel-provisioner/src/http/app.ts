@@ -11,10 +11,10 @@
  */
 import { OpenAPIHono } from '@hono/zod-openapi';
 import type { ApiAuth } from '../../../../shared/auth/api-auth.ts';
-import { apiRoute, assertAccessDeclared, installApiBasics, problemResponse, problemResponses, validationHook, type ApiEnv } from '../../../../shared/http/api-kit.ts';
+import { assertAccessDeclared, installApiBasics, validationHook, type ApiEnv } from '../../../../shared/http/api-kit.ts';
 import type { Logger } from '../../../../shared/logging/logger.ts';
 import type { OrphanCleanup } from '../app/orphan-cleanup.ts';
-import * as s from './schemas.ts';
+import { cleanupRoute, validateRoute } from './routes.ts';
 
 export interface ChannelApiDeps {
   orphans: OrphanCleanup;
@@ -23,35 +23,15 @@ export interface ChannelApiDeps {
   logger: Logger;
 }
 
-const json = <T>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } });
-
 export function createChannelApp(deps: ChannelApiDeps): OpenAPIHono<ApiEnv> {
   const app = new OpenAPIHono<ApiEnv>({ defaultHook: validationHook });
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
   installApiBasics(app, { logger: deps.logger, auth: deps.auth });
 
-  app.openapi(
-    apiRoute({
-      access: 'operator',
-      method: 'get',
-      path: '/api/channels/validate',
-      tags: ['channels'],
-      summary: "Orphans (this deployment's channels and inputs/outputs that belong to no destination) and channels whose engine state disagrees with the store. The dry run of cleanup: changes nothing.",
-      responses: { 200: json(s.ValidationReportSchema, 'What cleanup would remove, and what reconcile repairs'), ...problemResponses, 503: problemResponse('No media engine') },
-    }),
-    async (c) => c.json(await deps.orphans.validate(), 200),
-  );
+  app.openapi(validateRoute, async (c) => c.json(await deps.orphans.validate(), 200));
 
   app.openapi(
-    apiRoute({
-      access: 'admin',
-      method: 'post',
-      path: '/api/channels/cleanup',
-      tags: ['channels'],
-      summary: 'Admins: remove the orphans validate lists (stop if running → delete channel → delete input / remove output). Each resource is listed with its outcome; OrphanResourcesCleanedUp is published. Idempotent.',
-      request: { body: { required: false, content: { 'application/json': { schema: s.CleanupRequestSchema } } } },
-      responses: { 200: json(s.CleanupResultSchema, 'What was done to each orphan'), ...problemResponses, 409: problemResponse('An id in `only` is not an orphan (nothing was changed)'), 503: problemResponse('No media engine') },
-    }),
+    cleanupRoute,
     async (c) => {
       const hasBody = (c.req.header('content-length') ?? '0') !== '0' || c.req.header('transfer-encoding') !== undefined;
       const body = hasBody ? c.req.valid('json') : {};
@@ -62,9 +42,4 @@ export function createChannelApp(deps: ChannelApiDeps): OpenAPIHono<ApiEnv> {
 
   assertAccessDeclared(app);
   return app;
-}
-
-/** This API's part of the OpenAPI document (merged into contracts/openapi.json). */
-export function channelOpenApiDocument(app: OpenAPIHono<ApiEnv>, version: string) {
-  return app.getOpenAPI31Document({ openapi: '3.1.0', info: { title: 'Fanout channel-provisioner API', version } });
 }

@@ -10,10 +10,8 @@
  * role may only read and add token records (serverless.yml, AdminBootstrapRole).
  */
 import { TokenStore } from '../../../../shared/auth/tokens.ts';
-import { config } from '../../../../shared/config/index.ts';
-import { createLogger } from '../../../../shared/logging/logger.ts';
-import { infrastructure } from '../../../../shared/runtimes/aws/infrastructure.ts';
 import { bootstrapAdminToken } from '../app/admin-bootstrap.ts';
+import type { DestinationDeps } from '../deps.ts';
 
 export interface AdminBootstrapInput {
   recover?: boolean;
@@ -23,15 +21,18 @@ export type AdminBootstrapOutput =
   | { created: true; tokenId: string; name: string; token: string; note: string }
   | { created: false; reason: string };
 
-export const handler = async (event: AdminBootstrapInput | null | undefined): Promise<AdminBootstrapOutput> => {
-  const tokens = new TokenStore(infrastructure().doc, config().tableTokens);
-  const result = await bootstrapAdminToken(tokens, { recover: event?.recover === true, logger: createLogger('destination') });
-  if (!result.created) return result;
-  return {
-    created: true,
-    tokenId: result.tokenId,
-    name: result.name,
-    token: result.token.reveal(),
-    note: 'Shown once: only its hash is stored. Use it as "Authorization: Bearer <token>"; create operator tokens with POST /api/admin/tokens and revoke this one (DELETE /api/admin/tokens/{tokenId}) when you have another admin token.',
+/** Needs only the store and the settings: its role may read and add token records, nothing else. */
+export function createAdminBootstrapHandler(deps: Pick<DestinationDeps, 'doc' | 'config' | 'log'>) {
+  return async (event: AdminBootstrapInput | null | undefined): Promise<AdminBootstrapOutput> => {
+    const tokens = new TokenStore(deps.doc, deps.config.tableTokens);
+    const result = await bootstrapAdminToken(tokens, { recover: event?.recover === true, logger: deps.log });
+    if (!result.created) return result;
+    return {
+      created: true,
+      tokenId: result.tokenId,
+      name: result.name,
+      token: result.token.reveal(),
+      note: 'Shown once: only its hash is stored. Use it as "Authorization: Bearer <token>"; create operator tokens with POST /api/admin/tokens and revoke this one (DELETE /api/admin/tokens/{tokenId}) when you have another admin token.',
+    };
   };
-};
+}

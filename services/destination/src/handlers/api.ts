@@ -1,21 +1,26 @@
 /**
- * Lambda entry of the destination API (API Gateway HTTP API, payload v2). The same Hono app runs
- * in the local runtime. Built-in platforms and presets are seeded on the first request of a
- * container (idempotent, conditional writes).
+ * The destination API (the Hono app of http/app.ts) from the service's dependencies. The AWS
+ * runtime serves it through API Gateway's adapter (shared/runtimes/aws/destination.ts), the local
+ * one from its Node server; both build it with this factory.
  */
-import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
-import { handle } from 'hono/aws-lambda';
-import { createDestinationApi, destinationModule } from '../wiring.ts';
+import type { DestinationDeps } from '../deps.ts';
+import { createApp } from '../http/app.ts';
+import { destinationModule, VERSION } from '../module.ts';
 
-let app: ReturnType<typeof createDestinationApi> | undefined;
-let lambdaHandler: ReturnType<typeof handle> | undefined;
-
-export const handler = async (event: APIGatewayProxyEventV2, context: Context) => {
-  if (!app) {
-    await destinationModule().seed();
-    app = createDestinationApi();
-    lambdaHandler = handle(app);
-  }
-  // hono types the v2 body as `string | null`; API Gateway omits it for GET requests.
-  return lambdaHandler!({ ...event, body: event.body ?? null } as unknown as Parameters<ReturnType<typeof handle>>[0], context);
-};
+export function createApiHandler(deps: DestinationDeps) {
+  const m = destinationModule(deps);
+  return createApp({
+    service: m.service,
+    catalog: m.catalog,
+    destinations: m.destinations,
+    presets: m.presets,
+    platforms: m.platforms,
+    system: m.system,
+    auth: deps.auth,
+    sseStreamsPerToken: deps.config.sseStreamsPerToken,
+    logger: deps.log,
+    runtime: deps.config.runtime,
+    version: VERSION,
+    ...deps.live,
+  });
+}

@@ -14,34 +14,33 @@ import {
   FlowStateChangedV1,
   OrphanResourcesCleanedUpV1,
 } from '../../../../events/catalogue.ts';
-import { config } from '../../../../shared/config/index.ts';
 import { createEventConsumer, domainRoute } from '../../../../shared/events/consumer.ts';
-import { createLogger } from '../../../../shared/logging/logger.ts';
-import { infrastructure } from '../../../../shared/runtimes/aws/infrastructure.ts';
-import { destinationModule, SERVICE_NAME } from '../wiring.ts';
+import type { DestinationDeps } from '../deps.ts';
+import { destinationModule } from '../module.ts';
 
-const m = () => destinationModule();
-
-export const handler = createEventConsumer({
-  name: 'destination-inbox',
-  logger: createLogger(SERVICE_NAME),
-  idempotency: () => ({ client: infrastructure().dynamo, tableName: config().tableIdempotency }),
-  routes: [
-    domainRoute(ChannelStateChangedV1, (d) => m().service.observeChannelState(d.data, d.correlationId)),
-    domainRoute(ChannelFailedV1, (d) => m().service.observeFailure(d.data, d.correlationId)),
-    domainRoute(ChannelDeletedV1, async () => {
-      // Nothing to record: flow-output removes the output next and reports FlowOutputRemoved.
-    }),
-    domainRoute(ChannelReclaimedV1, (d) => m().service.observeChannelReclaimed(d.data, d.correlationId)),
-    domainRoute(OrphanResourcesCleanedUpV1, async () => {
-      // Not about a destination of the store (orphans have none): the rule delivers every
-      // channel-provisioner event here; the notifier is its consumer.
-    }),
-    domainRoute(FlowOutputAddedV1, (d) => m().service.observeOutputAdded(d.data, d.correlationId)),
-    domainRoute(FlowOutputFailedV1, (d) => m().service.observeFailure(d.data, d.correlationId)),
-    domainRoute(FlowOutputRemovedV1, (d) => m().service.observeOutputRemoved(d.data, d.correlationId)),
-    domainRoute(FlowStateChangedV1, (d) =>
-      m().system.putFlowStatus({ pk: 'flow#primary', ...d.data, updatedAt: d.occurredAt }),
-    ),
-  ],
-});
+export function createInboxHandler(deps: DestinationDeps) {
+  const m = () => destinationModule(deps);
+  return createEventConsumer({
+    name: 'destination-inbox',
+    logger: deps.log,
+    idempotency: () => ({ client: deps.dynamo, tableName: deps.config.tableIdempotency }),
+    routes: [
+      domainRoute(ChannelStateChangedV1, (d) => m().service.observeChannelState(d.data, d.correlationId)),
+      domainRoute(ChannelFailedV1, (d) => m().service.observeFailure(d.data, d.correlationId)),
+      domainRoute(ChannelDeletedV1, async () => {
+        // Nothing to record: flow-output removes the output next and reports FlowOutputRemoved.
+      }),
+      domainRoute(ChannelReclaimedV1, (d) => m().service.observeChannelReclaimed(d.data, d.correlationId)),
+      domainRoute(OrphanResourcesCleanedUpV1, async () => {
+        // Not about a destination of the store (orphans have none): the rule delivers every
+        // channel-provisioner event here; the notifier is its consumer.
+      }),
+      domainRoute(FlowOutputAddedV1, (d) => m().service.observeOutputAdded(d.data, d.correlationId)),
+      domainRoute(FlowOutputFailedV1, (d) => m().service.observeFailure(d.data, d.correlationId)),
+      domainRoute(FlowOutputRemovedV1, (d) => m().service.observeOutputRemoved(d.data, d.correlationId)),
+      domainRoute(FlowStateChangedV1, (d) =>
+        m().system.putFlowStatus({ pk: 'flow#primary', ...d.data, updatedAt: d.occurredAt }),
+      ),
+    ],
+  });
+}

@@ -4,12 +4,15 @@
  * first run in a container also migrates stored records to the current schema (ADR 0017; the
  * local runtime does it at start-up), once per container.
  */
-import { createLogger } from '../../../../shared/logging/logger.ts';
-import { destinationModule, SERVICE_NAME } from '../wiring.ts';
+import type { DestinationDeps } from '../deps.ts';
+import { destinationModule } from '../module.ts';
 
-export const handler = async (): Promise<{ published: number }> => {
-  await destinationModule().migrateStored();
-  const published = await destinationModule().outbox.sweep();
-  if (published > 0) createLogger(SERVICE_NAME).info('outbox relay published pending events', { published });
-  return { published };
-};
+export function createOutboxRelayHandler(deps: DestinationDeps) {
+  return async (): Promise<{ published: number }> => {
+    const m = destinationModule(deps);
+    await m.migrateStored();
+    const published = await m.outbox.sweep();
+    if (published > 0) deps.log.info('outbox relay published pending events', { published });
+    return { published };
+  };
+}

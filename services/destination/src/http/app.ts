@@ -22,10 +22,12 @@ import type { SystemStore } from '../store/system-store.ts';
 import * as s from './schemas.ts';
 import type { SseHub } from './sse-hub.ts';
 import { serveHls } from './hls.ts';
+import { openApiDocument, type OpenApiFragment } from './openapi.ts';
 import { apiRoute, assertAccessDeclared, installApiBasics, problemResponse, problemResponses, requireAccess, validationHook, type ApiEnv } from '../../../../shared/http/api-kit.ts';
 import type { ChannelMetrics, InputHealth } from '../../../../shared/engines/port/ports.ts';
 
 export { MAX_BODY_BYTES } from '../../../../shared/http/api-kit.ts';
+export { openApiDocument, type OpenApiFragment } from './openapi.ts';
 
 
 export interface ApiDeps {
@@ -60,12 +62,6 @@ export interface ApiDeps {
    * into /api/openapi.json by the composition root: this service never imports another.
    */
   openApiExtra?: OpenApiFragment[];
-}
-
-/** The parts of another OpenAPI document that are merged (paths, component schemas, tags). */
-export interface OpenApiFragment {
-  paths?: Record<string, unknown>;
-  components?: { schemas?: Record<string, unknown> };
 }
 
 type Env = ApiEnv;
@@ -506,52 +502,3 @@ export function createApp(deps: ApiDeps): OpenAPIHono<Env> {
   return app;
 }
 
-/** The OpenAPI 3.1 document of the API (also written to contracts/openapi.json). */
-export function openApiDocument(app: OpenAPIHono<Env>, version: string, extra: OpenApiFragment[] = []): ReturnType<OpenAPIHono<Env>['getOpenAPI31Document']> {
-  const doc = app.getOpenAPI31Document({
-    openapi: '3.1.0',
-    info: {
-      title: 'Fanout destination API',
-      version,
-      description:
-        'One live feed in, every platform out. Errors are application/problem+json with a stable `code` (docs/errors.md). ' +
-        'GET /api/events is a server-sent event stream (status changes, with ids, Last-Event-ID resume and pings). ' +
-        "Each operation's `security` names who may call it: `bearer: [\"admin\"]` admins only, `bearer: []` any valid token (operators and admins), none: anyone (docs/security.md).",
-    },
-    servers: [{ url: '/' }],
-  });
-  doc.paths ??= {};
-  doc.paths['/api/openapi.json'] = { get: { tags: ['system'], summary: 'This document', security: [], responses: { '200': { description: 'OpenAPI 3.1 document' } } } };
-  doc.paths['/api/events'] = {
-    get: {
-      tags: ['system'],
-      summary: 'Server-sent events: destination.created/updated/status/deleted and flow.status, with ids; destination.metrics and input.health live; resume with Last-Event-ID; ping every 15 s; `reset` when resuming is not possible',
-      security: [{ bearer: [] }],
-      description: [
-        'Events (the `event:` field; `data:` is JSON):',
-        '- `ready` first, on every connection: the stream is open (read the lists now).',
-        '- `destination.created`, `destination.updated`, `destination.status` (`from`, `to`, `desired`, `lastError`, `aggregateVersion`), `destination.deleted`: from the destination events, with ids (resumable).',
-        '- `flow.status`: the contribution flow changed state or its source connected/disconnected (FlowStateChanged: `state`, `sourceConnected`, `sourceAddress`, `connectedSince`, `outputs`, `primary`), with an id.',
-        '- `destination.metrics`: every 2 s per running channel (`destinationId` and the fields of GET /api/destinations/{id}/metrics); no id, not replayed.',
-        '- `input.health`: every 2 s, the contribution input (the body of GET /api/mediaconnect/inputs/health); no id, not replayed.',
-        '- `ping` every 15 s; `reset` when Last-Event-ID cannot be resumed (another process, or too old): read the lists again.',
-        'Send the token as `Authorization: Bearer` (fetch-based clients; it stays out of URLs and logs) or, for EventSource, as `?access_token=`.',
-      ].join('\n'),
-      parameters: [
-        { name: 'Last-Event-ID', in: 'header', required: false, schema: { type: 'string' } },
-        { name: 'access_token', in: 'query', required: false, description: 'For EventSource clients, which cannot send headers', schema: { type: 'string' } },
-      ],
-      responses: {
-        '200': { description: 'An event stream; `closed` (with a reason) when the server ends it, e.g. because the token was revoked', content: { 'text/event-stream': { schema: { type: 'string' } } } },
-        '401': { description: 'Missing or invalid token', content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } },
-        '429': { description: 'Rate limited, or the token already holds the most open streams (TOO_MANY_STREAMS)', content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } },
-      },
-    },
-  };
-  for (const fragment of extra) {
-    Object.assign(doc.paths, fragment.paths ?? {});
-    doc.components ??= {};
-    doc.components.schemas = { ...(fragment.components?.schemas as object), ...doc.components.schemas } as typeof doc.components.schemas;
-  }
-  return doc;
-}

@@ -46,7 +46,7 @@ export interface OutputRecord {
   version: number;
 }
 
-export interface FlowOutputDeps {
+export interface FlowOutputServiceParts {
   engine: () => FlowEngine;
   outputs: RecordStore<OutputRecord>;
   destinations: DestinationReader;
@@ -57,7 +57,7 @@ export interface FlowOutputDeps {
 }
 
 export class FlowOutputService {
-  constructor(private readonly d: FlowOutputDeps) {}
+  constructor(private readonly d: FlowOutputServiceParts) {}
 
   async addOutput(destinationId: string, correlationId: string): Promise<void> {
     const destination = await this.d.destinations.get(destinationId);

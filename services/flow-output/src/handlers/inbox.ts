@@ -4,37 +4,36 @@
  */
 import { ChannelDeletedV1, ChannelReclaimedV1, DestinationCreatedV1, DestinationStartRequestedV1, DestinationStopRequestedV1 } from '../../../../events/catalogue.ts';
 import { MediaConnectFlowStatusChange, MediaConnectSourceHealth } from '../../../../events/native/schemas.ts';
-import { config } from '../../../../shared/config/index.ts';
 import { createEventConsumer, domainRoute, type NativeOrDomainEvent } from '../../../../shared/events/consumer.ts';
-import { createLogger } from '../../../../shared/logging/logger.ts';
-import { infrastructure } from '../../../../shared/runtimes/aws/infrastructure.ts';
-import { flowOutputService, SERVICE_NAME } from '../wiring.ts';
+import type { FlowOutputDeps } from '../deps.ts';
+import { flowOutputService } from '../module.ts';
 
-const svc = () => flowOutputService();
-
-export const handler = createEventConsumer({
-  name: 'flow-output',
-  logger: createLogger(SERVICE_NAME),
-  idempotency: () => ({ client: infrastructure().dynamo, tableName: config().tableIdempotency }),
-  routes: [
-    domainRoute(DestinationCreatedV1, (d) => svc().addOutput(d.data.destinationId, d.correlationId)),
-    domainRoute(ChannelDeletedV1, (d) => svc().removeOutput(d.data.destinationId, d.correlationId)),
-    domainRoute(ChannelReclaimedV1, (d) => svc().reclaimOutput(d.data.destinationId, d.correlationId)),
-    domainRoute(DestinationStartRequestedV1, (d) => svc().onStartRequested(d.data.destinationId, d.correlationId)),
-    domainRoute(DestinationStopRequestedV1, (d) => svc().ensureFlowState(d.correlationId)),
-    {
-      kind: 'native',
-      source: 'aws.mediaconnect',
-      detailType: 'MediaConnect Flow Status Change',
-      parse: (e) => MediaConnectFlowStatusChange.parse(e) as NativeOrDomainEvent,
-      handle: (e) => svc().reportFlowState(`native-${e.id}`),
-    },
-    {
-      kind: 'native',
-      source: 'aws.mediaconnect',
-      detailType: 'MediaConnect Source Health',
-      parse: (e) => MediaConnectSourceHealth.parse(e) as NativeOrDomainEvent,
-      handle: (e) => svc().reportFlowState(`native-${e.id}`),
-    },
-  ],
-});
+export function createInboxHandler(deps: FlowOutputDeps) {
+  const svc = () => flowOutputService(deps);
+  return createEventConsumer({
+    name: 'flow-output',
+    logger: deps.log,
+    idempotency: () => ({ client: deps.dynamo, tableName: deps.config.tableIdempotency }),
+    routes: [
+      domainRoute(DestinationCreatedV1, (d) => svc().addOutput(d.data.destinationId, d.correlationId)),
+      domainRoute(ChannelDeletedV1, (d) => svc().removeOutput(d.data.destinationId, d.correlationId)),
+      domainRoute(ChannelReclaimedV1, (d) => svc().reclaimOutput(d.data.destinationId, d.correlationId)),
+      domainRoute(DestinationStartRequestedV1, (d) => svc().onStartRequested(d.data.destinationId, d.correlationId)),
+      domainRoute(DestinationStopRequestedV1, (d) => svc().ensureFlowState(d.correlationId)),
+      {
+        kind: 'native',
+        source: 'aws.mediaconnect',
+        detailType: 'MediaConnect Flow Status Change',
+        parse: (e) => MediaConnectFlowStatusChange.parse(e) as NativeOrDomainEvent,
+        handle: (e) => svc().reportFlowState(`native-${e.id}`),
+      },
+      {
+        kind: 'native',
+        source: 'aws.mediaconnect',
+        detailType: 'MediaConnect Source Health',
+        parse: (e) => MediaConnectSourceHealth.parse(e) as NativeOrDomainEvent,
+        handle: (e) => svc().reportFlowState(`native-${e.id}`),
+      },
+    ],
+  });
+}

@@ -1,5 +1,8 @@
 /** Scheduled reconcile of the flow and its outputs (and at local start-up). */
 import { randomUUID } from 'node:crypto';
-import { flowOutputService } from '../wiring.ts';
+import type { FlowOutputDeps } from '../deps.ts';
+import { flowOutputService } from '../module.ts';
 
-export const handler = async (): Promise<{ added: number; removed: number }> => flowOutputService().reconcile(`reconcile-${randomUUID()}`);
+export function createReconcileHandler(deps: FlowOutputDeps) {
+  return async (): Promise<{ added: number; removed: number }> => flowOutputService(deps).reconcile(`reconcile-${randomUUID()}`);
+}

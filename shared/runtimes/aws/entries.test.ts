@@ -1,8 +1,9 @@
 /**
- * The aws runtime's infrastructure is built from configuration alone: these tests construct it
- * (no AWS call is made: clients only talk to AWS when a handler sends a command) and check that the
- * media engine is the AWS one, wired with the stack's settings, and that a function deployed
- * without them refuses to start with a message naming every missing variable.
+ * The AWS runtime's entries build each service's dependencies from configuration alone: these
+ * tests build them (no AWS call is made: clients only talk to AWS when a handler sends a command)
+ * and check that the media engine is the AWS one, wired with the stack's settings, that a service
+ * gets only what it needs (the destination service no engine), and that a function deployed
+ * without its settings refuses to start with a message naming every missing variable.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,7 +11,9 @@ import { MediaConnectClient } from '@aws-sdk/client-mediaconnect';
 import { MediaLiveClient } from '@aws-sdk/client-medialive';
 import { loadConfig } from '../../config/index.ts';
 import { AwsEngineError, AwsMediaEngine } from '../../engines/aws/index.ts';
-import { createAwsInfrastructure } from './infrastructure.ts';
+import { channelProvisionerDepsFromConfig } from './channel-provisioner.ts';
+import { destinationDepsFromConfig } from './destination.ts';
+import { flowOutputDepsFromConfig } from './flow-output.ts';
 
 const FLOW_ARN = 'arn:aws:mediaconnect:eu-west-1:111122223333:flow:1-AbCdEfGhIjKlMnOp-0123456789ab:fanout-dev-contribution';
 const ROLE_ARN = 'arn:aws:iam::111122223333:role/fanout-dev-MediaLiveAccessRole-AbCdEf';
@@ -36,44 +39,49 @@ test('aws runtime: the media engine is the AWS engine, built from the stack sett
   assert.equal(cfg.mediaLiveRoleArn, ROLE_ARN);
   assert.equal(cfg.primaryChannelId, '1234567');
 
-  const infra = createAwsInfrastructure(cfg);
-  assert.ok(infra.engines, 'engines are configured on AWS');
-  assert.ok(infra.engines.flow instanceof AwsMediaEngine);
-  assert.equal(infra.engines.channel, infra.engines.flow, 'one engine serves both ports');
-  assert.equal((infra.engines.flow as AwsMediaEngine).flowArn, FLOW_ARN);
-  assert.ok(infra.publisher, 'publisher');
-  assert.ok(infra.cipher, 'cipher');
+  const channels = channelProvisionerDepsFromConfig(cfg);
+  assert.ok(channels.channel instanceof AwsMediaEngine);
+  assert.equal(channels.flow, channels.channel, 'one engine serves both ports');
+  assert.equal((channels.channel as AwsMediaEngine).flowArn, FLOW_ARN);
+  assert.ok(channels.publisher, 'publisher');
+  assert.ok(channels.cipher, 'cipher');
+  assert.ok(flowOutputDepsFromConfig(cfg).flow instanceof AwsMediaEngine);
+});
+
+test('aws runtime: the destination service gets a store, publisher, cipher and auth, and no engine', () => {
+  const deps = destinationDepsFromConfig(loadConfig(awsEnv({ FANOUT_DEPLOYMENT: undefined, FANOUT_MEDIACONNECT_FLOW_ARN: undefined, FANOUT_MEDIALIVE_ROLE_ARN: undefined })));
+  assert.ok(deps.doc && deps.publisher && deps.cipher && deps.auth);
+  assert.ok(!Object.values(deps).some((v) => v instanceof AwsMediaEngine));
+  assert.throws(() => destinationDepsFromConfig(loadConfig(awsEnv({ FANOUT_KMS_KEY_ID: undefined }))), /FANOUT_KMS_KEY_ID/);
 });
 
 test('aws runtime: injected clients are used (no default clients needed)', () => {
   const medialive = new MediaLiveClient({ region: 'eu-west-1' });
   const mediaconnect = new MediaConnectClient({ region: 'eu-west-1' });
-  const infra = createAwsInfrastructure(loadConfig(awsEnv()), { medialive, mediaconnect });
-  assert.ok(infra.engines?.flow instanceof AwsMediaEngine);
+  assert.ok(channelProvisionerDepsFromConfig(loadConfig(awsEnv()), { medialive, mediaconnect }).channel instanceof AwsMediaEngine);
 });
 
 test('aws runtime: every missing engine setting is named at once', () => {
   const cfg = loadConfig(awsEnv({ FANOUT_DEPLOYMENT: undefined, FANOUT_MEDIACONNECT_FLOW_ARN: '', FANOUT_MEDIALIVE_ROLE_ARN: undefined }));
-  assert.throws(
-    () => createAwsInfrastructure(cfg),
-    (err: Error) => {
+  for (const build of [() => channelProvisionerDepsFromConfig(cfg), () => flowOutputDepsFromConfig(cfg)]) {
+    assert.throws(build, (err: Error) => {
       for (const name of ['FANOUT_DEPLOYMENT', 'FANOUT_MEDIACONNECT_FLOW_ARN', 'FANOUT_MEDIALIVE_ROLE_ARN']) assert.match(err.message, new RegExp(name));
       assert.doesNotMatch(err.message, /FANOUT_KMS_KEY_ID/);
       assert.match(err.message, /serverless\.yml/);
       return true;
-    },
-  );
-  assert.throws(() => createAwsInfrastructure(loadConfig(awsEnv({ FANOUT_KMS_KEY_ID: undefined }))), /FANOUT_KMS_KEY_ID/);
+    });
+  }
+  assert.throws(() => channelProvisionerDepsFromConfig(loadConfig(awsEnv({ FANOUT_KMS_KEY_ID: undefined }))), /FANOUT_KMS_KEY_ID/);
 });
 
 test('aws runtime: wrong values are refused by the engine (output ARN for the flow, flow in another Region)', () => {
   const outputArn = 'arn:aws:mediaconnect:eu-west-1:111122223333:output:2-QrStUvWxYzAbCdEf-0123456789ab:to-ml';
   assert.throws(
-    () => createAwsInfrastructure(loadConfig(awsEnv({ FANOUT_MEDIACONNECT_FLOW_ARN: outputArn }))),
+    () => channelProvisionerDepsFromConfig(loadConfig(awsEnv({ FANOUT_MEDIACONNECT_FLOW_ARN: outputArn }))),
     (err: unknown) => err instanceof AwsEngineError && err.code === 'INVALID_CONFIG' && /output ARN/.test(err.message),
   );
   assert.throws(
-    () => createAwsInfrastructure(loadConfig(awsEnv({ AWS_REGION: 'us-east-1' }))),
+    () => flowOutputDepsFromConfig(loadConfig(awsEnv({ AWS_REGION: 'us-east-1' }))),
     (err: unknown) => err instanceof AwsEngineError && /eu-west-1 but region is us-east-1/.test(err.message),
   );
 });

@@ -1,0 +1,53 @@
+/**
+ * What the destination service needs from the runtime that runs it (docs/adr/0021): a store, a
+ * publisher, a cipher, the process's API authentication, a logger and the settings. Typed only
+ * with the shared libraries and the engine port: the service never imports a runtime. The AWS
+ * runtime builds these from configuration (shared/runtimes/aws/destination.ts), the local
+ * runtime from its dynalite, bus and key file (shared/runtimes/local/services/destination.ts);
+ * both hand them to the same handler factories (handlers/*.ts).
+ */
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { ApiAuth } from '../../../shared/auth/api-auth.ts';
+import type { Config } from '../../../shared/config/index.ts';
+import type { ChannelMetrics, InputHealth } from '../../../shared/engines/port/ports.ts';
+import type { EventPublisher } from '../../../shared/events/publisher.ts';
+import type { Logger } from '../../../shared/logging/logger.ts';
+import type { HostResolver } from '../../../shared/net/egress.ts';
+import type { SecretCipher } from '../../../shared/secrets/cipher.ts';
+import type { OpenApiFragment } from './http/openapi.ts';
+import type { SseHub } from './http/sse-hub.ts';
+
+export interface DestinationDeps {
+  config: Config;
+  dynamo: DynamoDBClient;
+  doc: DynamoDBDocumentClient;
+  publisher: EventPublisher;
+  cipher: SecretCipher;
+  /** The process's one authentication (token store, rate limits); the local runtime shares it with channel-provisioner's API. */
+  auth: ApiAuth;
+  log: Logger;
+  /** Resolves host names for the egress policy; absent = the system resolver (tests inject one: no DNS). */
+  resolveHost?: HostResolver;
+  /** What only a runtime that runs the media engine in its own process can give the API (the local one). */
+  live?: LiveApiDeps;
+}
+
+/** The API's live parts, each optional: where a part is absent its route answers as documented (503, null, 501). */
+export interface LiveApiDeps {
+  /** The live event stream; absent where the runtime cannot stream (API Gateway buffers responses). */
+  sse?: SseHub;
+  ssePingMs?: number;
+  /** Live per-destination metrics from the media engine. */
+  metrics?: (d: { destinationId: string; mediaLiveChannelId: string | null }) => ChannelMetrics | null;
+  /** The contribution input's health, from the engine (flow-output's source). */
+  inputHealth?: () => Promise<InputHealth>;
+  /** Where the primary HLS output is written (served at /hls/primary/index.m3u8). */
+  hlsDir?: string;
+  /** The engine's processes (local engine), commands redacted. */
+  processes?: () => unknown[];
+  /** Extra health checks (e.g. the media engine). */
+  health?: () => Promise<Record<string, string>>;
+  /** Other services' routes on the same HTTP API (channel-provisioner's), merged into /api/openapi.json. */
+  openApiExtra?: OpenApiFragment[];
+}

@@ -1,0 +1,56 @@
+/**
+ * How the local runtime gives a service what it needs (docs/adr/0021): one file per service in
+ * this folder, each a `defineLocalService({ deps, handlers })`: `deps` builds the service's Deps
+ * from the local infrastructure (dynalite, the in-process bus's publisher, the key file, the
+ * engine, the process's one ApiAuth), `handlers` are the service's handler factories under the
+ * export names of its Lambda entry (shared/runtimes/aws/<service>.ts), which serverless.yml names.
+ * The bus and the HTTP server find a function's handler by that name; deps are built once per
+ * runtime start and shared by the service's handlers.
+ */
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { ApiAuth } from '../../../auth/api-auth.ts';
+import type { Config } from '../../../config/index.ts';
+import type { EngineProcess } from '../../../engines/local/index.ts';
+import type { ChannelEngine, FlowEngine, InputHealth } from '../../../engines/port/ports.ts';
+import type { EventPublisher } from '../../../events/publisher.ts';
+import type { HostResolver } from '../../../net/egress.ts';
+import type { SecretCipher } from '../../../secrets/cipher.ts';
+import type { SseHub } from '../../../../services/destination/src/http/sse-hub.ts';
+
+/** The engine a local runtime drives: both ports, plus what only an in-process engine can tell. */
+export type LocalEngine = FlowEngine & ChannelEngine & { inputHealth(): Promise<InputHealth>; close(): Promise<void>; processes?(): EngineProcess[] };
+
+/** What the local runtime has to give its services (one per start). */
+export interface LocalInfrastructure {
+  config: Config;
+  dataDir: string;
+  dynamo: DynamoDBClient;
+  doc: DynamoDBDocumentClient;
+  /** The in-process bus's publisher (tapped: the live event stream sees what is published). */
+  publisher: EventPublisher;
+  cipher: SecretCipher;
+  /** The process's one ApiAuth: every service's routes check tokens with it. */
+  auth: ApiAuth;
+  /** Absent with engine `none` (only the destination service runs then). */
+  engine?: LocalEngine;
+  resolveHost?: HostResolver;
+  sse: SseHub;
+  ssePingMs?: number;
+}
+
+export interface LocalService<D> {
+  deps(infra: LocalInfrastructure): D;
+  /** The service's handler factories, by the export names of its Lambda entry. */
+  handlers: Record<string, (deps: D) => unknown>;
+}
+
+export function defineLocalService<D>(service: LocalService<D>): LocalService<D> {
+  return service;
+}
+
+/** The engine, for a service that cannot run without one. */
+export function requireEngine(infra: LocalInfrastructure, service: string): LocalEngine {
+  if (!infra.engine) throw new Error(`${service} needs a media engine; this runtime was started with engine "none"`);
+  return infra.engine;
+}
