@@ -26,9 +26,9 @@ interface Destination {
 const get = async (rt: TestRuntime, id: string) => (await rt.api('GET', `/api/destinations/${id}`)).json as Destination;
 const until = (rt: TestRuntime, id: string, want: string) => eventually(async () => (await get(rt, id)).status === want, { timeoutMs: 30_000, what: `status ${want}` });
 
-async function start(t: TestContext): Promise<{ rt: TestRuntime; fake: AwsFake }> {
-  // timeScale shortens the queues' visibility timeouts (function timeouts 0.3-0.6 s, redelivery after a failure in 1.8-3.6 s).
-  const rt = await startTestRuntime({}, { engine: 'aws-fake', timeScale: 0.01, schedules: false });
+async function start(t: TestContext, timeScale = 0.01): Promise<{ rt: TestRuntime; fake: AwsFake }> {
+  // timeScale shortens the queues' visibility timeouts (at 0.01: function timeouts 0.3-0.6 s, redelivery after a failure in 1.8-3.6 s).
+  const rt = await startTestRuntime({}, { engine: 'aws-fake', timeScale, schedules: false });
   t.after(() => rt.close());
   assert.ok(rt.awsFake, 'the runtime exposes the fake');
   // Start-up reconciles ran once: the flow is starting and the stack's primary is still IDLE.
@@ -161,4 +161,24 @@ test('a Lambda cut short right after CreateInput / CreateChannel resumes on rede
   await eventually(() => fake.liveDestinationResources().inputs.length === 0 && fake.liveDestinationResources().channels.length === 0, { what: 'resources deleted' });
   await noDeadLetters(rt);
   if (models) expectAllValid(fake.captured(), models);
+});
+
+test('an exhausted MediaLive channel quota reaches the destination\'s lastError as the engine said it: QUOTA_EXCEEDED and the quota to raise', async (t) => {
+  // Five destinations at once: function timeouts of 1.5-3 s, so a loaded machine does not time them out.
+  const { rt, fake } = await start(t, 0.05);
+  // The fake holds AWS's default quota of 5 channels per Region; the stack's primary is one of them.
+  const filling = [];
+  for (let i = 0; i < 4; i++) filling.push(await create(rt, `Filler ${i}`));
+  for (const id of filling) await until(rt, id, 'idle');
+  const id = await create(rt, 'One too many');
+  const failed = await eventually(async () => {
+    const d = (await rt.api('GET', `/api/destinations/${id}`)).json as Destination & { lastError: { code: string; message: string; hint: string } | null };
+    return d.status === 'error' && d.lastError ? d : null;
+  }, { timeoutMs: 30_000, what: 'status error with lastError' });
+  assert.equal(failed.lastError!.code, 'QUOTA_EXCEEDED', 'the engine\'s code, not CHANNEL_CREATE_FAILED');
+  assert.match(failed.lastError!.message, /MediaLive CreateChannel .*limit of 5 channels/);
+  assert.match(failed.lastError!.hint, /^Raise the quota in Service Quotas: MediaLive "Channels" per Region/);
+  assert.equal(resourcesOf(fake, id).channels.length, 0, 'no channel was made');
+  // A quota needs a person: the step is reported, not redelivered into the dead-letter queue.
+  await noDeadLetters(rt);
 });

@@ -1,7 +1,7 @@
 /**
  * What every Fanout HTTP API shares, whichever service serves it: one problem+json error path
  * (AppError → RFC 9457 with the registry's stable code; a framework's own client errors keep their
- * 4xx; anything else becomes INTERNAL without its message), request and correlation ids, the
+ * 4xx; a retryable engine error is ENGINE_UNAVAILABLE; anything else becomes INTERNAL without its message), request and correlation ids, the
  * client's address, JSON-only bodies, and access declared on each route.
  *
  * Access is a property of the route, never of the path string: `apiRoute({ access, ... })` puts
@@ -18,6 +18,7 @@ import { HTTPException } from 'hono/http-exception';
 import ipaddr from 'ipaddr.js';
 import type { ZodError } from 'zod';
 import type { Access, ApiAuth } from '../auth/api-auth.ts';
+import { isRetryable } from '../engines/port/errors.ts';
 import type { Principal } from '../auth/tokens.ts';
 import { AppError, PROBLEM_CONTENT_TYPE, toProblem, type ErrorCode } from '../errors/index.ts';
 import type { Logger } from '../logging/logger.ts';
@@ -69,6 +70,9 @@ const HTTP_EXCEPTION_CODES: Partial<Record<number, ErrorCode>> = {
  */
 export function clientError(err: unknown): AppError | null {
   if (err instanceof AppError) return err;
+  // An engine that cannot answer now (throttled, 5xx) is a 503 the client may retry; any other
+  // engine error reaching a route is a fault of Fanout's (INTERNAL, logged).
+  if (isRetryable(err)) return new AppError('ENGINE_UNAVAILABLE', (err as Error).message, { engineCode: (err as { code: string }).code });
   if (!(err instanceof HTTPException) || err.status < 400 || err.status >= 500) return null;
   if (/malformed json/i.test(err.message)) return new AppError('MALFORMED_JSON', 'The body is not valid JSON.');
   if (err.status === 413) return new AppError('PAYLOAD_TOO_LARGE', `Request bodies are limited to ${MAX_BODY_BYTES} bytes.`);

@@ -11,7 +11,7 @@ import { describe, test, type TestContext } from 'node:test';
 import { CreateInputCommand, MediaLiveClient } from '@aws-sdk/client-medialive';
 import { MediaConnectClient } from '@aws-sdk/client-mediaconnect';
 import { MediaLiveChannelStateChange, MediaConnectFlowStatusChange } from '../../../events/native/schemas.ts';
-import { AppError } from '../../errors/index.ts';
+import { EngineError } from '../port/errors.ts';
 import { Secret } from '../../secrets/secret.ts';
 import type { ChannelSpec, EncodeSpec, NativeEngineEvent } from '../port/ports.ts';
 import { AwsMediaEngine, TAGS, type AwsEngineConfig } from './aws-engine.ts';
@@ -63,7 +63,7 @@ async function ready(h: Harness, over: Partial<ChannelSpec> = {}) {
 }
 
 const isEngineError = (code: string) => (e: unknown) => e instanceof AwsEngineError && e.code === code;
-const isUnavailable = (e: unknown) => e instanceof AppError && e.code === 'ENGINE_UNAVAILABLE';
+const isUnavailable = (e: unknown) => e instanceof EngineError && e.code === 'ENGINE_UNAVAILABLE' && e.retryable;
 
 describe('AwsMediaEngine', () => {
   test('configuration: every problem at once, and an output ARN is not a flow ARN', () => {
@@ -423,7 +423,8 @@ describe('AwsMediaEngine', () => {
     let flow = await h.engine.describeFlow();
     assert.equal(flow.state, 'ACTIVE');
     assert.equal(flow.source.connected, false);
-    assert.equal(flow.source.lastError?.code, 'SOURCE_DISCONNECTED');
+    assert.equal(flow.source.lastError?.code, 'SOURCE_PROBLEM', 'one stable code (docs/errors.md)');
+    assert.match(flow.source.lastError?.message ?? '', /^SOURCE_DISCONNECTED: /, 'MediaConnect\'s own code leads the message');
     h.fake.sourceConnected = true;
     flow = await h.engine.describeFlow();
     assert.equal(flow.source.connected, true);

@@ -61,10 +61,10 @@ import {
   StopFlowCommand,
 } from '@aws-sdk/client-mediaconnect';
 import type { ChannelState } from '../../../events/channel-provisioner/common.ts';
-import { AppError } from '../../errors/index.ts';
+import { portError } from '../port/errors.ts';
 import type { ChannelDescription, ChannelEngine, ChannelSpec, FlowDescription, FlowEngine, FlowState, InputHealth, OwnedOutput, OwnedResources } from '../port/ports.ts';
 import { channelSettings, DEFAULT_PASSTHROUGH, InvalidTargetError, type ChannelSettings, type PassthroughEncode } from './channel-settings.ts';
-import { AwsEngineError, QUOTAS, toDomainError, type ErrorContext } from './errors.ts';
+import { AWS_ENGINE_ERRORS, AwsEngineError, QUOTAS, toDomainError, type ErrorContext } from './errors.ts';
 
 /** A flow ARN (AWS-FACTS §1.6): `arn:aws:mediaconnect:<region>:<account>:flow:<id>:<name>`. Output ARNs (`:output:`) do not match. */
 export const FLOW_ARN = /^arn:aws[a-z-]*:mediaconnect:([a-z0-9-]+):(\d{12}):flow:[^:]+:[^:]+$/;
@@ -262,7 +262,7 @@ export class AwsMediaEngine implements FlowEngine, ChannelEngine {
       } satisfies CreateInputCommandInput;
       const res = await this.call(ctx, () => this.d.medialive.send(new CreateInputCommand(request)));
       const input = res.Input;
-      if (!input?.Arn) throw new AppError('ENGINE_UNAVAILABLE', `MediaLive CreateInput (destination ${destinationId}) answered without an input`);
+      if (!input?.Arn) throw portError('ENGINE_UNAVAILABLE', `MediaLive CreateInput (destination ${destinationId}) answered without an input`);
       if (GONE_INPUT.has(input.State ?? '')) {
         this.log.warn('CreateInput replayed a deleted input for this RequestId; retrying with the next generation', { destinationId, inputId: input.Id, generation });
         continue;
@@ -270,7 +270,7 @@ export class AwsMediaEngine implements FlowEngine, ChannelEngine {
       this.log.info('destination input created on the flow', { destinationId, inputId: input.Id });
       return { outputArn: input.Arn };
     }
-    throw new AppError('ENGINE_UNAVAILABLE', `MediaLive CreateInput (destination ${destinationId}) kept answering with deleted inputs`);
+    throw portError('ENGINE_UNAVAILABLE', `MediaLive CreateInput (destination ${destinationId}) kept answering with deleted inputs`);
   }
 
   async removeOutput(outputArn: string): Promise<void> {
@@ -289,16 +289,16 @@ export class AwsMediaEngine implements FlowEngine, ChannelEngine {
       const attached = input.AttachedChannels ?? [];
       const states = await Promise.all(attached.map((id) => this.channelState(id)));
       if (states.every((s) => s === null || s === 'DELETING' || s === 'DELETED'))
-        throw new AppError('ENGINE_UNAVAILABLE', `input ${inputId} is still attached to channel ${attached.join(', ')}, which is being deleted; retry shortly`, { engineCode: 'INPUT_ATTACHED' });
+        throw portError('ENGINE_UNAVAILABLE', `input ${inputId} is still attached to channel ${attached.join(', ')}, which is being deleted; retry shortly`, { details: { engineCode: 'INPUT_ATTACHED' } });
       throw new AwsEngineError('INPUT_ATTACHED', `input ${inputId} is attached to channel ${attached.join(', ')}`, 'Delete the destination\'s channel first; its output is removed after the channel is DELETED.');
     }
-    if (input.State === 'CREATING') throw new AppError('ENGINE_UNAVAILABLE', `input ${inputId} is still being created; retry shortly`, { engineCode: 'INPUT_CREATING' });
+    if (input.State === 'CREATING') throw portError('ENGINE_UNAVAILABLE', `input ${inputId} is still being created; retry shortly`, { details: { engineCode: 'INPUT_CREATING' } });
     try {
       await this.call({ operation: 'MediaLive DeleteInput', subject, conflict: 'INPUT_ATTACHED' }, () => this.d.medialive.send(new DeleteInputCommand({ InputId: inputId })));
       this.log.info('destination input deleted (its flow output goes with it)', { inputId });
     } catch (err) {
       if (AwsMediaEngine.isCode(err, 'NOT_FOUND')) return;
-      if (AwsMediaEngine.isCode(err, 'INPUT_ATTACHED')) throw new AppError('ENGINE_UNAVAILABLE', `input ${inputId} could not be deleted yet (${(err as Error).message}); retry shortly`, { engineCode: 'INPUT_ATTACHED' });
+      if (AwsMediaEngine.isCode(err, 'INPUT_ATTACHED')) throw portError('ENGINE_UNAVAILABLE', `input ${inputId} could not be deleted yet (${(err as Error).message}); retry shortly`, { details: { engineCode: 'INPUT_ATTACHED' } });
       throw err;
     }
   }
@@ -382,7 +382,7 @@ export class AwsMediaEngine implements FlowEngine, ChannelEngine {
     if (!input || GONE_INPUT.has(input.State ?? ''))
       throw new AwsEngineError('INVALID_REFERENCE', `input ${inputId} of destination ${destinationId} no longer exists`, 'flow-output re-adds the destination\'s output on its next reconcile, and the channel is created from the new one.');
     if (this.ownerOf(input.Tags) !== destinationId) throw new AwsEngineError('NOT_OWNED', `input ${inputId} does not belong to destination ${destinationId} of deployment ${this.cfg.deployment}`, 'Caller bug: the channel must attach its own destination\'s input.');
-    if (input.State === 'CREATING') throw new AppError('ENGINE_UNAVAILABLE', `input ${inputId} is still being created; retry shortly`, { engineCode: 'INPUT_CREATING' });
+    if (input.State === 'CREATING') throw portError('ENGINE_UNAVAILABLE', `input ${inputId} is still being created; retry shortly`, { details: { engineCode: 'INPUT_CREATING' } });
   }
 
   async createChannel(spec: ChannelSpec): Promise<{ channelId: string; arn: string }> {
@@ -404,7 +404,7 @@ export class AwsMediaEngine implements FlowEngine, ChannelEngine {
       } satisfies CreateChannelCommandInput;
       const res = await this.call(ctx, () => this.d.medialive.send(new CreateChannelCommand(request)));
       const c = res.Channel;
-      if (!c?.Id || !c.Arn) throw new AppError('ENGINE_UNAVAILABLE', `MediaLive CreateChannel (destination ${spec.destinationId}) answered without a channel`);
+      if (!c?.Id || !c.Arn) throw portError('ENGINE_UNAVAILABLE', `MediaLive CreateChannel (destination ${spec.destinationId}) answered without a channel`);
       if (c.State === 'DELETING' || c.State === 'DELETED') {
         this.log.warn('CreateChannel replayed a deleted channel for this RequestId; retrying with the next generation', { destinationId: spec.destinationId, channelId: c.Id, generation });
         continue;
@@ -412,7 +412,7 @@ export class AwsMediaEngine implements FlowEngine, ChannelEngine {
       this.log.info('destination channel created', { destinationId: spec.destinationId, channelId: c.Id, inputId });
       return { channelId: c.Id, arn: c.Arn };
     }
-    throw new AppError('ENGINE_UNAVAILABLE', `MediaLive CreateChannel (destination ${spec.destinationId}) kept answering with deleted channels`);
+    throw portError('ENGINE_UNAVAILABLE', `MediaLive CreateChannel (destination ${spec.destinationId}) kept answering with deleted channels`);
   }
 
   async startChannel(channelId: string): Promise<void> {
@@ -588,7 +588,8 @@ export class AwsMediaEngine implements FlowEngine, ChannelEngine {
       const meta = await this.d.mediaconnect.send(new DescribeFlowSourceMetadataCommand({ FlowArn: this.cfg.flowArn }));
       health.connected = (meta.TransportMediaInfo?.Programs?.length ?? 0) > 0;
       const problem = (meta.Messages ?? [])[0];
-      if (problem) health.lastError = { code: (problem.Code ?? 'SOURCE_PROBLEM').slice(0, 64), message: (problem.Message ?? '').slice(0, 500), hint: 'Check the contribution encoder (SRT caller, passphrase, allowed CIDR).' };
+      // One stable code; MediaConnect's own (SOURCE_DISCONNECTED, ...) is open-ended, so it goes in the message.
+      if (problem) health.lastError = { code: 'SOURCE_PROBLEM', message: `${problem.Code ?? 'source'}: ${problem.Message ?? ''}`.slice(0, 500), hint: AWS_ENGINE_ERRORS.SOURCE_PROBLEM.hint };
       if (meta.Timestamp) health.updatedAt = new Date(meta.Timestamp).toISOString();
     } catch (err) {
       // Health is informative: an unreadable source never fails describeFlow.
@@ -610,7 +611,7 @@ export class AwsMediaEngine implements FlowEngine, ChannelEngine {
   async startFlow(): Promise<void> {
     const { state } = await this.flowStatus();
     if (state === 'ACTIVE' || state === 'STARTING' || state === 'UPDATING') return;
-    if (state === 'STOPPING') throw new AppError('ENGINE_UNAVAILABLE', 'the flow is stopping; start it once it is in standby', { engineCode: 'FLOW_STOPPING' });
+    if (state === 'STOPPING') throw portError('ENGINE_UNAVAILABLE', 'the flow is stopping; start it once it is in standby', { details: { engineCode: 'FLOW_STOPPING' } });
     if (state === 'DELETING') throw new AwsEngineError('CONFLICT', 'the flow is being deleted', 'The stack owns the flow: redeploy it.');
     await this.call({ operation: 'MediaConnect StartFlow', subject: `flow ${this.cfg.flowArn}` }, () => this.d.mediaconnect.send(new StartFlowCommand({ FlowArn: this.cfg.flowArn })));
     this.log.info('flow starting', { flowArn: this.cfg.flowArn });
@@ -619,7 +620,7 @@ export class AwsMediaEngine implements FlowEngine, ChannelEngine {
   async stopFlow(): Promise<void> {
     const { state } = await this.flowStatus();
     if (state === 'STANDBY' || state === 'STOPPING' || state === 'DELETING') return;
-    if (state === 'STARTING' || state === 'UPDATING') throw new AppError('ENGINE_UNAVAILABLE', `the flow is ${state.toLowerCase()}; stop it once it is active`, { engineCode: 'FLOW_BUSY' });
+    if (state === 'STARTING' || state === 'UPDATING') throw portError('ENGINE_UNAVAILABLE', `the flow is ${state.toLowerCase()}; stop it once it is active`, { details: { engineCode: 'FLOW_BUSY' } });
     await this.call({ operation: 'MediaConnect StopFlow', subject: `flow ${this.cfg.flowArn}` }, () => this.d.mediaconnect.send(new StopFlowCommand({ FlowArn: this.cfg.flowArn })));
     this.log.info('flow stopping to standby', { flowArn: this.cfg.flowArn });
   }

@@ -1,7 +1,7 @@
 /** AWS exceptions → domain errors, table-driven, with the secrets never surviving into a message. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { AppError } from '../../errors/index.ts';
+import { EngineError, portError } from '../port/errors.ts';
 import { medialiveError, mediaconnectError } from './aws-fake.ts';
 import { AwsEngineError, QUOTAS, toDomainError } from './errors.ts';
 
@@ -23,14 +23,18 @@ describe('toDomainError', () => {
       assert.ok(!JSON.stringify({ m: e.message, d: e.details }).includes(KEY), 'no key anywhere');
     }],
     ['TooManyRequestsException (after the SDK gave up) → ENGINE_UNAVAILABLE, retried by the queue', medialiveError('TooManyRequestsException', 'Too Many Requests'), (e) => {
-      assert.ok(e instanceof AppError);
+      assert.ok(e instanceof EngineError);
       assert.equal(e.code, 'ENGINE_UNAVAILABLE');
+      assert.equal(e.retryable, true);
     }],
-    ['5xx → ENGINE_UNAVAILABLE', medialiveError('InternalServerErrorException', 'oops'), (e) => assert.equal((e as AppError).code, 'ENGINE_UNAVAILABLE')],
-    ['network error → ENGINE_UNAVAILABLE', Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }), (e) => assert.equal((e as AppError).code, 'ENGINE_UNAVAILABLE')],
+    ['5xx → ENGINE_UNAVAILABLE', medialiveError('InternalServerErrorException', 'oops'), (e) => assert.ok(e instanceof EngineError && e.code === 'ENGINE_UNAVAILABLE' && e.retryable)],
+    ['network error → ENGINE_UNAVAILABLE', Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }), (e) => assert.ok(e instanceof EngineError && e.code === 'ENGINE_UNAVAILABLE' && e.retryable)],
     ['BadRequest naming a limit → QUOTA_EXCEEDED with the quota to raise', medialiveError('BadRequestException', 'You have reached the limit of 5 channels'), (e) => {
-      assert.equal((e as AwsEngineError).code, 'QUOTA_EXCEEDED');
-      assert.match((e as AwsEngineError).hint, /Channels.*default 5/);
+      assert.ok(e instanceof AwsEngineError && e instanceof EngineError, 'the port\'s error type');
+      assert.equal(e.code, 'QUOTA_EXCEEDED');
+      assert.equal(e.retryable, false, 'a quota needs a person: no redelivery');
+      assert.match(e.hint, /Channels.*default 5/);
+      assert.deepEqual(e.toLastError(), { code: 'QUOTA_EXCEEDED', message: e.message, hint: e.hint });
     }],
     ['other BadRequest → BAD_REQUEST', mediaconnectError('BadRequestException', 'Invalid flow'), (e) => assert.equal((e as AwsEngineError).code, 'BAD_REQUEST')],
     ['NotFound → NOT_FOUND', medialiveError('NotFoundException', 'Channel 1 not found'), (e) => assert.equal((e as AwsEngineError).code, 'NOT_FOUND')],
@@ -44,7 +48,7 @@ describe('toDomainError', () => {
   for (const [name, err, check] of table) test(name, () => check(toDomainError(err, ctx)));
 
   test('domain errors are returned as they are', () => {
-    const e = new AppError('ENGINE_UNAVAILABLE', 'x');
+    const e = portError('ENGINE_UNAVAILABLE', 'x');
     assert.equal(toDomainError(e, ctx), e);
   });
 });

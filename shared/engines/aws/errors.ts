@@ -1,7 +1,8 @@
 /**
- * AWS exceptions become domain errors here, at the adapter; callers never see an SDK exception.
+ * AWS exceptions become the port's EngineError here, at the adapter; callers never see an SDK
+ * exception.
  *
- *   transient (throttling after the SDK's own retries, 5xx, network)  → AppError ENGINE_UNAVAILABLE
+ *   transient (throttling after the SDK's own retries, 5xx, network)  → ENGINE_UNAVAILABLE, retryable
  *                                     (callers rethrow it so the queue redelivers: see provisioner)
  *   ConflictException 409 (wrong state)            → AwsEngineError CHANNEL_NOT_IDLE / INPUT_ATTACHED / CONFLICT
  *   UnprocessableEntityException 422               → AwsEngineError REQUEST_REJECTED, with its ValidationErrors
@@ -11,41 +12,45 @@
  *   NotFoundException 404                          → AwsEngineError NOT_FOUND (callers treat it as "gone" where that is fine)
  *
  * Every message passes `redact` with the request's secrets (the stream key), so a service message
- * that echoes a value cannot leak it. Codes are the engine's own: the API's error registry
- * (shared/errors) only sees them through the callers' events (ChannelFailed.error.message).
+ * that echoes a value cannot leak it. Codes are the engine's own (AWS_ENGINE_ERRORS): the
+ * services carry them unchanged into the destination's `lastError` (ChannelFailed.error), and
+ * docs/errors.md lists every one of them.
  */
-import { AppError } from '../../errors/index.ts';
+import { EngineError, portError, type EngineErrorDetails } from '../port/errors.ts';
 import { redact } from '../../secrets/redact.ts';
 
-export type AwsEngineErrorCode =
-  | 'CHANNEL_NOT_IDLE'
-  | 'CHANNEL_NOT_FOUND'
-  | 'INPUT_ATTACHED'
-  | 'CONFLICT'
-  | 'REQUEST_REJECTED'
-  | 'QUOTA_EXCEEDED'
-  | 'BAD_REQUEST'
-  | 'ACCESS_DENIED'
-  | 'NOT_FOUND'
-  | 'NOT_OWNED'
-  | 'INVALID_REFERENCE'
-  | 'INVALID_TARGET'
-  | 'INVALID_CONFIG';
+/** Every code the AWS engine throws besides the port's own, and whether a redelivery can help. Stable: never rename or reuse. */
+export const AWS_ENGINE_ERRORS = {
+  CHANNEL_NOT_IDLE: { summary: 'The channel is not in a state that allows the operation (MediaLive 409)', retryable: false },
+  CHANNEL_NOT_FOUND: { summary: 'The channel does not exist', retryable: false },
+  INPUT_ATTACHED: { summary: 'The input still feeds a channel', retryable: false },
+  CONFLICT: { summary: 'The resource is in a state that conflicts with the request (409)', retryable: false },
+  REQUEST_REJECTED: { summary: 'MediaLive rejected the settings (422 with ValidationErrors)', retryable: false },
+  QUOTA_EXCEEDED: { summary: 'An AWS quota is exhausted (the hint names it)', retryable: false },
+  BAD_REQUEST: { summary: 'AWS refused the request (400) or failed in an unexpected way', retryable: false },
+  ACCESS_DENIED: { summary: 'IAM denied the call (403)', retryable: false },
+  NOT_FOUND: { summary: 'The resource no longer exists (404)', retryable: false },
+  NOT_OWNED: { summary: 'The resource is not this deployment\'s (its tags say so): left alone', retryable: false },
+  INVALID_REFERENCE: { summary: 'An id or ARN that cannot be this deployment\'s resource', retryable: false },
+  INVALID_TARGET: { summary: 'The destination\'s RTMP URL or preset cannot become a MediaLive output', retryable: false },
+  INVALID_CONFIG: { summary: 'The engine\'s configuration (stack outputs, environment) is wrong', retryable: false },
+  /** Never thrown: the input health's `lastError` when MediaConnect reports a problem with the source. */
+  SOURCE_PROBLEM: { summary: 'MediaConnect reports a problem with the contribution source (its own code leads the message)', retryable: false, hint: 'Check the contribution encoder (SRT caller, passphrase, allowed CIDR).' },
+} as const satisfies Record<string, { summary: string; retryable: boolean; hint?: string }>;
+
+export type AwsEngineErrorCode = keyof typeof AWS_ENGINE_ERRORS;
 
 export interface AwsValidationError {
   elementPath: string;
   message: string;
 }
 
-export class AwsEngineError extends Error {
-  override readonly name = 'AwsEngineError';
-  constructor(
-    readonly code: AwsEngineErrorCode,
-    message: string,
-    readonly hint: string,
-    readonly details: { awsCode?: string; httpStatus?: number; validationErrors?: AwsValidationError[] } = {},
-  ) {
-    super(message);
+/** The AWS engine's EngineError: one of AWS_ENGINE_ERRORS, with the AWS exception behind it in `details`. */
+export class AwsEngineError extends EngineError {
+  override name = 'AwsEngineError';
+  declare readonly code: AwsEngineErrorCode;
+  constructor(code: AwsEngineErrorCode, message: string, hint: string, details: EngineErrorDetails = {}) {
+    super(code, message, hint, AWS_ENGINE_ERRORS[code].retryable, details);
   }
 }
 
@@ -99,9 +104,9 @@ export interface ErrorContext {
   conflictHint?: string;
 }
 
-/** Turns an AWS SDK error into AppError (transient) or AwsEngineError; returns any other error unchanged. */
+/** Turns an AWS SDK error into an EngineError (ENGINE_UNAVAILABLE when transient); returns any other error unchanged. */
 export function toDomainError(err: unknown, ctx: ErrorContext): Error {
-  if (err instanceof AwsEngineError || err instanceof AppError) return err;
+  if (err instanceof EngineError) return err;
   const e = (err ?? {}) as ServiceErrorLike;
   const name = awsErrorName(err);
   const status = e.$metadata?.httpStatusCode;
@@ -110,7 +115,7 @@ export function toDomainError(err: unknown, ctx: ErrorContext): Error {
   const details = { awsCode: name ?? undefined, httpStatus: status };
 
   if ((name && TRANSIENT.has(name)) || e.$fault === 'server' || (status !== undefined && status >= 500) || (e.code && NETWORK_CODES.has(e.code))) {
-    return new AppError('ENGINE_UNAVAILABLE', `${what} failed transiently: ${name ?? e.code ?? 'error'}: ${clean(e.message)}`, { awsCode: name ?? e.code ?? null });
+    return portError('ENGINE_UNAVAILABLE', `${what} failed transiently: ${name ?? e.code ?? 'error'}: ${clean(e.message)}`, { details: { awsCode: name ?? e.code ?? undefined, httpStatus: status } });
   }
   if (!name) return err instanceof Error ? err : new Error(String(err));
   switch (name) {

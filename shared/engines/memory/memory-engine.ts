@@ -14,7 +14,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import type { ChannelState } from '../../../events/channel-provisioner/common.ts';
-import { AppError } from '../../errors/index.ts';
+import { portError } from '../port/errors.ts';
 import { Secret } from '../../secrets/secret.ts';
 import { CHANNEL_STATE_MESSAGES } from '../port/channel-state-messages.ts';
 import type {
@@ -146,12 +146,12 @@ export class MemoryEngine implements FlowEngine, ChannelEngine {
 
   private require(channelId: string): Channel {
     const c = this.channels.get(channelId);
-    if (!c) throw new AppError('ENGINE_UNAVAILABLE', `NotFoundException: channel ${channelId}`, { awsCode: 'NotFoundException' });
+    if (!c) throw portError('CHANNEL_NOT_FOUND', `channel ${channelId} does not exist`, { details: { awsCode: 'NotFoundException', httpStatus: 404 } });
     return c;
   }
 
   private conflict(op: string, c: Channel): never {
-    throw Object.assign(new Error(`ConflictException: cannot ${op} channel ${c.channelId} in state ${c.state}`), { name: 'ConflictException', code: 'CHANNEL_NOT_IDLE' });
+    throw portError('CHANNEL_NOT_IDLE', `cannot ${op} channel ${c.channelId} while it is ${c.state}`, { details: { awsCode: 'ConflictException', httpStatus: 409 } });
   }
 
   async createChannel(spec: ChannelSpec): Promise<{ channelId: string; arn: string }> {
@@ -288,7 +288,7 @@ export class MemoryEngine implements FlowEngine, ChannelEngine {
   }
 
   async describePrimary(): Promise<{ channelId: string; state: ChannelState }> {
-    if (!this.primary) throw new AppError('ENGINE_UNAVAILABLE', 'this memory engine has no primary channel');
+    if (!this.primary) throw portError('ENGINE_UNAVAILABLE', 'this memory engine has no primary channel');
     return { channelId: this.primary.channelId, state: this.primary.state };
   }
 

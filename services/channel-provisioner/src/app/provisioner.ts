@@ -28,6 +28,7 @@ import type { LastError } from '../../../../events/envelope.ts';
 import { AppError } from '../../../../shared/errors/index.ts';
 import { buildEntry, type BusEntry, type EventPublisher } from '../../../../shared/events/publisher.ts';
 import type { Logger } from '../../../../shared/logging/logger.ts';
+import { isEngineError, isRetryable } from '../../../../shared/engines/port/errors.ts';
 import type { ChannelEngine } from '../../../../shared/engines/port/ports.ts';
 import type { SecretCipher } from '../../../../shared/secrets/cipher.ts';
 import type { DestinationReader, DestinationReadModel } from '../../../../shared/store/destination-reader.ts';
@@ -72,6 +73,23 @@ const ACTIVE: readonly ChannelState[] = ['STARTING', 'RUNNING', 'RECOVERING'];
 const DELETABLE: readonly ChannelState[] = ['IDLE', 'CREATE_FAILED', 'UPDATE_FAILED'];
 /** States a channel stays in until asked to move: no further native event will report them. */
 const SETTLED: readonly ChannelState[] = ['IDLE', 'RUNNING', 'CREATE_FAILED', 'UPDATE_FAILED'];
+/** The channel operations whose failure a destination hears of (ChannelFailed.operation). */
+export const CHANNEL_OPERATIONS = ['create', 'start', 'stop', 'update', 'delete'] as const;
+export type ChannelOperation = (typeof CHANNEL_OPERATIONS)[number];
+
+/** The code of a failed operation whose error is not the engine's (a missing preset, a bug): CHANNEL_CREATE_FAILED, ... */
+export const channelFailureCode = (operation: ChannelOperation): string => `CHANNEL_${operation.toUpperCase()}_FAILED`;
+
+/** What the destination shows for a failed channel operation: the engine's error unchanged, else CHANNEL_<OP>_FAILED. */
+export function channelFailure(operation: ChannelOperation, err: unknown): LastError {
+  if (isEngineError(err)) return err.toLastError();
+  return {
+    code: channelFailureCode(operation),
+    message: (err instanceof Error ? err.message : String(err)).slice(0, 500),
+    hint: 'Fanout will retry on the next reconcile; check the engine logs if it persists.',
+  };
+}
+
 /** `observedAt` of a record whose channel has reported nothing yet. */
 const NEVER_OBSERVED = new Date(0).toISOString();
 
@@ -100,15 +118,19 @@ export class Provisioner {
     return next;
   }
 
-  private async failed(destinationId: string, operation: 'create' | 'start' | 'stop' | 'update' | 'delete', err: unknown, correlationId: string): Promise<void> {
-    if (err instanceof AppError && (err.code === 'ENGINE_UNAVAILABLE' || err.code === 'VERSION_CONFLICT')) throw err; // retried
-    const message = (err instanceof Error ? err.message : String(err)).slice(0, 500);
-    this.d.logger.error('channel operation failed', { destinationId, operation, error: message });
+  /**
+   * A channel operation failed. A retryable engine error (or a store conflict) is thrown, so the
+   * queue delivers the step again. Any other engine error reaches the destination's `lastError` as
+   * the engine said it (code, message, hint: AWS's "raise this quota", the local engine's
+   * classification); only a failure that is not the engine's gets CHANNEL_<OP>_FAILED.
+   */
+  private async failed(destinationId: string, operation: ChannelOperation, err: unknown, correlationId: string): Promise<void> {
+    if (isRetryable(err) || (err instanceof AppError && (err.code === 'ENGINE_UNAVAILABLE' || err.code === 'VERSION_CONFLICT'))) throw err; // retried
+    const error = channelFailure(operation, err);
+    this.d.logger.error('channel operation failed', { destinationId, operation, code: error.code, error: error.message });
     // A report of the engine's refusal, with no write behind it: if it is lost, the reconcile tries
     // the operation again (and fails again, and says so).
-    await this.d.publisher.publish([
-      buildEntry(ChannelFailedV1, { destinationId, operation, error: { code: `CHANNEL_${operation.toUpperCase()}_FAILED`, message, hint: 'Fanout will retry on the next reconcile; check the engine logs if it persists.' } }, { correlationId }),
-    ]);
+    await this.d.publisher.publish([buildEntry(ChannelFailedV1, { destinationId, operation, error }, { correlationId })]);
   }
 
   /** "This destination has no channel (any more)", when there is no record to remove: a report, said again by the reconcile while the destination is deleting. */

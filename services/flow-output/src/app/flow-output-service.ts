@@ -32,10 +32,24 @@ import type { EventPublisher } from '../../../../shared/events/publisher.ts';
 import { buildEntry } from '../../../../shared/events/publisher.ts';
 import type { Logger } from '../../../../shared/logging/logger.ts';
 import type { FlowDescription, FlowEngine } from '../../../../shared/engines/port/ports.ts';
-import type { EventData } from '../../../../events/envelope.ts';
+import type { EventData, LastError } from '../../../../events/envelope.ts';
 import type { DestinationReader } from '../../../../shared/store/destination-reader.ts';
 import type { RecordStore } from '../../../../shared/store/record-store.ts';
 import { AppError } from '../../../../shared/errors/index.ts';
+import { isEngineError, isRetryable } from '../../../../shared/engines/port/errors.ts';
+
+/** The code of an output that could not be added, when the engine's error does not say more. */
+export const FLOW_OUTPUT_FAILED = 'FLOW_OUTPUT_FAILED';
+
+/** What the destination shows when its output could not be added: the engine's error unchanged, else FLOW_OUTPUT_FAILED. */
+export function outputFailure(err: unknown): LastError {
+  if (isEngineError(err)) return err.toLastError();
+  return {
+    code: FLOW_OUTPUT_FAILED,
+    message: (err instanceof Error ? err.message : String(err)).slice(0, 500),
+    hint: 'The output could not be added to the flow; check the engine logs (on AWS: the 50-outputs-per-flow limit).',
+  };
+}
 
 export interface OutputRecord {
   destinationId: string;
@@ -70,12 +84,9 @@ export class FlowOutputService {
     try {
       ({ outputArn } = await engine.addOutput(destinationId));
     } catch (err) {
-      if (err instanceof AppError && err.code === 'ENGINE_UNAVAILABLE') throw err; // retried by SQS
-      const message = err instanceof Error ? err.message : String(err);
+      if (isRetryable(err) || (err instanceof AppError && err.code === 'ENGINE_UNAVAILABLE')) throw err; // retried by SQS
       // A report with no write behind it: if it is lost, the reconcile tries the add again.
-      await this.d.publisher.publish([
-        buildEntry(FlowOutputFailedV1, { destinationId, operation: 'add', error: { code: 'FLOW_OUTPUT_FAILED', message: message.slice(0, 500), hint: 'The output could not be added to the flow; check the engine logs (on AWS: the 50-outputs-per-flow limit).' } }, { correlationId }),
-      ]);
+      await this.d.publisher.publish([buildEntry(FlowOutputFailedV1, { destinationId, operation: 'add', error: outputFailure(err) }, { correlationId })]);
       return;
     }
     await this.ensureFlowState(correlationId);
@@ -161,10 +172,12 @@ export class FlowOutputService {
       }
       return { channelId, state: primary.state, error: null };
     } catch (err) {
-      const code = err instanceof AppError ? err.code : 'ENGINE_UNAVAILABLE';
-      const message = (err instanceof Error ? err.message : String(err)).slice(0, 500);
-      this.d.logger.warn('primary channel could not be read or started', { channelId, code, message });
-      return { channelId, state: null, error: { code: code.slice(0, 64), message, hint: 'The primary output is retried at the next reconcile (every minute); see the engine logs.' } };
+      // The engine's error as it said it; anything else as ENGINE_UNAVAILABLE (or its registry code).
+      const error = isEngineError(err)
+        ? err.toLastError()
+        : { code: err instanceof AppError ? err.code : 'ENGINE_UNAVAILABLE', message: (err instanceof Error ? err.message : String(err)).slice(0, 500), hint: 'The primary output is retried at the next reconcile (every minute); see the engine logs.' };
+      this.d.logger.warn('primary channel could not be read or started', { channelId, code: error.code, message: error.message });
+      return { channelId, state: null, error };
     }
   }
 

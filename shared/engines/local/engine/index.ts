@@ -19,7 +19,7 @@ export {
   testSourceArgs,
   type TestSourceOptions,
 } from './argv.ts';
-export { CHANNEL_TRANSITIONS, isLegalTransition, MediaEngineError, type MediaEngineErrorCode } from './channel-lifecycle.ts';
+export { CHANNEL_TRANSITIONS, isLegalTransition, LOCAL_ENGINE_ERRORS, MediaEngineError, type MediaEngineErrorCode } from './channel-lifecycle.ts';
 export { ALERT_TYPES, channelArn, destinationIdOfOutputArn, FLOW_ARN, outputArn, SOURCE_ARN } from './native-events.ts';
 export { SrtIngestMonitor, parseSrtStats, type SrtIngestEvent, type SrtIngestState } from './srt-monitor.ts';
 export { TsHub, type TsHubStats } from './ts-hub.ts';

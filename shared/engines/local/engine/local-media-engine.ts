@@ -677,7 +677,7 @@ export class LocalMediaEngine implements FlowEngine, ChannelEngine {
 
   #channel(channelId: string): Channel {
     const ch = this.#channels.get(channelId);
-    if (!ch) throw new MediaEngineError('CHANNEL_NOT_FOUND', `no channel ${channelId}`, 'Create the channel first (createChannel).');
+    if (!ch) throw new MediaEngineError('CHANNEL_NOT_FOUND', `no channel ${channelId}`);
     return ch;
   }
 
@@ -729,7 +729,7 @@ export class LocalMediaEngine implements FlowEngine, ChannelEngine {
       if (ch.spec.encode === null) {
         const out = [...this.#outputs.values()].find((o) => o.outputArn === ch.spec.outputArn);
         if (!out) {
-          throw new MediaEngineError('OUTPUT_NOT_FOUND', `channel ${ch.id}: its flow output does not exist`, 'Add the flow output (addOutput) before starting the channel.');
+          throw new MediaEngineError('OUTPUT_NOT_FOUND', `channel ${ch.id}: its flow output does not exist`);
         }
         const user = [...this.#channels.values()].find((c) => c !== ch && c.sourceKey !== null && c.spec.encode === null && c.spec.outputArn === out.outputArn);
         if (user) {
