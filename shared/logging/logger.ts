@@ -26,14 +26,16 @@ import { isSecretField, REDACTED, redact } from '../secrets/redact.ts';
 export type { Logger } from '@aws-lambda-powertools/logger';
 
 /**
- * What a module needs from a logger: four levels, each a message and structured attributes.
- * Method syntax keeps the check bivariant, so the Powertools `Logger` is a `Log`.
+ * What a module needs from a logger: four levels, each a message and structured attributes (the
+ * attributes as a rest parameter, as Powertools declares them, so the Powertools `Logger` is a
+ * `Log`; a recorder taking `(message, attributes?)` is one too). A module that uses fewer levels
+ * asks for `Pick<Log, 'warn'>`.
  */
 export interface Log {
-  debug(message: string, attributes?: Record<string, unknown>): void;
-  info(message: string, attributes?: Record<string, unknown>): void;
-  warn(message: string, attributes?: Record<string, unknown>): void;
-  error(message: string, attributes?: Record<string, unknown>): void;
+  debug(message: string, ...attributes: Record<string, unknown>[]): void;
+  info(message: string, ...attributes: Record<string, unknown>[]): void;
+  warn(message: string, ...attributes: Record<string, unknown>[]): void;
+  error(message: string, ...attributes: Record<string, unknown>[]): void;
 }
 
 /** A `Log` that drops everything (the default of modules whose logger is optional). */

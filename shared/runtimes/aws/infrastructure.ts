@@ -12,7 +12,7 @@ import { AppError } from '../../errors/index.ts';
 import { EventBridgePublisher, type EventPublisher, type TappedPublisher } from '../../events/publisher.ts';
 import { createLogger } from '../../logging/logger.ts';
 // The production entry only: test support (fake, request capture, model validator) stays out of Lambda bundles.
-import { AwsMediaEngine, createAwsClients, type AwsEngineDeps, type EngineLogger } from '../../engines/aws/index.ts';
+import { AwsMediaEngine, createAwsClients, type AwsEngineDeps } from '../../engines/aws/index.ts';
 import type { ChannelEngine, FlowEngine } from '../../engines/port/ports.ts';
 import type { HostResolver } from '../../net/egress.ts';
 import type { SecretCipher } from '../../secrets/cipher.ts';
@@ -86,7 +86,7 @@ export function createAwsInfrastructure(cfg: Config, engineDeps?: AwsEngineDeps)
 }
 
 /** The engine's log lines, through the project's (secret-scrubbing) logger, created on first use. */
-function engineLogger(): EngineLogger {
+function engineLogger(): NonNullable<AwsEngineDeps['logger']> {
   const log = () => createLogger('media-engine');
   return {
     info: (message, attributes) => log().info(message, attributes ?? {}),

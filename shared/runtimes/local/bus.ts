@@ -23,6 +23,7 @@ import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { bundledHandlers } from './bundled-handlers.ts';
 import { matchesPattern } from './event-pattern.ts';
+import type { Log } from '../../logging/logger.ts';
 import {
   repoRoot,
   type HandlerRef,
@@ -112,11 +113,8 @@ export interface FunctionRef {
   handler: HandlerRef;
 }
 
-export interface BusLogger {
-  info(message: string, attributes?: Record<string, unknown>): void;
-  warn(message: string, attributes?: Record<string, unknown>): void;
-  error(message: string, attributes?: Record<string, unknown>): void;
-}
+/** What the bus logs with (shared/logging's `Log`, the project's one logger interface). */
+export type BusLogger = Pick<Log, 'info' | 'warn' | 'error'>;
 
 export interface LocalEventBusOptions {
   /** Loads a function's handler. `importHandlerFromRepo()` imports `handler.file` from the repository. */
