@@ -61,11 +61,6 @@ export function registerSecret(value: string): void {
   if (value.length >= MIN_SECRET_LENGTH) registered.add(value);
 }
 
-/** The values registered with {@link registerSecret}. */
-export function registeredSecrets(): ReadonlySet<string> {
-  return registered;
-}
-
 /**
  * Credentials recognised by their shape, outside a URL (URLs get {@link redactUrl}):
  * an `Authorization:` (or `x-api-key`, `cookie`) header value, with its scheme kept; a `Bearer` or
