@@ -14,6 +14,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DeleteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { isConditionalCheckFailed, scanAll } from '../store/dynamo.ts';
 import type { BusEntry, EventPublisher } from './publisher.ts';
+import type { Log } from '../logging/logger.ts';
 
 export interface OutboxRecord {
   /** Order of publication within the item. */
@@ -27,11 +28,6 @@ export interface OutboxItem {
   version: number;
   outbox?: OutboxMap;
   tombstone?: boolean;
-}
-
-interface Log {
-  warn(message: string, ...extra: unknown[]): void;
-  info(message: string, ...extra: unknown[]): void;
 }
 
 /** Adds events to an item's outbox map (keyed by the event id in the detail). */
@@ -51,7 +47,7 @@ export class EmbeddedOutbox {
     private readonly publisher: EventPublisher,
     private readonly tableName: string,
     private readonly keyName: string,
-    private readonly log: Log,
+    private readonly log: Pick<Log, 'info' | 'warn'>,
   ) {}
 
   /** Publishes an item's pending events in order, then clears them; removes a drained tombstone. */

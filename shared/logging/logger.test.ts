@@ -13,10 +13,11 @@ const FIXTURE = new URL('./fixtures/log-sample.ts', import.meta.url).pathname;
 const hasScript = spawnSync('script', ['--version']).status === 0;
 
 /** Runs the fixture; `tty` under `script` (a pseudo-terminal), else with stdout and stderr piped. */
-function runFixture(env: Record<string, string>, tty: boolean): Promise<string> {
-  const node = `${process.execPath} --import tsx ${FIXTURE} ${SECRET}`;
+function runFixture(env: Record<string, string>, tty: boolean, extra: string[] = []): Promise<string> {
+  const args = [FIXTURE, SECRET, ...extra];
+  const node = `${process.execPath} --import tsx ${args.join(' ')}`;
   const e = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', FANOUT_LOG_LEVEL: 'DEBUG', ...env };
-  const child = tty ? spawn('script', ['-qec', node, '/dev/null'], { env: e }) : spawn(process.execPath, ['--import', 'tsx', FIXTURE, SECRET], { env: e });
+  const child = tty ? spawn('script', ['-qec', node, '/dev/null'], { env: e }) : spawn(process.execPath, ['--import', 'tsx', ...args], { env: e });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
@@ -28,10 +29,11 @@ const stripAnsi = (s: string): string => s.replace(/\x1b\[[0-9;]*[A-Za-z]/g, '')
 test('auto: JSON lines when stdout is not a terminal, every field there, the secret scrubbed', async () => {
   const out = await runFixture({}, false);
   const lines = out.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
-  assert.deepEqual(lines.map((l) => l.level), ['INFO', 'WARN', 'ERROR']);
-  assert.equal(lines[0]!.service, 'fixture');
-  assert.equal(lines[0]!.attempt, 2);
-  assert.match(String(lines[0]!.target), /live2\/\*\*\*$/);
+  assert.deepEqual(lines.map((l) => l.level).sort(), ['ERROR', 'INFO', 'WARN'], 'one line each (stdout and stderr are two pipes: their order is not kept)');
+  const info = lines.find((l) => l.level === 'INFO')!;
+  assert.equal(info.service, 'fixture');
+  assert.equal(info.attempt, 2);
+  assert.match(String(info.target), /live2\/\*\*\*$/);
   assert.ok(!out.includes(SECRET), out);
 });
 
@@ -54,6 +56,31 @@ test('asked for: json at a terminal, pretty (without colour) in a pipe', { skip:
   assert.match(pretty, /^\d\d:\d\d:\d\d\.\d{3} INFO  fixture  pushing to/m);
   assert.ok(!pretty.includes('\x1b['), 'no colour in a pipe');
   for (const o of [json, pretty]) assert.ok(!o.includes(SECRET));
+});
+
+/** What the fixture logs with `leaks`: secrets nobody registered (see fixtures/log-sample.ts). */
+const LEAKS = ['unregistered-rtmp-key-1', 'unregistered-passphrase-2', 'unregistered.bearer-3', 'fo_unregisteredTokenValue4'];
+
+test('secrets nobody registered are scrubbed by their shape: RTMP stream keys, SRT passphrases, Authorization headers, tokens', async () => {
+  const json = await runFixture({ FANOUT_LOG_FORMAT: 'json' }, false, ['leaks']);
+  const lines = json.trim().split('\n').map((l) => JSON.parse(l) as Record<string, any>);
+  assert.equal(lines.length, 7, json);
+  // stdout (info) and stderr (warn, error) are two pipes: find each line by its message.
+  const line = (start: string) => lines.find((l) => String(l.message).startsWith(start)) ?? assert.fail(`no line "${start}" in ${json}`);
+  const [rtmp, srt, auth, token] = ['rtmp connect failed', 'srt-live-transmit', 'request:', 'token refused'].map(line);
+  assert.equal(rtmp!.message, 'rtmp connect failed: rtmps://live-api-s.facebook.com:443/rtmp/***: Connection refused');
+  assert.equal(rtmp!.url, 'rtmp://live.twitch.tv/app/***');
+  assert.equal(srt!.message, 'srt-live-transmit: srt://0.0.0.0:9998?mode=listener&passphrase=***&pbkeylen=16');
+  assert.equal(srt!.input, 'srt://127.0.0.1:9998?passphrase=***');
+  assert.equal(auth!.message, 'request: GET /api/destinations Authorization: Bearer ***');
+  assert.deepEqual(auth!.headers, { authorization: '***', accept: 'application/json' });
+  assert.equal(token!.presented, 'fo_***');
+  assert.equal(token!.detail, 'the client sent fo_***');
+  const pretty = await runFixture({ FANOUT_LOG_FORMAT: 'pretty' }, false, ['leaks']);
+  assert.match(pretty, /rtmp connect failed: rtmps:\/\/live-api-s\.facebook\.com:443\/rtmp\/\*\*\*: Connection refused/);
+  assert.match(pretty, /passphrase=\*\*\*&pbkeylen=16/);
+  assert.match(pretty, /Authorization: Bearer \*\*\*/);
+  for (const out of [json, pretty]) for (const leak of LEAKS) assert.ok(!out.includes(leak), `${leak} in ${out}`);
 });
 
 test('an invalid FANOUT_LOG_FORMAT is refused at start with the others', async () => {

@@ -1,7 +1,15 @@
 /**
  * Structured logging with Powertools Logger, the same on Lambda and locally. Every value that
- * goes into a log line passes a JSON replacer that scrubs registered secrets (stream keys,
- * passphrases, tokens) and the key part of RTMP URLs, so a secret cannot reach a log by accident.
+ * goes into a log line passes a JSON replacer that runs the project's one redaction
+ * (shared/secrets/redact.ts `redact`): registered secrets (each `Secret`'s value: stream keys,
+ * passphrases, tokens), the stream key and query of rtmp(s) URLs, the `passphrase` of srt URLs,
+ * `Authorization` header values and `Bearer` credentials, Fanout tokens; and a field named like a
+ * secret (`authorization`, `passphrase`, `streamKey`, …: `isSecretField`) is hidden whatever it
+ * holds. So a secret cannot reach a log by accident (logger.test.ts logs each of them).
+ *
+ * `Log` is the one logger interface of the project: what a module needs from a logger. The
+ * Powertools `Logger` satisfies it; modules that only log (the engines, the local bus) ask for a
+ * `Log`, so tests can hand them a recorder.
  *
  * Two shapes of the same record (FANOUT_LOG_FORMAT): JSON lines (Powertools' own output: for
  * Lambda, systemd's journal, files and log shippers) and, for a person at a terminal, readable
@@ -13,12 +21,32 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import type { ConstructorOptions } from '@aws-lambda-powertools/logger/types';
 import pc from 'picocolors';
 import { config } from '../config/index.ts';
-import { redactText } from '../secrets/secret.ts';
+import { isSecretField, REDACTED, redact } from '../secrets/redact.ts';
 
 export type { Logger } from '@aws-lambda-powertools/logger';
 
-const replacer = (_key: string, value: unknown): unknown => (typeof value === 'string' ? redactText(value) : value);
+/**
+ * What a module needs from a logger: four levels, each a message and structured attributes (the
+ * attributes as a rest parameter, as Powertools declares them, so the Powertools `Logger` is a
+ * `Log`; a recorder taking `(message, attributes?)` is one too). A module that uses fewer levels
+ * asks for `Pick<Log, 'warn'>`.
+ */
+export interface Log {
+  debug(message: string, ...attributes: Record<string, unknown>[]): void;
+  info(message: string, ...attributes: Record<string, unknown>[]): void;
+  warn(message: string, ...attributes: Record<string, unknown>[]): void;
+  error(message: string, ...attributes: Record<string, unknown>[]): void;
+}
 
+/** A `Log` that drops everything (the default of modules whose logger is optional). */
+export const silentLog: Log = { debug() {}, info() {}, warn() {}, error() {} };
+
+/** The JSON replacer of every record: secret-named fields hidden, every string through `redact`. */
+export function scrubLogValue(key: string, value: unknown): unknown {
+  if (typeof value === 'string') return key !== '' && isSecretField(key) ? REDACTED : redact(value);
+  if (value !== null && typeof value === 'object' && key !== '' && isSecretField(key)) return REDACTED;
+  return value;
+}
 
 /** The members every record has, which the readable line shows in its own places (or not at all). */
 const HEADER_KEYS = new Set(['level', 'message', 'timestamp', 'service', 'sampling_rate', 'xray_trace_id']);
@@ -84,7 +112,7 @@ const loggers = new Map<string, Logger>();
 export function createLogger(serviceName: string): Logger {
   let logger = loggers.get(serviceName);
   if (!logger) {
-    const options = { serviceName, logLevel: config().logLevel, jsonReplacerFn: replacer };
+    const options = { serviceName, logLevel: config().logLevel, jsonReplacerFn: scrubLogValue };
     logger = prettyLogs(config().logFormat) ? new PrettyLogger(options) : new Logger(options);
     loggers.set(serviceName, logger);
   }

@@ -1,2 +1,3 @@
 export * from './secret.ts';
 export * from './cipher.ts';
+export * from './redact.ts';

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { redact, redactArgv, redactRtmpUrl, redactUrl } from './redact.ts';
+import { isSecretField, redact, redactArgv, redactRtmpUrl, redactUrl, registerSecret } from './redact.ts';
+import { Secret } from './secret.ts';
 
 test('redactRtmpUrl masks the stream key segment, the query and the userinfo', () => {
   const cases: [string, string][] = [
@@ -58,4 +59,36 @@ test('redactArgv masks URLs, listed secrets and the value after -passphrase', ()
   assert.deepEqual(redactArgv(argv, ['streamkey']), [
     'ffmpeg', '-i', 'srt://:9000?mode=listener', '-passphrase', '***', '-f', 'flv', 'rtmp://h/app/***', '-metadata', 'title=***',
   ]);
+});
+
+test('redact hides credentials by their shape: Authorization headers, bearer credentials, Fanout tokens, secret parameters', () => {
+  const cases: [string, string][] = [
+    ['Authorization: Bearer abc.def-123', 'Authorization: Bearer ***'],
+    ['authorization=Basic dXNlcjpwYXNz', 'authorization=Basic ***'],
+    ['{"authorization":"Bearer fo_abcdefghijklmnop"}', '{"authorization":"Bearer ***"}'],
+    ['x-api-key: k3y-value', 'x-api-key: ***'],
+    ['sent Bearer eyJhbGciOi.J9.sig to the API', 'sent Bearer *** to the API'],
+    ['token fo_Ab12Cd34Ef56Gh78 refused', 'token fo_*** refused'],
+    ['GET /api/events?access_token=fo-not-shaped&x=1', 'GET /api/events?access_token=***&x=1'],
+    ['-passphrase hunter2hunter2 passphrase=hunter2hunter2', '-passphrase hunter2hunter2 passphrase=***'],
+    // Prose and placeholders stay readable.
+    ['Send Authorization: Bearer <token>.', 'Send Authorization: Bearer <token>.'],
+    ['basic settings and bearer tokens', 'basic settings and bearer tokens'],
+  ];
+  for (const [input, expected] of cases) assert.equal(redact(input), expected, input);
+});
+
+test('redact scrubs every registered value, and a Secret registers itself when it is made', () => {
+  registerSecret('registered-value-77');
+  assert.equal(redact('x registered-value-77 y'), 'x *** y');
+  const s = new Secret('made-not-revealed-88');
+  assert.equal(redact('x made-not-revealed-88 y'), 'x *** y');
+  assert.equal(s.toString(), '[redacted]');
+  registerSecret('abc');
+  assert.equal(redact('abc'), 'abc', 'too short to register');
+});
+
+test('isSecretField names the fields hidden whatever they hold, not their neighbours', () => {
+  for (const f of ['authorization', 'Authorization', 'x-api-key', 'passphrase', 'streamKey', 'stream_key', 'token', 'accessToken', 'cookie']) assert.ok(isSecretField(f), f);
+  for (const f of ['tokenId', 'streamKeyLast4', 'message', 'destinationId', 'url', 'keyframeInterval']) assert.ok(!isSecretField(f), f);
 });

@@ -1,13 +1,22 @@
 /**
- * Redaction for everything the local media engine shows to a human or stores: FFmpeg argv, stderr
- * lines, classified errors, pidfiles. Two layers, because either alone can miss:
+ * The one redaction of Fanout: everything shown to a human or stored passes here — every log line
+ * (shared/logging/logger.ts), the local engine's FFmpeg argv, stderr lines, classified errors and
+ * pidfiles, the AWS engine's error messages, the notifier's messages. Layers, because any one alone
+ * can miss:
  *
- * 1. `redact(text, secrets)` replaces every known secret (stream key, SRT passphrase) by `***`,
- *    in its raw and its URL-encoded form;
+ * 1. `redact(text, secrets)` replaces every known secret by `***`, in its raw and its URL-encoded
+ *    form: the ones given, and every value registered process-wide (`registerSecret`; each
+ *    `Secret` of shared/secrets/secret.ts registers itself when it is made);
  * 2. it then sanitises every URL it finds in the text (`redactUrl`): userinfo is dropped, the
  *    stream-key path segment and the query of rtmp(s) URLs become `***` (also for a misspelt
- *    scheme), and the `passphrase` of srt URLs becomes `***`. This catches a key nobody told us
- *    about (an RTMP URL pasted whole into a "custom" destination).
+ *    scheme, and for http(s), whose webhook URLs carry their token in the path), and the
+ *    `passphrase` of srt URLs becomes `***`. This catches a key nobody told us about (an RTMP URL
+ *    pasted whole into a "custom" destination);
+ * 3. credentials by their shape: `Authorization:` header values, `Bearer`/`Basic` credentials,
+ *    Fanout API tokens (`fo_…`), and `access_token=` / `passphrase=` / `password=` / `secret=` /
+ *    `token=` parameters outside a URL;
+ * 4. for structured records (the logger's JSON replacer), `isSecretField` names the fields whose
+ *    value is hidden whatever it is (`authorization`, `passphrase`, `streamKey`, …).
  */
 
 /** The replacement for a secret. */
@@ -42,14 +51,43 @@ function variants(secret: string): string[] {
   return [...out];
 }
 
+const registered = new Set<string>();
+
 /**
- * Replaces each secret in `text` by `***`, then sanitises any media URL left in it.
+ * Registers a value that `redact` scrubs from every text from now on, in this process (values
+ * shorter than {@link MIN_SECRET_LENGTH} are too ambiguous to scrub and are ignored).
+ */
+export function registerSecret(value: string): void {
+  if (value.length >= MIN_SECRET_LENGTH) registered.add(value);
+}
+
+/**
+ * Credentials recognised by their shape, outside a URL (URLs get {@link redactUrl}):
+ * an `Authorization:` (or `x-api-key`, `cookie`) header value, with its scheme kept; a `Bearer` or
+ * `Basic` credential on its own; a Fanout API token (`fo_` + base64url, shared/auth/tokens.ts); a
+ * secret-named parameter (`access_token=…`, `passphrase=…`, `password=…`, `secret=…`, `token=…`).
+ */
+const CREDENTIALS: [RegExp, (...groups: string[]) => string][] = [
+  // `Authorization: Bearer abc`, `"authorization":"Basic abc"`, `x-api-key=abc` (a placeholder like `<token>` stays).
+  [
+    /\b((?:proxy-)?authorization|x-api-key|cookie|set-cookie)(["']?\s*[:=]\s*["']?)(?!(?:(?:bearer|basic|digest|token)\s+)?<)(?:(bearer|basic|digest|token)\s+)?[^\s"',;&]+/gi,
+    (_m, name, sep, scheme) => `${name}${sep}${scheme ? `${scheme} ` : ''}${REDACTED}`,
+  ],
+  // A credential after its scheme; it must look like one (a digit or a symbol), so prose ("basic setup") stays.
+  [/\b(bearer|basic)(\s+)(?=[A-Za-z]*[0-9._~+/=-])[A-Za-z0-9._~+/=-]{8,}/gi, (_m, scheme, space) => `${scheme}${space}${REDACTED}`],
+  [/\bfo_[A-Za-z0-9_-]{8,}/g, () => `fo_${REDACTED}`],
+  [/(^|[\s?&;,"'(])(access_token|passphrase|password|secret|token)=(?!\*\*\*)[^\s&;,"')]+/gi, (_m, before, name) => `${before}${name}=${REDACTED}`],
+];
+
+/**
+ * Replaces each secret in `text` by `***` (the given ones and every registered one), sanitises any
+ * URL left in it, then hides credentials recognised by their shape (see the module comment).
  * @param text any text: a log line, an argv element, an error message
  * @param secrets stream keys, passphrases, tokens (empty and very short values are ignored)
  */
 export function redact(text: string, secrets: readonly string[] = []): string {
   let out = text;
-  const all = secrets
+  const all = [...secrets, ...registered]
     .filter((s) => s.length >= MIN_SECRET_LENGTH)
     .flatMap(variants)
     // Longest first, so a secret that contains another is replaced whole.
@@ -57,11 +95,27 @@ export function redact(text: string, secrets: readonly string[] = []): string {
   for (const s of all) {
     if (out.includes(s)) out = out.split(s).join(REDACTED);
   }
-  return out.replace(URL_IN_TEXT, (match) => {
+  out = out.replace(URL_IN_TEXT, (match) => {
     const trailing = TRAILING_PUNCTUATION.exec(match)?.[0] ?? '';
     const url = trailing ? match.slice(0, -trailing.length) : match;
     return redactUrl(url) + trailing;
   });
+  for (const [pattern, replace] of CREDENTIALS) out = out.replace(pattern, replace as (m: string, ...g: string[]) => string);
+  return out;
+}
+
+/** Field names (compared without case, `-` and `_`) whose value is a secret whatever it holds. */
+const SECRET_FIELDS = new Set([
+  'authorization', 'proxyauthorization', 'cookie', 'setcookie', 'xapikey', 'apikey',
+  'passphrase', 'srtpassphrase', 'password', 'secret', 'token', 'accesstoken', 'admintoken', 'streamkey',
+]);
+
+/**
+ * Whether a field of a structured record (a log attribute, a header) holds a secret by its name:
+ * `authorization`, `passphrase`, `streamKey`, `token`, … (not `tokenId` or `streamKeyLast4`).
+ */
+export function isSecretField(name: string): boolean {
+  return SECRET_FIELDS.has(name.toLowerCase().replace(/[-_]/g, ''));
 }
 
 /**

@@ -1,31 +1,14 @@
 /**
  * The read model other services use to look at a destination (the destination service owns and
  * writes the records; events carry only ids). channel-provisioner reads the ingest URL, preset and
- * the encrypted stream key here, and decrypts the key only to hand it to the engine.
+ * the encrypted stream key here, and decrypts the key only to hand it to the engine. The destination's
+ * type is the stored record's (./destination-record.ts), which the destination service writes.
  */
 import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DestinationReadModel } from './destination-record.ts';
 import { scanAll } from './dynamo.ts';
 
-export interface DestinationReadModel {
-  destinationId: string;
-  name: string;
-  platform: string;
-  rtmpUrl: string;
-  streamKeyCiphertext: string;
-  preset: string;
-  status: string;
-  desired: 'running' | 'stopped';
-  mediaConnectOutputArn: string | null;
-  /** The channel the destination last heard of (ChannelStateChanged); absent on old records. */
-  mediaLiveChannelId?: string | null;
-  /** Its channel and input/output were deleted after an idle time (ADR 0008); absent = false. */
-  channelReclaimed?: boolean;
-  /** When the channel state the destination last took was observed: what it has heard of (ADR 0016). */
-  lastObservedAt?: string | null;
-  /** When the destination record last changed. */
-  lastModified?: string;
-  tombstone?: boolean;
-}
+export type { DestinationReadModel } from './destination-record.ts';
 
 export interface PresetReadModel {
   presetId: string;

@@ -15,6 +15,7 @@ import { DeleteCommand, GetCommand, PutCommand, QueryCommand, type DynamoDBDocum
 import { AppError } from '../errors/index.ts';
 import { appendToOutbox, EmbeddedOutbox, type OutboxMap } from '../events/outbox.ts';
 import type { BusEntry, EventPublisher } from '../events/publisher.ts';
+import type { Log } from '../logging/logger.ts';
 import { isConditionalCheckFailed, scanAll } from './dynamo.ts';
 import { stamp, upgrade, type RecordSchema } from './schema-version.ts';
 
@@ -27,7 +28,7 @@ type Stored<T> = T & { outbox?: OutboxMap; tombstone?: boolean };
 export interface RecordStoreOutbox {
   /** Where the records' events go. */
   publisher: EventPublisher;
-  log: { warn(message: string, ...extra: unknown[]): void; info(message: string, ...extra: unknown[]): void };
+  log: Pick<Log, 'info' | 'warn'>;
 }
 
 export class RecordStore<T extends VersionedRecord> {

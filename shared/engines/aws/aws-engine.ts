@@ -64,6 +64,7 @@ import type { ChannelState } from '../../../events/channel-provisioner/common.ts
 import { portError } from '../port/errors.ts';
 import type { ChannelDescription, ChannelEngine, ChannelSpec, FlowDescription, FlowEngine, FlowState, InputHealth, OwnedOutput, OwnedResources } from '../port/ports.ts';
 import { channelSettings, DEFAULT_PASSTHROUGH, InvalidTargetError, type ChannelSettings, type PassthroughEncode } from './channel-settings.ts';
+import { silentLog, type Log } from '../../logging/logger.ts';
 import { AWS_ENGINE_ERRORS, AwsEngineError, QUOTAS, toDomainError, type ErrorContext } from './errors.ts';
 
 /** A flow ARN (AWS-FACTS §1.6): `arn:aws:mediaconnect:<region>:<account>:flow:<id>:<name>`. Output ARNs (`:output:`) do not match. */
@@ -105,15 +106,11 @@ export interface AwsEngineConfig {
   primaryChannelId?: string;
 }
 
-export interface EngineLogger {
-  info(message: string, attributes?: Record<string, unknown>): void;
-  warn(message: string, attributes?: Record<string, unknown>): void;
-}
-
 export interface AwsEngineDeps {
   medialive: MediaLiveClient;
   mediaconnect: MediaConnectClient;
-  logger?: EngineLogger;
+  /** Where the engine's log lines go (it logs `info` and `warn`). */
+  logger?: Pick<Log, 'info' | 'warn'>;
 }
 
 const DEFAULT_INPUT_SPEC: InputSpecification = Object.freeze({ Codec: 'AVC', Resolution: 'HD', MaximumBitrate: 'MAX_10_MBPS' });
@@ -150,12 +147,11 @@ function tagValue(s: string): string {
   return [...s].map((c) => (TAG_CHARS.test(c) ? c : '_')).join('').slice(0, 256);
 }
 
-const NO_LOG: EngineLogger = { info: () => {}, warn: () => {} };
 
 export class AwsMediaEngine implements FlowEngine, ChannelEngine {
   private readonly cfg: Readonly<AwsEngineConfig>;
   private readonly account: string;
-  private readonly log: EngineLogger;
+  private readonly log: Pick<Log, 'info' | 'warn'>;
 
   constructor(
     config: AwsEngineConfig,
@@ -165,7 +161,7 @@ export class AwsMediaEngine implements FlowEngine, ChannelEngine {
     if (problems.length > 0) throw new AwsEngineError('INVALID_CONFIG', `invalid AWS engine configuration: ${problems.join('; ')}`, 'Fix the engine configuration (stack outputs / environment) and redeploy.');
     this.cfg = Object.freeze({ ...config, tags: Object.freeze({ ...config.tags }) });
     this.account = FLOW_ARN.exec(config.flowArn)![2]!;
-    this.log = d.logger ?? NO_LOG;
+    this.log = d.logger ?? silentLog;
   }
 
   get flowArn(): string {

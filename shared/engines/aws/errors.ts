@@ -88,8 +88,6 @@ export function awsErrorName(err: unknown): string | null {
   return null;
 }
 
-export const isAwsError = (err: unknown, name: string): boolean => awsErrorName(err) === name;
-
 export interface ErrorContext {
   /** `MediaLive CreateChannel`, ... */
   operation: string;

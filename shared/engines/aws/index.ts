@@ -3,6 +3,6 @@
  * request capture, model validator, engine contract) is imported from its own modules by tests,
  * so aws-sdk-client-mock never reaches a Lambda bundle.
  */
-export { AwsMediaEngine, createAwsClients, validateAwsEngineConfig, FLOW_ARN, INPUT_ARN, TAGS, type AwsEngineConfig, type AwsEngineDeps, type EngineLogger } from './aws-engine.ts';
+export { AwsMediaEngine, createAwsClients, validateAwsEngineConfig, FLOW_ARN, INPUT_ARN, TAGS, type AwsEngineConfig, type AwsEngineDeps } from './aws-engine.ts';
 export { AWS_ENGINE_ERRORS, AwsEngineError, toDomainError, QUOTAS, type AwsEngineErrorCode, type AwsValidationError } from './errors.ts';
 export { channelSettings, encoderSettings, DEFAULT_PASSTHROUGH, type PassthroughEncode } from './channel-settings.ts';

@@ -37,7 +37,7 @@ export async function createLocalMediaEngine(o: { sink: EngineEventSink; config:
     sink: o.sink,
     // Its own lines (sources, publishers, SRT callers, the flow hub dropping for a slow FFmpeg) are
     // redacted by the engine, and once more by the logger.
-    logger: { debug: (m, a) => log.debug(m, a ?? {}), info: (m, a) => log.info(m, a ?? {}), warn: (m, a) => log.warn(m, a ?? {}), error: (m, a) => log.error(m, a ?? {}) },
+    logger: log,
     x264Preset: o.config.x264Preset,
     // The egress policy of the destination API, again where the publisher connects (DNS rebinding).
     egress: { policy: new EgressPolicy({ allowPrivate: o.config.egressAllowPrivate, allowHosts: o.config.egressAllowHosts }), ...(o.resolveHost ? { resolve: o.resolveHost } : {}) },

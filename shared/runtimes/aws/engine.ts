@@ -5,7 +5,7 @@
  */
 import type { Config } from '../../config/index.ts';
 // The production entry only: test support (fake, request capture, model validator) stays out of Lambda bundles.
-import { AwsMediaEngine, createAwsClients, type AwsEngineDeps, type EngineLogger } from '../../engines/aws/index.ts';
+import { AwsMediaEngine, createAwsClients, type AwsEngineDeps } from '../../engines/aws/index.ts';
 import { createLogger } from '../../logging/logger.ts';
 import type { RequiredSetting } from './base.ts';
 
@@ -32,7 +32,7 @@ export function createAwsEngine(cfg: Config, engineDeps?: AwsEngineDeps): AwsMed
 }
 
 /** The engine's log lines, through the project's (secret-scrubbing) logger, created on first use. */
-function engineLogger(): EngineLogger {
+function engineLogger(): NonNullable<AwsEngineDeps['logger']> {
   const log = () => createLogger('media-engine');
   return {
     info: (message, attributes) => log().info(message, attributes ?? {}),

@@ -20,6 +20,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { matchesPattern } from './event-pattern.ts';
+import type { Log } from '../../logging/logger.ts';
 import {
   type HandlerRef,
   type LocalWiring,
@@ -108,11 +109,8 @@ export interface FunctionRef {
   handler: HandlerRef;
 }
 
-export interface BusLogger {
-  info(message: string, attributes?: Record<string, unknown>): void;
-  warn(message: string, attributes?: Record<string, unknown>): void;
-  error(message: string, attributes?: Record<string, unknown>): void;
-}
+/** What the bus logs with (shared/logging's `Log`, the project's one logger interface). */
+export type BusLogger = Pick<Log, 'info' | 'warn' | 'error'>;
 
 export interface LocalEventBusOptions {
   /** Loads a function's handler (the local runtime: the service's factory over its local deps, shared/runtimes/local/services/). */

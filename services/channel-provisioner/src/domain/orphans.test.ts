@@ -12,7 +12,7 @@ import { findOrphans, type MismatchReason } from './orphans.ts';
 
 const ID = '00000000-0000-4000-8000-00000000000a';
 
-function dest(status: string, over: Partial<DestinationReadModel> = {}): DestinationReadModel {
+function dest(status: DestinationReadModel['status'], over: Partial<DestinationReadModel> = {}): DestinationReadModel {
   return { destinationId: ID, name: 'd', platform: 'youtube', rtmpUrl: 'rtmp://h/app', streamKeyCiphertext: 'x', preset: 'passthrough', status, desired: status === 'running' || status === 'starting' ? 'running' : 'stopped', mediaConnectOutputArn: null, ...over };
 }
 

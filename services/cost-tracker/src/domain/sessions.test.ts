@@ -4,7 +4,6 @@ import { emptyTracker, observe, reconcile, settle, snapshot, type Observation, t
 
 const D = '22222222-2222-4222-8222-222222222222';
 const CH: ResourceRef = { kind: 'destination-channel', id: D, destinationId: D };
-const SETTLE = 15 * 60_000;
 const t = (hhmm: string, day = '10'): string => `2026-11-${day}T${hhmm}:00.000Z`;
 const obs = (id: string, at: string, state: ObservedState | undefined, extra: Partial<Observation> = {}): Observation => ({
   eventId: id,

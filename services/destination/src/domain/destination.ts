@@ -4,30 +4,11 @@
  * ciphertext; the view shows at most its last four characters.
  */
 import type { LastError } from '../../../../events/envelope.ts';
+import type { DestinationRecord } from '../../../../shared/store/destination-record.ts';
 import type { DesiredState, DestinationStatus } from './lifecycle.ts';
 
-export interface DestinationRecord {
-  destinationId: string;
-  name: string;
-  platform: string;
-  /** Ingest URL without the stream key. */
-  rtmpUrl: string;
-  streamKeyCiphertext: string;
-  streamKeyLast4: string | null;
-  preset: string;
-  status: DestinationStatus;
-  desired: DesiredState;
-  mediaLiveChannelId: string | null;
-  mediaConnectOutputArn: string | null;
-  /** Its channel and input/output were deleted after an idle time; the next start re-creates them (ADR 0008). Absent on older records. */
-  channelReclaimed?: boolean;
-  lastError: LastError | null;
-  /** Time of the newest engine observation applied, to drop stale, reordered events. */
-  lastObservedAt: string | null;
-  version: number;
-  createdAt: string;
-  lastModified: string;
-}
+/** The stored record; its type lives in shared/store so the services that read it share it. */
+export type { DestinationRecord } from '../../../../shared/store/destination-record.ts';
 
 export interface DestinationView {
   destinationId: string;

@@ -87,8 +87,6 @@ export interface AlertContext {
   inputGraceMs: number;
 }
 
-export const DEFAULT_ALERT_CONTEXT: Pick<AlertContext, 'graceMs' | 'inputGraceMs'> = Object.freeze({ graceMs: 60_000, inputGraceMs: 10_000 });
-
 /** The one contribution input today; labels carry it so inhibition can match by `input`. */
 export const CONTRIBUTION_INPUT = 'contribution';
 

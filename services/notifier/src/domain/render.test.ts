@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { AlertUpdate } from './alerts.ts';
-import { DEFAULT_ROUTE, emptyAlerting, receive, tick, type Notification } from './alerting.ts';
+import { emptyAlerting, receive, tick, type Notification } from './alerting.ts';
 import { findSecrets, maskUrl, scrub } from './mask.ts';
 import { escapeSlack, renderLog, renderSlack, renderSns, renderWebhook, SEVERITY_COLOURS, snsSubject, type RenderContext } from './render.ts';
 

@@ -4,7 +4,6 @@
  * events. `testSourceArgs` builds the FFmpeg command of a test contribution (`npm run test-source`).
  */
 export {
-  type EngineLogger,
   type EngineProcess,
   encoderKey,
   LocalMediaEngine,

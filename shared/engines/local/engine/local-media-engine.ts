@@ -92,6 +92,7 @@ import { reapOrphans } from '../process/pidfile.ts';
 import { redact } from '../../../secrets/redact.ts';
 import { RtmpFanout, type RtmpFanoutEvent } from '../rtmp/rtmp-fanout.ts';
 import { RtmpPublishError, type RtmpPublisherOptions, type RtmpPublisherStats } from '../rtmp/rtmp-publisher.ts';
+import { silentLog, type Log } from '../../../logging/logger.ts';
 import { type ClassifiedError, errorFor } from '../process/stderr-classifier.ts';
 import { type LogLine, ProcessSupervisor, type SupervisorState, type SupervisorStatus } from '../process/supervisor.ts';
 import { encoderArgs, hlsArgs, INGEST_STATS_FD, ingestArgs, muxArgs, SRT_PASSPHRASE_PATTERN } from './argv.ts';
@@ -111,14 +112,6 @@ import { Serial } from './serial.ts';
 import { SrtIngestMonitor } from './srt-monitor.ts';
 import { TsHub, type TsHubStats } from './ts-hub.ts';
 
-/** Structurally compatible with the Powertools Logger (method syntax keeps the check bivariant). */
-export interface EngineLogger {
-  debug(message: string, extra?: Record<string, unknown>): void;
-  info(message: string, extra?: Record<string, unknown>): void;
-  warn(message: string, extra?: Record<string, unknown>): void;
-  error(message: string, extra?: Record<string, unknown>): void;
-}
-
 export interface LocalMediaEngineOptions {
   /** Pidfiles go to `<dataDir>/run/pids`, the primary HLS to `<dataDir>/hls/primary`. */
   dataDir: string;
@@ -129,7 +122,7 @@ export interface LocalMediaEngineOptions {
   srtKeyLength: 16 | 24 | 32;
   /** Receives every native event. Called synchronously; must not throw (errors are logged). */
   sink: EngineEventSink;
-  logger?: EngineLogger;
+  logger?: Log;
   /** Address the SRT listener binds. Default 127.0.0.1 (loopback only); 0.0.0.0 for encoders on the LAN. */
   srtBindAddress?: string;
   /** x264 preset of shared encoders. Default `veryfast`; `ultrafast` for tests and benchmarks. */
@@ -269,7 +262,6 @@ const SAMPLE_MS = 250;
 /** Errors that mean "no media came in": retried at once when media returns. */
 const INPUT_CODES = new Set(['INPUT_STALLED', 'START_TIMEOUT']);
 
-const noopLogger: EngineLogger = { debug() {}, info() {}, warn() {}, error() {} };
 
 function clip(s: string, max: number): string {
   return s.length > max ? `${s.slice(0, max - 1)}…` : s;
@@ -333,7 +325,7 @@ interface Runtime {
 
 export class LocalMediaEngine implements FlowEngine, ChannelEngine {
   readonly #o: LocalMediaEngineOptions;
-  readonly #log: EngineLogger;
+  readonly #log: Log;
   readonly #pidDir: string;
   readonly #hlsDir: string;
   readonly #passphrase: string;
@@ -357,7 +349,7 @@ export class LocalMediaEngine implements FlowEngine, ChannelEngine {
   constructor(options: LocalMediaEngineOptions) {
     validateOptions(options);
     this.#o = Object.freeze({ ...options });
-    this.#log = options.logger ?? noopLogger;
+    this.#log = options.logger ?? silentLog;
     this.#pidDir = join(options.dataDir, 'run', 'pids');
     this.#hlsDir = join(options.dataDir, 'hls', 'primary');
     this.#passphrase = options.srtPassphrase.reveal();

@@ -41,13 +41,9 @@
  */
 import type { Readable, Writable } from 'node:stream';
 import { GopCache, TS_PACKET } from './gop-cache.ts';
+import type { Log } from '../../../logging/logger.ts';
 
 const SYNC = 0x47;
-
-/** Structurally a subset of the engine's logger. */
-export interface TsHubLogger {
-  warn(message: string, extra?: Record<string, unknown>): void;
-}
 
 export interface TsHubOptions {
   /** For logs. */
@@ -64,7 +60,7 @@ export interface TsHubOptions {
    * never starts a consumer in a drop.
    */
   maxBufferedBytes?: number;
-  logger?: TsHubLogger;
+  logger?: Pick<Log, 'warn'>;
 }
 
 export interface TsConsumerStats {
@@ -141,7 +137,7 @@ export class TsHub {
   readonly #idleAfterMs: number;
   readonly #maxBuffered: number;
   readonly #onActivity: ((active: boolean) => void) | undefined;
-  readonly #log: TsHubLogger | undefined;
+  readonly #log: Pick<Log, 'warn'> | undefined;
   readonly #timer: NodeJS.Timeout;
   #source: { stream: Readable; off: () => void } | null = null;
   /** The end of the last read that did not make a whole packet. */

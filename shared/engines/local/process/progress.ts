@@ -163,7 +163,3 @@ export function parseProgress(text: string): ProgressSnapshot[] {
   return [...parser.push(text), ...parser.end()];
 }
 
-/** The FFmpeg arguments that send progress to file descriptor `fd` (pair with `progressFd`). */
-export function ffmpegProgressArgs(fd = 3): string[] {
-  return ['-progress', `pipe:${fd}`];
-}

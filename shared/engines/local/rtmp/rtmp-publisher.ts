@@ -35,12 +35,10 @@ import { EgressRefusedError, type EgressPolicy, type HostResolver } from '../../
 import { type ClassifiedError, errorFor } from '../process/stderr-classifier.ts';
 import { decodeAmf0, encodeAmf0, type Amf0Object, type Amf0Value } from './amf0.ts';
 import { ChunkReader, chunkMessage, controlMessage, CSID, MSG, type OutboundBatch, type OutboundMessage, type RtmpMessage, userControl } from './rtmp-chunk.ts';
+import type { Log } from '../../../logging/logger.ts';
 
-export interface RtmpLogger {
-  debug(message: string, extra?: Record<string, unknown>): void;
-  info(message: string, extra?: Record<string, unknown>): void;
-  warn(message: string, extra?: Record<string, unknown>): void;
-}
+/** What a publisher logs with. */
+export type RtmpLogger = Pick<Log, 'debug' | 'info' | 'warn'>;
 
 export interface RtmpPublisherOptions {
   /** `rtmp://host[:port]/app` or `rtmps://…` (the platform's ingest URL, without the key). */
