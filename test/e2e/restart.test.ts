@@ -1,5 +1,5 @@
 /**
- * The control plane crashes (kill -9) while destinations stream: no FFmpeg or srt-live-transmit
+ * The control plane crashes (kill -9) while destinations stream: no FFmpeg or fanout-srt
  * outlives it, and after a restart every destination wanted running is live again. It runs the
  * bundle `npm start` runs (`build.ts`), so the compiled form is what is tested.
  */

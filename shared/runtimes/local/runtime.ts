@@ -62,7 +62,7 @@ export interface LocalRuntimeOptions {
   /** Wraps the publisher (tests inject failures here). */
   wrapPublisher?: (inner: EventPublisher) => EventPublisher;
   /**
-   * The media engine: `local` (FFmpeg + srt-live-transmit, the default), `memory` (AWS-like state
+   * The media engine: `local` (FFmpeg + the SRT ingest fanout-srt, the default), `memory` (AWS-like state
    * machines, no media: control-plane tests), `aws-fake` (the production AWS engine driving an
    * in-memory MediaLive/MediaConnect through aws-sdk-client-mock: tests only, needs the dev
    * dependencies) or `none` (only the destination service runs).
