@@ -96,8 +96,8 @@ import { ProcessSupervisor, type SupervisorState, type SupervisorStatus } from '
 import { encoderArgs, hlsArgs, muxArgs } from './argv.ts';
 import { SRT_PASSPHRASE_PATTERN } from './ingest/argv.ts';
 import { ingestBinary } from './ingest/binary.ts';
-import type { SrtIngestEvent, SrtIngestState } from './ingest/monitor.ts';
-import { SrtIngest } from './ingest/srt-ingest.ts';
+import type { SrtIngestState } from './ingest/monitor.ts';
+import { SrtIngest, type SrtIngestNotice } from './ingest/srt-ingest.ts';
 import { assertTransition, MediaEngineError } from './channel-lifecycle.ts';
 import {
   alarmId,
@@ -521,7 +521,7 @@ export class LocalMediaEngine implements FlowEngine, ChannelEngine {
     this.#emit(sourceHealth(current, previous));
   }
 
-  #onIngestEvent(ev: SrtIngestEvent): void {
+  #onIngestEvent(ev: SrtIngestNotice): void {
     switch (ev.type) {
       case 'connected':
         this.#log.info('SRT source connected', { address: ev.address });
@@ -536,6 +536,9 @@ export class LocalMediaEngine implements FlowEngine, ChannelEngine {
         break;
       case 'busy':
         this.#log.warn('SRT caller refused: another encoder is connected', { address: ev.address });
+        break;
+      case 'hung':
+        this.#log.error('the SRT ingest stopped reporting: killed, to be restarted', { silentMs: ev.silentMs, pid: ev.pid });
         break;
       case 'listening':
       case 'stats':

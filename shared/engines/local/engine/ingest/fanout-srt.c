@@ -16,6 +16,8 @@
  *         {"event":"stats","rttMs":0.4,"mbitRate":6.1,"packets":575,"packetsLost":0,
  *          "packetsRetransmitted":0,"packetsDropped":0,"bytes":756000}   (per interval)
  *         {"event":"disconnected"}
+ *         {"event":"heartbeat"}                every --stats-ms while no caller is connected
+ *       So a line comes at least every --stats-ms: silence means a hang (the owner restarts it).
  *       One caller at a time; after it leaves, the next is accepted (an encoder that drops and
  *       comes back is picked up). Exits 0 on SIGINT/SIGTERM, 1 on an error (said on stderr).
  *
@@ -257,7 +259,7 @@ static int run_listener(const char *bind_host, int port, const char *pass, int p
     int64_t t = now_ms();
     int64_t wait = 250;
     if (used > 0 && oldest + FLUSH_MS - t < wait) wait = oldest + FLUSH_MS - t;
-    if (current != SRT_INVALID_SOCK && next_stats - t < wait) wait = next_stats - t;
+    if (next_stats - t < wait) wait = next_stats - t;
     if (wait < 0) wait = 0;
     int n = srt_epoll_uwait(eid, ev, 4, wait);
     for (int i = 0; i < n; i++) {
@@ -313,6 +315,10 @@ static int run_listener(const char *bind_host, int port, const char *pass, int p
         emit_stats(current);
         next_stats = t + stats_ms;
       }
+    } else if (t >= next_stats) {
+      // Alive and listening: the owner restarts an ingest that goes silent (a hang).
+      emit("{\"event\":\"heartbeat\"}");
+      next_stats = t + stats_ms;
     }
   }
   if (used > 0) write_all(out, used);

@@ -8,6 +8,10 @@
  *   argv or environment (the supervisor gives children PATH and nothing else).
  * - Its stdout (MPEG-TS) is handed to the owner (`onMedia`: the flow hub); its events (fd 3, JSON
  *   lines) are read by `SrtIngestMonitor`: connected / disconnected / rejected, the SRT stats.
+ * - A hang (libsrt or the program stuck, the process alive): the program writes a line on fd 3
+ *   at least every `statsEveryMs` (stats while a caller is connected, a heartbeat otherwise), so
+ *   a running ingest silent for `hangTimeoutMs` is SIGKILLed (a `hung` event first) and the
+ *   supervisor restarts it like any crash.
  * - One instance is one listener; a second one (the backup input of issue 15) is a second
  *   instance on another port.
  */
@@ -30,12 +34,20 @@ export interface SrtIngestOptions {
   retry?: Partial<RetryPolicy>;
   stopGraceMs?: number;
   pidDir?: string | null;
+  /** A running ingest that writes nothing on fd 3 for this long is killed and restarted. Default 5000; 0 = off. */
+  hangTimeoutMs?: number;
 }
+
+/** What the ingest reports, and the watchdog's verdict. */
+export type SrtIngestNotice = SrtIngestEvent | { type: 'hung'; silentMs: number; pid: number; at: number };
 
 export class SrtIngest {
   readonly supervisor: ProcessSupervisor;
   readonly #monitor = new SrtIngestMonitor();
-  readonly #listeners = new Set<(ev: SrtIngestEvent) => void>();
+  readonly #listeners = new Set<(ev: SrtIngestNotice) => void>();
+  readonly #hangTimeoutMs: number;
+  #lastLineAt = 0;
+  #watchdog: NodeJS.Timeout | null = null;
 
   constructor(o: SrtIngestOptions) {
     this.supervisor = new ProcessSupervisor({
@@ -57,19 +69,60 @@ export class SrtIngest {
       ...(o.stopGraceMs !== undefined ? { stopGraceMs: o.stopGraceMs } : {}),
       pidDir: o.pidDir ?? null,
     });
+    this.#hangTimeoutMs = o.hangTimeoutMs ?? 5000;
     this.supervisor.on('stdin', ({ stream }) => stream.end(`${o.passphrase}\n`));
     this.supervisor.on('log', (l) => {
-      if (l.stream === 'report') this.#dispatch(this.#monitor.line(l.line, l.at));
+      if (l.stream !== 'report') return;
+      this.#lastLineAt = l.at;
+      this.#dispatch(this.#monitor.line(l.line, l.at));
+    });
+    this.supervisor.on('state', (c) => {
+      if (c.to === 'running') this.#watch();
+      else this.#unwatch();
     });
     this.supervisor.on('exit', (e) => this.#dispatch(this.#monitor.processExited(e.at)));
   }
 
-  #dispatch(events: SrtIngestEvent[]): void {
+  #dispatch(events: SrtIngestNotice[]): void {
     for (const ev of events) for (const fn of this.#listeners) fn(ev);
   }
 
-  /** Every event of the ingest (connected, disconnected, rejected, busy, stats). */
-  onEvent(fn: (ev: SrtIngestEvent) => void): () => void {
+  #watch(): void {
+    this.#unwatch();
+    if (this.#hangTimeoutMs <= 0) return;
+    this.#lastLineAt = Date.now();
+    // Over the limit on two checks in a row: after our own event loop was blocked, timers run
+    // before the lines waiting on fd 3 are read, so one late check alone proves nothing.
+    let suspect = false;
+    this.#watchdog = setInterval(() => {
+      const st = this.supervisor.status();
+      const silentMs = Date.now() - this.#lastLineAt;
+      if (st.state !== 'running' || st.pid === null || silentMs < this.#hangTimeoutMs) {
+        suspect = false;
+        return;
+      }
+      if (!suspect) {
+        suspect = true;
+        return;
+      }
+      this.#unwatch();
+      this.#dispatch([{ type: 'hung', silentMs, pid: st.pid, at: Date.now() }]);
+      try {
+        process.kill(-st.pid, 'SIGKILL'); // its process group; the supervisor sees a crash and restarts it
+      } catch {
+        /* already gone */
+      }
+    }, Math.max(50, Math.min(1000, this.#hangTimeoutMs / 4)));
+    this.#watchdog.unref();
+  }
+
+  #unwatch(): void {
+    if (this.#watchdog) clearInterval(this.#watchdog);
+    this.#watchdog = null;
+  }
+
+  /** Every event of the ingest (listening, connected, disconnected, rejected, busy, stats) and `hung`. */
+  onEvent(fn: (ev: SrtIngestNotice) => void): () => void {
     this.#listeners.add(fn);
     return () => this.#listeners.delete(fn);
   }
@@ -84,6 +137,7 @@ export class SrtIngest {
   }
 
   stop(): Promise<void> {
+    this.#unwatch();
     return this.supervisor.stop();
   }
 
