@@ -72,7 +72,7 @@ export const settings = {
         .string()
         .min(10, 'must be 10 to 79 characters')
         .max(79, 'must be 10 to 79 characters')
-        // srt-live-transmit reads it from a URI without percent-decoding: the engine's SRT_PASSPHRASE_PATTERN.
+        // Encoders take it in an srt:// URI, often without percent-decoding: the engine's SRT_PASSPHRASE_PATTERN.
         .regex(/^[A-Za-z0-9!$()*+,\-./:;=@[\]^_{|}~]+$/, 'may use letters, digits and !$()*+,-./:;=@[]^_{|}~ (no spaces, quotes or & # ? %)')
         .optional(),
     ),

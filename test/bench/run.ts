@@ -19,6 +19,9 @@
  *   4. shared encode: N transcoded destinations on one preset (one encoder) against the same on N
  *      identical presets (N encoders)
  *   5. RSS of the Fanout process (the Node process alone and with its children) with 20 destinations
+ *   0. the SRT ingest alone (test/bench/ingest.ts, first): CPU of fanout-srt against
+ *      srt-live-transmit for the same 6 Mbit/s feed, measured side by side (`BENCH_INGEST=0`
+ *      leaves it out)
  *   6. the dashboards (test/bench/dashboard.ts, first, before any media runs): their JavaScript
  *      gzipped without the lazily loaded preview, first render with 50 destinations, and the delay
  *      from an SSE status event to the DOM (p50/p95), in Debian's Chromium (`BENCH_DASHBOARD=0`
@@ -28,7 +31,7 @@
  * add the loader's own constant CPU to Fanout's figures.
  *
  * Fanout runs in this process (`startTestRuntime(..., { engine: 'local' })`), so its CPU is this
- * process plus its descendants (srt-live-transmit, FFmpeg), leaving out the bench's own helpers
+ * process plus its descendants (fanout-srt, FFmpeg), leaving out the bench's own helpers
  * (the SRT test sender, both nginx). The test feed is encoded once to a file (cached in the temp
  * dir) and sent with `-c copy`, so the sender costs little; its CPU is in neither figure.
  *
@@ -48,6 +51,8 @@ import { freeUdpPort, NginxRtmp } from '../support/nginx-rtmp.ts';
 import { NginxPush } from './nginx-push.ts';
 import { meanSe, median } from './stats.ts';
 import { benchDashboard, type DashboardFigures } from './dashboard.ts';
+import { benchIngest, type IngestFigures } from './ingest.ts';
+import { ingestBinary } from '../../shared/engines/local/engine/index.ts';
 import { alive, cmdline, descendants, measureCpu, measureCpuOf, pssOf, rssOf, tree, type CpuWindow, type ProcStat } from './proc.ts';
 
 // ------------------------------------------------------------------------------------------------
@@ -95,7 +100,7 @@ const helperPids = new Set<number>();
 /** Fanout's tree = this process and its descendants, without nginx and the bench's helpers. */
 const notFanout = (p: ProcStat): boolean => p.comm === 'nginx' || helperPids.has(p.pid);
 
-/** A helper FFmpeg run again 500 ms after it exits, until stopped. */
+/** A helper (FFmpeg, or the SRT caller running one) run again 500 ms after it exits, until stopped. */
 class Looping {
   #child: ChildProcess | null = null;
   #stopped = false;
@@ -104,10 +109,16 @@ class Looping {
   constructor(
     readonly name: string,
     readonly args: string[],
+    /** Another program than ffmpeg, and what to write to its stdin (the SRT passphrase). */
+    readonly via: { binary: string; stdin: string } | null = null,
   ) {}
 
   start(): this {
-    const child = spawn('ffmpeg', this.args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(this.via?.binary ?? 'ffmpeg', this.args, { stdio: [this.via ? 'pipe' : 'ignore', 'ignore', 'pipe'] });
+    if (this.via) {
+      child.stdin?.on('error', () => undefined);
+      child.stdin?.end(this.via.stdin);
+    }
     this.#child = child;
     if (child.pid) helperPids.add(child.pid);
     child.stderr?.on('data', (c: Buffer) => (this.#stderr = (this.#stderr + c.toString()).slice(-2000)));
@@ -668,6 +679,15 @@ async function main(): Promise<void> {
       notes.push(`dashboard figures not measured: ${(err as Error).message}`);
     }
   }
+  if (process.env.BENCH_INGEST !== '0') {
+    try {
+      const ing = await benchIngest(log);
+      results.ingest = ing;
+      if (ing.fanoutSrt.corePercent > ing.srtLiveTransmit.corePercent) warnings.push(`the SRT ingest uses more CPU than srt-live-transmit: ${ing.fanoutSrt.corePercent}% vs ${ing.srtLiveTransmit.corePercent}% of a core`);
+    } catch (err) {
+      notes.push(`ingest figures not measured: ${(err as Error).message}`);
+    }
+  }
   const src = await sourceFile();
   results.feed = { ...FEED, file: src.path, cached: src.cached, encodeSeconds: Math.round(src.encodeSeconds * 10) / 10 };
   log(`test feed ${src.cached ? 'cached' : `encoded in ${src.encodeSeconds.toFixed(1)} s`}: ${src.path}`);
@@ -688,12 +708,15 @@ async function main(): Promise<void> {
   );
   log(`Fanout at ${rt.url}, SRT listener 127.0.0.1:${srtPort}, sink ${sink.url('live')}`);
 
+  // The SRT caller (fanout-srt call, the passphrase on its stdin) running FFmpeg, which copies the file.
+  const caller = ingestBinary();
+  if (caller.problem) throw new Error(caller.problem);
   sender = new Looping('srt-sender', [
-    '-hide_banner', '-nostdin', '-loglevel', 'error',
+    'call', '--host', '127.0.0.1', '--port', String(srtPort), '--pbkeylen', '16', '--',
+    'ffmpeg', '-hide_banner', '-nostdin', '-loglevel', 'error',
     '-re', '-stream_loop', '-1', '-i', src.path,
-    '-c', 'copy', '-f', 'mpegts',
-    `srt://127.0.0.1:${srtPort}?passphrase=${passphrase}&pbkeylen=16`,
-  ]).start();
+    '-c', 'copy', '-f', 'mpegts', '-flush_packets', '1', 'pipe:1',
+  ], { binary: caller.path, stdin: `${passphrase}\n` }).start();
   loops.push(sender);
   const feed = sender;
   await eventually(
@@ -947,7 +970,7 @@ async function main(): Promise<void> {
     targetMet: verdict.met,
     resolved: fanoutSlope.resolved && nginxSlope.resolved,
     includes:
-      'Fanout: this Node process (API, bus, flow hub, RTMP publishers) + srt-live-transmit (SRT/AES in) + primary HLS ffmpeg + the passthrough mux ffmpeg; nginx: the one nginx process (RTMP in + pushes). The test sender and the sink are in neither.',
+      'Fanout: this Node process (API, bus, flow hub, RTMP publishers) + fanout-srt (SRT/AES in) + primary HLS ffmpeg + the passthrough mux ffmpeg; nginx: the one nginx process (RTMP in + pushes). The test sender and the sink are in neither.',
   };
   const slopeText = (x: ReturnType<typeof slopeStats>): string => `${x.summary.meanCorePercent}% ± ${x.summary.standardErrorCorePercent}%`;
   if (!nginxSlope.resolved) notes.push(`nginx's per-added-destination cost is not resolved (${slopeText(nginxSlope)}): no ratio; more rounds or longer windows (BENCH_SLOPE_ROUNDS, BENCH_SLOPE_SECONDS)`);
@@ -1083,7 +1106,7 @@ function report(): void {
         `CPU per passthrough destination, a 6 Mbps 1080p30 feed (% of one core; per added dest.: mean of ${f.perAddedDestination.rounds} rounds of ${SLOPE_SECONDS} s windows, both fan-outs measured at the same time, ± standard error, (min..max))`,
         ['', 'feed in, 0 dest.', '1 dest. (median)', `${FANOUT} dest. (median)`, `per added dest. (1 to ${FANOUT})`, 'fixed (1 dest. minus slope)', `all-in / ${FANOUT} (${CPU_SECONDS} s)`, 'Mbps each at sink'],
         [
-          ['Fanout (node + srt-live-transmit + ffmpeg)', `${f.baseline.corePercent}%`, `${f.perAddedDestination.oneMedianCorePercent}%`, `${f.perAddedDestination.tenMedianCorePercent}%`, slopeCell(f.perAddedDestination), `${f.perAddedDestination.fixedCorePercent}%`, `${f.perDestinationCorePercent}%`, String(f.sinkMbpsPerDestination)],
+          ['Fanout (node + fanout-srt + ffmpeg)', `${f.baseline.corePercent}%`, `${f.perAddedDestination.oneMedianCorePercent}%`, `${f.perAddedDestination.tenMedianCorePercent}%`, slopeCell(f.perAddedDestination), `${f.perAddedDestination.fixedCorePercent}%`, `${f.perDestinationCorePercent}%`, String(f.sinkMbpsPerDestination)],
           ['nginx-rtmp push (one nginx process)', `${n.receiveOnly.corePercent}%`, `${n.perAddedDestination.oneMedianCorePercent}%`, `${n.perAddedDestination.tenMedianCorePercent}%`, slopeCell(n.perAddedDestination), `${n.perAddedDestination.fixedCorePercent}%`, `${n.perDestinationCorePercent}%`, String(n.sinkMbpsPerDestination)],
           ['ratio Fanout/nginx', '', '', '', verdict, '', `${cpu.ratio}x`, ''],
         ],
@@ -1092,7 +1115,7 @@ function report(): void {
     out.push(`Machine during the ${FANOUT}-destination ${CPU_SECONDS} s windows (all users, user/sys/irq): Fanout run ${machineCell(f.cpu)}, sink ${f.cpu.othersCorePercent.sink ?? '-'}%, SRT sender ${f.cpu.othersCorePercent.source ?? '-'}%; nginx run ${machineCell(n.cpu)}, sink ${n.cpu.othersCorePercent.sink ?? '-'}%, FLV sender ${n.cpu.othersCorePercent.source ?? '-'}%.`);
     out.push(`Fanout by process, ${FANOUT} dest.: ${Object.entries(f.cpu.byRoleCorePercent).map(([k, v]) => `${k} ${v}%`).join(', ')}; per added destination (mean ± standard error): ${Object.entries(f.perAddedDestination.byRole).map(([k, v]) => `${k} ${v.meanCorePercent}% ± ${v.standardErrorCorePercent}`).join(', ')}`);
     out.push(
-      'Per added destination = (CPU with 10 - CPU with 1) / 9, what each destination costs, measured in rounds of two windows (10,1 / 1,10 / ...) with Fanout and nginx side by side in each window. The target is met when the ratio is within it even at its upper bound (Fanout\'s mean plus two standard errors over nginx\'s mean less two). Fixed = what the fan-out costs before its first destination: for Fanout SRT decryption (srt-live-transmit), the primary HLS and the passthrough mux, none of which nginx does (it receives plain RTMP); all-in / 10 divides both among 10. Included: Fanout = this Node process (API, bus, flow hub, RTMP publishers) + srt-live-transmit + primary HLS ffmpeg + the mux; nginx = its one process. Excluded from both: the test senders (SRT resp. FLV, both -c copy from the file), the sink.',
+      'Per added destination = (CPU with 10 - CPU with 1) / 9, what each destination costs, measured in rounds of two windows (10,1 / 1,10 / ...) with Fanout and nginx side by side in each window. The target is met when the ratio is within it even at its upper bound (Fanout\'s mean plus two standard errors over nginx\'s mean less two). Fixed = what the fan-out costs before its first destination: for Fanout SRT decryption (fanout-srt), the primary HLS and the passthrough mux, none of which nginx does (it receives plain RTMP); all-in / 10 divides both among 10. Included: Fanout = this Node process (API, bus, flow hub, RTMP publishers) + fanout-srt + primary HLS ffmpeg + the mux; nginx = its one process. Excluded from both: the test senders (SRT resp. FLV, both -c copy from the file), the sink.',
     );
     const c20 = results.cpuRunning20 as { corePercent: number; publishing: number; perDestinationCorePercent: number; seconds: number } | undefined;
     if (c20) out.push(`Fanout with ${c20.publishing} passthrough destinations publishing: ${c20.corePercent}% of a core over ${c20.seconds} s = ${c20.perDestinationCorePercent}% per destination.`);
@@ -1131,6 +1154,17 @@ function report(): void {
           row(`${RSS_DESTINATIONS} added, ${rss[k20]?.publishing ?? '?'} running`, rss[k20]),
           [`per destination (${RSS_DESTINATIONS} vs 0)`, `${rss.nodePerDestinationMiB} MiB`, '', `${rss.totalPerDestinationMiB} MiB`, `${rss.pssPerDestinationMiB} MiB`, '', ''],
         ],
+      ),
+    );
+  }
+  const ing = results.ingest as IngestFigures | undefined;
+  if (ing) {
+    const cell = (f: IngestFigures['fanoutSrt']): string[] => [`${f.corePercent}% ± ${f.corePercentSe}`, String(f.readsPerSecond), String(f.mbitPerSecond)];
+    out.push(
+      table(
+        `SRT ingest alone: the same 6 Mbit/s feed (AES-128) into each, side by side, ${ing.rounds} × ${ing.seconds} s (CPU of the listener process, % of one core, mean ± SE)`,
+        ['listener', 'CPU', 'stdout reads/s (Node)', 'Mbit/s out'],
+        [['fanout-srt (ADR 0020)', ...cell(ing.fanoutSrt)], ['srt-live-transmit', ...cell(ing.srtLiveTransmit)], ['ratio fanout-srt / srt-live-transmit', String(ing.ratio), '', '']],
       ),
     );
   }

@@ -7,12 +7,12 @@
  * the validation finds nothing wrong. Failed before the fix: the new destination stayed `creating`.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { testSourceArgs } from '../../shared/engines/local/engine/argv.ts';
+import { spawnTestSource } from '../../shared/engines/local/index.ts';
 import { allReachWanted, ChildDied, FanoutChild, Ledger, removeChildBundle } from '../support/crash.ts';
 import { FEED_PICTURE } from '../support/feed.ts';
 import { freeUdpPort, NginxRtmp } from '../support/nginx-rtmp.ts';
@@ -26,7 +26,7 @@ test('local engine: killed between recording an output and FlowOutputAdded; afte
   const nginx = await NginxRtmp.start();
   const srtPort = await freeUdpPort();
   const env = { FANOUT_SRT_PORT: String(srtPort), FANOUT_SRT_HOST: '127.0.0.1', FANOUT_SRT_PASSPHRASE: PASSPHRASE, FANOUT_X264_PRESET: 'ultrafast' };
-  const source = () => spawn('ffmpeg', testSourceArgs({ host: '127.0.0.1', port: srtPort, passphrase: PASSPHRASE, keyLength: 16, ...FEED_PICTURE, bitrate: 1_000_000 }), { stdio: 'ignore' });
+  const source = () => spawnTestSource({ host: '127.0.0.1', port: srtPort, passphrase: PASSPHRASE, keyLength: 16, ...FEED_PICTURE, bitrate: 1_000_000, output: 'ignore', detached: false });
   const ledger = new Ledger();
   let encoder: ChildProcess | null = null;
   const flowActive = (f: FanoutChild) => f.until(async () => (await f.api('GET', '/api/mediaconnect/flow/status')).json?.state === 'ACTIVE', 'the flow ACTIVE');

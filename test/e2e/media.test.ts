@@ -30,16 +30,18 @@ const waitStatus = (id: string, want: string, timeoutMs = 30_000) =>
 const frames = async (id: string) => ((await rt.api('GET', `/api/destinations/${id}/metrics`)).json.metrics?.frames as number | null) ?? 0;
 const processes = async () => (await rt.api('GET', '/api/admin/engine/processes')).json.processes as { role: string; channelIds: string[]; pid: number | null; restarts: number; command: string[] }[];
 
+/** What /proc shows of a process: its file (/proc/<pid>/cmdline, '' once gone). */
+const procFile = (pid: string, file: 'cmdline' | 'environ'): string => {
+  try {
+    return readFileSync(`/proc/${pid}/${file}`, 'utf8').replaceAll('\0', ' ');
+  } catch {
+    return '';
+  }
+};
+const pids = (): string[] => readdirSync('/proc').filter((p) => /^\d+$/.test(p));
+
 function cmdlines(): string[] {
-  return readdirSync('/proc')
-    .filter((p) => /^\d+$/.test(p))
-    .map((p) => {
-      try {
-        return readFileSync(`/proc/${p}/cmdline`, 'utf8').replaceAll('\0', ' ');
-      } catch {
-        return '';
-      }
-    });
+  return pids().map((p) => procFile(p, 'cmdline'));
 }
 
 describe('real media through the API', { timeout: 300_000 }, () => {
@@ -171,6 +173,35 @@ describe('real media through the API', { timeout: 300_000 }, () => {
     await waitStatus(ids.twitch, 'running', 90_000);
     assert.equal((await get(ids.twitch)).lastError, null);
     await eventually(async () => (await flaky.hasPublisher(KEYS.twitch))?.publishing, { timeoutMs: 20_000, what: 'publishing to the restored target' });
+  });
+
+  it('the input reports its SRT statistics: bitrate, RTT, loss, retransmits', async () => {
+    const h = await eventually(async () => {
+      const x = (await rt.api('GET', '/api/mediaconnect/inputs/health')).json;
+      return x.connected && typeof x.rttMs === 'number' && typeof x.packetLossPercent === 'number' && (x.bitrateInKbps ?? 0) > 500 ? x : null;
+    }, { timeoutMs: 20_000, what: 'SRT stats in input health' });
+    assert.match(h.sourceAddress, /^127\.0\.0\.1:\d+$/);
+    assert.ok(h.rttMs >= 0 && h.rttMs < 100, `rtt ${h.rttMs} ms on loopback`);
+    assert.equal(h.packetLossPercent, 0);
+    assert.equal(typeof h.retransmits, 'number');
+    assert.equal(typeof h.packetsLost, 'number');
+  });
+
+  it('no process has the SRT passphrase or a stream key in its command line or environment, the ingest and the test source included', () => {
+    const secrets = [PASSPHRASE, ...Object.values(KEYS)];
+    const seen = { listener: 0, caller: 0, sourceFfmpeg: 0 };
+    for (const pid of pids()) {
+      const cmd = procFile(pid, 'cmdline');
+      const env = procFile(pid, 'environ');
+      for (const s of secrets) {
+        assert.ok(!cmd.includes(s), `pid ${pid} has a secret in its cmdline: ${cmd.slice(0, 60)}…`);
+        assert.ok(!env.includes(s), `pid ${pid} has a secret in its environment: ${cmd.slice(0, 60)}…`);
+      }
+      if (/fanout-srt listen /.test(cmd)) seen.listener += 1;
+      if (/fanout-srt call .*-- ffmpeg /.test(cmd)) seen.caller += 1;
+      if (/^ffmpeg .*testsrc2/.test(cmd)) seen.sourceFfmpeg += 1;
+    }
+    assert.ok(seen.listener >= 1 && seen.caller >= 1 && seen.sourceFfmpeg >= 1, `the scan saw the ingest and the test source: ${JSON.stringify(seen)}`);
   });
 
   it('an encoder with the wrong passphrase is refused and reported; an encoder that drops and comes back is picked up', async () => {

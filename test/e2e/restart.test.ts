@@ -1,5 +1,5 @@
 /**
- * The control plane crashes (kill -9) while destinations stream: no FFmpeg or srt-live-transmit
+ * The control plane crashes (kill -9) while destinations stream: no FFmpeg or fanout-srt
  * outlives it, and after a restart every destination wanted running is live again. It runs the
  * bundle `npm start` runs (`build.ts`), so the compiled form is what is tested.
  */
@@ -9,7 +9,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
-import { testSourceArgs } from '../../shared/engines/local/engine/argv.ts';
+import { spawnTestSource } from '../../shared/engines/local/index.ts';
 import { buildLocal, nodeFlags } from '../../shared/runtimes/local/build.ts';
 import { FEED_PICTURE } from '../support/feed.ts';
 import { ADMIN_TOKEN, eventually } from '../support/local.ts';
@@ -62,7 +62,7 @@ test('kill -9 of the control plane leaves no orphans; a restart brings wanted-ru
     FANOUT_X264_PRESET: 'ultrafast',
     FANOUT_LOG_LEVEL: 'WARN',
   };
-  const source = () => spawn('ffmpeg', testSourceArgs({ host: '127.0.0.1', port: srtPort, passphrase: PASSPHRASE, keyLength: 16, ...FEED_PICTURE, bitrate: 1_000_000 }), { stdio: 'ignore' });
+  const source = () => spawnTestSource({ host: '127.0.0.1', port: srtPort, passphrase: PASSPHRASE, keyLength: 16, ...FEED_PICTURE, bitrate: 1_000_000, output: 'ignore', detached: false });
   let fanout = await startFanout(env);
   let encoder: ChildProcess | null = null;
   try {

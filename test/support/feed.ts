@@ -1,10 +1,11 @@
 /**
  * Test support: a live contribution feed. The whole local runtime with the real local media engine
- * (see local.ts), its SRT listener on loopback with a passphrase, and an FFmpeg test source (test
- * pattern and tone, H.264/AAC in MPEG-TS) sending to it over encrypted SRT, as an encoder would.
+ * (see local.ts), its SRT listener on loopback with a passphrase, and a test source (FFmpeg: test
+ * pattern and tone, H.264/AAC in MPEG-TS, sent by `fanout-srt call` over encrypted SRT, the
+ * passphrase on its stdin) calling it, as an encoder would.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { testSourceArgs } from '../../shared/engines/local/engine/argv.ts';
+import type { ChildProcess } from 'node:child_process';
+import { spawnTestSource } from '../../shared/engines/local/index.ts';
 import { eventually, startTestRuntime, type TestRuntime } from './local.ts';
 import { freeUdpPort } from './nginx-rtmp.ts';
 
@@ -37,8 +38,8 @@ export async function startTestFeed(opts: { passphrase: string; bitrate?: number
   /** The end of the latest test source's stderr, for a failure's message. */
   let sourceStderr = '';
   const spawnSource = (passphrase = opts.passphrase): ChildProcess => {
-    const argv = testSourceArgs({ host: '127.0.0.1', port: srtPort, passphrase, keyLength: 16, ...FEED_PICTURE, bitrate: opts.bitrate ?? 1_200_000 });
-    const child = spawn('ffmpeg', argv, { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawnTestSource({ host: '127.0.0.1', port: srtPort, passphrase, keyLength: 16, ...FEED_PICTURE, bitrate: opts.bitrate ?? 1_200_000, detached: false });
+    child.stdout!.resume();
     sourceStderr = '';
     child.stderr!.on('data', (d: Buffer) => (sourceStderr = (sourceStderr + d.toString()).slice(-1500)));
     sources.add(child);
@@ -51,7 +52,7 @@ export async function startTestFeed(opts: { passphrase: string; bitrate?: number
   };
   let encoder: ChildProcess | undefined;
   try {
-    // FFmpeg's SRT caller gives up after about 3 s without an answer, so it calls once the listener
+    // The SRT caller gives up after about 3 s without an answer, so it calls once the listener
     // runs (the flow ACTIVE), and calls again if it gave up all the same, as a real encoder would.
     await eventually(async () => (await rt.api('GET', '/api/mediaconnect/flow/status')).json?.state === 'ACTIVE', { timeoutMs: 20_000, what: 'the flow ACTIVE' });
     encoder = spawnSource();
@@ -66,7 +67,7 @@ export async function startTestFeed(opts: { passphrase: string; bitrate?: number
     // What the input and the encoder said: a start-up that fails only now and then needs it.
     const health = await rt.api('GET', '/api/mediaconnect/inputs/health').then((r) => JSON.stringify(r.json), (e: unknown) => String(e));
     await close();
-    // FFmpeg names the SRT URL in its errors: the passphrase is masked.
+    // Masked all the same, should anything ever print it.
     throw new Error(`${(err as Error).message}\ninput health: ${health}\ntest source stderr: ${sourceStderr.split(opts.passphrase).join('***')}`);
   }
   return { rt, srtPort, encoder: encoder!, spawnSource, close };

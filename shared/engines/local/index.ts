@@ -4,4 +4,4 @@
  */
 export { createLocalMediaEngine, srtPassphrase } from './factory.ts';
 export type { EngineProcess } from './engine/local-media-engine.ts';
-export { testSourceArgs } from './engine/argv.ts';
+export { spawnTestSource } from './engine/ingest/test-source.ts';

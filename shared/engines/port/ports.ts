@@ -1,7 +1,7 @@
 /**
  * The media engine contract: what flow-output and channel-provisioner ask of an engine, whichever
  * it is. Engines that implement it, each in its own folder beside this one:
- *   - local (shared/engines/local): srt-live-transmit + FFmpeg on this machine;
+ *   - local (shared/engines/local): an SRT ingest over libsrt (fanout-srt) + FFmpeg on this machine;
  *   - aws (shared/engines/aws): MediaConnect (flow, outputs) + MediaLive (inputs, channels);
  *   - memory (shared/engines/memory): in-process, for tests of the services.
  * The shapes follow AWS's (ARNs, MediaLive ChannelState, MediaConnect flow status) so that one

@@ -1,8 +1,10 @@
 /**
  * `npm start`: runs Fanout locally. Refuses to start on invalid configuration, listing every
- * problem; prints a generated admin token once; shuts down cleanly on SIGINT/SIGTERM.
+ * problem (or on a data dir that belongs to another user); prints a generated admin token once;
+ * shuts down cleanly on SIGINT/SIGTERM.
  */
 import { ConfigError } from '../../config/index.ts';
+import { DataDirError } from './data-dir.ts';
 import { startLocalRuntime } from './runtime.ts';
 
 async function main(): Promise<void> {
@@ -13,6 +15,10 @@ async function main(): Promise<void> {
     if (err instanceof ConfigError) {
       process.stderr.write(`${err.message}\nFanout did not start. See README.md#configuration.\n`);
       process.exit(78); // EX_CONFIG
+    }
+    if (err instanceof DataDirError) {
+      process.stderr.write(`${err.message}\nFanout did not start.\n`);
+      process.exit(78); // EX_CONFIG: a restart would not help
     }
     throw err;
   }

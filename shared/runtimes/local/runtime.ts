@@ -13,7 +13,6 @@
  *
  * `npm start` runs this through main.ts; tests start it in-process with an in-memory database.
  */
-import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { createServer, type Server } from 'node:http';
@@ -35,6 +34,7 @@ import { MemoryEngine } from '../../engines/memory/index.ts';
 import type { HostResolver } from '../../net/egress.ts';
 import type { AwsFake, FakeTimings } from '../../engines/aws/testing.ts';
 import { LocalEventBus, type FunctionRef, type LambdaHandler } from './bus.ts';
+import { prepareDataDir } from './data-dir.ts';
 import { ensureTables, startDynalite } from './dynalite.ts';
 import { loadServerlessConfig } from './serverless-config.ts';
 import { SseHub } from '../../../services/destination/src/http/sse-hub.ts';
@@ -60,7 +60,7 @@ export interface LocalRuntimeOptions {
   /** Wraps the publisher (tests inject failures here). */
   wrapPublisher?: (inner: EventPublisher) => EventPublisher;
   /**
-   * The media engine: `local` (FFmpeg + srt-live-transmit, the default), `memory` (AWS-like state
+   * The media engine: `local` (FFmpeg + the SRT ingest fanout-srt, the default), `memory` (AWS-like state
    * machines, no media: control-plane tests), `aws-fake` (the production AWS engine driving an
    * in-memory MediaLive/MediaConnect through aws-sdk-client-mock: tests only, needs the dev
    * dependencies) or `none` (only the destination service runs).
@@ -215,12 +215,20 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
   }
   const base = loadConfig(opts.env ?? process.env);
   const dataDir = resolve(base.dataDir);
-  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const prepared = prepareDataDir(dataDir);
 
   const db = await startDynalite(opts.inMemory ? undefined : join(dataDir, 'db'));
   const cfg = Object.freeze({ ...base, ...fromWiring, dataDir, dynamoEndpoint: db.endpoint }) as Config;
   setConfig(cfg);
   const logger = createLogger('local-runtime');
+  if (prepared.tightenedFrom) {
+    logger.warn('data dir permissions tightened', {
+      dataDir,
+      from: prepared.tightenedFrom,
+      to: '0700',
+      reason: 'it holds the database, the stream-key key and the SRT passphrase: other local users must not read them',
+    });
+  }
 
   const dynamo = createDynamoClient({ region: cfg.awsRegion, endpoint: db.endpoint });
   await ensureTables(dynamo, wiring.tables);

@@ -1,15 +1,16 @@
 /**
  * `npm run test-source`: sends a test pattern (with a 1 kHz tone) to Fanout's SRT listener, with
  * the configured passphrase, as a contribution encoder would. Try Fanout without an encoder.
+ * The passphrase goes to the SRT caller (`fanout-srt call`, which runs FFmpeg) on its stdin: no
+ * process shows it in its command line or environment.
  *
  *   npm run test-source                      # 1280x720, 30 fps, 3 Mbps, until Ctrl+C
  *   npm run test-source -- --size 1920x1080 --fps 30 --bitrate 6000000 --host 127.0.0.1
  */
-import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../../config/index.ts';
-import { srtPassphrase, testSourceArgs } from '../../engines/local/index.ts';
+import { spawnTestSource, srtPassphrase } from '../../engines/local/index.ts';
 import { redact } from '../../secrets/redact.ts';
 
 const { values } = parseArgs({
@@ -31,19 +32,27 @@ try {
 }
 const [width, height] = (values.size ?? '1280x720').split('x').map(Number);
 const { passphrase } = srtPassphrase(config, resolve(config.dataDir));
-const argv = testSourceArgs({
-  host: values.host ?? '127.0.0.1',
-  port: config.srtPort,
-  passphrase: passphrase.reveal(),
-  keyLength: config.srtKeyLength,
-  width: width ?? 1280,
-  height: height ?? 720,
-  fps: Number(values.fps),
-  bitrate: Number(values.bitrate),
-  ...(values.duration ? { durationSeconds: Number(values.duration) } : {}),
-});
 process.stdout.write(`Sending a ${values.size} ${values.fps} fps test pattern with tone to srt://${values.host}:${config.srtPort} (encrypted, key length ${config.srtKeyLength}). Ctrl+C stops.\n`);
-const child = spawn('ffmpeg', argv, { stdio: ['ignore', 'inherit', 'pipe'] });
-child.stderr.on('data', (d: Buffer) => process.stderr.write(redact(d.toString(), [passphrase.reveal()])));
+let child;
+try {
+  child = spawnTestSource({
+    host: values.host ?? '127.0.0.1',
+    port: config.srtPort,
+    passphrase: passphrase.reveal(),
+    keyLength: config.srtKeyLength,
+    width: width ?? 1280,
+    height: height ?? 720,
+    fps: Number(values.fps),
+    bitrate: Number(values.bitrate),
+    ...(values.duration ? { durationSeconds: Number(values.duration) } : {}),
+    // In our process group: Ctrl+C in the terminal reaches the caller and FFmpeg.
+    detached: false,
+  });
+} catch (err) {
+  process.stderr.write(`${(err as Error).message}\n`);
+  process.exit(1);
+}
+child.stdout?.pipe(process.stdout);
+child.stderr?.on('data', (d: Buffer) => process.stderr.write(redact(d.toString(), [passphrase.reveal()])));
 process.on('SIGINT', () => child.kill('SIGINT'));
 child.on('exit', (code) => process.exit(code ?? 0));

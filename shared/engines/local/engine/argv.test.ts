@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { EncodeSpec } from '../../port/ports.ts';
-import { encoderArgs, hlsArgs, INGEST_STATS_FD, ingestArgs, muxArgs, SRT_PASSPHRASE_PATTERN, testSourceArgs } from './argv.ts';
+import { encoderArgs, hlsArgs, muxArgs } from './argv.ts';
 
 const ENC: EncodeSpec = {
   video: { width: 1280, height: 720, frameRate: 30, bitrate: 4_500_000, profile: 'high', level: '4.1', keyframeInterval: 2 },
@@ -64,37 +64,6 @@ test('HLS: MPEG-TS on stdin, copy, 2 s segments, 6 in the playlist, pruned, neve
   assert.equal(opt(a, '-hls_flags'), 'delete_segments+independent_segments+omit_endlist+discont_start');
   assert.equal(opt(a, '-hls_segment_filename'), '/data/hls/primary/seg_%05d.ts');
   assert.equal(a.at(-1), '/data/hls/primary/index.m3u8');
-});
-
-test('ingest: an AES listener that keeps listening, media on stdout for the hub, JSON stats on fd 3', () => {
-  const a = ingestArgs({ port: 9000, bindAddress: '127.0.0.1', passphrase: 'correct-horse-42', keyLength: 32 });
-  assert.deepEqual(a, [
-    '-a:yes',
-    '-s:200',
-    '-pf:json',
-    '-statsout:/dev/fd/3',
-    '-ll:note',
-    'srt://127.0.0.1:9000?mode=listener&passphrase=correct-horse-42&pbkeylen=32&latency=120',
-    'file://con',
-  ]);
-  assert.equal(INGEST_STATS_FD, 3);
-  assert.match(ingestArgs({ port: 9000, bindAddress: '0.0.0.0', passphrase: 'x'.repeat(10), keyLength: 16 })[5] ?? '', /^srt:\/\/:9000\?/);
-});
-
-test('test source: pattern + tone, H.264 with a 2 s GOP, AAC, MPEG-TS over SRT with the passphrase', () => {
-  const a = testSourceArgs({ host: '127.0.0.1', port: 9000, passphrase: 'correct-horse-42', keyLength: 16, width: 640, height: 360, fps: 30, bitrate: 2_000_000 });
-  assert.ok(a.includes('testsrc2=size=640x360:rate=30'));
-  assert.ok(a.includes('sine=frequency=1000:sample_rate=48000'));
-  assert.equal(opt(a, '-g'), '60');
-  assert.equal(opt(a, '-b:v'), '2000000');
-  assert.equal(opt(a, '-tune'), 'zerolatency');
-  assert.equal(opt(a, '-f'), 'mpegts');
-  assert.equal(a.at(-1), 'srt://127.0.0.1:9000?passphrase=correct-horse-42&pbkeylen=16');
-});
-
-test('SRT passphrases: 10 to 79 characters, none that would break the URI', () => {
-  for (const ok of ['0123456789', 'correct-horse_battery.staple~42', 'a'.repeat(79), 'Az09!$()*+,-./:;=@[]^_{|}~']) assert.ok(SRT_PASSPHRASE_PATTERN.test(ok), ok);
-  for (const bad of ['short', 'a'.repeat(80), 'has space here', 'amp&ersand12', 'hash#tag1234', 'percent%2012', 'quest?ion123', "quo'te123456"]) assert.ok(!SRT_PASSPHRASE_PATTERN.test(bad), bad);
 });
 
 test('mux: stream copy of the flow hub feed (stdin) to FLV on stdout, no key anywhere', () => {

@@ -1,23 +1,16 @@
 /**
- * Command lines of every process the local engine runs, as pure functions (argv arrays, no shell),
- * so they can be read, tested and benchmarked on their own:
+ * Command lines of the FFmpegs the local engine runs, as pure functions (argv arrays, no shell),
+ * so they can be read, tested and benchmarked on their own (the SRT ingest's and the test
+ * source's are in ingest/argv.ts):
  *
- *   srt-live-transmit  ingestArgs      SRT listener (AES) → MPEG-TS on stdout → flow hub; stats on fd 3
  *   ffmpeg             hlsArgs         flow hub → stdin → primary HLS (-c copy)
  *   ffmpeg             encoderArgs     flow hub → stdin → one rendition (x264/AAC) → FLV on stdout → RtmpFanout
  *   ffmpeg             muxArgs         flow hub → stdin → -c copy → FLV on stdout → RtmpFanout (passthrough)
- *   ffmpeg             testSourceArgs  lavfi test pattern + tone → SRT caller (`npm run test-source`)
  *
- * The SRT passphrase appears in the ingest's argv (the supervisor is given it in `secrets` and
- * shows the command redacted); stream keys never reach a process: the Node RTMP publishers send them.
+ * No secret reaches any of them: the SRT passphrase stops at the ingest (its stdin), and stream
+ * keys never reach a process: the Node RTMP publishers send them.
  */
 import type { EncodeSpec } from '../../port/ports.ts';
-
-/**
- * The fd on which srt-live-transmit writes its JSON statistics (`-statsout:/dev/fd/3`): its stdout
- * carries the media. The supervisor makes it a FIFO (`reportFd`).
- */
-export const INGEST_STATS_FD = 3;
 
 /**
  * Every FFmpeg of the engine reads the contribution as MPEG-TS on its stdin, written by the flow
@@ -40,47 +33,6 @@ const COMMON_IN = ['-hide_banner', '-nostdin', '-nostats', '-loglevel', 'info'];
  * at once; without a cached GOP, FFmpeg probes the live feed until it has seen a keyframe.
  */
 const PROBE = ['-probesize', '5000000', '-analyzeduration', '1000000'];
-
-export interface IngestArgsOptions {
-  port: number;
-  /** Address the listener binds; 127.0.0.1 keeps it on loopback, 0.0.0.0 opens it to the LAN. */
-  bindAddress: string;
-  passphrase: string;
-  keyLength: 16 | 24 | 32;
-  /** Stats every N received packets (srt-live-transmit counts packets, not time). */
-  statsEveryPackets?: number;
-  /** SRT latency, ms. */
-  latencyMs?: number;
-}
-
-/**
- * srt-live-transmit as the contribution listener. Auto-reconnect (`-a:yes`, its default, spelt
- * out) makes it listen again after the caller leaves, so an encoder that drops and comes back is
- * picked up without a restart. The media goes to stdout (`file://con`), read by the flow hub; the
- * JSON stats to fd 3 (`-statsout`: without it they would go to stdout too, into the media);
- * `-ll:note` logs the caller's address ("PASSING request from") and the reasons a caller is
- * rejected on stderr.
- */
-export function ingestArgs(o: IngestArgsOptions): string[] {
-  // The passphrase goes in verbatim: srt-live-transmit does not percent-decode its URI, which is
-  // why the engine only accepts passphrases without URI delimiters (see SRT_PASSPHRASE_PATTERN).
-  const query = `mode=listener&passphrase=${o.passphrase}&pbkeylen=${o.keyLength}&latency=${o.latencyMs ?? 120}`;
-  return [
-    '-a:yes',
-    `-s:${o.statsEveryPackets ?? 200}`,
-    '-pf:json',
-    `-statsout:/dev/fd/${INGEST_STATS_FD}`,
-    '-ll:note',
-    `srt://${o.bindAddress === '0.0.0.0' ? '' : o.bindAddress}:${o.port}?${query}`,
-    'file://con',
-  ];
-}
-
-/**
- * What an SRT passphrase may be here: SRT's 10 to 79 characters, printable ASCII without the
- * characters that delimit a URI query (`&`, `#`, `?`, `%`) or need quoting (space, quotes).
- */
-export const SRT_PASSPHRASE_PATTERN = /^[A-Za-z0-9!$()*+,\-./:;=@\[\]^_{|}~]{10,79}$/;
 
 /** Reads the MPEG-TS the hub writes to stdin and copies its first video and audio stream (no re-encode). */
 const COPY_FROM_HUB = [...COMMON_IN, ...PROBE, ...TS_FROM_HUB, '-map', '0:v:0?', '-map', '0:a:0?', '-c', 'copy'];
@@ -172,42 +124,5 @@ export function muxArgs(): string[] {
     // keep a write per packet: their output is slower, their CPU is x264's.
     '-flush_packets', '0',
     ...FLV_TO_STDOUT,
-  ];
-}
-
-export interface TestSourceOptions {
-  host: string;
-  port: number;
-  passphrase: string;
-  keyLength: 16 | 24 | 32;
-  width: number;
-  height: number;
-  fps: number;
-  /** Video bits per second. */
-  bitrate: number;
-  /** Stop after this many seconds; omitted = until killed. */
-  durationSeconds?: number;
-}
-
-/**
- * FFmpeg argv that sends a test pattern with a 1 kHz tone to the SRT listener, as a contribution
- * encoder would: H.264 with a 2 s GOP, AAC, MPEG-TS over SRT with the passphrase.
- */
-export function testSourceArgs(o: TestSourceOptions): string[] {
-  const gop = String(Math.max(1, Math.round(o.fps * 2)));
-  // Verbatim, like the listener's (see SRT_PASSPHRASE_PATTERN): not every FFmpeg percent-decodes it.
-  const q = `passphrase=${o.passphrase}&pbkeylen=${o.keyLength}`;
-  return [
-    '-hide_banner', '-nostdin', '-loglevel', 'warning',
-    '-re', '-f', 'lavfi', '-i', `testsrc2=size=${o.width}x${o.height}:rate=${o.fps}`,
-    '-re', '-f', 'lavfi', '-i', 'sine=frequency=1000:sample_rate=48000',
-    ...(o.durationSeconds !== undefined ? ['-t', String(o.durationSeconds)] : []),
-    '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency',
-    '-g', gop, '-keyint_min', gop,
-    '-b:v', String(o.bitrate), '-maxrate', String(o.bitrate), '-bufsize', String(2 * o.bitrate),
-    '-pix_fmt', 'yuv420p',
-    '-c:a', 'aac', '-b:a', '128k',
-    '-f', 'mpegts',
-    `srt://${o.host}:${o.port}?${q}`,
   ];
 }

@@ -102,8 +102,8 @@ function run(cmd: string, args: string[]): Promise<string> {
   );
 }
 
-/** ffmpeg / srt-live-transmit processes of this test (children of this process, or by what their command lines mention). */
-const engineProcessesInProc = (): number[] => mediaProcessesInProc([dataDir, `:${srtPort}?`, `:${nginx.rtmpPort}/`]);
+/** ffmpeg / fanout-srt processes of this test (children of this process, or by what their command lines mention). */
+const engineProcessesInProc = (): number[] => mediaProcessesInProc([dataDir, `:${nginx.rtmpPort}/`]);
 
 /** An assert.rejects check for a typed error, keeping what it says for the secret scan. */
 const typed = (code: string) => (e: unknown): boolean => {
@@ -155,8 +155,10 @@ describe('LocalMediaEngine, end to end on loopback', { timeout: 150_000 }, () =>
     );
     const ingest = procs().find((p) => p.role === 'ingest');
     assert.ok(ingest?.pid);
-    // The passphrase is in the real argv (srt-live-transmit has no other way) but never in what we show.
-    assert.ok(ingest.command.join(' ').includes('passphrase=***'));
+    // The passphrase goes in on the ingest's stdin: neither its real argv nor its environment has it.
+    assert.ok(!readCmdline(ingest.pid)?.join(' ').includes(PASSPHRASE), 'not in /proc/<pid>/cmdline');
+    assert.ok(!readFileSync(`/proc/${ingest.pid}/environ`, 'utf8').includes(PASSPHRASE), 'not in /proc/<pid>/environ');
+    assert.equal(ingest.command[1], 'listen');
   });
 
   it('refuses a caller with the wrong passphrase and reports it in input health', async () => {
@@ -185,8 +187,8 @@ describe('LocalMediaEngine, end to end on loopback', { timeout: 150_000 }, () =>
       const st = engine.flowHubStats();
       return st && st.packetsIn > 100 && st;
     });
-    assert.equal(hub.discardedBytes, 0, "srt-live-transmit's stdout is pure MPEG-TS (its stats go to fd 3)");
-    // srt-live-transmit reports every 200 SRT packets: a few seconds at this bitrate.
+    assert.equal(hub.discardedBytes, 0, "the ingest's stdout is pure MPEG-TS (its events go to fd 3)");
+    // The ingest reports SRT stats every second.
     await waitFor('SRT stats (fd 3) in input health', async () => (await engine.inputHealth()).rttMs !== null, { timeoutMs: 10_000, intervalMs: 100 });
     const sh = events.filter((e) => e.detailType === 'MediaConnect Source Health');
     assert.equal(sh.at(-1)?.detail['unhealthy'], false);
@@ -499,6 +501,30 @@ describe('LocalMediaEngine, end to end on loopback', { timeout: 150_000 }, () =>
     await waitFor('HLS running again', () => engine.primaryHls().state === 'running', { timeoutMs: 10_000, intervalMs: 50 });
   });
 
+  it('the ingest killed -9 is restarted by its supervisor, and media flows again', async () => {
+    const ingest = procs().find((p) => p.role === 'ingest');
+    assert.ok(ingest?.pid);
+    const restartsBefore = ingest.restarts;
+    process.kill(ingest.pid, 'SIGKILL'); // libsrt crashing, as far as the engine can tell
+    const next = await waitFor('a new ingest running', () => {
+      const p = procs().find((x) => x.role === 'ingest');
+      return p?.pid && p.pid !== ingest.pid && p.state === 'running' && p;
+    }, { timeoutMs: 10_000, intervalMs: 50 });
+    assert.ok(next.restarts > restartsBefore, 'restarted by the supervisor, not by us');
+    assert.equal((await engine.describeFlow()).state, 'ACTIVE', 'the flow stays up');
+    assert.ok(!readCmdline(next.pid!)?.join(' ').includes(PASSPHRASE), 'the new run got the passphrase on stdin too');
+    // The encoder's connection died with the listener: it calls again (as an encoder would) once
+    // it has noticed (SRT's peer idle timeout), and media reaches the flow hub again.
+    const bytes0 = engine.flowHubStats()?.bytesIn ?? 0;
+    await waitFor('the encoder connected again, media through the flow hub', async () => {
+      if (source && (source.exitCode !== null || source.signalCode !== null)) source = startSource(PASSPHRASE);
+      const h = await engine.inputHealth();
+      shown.push(h);
+      return h.connected && (engine.flowHubStats()?.bytesIn ?? 0) > bytes0 + 100_000;
+    }, { timeoutMs: 25_000, intervalMs: 100 });
+    await waitFor('HLS running again', () => engine.primaryHls().state === 'running', { timeoutMs: 15_000, intervalMs: 50 });
+  });
+
   it('emits only native events that pass the schemas', () => {
     assert.ok(events.length > 20);
     assert.deepEqual(nativeSchemaProblems(events), []);
@@ -520,7 +546,7 @@ describe('LocalMediaEngine, end to end on loopback', { timeout: 150_000 }, () =>
     assert.doesNotMatch(text, /SECRET(KEY|PASS|WRONG)/);
   });
 
-  it('close() leaves no ffmpeg or srt-live-transmit behind', async () => {
+  it('close() leaves no ffmpeg or fanout-srt behind', async () => {
     for (const pid of engineProcessesInProc()) seenPids.add(pid);
     procs();
     assert.ok(seenPids.size >= 5);

@@ -1,15 +1,15 @@
 /**
  * `LocalMediaEngine`: the media engine of a local install, implementing both `FlowEngine` (the
  * contribution flow and its outputs, MediaConnect's part) and `ChannelEngine` (one channel per
- * destination, MediaLive's part) with srt-live-transmit and FFmpeg on this machine. It reports
+ * destination, MediaLive's part) with the SRT ingest (ingest/) and FFmpeg on this machine. It reports
  * what happens as the native AWS events MediaConnect and MediaLive would emit.
  *
- * Media topology (internal hops are pipes: MPEG-TS from srt-live-transmit's stdout through the flow
+ * Media topology (internal hops are pipes: MPEG-TS from the SRT ingest's stdout through the flow
  * hub into each FFmpeg's stdin, FLV on their stdout after; the flow hub and the RTMP(S) publishers
  * run in this Node process):
  *
- *   encoder ──SRT (AES, passphrase)──► srt-live-transmit listener :srtPort
- *                                         │ stdout (MPEG-TS; JSON stats on fd 3)
+ *   encoder ──SRT (AES, passphrase)──► fanout-srt listen :srtPort (ingest/, libsrt; passphrase on stdin)
+ *                                         │ stdout (MPEG-TS; JSON events and stats on fd 3)
  *                                         ▼
  *                                  flow hub (ts-hub.ts) ──► primary HLS  ffmpeg -c copy → <dataDir>/hls/primary/
  *                                    │   │                  (tap; runs while the flow is ACTIVE and media arrives)
@@ -34,7 +34,7 @@
  *   event loop delays every destination; the hot path does no I/O waits and no per-destination
  *   copies, and the flow hub already lived here.
  * - The flow hub writes to each FFmpeg's stdin with a drop policy of its own: an FFmpeg that falls
- *   behind loses input (counted, logged) rather than slowing srt-live-transmit or the others.
+ *   behind loses input (counted, logged) rather than slowing the ingest or the others.
  * - Joining mid-stream is instant: the flow hub keeps the current GOP (`gop-cache.ts`) and writes
  *   it to the stdin of every FFmpeg it launches, before the live stream; each fan-out keeps its
  *   metadata, sequence headers and current GOP and sends them to a publisher as soon as the
@@ -45,13 +45,12 @@
  *   run's stdout is re-attached (timestamps continue, publishers wait for a keyframe); after that
  *   they are closed with INPUT_STALLED and re-added when media returns. Processes waiting in
  *   backoff for input are restarted at once when media returns.
- * - srt-live-transmit serves one caller at a time and keeps listening after it leaves (`-a:yes`).
- *   While an encoder is connected, a second caller gets no answer at all (its handshake times
- *   out), so a wrong passphrase shows in `inputHealth().lastError` only when tried while the
- *   listener is free.
+ * - The ingest (`ingest/srt-ingest.ts`) serves one caller at a time and keeps listening after it
+ *   leaves. While an encoder is connected, a second caller is refused at once (and logged), so a
+ *   wrong passphrase shows in `inputHealth().lastError` only when tried while the listener is free.
  *
  * States: the flow follows MediaConnect (STANDBY → STARTING → ACTIVE → STOPPING → STANDBY, ERROR
- * if srt-live-transmit cannot run); channels follow MediaLive, see `channel-lifecycle.ts`. RUNNING
+ * if the ingest cannot run); channels follow MediaLive, see `channel-lifecycle.ts`. RUNNING
  * means the publisher is really publishing (NetStream.Publish.Start, then its bytesSent keeps
  * growing). A failing publisher keeps the channel's state, raises a "MediaLive Channel Alert"
  * (with our `fanout_error`) and sets `describeChannel().error`, is re-added with backoff
@@ -63,8 +62,8 @@
  * RTMPS: certificates are verified (FFmpeg never did); `rtmpsVerify: false` is for tests against
  * a self-signed server.
  *
- * Secrets: the SRT passphrase is in srt-live-transmit's argv (it cannot read it elsewhere); stream
- * keys never leave this process (no argv). Every command, log line, error, status and event this
+ * Secrets: the SRT passphrase reaches the ingest on its stdin (never argv or environment, ADR
+ * 0020); stream keys never leave this process (no argv). Every command, log line, error, status and event this
  * engine shows is redacted.
  */
 import { randomInt } from 'node:crypto';
@@ -94,8 +93,12 @@ import { RtmpFanout, type RtmpFanoutEvent } from '../rtmp/rtmp-fanout.ts';
 import { RtmpPublishError, type RtmpPublisherOptions, type RtmpPublisherStats } from '../rtmp/rtmp-publisher.ts';
 import { silentLog, type Log } from '../../../logging/logger.ts';
 import { type ClassifiedError, errorFor } from '../process/stderr-classifier.ts';
-import { type LogLine, ProcessSupervisor, type SupervisorState, type SupervisorStatus } from '../process/supervisor.ts';
-import { encoderArgs, hlsArgs, INGEST_STATS_FD, ingestArgs, muxArgs, SRT_PASSPHRASE_PATTERN } from './argv.ts';
+import { ProcessSupervisor, type SupervisorState, type SupervisorStatus } from '../process/supervisor.ts';
+import { encoderArgs, hlsArgs, muxArgs } from './argv.ts';
+import { SRT_PASSPHRASE_PATTERN } from './ingest/argv.ts';
+import { ingestBinary } from './ingest/binary.ts';
+import type { SrtIngestState } from './ingest/monitor.ts';
+import { SrtIngest, type SrtIngestNotice } from './ingest/srt-ingest.ts';
 import { assertTransition, MediaEngineError } from './channel-lifecycle.ts';
 import {
   alarmId,
@@ -109,7 +112,6 @@ import {
   sourceHealth,
 } from './native-events.ts';
 import { Serial } from './serial.ts';
-import { SrtIngestMonitor } from './srt-monitor.ts';
 import { TsHub, type TsHubStats } from './ts-hub.ts';
 
 export interface LocalMediaEngineOptions {
@@ -128,7 +130,8 @@ export interface LocalMediaEngineOptions {
   /** x264 preset of shared encoders. Default `veryfast`; `ultrafast` for tests and benchmarks. */
   x264Preset?: string;
   ffmpegPath?: string;
-  srtLiveTransmitPath?: string;
+  /** The SRT ingest program (`fanout-srt`). Default: the repository's, built if needed (ingest/binary.ts). */
+  srtIngestPath?: string;
   /** Backoff of every supervised process. Default 1 s doubling, cap 60 s, reset after 60 s stable. */
   retryPolicy?: Partial<RetryPolicy>;
   /** Kill and restart an FFmpeg whose progress stops for this long. Default 10000. */
@@ -246,7 +249,6 @@ const MUX_KEY = 'passthrough';
 const DEFAULTS = {
   x264Preset: 'veryfast',
   ffmpegPath: 'ffmpeg',
-  srtLiveTransmitPath: 'srt-live-transmit',
   srtBindAddress: '127.0.0.1',
   stallTimeoutMs: 10_000,
   startTimeoutMs: 30_000,
@@ -262,6 +264,21 @@ const SAMPLE_MS = 250;
 /** Errors that mean "no media came in": retried at once when media returns. */
 const INPUT_CODES = new Set(['INPUT_STALLED', 'START_TIMEOUT']);
 
+
+/** The input before the ingest has started. */
+const IDLE_INPUT: SrtIngestState = {
+  connected: false,
+  address: null,
+  connectedSince: null,
+  rttMs: null,
+  mbitRate: null,
+  packets: 0,
+  packetsLost: 0,
+  packetsRetransmitted: 0,
+  lossPercent: null,
+  lastRejection: null,
+  lastRejectionAt: null,
+};
 
 function clip(s: string, max: number): string {
   return s.length > max ? `${s.slice(0, max - 1)}…` : s;
@@ -319,7 +336,7 @@ function validateSpec(spec: ChannelSpec): void {
 /** What exists only once the engine has started (the flow hub, supervisors). */
 interface Runtime {
   flowHub: TsHub;
-  ingest: ProcessSupervisor;
+  ingest: SrtIngest;
   hls: ProcessSupervisor;
 }
 
@@ -329,7 +346,6 @@ export class LocalMediaEngine implements FlowEngine, ChannelEngine {
   readonly #pidDir: string;
   readonly #hlsDir: string;
   readonly #passphrase: string;
-  readonly #monitor: SrtIngestMonitor;
   readonly #outputs = new Map<string, FlowOutput>();
   readonly #channels = new Map<string, Channel>();
   readonly #sources = new Map<string, MediaSource>();
@@ -353,7 +369,6 @@ export class LocalMediaEngine implements FlowEngine, ChannelEngine {
     this.#pidDir = join(options.dataDir, 'run', 'pids');
     this.#hlsDir = join(options.dataDir, 'hls', 'primary');
     this.#passphrase = options.srtPassphrase.reveal();
-    this.#monitor = new SrtIngestMonitor([this.#passphrase]);
   }
 
   /** `new LocalMediaEngine(options)`, then `start()`. */
@@ -382,7 +397,7 @@ export class LocalMediaEngine implements FlowEngine, ChannelEngine {
     return this.#runtime().flowHub;
   }
 
-  get #ingest(): ProcessSupervisor {
+  get #ingest(): SrtIngest {
     return this.#runtime().ingest;
   }
 
@@ -425,28 +440,25 @@ export class LocalMediaEngine implements FlowEngine, ChannelEngine {
       logger: this.#log,
     });
 
-    const ingest = new ProcessSupervisor({
-      name: 'srt-ingest',
-      binary: o.srtLiveTransmitPath ?? DEFAULTS.srtLiveTransmitPath,
-      argv: ingestArgs({
-        port: o.srtPort,
-        bindAddress: o.srtBindAddress ?? DEFAULTS.srtBindAddress,
-        passphrase: this.#passphrase,
-        keyLength: o.srtKeyLength,
-      }),
-      secrets: [this.#passphrase],
-      stdout: 'stream',
-      reportFd: INGEST_STATS_FD,
+    let binary = o.srtIngestPath;
+    if (binary === undefined) {
+      const built = ingestBinary();
+      if (built.problem) this.#log.error('the SRT ingest is not built', { problem: built.problem });
+      binary = built.path;
+    }
+    const ingest = new SrtIngest({
+      binary,
+      port: o.srtPort,
+      bindAddress: o.srtBindAddress ?? DEFAULTS.srtBindAddress,
+      passphrase: this.#passphrase,
+      keyLength: o.srtKeyLength,
       retry: o.retryPolicy ?? {},
       stopGraceMs: o.stopGraceMs ?? DEFAULTS.stopGraceMs,
       pidDir: this.#pidDir,
     });
-    ingest.on('stdout', ({ stream }) => flowHub.input(stream));
-    ingest.on('log', (l) => this.#onIngestLine(l.stream, l.line, l.at));
-    ingest.on('state', (c) => this.#onIngestState(c.to, c.status));
-    ingest.on('exit', (e) => {
-      for (const ev of this.#monitor.processExited(e.at)) if (ev.type === 'disconnected') this.#emitSource('DISCONNECTED', 'CONNECTED');
-    });
+    ingest.onMedia((stream) => flowHub.input(stream));
+    ingest.onEvent((ev) => this.#onIngestEvent(ev));
+    ingest.supervisor.on('state', (c) => this.#onIngestState(c.to, c.status));
 
     const hls = this.#ffmpeg('hls-primary', hlsArgs({ dir: this.#hlsDir }));
     hls.on('state', (c) => {
@@ -501,31 +513,35 @@ export class LocalMediaEngine implements FlowEngine, ChannelEngine {
     this.#emit(sourceHealth(current, previous));
   }
 
-  #onIngestLine(stream: LogLine['stream'], line: string, at: number): void {
-    const events = stream === 'report' ? this.#monitor.statsLine(line, at) : this.#monitor.line(line, at);
-    for (const ev of events) {
-      switch (ev.type) {
-        case 'connected':
-          this.#log.info('SRT source connected', { address: ev.address });
-          this.#emitSource('CONNECTED', 'DISCONNECTED');
-          break;
-        case 'disconnected':
-          this.#log.info('SRT source disconnected');
-          this.#emitSource('DISCONNECTED', 'CONNECTED');
-          break;
-        case 'rejected':
-          this.#log.warn('SRT caller rejected', { code: ev.error.code, address: ev.address });
-          break;
-        case 'stats':
-          break;
-      }
+  #onIngestEvent(ev: SrtIngestNotice): void {
+    switch (ev.type) {
+      case 'connected':
+        this.#log.info('SRT source connected', { address: ev.address });
+        this.#emitSource('CONNECTED', 'DISCONNECTED');
+        break;
+      case 'disconnected':
+        this.#log.info('SRT source disconnected');
+        this.#emitSource('DISCONNECTED', 'CONNECTED');
+        break;
+      case 'rejected':
+        this.#log.warn('SRT caller rejected', { code: ev.error.code, address: ev.address });
+        break;
+      case 'busy':
+        this.#log.warn('SRT caller refused: another encoder is connected', { address: ev.address });
+        break;
+      case 'hung':
+        this.#log.error('the SRT ingest stopped reporting: killed, to be restarted', { silentMs: ev.silentMs, pid: ev.pid });
+        break;
+      case 'listening':
+      case 'stats':
+        break;
     }
   }
 
   #onIngestState(to: SupervisorState, status: SupervisorStatus): void {
     if (to === 'running' && (this.#flowState === 'STARTING' || this.#flowState === 'ERROR')) this.#setFlowState('ACTIVE');
     if ((to === 'failed' || to === 'backoff') && this.#flowState !== 'STOPPING' && this.#flowState !== 'STANDBY') {
-      this.#log.warn('srt-live-transmit failed', { error: status.lastError, state: to });
+      this.#log.warn('the SRT ingest failed', { error: status.lastError, state: to });
       if (to === 'failed') this.#setFlowState('ERROR');
     }
   }
@@ -581,14 +597,14 @@ export class LocalMediaEngine implements FlowEngine, ChannelEngine {
     };
   }
 
-  /** STANDBY → STARTING → ACTIVE once srt-live-transmit is listening. Idempotent. */
+  /** STANDBY → STARTING → ACTIVE once the SRT ingest is listening. Idempotent. */
   async startFlow(): Promise<void> {
     await this.#ready();
     return this.#flowSerial.run(async () => {
       if (this.#flowState === 'ACTIVE' || this.#flowState === 'STARTING') return;
       this.#setFlowState('STARTING');
       const settled = new Promise<void>((resolve) => {
-        const off = this.#ingest.on('state', (c) => {
+        const off = this.#ingest.supervisor.on('state', (c) => {
           if (c.to === 'running' || c.to === 'failed') {
             off();
             resolve();
@@ -639,7 +655,7 @@ export class LocalMediaEngine implements FlowEngine, ChannelEngine {
 
   /** The contribution's health: connection, address, bitrate, SRT loss/retransmits/RTT, last rejection. */
   async inputHealth(): Promise<InputHealth> {
-    const s = this.#monitor.state();
+    const s: SrtIngestState = this.#rt?.ingest.state() ?? IDLE_INPUT;
     const hub = this.#rt?.flowHub.stats() ?? null;
     const ttl = this.#o.srtRejectionTtlMs ?? DEFAULTS.srtRejectionTtlMs;
     const rejection = s.lastRejection && s.lastRejectionAt !== null && Date.now() - s.lastRejectionAt <= ttl ? s.lastRejection : null;
@@ -1165,7 +1181,7 @@ export class LocalMediaEngine implements FlowEngine, ChannelEngine {
       };
     };
     if (!this.#rt) return [];
-    const out: EngineProcess[] = [view(this.#rt.ingest, 'ingest', []), view(this.#rt.hls, 'hls', [])];
+    const out: EngineProcess[] = [view(this.#rt.ingest.supervisor, 'ingest', []), view(this.#rt.hls, 'hls', [])];
     // The passthrough mux is listed as an encoder (the API's roles): it serves its channels the same way.
     for (const src of this.#sources.values()) out.push(view(src.sup, 'encoder', [...src.users]));
     // Publishers run inside this process: synthetic entries, no pid.

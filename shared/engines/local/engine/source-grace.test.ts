@@ -71,7 +71,7 @@ function procs(): EngineProcess[] {
 const sourceOf = (d: Dest): EngineProcess | undefined => procs().find((p) => p.role === 'encoder' && d.source(p));
 const publisherOf = (d: Dest): EngineProcess | undefined => procs().find((p) => p.role === 'pusher' && p.channelIds.includes(d.id));
 
-/** This test's ffmpeg and srt-live-transmit processes (children of this process, or by what their command lines mention). */
+/** This test's ffmpeg and fanout-srt processes (children of this process, or by what their command lines mention). */
 const mediaProcesses = (): number[] => mediaProcessesInProc([dataDir, `:${srtPort}?`]);
 
 function startFeed(): ChildProcess {

@@ -1,14 +1,15 @@
 /**
  * Test support for the local engine's end-to-end tests (not used by the engine):
  *
- * - `startTestSource()`: a contribution encoder (FFmpeg test pattern and tone, H.264/AAC over SRT
- *   with the passphrase) in its own process group, with `killGroup()` and `exited()`;
+ * - `startTestSource()`: a contribution encoder (FFmpeg test pattern and tone, H.264/AAC, sent over
+ *   SRT by `fanout-srt call` with the passphrase on its stdin) in its own process group, with
+ *   `killGroup()` and `exited()`;
  * - `mediaProcessesInProc()` and `tcpConnectionsTo()`: what is really running and connected, read
  *   from /proc, for "nothing leaked" checks;
  * - `alertsFor()` / `statesFor()` and `nativeSchemaProblems()`: the native events an engine emitted,
  *   per channel, and whether they pass the native schemas inside the envelope the bus adds.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import {
   MediaConnectFlowStatusChange,
@@ -18,12 +19,13 @@ import {
 } from '../../../../events/native/schemas.ts';
 import type { NativeEngineEvent } from '../../port/ports.ts';
 import { isAlive, readCmdline, readStatFields } from '../process/proc.ts';
-import { type TestSourceOptions, testSourceArgs } from './argv.ts';
+import { type SpawnTestSourceOptions, spawnTestSource } from './ingest/test-source.ts';
 import { LOCAL_ACCOUNT, LOCAL_REGION } from './native-events.ts';
 
-/** Starts an FFmpeg test source calling the engine's SRT listener, leading its own process group. */
-export function startTestSource(o: TestSourceOptions): ChildProcess {
-  const child = spawn('ffmpeg', testSourceArgs(o), { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+/** Starts a test source calling the engine's SRT listener, leading its own process group. */
+export function startTestSource(o: Omit<SpawnTestSourceOptions, 'output' | 'detached'>): ChildProcess {
+  const child = spawnTestSource({ ...o, output: 'pipe', detached: true });
+  child.stdout?.resume();
   child.stderr?.resume();
   return child;
 }
@@ -46,14 +48,14 @@ export function exited(child: ChildProcess): Promise<number | null> {
   });
 }
 
-/** Live ffmpeg and srt-live-transmit processes whose command line mentions one of `marks`. */
+/** Live ffmpeg, fanout-srt and srt-live-transmit processes whose command line mentions one of `marks`. */
 export function mediaProcessesInProc(marks: readonly string[]): number[] {
   const out: number[] = [];
   for (const e of readdirSync('/proc')) {
     if (!/^\d+$/.test(e)) continue;
     const argv = readCmdline(Number(e));
     if (!argv || !isAlive(Number(e))) continue;
-    if (!/ffmpeg$|srt-live-transmit$/.test(argv[0] ?? '')) continue;
+    if (!/ffmpeg$|fanout-srt$|srt-live-transmit$/.test(argv[0] ?? '')) continue;
     // Children of this process (the engine spawns them here; FFmpegs reading a pipe mention no
     // port), or whatever mentions a mark (one left behind by a dead parent).
     if (readStatFields(Number(e))?.field(4) === process.pid || argv.some((a) => marks.some((m) => a.includes(m)))) out.push(Number(e));

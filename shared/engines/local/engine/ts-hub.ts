@@ -1,6 +1,6 @@
 /**
  * The flow hub: MPEG-TS fan-out inside the Node process. It reads the contribution from one
- * source stream (srt-live-transmit's stdout) and writes every byte on, in order and unchanged, to
+ * source stream (the SRT ingest's stdout, ingest/) and writes every byte on, in order and unchanged, to
  * the stdin of each consumer FFmpeg (primary HLS, passthrough mux, one encoder per preset).
  * Batching is natural: what one read returns (tens of KiB) is one write per consumer.
  *
@@ -15,9 +15,9 @@
  *   more than `maxBufferedBytes` (default 8 MiB, comfortably more than a GOP replay at 20 Mbit/s)
  *   that Node has not yet handed to the kernel, whole chunks for it are dropped until it drains
  *   to half of that; drops are counted (`stats()`) and logged once per episode. The source is
- *   never paused: srt-live-transmit is always read at once.
+ *   never paused: the ingest is always read at once.
  * - Only whole TS packets are handed out: a read from a pipe can end anywhere (most of
- *   srt-live-transmit's do, measured), so the hub keeps the remainder for the next read. Every
+ *   srt-live-transmit's did, measured), so the hub keeps the remainder for the next read. Every
  *   write, and every drop, is a multiple of 188 bytes starting on a sync byte (after junk, the hub
  *   resynchronises on the next sync byte and counts what it skipped).
  * - A consumer that dies leaves a stdin that fails (EPIPE, ERR_STREAM_DESTROYED): swallowed, and the
@@ -26,11 +26,10 @@
  *
  * The hub also measures what passes (bytes, packets, bitrate) and tells its owner when media starts
  * and stops arriving (`onActivity`), which drives the primary HLS and the recovery of channels.
- * srt-live-transmit writes its stdout through a 4 KiB stdio buffer (measured: 4096-byte writes):
- * that adds up to 4 KiB of latency (~5 ms at 6 Mbit/s, ~55 ms at 600 kbit/s), and what is left in
- * the buffer when an encoder vanishes comes out only with its next line on stderr (cerr flushes
- * cout), "SRT source disconnected" seconds later. So media counts as arriving once more than one
- * such block has come after a gap (`ACTIVE_AFTER_BYTES`), not on that stale tail.
+ * The ingest writes in blocks (fanout-srt: 8 KiB, or whatever it holds after 20 ms; srt-live-transmit,
+ * which it replaced, wrote 4 KiB stdio blocks whose tail came out only seconds after an encoder
+ * vanished). Media counts as arriving once more than such a block has come after a gap
+ * (`ACTIVE_AFTER_BYTES`), not on a stale tail.
  *
  * Joining mid-stream: with `gopCache`, the hub keeps the packets since the latest keyframe
  * (`gop-cache.ts`). `attach(id, stdin)` writes that GOP to the new stdin first, then the consumer
@@ -114,11 +113,12 @@ interface Consumer {
 
 const TICK_MS = 250;
 export const DEFAULT_MAX_BUFFERED_BYTES = 8 << 20;
-/** Bytes after a gap that make media "arriving": more than srt-live-transmit's stdio buffer holds. */
+/** Bytes after a gap that make media "arriving": more than a stale tail (see the module comment). */
 export const ACTIVE_AFTER_BYTES = 4096;
 /**
  * The cached GOP is replayed only if media arrived this recently. A live 6 Mbit/s feed is read
- * every 20 to 35 ms, a 300 kbit/s one every ~110 ms (srt-live-transmit's 4 KiB stdio blocks).
+ * every 20 to 35 ms, a 300 kbit/s one every ~110 ms (with srt-live-transmit's 4 KiB blocks; fanout-srt
+ * writes at least every 20 ms).
  */
 export const REPLAY_FRESH_MS = 500;
 
@@ -172,7 +172,7 @@ export class TsHub {
   }
 
   /**
-   * Reads the contribution from `stream` from now on (each run of srt-live-transmit has a new
+   * Reads the contribution from `stream` from now on (each run of the ingest has a new
    * stdout); the previous source, if any, is let go. Its errors are ignored: it ends with its process.
    */
   input(stream: Readable): void {

@@ -1,5 +1,5 @@
 /**
- * `ProcessSupervisor` keeps ONE child process (FFmpeg or srt-live-transmit) in the state its owner
+ * `ProcessSupervisor` keeps ONE child process (FFmpeg or the SRT ingest) in the state its owner
  * wants: it starts it, watches it, restarts it with backoff when it dies or stalls, stops it
  * cleanly, and reports what happened as typed data with every secret redacted.
  *
@@ -195,8 +195,8 @@ export interface SupervisorOptions {
   /** 'stream': each launch gets a stdin pipe, handed out by the `stdin` event. Default 'ignore'. */
   stdin?: 'ignore' | 'stream';
   /**
-   * A child fd carrying line-oriented reports that the child opens by path, as srt-live-transmit
-   * does with `-statsout:/dev/fd/3`; its lines are `log` events with stream 'report'. It is a FIFO
+   * A child fd carrying line-oriented reports, which the child writes (the SRT ingest's events)
+   * or opens by path (srt-live-transmit's `-statsout:/dev/fd/3`); its lines are `log` events with stream 'report'. It is a FIFO
    * (see `openReportFifo`), because the pipes Node gives a child are socket pairs, which cannot be
    * opened through /dev/fd (ENXIO). Its lines are not kept in `logTail()`. Null (default) = none.
    */
