@@ -9,7 +9,7 @@
  *     channel-provisioner's routes, dispatched by the httpApi routes of serverless.yml as API
  *     Gateway does (a function's specific routes first, `*` for the rest), both apps checking
  *     tokens with the process's one ApiAuth; what Node's parser refuses is answered as a
- *     problem document too
+ *     problem document too; cost-tracker is wired in ./cost-tracker.ts (one marked block below)
  *
  * `npm start` runs this through main.ts; tests start it in-process with an in-memory database.
  */
@@ -45,6 +45,7 @@ import { channelOpenApiDocument, createChannelApp } from '../../../services/chan
 import { createChannelApi, VERSION as CHANNEL_API_VERSION } from '../../../services/channel-provisioner/src/wiring.ts';
 import { bootstrapAdminToken } from '../../../services/destination/src/app/admin-bootstrap.ts';
 import { createStaticSite } from './static-site.ts';
+import { costTrackerOpenApi, createLocalCostTracker, type LocalCostTracker } from './cost-tracker.ts';
 import { repoRoot } from './serverless-config.ts';
 
 export interface LocalRuntimeOptions {
@@ -205,6 +206,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
     tableIdempotency: wiring.environment.FANOUT_TABLE_IDEMPOTENCY!,
     tableFlowOutputs: wiring.environment.FANOUT_TABLE_FLOW_OUTPUTS!,
     tableChannels: wiring.environment.FANOUT_TABLE_CHANNELS!,
+    tableCosts: wiring.environment.FANOUT_TABLE_COSTS!,
   };
   const engineKind = opts.engine ?? 'local';
   if (engineKind === 'none') {
@@ -223,8 +225,12 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
   const dynamo = createDynamoClient({ region: cfg.awsRegion, endpoint: db.endpoint });
   await ensureTables(dynamo, wiring.tables);
 
+  // cost-tracker wiring (1/2): its functions run the handlers built from its deps below, not its
+  // Lambda entry (shared/runtimes/aws/cost-tracker.ts). See ./cost-tracker.ts.
+  let costTracker: LocalCostTracker | undefined;
+  const fromRepo = importHandlerFromRepo();
   const bus = new LocalEventBus(wiring, {
-    resolveHandler: importHandlerFromRepo(),
+    resolveHandler: async (fn) => costTracker?.handlers[fn.name] ?? fromRepo(fn),
     logger: {
       info: (m, a) => logger.info(m, a ?? {}),
       warn: (m, a) => logger.warn(m, a ?? {}),
@@ -272,6 +278,21 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
     ...(opts.resolveHost ? { resolveHost: opts.resolveHost } : {}),
   });
   resetDestinationModule();
+
+  // ---- cost-tracker wiring (2/2): deps from the local infrastructure, one place (./cost-tracker.ts).
+  costTracker = engine
+    ? createLocalCostTracker({
+        cfg,
+        dynamo,
+        doc: createDocumentClient(dynamo),
+        publisher: tap,
+        auth: apiAuth(),
+        engine: engineKind === 'local' ? 'local' : 'aws',
+        ...(engine.processes ? { processes: () => engine.processes!() } : {}),
+        ...(awsFake?.primaryChannelId ? { primaryChannelId: awsFake.primaryChannelId } : {}),
+      })
+    : undefined;
+  // ---- end of cost-tracker wiring (also: its API in byFunction and its OpenAPI part below, the start-up tick).
 
   const m = destinationModule();
   // Records an older Fanout wrote are rewritten in the current shape before any handler reads
@@ -333,11 +354,13 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
           ...(engine.processes ? { processes: () => engine.processes!() } : {}),
         }
       : {}),
-    openApiExtra: [channelOpenApiDocument(createChannelApp({} as Parameters<typeof createChannelApp>[0]), CHANNEL_API_VERSION) as never],
+    openApiExtra: [channelOpenApiDocument(createChannelApp({} as Parameters<typeof createChannelApp>[0]), CHANNEL_API_VERSION) as never, costTrackerOpenApi() as never],
   });
   // The other HTTP functions of serverless.yml (channelProvisionerApi), by their specific routes,
   // all checking tokens with the one ApiAuth of this process (one store, one budget per token).
-  const byFunction: Record<string, { fetch: (req: Request, env?: unknown) => Response | Promise<Response> }> = engine ? { channelProvisionerApi: createChannelApi({ auth: apiAuth() }) } : {};
+  const byFunction: Record<string, { fetch: (req: Request, env?: unknown) => Response | Promise<Response> }> = engine
+    ? { channelProvisionerApi: createChannelApi({ auth: apiAuth() }), ...(costTracker ? { costTrackerApi: costTracker.api } : {}) }
+    : {};
   const specificRoutes = wiring.httpApiFunctions.flatMap((f) => f.routes.filter((r) => r !== '*').map((r) => ({ route: r, app: byFunction[f.name] })));
   // The dashboards' static site (S3 + CloudFront on AWS): / and /admin, /assets/*, /config.json.
   const site = createStaticSite({
@@ -385,7 +408,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
   // Fanout from starting.
   await m.outbox.sweep();
   if (engine) {
-    for (const fn of ['flowOutputReconcile', 'channelReconcile']) await bus.runScheduled(fn).catch(() => undefined); // runScheduled logs its failures
+    for (const fn of ['flowOutputReconcile', 'channelReconcile', 'costTrackerTick']) await bus.runScheduled(fn).catch(() => undefined); // runScheduled logs its failures
   }
 
   const address = server.address() as AddressInfo;
