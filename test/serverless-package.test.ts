@@ -292,7 +292,7 @@ test('serverless package --stage dev produces the expected CloudFormation', { ti
     const dlqs = ofType(resources, 'AWS::SQS::Queue')
       .map(([, q]) => q.Properties.RedrivePolicy?.deadLetterTargetArn?.['Fn::GetAtt']?.[0])
       .filter((id): id is string => typeof id === 'string');
-    assert.equal(dlqs.length, 3);
+    assert.equal(dlqs.length, 4);
     for (const dlq of dlqs) {
       assert.ok(
         Object.values(alarms).some((a) => a.Properties.MetricName === 'ApproximateNumberOfMessagesVisible' && JSON.stringify(a.Properties.Dimensions) === JSON.stringify([{ Name: 'QueueName', Value: { 'Fn::GetAtt': [dlq, 'QueueName'] } }])),
