@@ -96,7 +96,7 @@ test('inbox, tick and API of the Lambda entry: one session from a run, duplicate
     const out = (await entry.inbox(sqsBatch(batch), context)) as { batchItemFailures: unknown[] };
     assert.deepEqual(out.batchItemFailures, []);
   }
-  await entry.tick({} as never, context);
+  await entry.tick();
   const res = (await entry.api(httpEvent('GET', '/api/cost/sessions', `destinationId=${DEST}&kind=running`), context)) as { statusCode: number; body: string };
   assert.equal(res.statusCode, 200, res.body);
   const sessions = JSON.parse(res.body).sessions as { durationSeconds: number; provisional: boolean }[];

@@ -512,7 +512,7 @@ test('serverless package --stage dev produces the expected CloudFormation', { ti
       OutboxRelayLambdaFunction: ['services/destination/src/handlers/outbox-relay.handler', 60],
       AdminBootstrapLambdaFunction: ['services/destination/src/handlers/admin-bootstrap.handler', 10],
       CostTrackerApiLambdaFunction: ['shared/runtimes/aws/cost-tracker.api', 29],
-      CostTrackerInboxLambdaFunction: ['shared/runtimes/aws/cost-tracker.inbox', 30],
+      CostTrackerInboxLambdaFunction: ['shared/runtimes/aws/cost-tracker.inbox', 60],
       CostTrackerTickLambdaFunction: ['shared/runtimes/aws/cost-tracker.tick', 60],
       CostTrackerSummaryLambdaFunction: ['shared/runtimes/aws/cost-tracker.summary', 60],
     };

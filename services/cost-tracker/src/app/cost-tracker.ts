@@ -88,7 +88,13 @@ export function stableUuid(name: string): string {
 
 const isConflict = (err: unknown) => err instanceof AppError && err.code === 'VERSION_CONFLICT';
 
+/** How long a destination's facts (name, platform, preset) are reused before they are read again. */
+const FACTS_TTL_MS = 60_000;
+
 export class CostTracker {
+  /** Facts read from the destination store, per destination (dropped on its DestinationUpdated/Deleted). */
+  private readonly facts = new Map<string, { at: number; facts: DestinationFacts | undefined }>();
+
   constructor(private readonly d: CostTrackerAppDeps) {}
 
   private now(): Date {
@@ -191,9 +197,15 @@ export class CostTracker {
 
   private async context(destinationIds: string[]): Promise<ObservationContext> {
     const facts = new Map<string, DestinationFacts>();
+    const nowMs = Date.now();
     for (const id of new Set(destinationIds)) {
-      const f = await this.destinationFacts(id);
-      if (f) facts.set(id, f);
+      let cached = this.facts.get(id);
+      if (!cached || nowMs - cached.at > FACTS_TTL_MS) {
+        cached = { at: nowMs, facts: await this.destinationFacts(id) };
+        this.facts.set(id, cached);
+        if (this.facts.size > 1000) this.facts.delete(this.facts.keys().next().value!);
+      }
+      if (cached.facts) facts.set(id, cached.facts);
     }
     return { engine: this.d.engine, destination: (id) => facts.get(id), primaryEncodes: DEFAULT_PRIMARY_ENCODES };
   }
@@ -215,6 +227,8 @@ export class CostTracker {
       return [{ eventId: `native-${e.id}`, observedAt: at, resource: { kind: 'flow', id: flowArn, destinationId: null }, ...mapped }];
     }
     const destinationId = ((e.detail as { data?: { destinationId?: unknown } } | null)?.data?.destinationId ?? null) as string | null;
+    // A change of name or preset is read afresh; a deleted destination has no facts to keep.
+    if (typeof destinationId === 'string' && (e.detailType === 'DestinationUpdated' || e.detailType === 'DestinationDeleted' || e.detailType === 'DestinationCreated')) this.facts.delete(destinationId);
     const ctx = await this.context(typeof destinationId === 'string' ? [destinationId] : []);
     return observationsFromEvent({ source: e.source, detailType: e.detailType, detail: e.detail }, ctx);
   }
