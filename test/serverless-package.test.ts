@@ -103,13 +103,14 @@ test('serverless package --stage dev produces the expected CloudFormation', { ti
 
     // ------------------------------------------------------------------ tables
     const tables = Object.fromEntries(ofType(resources, 'AWS::DynamoDB::Table'));
-    assert.deepEqual(Object.keys(tables).sort(), ['ChannelsTable', 'DestinationsTable', 'FlowOutputsTable', 'IdempotencyTable', 'PlatformsTable', 'PresetsTable', 'SystemTable', 'TokensTable']);
+    assert.deepEqual(Object.keys(tables).sort(), ['ChannelsTable', 'CostsTable', 'DestinationsTable', 'FlowOutputsTable', 'IdempotencyTable', 'PlatformsTable', 'PresetsTable', 'SystemTable', 'TokensTable']);
     const expectedKeys: Record<string, [string, string]> = {
       DestinationsTable: ['fanout-dev-destinations', 'destinationId'],
       PresetsTable: ['fanout-dev-presets', 'presetId'],
       PlatformsTable: ['fanout-dev-platforms', 'platformId'],
       TokensTable: ['fanout-dev-tokens', 'tokenHash'],
       SystemTable: ['fanout-dev-system', 'pk'],
+      CostsTable: ['fanout-dev-costs', 'pk'],
       IdempotencyTable: ['fanout-dev-idempotency', 'id'],
       FlowOutputsTable: ['fanout-dev-flow-outputs', 'destinationId'],
       ChannelsTable: ['fanout-dev-channels', 'destinationId'],
@@ -159,12 +160,13 @@ test('serverless package --stage dev produces the expected CloudFormation', { ti
       mappings.map(([, m]) => [JSON.stringify(m.Properties.EventSourceArn), JSON.stringify(m.Properties.FunctionName)]).sort(),
       [
         ['ChannelProvisionerQueue', 'ChannelProvisionerInboxLambdaFunction'],
+        ['CostTrackerQueue', 'CostTrackerInboxLambdaFunction'],
         ['DestinationInboxQueue', 'DestinationInboxLambdaFunction'],
         ['FlowOutputQueue', 'FlowOutputInboxLambdaFunction'],
       ].map(([q, f]) => [JSON.stringify({ 'Fn::GetAtt': [q, 'Arn'] }), JSON.stringify({ 'Fn::GetAtt': [f, 'Arn'] })]),
     );
     for (const [, m] of mappings) assert.deepEqual(m.Properties.FunctionResponseTypes, ['ReportBatchItemFailures']);
-    for (const q of ['FlowOutputQueue', 'ChannelProvisionerQueue']) {
+    for (const q of ['FlowOutputQueue', 'ChannelProvisionerQueue', 'CostTrackerQueue']) {
       assert.deepEqual(resources[q].Properties.RedrivePolicy.maxReceiveCount, 5, `${q} redrive`);
       const dlqAlarm = resources[q.replace('Queue', 'DLQAlarm')];
       assert.deepEqual(dlqAlarm.Properties.AlarmActions, [{ Ref: 'AlertsTopic' }], `${q} DLQ alarm → SNS`);
@@ -180,7 +182,7 @@ test('serverless package --stage dev produces the expected CloudFormation', { ti
     assert.deepEqual(mapping[1].Properties.FunctionName, { 'Fn::GetAtt': ['DestinationInboxLambdaFunction', 'Arn'] });
 
     const schedules = ofType(resources, 'AWS::Events::Rule').filter(([, r]) => r.Properties.ScheduleExpression);
-    assert.deepEqual(schedules.map(([, r]) => r.Properties.ScheduleExpression), ['rate(1 minute)', 'rate(1 minute)', 'rate(1 minute)']);
+    assert.deepEqual(schedules.map(([, r]) => r.Properties.ScheduleExpression).sort(), ['rate(1 hour)', 'rate(1 minute)', 'rate(1 minute)', 'rate(1 minute)', 'rate(1 minute)']);
 
     // ------------------------------------------------------------------ alarm → topic, key
     const alarm = resources['DestinationInboxDLQAlarm'];
@@ -290,7 +292,7 @@ test('serverless package --stage dev produces the expected CloudFormation', { ti
     const dlqs = ofType(resources, 'AWS::SQS::Queue')
       .map(([, q]) => q.Properties.RedrivePolicy?.deadLetterTargetArn?.['Fn::GetAtt']?.[0])
       .filter((id): id is string => typeof id === 'string');
-    assert.equal(dlqs.length, 3);
+    assert.equal(dlqs.length, 4);
     for (const dlq of dlqs) {
       assert.ok(
         Object.values(alarms).some((a) => a.Properties.MetricName === 'ApproximateNumberOfMessagesVisible' && JSON.stringify(a.Properties.Dimensions) === JSON.stringify([{ Name: 'QueueName', Value: { 'Fn::GetAtt': [dlq, 'QueueName'] } }])),
@@ -370,6 +372,7 @@ test('serverless package --stage dev produces the expected CloudFormation', { ti
       DestinationInboxLambdaFunction: 'DestinationInboxQueue',
       FlowOutputInboxLambdaFunction: 'FlowOutputQueue',
       ChannelProvisionerInboxLambdaFunction: 'ChannelProvisionerQueue',
+      CostTrackerInboxLambdaFunction: 'CostTrackerQueue',
     };
     for (const fn of Object.keys(lambdas)) {
       const sqs = granted(fn, 'sqs:');
@@ -393,11 +396,15 @@ test('serverless package --stage dev produces the expected CloudFormation', { ti
       ChannelReconcileLambdaFunction: [...['ChannelsTable', 'DestinationsTable', 'PresetsTable'].map(arnOf), index('ChannelsTable', 'channelId-index')],
       AdminBootstrapLambdaFunction: [arnOf('TokensTable')],
       ChannelProvisionerApiLambdaFunction: [...['ChannelsTable', 'DestinationsTable', 'PresetsTable', 'TokensTable'].map(arnOf), index('ChannelsTable', 'channelId-index')],
+      CostTrackerApiLambdaFunction: ['CostsTable', 'TokensTable'].map(arnOf),
+      CostTrackerInboxLambdaFunction: ['CostsTable', 'DestinationsTable', 'IdempotencyTable', 'PresetsTable'].map(arnOf),
+      CostTrackerTickLambdaFunction: ['CostsTable', 'DestinationsTable', 'PresetsTable'].map(arnOf),
+      CostTrackerSummaryLambdaFunction: [arnOf('CostsTable')],
     };
     assert.deepEqual(Object.keys(tablesOf).sort(), Object.keys(lambdas).sort(), 'every function is covered');
     for (const [fn, tables] of Object.entries(tablesOf)) assert.deepEqual(resourcesOf(granted(fn, 'dynamodb:')), [...tables].sort(), `${fn} tables`);
     // Read-only where a function only reads; the bootstrap may only list tokens and add one.
-    for (const fn of ['FlowOutputInboxLambdaFunction', 'ChannelProvisionerInboxLambdaFunction']) {
+    for (const fn of ['FlowOutputInboxLambdaFunction', 'ChannelProvisionerInboxLambdaFunction', 'CostTrackerInboxLambdaFunction', 'CostTrackerTickLambdaFunction']) {
       for (const s of granted(fn, 'dynamodb:').filter((x) => resourcesOf([x]).includes(arnOf('DestinationsTable')))) {
         assert.deepEqual(list(s['Action']).sort(), ['dynamodb:GetItem', 'dynamodb:Scan'], `${fn} only reads destinations`);
       }
@@ -485,6 +492,10 @@ test('serverless package --stage dev produces the expected CloudFormation', { ti
       'ChannelProvisionerApiLambdaFunction',
       'ChannelProvisionerInboxLambdaFunction',
       'ChannelReconcileLambdaFunction',
+      'CostTrackerApiLambdaFunction',
+      'CostTrackerInboxLambdaFunction',
+      'CostTrackerSummaryLambdaFunction',
+      'CostTrackerTickLambdaFunction',
       'DestinationInboxLambdaFunction',
       'FlowOutputInboxLambdaFunction',
       'FlowOutputReconcileLambdaFunction',
@@ -500,6 +511,10 @@ test('serverless package --stage dev produces the expected CloudFormation', { ti
       DestinationInboxLambdaFunction: ['shared/runtimes/aws/destination.inbox', 30],
       OutboxRelayLambdaFunction: ['shared/runtimes/aws/destination.outboxRelay', 60],
       AdminBootstrapLambdaFunction: ['shared/runtimes/aws/destination.adminBootstrap', 10],
+      CostTrackerApiLambdaFunction: ['shared/runtimes/aws/cost-tracker.api', 29],
+      CostTrackerInboxLambdaFunction: ['shared/runtimes/aws/cost-tracker.inbox', 60],
+      CostTrackerTickLambdaFunction: ['shared/runtimes/aws/cost-tracker.tick', 60],
+      CostTrackerSummaryLambdaFunction: ['shared/runtimes/aws/cost-tracker.summary', 60],
     };
     for (const [id, f] of Object.entries(functions)) {
       assert.equal(f.Properties.Runtime, 'nodejs22.x', `${id} runtime`);
@@ -528,7 +543,18 @@ test('serverless package --stage dev produces the expected CloudFormation', { ti
     assert.equal(apis[0]![1].Properties.ProtocolType, 'HTTP');
     assert.equal(apis[0]![1].Properties.CorsConfiguration, undefined, 'cors: false');
     // The destination API takes everything; channel-provisioner's two routes are more specific.
-    assert.deepEqual(ofType(resources, 'AWS::ApiGatewayV2::Route').map(([, r]) => r.Properties.RouteKey).sort(), ['$default', 'GET /api/channels/validate', 'POST /api/channels/cleanup']);
+    assert.deepEqual(ofType(resources, 'AWS::ApiGatewayV2::Route').map(([, r]) => r.Properties.RouteKey).sort(), [
+      '$default',
+      'GET /api/admin/cost/budget',
+      'GET /api/admin/cost/rates',
+      'GET /api/channels/validate',
+      'GET /api/cost',
+      'GET /api/cost/sessions',
+      'POST /api/channels/cleanup',
+      'POST /api/cost/estimate',
+      'PUT /api/admin/cost/budget',
+      'PUT /api/admin/cost/rates',
+    ]);
 
     assert.deepEqual(template['Outputs']['EventBusName'].Value, { Ref: 'FanoutBus' });
     assert.ok(template['Outputs']['HttpApiUrl'], 'the API URL output');

@@ -149,6 +149,7 @@ export const settings = {
   tableIdempotency: setting({ env: 'FANOUT_TABLE_IDEMPOTENCY', schema: z.string().min(1).default('fanout-local-idempotency'), description: 'DynamoDB table: consumer idempotency records (Powertools).' }),
   tableFlowOutputs: setting({ env: 'FANOUT_TABLE_FLOW_OUTPUTS', schema: z.string().min(1).default('fanout-local-flow-outputs'), description: 'DynamoDB table: flow outputs (flow-output).' }),
   tableChannels: setting({ env: 'FANOUT_TABLE_CHANNELS', schema: z.string().min(1).default('fanout-local-channels'), description: 'DynamoDB table: channels (channel-provisioner).' }),
+  tableCosts: setting({ env: 'FANOUT_TABLE_COSTS', schema: z.string().min(1).default('fanout-local-costs'), description: 'DynamoDB table: usage sessions, tracker state, budget and rate overrides (cost-tracker).' }),
   primaryHls: setting({
     env: 'FANOUT_PRIMARY_HLS',
     schema: z.enum(['on', 'off']).default('on').transform((v) => v === 'on'),
@@ -161,6 +162,34 @@ export const settings = {
     description:
       "Minutes a stopped destination's channel may stay idle before the scheduled reconcile deletes it and its input/output " +
       '(re-created at the next start, which then takes a few seconds longer). 0 = never. ADR 0008.',
+  }),
+  costTimeZone: setting({
+    env: 'FANOUT_COST_TIME_ZONE',
+    schema: z.string().min(1).default('UTC').refine((tz) => {
+      try {
+        new Intl.DateTimeFormat('en-US', { timeZone: tz });
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'must be an IANA time zone such as UTC or Europe/Paris'),
+    description: 'The time zone of the cost report\'s days and months (cost-tracker; docs/cost.md).',
+  }),
+  costSettleSeconds: setting({
+    env: 'FANOUT_COST_SETTLE_SECONDS',
+    // Fractions are allowed (tests settle in seconds); at most a day.
+    schema: z.coerce.number().min(0).max(86_400).default(900),
+    description: 'How long cost observations may arrive out of order before a usage session is settled and published (ADR 0013; default 15 minutes).',
+  }),
+  costLocalMachineHourUsd: setting({
+    env: 'FANOUT_COST_LOCAL_MACHINE_HOUR_USD',
+    schema: z.coerce.number().min(0).max(1000).default(0.1),
+    description: "Local engine: what this machine costs per hour (USD), split between destinations by the CPU time their processes used (docs/cost.md).",
+  }),
+  costLocalCores: setting({
+    env: 'FANOUT_COST_LOCAL_CORES',
+    schema: z.coerce.number().int().min(0).max(1024).default(0),
+    description: "Local engine: the machine's cores the machine-hour is split into (0 = as many as Node reports).",
   }),
   kmsKeyId: setting({ env: 'FANOUT_KMS_KEY_ID', schema: optionalString, description: 'KMS key for stream keys (aws runtime).' }),
   // The AWS media engine (aws runtime; serverless.yml sets them from the stack). Optional here so the

@@ -75,6 +75,8 @@ export interface RequestOptions {
   anonymous?: boolean;
   timeoutMs?: number;
   signal?: AbortSignal;
+  /** The body as text, not parsed (a CSV answer). */
+  text?: boolean;
 }
 
 export interface ApiResult<T> {
@@ -134,7 +136,7 @@ export class Api {
     this.io.debug(`${res.status} ${res.statusText} in ${Math.round(performance.now() - t0)} ms (${text.length} bytes)`);
     const parsed = parseJson(text);
     if (!res.ok) throw problemFrom(res.status, parsed, text, method, path);
-    return { status: res.status, headers: res.headers, body: parsed as T };
+    return { status: res.status, headers: res.headers, body: (o.text ? text : parsed) as T };
   }
 }
 

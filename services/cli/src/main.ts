@@ -7,6 +7,7 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { registerCatalogCommands } from './commands/catalog.ts';
+import { registerCostCommands } from './commands/cost.ts';
 import { registerDestinationCommands } from './commands/destinations.ts';
 import { registerEventsCommand } from './commands/events.ts';
 import { registerLoginCommands } from './commands/login.ts';
@@ -63,6 +64,7 @@ export function buildProgram(): { program: Command; ctx: () => Ctx } {
   registerDestinationCommands(program, ctx);
   registerCatalogCommands(program, ctx);
   registerTokenCommands(program, ctx);
+  registerCostCommands(program, ctx);
   registerEventsCommand(program, ctx);
   registerTestSourceCommand(program, ctx);
   registerLoginCommands(program, ctx);

@@ -36,6 +36,10 @@ const WHERE: Record<string, () => Schema> = {
   CleanedResource: () => schemas.CleanedResource!,
   CleanupResult: () => schemas.CleanupResult!,
   Problem: () => schemas.Problem!,
+  CostRow: () => schemas.CostRow!,
+  CostReportBudget: () => deref(schemas.CostReport!.properties!.budget!),
+  CostReport: () => schemas.CostReport!,
+  Budget: () => schemas.Budget!,
 };
 
 /** Extension members a schema allows beyond its properties (problem documents: RFC 9457 section 3.2, docs/errors.md). */

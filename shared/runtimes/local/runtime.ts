@@ -9,7 +9,7 @@
  *     channel-provisioner's routes, dispatched by the httpApi routes of serverless.yml as API
  *     Gateway does (a function's specific routes first, `*` for the rest), both apps checking
  *     tokens with the process's one ApiAuth; what Node's parser refuses is answered as a
- *     problem document too
+ *     problem document too. Each service's deps and handlers: ./services/ (one file per service)
  *
  * `npm start` runs this through main.ts; tests start it in-process with an in-memory database.
  */
@@ -207,6 +207,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
     tableIdempotency: wiring.environment.FANOUT_TABLE_IDEMPOTENCY!,
     tableFlowOutputs: wiring.environment.FANOUT_TABLE_FLOW_OUTPUTS!,
     tableChannels: wiring.environment.FANOUT_TABLE_CHANNELS!,
+    tableCosts: wiring.environment.FANOUT_TABLE_COSTS!,
   };
   const engineKind = opts.engine ?? 'local';
   if (engineKind === 'none') {
@@ -292,7 +293,8 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
     auth: apiAuthFor({ doc }, cfg),
     sse,
     ...(opts.ssePingMs ? { ssePingMs: opts.ssePingMs } : {}),
-    ...(engine ? { engine } : {}),
+    ...(engine ? { engine, engineKind: engineKind === 'local' ? 'local' : 'aws' } : {}),
+    ...(awsFake?.primaryChannelId ? { primaryChannelId: awsFake.primaryChannelId } : {}),
     ...(opts.resolveHost ? { resolveHost: opts.resolveHost } : {}),
   };
   // Each service's deps, built once for this start and shared by its handlers (services/*.ts).
@@ -415,7 +417,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
   // Fanout from starting.
   await m.outbox.sweep();
   if (engine) {
-    for (const fn of ['flowOutputReconcile', 'channelReconcile']) await bus.runScheduled(fn).catch(() => undefined); // runScheduled logs its failures
+    for (const fn of ['flowOutputReconcile', 'channelReconcile', 'costTrackerTick']) await bus.runScheduled(fn).catch(() => undefined); // runScheduled logs its failures
   }
 
   const address = server.address() as AddressInfo;

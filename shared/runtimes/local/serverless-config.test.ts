@@ -36,6 +36,8 @@ test('the real serverless.yml: event routing wiring', () => {
     consumer('destinationInbox', 'destination', 'DestinationInboxQueue', 30),
     consumer('flowOutputInbox', 'flow-output', 'FlowOutputQueue', 60),
     consumer('channelProvisionerInbox', 'channel-provisioner', 'ChannelProvisionerQueue', 60),
+    // cost-tracker's handlers are factories over its deps; its Lambda entry is in shared/runtimes/aws/ (DEPS-CONVENTION).
+    { ...consumer('costTrackerInbox', 'cost-tracker', 'CostTrackerQueue', 60), handler: { file: 'shared/runtimes/aws/cost-tracker.ts', exportName: 'inbox' }, maximumBatchingWindowSeconds: 1 },
   ]);
   // AWS guidance: each queue's visibility timeout is at least 6x its consumer's timeout; each has a DLQ.
   for (const fn of w.sqsFunctions) {
@@ -62,10 +64,17 @@ test('the real serverless.yml: event routing wiring', () => {
     scheduled('outboxRelay', 'destination', 'outboxRelay', 60),
     scheduled('flowOutputReconcile', 'flow-output', 'reconcile', 120),
     scheduled('channelReconcile', 'channel-provisioner', 'reconcile', 300),
+    { name: 'costTrackerTick', handler: { file: 'shared/runtimes/aws/cost-tracker.ts', exportName: 'tick' }, rateSeconds: 60, timeoutSeconds: 60 },
+    { name: 'costTrackerSummary', handler: { file: 'shared/runtimes/aws/cost-tracker.ts', exportName: 'summary' }, rateSeconds: 3600, timeoutSeconds: 60 },
   ]);
   assert.deepEqual(w.httpApiFunctions.map((f) => [f.name, f.handler.file, f.routes]), [
     ['api', 'shared/runtimes/aws/destination.ts', ['*']],
     ['channelProvisionerApi', 'shared/runtimes/aws/channel-provisioner.ts', ['GET /api/channels/validate', 'POST /api/channels/cleanup']],
+    [
+      'costTrackerApi',
+      'shared/runtimes/aws/cost-tracker.ts',
+      ['GET /api/cost', 'GET /api/cost/sessions', 'POST /api/cost/estimate', 'GET /api/admin/cost/budget', 'PUT /api/admin/cost/budget', 'GET /api/admin/cost/rates', 'PUT /api/admin/cost/rates'],
+    ],
   ]);
 });
 
@@ -81,6 +90,7 @@ test('the real serverless.yml: tables and environment', () => {
     SystemTable: ['fanout-dev-system', ...hash('pk')],
     IdempotencyTable: ['fanout-dev-idempotency', ...hash('id')],
     FlowOutputsTable: ['fanout-dev-flow-outputs', ...hash('destinationId')],
+    CostsTable: ['fanout-dev-costs', ...hash('pk')],
     ChannelsTable: [
       'fanout-dev-channels',
       [{ AttributeName: 'destinationId', KeyType: 'HASH' }],
@@ -104,6 +114,7 @@ test('the real serverless.yml: tables and environment', () => {
     FANOUT_TABLE_IDEMPOTENCY: 'fanout-dev-idempotency',
     FANOUT_TABLE_FLOW_OUTPUTS: 'fanout-dev-flow-outputs',
     FANOUT_TABLE_CHANNELS: 'fanout-dev-channels',
+    FANOUT_TABLE_COSTS: 'fanout-dev-costs',
     FANOUT_DEPLOYMENT: 'fanout-dev',
     POWERTOOLS_SERVICE_NAME: 'fanout',
     NODE_OPTIONS: '--enable-source-maps',

@@ -30,6 +30,16 @@ export function formatMicros(micros: number, places = 6): string {
   return places === 0 ? `${sign}${w}` : `${sign}${w}.${f}`;
 }
 
+/** Micros as a number of currency units (for display and JSON figures). */
+export function microsToUnits(micros: number): number {
+  return micros / MICROS_PER_UNIT;
+}
+
+/** Currency units (a rate or budget typed by a person) as micros. */
+export function unitsToMicros(units: number): number {
+  return costMicros(1, units);
+}
+
 /**
  * Splits `total` micros over parts in proportion to `weights`, exactly: every part gets the
  * floor of its share and the remainder goes to the largest remainders (ties: the later part), so

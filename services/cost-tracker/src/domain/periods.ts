@@ -37,6 +37,16 @@ export function assertTimeZone(tz: string): void {
 
 const at = (ms: number, tz: string): TZDate => new TZDate(ms, tz);
 
+/** The local day (`YYYY-MM-DD`) an instant falls on. */
+export function dayOf(ms: number, tz: string): string {
+  return format(at(ms, tz), 'yyyy-MM-dd');
+}
+
+/** The local month (`YYYY-MM`) an instant falls on. */
+export function monthOf(ms: number, tz: string): string {
+  return format(at(ms, tz), 'yyyy-MM');
+}
+
 function parseMonth(month: string): { y: number; m: number } {
   const m = /^(\d{4})-(\d{2})$/.exec(month);
   if (!m || Number(m[2]) < 1 || Number(m[2]) > 12) throw new RangeError(`month must be YYYY-MM, got ${JSON.stringify(month)}`);
@@ -49,6 +59,15 @@ export function monthBounds(month: string, tz: string): { startMs: number; endMs
   const { y, m } = parseMonth(month);
   const start = startOfMonth(new TZDate(y, m - 1, 1, tz));
   return { startMs: start.getTime(), endMs: addMonths(start, 1).getTime() };
+}
+
+/** Start (inclusive) and end (exclusive) of a local day, as epoch ms. */
+export function dayBounds(day: string, tz: string): { startMs: number; endMs: number } {
+  assertTimeZone(tz);
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(day);
+  if (!m) throw new RangeError(`day must be YYYY-MM-DD, got ${JSON.stringify(day)}`);
+  const start = startOfDay(new TZDate(Number(m[1]), Number(m[2]) - 1, Number(m[3]), tz));
+  return { startMs: start.getTime(), endMs: addDays(start, 1).getTime() };
 }
 
 /** Splits [startMs, endMs) at the boundaries `next` gives (the start of the following period). */

@@ -26,6 +26,8 @@ export interface ApiClient {
   post<T>(path: string, body?: unknown, headers?: Record<string, string>): Promise<T>;
   put<T>(path: string, body: unknown): Promise<T>;
   del<T = void>(path: string): Promise<T>;
+  /** A GET whose answer is text, not JSON (the FOCUS CSV). */
+  text(path: string): Promise<string>;
 }
 
 export interface ApiClientOptions {
@@ -52,7 +54,7 @@ async function problemFromResponse(res: Response): Promise<Problem> {
 
 export function createApiClient(o: ApiClientOptions): ApiClient {
   const doFetch = o.fetch ?? globalThis.fetch.bind(globalThis);
-  async function call<T>(method: string, path: string, body?: unknown, extra: Record<string, string> = {}): Promise<T> {
+  async function call<T>(method: string, path: string, body?: unknown, extra: Record<string, string> = {}, asText = false): Promise<T> {
     const headers: Record<string, string> = { accept: 'application/json', ...extra };
     const token = o.token();
     if (token) headers.authorization = `Bearer ${token}`;
@@ -71,6 +73,7 @@ export function createApiClient(o: ApiClientOptions): ApiClient {
     }
     if (res.status === 204) return undefined as T;
     const text = await res.text();
+    if (asText) return text as T;
     return (text ? JSON.parse(text) : undefined) as T;
   }
   return {
@@ -78,6 +81,7 @@ export function createApiClient(o: ApiClientOptions): ApiClient {
     post: (p, b, h) => call('POST', p, b, h),
     put: (p, b) => call('PUT', p, b),
     del: (p) => call('DELETE', p),
+    text: (p) => call<string>('GET', p, undefined, { accept: 'text/csv' }, true),
   };
 }
 

@@ -215,3 +215,47 @@ export interface Problem {
   usedBy?: unknown;
   [k: string]: unknown;
 }
+
+/** One row of a cost breakdown (GET /api/cost). */
+export interface CostRow {
+  key: string;
+  label: string;
+  cost: string;
+  estimated: boolean;
+}
+
+/** The budget as the cost report shows it. */
+export interface CostReportBudget {
+  amount: string;
+  thresholdsPercent: number[];
+  crossed: number[];
+  usedPercent: number;
+  projectedPercent: number;
+}
+
+/** GET /api/cost: month to date, projection, breakdowns, the fixed design, the budget. */
+export interface CostReport {
+  month: string;
+  timeZone: string;
+  asOf: string;
+  engine: 'aws' | 'local';
+  monthToDate: string;
+  estimated: boolean;
+  projection: { total: string; computation: string };
+  byDestination: CostRow[];
+  byPlatform: CostRow[];
+  byServiceLine: CostRow[];
+  days: { day: string; cost: string }[];
+  missingRates: string[];
+  openSessions: number;
+  fixedDesign: { total: string; actual: string; saving: string; computation: string } | null;
+  budget: CostReportBudget | null;
+  computation: string;
+}
+
+/** GET/PUT /api/admin/cost/budget. */
+export interface Budget {
+  budget: { amount: string; thresholdsPercent: number[]; minElapsedHours: number; timeZone: string } | null;
+  crossed: { month: string | null; thresholdsPercent: number[] };
+  updatedBy: string | null;
+}

@@ -13,6 +13,7 @@ import { createInboxHandler } from '../../../../services/destination/src/handler
 import { createOutboxRelayHandler } from '../../../../services/destination/src/handlers/outbox-relay.ts';
 import { SERVICE_NAME } from '../../../../services/destination/src/module.ts';
 import { channelOpenApiFragment } from '../../../../services/channel-provisioner/src/http/openapi.ts';
+import { costTrackerOpenApi } from './cost-tracker.ts';
 import { defineLocalService, type LocalInfrastructure } from './local-service.ts';
 
 function live(infra: LocalInfrastructure): LiveApiDeps {
@@ -28,7 +29,7 @@ function live(infra: LocalInfrastructure): LiveApiDeps {
           ...(engine.processes ? { processes: () => engine.processes!() } : {}),
         }
       : {}),
-    openApiExtra: [channelOpenApiFragment()],
+    openApiExtra: [channelOpenApiFragment(), costTrackerOpenApi() as never],
   };
 }
 

@@ -4,6 +4,7 @@
  * this folder (local-service.ts says what it holds) and one line here.
  */
 import { channelProvisioner } from './channel-provisioner.ts';
+import { costTracker } from './cost-tracker.ts';
 import { destination } from './destination.ts';
 import { flowOutput } from './flow-output.ts';
 import type { LocalService } from './local-service.ts';
@@ -12,6 +13,7 @@ export const localServices: Record<string, LocalService<any>> = { // eslint-disa
   'shared/runtimes/aws/destination.ts': destination,
   'shared/runtimes/aws/flow-output.ts': flowOutput,
   'shared/runtimes/aws/channel-provisioner.ts': channelProvisioner,
+  'shared/runtimes/aws/cost-tracker.ts': costTracker,
 };
 
 export { defineLocalService, requireEngine, type LocalEngine, type LocalInfrastructure, type LocalService } from './local-service.ts';

@@ -34,6 +34,10 @@ export interface LocalInfrastructure {
   auth: ApiAuth;
   /** Absent with engine `none` (only the destination service runs then). */
   engine?: LocalEngine;
+  /** How the engine bills: `local` (machine time) for the local engine; the memory and aws-fake engines mimic AWS. */
+  engineKind?: 'local' | 'aws';
+  /** The primary MediaLive channel of the in-memory AWS (engine `aws-fake`). */
+  primaryChannelId?: string;
   resolveHost?: HostResolver;
   sse: SseHub;
   ssePingMs?: number;

@@ -1,0 +1,53 @@
+/**
+ * cost-tracker's Lambda entry (DEPS-CONVENTION): builds `CostTrackerDeps` from configuration once
+ * per container, with only the clients this service uses (DynamoDB, EventBridge; no media engine),
+ * and exports the handlers serverless.yml names: `api`, `inbox`, `tick`, `summary`.
+ */
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import type { APIGatewayProxyEventV2, Context, SQSEvent } from 'aws-lambda';
+import { apiAuthFor } from '../../auth/api-auth.ts';
+import { config } from '../../config/index.ts';
+import { EventBridgePublisher } from '../../events/publisher.ts';
+import { createLogger } from '../../logging/logger.ts';
+import { createDocumentClient, createDynamoClient } from '../../store/dynamo.ts';
+import type { CostTrackerDeps } from '../../../services/cost-tracker/src/deps.ts';
+import { SERVICE_NAME } from '../../../services/cost-tracker/src/app/build.ts';
+import { createApiHandler } from '../../../services/cost-tracker/src/handlers/api.ts';
+import { createInboxHandler } from '../../../services/cost-tracker/src/handlers/inbox.ts';
+import { createSummaryHandler } from '../../../services/cost-tracker/src/handlers/summary.ts';
+import { createTickHandler } from '../../../services/cost-tracker/src/handlers/tick.ts';
+
+let deps: CostTrackerDeps | undefined;
+
+/** The deps of this container, built on first use (no AWS call is made until a handler uses a client). */
+export function costTrackerDeps(): CostTrackerDeps {
+  if (deps) return deps;
+  const cfg = config();
+  const dynamo = createDynamoClient({ region: cfg.awsRegion, ...(cfg.dynamoEndpoint ? { endpoint: cfg.dynamoEndpoint } : {}) });
+  const doc = createDocumentClient(dynamo);
+  deps = {
+    doc,
+    idempotency: { client: dynamo, tableName: cfg.tableIdempotency },
+    publisher: new EventBridgePublisher(new EventBridgeClient({ region: cfg.awsRegion }), cfg.eventBus),
+    log: createLogger(SERVICE_NAME),
+    tables: { costs: cfg.tableCosts, destinations: cfg.tableDestinations, presets: cfg.tablePresets },
+    engine: 'aws',
+    timeZone: cfg.costTimeZone,
+    settleMs: cfg.costSettleSeconds * 1000,
+    local: { machineHourUsd: cfg.costLocalMachineHourUsd, cores: 1 },
+    ...(cfg.primaryChannelId ? { primaryChannelId: cfg.primaryChannelId } : {}),
+    auth: apiAuthFor({ doc }, cfg),
+  };
+  return deps;
+}
+
+type Lazy<A extends unknown[], R> = (...args: A) => Promise<R>;
+function lazy<A extends unknown[], R>(make: () => (...args: A) => R | Promise<R>): Lazy<A, R> {
+  let h: ((...args: A) => R | Promise<R>) | undefined;
+  return async (...args: A) => (h ??= make())(...args);
+}
+
+export const api = lazy((): ((e: APIGatewayProxyEventV2, c: Context) => Promise<unknown>) => createApiHandler(costTrackerDeps()));
+export const inbox = lazy((): ((e: SQSEvent, c: Context) => Promise<unknown>) => createInboxHandler(costTrackerDeps()));
+export const tick = lazy(() => createTickHandler(costTrackerDeps()));
+export const summary = lazy(() => createSummaryHandler(costTrackerDeps()));

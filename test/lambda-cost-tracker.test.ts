@@ -1,0 +1,117 @@
+/**
+ * cost-tracker's Lambda entry (shared/runtimes/aws/cost-tracker.ts) invoked with the event shapes
+ * AWS delivers, on dynalite: an SQS batch of EventBridge events for the inbox (a channel running,
+ * then idle, the same events again; no settle window, so the session closes at once), a schedule event for the tick, API Gateway v2 events for the
+ * API. EventBridge is mocked (aws-sdk-client-mock) and every PutEvents it receives is checked
+ * against the official EventBridge model.
+ */
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import type { APIGatewayProxyEventV2, Context, SQSEvent } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import { ChannelStateChangedV1 } from '../events/catalogue.ts';
+import { TokenStore } from '../shared/auth/tokens.ts';
+import { loadConfig, setConfig } from '../shared/config/index.ts';
+import { ModelValidator, formatProblem } from '../shared/engines/aws/model-validator.ts';
+import { MODELS_DIR } from '../shared/engines/aws/request-capture.ts';
+import { buildEntry } from '../shared/events/publisher.ts';
+import { ensureTables, startDynalite, type EmbeddedDynamo } from '../shared/runtimes/local/dynalite.ts';
+import { loadServerlessConfig } from '../shared/runtimes/local/serverless-config.ts';
+import { Secret } from '../shared/secrets/secret.ts';
+import { createDocumentClient, createDynamoClient } from '../shared/store/dynamo.ts';
+import { existsSync } from 'node:fs';
+
+const TOKEN = 'lambda-cost-token-0123456789abcdef';
+const DEST = '5b0c8f0e-3f7e-4d43-9a53-8d1a2f0c9e11';
+let db: EmbeddedDynamo;
+const eventBridge = mockClient(EventBridgeClient);
+const context = { functionName: 'fanout-dev-costTrackerInbox', awsRequestId: 'req-1', getRemainingTimeInMillis: () => 25_000 } as unknown as Context;
+
+function httpEvent(method: string, path: string, query = ''): APIGatewayProxyEventV2 {
+  return {
+    version: '2.0',
+    routeKey: `${method} ${path}`,
+    rawPath: path,
+    rawQueryString: query,
+    headers: { host: 'abc.execute-api.eu-west-1.amazonaws.com', authorization: `Bearer ${TOKEN}` },
+    requestContext: {
+      accountId: '111122223333',
+      apiId: 'abc',
+      domainName: 'abc.execute-api.eu-west-1.amazonaws.com',
+      domainPrefix: 'abc',
+      http: { method, path, protocol: 'HTTP/1.1', sourceIp: '203.0.113.9', userAgent: 'test' },
+      requestId: 'r1',
+      routeKey: `${method} ${path}`,
+      stage: '$default',
+      time: '21/Nov/2026:10:00:00 +0000',
+      timeEpoch: 1795255200000,
+    },
+    isBase64Encoded: false,
+  };
+}
+
+function sqsBatch(entries: { Source: string; DetailType: string; Detail: string }[]): SQSEvent {
+  return {
+    Records: entries.map((e, i) => ({
+      messageId: `m-${i}-${Math.random()}`,
+      receiptHandle: 'r',
+      body: JSON.stringify({ version: '0', id: `eb-${i}-${Math.random()}`, 'detail-type': e.DetailType, source: e.Source, account: '111122223333', time: new Date().toISOString(), region: 'eu-west-1', resources: [], detail: JSON.parse(e.Detail) }),
+      attributes: { ApproximateReceiveCount: '1', SentTimestamp: String(Date.now()), SenderId: 'x', ApproximateFirstReceiveTimestamp: String(Date.now()) },
+      messageAttributes: {},
+      md5OfBody: '',
+      eventSource: 'aws:sqs',
+      eventSourceARN: 'arn:aws:sqs:eu-west-1:111122223333:fanout-dev-CostTrackerQueue',
+      awsRegion: 'eu-west-1',
+    })),
+  };
+}
+
+const channelState = (state: 'RUNNING' | 'IDLE', observedAt: string) =>
+  buildEntry(ChannelStateChangedV1, { destinationId: DEST, channelId: 'ch-1', state, observedAt, error: null } as never, { correlationId: 'c1' });
+
+before(async () => {
+  const wiring = loadServerlessConfig({ stage: 'dev' });
+  db = await startDynalite(undefined);
+  setConfig(loadConfig({ ...wiring.environment, FANOUT_RUNTIME: 'aws', FANOUT_LOG_LEVEL: 'WARN', FANOUT_DYNAMODB_ENDPOINT: db.endpoint, FANOUT_COST_SETTLE_SECONDS: '0', AWS_ACCESS_KEY_ID: 'x', AWS_SECRET_ACCESS_KEY: 'y' }));
+  const dynamo = createDynamoClient({ region: 'eu-west-1', endpoint: db.endpoint });
+  await ensureTables(dynamo, wiring.tables);
+  await new TokenStore(createDocumentClient(dynamo), wiring.environment.FANOUT_TABLE_TOKENS!).put(new Secret(TOKEN), { name: 'admin', role: 'admin' });
+  eventBridge.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e' }] });
+});
+
+after(async () => {
+  eventBridge.restore();
+  await db.close();
+});
+
+test('inbox, tick and API of the Lambda entry: one session from a run, duplicates ignored, PutEvents valid per the model', async (t) => {
+  const entry = await import('../shared/runtimes/aws/cost-tracker.ts');
+  const t0 = Date.now();
+  const start = channelState('RUNNING', new Date(t0 - 20 * 60_000).toISOString());
+  const stop = channelState('IDLE', new Date(t0 - 5 * 60_000).toISOString());
+  // Each event once, then both again (a redelivery: the consumer's idempotency and the reducer both ignore it).
+  for (const batch of [[start], [stop], [start, stop]]) {
+    const out = (await entry.inbox(sqsBatch(batch), context)) as { batchItemFailures: unknown[] };
+    assert.deepEqual(out.batchItemFailures, []);
+  }
+  await entry.tick();
+  const res = (await entry.api(httpEvent('GET', '/api/cost/sessions', `destinationId=${DEST}&kind=running`), context)) as { statusCode: number; body: string };
+  assert.equal(res.statusCode, 200, res.body);
+  const sessions = JSON.parse(res.body).sessions as { durationSeconds: number; provisional: boolean }[];
+  assert.equal(sessions.length, 1);
+  assert.equal(sessions[0]!.durationSeconds, 15 * 60);
+  assert.equal(sessions[0]!.provisional, false);
+  const anonymous = (await entry.api({ ...httpEvent('GET', '/api/cost'), headers: { host: 'x' } }, context)) as { statusCode: number; headers: Record<string, string> };
+  assert.equal(anonymous.statusCode, 401);
+  assert.match(anonymous.headers['content-type'] ?? '', /problem\+json/);
+
+  const calls = eventBridge.commandCalls(PutEventsCommand);
+  const closed = calls.flatMap((c) => c.args[0].input.Entries ?? []).filter((e) => e.DetailType === 'UsageSessionClosed' && JSON.parse(e.Detail!).data.kind === 'running');
+  assert.equal(closed.length, 1, 'UsageSessionClosed once for the run');
+  const modelFile = join(MODELS_DIR, 'events.service-2.json');
+  if (!existsSync(modelFile)) return t.skip(`no EventBridge model at ${modelFile}`);
+  const model = ModelValidator.fromFile(modelFile);
+  for (const c of calls) assert.deepEqual(model.validate('PutEvents', c.args[0].input).map(formatProblem), []);
+});
