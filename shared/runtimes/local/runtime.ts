@@ -36,7 +36,7 @@ import type { EngineProcess } from '../../engines/local/index.ts';
 import { MemoryEngine } from '../../engines/memory/index.ts';
 import type { HostResolver } from '../../net/egress.ts';
 import type { AwsFake, FakeTimings } from '../../engines/aws/testing.ts';
-import { LocalEventBus, importHandlerFromRepo } from './bus.ts';
+import { LocalEventBus, importHandlerFromRepo, type LambdaHandler } from './bus.ts';
 import { ensureTables, startDynalite } from './dynalite.ts';
 import { loadServerlessConfig } from './serverless-config.ts';
 import { SseHub } from '../../../services/destination/src/http/sse-hub.ts';
@@ -45,6 +45,7 @@ import { channelOpenApiDocument, createChannelApp } from '../../../services/chan
 import { createChannelApi, VERSION as CHANNEL_API_VERSION } from '../../../services/channel-provisioner/src/wiring.ts';
 import { bootstrapAdminToken } from '../../../services/destination/src/app/admin-bootstrap.ts';
 import { createStaticSite } from './static-site.ts';
+import { createLocalNotifier, NOTIFIER_FUNCTIONS, notifierOpenApi, type LocalNotifier } from './notifier.ts';
 import { repoRoot } from './serverless-config.ts';
 
 export interface LocalRuntimeOptions {
@@ -91,6 +92,8 @@ export interface LocalRuntimeOptions {
   killBeforePublish?: (entry: BusEntry) => boolean;
   /** Resolves host names for the egress policy (default: the system's DNS). Tests inject one so nothing leaves loopback. */
   resolveHost?: HostResolver;
+  /** The notifier's HTTP client for Slack and webhooks (default the global fetch; tests may wrap it). */
+  notifierFetch?: typeof fetch;
 }
 
 /** The functions that belong to the destination service alone (engine `none`). */
@@ -205,6 +208,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
     tableIdempotency: wiring.environment.FANOUT_TABLE_IDEMPOTENCY!,
     tableFlowOutputs: wiring.environment.FANOUT_TABLE_FLOW_OUTPUTS!,
     tableChannels: wiring.environment.FANOUT_TABLE_CHANNELS!,
+    tableNotifier: wiring.environment.FANOUT_TABLE_NOTIFIER!,
   };
   const engineKind = opts.engine ?? 'local';
   if (engineKind === 'none') {
@@ -223,8 +227,11 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
   const dynamo = createDynamoClient({ region: cfg.awsRegion, endpoint: db.endpoint });
   await ensureTables(dynamo, wiring.tables);
 
+  // Handlers a service's local wiring supplies instead of its Lambda entry (the notifier's, below).
+  const localHandlers: Record<string, LambdaHandler> = {};
+  const fromRepo = importHandlerFromRepo();
   const bus = new LocalEventBus(wiring, {
-    resolveHandler: importHandlerFromRepo(),
+    resolveHandler: (fn) => (localHandlers[fn.name] ? Promise.resolve(localHandlers[fn.name]!) : fromRepo(fn)),
     logger: {
       info: (m, a) => logger.info(m, a ?? {}),
       warn: (m, a) => logger.warn(m, a ?? {}),
@@ -272,6 +279,27 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
     ...(opts.resolveHost ? { resolveHost: opts.resolveHost } : {}),
   });
   resetDestinationModule();
+
+  // ── notifier: local wiring (NotifierDeps from the local infrastructure; shared/runtimes/local/notifier.ts).
+  // The one place the runtime knows the notifier: its handlers for the bus, its admin app for the
+  // HTTP dispatch, its OpenAPI part, its stop. Moves onto the runtime's deps mechanism at merge.
+  let notifier: LocalNotifier | undefined;
+  if (engine) {
+    notifier = createLocalNotifier({
+      dynamo,
+      doc: createDocumentClient(dynamo),
+      publisher: tap,
+      cipher: LocalKeyFileCipher.open(join(dataDir, 'secrets', 'stream-keys.key')),
+      auth: apiAuth(),
+      config: cfg,
+      bus,
+      wiring,
+      ...(opts.resolveHost ? { resolveHost: opts.resolveHost } : {}),
+      ...(opts.notifierFetch ? { fetch: opts.notifierFetch } : {}),
+    });
+    Object.assign(localHandlers, notifier.handlers);
+  }
+  // ── end notifier
 
   const m = destinationModule();
   // Records an older Fanout wrote are rewritten in the current shape before any handler reads
@@ -333,12 +361,20 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
           ...(engine.processes ? { processes: () => engine.processes!() } : {}),
         }
       : {}),
-    openApiExtra: [channelOpenApiDocument(createChannelApp({} as Parameters<typeof createChannelApp>[0]), CHANNEL_API_VERSION) as never],
+    openApiExtra: [channelOpenApiDocument(createChannelApp({} as Parameters<typeof createChannelApp>[0]), CHANNEL_API_VERSION) as never, notifierOpenApi() as never],
   });
   // The other HTTP functions of serverless.yml (channelProvisionerApi), by their specific routes,
   // all checking tokens with the one ApiAuth of this process (one store, one budget per token).
-  const byFunction: Record<string, { fetch: (req: Request, env?: unknown) => Response | Promise<Response> }> = engine ? { channelProvisionerApi: createChannelApi({ auth: apiAuth() }) } : {};
+  const byFunction: Record<string, { fetch: (req: Request, env?: unknown) => Response | Promise<Response> }> = engine
+    ? { channelProvisionerApi: createChannelApi({ auth: apiAuth() }), ...(notifier ? { notifierApi: notifier.app } : {}) }
+    : {};
   const specificRoutes = wiring.httpApiFunctions.flatMap((f) => f.routes.filter((r) => r !== '*').map((r) => ({ route: r, app: byFunction[f.name] })));
+  // API Gateway's route keys: `METHOD /path` or `* /path`, where a last segment `{proxy+}` takes any rest of the path.
+  const routeMatches = (route: string, method: string, path: string): boolean => {
+    const [m, p] = route.split(' ') as [string, string];
+    if (m !== '*' && m !== method) return false;
+    return p.endsWith('/{proxy+}') ? path.startsWith(p.slice(0, -'{proxy+}'.length)) && path.length > p.length - '{proxy+}'.length : p === path;
+  };
   // The dashboards' static site (S3 + CloudFront on AWS): / and /admin, /assets/*, /config.json.
   const site = createStaticSite({
     dir: opts.dashboardDir ?? join(repoRoot, '.build/dashboard'),
@@ -356,7 +392,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
     // The path as the apps' router reads it (percent-decoded), so a spelling the router accepts
     // reaches the app that owns the route; the app then checks the route's declared access.
     const path = getPath(req);
-    const hit = specificRoutes.find((r) => r.route === `${req.method} ${path}` || r.route === `* ${path}`);
+    const hit = specificRoutes.find((r) => routeMatches(r.route, req.method, path));
     // env carries the Node request, whose socket gives the client's address.
     return (hit?.app ?? app).fetch(req, env);
   };
@@ -406,6 +442,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
       if (stopped) return;
       stopped = true;
       clearInterval(metricsTimer);
+      notifier?.stop();
       await new Promise<void>((r) => {
         server.close(() => r());
         (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
