@@ -103,7 +103,7 @@ test('serverless package --stage dev produces the expected CloudFormation', { ti
 
     // ------------------------------------------------------------------ tables
     const tables = Object.fromEntries(ofType(resources, 'AWS::DynamoDB::Table'));
-    assert.deepEqual(Object.keys(tables).sort(), ['ChannelsTable', 'DestinationsTable', 'FlowOutputsTable', 'IdempotencyTable', 'PlatformsTable', 'PresetsTable', 'SystemTable', 'TokensTable']);
+    assert.deepEqual(Object.keys(tables).sort(), ['ChannelsTable', 'DestinationsTable', 'FlowOutputsTable', 'IdempotencyTable', 'NotifierTable', 'PlatformsTable', 'PresetsTable', 'SystemTable', 'TokensTable']);
     const expectedKeys: Record<string, [string, string]> = {
       DestinationsTable: ['fanout-dev-destinations', 'destinationId'],
       PresetsTable: ['fanout-dev-presets', 'presetId'],
@@ -113,6 +113,7 @@ test('serverless package --stage dev produces the expected CloudFormation', { ti
       IdempotencyTable: ['fanout-dev-idempotency', 'id'],
       FlowOutputsTable: ['fanout-dev-flow-outputs', 'destinationId'],
       ChannelsTable: ['fanout-dev-channels', 'destinationId'],
+      NotifierTable: ['fanout-dev-notifier', 'pk'],
     };
     for (const [id, table] of Object.entries(tables)) {
       assert.equal(table.DeletionPolicy, 'Retain', `${id} DeletionPolicy`);
@@ -122,12 +123,13 @@ test('serverless package --stage dev produces the expected CloudFormation', { ti
       assert.deepEqual(table.Properties.SSESpecification, { SSEEnabled: true }, `${id} SSE`);
       const [name, key] = expectedKeys[id]!;
       assert.equal(table.Properties.TableName, name);
-      assert.deepEqual(table.Properties.KeySchema, [{ AttributeName: key, KeyType: 'HASH' }]);
+      assert.deepEqual(table.Properties.KeySchema, id === 'NotifierTable' ? [{ AttributeName: key, KeyType: 'HASH' }, { AttributeName: 'sk', KeyType: 'RANGE' }] : [{ AttributeName: key, KeyType: 'HASH' }]);
       assert.deepEqual(table.Properties.AttributeDefinitions[0], { AttributeName: key, AttributeType: 'S' });
     }
     // Native MediaLive events name a channel, not a destination: channels are found by channel id.
     assert.equal(tables['ChannelsTable']!.Properties.GlobalSecondaryIndexes[0].IndexName, 'channelId-index');
     assert.deepEqual(tables['IdempotencyTable']!.Properties.TimeToLiveSpecification, { AttributeName: 'expiration', Enabled: true });
+    assert.deepEqual(tables['NotifierTable']!.Properties.TimeToLiveSpecification, { AttributeName: 'expiresAt', Enabled: true }, 'delivery records expire');
 
     // ------------------------------------------------------------------ queues, rule, policy
     const queue = resources['DestinationInboxQueue'];
@@ -161,10 +163,11 @@ test('serverless package --stage dev produces the expected CloudFormation', { ti
         ['ChannelProvisionerQueue', 'ChannelProvisionerInboxLambdaFunction'],
         ['DestinationInboxQueue', 'DestinationInboxLambdaFunction'],
         ['FlowOutputQueue', 'FlowOutputInboxLambdaFunction'],
+        ['NotifierQueue', 'NotifierInboxLambdaFunction'],
       ].map(([q, f]) => [JSON.stringify({ 'Fn::GetAtt': [q, 'Arn'] }), JSON.stringify({ 'Fn::GetAtt': [f, 'Arn'] })]),
     );
     for (const [, m] of mappings) assert.deepEqual(m.Properties.FunctionResponseTypes, ['ReportBatchItemFailures']);
-    for (const q of ['FlowOutputQueue', 'ChannelProvisionerQueue']) {
+    for (const q of ['FlowOutputQueue', 'ChannelProvisionerQueue', 'NotifierQueue']) {
       assert.deepEqual(resources[q].Properties.RedrivePolicy.maxReceiveCount, 5, `${q} redrive`);
       const dlqAlarm = resources[q.replace('Queue', 'DLQAlarm')];
       assert.deepEqual(dlqAlarm.Properties.AlarmActions, [{ Ref: 'AlertsTopic' }], `${q} DLQ alarm → SNS`);
@@ -180,7 +183,10 @@ test('serverless package --stage dev produces the expected CloudFormation', { ti
     assert.deepEqual(mapping[1].Properties.FunctionName, { 'Fn::GetAtt': ['DestinationInboxLambdaFunction', 'Arn'] });
 
     const schedules = ofType(resources, 'AWS::Events::Rule').filter(([, r]) => r.Properties.ScheduleExpression);
-    assert.deepEqual(schedules.map(([, r]) => r.Properties.ScheduleExpression), ['rate(1 minute)', 'rate(1 minute)', 'rate(1 minute)']);
+    assert.deepEqual(schedules.map(([, r]) => r.Properties.ScheduleExpression), ['rate(1 minute)', 'rate(1 minute)', 'rate(1 minute)', 'rate(1 minute)']);
+    // The notifier hears of every dead-letter queue by its alarm's name (CloudWatch Alarm State Change).
+    for (const dlq of ['DestinationInboxDLQ', 'FlowOutputDLQ', 'ChannelProvisionerDLQ', 'NotifierDLQ']) assert.equal(resources[`${dlq}Alarm`].Properties.AlarmName, `fanout-dev-dlq-${dlq}`);
+    assert.equal(resources['NotificationsTopic'].Type, 'AWS::SNS::Topic');
 
     // ------------------------------------------------------------------ alarm → topic, key
     const alarm = resources['DestinationInboxDLQAlarm'];
@@ -290,7 +296,7 @@ test('serverless package --stage dev produces the expected CloudFormation', { ti
     const dlqs = ofType(resources, 'AWS::SQS::Queue')
       .map(([, q]) => q.Properties.RedrivePolicy?.deadLetterTargetArn?.['Fn::GetAtt']?.[0])
       .filter((id): id is string => typeof id === 'string');
-    assert.equal(dlqs.length, 3);
+    assert.equal(dlqs.length, 4);
     for (const dlq of dlqs) {
       assert.ok(
         Object.values(alarms).some((a) => a.Properties.MetricName === 'ApproximateNumberOfMessagesVisible' && JSON.stringify(a.Properties.Dimensions) === JSON.stringify([{ Name: 'QueueName', Value: { 'Fn::GetAtt': [dlq, 'QueueName'] } }])),
@@ -370,6 +376,7 @@ test('serverless package --stage dev produces the expected CloudFormation', { ti
       DestinationInboxLambdaFunction: 'DestinationInboxQueue',
       FlowOutputInboxLambdaFunction: 'FlowOutputQueue',
       ChannelProvisionerInboxLambdaFunction: 'ChannelProvisionerQueue',
+      NotifierInboxLambdaFunction: 'NotifierQueue',
     };
     for (const fn of Object.keys(lambdas)) {
       const sqs = granted(fn, 'sqs:');
@@ -393,11 +400,14 @@ test('serverless package --stage dev produces the expected CloudFormation', { ti
       ChannelReconcileLambdaFunction: [...['ChannelsTable', 'DestinationsTable', 'PresetsTable'].map(arnOf), index('ChannelsTable', 'channelId-index')],
       AdminBootstrapLambdaFunction: [arnOf('TokensTable')],
       ChannelProvisionerApiLambdaFunction: [...['ChannelsTable', 'DestinationsTable', 'PresetsTable', 'TokensTable'].map(arnOf), index('ChannelsTable', 'channelId-index')],
+      NotifierInboxLambdaFunction: ['DestinationsTable', 'IdempotencyTable', 'NotifierTable'].map(arnOf),
+      NotifierTickLambdaFunction: ['DestinationsTable', 'NotifierTable'].map(arnOf),
+      NotifierApiLambdaFunction: ['DestinationsTable', 'NotifierTable', 'TokensTable'].map(arnOf),
     };
     assert.deepEqual(Object.keys(tablesOf).sort(), Object.keys(lambdas).sort(), 'every function is covered');
     for (const [fn, tables] of Object.entries(tablesOf)) assert.deepEqual(resourcesOf(granted(fn, 'dynamodb:')), [...tables].sort(), `${fn} tables`);
     // Read-only where a function only reads; the bootstrap may only list tokens and add one.
-    for (const fn of ['FlowOutputInboxLambdaFunction', 'ChannelProvisionerInboxLambdaFunction']) {
+    for (const fn of ['FlowOutputInboxLambdaFunction', 'ChannelProvisionerInboxLambdaFunction', 'NotifierInboxLambdaFunction', 'NotifierTickLambdaFunction', 'NotifierApiLambdaFunction']) {
       for (const s of granted(fn, 'dynamodb:').filter((x) => resourcesOf([x]).includes(arnOf('DestinationsTable')))) {
         assert.deepEqual(list(s['Action']).sort(), ['dynamodb:GetItem', 'dynamodb:Scan'], `${fn} only reads destinations`);
       }
@@ -416,7 +426,17 @@ test('serverless package --stage dev produces the expected CloudFormation', { ti
       ApiLambdaFunction: ['kms:Decrypt', 'kms:Encrypt'],
       ChannelProvisionerInboxLambdaFunction: ['kms:Decrypt'],
       ChannelReconcileLambdaFunction: ['kms:Decrypt'],
+      // Webhook URLs and signing secrets: the notifier's API encrypts them, its senders decrypt.
+      NotifierApiLambdaFunction: ['kms:Decrypt', 'kms:Encrypt'],
+      NotifierInboxLambdaFunction: ['kms:Decrypt'],
+      NotifierTickLambdaFunction: ['kms:Decrypt'],
     };
+    // SNS: only the notifier publishes, to its own topic.
+    for (const fn of Object.keys(lambdas)) {
+      const sns = granted(fn, 'sns:');
+      if (!fn.startsWith('Notifier')) assert.deepEqual(sns, [], `${fn} publishes to no topic`);
+      else assert.deepEqual([sns.flatMap((x) => list(x['Action'])), resourcesOf(sns)], [['sns:Publish'], [JSON.stringify({ Ref: 'NotificationsTopic' })]], `${fn} SNS`);
+    }
     for (const fn of Object.keys(lambdas)) {
       const k = granted(fn, 'kms:');
       assert.deepEqual(k.flatMap((s) => list(s['Action'])).sort(), kms[fn] ?? [], `${fn} KMS actions`);
@@ -488,6 +508,9 @@ test('serverless package --stage dev produces the expected CloudFormation', { ti
       'DestinationInboxLambdaFunction',
       'FlowOutputInboxLambdaFunction',
       'FlowOutputReconcileLambdaFunction',
+      'NotifierApiLambdaFunction',
+      'NotifierInboxLambdaFunction',
+      'NotifierTickLambdaFunction',
       'OutboxRelayLambdaFunction',
     ]);
     const expectedFns: Record<string, [string, number]> = {
@@ -500,6 +523,9 @@ test('serverless package --stage dev produces the expected CloudFormation', { ti
       DestinationInboxLambdaFunction: ['services/destination/src/handlers/inbox.handler', 30],
       OutboxRelayLambdaFunction: ['services/destination/src/handlers/outbox-relay.handler', 60],
       AdminBootstrapLambdaFunction: ['services/destination/src/handlers/admin-bootstrap.handler', 10],
+      NotifierInboxLambdaFunction: ['shared/runtimes/aws/notifier.inbox', 60],
+      NotifierTickLambdaFunction: ['shared/runtimes/aws/notifier.tick', 120],
+      NotifierApiLambdaFunction: ['shared/runtimes/aws/notifier.api', 29],
     };
     for (const [id, f] of Object.entries(functions)) {
       assert.equal(f.Properties.Runtime, 'nodejs22.x', `${id} runtime`);
@@ -528,7 +554,7 @@ test('serverless package --stage dev produces the expected CloudFormation', { ti
     assert.equal(apis[0]![1].Properties.ProtocolType, 'HTTP');
     assert.equal(apis[0]![1].Properties.CorsConfiguration, undefined, 'cors: false');
     // The destination API takes everything; channel-provisioner's two routes are more specific.
-    assert.deepEqual(ofType(resources, 'AWS::ApiGatewayV2::Route').map(([, r]) => r.Properties.RouteKey).sort(), ['$default', 'GET /api/channels/validate', 'POST /api/channels/cleanup']);
+    assert.deepEqual(ofType(resources, 'AWS::ApiGatewayV2::Route').map(([, r]) => r.Properties.RouteKey).sort(), ['$default', 'ANY /api/admin/notifications/{proxy+}', 'GET /api/channels/validate', 'POST /api/channels/cleanup']);
 
     assert.deepEqual(template['Outputs']['EventBusName'].Value, { Ref: 'FanoutBus' });
     assert.ok(template['Outputs']['HttpApiUrl'], 'the API URL output');

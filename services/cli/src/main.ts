@@ -10,6 +10,7 @@ import { registerCatalogCommands } from './commands/catalog.ts';
 import { registerDestinationCommands } from './commands/destinations.ts';
 import { registerEventsCommand } from './commands/events.ts';
 import { registerLoginCommands } from './commands/login.ts';
+import { registerNotifyCommands } from './commands/notify.ts';
 import { registerStatusCommand } from './commands/status.ts';
 import { registerTestSourceCommand } from './commands/test-source.ts';
 import { registerTokenCommands } from './commands/tokens.ts';
@@ -63,6 +64,7 @@ export function buildProgram(): { program: Command; ctx: () => Ctx } {
   registerDestinationCommands(program, ctx);
   registerCatalogCommands(program, ctx);
   registerTokenCommands(program, ctx);
+  registerNotifyCommands(program, ctx);
   registerEventsCommand(program, ctx);
   registerTestSourceCommand(program, ctx);
   registerLoginCommands(program, ctx);
