@@ -36,6 +36,10 @@ const WHERE: Record<string, () => Schema> = {
   CleanedResource: () => schemas.CleanedResource!,
   CleanupResult: () => schemas.CleanupResult!,
   Problem: () => schemas.Problem!,
+  NotificationChannel: () => schemas.NotificationChannel!,
+  NotificationChannelCreated: () => schemas.NotificationChannelCreated!,
+  NotificationDelivery: () => schemas.NotificationDelivery!,
+  NotificationAlerts: () => schemas.NotificationAlerts!,
 };
 
 /** Extension members a schema allows beyond its properties (problem documents: RFC 9457 section 3.2, docs/errors.md). */

@@ -1,12 +1,13 @@
 /**
  * The admin dashboard (administrators): infrastructure, platforms and presets, API tokens, and the
- * places the next issues fill (costs and notifications: the cost-tracker and notifier services;
- * the backup input: input redundancy). Loaded only when an admin opens it.
+ * notifications (the notifier's channels and deliveries), and the places the next issues fill
+ * (costs: the cost-tracker service; the backup input: input redundancy). Loaded only when an admin opens it.
  */
 import type { FunctionComponent } from 'preact';
 import { path } from '../../router.ts';
 import { CatalogPage } from './catalog.tsx';
 import { InfrastructurePage } from './infrastructure.tsx';
+import { NotificationsPage } from './notifications.tsx';
 import { TokensPage } from './tokens.tsx';
 
 interface Section {
@@ -30,7 +31,7 @@ export const SECTIONS: Section[] = [
   { href: '/admin/catalog', title: 'Platforms & presets', page: CatalogPage },
   { href: '/admin/tokens', title: 'API tokens', page: TokensPage },
   { href: '/admin/costs', title: 'Costs', page: () => <ComingSoon title="Costs" issue="the cost-tracker service (issue 14)" what="Usage sessions and what each destination costs, for finance." /> },
-  { href: '/admin/notifications', title: 'Notifications', page: () => <ComingSoon title="Notifications" issue="the notifier service (issue 14)" what="Slack and SNS alerts when a destination or the input fails." /> },
+  { href: '/admin/notifications', title: 'Notifications', page: NotificationsPage },
   { href: '/admin/backup-input', title: 'Backup input', page: () => <ComingSoon title="Backup input" issue="input redundancy (issue 15)" what="A second SRT input with automatic failover." /> },
 ];
 
