@@ -1,8 +1,8 @@
 /**
  * Generates the published contracts from the code, never by hand:
  *   contracts/openapi.json                               the HTTP API (OpenAPI 3.1): the destination
- *                                                        service's routes, channel-provisioner's and
- *                                                        cost-tracker's
+ *                                                        service's routes, channel-provisioner's,
+ *                                                        cost-tracker's and the notifier's
  *   contracts/events/<source>/<Name>.v<N>.schema.json    one JSON Schema per event and version
  *
  * `npm run contracts` writes them; `npm run contracts:check` (and the test suite) fails when a
@@ -17,6 +17,7 @@ import { channelOpenApiFragment } from '../services/channel-provisioner/src/http
 import { createApp, openApiDocument } from '../services/destination/src/http/app.ts';
 import { VERSION } from '../services/destination/src/module.ts';
 import { costOpenApiDocument, createCostApp } from '../services/cost-tracker/src/http/app.ts';
+import { notifierOpenApiDocument } from '../services/notifier/src/http/app.ts';
 
 export const contractsDir = dirname(fileURLToPath(import.meta.url));
 
@@ -26,7 +27,7 @@ export function generateContracts(): Map<string, string> {
   // Route registration needs no live dependencies: handlers only run on requests.
   const app = createApp({} as Parameters<typeof createApp>[0]);
   const cost = costOpenApiDocument(createCostApp({} as Parameters<typeof createCostApp>[0]), VERSION);
-  files.set('openapi.json', `${JSON.stringify(openApiDocument(app, VERSION, [channelOpenApiFragment(VERSION) as never, cost as never]), null, 2)}\n`);
+  files.set('openapi.json', `${JSON.stringify(openApiDocument(app, VERSION, [channelOpenApiFragment(VERSION) as never, cost as never, notifierOpenApiDocument() as never]), null, 2)}\n`);
   for (const def of catalogue) {
     const schema = z.toJSONSchema(def.detail, { target: 'draft-2020-12', io: 'output' }) as Record<string, unknown>;
     const doc = {

@@ -103,7 +103,7 @@ test('serverless package --stage dev produces the expected CloudFormation', { ti
 
     // ------------------------------------------------------------------ tables
     const tables = Object.fromEntries(ofType(resources, 'AWS::DynamoDB::Table'));
-    assert.deepEqual(Object.keys(tables).sort(), ['ChannelsTable', 'CostsTable', 'DestinationsTable', 'FlowOutputsTable', 'IdempotencyTable', 'PlatformsTable', 'PresetsTable', 'SystemTable', 'TokensTable']);
+    assert.deepEqual(Object.keys(tables).sort(), ['ChannelsTable', 'CostsTable', 'DestinationsTable', 'FlowOutputsTable', 'IdempotencyTable', 'NotifierTable', 'PlatformsTable', 'PresetsTable', 'SystemTable', 'TokensTable']);
     const expectedKeys: Record<string, [string, string]> = {
       DestinationsTable: ['fanout-dev-destinations', 'destinationId'],
       PresetsTable: ['fanout-dev-presets', 'presetId'],
@@ -114,6 +114,7 @@ test('serverless package --stage dev produces the expected CloudFormation', { ti
       IdempotencyTable: ['fanout-dev-idempotency', 'id'],
       FlowOutputsTable: ['fanout-dev-flow-outputs', 'destinationId'],
       ChannelsTable: ['fanout-dev-channels', 'destinationId'],
+      NotifierTable: ['fanout-dev-notifier', 'pk'],
     };
     for (const [id, table] of Object.entries(tables)) {
       assert.equal(table.DeletionPolicy, 'Retain', `${id} DeletionPolicy`);
@@ -123,12 +124,13 @@ test('serverless package --stage dev produces the expected CloudFormation', { ti
       assert.deepEqual(table.Properties.SSESpecification, { SSEEnabled: true }, `${id} SSE`);
       const [name, key] = expectedKeys[id]!;
       assert.equal(table.Properties.TableName, name);
-      assert.deepEqual(table.Properties.KeySchema, [{ AttributeName: key, KeyType: 'HASH' }]);
+      assert.deepEqual(table.Properties.KeySchema, id === 'NotifierTable' ? [{ AttributeName: key, KeyType: 'HASH' }, { AttributeName: 'sk', KeyType: 'RANGE' }] : [{ AttributeName: key, KeyType: 'HASH' }]);
       assert.deepEqual(table.Properties.AttributeDefinitions[0], { AttributeName: key, AttributeType: 'S' });
     }
     // Native MediaLive events name a channel, not a destination: channels are found by channel id.
     assert.equal(tables['ChannelsTable']!.Properties.GlobalSecondaryIndexes[0].IndexName, 'channelId-index');
     assert.deepEqual(tables['IdempotencyTable']!.Properties.TimeToLiveSpecification, { AttributeName: 'expiration', Enabled: true });
+    assert.deepEqual(tables['NotifierTable']!.Properties.TimeToLiveSpecification, { AttributeName: 'expiresAt', Enabled: true }, 'delivery records expire');
 
     // ------------------------------------------------------------------ queues, rule, policy
     const queue = resources['DestinationInboxQueue'];
@@ -163,10 +165,11 @@ test('serverless package --stage dev produces the expected CloudFormation', { ti
         ['CostTrackerQueue', 'CostTrackerInboxLambdaFunction'],
         ['DestinationInboxQueue', 'DestinationInboxLambdaFunction'],
         ['FlowOutputQueue', 'FlowOutputInboxLambdaFunction'],
+        ['NotifierQueue', 'NotifierInboxLambdaFunction'],
       ].map(([q, f]) => [JSON.stringify({ 'Fn::GetAtt': [q, 'Arn'] }), JSON.stringify({ 'Fn::GetAtt': [f, 'Arn'] })]),
     );
     for (const [, m] of mappings) assert.deepEqual(m.Properties.FunctionResponseTypes, ['ReportBatchItemFailures']);
-    for (const q of ['FlowOutputQueue', 'ChannelProvisionerQueue', 'CostTrackerQueue']) {
+    for (const q of ['FlowOutputQueue', 'ChannelProvisionerQueue', 'CostTrackerQueue', 'NotifierQueue']) {
       assert.deepEqual(resources[q].Properties.RedrivePolicy.maxReceiveCount, 5, `${q} redrive`);
       const dlqAlarm = resources[q.replace('Queue', 'DLQAlarm')];
       assert.deepEqual(dlqAlarm.Properties.AlarmActions, [{ Ref: 'AlertsTopic' }], `${q} DLQ alarm → SNS`);
@@ -182,7 +185,10 @@ test('serverless package --stage dev produces the expected CloudFormation', { ti
     assert.deepEqual(mapping[1].Properties.FunctionName, { 'Fn::GetAtt': ['DestinationInboxLambdaFunction', 'Arn'] });
 
     const schedules = ofType(resources, 'AWS::Events::Rule').filter(([, r]) => r.Properties.ScheduleExpression);
-    assert.deepEqual(schedules.map(([, r]) => r.Properties.ScheduleExpression).sort(), ['rate(1 hour)', 'rate(1 minute)', 'rate(1 minute)', 'rate(1 minute)', 'rate(1 minute)']);
+    assert.deepEqual(schedules.map(([, r]) => r.Properties.ScheduleExpression).sort(), ['rate(1 hour)', 'rate(1 minute)', 'rate(1 minute)', 'rate(1 minute)', 'rate(1 minute)', 'rate(1 minute)']);
+    // The notifier hears of every dead-letter queue by its alarm's name (CloudWatch Alarm State Change).
+    for (const dlq of ['DestinationInboxDLQ', 'FlowOutputDLQ', 'ChannelProvisionerDLQ', 'CostTrackerDLQ', 'NotifierDLQ']) assert.equal(resources[`${dlq}Alarm`].Properties.AlarmName, `fanout-dev-dlq-${dlq}`);
+    assert.equal(resources['NotificationsTopic'].Type, 'AWS::SNS::Topic');
 
     // ------------------------------------------------------------------ alarm → topic, key
     const alarm = resources['DestinationInboxDLQAlarm'];
@@ -292,7 +298,7 @@ test('serverless package --stage dev produces the expected CloudFormation', { ti
     const dlqs = ofType(resources, 'AWS::SQS::Queue')
       .map(([, q]) => q.Properties.RedrivePolicy?.deadLetterTargetArn?.['Fn::GetAtt']?.[0])
       .filter((id): id is string => typeof id === 'string');
-    assert.equal(dlqs.length, 4);
+    assert.equal(dlqs.length, 5);
     for (const dlq of dlqs) {
       assert.ok(
         Object.values(alarms).some((a) => a.Properties.MetricName === 'ApproximateNumberOfMessagesVisible' && JSON.stringify(a.Properties.Dimensions) === JSON.stringify([{ Name: 'QueueName', Value: { 'Fn::GetAtt': [dlq, 'QueueName'] } }])),
@@ -373,6 +379,7 @@ test('serverless package --stage dev produces the expected CloudFormation', { ti
       FlowOutputInboxLambdaFunction: 'FlowOutputQueue',
       ChannelProvisionerInboxLambdaFunction: 'ChannelProvisionerQueue',
       CostTrackerInboxLambdaFunction: 'CostTrackerQueue',
+      NotifierInboxLambdaFunction: 'NotifierQueue',
     };
     for (const fn of Object.keys(lambdas)) {
       const sqs = granted(fn, 'sqs:');
@@ -400,11 +407,14 @@ test('serverless package --stage dev produces the expected CloudFormation', { ti
       CostTrackerInboxLambdaFunction: ['CostsTable', 'DestinationsTable', 'IdempotencyTable', 'PresetsTable'].map(arnOf),
       CostTrackerTickLambdaFunction: ['CostsTable', 'DestinationsTable', 'PresetsTable'].map(arnOf),
       CostTrackerSummaryLambdaFunction: [arnOf('CostsTable')],
+      NotifierInboxLambdaFunction: ['DestinationsTable', 'IdempotencyTable', 'NotifierTable'].map(arnOf),
+      NotifierTickLambdaFunction: ['DestinationsTable', 'NotifierTable'].map(arnOf),
+      NotifierApiLambdaFunction: ['DestinationsTable', 'NotifierTable', 'TokensTable'].map(arnOf),
     };
     assert.deepEqual(Object.keys(tablesOf).sort(), Object.keys(lambdas).sort(), 'every function is covered');
     for (const [fn, tables] of Object.entries(tablesOf)) assert.deepEqual(resourcesOf(granted(fn, 'dynamodb:')), [...tables].sort(), `${fn} tables`);
     // Read-only where a function only reads; the bootstrap may only list tokens and add one.
-    for (const fn of ['FlowOutputInboxLambdaFunction', 'ChannelProvisionerInboxLambdaFunction', 'CostTrackerInboxLambdaFunction', 'CostTrackerTickLambdaFunction']) {
+    for (const fn of ['FlowOutputInboxLambdaFunction', 'ChannelProvisionerInboxLambdaFunction', 'CostTrackerInboxLambdaFunction', 'CostTrackerTickLambdaFunction', 'NotifierInboxLambdaFunction', 'NotifierTickLambdaFunction', 'NotifierApiLambdaFunction']) {
       for (const s of granted(fn, 'dynamodb:').filter((x) => resourcesOf([x]).includes(arnOf('DestinationsTable')))) {
         assert.deepEqual(list(s['Action']).sort(), ['dynamodb:GetItem', 'dynamodb:Scan'], `${fn} only reads destinations`);
       }
@@ -423,7 +433,17 @@ test('serverless package --stage dev produces the expected CloudFormation', { ti
       ApiLambdaFunction: ['kms:Decrypt', 'kms:Encrypt'],
       ChannelProvisionerInboxLambdaFunction: ['kms:Decrypt'],
       ChannelReconcileLambdaFunction: ['kms:Decrypt'],
+      // Webhook URLs and signing secrets: the notifier's API encrypts them, its senders decrypt.
+      NotifierApiLambdaFunction: ['kms:Decrypt', 'kms:Encrypt'],
+      NotifierInboxLambdaFunction: ['kms:Decrypt'],
+      NotifierTickLambdaFunction: ['kms:Decrypt'],
     };
+    // SNS: only the notifier publishes, to its own topic.
+    for (const fn of Object.keys(lambdas)) {
+      const sns = granted(fn, 'sns:');
+      if (!fn.startsWith('Notifier')) assert.deepEqual(sns, [], `${fn} publishes to no topic`);
+      else assert.deepEqual([sns.flatMap((x) => list(x['Action'])), resourcesOf(sns)], [['sns:Publish'], [JSON.stringify({ Ref: 'NotificationsTopic' })]], `${fn} SNS`);
+    }
     for (const fn of Object.keys(lambdas)) {
       const k = granted(fn, 'kms:');
       assert.deepEqual(k.flatMap((s) => list(s['Action'])).sort(), kms[fn] ?? [], `${fn} KMS actions`);
@@ -499,6 +519,9 @@ test('serverless package --stage dev produces the expected CloudFormation', { ti
       'DestinationInboxLambdaFunction',
       'FlowOutputInboxLambdaFunction',
       'FlowOutputReconcileLambdaFunction',
+      'NotifierApiLambdaFunction',
+      'NotifierInboxLambdaFunction',
+      'NotifierTickLambdaFunction',
       'OutboxRelayLambdaFunction',
     ]);
     const expectedFns: Record<string, [string, number]> = {
@@ -515,6 +538,9 @@ test('serverless package --stage dev produces the expected CloudFormation', { ti
       CostTrackerInboxLambdaFunction: ['shared/runtimes/aws/cost-tracker.inbox', 60],
       CostTrackerTickLambdaFunction: ['shared/runtimes/aws/cost-tracker.tick', 60],
       CostTrackerSummaryLambdaFunction: ['shared/runtimes/aws/cost-tracker.summary', 60],
+      NotifierInboxLambdaFunction: ['shared/runtimes/aws/notifier.inbox', 60],
+      NotifierTickLambdaFunction: ['shared/runtimes/aws/notifier.tick', 120],
+      NotifierApiLambdaFunction: ['shared/runtimes/aws/notifier.api', 29],
     };
     for (const [id, f] of Object.entries(functions)) {
       assert.equal(f.Properties.Runtime, 'nodejs22.x', `${id} runtime`);
@@ -545,6 +571,7 @@ test('serverless package --stage dev produces the expected CloudFormation', { ti
     // The destination API takes everything; channel-provisioner's two routes are more specific.
     assert.deepEqual(ofType(resources, 'AWS::ApiGatewayV2::Route').map(([, r]) => r.Properties.RouteKey).sort(), [
       '$default',
+      'ANY /api/admin/notifications/{proxy+}',
       'GET /api/admin/cost/budget',
       'GET /api/admin/cost/rates',
       'GET /api/channels/validate',

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import {
+  CloudWatchAlarmStateChange,
   MediaConnectFlowStatusChange,
   MediaConnectSourceHealth,
   MediaLiveChannelAlert,
@@ -18,6 +19,7 @@ test('native samples parse with their schemas', () => {
   assert.equal(MediaLiveChannelAlert.parse(sample('medialive-channel-alert')).detail.alarm_state, 'SET');
   assert.equal(MediaConnectFlowStatusChange.parse(sample('mediaconnect-flow-status-change')).detail.currentStatus, 'STARTING');
   assert.equal(MediaConnectSourceHealth.parse(sample('mediaconnect-source-health')).detail.current.source_state, 'CONNECTED');
+  assert.equal(CloudWatchAlarmStateChange.parse(sample('cloudwatch-alarm-state-change')).detail.state.value, 'ALARM');
 });
 
 test('a state outside MediaLive ChannelState is rejected', () => {

@@ -76,6 +76,18 @@ export const MediaConnectSourceHealth = nativeEnvelope(
     .passthrough(),
 );
 
+/**
+ * CloudWatch's "Alarm State Change" (EventBridge reference, CloudWatch alarm events): Fanout's
+ * dead-letter queue alarms reach the notifier this way; the local runtime emits the same shape
+ * when one of its in-process dead-letter queues fills or empties.
+ */
+const AlarmState = z.object({ value: z.enum(['OK', 'ALARM', 'INSUFFICIENT_DATA']), reason: z.string().optional(), reasonData: z.string().optional(), timestamp: z.string().optional() }).passthrough();
+export const CloudWatchAlarmStateChange = nativeEnvelope(
+  'aws.cloudwatch',
+  'CloudWatch Alarm State Change',
+  z.object({ alarmName: z.string(), state: AlarmState, previousState: AlarmState.optional() }).passthrough(),
+);
+
 /** The channel id is the last segment of a MediaLive channel ARN (`arn:aws:medialive:<region>:<acct>:channel:<id>`). */
 export function channelIdFromArn(arn: string): string {
   const id = arn.split(':channel:')[1];

@@ -150,6 +150,43 @@ export const settings = {
   tableFlowOutputs: setting({ env: 'FANOUT_TABLE_FLOW_OUTPUTS', schema: z.string().min(1).default('fanout-local-flow-outputs'), description: 'DynamoDB table: flow outputs (flow-output).' }),
   tableChannels: setting({ env: 'FANOUT_TABLE_CHANNELS', schema: z.string().min(1).default('fanout-local-channels'), description: 'DynamoDB table: channels (channel-provisioner).' }),
   tableCosts: setting({ env: 'FANOUT_TABLE_COSTS', schema: z.string().min(1).default('fanout-local-costs'), description: 'DynamoDB table: usage sessions, tracker state, budget and rate overrides (cost-tracker).' }),
+  tableNotifier: setting({ env: 'FANOUT_TABLE_NOTIFIER', schema: z.string().min(1).default('fanout-local-notifier'), description: 'DynamoDB table: notification channels, alerting state, delivery queues and records (notifier).' }),
+  notifyTopicArn: setting({
+    env: 'FANOUT_NOTIFY_TOPIC_ARN',
+    schema: optionalString,
+    description: "SNS topic the notifier's `sns` channels publish to (aws runtime; serverless.yml sets it to NotificationsTopic). Unset: no SNS channel can be used.",
+  }),
+  stage: setting({ env: 'FANOUT_STAGE', schema: z.string().min(1).max(64).default('local'), description: 'Deployment stage named in notifications (SNS attribute `stage`, message footers).' }),
+  notifyGroupWaitSeconds: setting({
+    env: 'FANOUT_NOTIFY_GROUP_WAIT_SECONDS',
+    schema: z.coerce.number().min(0).max(3600).default(30),
+    description: "Alertmanager's group_wait: how long a new alert group waits before its first message, so what starts together arrives together.",
+  }),
+  notifyGroupIntervalSeconds: setting({
+    env: 'FANOUT_NOTIFY_GROUP_INTERVAL_SECONDS',
+    schema: z.coerce.number().min(0).max(86_400).default(300),
+    description: "Alertmanager's group_interval: how long changes to a group (new alerts, resolutions) wait after its last message.",
+  }),
+  notifyRepeatIntervalSeconds: setting({
+    env: 'FANOUT_NOTIFY_REPEAT_INTERVAL_SECONDS',
+    schema: z.coerce.number().min(1).max(7 * 86_400).default(14_400),
+    description: "Alertmanager's repeat_interval: how often what stays broken is sent again.",
+  }),
+  notifyDestinationGraceSeconds: setting({
+    env: 'FANOUT_NOTIFY_DESTINATION_GRACE_SECONDS',
+    schema: z.coerce.number().min(0).max(3600).default(60),
+    description: 'How long a destination (or the primary output) stays in error before it is an alert (a rejected stream key is one at once).',
+  }),
+  notifyInputGraceSeconds: setting({
+    env: 'FANOUT_NOTIFY_INPUT_GRACE_SECONDS',
+    schema: z.coerce.number().min(0).max(3600).default(10),
+    description: 'How long the contribution feed may be gone before it is an alert (encoders reconnect).',
+  }),
+  notifyRetryInitialSeconds: setting({
+    env: 'FANOUT_NOTIFY_RETRY_INITIAL_SECONDS',
+    schema: z.coerce.number().min(0.01).max(60).default(1),
+    description: 'First retry interval of a failed delivery (doubling, at most 100 s, 8 attempts).',
+  }),
   primaryHls: setting({
     env: 'FANOUT_PRIMARY_HLS',
     schema: z.enum(['on', 'off']).default('on').transform((v) => v === 'on'),

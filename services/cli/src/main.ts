@@ -11,6 +11,7 @@ import { registerCostCommands } from './commands/cost.ts';
 import { registerDestinationCommands } from './commands/destinations.ts';
 import { registerEventsCommand } from './commands/events.ts';
 import { registerLoginCommands } from './commands/login.ts';
+import { registerNotifyCommands } from './commands/notify.ts';
 import { registerStatusCommand } from './commands/status.ts';
 import { registerTestSourceCommand } from './commands/test-source.ts';
 import { registerTokenCommands } from './commands/tokens.ts';
@@ -65,6 +66,7 @@ export function buildProgram(): { program: Command; ctx: () => Ctx } {
   registerCatalogCommands(program, ctx);
   registerTokenCommands(program, ctx);
   registerCostCommands(program, ctx);
+  registerNotifyCommands(program, ctx);
   registerEventsCommand(program, ctx);
   registerTestSourceCommand(program, ctx);
   registerLoginCommands(program, ctx);

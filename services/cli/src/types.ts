@@ -98,3 +98,33 @@ export interface Health {
   runtime: string;
   checks: Record<string, string>;
 }
+
+/** contracts/openapi.json NotificationChannel (the target is masked: never a webhook URL). */
+export interface NotificationChannel {
+  channelId: string;
+  name: string;
+  kind: 'slack' | 'sns' | 'webhook' | 'log';
+  enabled: boolean;
+  alertNames: string[] | 'all';
+  minSeverity: 'critical' | 'warning' | 'info';
+  target: string;
+  version: number;
+}
+
+/** contracts/openapi.json NotificationDelivery. */
+export interface NotificationDelivery {
+  deliveryId: string;
+  channelId: string;
+  channelName: string;
+  channel: string;
+  outcome: 'sent' | 'failed';
+  reason: string | null;
+  status: 'firing' | 'resolved';
+  severity: string;
+  alertNames: string[];
+  attempts: number;
+  httpStatus: number | null;
+  error: LastError | null;
+  test: boolean;
+  at: string;
+}

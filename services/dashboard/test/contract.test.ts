@@ -40,6 +40,10 @@ const WHERE: Record<string, () => Schema> = {
   CostReportBudget: () => deref(schemas.CostReport!.properties!.budget!),
   CostReport: () => schemas.CostReport!,
   Budget: () => schemas.Budget!,
+  NotificationChannel: () => schemas.NotificationChannel!,
+  NotificationChannelCreated: () => schemas.NotificationChannelCreated!,
+  NotificationDelivery: () => schemas.NotificationDelivery!,
+  NotificationAlerts: () => schemas.NotificationAlerts!,
 };
 
 /** Extension members a schema allows beyond its properties (problem documents: RFC 9457 section 3.2, docs/errors.md). */

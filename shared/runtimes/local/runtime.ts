@@ -89,6 +89,8 @@ export interface LocalRuntimeOptions {
   killBeforePublish?: (entry: BusEntry) => boolean;
   /** Resolves host names for the egress policy (default: the system's DNS). Tests inject one so nothing leaves loopback. */
   resolveHost?: HostResolver;
+  /** The notifier's HTTP client for Slack and webhooks (default the global fetch; tests may wrap it). */
+  notifierFetch?: typeof fetch;
 }
 
 /** The functions that belong to the destination service alone (engine `none`). */
@@ -208,6 +210,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
     tableFlowOutputs: wiring.environment.FANOUT_TABLE_FLOW_OUTPUTS!,
     tableChannels: wiring.environment.FANOUT_TABLE_CHANNELS!,
     tableCosts: wiring.environment.FANOUT_TABLE_COSTS!,
+    tableNotifier: wiring.environment.FANOUT_TABLE_NOTIFIER!,
   };
   const engineKind = opts.engine ?? 'local';
   if (engineKind === 'none') {
@@ -296,6 +299,9 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
     ...(engine ? { engine, engineKind: engineKind === 'local' ? 'local' : 'aws' } : {}),
     ...(awsFake?.primaryChannelId ? { primaryChannelId: awsFake.primaryChannelId } : {}),
     ...(opts.resolveHost ? { resolveHost: opts.resolveHost } : {}),
+    bus,
+    wiring,
+    ...(opts.notifierFetch ? { fetch: opts.notifierFetch } : {}),
   };
   // Each service's deps, built once for this start and shared by its handlers (services/*.ts).
   const depsOf = new Map<object, unknown>();
@@ -304,6 +310,16 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
     return depsOf.get(service) as D;
   };
   const handlers = new Map<string, unknown>();
+  // What only the local twin does for a service (LocalService.local), for the services this start
+  // runs (with engine `none`, only the destination service): its handlers stand in for the plain ones.
+  const localStops: (() => void)[] = [];
+  const running = new Set([...wiring.sqsFunctions, ...wiring.scheduledFunctions, ...wiring.httpApiFunctions.filter((f) => engine || DESTINATION_ONLY.has(f.name))].map((f) => f.handler.file));
+  for (const [file, service] of Object.entries(localServices)) {
+    if (!service.local || !running.has(file)) continue;
+    const twin = service.local(serviceDeps(service), infra);
+    localStops.push(() => twin.stop());
+    for (const [exportName, handler] of Object.entries(twin.handlers ?? {})) handlers.set(`${file}#${exportName}`, handler);
+  }
   handlerOf = (fn) => {
     const key = `${fn.handler.file}#${fn.handler.exportName}`;
     if (!handlers.has(key)) {
@@ -314,6 +330,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
     }
     return handlers.get(key);
   };
+
 
   const m: DestinationModule = destinationModule(serviceDeps(localServices['shared/runtimes/aws/destination.ts']!));
   // Records an older Fanout wrote are rewritten in the current shape before any handler reads
@@ -371,6 +388,12 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
   const appOf = (f: (typeof httpFunctions)[number]) => handlerOf!({ name: f.name, handler: f.handler }) as FetchApp;
   const app = appOf(httpFunctions.find((f) => f.routes.includes('*'))!);
   const specificRoutes = httpFunctions.flatMap((f) => f.routes.filter((r) => r !== '*').map((r) => ({ route: r, app: appOf(f) })));
+  // API Gateway's route keys: `METHOD /path` or `* /path`, where a last segment `{proxy+}` takes any rest of the path.
+  const routeMatches = (route: string, method: string, path: string): boolean => {
+    const [m, p] = route.split(' ') as [string, string];
+    if (m !== '*' && m !== method) return false;
+    return p.endsWith('/{proxy+}') ? path.startsWith(p.slice(0, -'{proxy+}'.length)) && path.length > p.length - '{proxy+}'.length : p === path;
+  };
   // The dashboards' static site (S3 + CloudFront on AWS): / and /admin, /assets/*, /config.json.
   const site = createStaticSite({
     dir: opts.dashboardDir ?? join(repoRoot, '.build/dashboard'),
@@ -388,7 +411,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
     // The path as the apps' router reads it (percent-decoded), so a spelling the router accepts
     // reaches the app that owns the route; the app then checks the route's declared access.
     const path = getPath(req);
-    const hit = specificRoutes.find((r) => r.route === `${req.method} ${path}` || r.route === `* ${path}`);
+    const hit = specificRoutes.find((r) => routeMatches(r.route, req.method, path));
     // env carries the Node request, whose socket gives the client's address.
     return (hit?.app ?? app).fetch(req, env);
   };
@@ -440,6 +463,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
       if (stopped) return;
       stopped = true;
       clearInterval(metricsTimer);
+      for (const stop of localStops) stop();
       await new Promise<void>((r) => {
         server.close(() => r());
         (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();

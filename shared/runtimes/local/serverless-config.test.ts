@@ -38,6 +38,7 @@ test('the real serverless.yml: event routing wiring', () => {
     consumer('channelProvisionerInbox', 'channel-provisioner', 'ChannelProvisionerQueue', 60),
     // cost-tracker's handlers are factories over its deps; its Lambda entry is in shared/runtimes/aws/ (DEPS-CONVENTION).
     { ...consumer('costTrackerInbox', 'cost-tracker', 'CostTrackerQueue', 60), handler: { file: 'shared/runtimes/aws/cost-tracker.ts', exportName: 'inbox' }, maximumBatchingWindowSeconds: 1 },
+    { ...consumer('notifierInbox', 'notifier', 'NotifierQueue', 60), handler: { file: 'shared/runtimes/aws/notifier.ts', exportName: 'inbox' } },
   ]);
   // AWS guidance: each queue's visibility timeout is at least 6x its consumer's timeout; each has a DLQ.
   for (const fn of w.sqsFunctions) {
@@ -53,6 +54,14 @@ test('the real serverless.yml: event routing wiring', () => {
   assert.deepEqual(target('ChannelProvisionerRule')?.targetQueues, ['ChannelProvisionerQueue']);
   assert.equal(target('ChannelProvisionerNativeRule')?.busName, 'default');
   assert.deepEqual(target('ChannelProvisionerNativeRule')?.eventPattern, { source: ['aws.medialive'], 'detail-type': ['MediaLive Channel State Change', 'MediaLive Channel Alert'] });
+  assert.deepEqual(target('NotifierRule')?.targetQueues, ['NotifierQueue']);
+  assert.equal(target('NotifierNativeRule')?.busName, 'default');
+  assert.deepEqual(target('NotifierNativeRule')?.eventPattern, {
+    $or: [
+      { source: ['aws.medialive'], 'detail-type': ['MediaLive Channel Alert'] },
+      { source: ['aws.cloudwatch'], 'detail-type': ['CloudWatch Alarm State Change'], detail: { alarmName: [{ prefix: 'fanout-dev-dlq-' }] } },
+    ],
+  });
 
   const scheduled = (name: string, service: string, exportName: string, timeoutSeconds: number) => ({
     name,
@@ -66,6 +75,7 @@ test('the real serverless.yml: event routing wiring', () => {
     scheduled('channelReconcile', 'channel-provisioner', 'reconcile', 300),
     { name: 'costTrackerTick', handler: { file: 'shared/runtimes/aws/cost-tracker.ts', exportName: 'tick' }, rateSeconds: 60, timeoutSeconds: 60 },
     { name: 'costTrackerSummary', handler: { file: 'shared/runtimes/aws/cost-tracker.ts', exportName: 'summary' }, rateSeconds: 3600, timeoutSeconds: 60 },
+    { name: 'notifierTick', handler: { file: 'shared/runtimes/aws/notifier.ts', exportName: 'tick' }, rateSeconds: 60, timeoutSeconds: 120 },
   ]);
   assert.deepEqual(w.httpApiFunctions.map((f) => [f.name, f.handler.file, f.routes]), [
     ['api', 'shared/runtimes/aws/destination.ts', ['*']],
@@ -75,6 +85,7 @@ test('the real serverless.yml: event routing wiring', () => {
       'shared/runtimes/aws/cost-tracker.ts',
       ['GET /api/cost', 'GET /api/cost/sessions', 'POST /api/cost/estimate', 'GET /api/admin/cost/budget', 'PUT /api/admin/cost/budget', 'GET /api/admin/cost/rates', 'PUT /api/admin/cost/rates'],
     ],
+    ['notifierApi', 'shared/runtimes/aws/notifier.ts', ['* /api/admin/notifications/{proxy+}']],
   ]);
 });
 
@@ -99,6 +110,17 @@ test('the real serverless.yml: tables and environment', () => {
         { AttributeName: 'channelId', AttributeType: 'S' },
       ],
     ],
+    NotifierTable: [
+      'fanout-dev-notifier',
+      [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+      [
+        { AttributeName: 'pk', AttributeType: 'S' },
+        { AttributeName: 'sk', AttributeType: 'S' },
+      ],
+    ],
   });
   assert.ok(JSON.stringify(w.tables.find((t) => t.logicalId === 'ChannelsTable')?.globalSecondaryIndexes).includes('channelId-index'));
   assert.equal(w.tables.find((t) => t.logicalId === 'IdempotencyTable')?.ttlAttribute, 'expiration');
@@ -115,12 +137,14 @@ test('the real serverless.yml: tables and environment', () => {
     FANOUT_TABLE_FLOW_OUTPUTS: 'fanout-dev-flow-outputs',
     FANOUT_TABLE_CHANNELS: 'fanout-dev-channels',
     FANOUT_TABLE_COSTS: 'fanout-dev-costs',
+    FANOUT_TABLE_NOTIFIER: 'fanout-dev-notifier',
+    FANOUT_STAGE: 'dev',
     FANOUT_DEPLOYMENT: 'fanout-dev',
     POWERTOOLS_SERVICE_NAME: 'fanout',
     NODE_OPTIONS: '--enable-source-maps',
   });
   // AWS resources with no local value (the local runtime has its own key file and media engine).
-  assert.deepEqual(w.omittedEnvironment, ['FANOUT_KMS_KEY_ID', 'FANOUT_MEDIACONNECT_FLOW_ARN', 'FANOUT_MEDIALIVE_ROLE_ARN', 'FANOUT_PRIMARY_CHANNEL_ID']);
+  assert.deepEqual(w.omittedEnvironment, ['FANOUT_KMS_KEY_ID', 'FANOUT_MEDIACONNECT_FLOW_ARN', 'FANOUT_MEDIALIVE_ROLE_ARN', 'FANOUT_PRIMARY_CHANNEL_ID', 'FANOUT_NOTIFY_TOPIC_ARN']);
 });
 
 test('the real serverless.yml: stage and region options flow into names', () => {

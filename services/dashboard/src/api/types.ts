@@ -259,3 +259,46 @@ export interface Budget {
   crossed: { month: string | null; thresholdsPercent: number[] };
   updatedBy: string | null;
 }
+
+export type NotificationKind = 'slack' | 'sns' | 'webhook' | 'log';
+export type NotificationSeverity = 'critical' | 'warning' | 'info';
+
+/** A notification channel (its target masked: webhook URLs are secrets). */
+export interface NotificationChannel {
+  channelId: string;
+  name: string;
+  kind: NotificationKind;
+  enabled: boolean;
+  alertNames: string[] | 'all';
+  minSeverity: NotificationSeverity;
+  target: string;
+  version: number;
+}
+
+export interface NotificationChannelCreated {
+  channel: NotificationChannel;
+  signingSecret?: string;
+}
+
+export interface NotificationDelivery {
+  deliveryId: string;
+  channelId: string;
+  channelName: string;
+  channel: NotificationKind;
+  outcome: 'sent' | 'failed';
+  reason: string | null;
+  status: 'firing' | 'resolved';
+  severity: NotificationSeverity;
+  alertNames: string[];
+  attempts: number;
+  httpStatus: number | null;
+  error: LastError | null;
+  test: boolean;
+  at: string;
+}
+
+export interface NotificationAlerts {
+  alertNames: string[];
+  severities: NotificationSeverity[];
+  firing: { alertname: string; scope: string; severity: string; since: string; summary: string }[];
+}

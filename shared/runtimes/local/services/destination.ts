@@ -14,6 +14,7 @@ import { createOutboxRelayHandler } from '../../../../services/destination/src/h
 import { SERVICE_NAME } from '../../../../services/destination/src/module.ts';
 import { channelOpenApiFragment } from '../../../../services/channel-provisioner/src/http/openapi.ts';
 import { costTrackerOpenApi } from './cost-tracker.ts';
+import { notifierOpenApiDocument } from '../../../../services/notifier/src/http/app.ts';
 import { defineLocalService, type LocalInfrastructure } from './local-service.ts';
 
 function live(infra: LocalInfrastructure): LiveApiDeps {
@@ -29,7 +30,7 @@ function live(infra: LocalInfrastructure): LiveApiDeps {
           ...(engine.processes ? { processes: () => engine.processes!() } : {}),
         }
       : {}),
-    openApiExtra: [channelOpenApiFragment(), costTrackerOpenApi() as never],
+    openApiExtra: [channelOpenApiFragment(), costTrackerOpenApi() as never, notifierOpenApiDocument() as never],
   };
 }
 

@@ -7,6 +7,7 @@ import { channelProvisioner } from './channel-provisioner.ts';
 import { costTracker } from './cost-tracker.ts';
 import { destination } from './destination.ts';
 import { flowOutput } from './flow-output.ts';
+import { notifier } from './notifier.ts';
 import type { LocalService } from './local-service.ts';
 
 export const localServices: Record<string, LocalService<any>> = { // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -14,6 +15,7 @@ export const localServices: Record<string, LocalService<any>> = { // eslint-disa
   'shared/runtimes/aws/flow-output.ts': flowOutput,
   'shared/runtimes/aws/channel-provisioner.ts': channelProvisioner,
   'shared/runtimes/aws/cost-tracker.ts': costTracker,
+  'shared/runtimes/aws/notifier.ts': notifier,
 };
 
 export { defineLocalService, requireEngine, type LocalEngine, type LocalInfrastructure, type LocalService } from './local-service.ts';

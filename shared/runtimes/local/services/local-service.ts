@@ -17,6 +17,8 @@ import type { EventPublisher } from '../../../events/publisher.ts';
 import type { HostResolver } from '../../../net/egress.ts';
 import type { SecretCipher } from '../../../secrets/cipher.ts';
 import type { SseHub } from '../../../../services/destination/src/http/sse-hub.ts';
+import type { LambdaHandler, LocalEventBus } from '../bus.ts';
+import type { LocalWiring } from '../serverless-config.ts';
 
 /** The engine a local runtime drives: both ports, plus what only an in-process engine can tell. */
 export type LocalEngine = FlowEngine & ChannelEngine & { inputHealth(): Promise<InputHealth>; close(): Promise<void>; processes?(): EngineProcess[] };
@@ -41,12 +43,23 @@ export interface LocalInfrastructure {
   resolveHost?: HostResolver;
   sse: SseHub;
   ssePingMs?: number;
+  /** The in-process EventBridge/SQS, for what a service's local twin must do on it (`LocalService.local`). */
+  bus: LocalEventBus;
+  wiring: LocalWiring;
+  /** HTTP for outbound webhooks (the notifier's Slack and webhook channels); default the global fetch. */
+  fetch?: typeof fetch;
 }
 
 export interface LocalService<D> {
   deps(infra: LocalInfrastructure): D;
   /** The service's handler factories, by the export names of its Lambda entry. */
   handlers: Record<string, (deps: D) => unknown>;
+  /**
+   * What only the local twin must do for the service, where AWS does it with an alarm or a
+   * schedule (the notifier: the DLQ alarms, a wake-up when its next message is due). Started once
+   * the bus runs; its `handlers` stand in for the plain ones of the same export name.
+   */
+  local?(deps: D, infra: LocalInfrastructure): { handlers?: Record<string, LambdaHandler>; stop(): void };
 }
 
 export function defineLocalService<D>(service: LocalService<D>): LocalService<D> {

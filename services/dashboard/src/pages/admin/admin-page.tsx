@@ -1,13 +1,14 @@
 /**
  * The admin dashboard (administrators): infrastructure, platforms and presets, API tokens, costs
- * (the cost-tracker), and the places the next issues fill (notifications: the notifier service;
- * the backup input: input redundancy). Loaded only when an admin opens it.
+ * (the cost-tracker), notifications (the notifier's channels and deliveries), and the place the next
+ * issue fills (the backup input: input redundancy). Loaded only when an admin opens it.
  */
 import type { FunctionComponent } from 'preact';
 import { path } from '../../router.ts';
 import { CatalogPage } from './catalog.tsx';
 import { CostsPage } from './costs.tsx';
 import { InfrastructurePage } from './infrastructure.tsx';
+import { NotificationsPage } from './notifications.tsx';
 import { TokensPage } from './tokens.tsx';
 
 interface Section {
@@ -31,7 +32,7 @@ export const SECTIONS: Section[] = [
   { href: '/admin/catalog', title: 'Platforms & presets', page: CatalogPage },
   { href: '/admin/tokens', title: 'API tokens', page: TokensPage },
   { href: '/admin/costs', title: 'Costs', page: CostsPage },
-  { href: '/admin/notifications', title: 'Notifications', page: () => <ComingSoon title="Notifications" issue="the notifier service (issue 14)" what="Slack and SNS alerts when a destination or the input fails." /> },
+  { href: '/admin/notifications', title: 'Notifications', page: NotificationsPage },
   { href: '/admin/backup-input', title: 'Backup input', page: () => <ComingSoon title="Backup input" issue="input redundancy (issue 15)" what="A second SRT input with automatic failover." /> },
 ];
 
