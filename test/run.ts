@@ -1,13 +1,27 @@
 /**
  * Test launcher: Node 20's `node --test` cannot glob TypeScript files, so this finds every
  * `*.test.ts` under the given roots (default: everything) and hands them to node's test runner
- * with tsx as the loader. Usage: `tsx test/run.ts [dir-or-file ...]`.
+ * with tsx as the loader. Usage: `tsx test/run.ts [--unit] [dir-or-file ...]`.
+ *
+ * `--unit` (`npm run test:unit`) is the fast loop: no media. It leaves out `test/e2e/` and every
+ * file whose header carries the `@media` tag (it needs FFmpeg, ffprobe, srt-live-transmit, nginx
+ * or Chromium), and it makes sure the rest really needs none: the media binaries on PATH are
+ * replaced by stubs that fail loudly, and `FANOUT_TEST_UNIT=1` makes test/support/browser.ts
+ * refuse to launch Chromium. A test that needs media and is not tagged fails there, naming the
+ * tag; one that probes for FFmpeg first (`spawnSync('ffmpeg', ['-version'])`) skips its media part.
  */
 import { spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { delimiter, join, sep } from 'node:path';
 
 const SKIP = new Set(['node_modules', '.git', 'data', '.serverless', '.esbuild', 'dist']);
+/** The tag a media test carries in its header comment (a line ` * @media …`). */
+const MEDIA_TAG = /^\s*(?:\/\*\*|\*)\s*@media\b/m;
+/** Folders whose tests all need media. */
+const MEDIA_DIRS = ['test/e2e/'];
+/** What a unit run must not start. */
+const MEDIA_BINARIES = ['ffmpeg', 'ffprobe', 'srt-live-transmit', 'nginx', 'chromium'];
 
 function collect(path: string, out: string[]): void {
   const st = statSync(path);
@@ -21,19 +35,41 @@ function collect(path: string, out: string[]): void {
   }
 }
 
-const roots = process.argv.slice(2).filter((a) => !a.startsWith('--'));
-const passThrough = process.argv.slice(2).filter((a) => a.startsWith('--'));
-const files: string[] = [];
+/** Whether a test file needs media: under test/e2e/, or tagged `@media` in its header. */
+function needsMedia(file: string): boolean {
+  const posix = file.split(sep).join('/');
+  if (MEDIA_DIRS.some((d) => posix.startsWith(d) || posix.includes(`/${d}`))) return true;
+  return MEDIA_TAG.test(readFileSync(file, 'utf8').slice(0, 4000));
+}
+
+const args = process.argv.slice(2);
+const unit = args.includes('--unit');
+const roots = args.filter((a) => !a.startsWith('--'));
+const passThrough = args.filter((a) => a.startsWith('--') && a !== '--unit');
+let files: string[] = [];
 for (const root of roots.length > 0 ? roots : ['shared', 'services', 'events', 'contracts', 'test']) collect(root, files);
 files.sort();
+if (unit) files = files.filter((f) => !needsMedia(f));
 if (files.length === 0) {
   console.error('no test files found');
   process.exit(1);
 }
-const result = spawnSync(
-  process.execPath,
-  ['--import', 'tsx', '--test', '--test-concurrency=1', ...passThrough, ...files],
-  // The AWS SDK's notice that its 2027 releases need Node 22 is noise in test output.
-  { stdio: 'inherit', env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' } },
-);
+
+// The AWS SDK's notice that its 2027 releases need Node 22 is noise in test output.
+const env: NodeJS.ProcessEnv = { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
+let stubs: string | undefined;
+if (unit) {
+  stubs = mkdtempSync(join(tmpdir(), 'fanout-unit-'));
+  for (const bin of MEDIA_BINARIES) {
+    const p = join(stubs, bin);
+    writeFileSync(p, `#!/bin/sh\necho "npm run test:unit: a test ran ${bin}; tag its file @media (test/run.ts)" >&2\nexit 127\n`);
+    chmodSync(p, 0o755);
+  }
+  env.PATH = `${stubs}${delimiter}${env.PATH ?? ''}`;
+  env.FANOUT_TEST_UNIT = '1';
+}
+const started = Date.now();
+const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', ...passThrough, ...files], { stdio: 'inherit', env });
+if (stubs) rmSync(stubs, { recursive: true, force: true });
+if (unit) console.error(`test:unit: ${files.length} files in ${((Date.now() - started) / 1000).toFixed(1)} s (media tests: npm test)`);
 process.exit(result.status ?? 1);

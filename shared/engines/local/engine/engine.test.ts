@@ -5,6 +5,8 @@
  * HLS. Every check polls with a deadline; nothing sleeps for a state.
  *
  * The steps share one engine and run in order (each leaves the world as the next expects it).
+ *
+ * @media FFmpeg, srt-live-transmit, nginx-rtmp, ffprobe (npm run test:unit leaves this file out)
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, execFile } from 'node:child_process';
