@@ -4,6 +4,8 @@
  * the loopback nginx-rtmp receives the stream; a destination whose server refuses the connection
  * ends `--wait` with exit 1 and the engine's error. Run under the media lock
  * (`flock /tmp/fanout-media.lock ...`).
+ *
+ * @media FFmpeg, srt-live-transmit, nginx-rtmp (npm run test:unit leaves this file out)
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';

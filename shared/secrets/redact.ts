@@ -52,13 +52,22 @@ function variants(secret: string): string[] {
 }
 
 const registered = new Set<string>();
+/** The registered values' forms, longest first; rebuilt when a value is registered. */
+let registeredForms: string[] = [];
+
+/** Every form of `secrets`, longest first, so a secret that contains another is replaced whole. */
+function forms(secrets: Iterable<string>): string[] {
+  return [...new Set([...secrets].filter((s) => s.length >= MIN_SECRET_LENGTH).flatMap(variants))].sort((a, b) => b.length - a.length);
+}
 
 /**
  * Registers a value that `redact` scrubs from every text from now on, in this process (values
  * shorter than {@link MIN_SECRET_LENGTH} are too ambiguous to scrub and are ignored).
  */
 export function registerSecret(value: string): void {
-  if (value.length >= MIN_SECRET_LENGTH) registered.add(value);
+  if (value.length < MIN_SECRET_LENGTH || registered.has(value)) return;
+  registered.add(value);
+  registeredForms = forms(registered);
 }
 
 /**
@@ -87,11 +96,8 @@ const CREDENTIALS: [RegExp, (...groups: string[]) => string][] = [
  */
 export function redact(text: string, secrets: readonly string[] = []): string {
   let out = text;
-  const all = [...secrets, ...registered]
-    .filter((s) => s.length >= MIN_SECRET_LENGTH)
-    .flatMap(variants)
-    // Longest first, so a secret that contains another is replaced whole.
-    .sort((a, b) => b.length - a.length);
+  // Longest first across both lists, so a secret that contains another is replaced whole.
+  const all = secrets.length > 0 ? forms([...secrets, ...registered]) : registeredForms;
   for (const s of all) {
     if (out.includes(s)) out = out.split(s).join(REDACTED);
   }

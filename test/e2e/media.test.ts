@@ -143,7 +143,8 @@ describe('real media through the API', { timeout: 300_000 }, () => {
     // The passthrough channel is served by the flow's mux FFmpeg (publishers run in the engine).
     const mux = (await processes()).find((p) => p.role === 'encoder' && p.channelIds.includes(channelId))!;
     assert.ok(mux.pid);
-    assert.ok((await processes()).filter((p) => p.role === 'pusher').every((p) => p.pid === null));
+    const pushers = (await processes()).filter((p) => p.role === 'pusher');
+    assert.ok(pushers.length > 0 && pushers.every((p) => p.pid === null), `publishers run in the engine, not as processes: ${JSON.stringify(pushers)}`);
     const twitch = { frames: await frames(ids.twitch), conn: await flaky.hasPublisher(KEYS.twitch) };
     process.kill(mux.pid, 'SIGKILL');
     await eventually(async () => {

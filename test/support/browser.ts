@@ -28,6 +28,7 @@ export interface TestBrowser {
  * any other request is aborted and recorded in `offLoopback`.
  */
 export async function launchChromium(offLoopback: string[] = []): Promise<TestBrowser> {
+  if (process.env.FANOUT_TEST_UNIT === '1') throw new Error('npm run test:unit: a test launched Chromium; tag its file @media (test/run.ts)');
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing; CI must install it (.ci/run: apt-get install chromium)`);
   const profile = mkdtempSync(join(tmpdir(), 'fanout-chromium-'));
   const ctx0 = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: FLAGS });

@@ -12,6 +12,19 @@ import {
   type SqsRecord,
 } from './bus.ts';
 import { loadServerlessConfig, type LocalWiring, type SqsFunctionWiring } from './serverless-config.ts';
+import {
+  ChannelDeletedV1,
+  ChannelFailedV1,
+  ChannelReclaimedV1,
+  ChannelStateChangedV1,
+  DestinationCreatedV1,
+  FlowOutputAddedV1,
+  FlowOutputFailedV1,
+  FlowOutputRemovedV1,
+  FlowStateChangedV1,
+  OrphanResourcesCleanedUpV1,
+} from '../../../events/catalogue.ts';
+import type { EventDefinition } from '../../../events/envelope.ts';
 
 // Durations in the wiring are "AWS seconds"; TIME_SCALE turns 20 s into 100 ms.
 const TIME_SCALE = 0.005;
@@ -530,24 +543,29 @@ test('the real serverless.yml wiring routes fanout events to the destination inb
       assert.equal(ref.name, 'destinationInbox');
       assert.deepEqual(ref.handler, { file: 'shared/runtimes/aws/destination.ts', exportName: 'inbox' });
       return async (event: SqsEvent) => {
-        batches.push(event.Records.map((r) => (JSON.parse(r.body) as EventBridgeEvent).source));
+        batches.push(event.Records.map((r) => JSON.parse(r.body) as EventBridgeEvent).map((e) => `${e.source} ${e['detail-type']}`));
         return { batchItemFailures: [] };
       };
     },
   });
-  const res = await bus.putEvents([
-    { Source: 'fanout.channel-provisioner', DetailType: 'ChannelProvisioned', Detail: '{}', EventBusName: 'fanout-dev' },
-    { Source: 'fanout.flow-output', DetailType: 'FlowOutputStateChanged', Detail: '{}', EventBusName: 'fanout-dev' },
-    { Source: 'fanout.somebody-else', DetailType: 'Other', Detail: '{}', EventBusName: 'fanout-dev' },
-    { Source: 'fanout.channel-provisioner', DetailType: 'ChannelProvisioned', Detail: '{}' }, // default bus: no rule
-  ]);
-  assert.equal(res.FailedEntryCount, 0);
-  assert.equal(bus.queueStats()['DestinationInboxQueue']?.visible, 2);
+  // Every event the destination inbox consumes (its routes in services/destination/src/handlers/inbox.ts),
+  // by the names the catalogue gives them; and events it must not get.
+  const consumed = [ChannelStateChangedV1, ChannelFailedV1, ChannelDeletedV1, ChannelReclaimedV1, OrphanResourcesCleanedUpV1, FlowOutputAddedV1, FlowOutputFailedV1, FlowOutputRemovedV1, FlowStateChangedV1];
+  const entry = (d: EventDefinition, bus?: string) => ({ Source: d.source, DetailType: d.name, Detail: '{}', ...(bus ? { EventBusName: bus } : {}) });
+  const res = [
+    await bus.putEvents(consumed.map((d) => entry(d, 'fanout-dev'))),
+    await bus.putEvents([
+      entry(DestinationCreatedV1, 'fanout-dev'), // its own events: not back into its inbox
+      entry(ChannelStateChangedV1), // default bus: no rule
+    ]),
+  ];
+  assert.deepEqual(res.map((r) => r.FailedEntryCount), [0, 0]);
+  assert.equal(bus.queueStats()['DestinationInboxQueue']?.visible, consumed.length);
   bus.start();
   try {
     await bus.drain(5_000);
   } finally {
     await bus.stop();
   }
-  assert.deepEqual(batches.flat().sort(), ['fanout.channel-provisioner', 'fanout.flow-output']);
+  assert.deepEqual(batches.flat().sort(), consumed.map((d) => `${d.source} ${d.name}`).sort());
 });

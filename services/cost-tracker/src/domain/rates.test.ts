@@ -28,7 +28,9 @@ describe('the shipped rate table', () => {
   });
 
   test('running MediaLive rates carry the 10-minute-minimum rule', () => {
-    for (const r of DEFAULT_RATE_TABLE.rates.filter((x) => x.operation === 'CHANNEL_INPUT' || x.operation === 'CHANNEL_OUTPUT')) assert.deepEqual([r.billing?.incrementMinutes, r.billing?.minimumMinutes], [1, 10], r.key);
+    const running = DEFAULT_RATE_TABLE.rates.filter((x) => x.operation === 'CHANNEL_INPUT' || x.operation === 'CHANNEL_OUTPUT');
+    assert.deepEqual([...new Set(running.map((r) => r.operation))].sort(), ['CHANNEL_INPUT', 'CHANNEL_OUTPUT'], 'the table has running input and output rates');
+    for (const r of running) assert.deepEqual([r.billing?.incrementMinutes, r.billing?.minimumMinutes], [1, 10], r.key);
   });
 });
 

@@ -5,6 +5,8 @@
  * HLS. Every check polls with a deadline; nothing sleeps for a state.
  *
  * The steps share one engine and run in order (each leaves the world as the next expects it).
+ *
+ * @media FFmpeg, srt-live-transmit, nginx-rtmp, ffprobe (npm run test:unit leaves this file out)
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, execFile } from 'node:child_process';
@@ -235,7 +237,9 @@ describe('LocalMediaEngine, end to end on loopback', { timeout: 150_000 }, () =>
     const encoders = procs().filter((p) => p.role === 'encoder' && p.name.startsWith('encoder-'));
     assert.equal(encoders.length, 1);
     assert.deepEqual(muxProc()?.channelIds, [ids.pass], 'one passthrough mux');
-    assert.ok(procs().filter((p) => p.role === 'pusher').every((p) => p.pid === null), 'publishers run in the engine, not as processes');
+    const pushers = procs().filter((p) => p.role === 'pusher');
+    assert.equal(pushers.length, 3, 'one publisher per channel in the view');
+    assert.ok(pushers.every((p) => p.pid === null), 'publishers run in the engine, not as processes');
     assert.deepEqual([...(encoders[0]?.channelIds ?? [])].sort(), [ids.tx1, ids.tx2].sort());
     const inProc = engineProcessesInProc().filter((pid) => (readCmdline(pid) ?? []).some((a) => a.startsWith('scale=320:240')));
     assert.equal(inProc.length, 1, 'one x264 process for the preset in /proc');

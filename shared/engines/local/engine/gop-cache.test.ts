@@ -1,3 +1,9 @@
+/**
+ * The GOP cache on a real MPEG-TS that FFmpeg encodes: every keyframe found on the video PID, and
+ * the snapshot (PAT+PMT, then the GOP since the latest keyframe) decoded by FFmpeg from its first frame.
+ *
+ * @media FFmpeg, ffprobe (npm run test:unit leaves this file out)
+ */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

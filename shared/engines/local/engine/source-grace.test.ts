@@ -12,6 +12,8 @@
  *                      grace: INPUT_STALLED all the same once it is over, then back with the media
  *
  * The steps share one engine and run in order. Every check polls with a deadline.
+ *
+ * @media FFmpeg, srt-live-transmit, nginx-rtmp (npm run test:unit leaves this file out)
  */
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';

@@ -1,3 +1,8 @@
+/**
+ * The FLV parser on hand-built tags and on real FFmpeg output (tag counts checked against ffprobe).
+ *
+ * @media FFmpeg, ffprobe (npm run test:unit leaves this file out)
+ */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';

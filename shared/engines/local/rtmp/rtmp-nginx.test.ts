@@ -1,6 +1,8 @@
 /**
  * The fan-out against a real RTMP server (nginx-rtmp, test/support/nginx-rtmp.ts), fed by a real
  * FFmpeg FLV mux: what the platforms will see.
+ *
+ * @media FFmpeg, nginx-rtmp (npm run test:unit leaves this file out)
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
