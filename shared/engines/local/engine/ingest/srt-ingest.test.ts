@@ -2,6 +2,8 @@
  * The SRT ingest on its own, with the real program (fanout-srt over libsrt) and a real test source
  * on loopback: media and events, a wrong passphrase, a kill -9 and a hang (SIGSTOP) each restarted
  * by the supervisor with media flowing again, and the passphrase in no argv or environment.
+ *
+ * @media fanout-srt, FFmpeg (npm run test:unit leaves this file out)
  */
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
