@@ -206,3 +206,30 @@ test('estimate, budget and rates: answers, problem documents on bad input, acces
     await rt.close();
   }
 });
+
+test('budget: each threshold crossed is announced once in the month, however often the tick runs', async () => {
+  const rt = await startTestRuntime(SETTLE, { engine: 'memory' });
+  try {
+    // A run bills at least 10 minutes: far above a one-cent budget, so the month to date crosses both thresholds.
+    assert.equal((await rt.api('PUT', '/api/admin/cost/budget', { body: { amount: 0.01 } })).status, 200);
+    await createAndRun(rt);
+    await eventually(async () => {
+      await rt.bus.runScheduled('costTrackerTick');
+      return published(rt, 'BudgetThresholdCrossed').length >= 2;
+    }, { what: 'both thresholds crossed' });
+    for (let i = 0; i < 3; i++) await rt.bus.runScheduled('costTrackerTick');
+    const crossed = published(rt, 'BudgetThresholdCrossed').map((e) => e.data as { thresholdPercent: number; basis: string; month: string });
+    assert.deepEqual(crossed.map((c) => c.thresholdPercent).sort((a, b) => a - b), [80, 100]);
+    assert.ok(crossed.every((c) => c.basis === 'month-to-date'));
+    const budget = await rt.api('GET', '/api/admin/cost/budget');
+    assert.deepEqual(budget.json.crossed.thresholdsPercent, [80, 100]);
+    // A new amount does not re-arm what this month already crossed.
+    await rt.api('PUT', '/api/admin/cost/budget', { body: { amount: 0.02 } });
+    await rt.bus.runScheduled('costTrackerTick');
+    assert.equal(published(rt, 'BudgetThresholdCrossed').length, 2);
+    const report = await rt.api('GET', '/api/cost');
+    assert.ok(report.json.budget.usedPercent >= 100);
+  } finally {
+    await rt.close();
+  }
+});

@@ -573,16 +573,14 @@ test('serverless package --stage dev produces the expected CloudFormation', { ti
     // The destination API takes everything; channel-provisioner's two routes are more specific.
     assert.deepEqual(ofType(resources, 'AWS::ApiGatewayV2::Route').map(([, r]) => r.Properties.RouteKey).sort(), [
       '$default',
+      'ANY /api/admin/cost/budget',
+      'ANY /api/admin/cost/rates',
       'ANY /api/admin/notifications/{proxy+}',
-      'GET /api/admin/cost/budget',
-      'GET /api/admin/cost/rates',
       'GET /api/channels/validate',
       'GET /api/cost',
       'GET /api/cost/sessions',
       'POST /api/channels/cleanup',
       'POST /api/cost/estimate',
-      'PUT /api/admin/cost/budget',
-      'PUT /api/admin/cost/rates',
     ]);
 
     assert.deepEqual(template['Outputs']['EventBusName'].Value, { Ref: 'FanoutBus' });

@@ -351,6 +351,20 @@ describe('the dashboards in Chromium, against a real Fanout with real media', { 
     assert.equal((await api('GET', '/api/destinations', undefined, shown)).status, 401, 'revoked');
   });
 
+  it('costs: month to date and projection from GET /api/cost, a budget set from the page', async () => {
+    await admin.goto(`${rt.url}/admin/costs`);
+    await admin.getByTestId('cost-mtd').waitFor();
+    const report = (await api('GET', '/api/cost')).json;
+    assert.match((await admin.getByTestId('cost-mtd').textContent()) ?? '', /^\$\d+\.\d{2}$/);
+    assert.equal(report.engine, 'local');
+    await admin.fill('#budget-amount', '500');
+    await admin.getByRole('button', { name: 'Save budget' }).click();
+    await admin.getByText('Budget saved.').waitFor();
+    assert.match((await admin.getByTestId('cost-budget').textContent()) ?? '', /^\$500\.00: /);
+    assert.equal((await api('GET', '/api/admin/cost/budget')).json.budget.amount, '500.000000');
+    await shot(admin, 'admin-costs');
+  });
+
   it('axe-core finds nothing serious on any page; at 390 px nothing scrolls sideways; a screenshot of each', async () => {
     const pagesToCheck = ['/', '/admin', '/admin/catalog', '/admin/tokens', '/admin/costs', '/admin/notifications', '/admin/backup-input'];
     for (const width of [1280, 390]) {

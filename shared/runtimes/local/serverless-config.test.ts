@@ -83,7 +83,7 @@ test('the real serverless.yml: event routing wiring', () => {
     [
       'costTrackerApi',
       'shared/runtimes/aws/cost-tracker.ts',
-      ['GET /api/cost', 'GET /api/cost/sessions', 'POST /api/cost/estimate', 'GET /api/admin/cost/budget', 'PUT /api/admin/cost/budget', 'GET /api/admin/cost/rates', 'PUT /api/admin/cost/rates'],
+      ['GET /api/cost', 'GET /api/cost/sessions', 'POST /api/cost/estimate', '* /api/admin/cost/budget', '* /api/admin/cost/rates'],
     ],
     ['notifierApi', 'shared/runtimes/aws/notifier.ts', ['* /api/admin/notifications/{proxy+}']],
   ]);

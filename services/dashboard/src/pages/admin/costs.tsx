@@ -140,7 +140,7 @@ export function CostsPage() {
         </details>
         <div class="actions">
           <button type="button" class="btn" onClick={() => void downloadCsv()}>
-            Download usage sessions (FOCUS CSV)
+            Download the FOCUS CSV
           </button>
         </div>
       </section>
