@@ -199,6 +199,12 @@ export class LocalEventBus {
     });
   }
 
+  /** Calls `listener` after every change of any queue (a message in, out, moved to a DLQ); returns the unsubscribe. */
+  onChange(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
   private isIdle(): boolean {
     if (this.inFlight.size > 0 || this.scheduler.busy) return false;
     for (const fn of this.wiring.sqsFunctions) if (this.queues.queue(fn.queue).messages.length > 0) return false;

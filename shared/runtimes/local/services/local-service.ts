@@ -14,9 +14,11 @@ import type { Config } from '../../../config/index.ts';
 import type { EngineProcess } from '../../../engines/local/index.ts';
 import type { ChannelEngine, FlowEngine, InputHealth } from '../../../engines/port/ports.ts';
 import type { EventPublisher } from '../../../events/publisher.ts';
+import type { OpenApiFragment } from '../../../http/openapi-doc.ts';
 import type { HostResolver } from '../../../net/egress.ts';
 import type { SecretCipher } from '../../../secrets/cipher.ts';
 import type { SseHub } from '../../../../services/destination/src/http/sse-hub.ts';
+import type { LocalEventBus } from '../bus.ts';
 
 /** The engine a local runtime drives: both ports, plus what only an in-process engine can tell. */
 export type LocalEngine = FlowEngine & ChannelEngine & { inputHealth(): Promise<InputHealth>; close(): Promise<void>; processes?(): EngineProcess[] };
@@ -32,17 +34,31 @@ export interface LocalInfrastructure {
   cipher: SecretCipher;
   /** The process's one ApiAuth: every service's routes check tokens with it. */
   auth: ApiAuth;
-  /** Absent with engine `none` (only the destination service runs then). */
+  /** Which engine this start drives (`none`: only the services that need none run). */
+  engineKind: 'local' | 'memory' | 'aws-fake' | 'none';
+  /** Absent with engine `none`. */
   engine?: LocalEngine;
+  /** The stack's primary channel, where the engine has one (aws-fake). */
+  primaryChannelId?: string;
   resolveHost?: HostResolver;
   sse: SseHub;
   ssePingMs?: number;
+  /** Every other service's part of the OpenAPI document (their `openApi`), for the one served at /api/openapi.json. */
+  openApiExtra: OpenApiFragment[];
 }
 
 export interface LocalService<D> {
   deps(infra: LocalInfrastructure): D;
   /** The service's handler factories, by the export names of its Lambda entry. */
   handlers: Record<string, (deps: D) => unknown>;
+  /** Runs only with a media engine (engine `none` leaves its functions out). */
+  needsEngine?: boolean;
+  /** Its part of the HTTP API's OpenAPI document, from its route definitions (served by the destination API). */
+  openApi?: () => OpenApiFragment;
+  /** Its scheduled functions to run once at start-up, after the outbox sweep (services in registry order). */
+  atStart?: string[];
+  /** What the local twin must do for it that AWS does by itself (watch the bus...); stopped with the runtime. */
+  attach?: (o: { deps: D; bus: LocalEventBus }) => { stop(): void | Promise<void> } | void;
 }
 
 export function defineLocalService<D>(service: LocalService<D>): LocalService<D> {
