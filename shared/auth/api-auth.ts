@@ -1,8 +1,9 @@
 /**
- * Authentication of the whole HTTP API, one instance per process (the runtime builds it: `apiAuthFor`): the one token store, the one
- * per-token rate limiter and the one per-address limit on failed authentications, shared by every
- * service's routes (the destination API and channel-provisioner's). In the local runtime that
- * means a revocation is seen by every route at once and a token's request budget is one budget,
+ * Authentication of the whole HTTP API, one instance per process (the runtime builds it with
+ * `apiAuthFor` and hands it to the services): the one token store, the one per-token rate
+ * limiter and the one per-address limit on failed authentications, shared by every service's
+ * routes (the destination API and channel-provisioner's). In the local runtime that means a
+ * revocation is seen by every route at once and a token's request budget is one budget,
  * whichever service answers; on AWS each Lambda instance has its own (docs/security.md).
  *
  * What a route needs is declared on the route (shared/http/api-kit.ts `apiRoute`); this decides

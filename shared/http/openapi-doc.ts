@@ -7,6 +7,12 @@
 import { OpenAPIHono, type RouteConfig } from '@hono/zod-openapi';
 
 export type OpenApiDocument = ReturnType<OpenAPIHono['getOpenAPI31Document']>;
+/** The parts of another OpenAPI document that are merged into one (paths, component schemas). */
+export interface OpenApiFragment {
+  paths?: Record<string, unknown>;
+  components?: { schemas?: Record<string, unknown> };
+}
+
 type ObjectConfig = Parameters<OpenAPIHono['getOpenAPI31Document']>[0];
 
 export function openApiFromRoutes(routes: readonly RouteConfig[], config: ObjectConfig): OpenApiDocument {

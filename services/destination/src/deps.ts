@@ -15,7 +15,7 @@ import type { EventPublisher } from '../../../shared/events/publisher.ts';
 import type { Logger } from '../../../shared/logging/logger.ts';
 import type { HostResolver } from '../../../shared/net/egress.ts';
 import type { SecretCipher } from '../../../shared/secrets/cipher.ts';
-import type { OpenApiFragment } from './http/openapi.ts';
+import type { OpenApiFragment } from '../../../shared/http/openapi-doc.ts';
 import type { SseHub } from './http/sse-hub.ts';
 
 export interface DestinationDeps {

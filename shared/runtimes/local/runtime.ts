@@ -2,14 +2,16 @@
  * The local runtime: the whole system in one Node process, wired from serverless.yml.
  *
  *   dynalite (tables from serverless.yml) ── DynamoDB client ──┐
- *   in-process EventBridge + SQS (rules, queues, DLQs, batch    ├─ installed as the process's
- *     sizes, visibility timeouts from serverless.yml)   ────────┤  infrastructure, then every
- *   AES-256-GCM key file in the data dir  ─────────────────────┘  service's handlers run as on AWS
- *   HTTP server (Hono on Node) serving the destination API and the live event stream, and
- *     channel-provisioner's routes, dispatched by the httpApi routes of serverless.yml as API
- *     Gateway does (a function's specific routes first, `*` for the rest), both apps checking
- *     tokens with the process's one ApiAuth; what Node's parser refuses is answered as a
- *     problem document too. Each service's deps and handlers: ./services/ (one file per service)
+ *   in-process EventBridge + SQS (rules, queues, DLQs, batch    ├─ the LocalInfrastructure;
+ *     sizes, visibility timeouts from serverless.yml)   ────────┤  each service gets its deps
+ *   AES-256-GCM key file in the data dir, one ApiAuth, engine ──┘  from it (services/<service>.ts)
+ *                                                                 and its handler factories run
+ *                                                                 as on AWS, found by the handler
+ *                                                                 names serverless.yml gives them
+ *   HTTP server (Hono on Node) serving the destination API and the live event stream, and the
+ *     other services' routes, dispatched by the httpApi routes of serverless.yml as API Gateway
+ *     does (a function's specific routes first, `*` for the rest), every app checking tokens with
+ *     the process's one ApiAuth; what Node's parser refuses is answered as a problem document too
  *
  * `npm start` runs this through main.ts; tests start it in-process with an in-memory database.
  */
@@ -93,8 +95,8 @@ export interface LocalRuntimeOptions {
   notifierFetch?: typeof fetch;
 }
 
-/** The functions that belong to the destination service alone (engine `none`). */
-const DESTINATION_ONLY = new Set(['api', 'destinationInbox', 'outboxRelay']);
+/** Whether a function of serverless.yml runs without a media engine (its service does not need one). */
+const runsWithoutEngine = (fn: { handler: { file: string } }): boolean => localServices[fn.handler.file]?.needsEngine !== true;
 
 export type { LocalEngine } from './services/index.ts';
 
@@ -214,8 +216,8 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
   };
   const engineKind = opts.engine ?? 'local';
   if (engineKind === 'none') {
-    wiring.sqsFunctions = wiring.sqsFunctions.filter((f) => DESTINATION_ONLY.has(f.name));
-    wiring.scheduledFunctions = wiring.scheduledFunctions.filter((f) => DESTINATION_ONLY.has(f.name));
+    wiring.sqsFunctions = wiring.sqsFunctions.filter(runsWithoutEngine);
+    wiring.scheduledFunctions = wiring.scheduledFunctions.filter(runsWithoutEngine);
   }
   const base = loadConfig(opts.env ?? process.env);
   const dataDir = resolve(base.dataDir);
@@ -296,10 +298,11 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
     auth: apiAuthFor({ doc }, cfg),
     sse,
     ...(opts.ssePingMs ? { ssePingMs: opts.ssePingMs } : {}),
-    ...(engine ? { engine, engineKind: engineKind === 'local' ? 'local' : 'aws' } : {}),
+    engineKind,
+    ...(engine ? { engine } : {}),
     ...(awsFake?.primaryChannelId ? { primaryChannelId: awsFake.primaryChannelId } : {}),
+    openApiExtra: Object.values(localServices).flatMap((service) => (service.openApi ? [service.openApi()] : [])),
     ...(opts.resolveHost ? { resolveHost: opts.resolveHost } : {}),
-    bus,
     wiring,
     ...(opts.notifierFetch ? { fetch: opts.notifierFetch } : {}),
   };
@@ -310,16 +313,14 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
     return depsOf.get(service) as D;
   };
   const handlers = new Map<string, unknown>();
-  // What only the local twin does for a service (LocalService.local), for the services this start
-  // runs (with engine `none`, only the destination service): its handlers stand in for the plain ones.
-  const localStops: (() => void)[] = [];
-  const running = new Set([...wiring.sqsFunctions, ...wiring.scheduledFunctions, ...wiring.httpApiFunctions.filter((f) => engine || DESTINATION_ONLY.has(f.name))].map((f) => f.handler.file));
-  for (const [file, service] of Object.entries(localServices)) {
-    if (!service.local || !running.has(file)) continue;
-    const twin = service.local(serviceDeps(service), infra);
-    localStops.push(() => twin.stop());
-    for (const [exportName, handler] of Object.entries(twin.handlers ?? {})) handlers.set(`${file}#${exportName}`, handler);
-  }
+  // What the local twin does for a service that AWS does by itself (local-service.ts `attach`),
+  // for the services this start runs; handlers it returns stand in for the plain ones of that name.
+  const running = Object.entries(localServices).filter(([, service]) => engine || service.needsEngine !== true);
+  const attached = running.flatMap(([file, service]) => {
+    const handle = service.attach?.({ deps: serviceDeps(service), bus, infra });
+    for (const [exportName, handler] of Object.entries(handle?.handlers ?? {})) handlers.set(`${file}#${exportName}`, handler);
+    return handle ? [handle] : [];
+  });
   handlerOf = (fn) => {
     const key = `${fn.handler.file}#${fn.handler.exportName}`;
     if (!handlers.has(key)) {
@@ -384,7 +385,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
   // first (channelProvisionerApi), `*` (the destination API) for the rest; every app checks tokens
   // with the one ApiAuth of this process. With engine `none` only the destination service runs.
   type FetchApp = { fetch: (req: Request, env?: unknown) => Response | Promise<Response> };
-  const httpFunctions = wiring.httpApiFunctions.filter((f) => engine || DESTINATION_ONLY.has(f.name));
+  const httpFunctions = wiring.httpApiFunctions.filter((f) => engine || runsWithoutEngine(f));
   const appOf = (f: (typeof httpFunctions)[number]) => handlerOf!({ name: f.name, handler: f.handler }) as FetchApp;
   const app = appOf(httpFunctions.find((f) => f.routes.includes('*'))!);
   const specificRoutes = httpFunctions.flatMap((f) => f.routes.filter((r) => r !== '*').map((r) => ({ route: r, app: appOf(f) })));
@@ -439,9 +440,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
   // own records' outbox (ADR 0016). One that fails is retried by its schedule: it does not stop
   // Fanout from starting.
   await m.outbox.sweep();
-  if (engine) {
-    for (const fn of ['flowOutputReconcile', 'channelReconcile', 'costTrackerTick']) await bus.runScheduled(fn).catch(() => undefined); // runScheduled logs its failures
-  }
+  for (const fn of running.flatMap(([, service]) => service.atStart ?? [])) await bus.runScheduled(fn).catch(() => undefined); // runScheduled logs its failures
 
   const address = server.address() as AddressInfo;
   const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
@@ -463,11 +462,11 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
       if (stopped) return;
       stopped = true;
       clearInterval(metricsTimer);
-      for (const stop of localStops) stop();
       await new Promise<void>((r) => {
         server.close(() => r());
         (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
       });
+      for (const handle of attached) await handle.stop();
       await bus.stop();
       await engine?.close();
       dynamo.destroy();

@@ -1,6 +1,7 @@
 /**
- * Lambda entry that makes the first admin token on AWS (no console to print it to). Invoked by
- * the operator, once, after the first deploy:
+ * The handler that makes the first admin token on AWS (no console to print it to); its Lambda
+ * entry is `adminBootstrap` of shared/runtimes/aws/destination.ts. Invoked by the operator, once,
+ * after the first deploy:
  *
  *   npx serverless invoke --stage dev --function adminBootstrap            # {} → the token, once
  *   npx serverless invoke --stage dev --function adminBootstrap --data '{"recover": true}'

@@ -1,23 +1,32 @@
 /**
  * The destination API's OpenAPI 3.1 document (served at /api/openapi.json, written to
- * contracts/openapi.json): what @hono/zod-openapi derives from the routes' definitions, plus the
- * two routes it cannot describe (the document itself, the event stream), plus other services'
- * fragments on the same HTTP API (channel-provisioner's), merged by the composition root.
+ * contracts/openapi.json), from the route definitions of routes/*.ts alone (no app, no
+ * dependencies: shared/http/openapi-doc.ts), plus the two routes zod-openapi cannot describe (the
+ * document itself, the event stream), plus other services' fragments on the same HTTP API
+ * (channel-provisioner's), merged by whoever composes them: this service never imports another.
  */
-import type { OpenAPIHono } from '@hono/zod-openapi';
-import type { ApiEnv } from '../../../../shared/http/api-kit.ts';
+import { openApiFromRoutes, type OpenApiDocument, type OpenApiFragment } from '../../../../shared/http/openapi-doc.ts';
+import { adminRoutes } from './routes/admin.ts';
+import { catalogRoutes } from './routes/catalog.ts';
+import { destinationRoutes } from './routes/destinations.ts';
+import { flowRoutes } from './routes/flow.ts';
+import { systemRoutes } from './routes/system.ts';
 
-type Env = ApiEnv;
+export type { OpenApiFragment } from '../../../../shared/http/openapi-doc.ts';
 
-/** The parts of another OpenAPI document that are merged (paths, component schemas, tags). */
-export interface OpenApiFragment {
-  paths?: Record<string, unknown>;
-  components?: { schemas?: Record<string, unknown> };
-}
+/** Every described route, in the order of the document (the order app.ts mounts them). */
+export const API_ROUTES = [
+  ...Object.values(destinationRoutes),
+  ...Object.values(flowRoutes),
+  ...Object.values(catalogRoutes),
+  ...Object.values(adminRoutes),
+  ...Object.values(systemRoutes),
+];
+
 
 /** The OpenAPI 3.1 document of the API (also written to contracts/openapi.json). */
-export function openApiDocument(app: OpenAPIHono<Env>, version: string, extra: OpenApiFragment[] = []): ReturnType<OpenAPIHono<Env>['getOpenAPI31Document']> {
-  const doc = app.getOpenAPI31Document({
+export function openApiDocument(version: string, extra: OpenApiFragment[] = []): OpenApiDocument {
+  const doc = openApiFromRoutes(API_ROUTES, {
     openapi: '3.1.0',
     info: {
       title: 'Fanout destination API',

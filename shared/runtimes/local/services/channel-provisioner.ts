@@ -4,6 +4,7 @@ import type { ChannelProvisionerDeps } from '../../../../services/channel-provis
 import { createApiHandler } from '../../../../services/channel-provisioner/src/handlers/api.ts';
 import { createInboxHandler } from '../../../../services/channel-provisioner/src/handlers/inbox.ts';
 import { createReconcileHandler } from '../../../../services/channel-provisioner/src/handlers/reconcile.ts';
+import { channelOpenApiFragment } from '../../../../services/channel-provisioner/src/http/openapi.ts';
 import { SERVICE_NAME } from '../../../../services/channel-provisioner/src/module.ts';
 import { defineLocalService, requireEngine } from './local-service.ts';
 
@@ -23,4 +24,7 @@ export const channelProvisioner = defineLocalService<ChannelProvisionerDeps>({
     };
   },
   handlers: { api: createApiHandler, inbox: createInboxHandler, reconcile: createReconcileHandler },
+  needsEngine: true,
+  openApi: () => channelOpenApiFragment(),
+  atStart: ['channelReconcile'],
 });

@@ -29,7 +29,8 @@ export const costTracker = defineLocalService<CostTrackerDeps>({
       publisher: infra.publisher,
       log: createLogger(SERVICE_NAME),
       tables: { costs: cfg.tableCosts, destinations: cfg.tableDestinations, presets: cfg.tablePresets },
-      engine: infra.engineKind ?? 'local',
+      // The local engine bills machine time; the memory and aws-fake engines mimic AWS.
+      engine: infra.engineKind === 'local' ? 'local' : 'aws',
       timeZone: cfg.costTimeZone,
       settleMs: cfg.costSettleSeconds * 1000,
       local: { machineHourUsd: cfg.costLocalMachineHourUsd, cores: cfg.costLocalCores > 0 ? cfg.costLocalCores : availableParallelism() },
@@ -39,4 +40,7 @@ export const costTracker = defineLocalService<CostTrackerDeps>({
     };
   },
   handlers: { api: createCostApi, inbox: createInboxHandler, tick: createTickHandler, summary: createSummaryHandler },
+  needsEngine: true,
+  openApi: () => costTrackerOpenApi() as never,
+  atStart: ['costTrackerTick'],
 });

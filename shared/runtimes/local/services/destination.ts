@@ -1,7 +1,7 @@
 /**
  * The destination service in the local runtime: its deps from the local infrastructure (with the
  * live parts only an in-process engine can give the API: the event stream, metrics, input health,
- * the HLS directory, the engine's processes, and channel-provisioner's routes in the served
+ * the HLS directory, the engine's processes, and the other services' routes in the served
  * OpenAPI document), its handlers by Lambda export name.
  */
 import { join } from 'node:path';
@@ -12,9 +12,6 @@ import { createApiHandler } from '../../../../services/destination/src/handlers/
 import { createInboxHandler } from '../../../../services/destination/src/handlers/inbox.ts';
 import { createOutboxRelayHandler } from '../../../../services/destination/src/handlers/outbox-relay.ts';
 import { SERVICE_NAME } from '../../../../services/destination/src/module.ts';
-import { channelOpenApiFragment } from '../../../../services/channel-provisioner/src/http/openapi.ts';
-import { costTrackerOpenApi } from './cost-tracker.ts';
-import { notifierOpenApiDocument } from '../../../../services/notifier/src/http/app.ts';
 import { defineLocalService, type LocalInfrastructure } from './local-service.ts';
 
 function live(infra: LocalInfrastructure): LiveApiDeps {
@@ -30,7 +27,7 @@ function live(infra: LocalInfrastructure): LiveApiDeps {
           ...(engine.processes ? { processes: () => engine.processes!() } : {}),
         }
       : {}),
-    openApiExtra: [channelOpenApiFragment(), costTrackerOpenApi() as never, notifierOpenApiDocument() as never],
+    openApiExtra: infra.openApiExtra,
   };
 }
 

@@ -16,4 +16,7 @@ export const flowOutput = defineLocalService<FlowOutputDeps>({
     flow: requireEngine(infra, SERVICE_NAME),
   }),
   handlers: { inbox: createInboxHandler, reconcile: createReconcileHandler },
+  needsEngine: true,
+  // Outputs first: channels read from them.
+  atStart: ['flowOutputReconcile'],
 });

@@ -1,7 +1,8 @@
 /**
  * Every service the local runtime runs, by the Lambda entry serverless.yml names for its
  * functions (`handler: shared/runtimes/aws/<service>.<export>`). A new service adds one file in
- * this folder (local-service.ts says what it holds) and one line here.
+ * this folder (local-service.ts says what it holds) and one line here. The order is the start-up
+ * order of their `atStart` runs (flow outputs before channels).
  */
 import { channelProvisioner } from './channel-provisioner.ts';
 import { costTracker } from './cost-tracker.ts';

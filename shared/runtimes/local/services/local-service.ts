@@ -14,6 +14,7 @@ import type { Config } from '../../../config/index.ts';
 import type { EngineProcess } from '../../../engines/local/index.ts';
 import type { ChannelEngine, FlowEngine, InputHealth } from '../../../engines/port/ports.ts';
 import type { EventPublisher } from '../../../events/publisher.ts';
+import type { OpenApiFragment } from '../../../http/openapi-doc.ts';
 import type { HostResolver } from '../../../net/egress.ts';
 import type { SecretCipher } from '../../../secrets/cipher.ts';
 import type { SseHub } from '../../../../services/destination/src/http/sse-hub.ts';
@@ -34,17 +35,18 @@ export interface LocalInfrastructure {
   cipher: SecretCipher;
   /** The process's one ApiAuth: every service's routes check tokens with it. */
   auth: ApiAuth;
-  /** Absent with engine `none` (only the destination service runs then). */
+  /** Which engine this start drives (`none`: only the services that need none run). */
+  engineKind: 'local' | 'memory' | 'aws-fake' | 'none';
+  /** Absent with engine `none`. */
   engine?: LocalEngine;
-  /** How the engine bills: `local` (machine time) for the local engine; the memory and aws-fake engines mimic AWS. */
-  engineKind?: 'local' | 'aws';
-  /** The primary MediaLive channel of the in-memory AWS (engine `aws-fake`). */
+  /** The stack's primary channel, where the engine has one (aws-fake). */
   primaryChannelId?: string;
   resolveHost?: HostResolver;
   sse: SseHub;
   ssePingMs?: number;
-  /** The in-process EventBridge/SQS, for what a service's local twin must do on it (`LocalService.local`). */
-  bus: LocalEventBus;
+  /** Every other service's part of the OpenAPI document (their `openApi`), for the one served at /api/openapi.json. */
+  openApiExtra: OpenApiFragment[];
+  /** What serverless.yml declares (queues, DLQs, the deployment's name), for a twin that mirrors AWS's alarms. */
   wiring: LocalWiring;
   /** HTTP for outbound webhooks (the notifier's Slack and webhook channels); default the global fetch. */
   fetch?: typeof fetch;
@@ -54,12 +56,18 @@ export interface LocalService<D> {
   deps(infra: LocalInfrastructure): D;
   /** The service's handler factories, by the export names of its Lambda entry. */
   handlers: Record<string, (deps: D) => unknown>;
+  /** Runs only with a media engine (engine `none` leaves its functions out). */
+  needsEngine?: boolean;
+  /** Its part of the HTTP API's OpenAPI document, from its route definitions (served by the destination API). */
+  openApi?: () => OpenApiFragment;
+  /** Its scheduled functions to run once at start-up, after the outbox sweep (services in registry order). */
+  atStart?: string[];
   /**
-   * What only the local twin must do for the service, where AWS does it with an alarm or a
-   * schedule (the notifier: the DLQ alarms, a wake-up when its next message is due). Started once
-   * the bus runs; its `handlers` stand in for the plain ones of the same export name.
+   * What the local twin must do for it that AWS does by itself (watch the bus for the DLQ alarms,
+   * wake up when its next message is due...); stopped with the runtime. Attached before any
+   * handler is built: `handlers` it returns stand in for the plain ones of the same export name.
    */
-  local?(deps: D, infra: LocalInfrastructure): { handlers?: Record<string, LambdaHandler>; stop(): void };
+  attach?: (o: { deps: D; bus: LocalEventBus; infra: LocalInfrastructure }) => { stop(): void | Promise<void>; handlers?: Record<string, LambdaHandler> } | void;
 }
 
 export function defineLocalService<D>(service: LocalService<D>): LocalService<D> {

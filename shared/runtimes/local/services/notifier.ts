@@ -1,7 +1,7 @@
 /**
  * The notifier in the local runtime: its deps from the local infrastructure, its handlers by the
  * export names of its Lambda entry (shared/runtimes/aws/notifier.ts), and the two things AWS does
- * for it that the local twin must do itself (`local`):
+ * for it that the local twin must do itself (`attach`):
  *
  *   dead-letter queues   CloudWatch alarms on each DLQ (serverless.yml) emit "CloudWatch Alarm
  *                        State Change" on the default bus; here the bus's own DLQs are watched and
@@ -14,6 +14,7 @@ import type { NotifierDeps } from '../../../../services/notifier/src/deps.ts';
 import { createApiHandler } from '../../../../services/notifier/src/handlers/api.ts';
 import { createInboxHandler } from '../../../../services/notifier/src/handlers/inbox.ts';
 import { createTickHandler } from '../../../../services/notifier/src/handlers/tick.ts';
+import { notifierOpenApiDocument } from '../../../../services/notifier/src/http/app.ts';
 import { createLogger } from '../../../logging/logger.ts';
 import { EgressPolicy, systemResolver } from '../../../net/egress.ts';
 import { notifierSettings } from '../../aws/notifier.ts';
@@ -37,8 +38,10 @@ export const notifier = defineLocalService<NotifierDeps>({
     };
   },
   handlers: { inbox: createInboxHandler, tick: createTickHandler, api: createApiHandler },
-  local: (deps, infra) => {
-    const { bus, wiring, config } = infra;
+  needsEngine: true,
+  openApi: () => notifierOpenApiDocument() as never,
+  attach: ({ deps, bus, infra }) => {
+    const { wiring, config } = infra;
     const inbox = createInboxHandler(deps);
     const tick = createTickHandler(deps);
     let stopped = false;
