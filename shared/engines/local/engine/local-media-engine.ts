@@ -46,8 +46,10 @@
  *   they are closed with INPUT_STALLED and re-added when media returns. Processes waiting in
  *   backoff for input are restarted at once when media returns.
  * - The ingest (`ingest/srt-ingest.ts`) serves one caller at a time and keeps listening after it
- *   leaves. While an encoder is connected, a second caller is refused at once (and logged), so a
- *   wrong passphrase shows in `inputHealth().lastError` only when tried while the listener is free.
+ *   leaves. While an encoder is connected and sending, a second caller is refused at once (and
+ *   logged); one silent for 1.5 s is replaced by the new caller (an encoder calling back before
+ *   SRT noticed it had gone). So a wrong passphrase shows in `inputHealth().lastError` only when
+ *   tried while no encoder is sending.
  *
  * States: the flow follows MediaConnect (STANDBY → STARTING → ACTIVE → STOPPING → STANDBY, ERROR
  * if the ingest cannot run); channels follow MediaLive, see `channel-lifecycle.ts`. RUNNING

@@ -32,8 +32,9 @@ export interface IngestArgsOptions {
 
 /**
  * `fanout-srt listen`: one caller at a time, the next accepted after it leaves (an encoder that
- * drops and comes back is picked up without a restart); a second caller while one is connected is
- * refused at once (a `busy` event). Media on stdout, events on fd 3, libsrt's warnings on stderr.
+ * drops and comes back is picked up without a restart, even before SRT noticed it had gone: a
+ * caller silent for 1.5 s is replaced by the next); a second caller while one is connected and
+ * sending is refused at once (a `busy` event). Media on stdout, events on fd 3, libsrt's warnings on stderr.
  */
 export function ingestArgs(o: IngestArgsOptions): string[] {
   return [

@@ -12,7 +12,8 @@
  *         {"event":"listening","port":9998}
  *         {"event":"connected","address":"127.0.0.1:34199"}
  *         {"event":"rejected","reason":"passphrase","code":1010,"address":"127.0.0.1:34200"}
- *         {"event":"busy","address":"…"}     a second caller while one is connected: refused
+ *         {"event":"busy","address":"…"}     a second caller while one is connected and sending:
+ *                                              refused (one silent for 1.5 s is replaced instead)
  *         {"event":"stats","rttMs":0.4,"mbitRate":6.1,"packets":575,"packetsLost":0,
  *          "packetsRetransmitted":0,"packetsDropped":0,"bytes":756000}   (per interval)
  *         {"event":"disconnected"}
@@ -59,12 +60,16 @@
 #define FLUSH_BYTES (8 * 1024)
 #define FLUSH_MS 20
 #define LOG_WARNING_LEVEL 4
+/* A connected caller that has sent nothing for this long is taken for gone when another calls. */
+#define STALE_MS 1500
 
 static volatile sig_atomic_t stopping = 0;
 static int events_fd = 3;
 static pthread_mutex_t peer_lock = PTHREAD_MUTEX_INITIALIZER;
 static char last_peer[80] = "";
 static SRTSOCKET current = SRT_INVALID_SOCK;
+/* When the current caller last sent data (ms, monotonic); under peer_lock. */
+static int64_t last_rx = 0;
 
 static void on_signal(int sig) {
   (void)sig;
@@ -132,14 +137,19 @@ static void on_log(void *opaque, int level, const char *file, int line, const ch
   else emit("{\"event\":\"rejected\",\"reason\":\"%s\",\"code\":%d,\"address\":null}", reason, code);
 }
 
-/* Before libsrt checks the passphrase: remembers who is calling, and refuses a second caller. */
+/*
+ * Before libsrt checks the passphrase: remembers who is calling, and refuses a second caller while
+ * the connected one is sending. One that has sent nothing for STALE_MS is taken for gone (an
+ * encoder calling back before SRT's peer-idle timeout noticed it had left): the new caller
+ * replaces it once its handshake (passphrase included) succeeds.
+ */
 static int on_listen(void *opaque, SRTSOCKET ns, int hsversion, const struct sockaddr *peer, const char *streamid) {
   (void)opaque; (void)ns; (void)hsversion; (void)streamid;
   char addr[80];
   format_addr(peer, addr, sizeof addr);
   pthread_mutex_lock(&peer_lock);
   memcpy(last_peer, addr, sizeof addr);
-  int busy = current != SRT_INVALID_SOCK;
+  int busy = current != SRT_INVALID_SOCK && now_ms() - last_rx < STALE_MS;
   pthread_mutex_unlock(&peer_lock);
   if (busy) {
     emit("{\"event\":\"busy\",\"address\":\"%s\"}", addr);
@@ -269,13 +279,22 @@ static int run_listener(const char *bind_host, int port, const char *pass, int p
         SRTSOCKET s = srt_accept(lsn, (struct sockaddr *)&peer, &plen);
         if (s == SRT_INVALID_SOCK) continue;
         if (current != SRT_INVALID_SOCK) {
-          srt_close(s);
-          continue;
+          pthread_mutex_lock(&peer_lock);
+          int stale = now_ms() - last_rx >= STALE_MS;
+          pthread_mutex_unlock(&peer_lock);
+          if (!stale) {
+            srt_close(s);
+            continue;
+          }
+          if (used > 0 && !write_all(out, used)) return 1;
+          used = 0;
+          drop_connection(eid);
         }
         char addr[80];
         format_addr((struct sockaddr *)&peer, addr, sizeof addr);
         pthread_mutex_lock(&peer_lock);
         current = s;
+        last_rx = now_ms();
         pthread_mutex_unlock(&peer_lock);
         srt_epoll_add_usock(eid, s, &in_err);
         emit("{\"event\":\"connected\",\"address\":\"%s\"}", addr);
@@ -284,6 +303,7 @@ static int run_listener(const char *bind_host, int port, const char *pass, int p
       }
       if (ev[i].fd != current) continue;
       // Every packet that is ready, into the buffer.
+      int got = 0;
       for (;;) {
         if (OUT_CAP - used < 1500) {
           if (!write_all(out, used)) return 1;
@@ -293,9 +313,17 @@ static int run_listener(const char *bind_host, int port, const char *pass, int p
         if (r > 0) {
           if (used == 0) oldest = now_ms();
           used += (size_t)r;
+          got = 1;
           continue;
         }
-        if (r == SRT_ERROR && srt_getlasterror(NULL) == SRT_EASYNCRCV) break;
+        if (r == SRT_ERROR && srt_getlasterror(NULL) == SRT_EASYNCRCV) {
+          if (got) {
+            pthread_mutex_lock(&peer_lock);
+            last_rx = now_ms();
+            pthread_mutex_unlock(&peer_lock);
+          }
+          break;
+        }
         // Broken or closed by the peer: what was received still goes out.
         if (used > 0 && !write_all(out, used)) return 1;
         used = 0;
