@@ -122,7 +122,7 @@ test('flow outputs: idempotent add and remove, one loopback port each', async ()
 test('start() kills the processes a crashed previous run left behind', async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'fanout-engine-reap-'));
   dirs.push(dataDir);
-  const controlPlane = fileURLToPath(new URL('../fixtures/control-plane.ts', import.meta.url));
+  const controlPlane = fileURLToPath(new URL('../process/fixtures/control-plane.ts', import.meta.url));
   const cp = spawn(process.execPath, ['--import', 'tsx', controlPlane, join(dataDir, 'run', 'pids'), 'none'], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   cp.stdout?.on('data', (c: Buffer) => (out += c.toString()));
