@@ -44,7 +44,8 @@ function sources(dir: string, out: string[] = []): string[] {
   }
   return out;
 }
-const scanned = [...sources('shared/engines'), ...sources('services/channel-provisioner/src'), ...sources('services/flow-output/src')];
+// Where an engine error or a lastError is made: the engines, and the services that report engine results or set lastError.
+const scanned = [...sources('shared/engines'), ...sources('services/channel-provisioner/src'), ...sources('services/flow-output/src'), ...sources('services/destination/src/app'), ...sources('services/destination/src/domain')];
 
 describe('lastError codes', () => {
   test('the section exists and lists codes', () => {

@@ -10,6 +10,7 @@ import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { ApiAuth } from '../auth/api-auth.ts';
 import type { Principal, TokenStore } from '../auth/tokens.ts';
+import { portError } from '../engines/port/errors.ts';
 import { createLogger } from '../logging/logger.ts';
 import { apiRoute, assertAccessDeclared, clientAddress, clientError, installApiBasics, requireAccess, type ApiEnv } from './api-kit.ts';
 
@@ -72,4 +73,12 @@ test("a framework's client errors keep their 4xx; its 5xx and other errors are o
   assert.equal(clientError(new HTTPException(418))?.code, 'MALFORMED_REQUEST');
   assert.equal(clientError(new HTTPException(500)), null);
   assert.equal(clientError(new TypeError('a bug')), null);
+});
+
+test('an engine that cannot answer now is 503 ENGINE_UNAVAILABLE (with its code); any other engine error is ours (INTERNAL)', () => {
+  const throttled = clientError(portError('ENGINE_UNAVAILABLE', 'MediaLive ListChannels failed transiently', { details: { awsCode: 'TooManyRequestsException' } }));
+  assert.equal(throttled?.code, 'ENGINE_UNAVAILABLE');
+  assert.equal(throttled?.status, 503);
+  assert.deepEqual(throttled?.extra, { engineCode: 'ENGINE_UNAVAILABLE' });
+  assert.equal(clientError(portError('CHANNEL_NOT_IDLE', 'cannot delete channel 1 while it is RUNNING')), null);
 });

@@ -61,6 +61,7 @@ import {
   StopFlowCommand,
 } from '@aws-sdk/client-mediaconnect';
 import type { ChannelState } from '../../../events/channel-provisioner/common.ts';
+import { ACTIVE_STATES, CHANNEL_OPERATIONS, DELETABLE_STATES } from '../port/channel-machine.ts';
 import { portError } from '../port/errors.ts';
 import type { ChannelDescription, ChannelEngine, ChannelSpec, FlowDescription, FlowEngine, FlowState, InputHealth, OwnedOutput, OwnedResources } from '../port/ports.ts';
 import { channelSettings, DEFAULT_PASSTHROUGH, InvalidTargetError, type ChannelSettings, type PassthroughEncode } from './channel-settings.ts';
@@ -116,9 +117,10 @@ export interface AwsEngineDeps {
 const DEFAULT_INPUT_SPEC: InputSpecification = Object.freeze({ Codec: 'AVC', Resolution: 'HD', MaximumBitrate: 'MAX_10_MBPS' });
 const GONE_INPUT = new Set(['DELETING', 'DELETED']);
 const GONE_CHANNEL = new Set<string>(['DELETED']);
-const ACTIVE_CHANNEL = new Set<string>(['STARTING', 'RUNNING', 'RECOVERING']);
-const DELETABLE_CHANNEL = new Set<string>(['IDLE', 'CREATE_FAILED', 'UPDATE_FAILED']);
-const UPDATABLE_CHANNEL = new Set<string>(['IDLE', 'UPDATE_FAILED']);
+// What MediaLive accepts in which state: the port's machine (port/channel-machine.ts).
+const ACTIVE_CHANNEL = new Set<string>(ACTIVE_STATES);
+const DELETABLE_CHANNEL = new Set<string>(DELETABLE_STATES);
+const UPDATABLE_CHANNEL = new Set<string>(CHANNEL_OPERATIONS.update.accepts);
 /** How often a create is repeated with a bumped generation when AWS replays a deleted resource. */
 const MAX_GENERATIONS = 3;
 

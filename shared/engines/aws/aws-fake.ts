@@ -7,11 +7,12 @@
  *            DETACHED ─DeleteInput→ DELETING ─(inputDeleteMs)→ DELETED     (else 409 Conflict)
  *            a MEDIACONNECT input adds one managed output to its flow (≤ 50 per flow) and the
  *            output goes when the input is DELETED
- *   channel  CREATING ─(channelCreateMs)→ IDLE (or CREATE_FAILED when told to fail)
- *            IDLE ─Start→ STARTING ─(channelStartMs, minutes by default)→ RUNNING
- *            STARTING|RUNNING|RECOVERING ─Stop→ STOPPING ─(channelStopMs)→ IDLE
- *            IDLE|CREATE_FAILED|UPDATE_FAILED ─Delete→ DELETING ─(channelDeleteMs)→ DELETED
- *            Start outside IDLE, Update outside IDLE, Delete outside IDLE → 409 ConflictException
+ *   channel  the port's MediaLive channel machine (port/channel-machine.ts: which call MediaLive
+ *            accepts in which state, where it moves the channel, where that settles), with this
+ *            fake's timings: CREATING ─(channelCreateMs)→ IDLE (or CREATE_FAILED when told to
+ *            fail), STARTING ─(channelStartMs, minutes by default)→ RUNNING, STOPPING
+ *            ─(channelStopMs)→ IDLE, DELETING ─(channelDeleteMs)→ DELETED; a call the machine
+ *            does not accept → 409 ConflictException
  *   flow     STANDBY|ERROR ─StartFlow→ STARTING ─(flowStartMs)→ ACTIVE ─StopFlow→ STOPPING ─→ STANDBY
  *
  * Every channel transition emits "MediaLive Channel State Change" and every flow transition
@@ -27,6 +28,7 @@
  * exhausted channel quota, a start/stop of a flow in the wrong state) the fake answers with a
  * BadRequestException and says so in the message; those answers are marked [inferred].
  */
+import { accepts, CHANNEL_OPERATIONS, SETTLES_TO, type ChannelOperation } from '../port/channel-machine.ts';
 import { CHANNEL_STATE_MESSAGES } from '../port/channel-state-messages.ts';
 import { randomBytes } from 'node:crypto';
 import {
@@ -557,7 +559,7 @@ export class AwsFake {
     const fail = this.failCreates > 0;
     if (fail) this.failCreates--;
     this.later(this.timings.channelCreateMs, () => {
-      if (c.State === 'CREATING') this.setChannel(c, fail ? 'CREATE_FAILED' : 'IDLE');
+      if (c.State === 'CREATING') this.setChannel(c, fail ? 'CREATE_FAILED' : SETTLES_TO.CREATING!);
     });
     return this.publicChannel(c, false);
   }
@@ -582,44 +584,50 @@ export class AwsFake {
     return medialiveError('ConflictException', `Channel ${c.Id} is ${c.State}; cannot ${op}`);
   }
 
+  /** `op` by the machine: 409 unless accepted, then the state it enters, settling after `ms` (`onSettle` first). */
+  private operate(c: FakeChannel, op: ChannelOperation, ms: number, onSettle?: () => void): void {
+    if (!accepts(op, c.State)) throw this.conflict(c, op);
+    const entered = CHANNEL_OPERATIONS[op].enters;
+    if (c.State !== entered) this.setChannel(c, entered);
+    const then = SETTLES_TO[entered];
+    if (then)
+      this.later(ms, () => {
+        if (c.State !== entered) return;
+        onSettle?.();
+        this.setChannel(c, then);
+      });
+  }
+
   private startChannel(id: string) {
     const c = this.requireChannel(id);
-    if (c.State !== 'IDLE') throw this.conflict(c, 'start');
-    this.setChannel(c, 'STARTING');
-    this.later(this.timings.channelStartMs, () => c.State === 'STARTING' && this.setChannel(c, 'RUNNING'));
+    this.operate(c, 'start', this.timings.channelStartMs);
     return this.publicChannel(c, true);
   }
 
   private stopChannel(id: string) {
     const c = this.requireChannel(id);
-    if (c.State !== 'RUNNING' && c.State !== 'STARTING' && c.State !== 'RECOVERING') throw this.conflict(c, 'stop');
-    this.setChannel(c, 'STOPPING');
-    this.later(this.timings.channelStopMs, () => c.State === 'STOPPING' && this.setChannel(c, 'IDLE'));
+    this.operate(c, 'stop', this.timings.channelStopMs);
     return this.publicChannel(c, true);
   }
 
   private updateChannel(req: UpdateChannelCommandInput) {
     const c = this.requireChannel(req.ChannelId!);
-    if (c.State !== 'IDLE' && c.State !== 'UPDATE_FAILED') throw this.conflict(c, 'update');
+    if (!accepts('update', c.State)) throw this.conflict(c, 'update');
     const { ChannelId: _id, ...patch } = req;
     const next = { ...c.settings, ...Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) } as FakeChannel['settings'];
     const errors = this.check(next, c.Id);
     if (errors.length) throw medialiveError('UnprocessableEntityException', 'Unprocessable Entity', errors);
     c.settings = structuredClone(next);
     this.attach(c);
-    if (c.State === 'UPDATE_FAILED') this.setChannel(c, 'IDLE');
+    this.operate(c, 'update', 0);
     return this.publicChannel(c, true);
   }
 
   private deleteChannel(id: string) {
     const c = this.requireChannel(id);
     if (c.State === 'DELETED') throw medialiveError('NotFoundException', `Channel ${id} not found`);
-    if (c.State !== 'IDLE' && c.State !== 'CREATE_FAILED' && c.State !== 'UPDATE_FAILED') throw this.conflict(c, 'delete');
-    this.setChannel(c, 'DELETING');
-    this.later(this.timings.channelDeleteMs, () => {
-      if (c.State !== 'DELETING') return;
+    this.operate(c, 'delete', this.timings.channelDeleteMs, () => {
       for (const input of this.inputs.values()) if (input.AttachedChannels.includes(c.Id)) this.detach(input);
-      this.setChannel(c, 'DELETED');
     });
     return this.publicChannel(c, true);
   }

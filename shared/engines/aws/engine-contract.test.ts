@@ -1,20 +1,13 @@
 /**
- * The engine contract against the in-memory reference engine and against the AWS engine on the
- * in-memory AWS; the AWS run also checks every request it sent against the official models.
+ * The engine contract (shared/engines/port/contract.ts) on the AWS engine over the in-memory AWS;
+ * it also checks every request the engine sent against the official models. (The memory and local
+ * engines run it in their own folders.)
  */
 import { test } from 'node:test';
-import { MemoryEngine } from '../memory/memory-engine.ts';
-import type { NativeEngineEvent } from '../port/ports.ts';
 import { AwsMediaEngine } from './aws-engine.ts';
 import { AwsFake, FAST_TIMINGS } from './aws-fake.ts';
 import { engineContract } from '../port/contract.ts';
 import { expectAllValid, modelsOrSkip, type CapturedRequest } from './request-capture.ts';
-
-engineContract('MemoryEngine', () => {
-  const events: NativeEngineEvent[] = [];
-  const engine = new MemoryEngine({ sink: (e) => events.push(e), transitionMs: 5 });
-  return { engine, events, close: () => engine.close() };
-});
 
 /** Requests of every AWS contract test, validated once the suite has run. */
 const sent: CapturedRequest[] = [];

@@ -1,7 +1,8 @@
 /**
- * An in-memory engine that follows AWS's state machines (AWS-FACTS §4.2: start only when IDLE,
- * update and delete only when IDLE, a flow starts from STANDBY) and reports every change as the
- * native event AWS would emit, after a configurable delay. It moves no media: it is the engine for
+ * An in-memory engine over the port's MediaLive channel machine (port/channel-machine.ts, the one
+ * the in-memory AWS answers with: which call is accepted in which state, where it moves the
+ * channel, where that settles) and MediaConnect's flow states (a flow starts from STANDBY), that
+ * reports every change as the native event AWS would emit, after a configurable delay. It moves no media: it is the engine for
  * tests of the control plane (sagas, retries, reconcile) and the reference the engine contract
  * tests run against beside the real engines.
  *
@@ -16,6 +17,7 @@ import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import type { ChannelState } from '../../../events/channel-provisioner/common.ts';
 import { portError } from '../port/errors.ts';
 import { Secret } from '../../secrets/secret.ts';
+import { accepts, CHANNEL_OPERATIONS, isNoop, SETTLES_TO, type ChannelOperation } from '../port/channel-machine.ts';
 import { CHANNEL_STATE_MESSAGES } from '../port/channel-state-messages.ts';
 import type {
   ChannelDescription,
@@ -40,9 +42,6 @@ export interface MemoryEngineOptions {
   /** Keep the engine's state in this file so that it survives the process (see the header). */
   stateFile?: string;
 }
-
-/** Where each transitional state goes on its own (AWS finishes them while nobody watches). */
-const SETTLES_TO: Partial<Record<ChannelState, ChannelState>> = { CREATING: 'IDLE', STARTING: 'RUNNING', STOPPING: 'IDLE', DELETING: 'DELETED' };
 
 interface SavedState {
   channels: { channelId: string; arn: string; state: ChannelState; spec: Omit<ChannelSpec, 'target'> & { target: { url: string } } }[];
@@ -150,8 +149,12 @@ export class MemoryEngine implements FlowEngine, ChannelEngine {
     return c;
   }
 
-  private conflict(op: string, c: Channel): never {
-    throw portError('CHANNEL_NOT_IDLE', `cannot ${op} channel ${c.channelId} while it is ${c.state}`, { details: { awsCode: 'ConflictException', httpStatus: 409 } });
+  /** `op` by the machine: nothing in a no-op state, CHANNEL_NOT_IDLE where MediaLive would answer 409, else the state it enters (settling later). */
+  private operate(op: ChannelOperation, c: StateMachine): void {
+    if (isNoop(op, c.state)) return;
+    if (!accepts(op, c.state)) throw portError('CHANNEL_NOT_IDLE', `cannot ${op} channel ${c.channelId} while it is ${c.state}`, { details: { awsCode: 'ConflictException', httpStatus: 409 } });
+    const entered = CHANNEL_OPERATIONS[op].enters;
+    if (c.state !== entered) this.set(c, entered, SETTLES_TO[entered]);
   }
 
   async createChannel(spec: ChannelSpec): Promise<{ channelId: string; arn: string }> {
@@ -160,30 +163,24 @@ export class MemoryEngine implements FlowEngine, ChannelEngine {
     const channelId = String(1_000_000 + (randomBytes(3).readUIntBE(0, 3) % 9_000_000));
     const c: Channel = { channelId, arn: this.arn('channel', channelId), spec, state: 'CREATING' };
     this.channels.set(channelId, c);
-    this.set(c, 'CREATING', 'IDLE');
+    this.set(c, 'CREATING', SETTLES_TO.CREATING);
     return { channelId, arn: c.arn };
   }
 
   async startChannel(channelId: string): Promise<void> {
     this.calls.push({ op: 'startChannel', args: [channelId] });
-    const c = this.require(channelId);
-    if (c.state === 'STARTING' || c.state === 'RUNNING') return;
-    if (c.state !== 'IDLE') this.conflict('start', c);
-    this.set(c, 'STARTING', 'RUNNING');
+    this.operate('start', this.require(channelId));
   }
 
   async stopChannel(channelId: string): Promise<void> {
     this.calls.push({ op: 'stopChannel', args: [channelId] });
-    const c = this.require(channelId);
-    if (c.state === 'IDLE' || c.state === 'STOPPING') return;
-    if (c.state !== 'RUNNING' && c.state !== 'STARTING' && c.state !== 'RECOVERING') this.conflict('stop', c);
-    this.set(c, 'STOPPING', 'IDLE');
+    this.operate('stop', this.require(channelId));
   }
 
   async updateChannel(channelId: string, spec: ChannelSpec): Promise<void> {
     this.calls.push({ op: 'updateChannel', args: [channelId] });
     const c = this.require(channelId);
-    if (c.state !== 'IDLE') this.conflict('update', c);
+    this.operate('update', c);
     c.spec = spec;
     this.save();
   }
@@ -191,9 +188,7 @@ export class MemoryEngine implements FlowEngine, ChannelEngine {
   async deleteChannel(channelId: string): Promise<void> {
     this.calls.push({ op: 'deleteChannel', args: [channelId] });
     const c = this.channels.get(channelId);
-    if (!c || c.state === 'DELETING') return;
-    if (c.state !== 'IDLE' && c.state !== 'CREATE_FAILED') this.conflict('delete', c);
-    this.set(c, 'DELETING', 'DELETED');
+    if (c) this.operate('delete', c);
   }
 
   async describeChannel(channelId: string): Promise<ChannelDescription | null> {
@@ -294,7 +289,8 @@ export class MemoryEngine implements FlowEngine, ChannelEngine {
 
   async startPrimary(): Promise<void> {
     this.calls.push({ op: 'startPrimary', args: [] });
-    if (this.primary?.state === 'IDLE') this.set(this.primary, 'STARTING', 'RUNNING');
+    // Only from IDLE (a no-op otherwise): the primary is never stopped by Fanout.
+    if (this.primary && accepts('start', this.primary.state)) this.operate('start', this.primary);
   }
 
   async inputHealth(): Promise<InputHealth> {

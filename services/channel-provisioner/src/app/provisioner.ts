@@ -28,6 +28,7 @@ import type { LastError } from '../../../../events/envelope.ts';
 import { AppError } from '../../../../shared/errors/index.ts';
 import { buildEntry, type BusEntry, type EventPublisher } from '../../../../shared/events/publisher.ts';
 import type { Logger } from '../../../../shared/logging/logger.ts';
+import { ACTIVE_STATES, DELETABLE_STATES } from '../../../../shared/engines/port/channel-machine.ts';
 import { isEngineError, isRetryable } from '../../../../shared/engines/port/errors.ts';
 import type { ChannelEngine } from '../../../../shared/engines/port/ports.ts';
 import type { SecretCipher } from '../../../../shared/secrets/cipher.ts';
@@ -69,8 +70,9 @@ export interface ProvisionerDeps {
   now?: () => number;
 }
 
-const ACTIVE: readonly ChannelState[] = ['STARTING', 'RUNNING', 'RECOVERING'];
-const DELETABLE: readonly ChannelState[] = ['IDLE', 'CREATE_FAILED', 'UPDATE_FAILED'];
+/** What a stop acts on, and what can be deleted: the port's MediaLive channel machine. */
+const ACTIVE = ACTIVE_STATES;
+const DELETABLE = DELETABLE_STATES;
 /** States a channel stays in until asked to move: no further native event will report them. */
 const SETTLED: readonly ChannelState[] = ['IDLE', 'RUNNING', 'CREATE_FAILED', 'UPDATE_FAILED'];
 /** The channel operations whose failure a destination hears of (ChannelFailed.operation). */

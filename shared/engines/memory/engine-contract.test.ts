@@ -1,0 +1,10 @@
+/** The engine contract (shared/engines/port/contract.ts) on the memory engine. */
+import { engineContract } from '../port/contract.ts';
+import type { NativeEngineEvent } from '../port/ports.ts';
+import { MemoryEngine } from './memory-engine.ts';
+
+engineContract('MemoryEngine', () => {
+  const events: NativeEngineEvent[] = [];
+  const engine = new MemoryEngine({ sink: (e) => events.push(e), transitionMs: 5 });
+  return { engine, events, close: () => engine.close() };
+});
