@@ -2,6 +2,7 @@
 import { apiAuth, type ApiAuth } from '../../../shared/auth/api-auth.ts';
 import { config } from '../../../shared/config/index.ts';
 import { createLogger } from '../../../shared/logging/logger.ts';
+import type { RequestObserver } from '../../../shared/http/api-kit.ts';
 import { engines, infrastructure } from '../../../shared/runtimes/aws/infrastructure.ts';
 import { DestinationReader } from '../../../shared/store/destination-reader.ts';
 import { RecordStore } from '../../../shared/store/record-store.ts';
@@ -48,10 +49,11 @@ export function orphanCleanup(): OrphanCleanup {
  * channel-provisioner's HTTP API (GET /api/channels/validate, POST /api/channels/cleanup), checking
  * tokens with the process's one ApiAuth (the destination API's too: one token store, one budget).
  */
-export function createChannelApi(o: { auth?: ApiAuth } = {}) {
+export function createChannelApi(o: { auth?: ApiAuth; observeRequest?: RequestObserver } = {}) {
   return createChannelApp({
     orphans: orphanCleanup(),
     auth: o.auth ?? apiAuth(),
     logger: createLogger(SERVICE_NAME),
+    ...(o.observeRequest ? { observeRequest: o.observeRequest } : {}),
   });
 }

@@ -90,7 +90,7 @@ export function resetDestinationModule(): void {
   cached = undefined;
 }
 
-export function createDestinationApi(extra: Partial<Pick<ApiDeps, 'sse' | 'ssePingMs' | 'metrics' | 'health' | 'inputHealth' | 'hlsDir' | 'processes' | 'openApiExtra' | 'auth'>> = {}) {
+export function createDestinationApi(extra: Partial<Pick<ApiDeps, 'sse' | 'ssePingMs' | 'metrics' | 'health' | 'observeRequest' | 'inputHealth' | 'hlsDir' | 'processes' | 'openApiExtra' | 'auth'>> = {}) {
   const m = destinationModule();
   const cfg = config();
   return createApp({

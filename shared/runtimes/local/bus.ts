@@ -378,6 +378,17 @@ export class LocalEventBus {
   }
 
   /**
+   * Seconds since the oldest message still in each queue was sent, 0 for an empty queue: the
+   * consumers' lag, as SQS's ApproximateAgeOfOldestMessage (read by the `/metrics` endpoint).
+   */
+  oldestMessageAges(): Record<string, number> {
+    const now = this.clock();
+    const out: Record<string, number> = {};
+    for (const [id, q] of this.queues) out[id] = q.messages.reduce((age, m) => Math.max(age, (now - m.sentTimestamp) / 1000), 0);
+    return out;
+  }
+
+  /**
    * Messages in a dead-letter queue. Pass the DLQ's logical id (all its messages), or a source queue's
    * (the messages of its DLQ that came from it).
    */

@@ -45,6 +45,7 @@ import { channelOpenApiDocument, createChannelApp } from '../../../services/chan
 import { createChannelApi, VERSION as CHANNEL_API_VERSION } from '../../../services/channel-provisioner/src/wiring.ts';
 import { bootstrapAdminToken } from '../../../services/destination/src/app/admin-bootstrap.ts';
 import { createStaticSite } from './static-site.ts';
+import { createMetricsApp, LocalMetrics } from './metrics.ts';
 import { repoRoot } from './serverless-config.ts';
 
 export interface LocalRuntimeOptions {
@@ -322,8 +323,19 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
     : undefined;
   metricsTimer?.unref();
 
+  // ---- metrics: GET /metrics for Prometheus (shared/runtimes/local/metrics.ts), read at each scrape
+  const metrics = new LocalMetrics({
+    destinations: () => m.destinations.list(),
+    ...(engine?.channelMetrics ? { channelMetrics: (channelId: string) => engine.channelMetrics!(channelId) } : {}),
+    ...(engine ? { inputHealth: () => engine.inputHealth() } : {}),
+    queues: () => ({ stats: bus.queueStats(), oldestAges: bus.oldestMessageAges() }),
+  });
+  const metricsApp = createMetricsApp(metrics, { auth: apiAuth(), logger });
+  // ---- end of metrics
+
   const app = createDestinationApi({
     sse,
+    observeRequest: metrics.observeRequest,
     ...(opts.ssePingMs ? { ssePingMs: opts.ssePingMs } : {}),
     ...(engine
       ? {
@@ -337,7 +349,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
   });
   // The other HTTP functions of serverless.yml (channelProvisionerApi), by their specific routes,
   // all checking tokens with the one ApiAuth of this process (one store, one budget per token).
-  const byFunction: Record<string, { fetch: (req: Request, env?: unknown) => Response | Promise<Response> }> = engine ? { channelProvisionerApi: createChannelApi({ auth: apiAuth() }) } : {};
+  const byFunction: Record<string, { fetch: (req: Request, env?: unknown) => Response | Promise<Response> }> = engine ? { channelProvisionerApi: createChannelApi({ auth: apiAuth(), observeRequest: metrics.observeRequest }) } : {};
   const specificRoutes = wiring.httpApiFunctions.flatMap((f) => f.routes.filter((r) => r !== '*').map((r) => ({ route: r, app: byFunction[f.name] })));
   // The dashboards' static site (S3 + CloudFront on AWS): / and /admin, /assets/*, /config.json.
   const site = createStaticSite({
@@ -351,11 +363,12 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
     }),
   });
   const fetchApi = async (req: Request, env: unknown): Promise<Response> => {
-    const page = await site.handle(req);
-    if (page) return page;
     // The path as the apps' router reads it (percent-decoded), so a spelling the router accepts
     // reaches the app that owns the route; the app then checks the route's declared access.
     const path = getPath(req);
+    if (path === '/metrics') return metricsApp.fetch(req, env);
+    const page = await site.handle(req);
+    if (page) return page;
     const hit = specificRoutes.find((r) => r.route === `${req.method} ${path}` || r.route === `* ${path}`);
     // env carries the Node request, whose socket gives the client's address.
     return (hit?.app ?? app).fetch(req, env);

@@ -22,7 +22,7 @@ import type { SystemStore } from '../store/system-store.ts';
 import * as s from './schemas.ts';
 import type { SseHub } from './sse-hub.ts';
 import { serveHls } from './hls.ts';
-import { apiRoute, assertAccessDeclared, installApiBasics, problemResponse, problemResponses, requireAccess, validationHook, type ApiEnv } from '../../../../shared/http/api-kit.ts';
+import { apiRoute, assertAccessDeclared, installApiBasics, problemResponse, problemResponses, requireAccess, validationHook, type ApiEnv, type RequestObserver } from '../../../../shared/http/api-kit.ts';
 import type { ChannelMetrics, InputHealth } from '../../../../shared/engines/port/ports.ts';
 
 export { MAX_BODY_BYTES } from '../../../../shared/http/api-kit.ts';
@@ -45,14 +45,19 @@ export interface ApiDeps {
   ssePingMs?: number;
   /** Event streams one token may hold open (FANOUT_SSE_STREAMS_PER_TOKEN; default 20). */
   sseStreamsPerToken?: number;
-  /** Live per-destination metrics from the media engine, when it runs in this process. */
-  metrics?: (d: { destinationId: string; mediaLiveChannelId: string | null }) => ChannelMetrics | null;
+  /**
+   * Per-destination metrics: live from the media engine when it runs in this process, from
+   * CloudWatch on AWS (shared/engines/aws/metrics-reader.ts).
+   */
+  metrics?: (d: { destinationId: string; mediaLiveChannelId: string | null }) => ChannelMetrics | null | Promise<ChannelMetrics | null>;
   /** The contribution input's health, from the engine (flow-output's source). */
   inputHealth?: () => Promise<InputHealth>;
   /** Where the primary HLS output is written (served at /hls/primary/index.m3u8). */
   hlsDir?: string;
   /** The engine's processes (local engine), commands redacted. */
   processes?: () => unknown[];
+  /** Told of every answered request (request metrics, by route pattern). */
+  observeRequest?: RequestObserver;
   /** Extra health checks (e.g. the media engine). */
   health?: () => Promise<Record<string, string>>;
   /**
@@ -81,7 +86,7 @@ export function createApp(deps: ApiDeps): OpenAPIHono<Env> {
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
 
-  installApiBasics(app, { logger: deps.logger, auth: deps.auth });
+  installApiBasics(app, { logger: deps.logger, auth: deps.auth, ...(deps.observeRequest ? { observe: deps.observeRequest } : {}) });
 
   const ctx = (c: Context<Env>): RequestContext => ({ correlationId: c.get('correlationId'), principalId: c.get('principal').tokenId });
 
@@ -198,7 +203,7 @@ export function createApp(deps: ApiDeps): OpenAPIHono<Env> {
     }),
     async (c) => {
       const d = await deps.destinations.require(c.req.valid('param').id);
-      return c.json({ destinationId: d.destinationId, status: d.status, metrics: deps.metrics?.(d) ?? null }, 200);
+      return c.json({ destinationId: d.destinationId, status: d.status, metrics: (await deps.metrics?.(d)) ?? null }, 200);
     },
   );
 
