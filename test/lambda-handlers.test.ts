@@ -9,9 +9,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { APIGatewayProxyEventV2, Context, SQSEvent } from 'aws-lambda';
+import { CloudWatchClient, GetMetricDataCommand, type GetMetricDataCommandInput } from '@aws-sdk/client-cloudwatch';
+import { DescribeFlowCommand, DescribeFlowSourceMetadataCommand, MediaConnectClient } from '@aws-sdk/client-mediaconnect';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient, type AwsStub } from 'aws-sdk-client-mock';
 import { FlowOutputAddedV1 } from '../events/catalogue.ts';
 import { TokenStore } from '../shared/auth/tokens.ts';
-import { loadConfig, setConfig } from '../shared/config/index.ts';
+import { config, loadConfig, setConfig } from '../shared/config/index.ts';
+import { capturedFromMock, expectAllValid, modelsOrSkip } from '../shared/engines/aws/request-capture.ts';
 import { buildEntry, type BusEntry } from '../shared/events/publisher.ts';
 import { installInfrastructure } from '../shared/runtimes/aws/infrastructure.ts';
 import { ensureTables, startDynalite, type EmbeddedDynamo } from '../shared/runtimes/local/dynalite.ts';
@@ -91,6 +96,45 @@ test('the API handler answers API Gateway v2 events', async () => {
   const sse = await handler(httpEvent('GET', '/api/events'), context);
   assert.equal(sse.statusCode, 501, 'API Gateway cannot stream: the live event stream says so');
   for (const e of published) assert.ok(!e.Detail.includes('lambda-stream-key'));
+});
+
+test('on AWS the API reads input health from MediaConnect and destination metrics from CloudWatch (no 503, no null), requests valid against the models', async (t) => {
+  const flowArn = 'arn:aws:mediaconnect:eu-west-1:111122223333:flow:1-AbCdEfGhIjKlMnOp-0123456789ab:fanout-dev-ingest';
+  // What serverless.yml sets from the stack (its Fn::GetAtt has no value offline).
+  setConfig({ ...config(), mediaConnectFlowArn: flowArn });
+  // (The MediaConnect client's types are of an older @smithy/types: cast as aws-fake.ts does.)
+  const mc = mockClient(MediaConnectClient as unknown as Parameters<typeof mockClient>[0]) as AwsStub<any, any, any>;
+  const cw = mockClient(CloudWatchClient);
+  try {
+    mc.on(DescribeFlowCommand as never).resolves({ Flow: { FlowArn: flowArn, Name: 'fanout-dev-ingest', Status: 'ACTIVE', AvailabilityZone: 'eu-west-1a', Entitlements: [], Outputs: [], Source: { Name: 'srt', SourceArn: `${flowArn}:source`, IngestIp: '198.51.100.7', IngestPort: 5000 } } });
+    mc.on(DescribeFlowSourceMetadataCommand as never).resolves({ FlowArn: flowArn, Timestamp: new Date(), Messages: [], TransportMediaInfo: { Programs: [{ PcrPid: 256, ProgramName: 'p', ProgramNumber: 1, ProgramPid: 4096, Streams: [] }] } });
+    cw.on(GetMetricDataCommand).callsFake((input: GetMetricDataCommandInput) => ({
+      MetricDataResults: input.MetricDataQueries!.map((q) => {
+        const v = ({ SourceRoundTripTime: 41, SourceBitRate: 5_000_000, NetworkOut: 4.2, OutputVideoFrameRate: 30, ActiveOutputs: 1 } as Record<string, number>)[q.MetricStat!.Metric!.MetricName!];
+        return { Id: q.Id, StatusCode: 'Complete', Timestamps: v === undefined ? [] : [new Date()], Values: v === undefined ? [] : [v] };
+      }),
+    }));
+    const { handler } = await import('../services/destination/src/handlers/api.ts');
+    const health = await handler(httpEvent('GET', '/api/mediaconnect/inputs/health'), context);
+    assert.equal(health.statusCode, 200, health.body);
+    const h = JSON.parse(health.body!) as { connected: boolean; rttMs: number; bitrateInKbps: number };
+    assert.deepEqual([h.connected, h.rttMs, h.bitrateInKbps], [true, 41, 5000]);
+
+    const created = JSON.parse((await handler(httpEvent('POST', '/api/destinations', { name: 'CW', platform: 'youtube', streamKey: 'lambda-cw-stream-key-0123' }), context)).body!) as { destinationId: string };
+    const doc = createDocumentClient(createDynamoClient({ region: 'eu-west-1', endpoint: db.endpoint }));
+    await doc.send(new UpdateCommand({ TableName: config().tableDestinations, Key: { destinationId: created.destinationId }, UpdateExpression: 'SET mediaLiveChannelId = :c', ExpressionAttributeValues: { ':c': '7654321' } }));
+    const metrics = await handler(httpEvent('GET', `/api/destinations/${created.destinationId}/metrics`), context);
+    assert.equal(metrics.statusCode, 200, metrics.body);
+    const m = (JSON.parse(metrics.body!) as { metrics: { bitrateKbps: number; fps: number } | null }).metrics;
+    assert.deepEqual([m?.bitrateKbps, m?.fps], [4200, 30]);
+    const channelQuery = cw.commandCalls(GetMetricDataCommand).map((c) => c.args[0].input).find((i) => i.MetricDataQueries!.some((q) => q.MetricStat!.Metric!.Namespace === 'AWS/MediaLive'))!;
+    assert.ok(channelQuery.MetricDataQueries!.every((q) => q.MetricStat!.Metric!.Dimensions!.some((d) => d.Name === 'ChannelId' && d.Value === '7654321')));
+    const models = modelsOrSkip(t);
+    if (models) expectAllValid([...capturedFromMock(mc, 'mediaconnect'), ...capturedFromMock(cw, 'cloudwatch')], models);
+  } finally {
+    mc.restore();
+    cw.restore();
+  }
 });
 
 test('the inbox handler takes an SQS batch of EventBridge events and reports partial failures', async () => {

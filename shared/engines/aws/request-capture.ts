@@ -20,8 +20,8 @@ import { fileURLToPath } from 'node:url';
 import type { AwsStub } from 'aws-sdk-client-mock';
 import { formatProblem, ModelValidator, type ValidationProblem } from './model-validator.ts';
 
-export type ServiceName = 'medialive' | 'mediaconnect' | 'mediapackagev2';
-export const SERVICES: readonly ServiceName[] = ['medialive', 'mediaconnect', 'mediapackagev2'];
+export type ServiceName = 'medialive' | 'mediaconnect' | 'mediapackagev2' | 'cloudwatch';
+export const SERVICES: readonly ServiceName[] = ['medialive', 'mediaconnect', 'mediapackagev2', 'cloudwatch'];
 
 export interface CapturedRequest {
   service: ServiceName;

@@ -5,6 +5,7 @@
  */
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { handle } from 'hono/aws-lambda';
+import { awsDestinationReaders } from '../../../../shared/runtimes/aws/destination-readers.ts';
 import { createDestinationApi, destinationModule } from '../wiring.ts';
 
 let app: ReturnType<typeof createDestinationApi> | undefined;
@@ -13,7 +14,8 @@ let lambdaHandler: ReturnType<typeof handle> | undefined;
 export const handler = async (event: APIGatewayProxyEventV2, context: Context) => {
   if (!app) {
     await destinationModule().seed();
-    app = createDestinationApi();
+    // WIRING (AWS): input health and destination metrics from MediaConnect and CloudWatch.
+    app = createDestinationApi({ ...awsDestinationReaders() });
     lambdaHandler = handle(app);
   }
   // hono types the v2 body as `string | null`; API Gateway omits it for GET requests.
