@@ -9,7 +9,7 @@
  *     channel-provisioner's routes, dispatched by the httpApi routes of serverless.yml as API
  *     Gateway does (a function's specific routes first, `*` for the rest), both apps checking
  *     tokens with the process's one ApiAuth; what Node's parser refuses is answered as a
- *     problem document too
+ *     problem document too; GET /metrics (Prometheus, metrics tokens: metrics.ts) before them
  *
  * `npm start` runs this through main.ts; tests start it in-process with an in-memory database.
  */
