@@ -137,6 +137,32 @@ test('on AWS the API reads input health from MediaConnect and destination metric
   }
 });
 
+test("the api function's own metrics: one EMF line per request (namespace Fanout, service and deployment dimensions), the route pattern as metadata", async () => {
+  const { handler } = await import('../services/destination/src/handlers/api.ts');
+  const lines: string[] = [];
+  const write = process.stdout.write.bind(process.stdout);
+  process.stdout.write = ((chunk: string | Uint8Array, ...rest: never[]) => {
+    lines.push(String(chunk));
+    return write(chunk, ...rest);
+  }) as typeof process.stdout.write;
+  try {
+    assert.equal((await handler(httpEvent('GET', '/api/destinations/00000000-0000-4000-8000-000000000000'), context)).statusCode, 404);
+  } finally {
+    process.stdout.write = write;
+  }
+  const emf = lines.flatMap((l) => l.split('\n')).filter((l) => l.includes('"_aws"')).map((l) => JSON.parse(l) as Record<string, any>);
+  assert.equal(emf.length, 1, 'one line for the one request');
+  const [line] = emf;
+  const directive = line!._aws.CloudWatchMetrics[0];
+  assert.equal(directive.Namespace, 'Fanout');
+  assert.deepEqual(directive.Dimensions, [['service', 'deployment']]);
+  assert.deepEqual(directive.Metrics.map((m: { Name: string }) => m.Name).sort(), ['ApiLatency', 'ApiRequests']);
+  assert.equal(line!.ApiRequests, 1);
+  assert.ok(line!.ApiLatency >= 0);
+  assert.deepEqual([line!.route, line!.method, line!.status], ['/api/destinations/:id', 'GET', '404']);
+  assert.ok(!JSON.stringify(line).includes('00000000-0000-4000-8000-000000000000'), 'no raw path');
+});
+
 test('the inbox handler takes an SQS batch of EventBridge events and reports partial failures', async () => {
   const { handler: api } = await import('../services/destination/src/handlers/api.ts');
   const created = JSON.parse((await api(httpEvent('POST', '/api/destinations', { name: 'T', platform: 'twitch', streamKey: 'lambda-twitch-0123456' }), context)).body!) as { destinationId: string };
