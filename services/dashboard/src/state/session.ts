@@ -49,9 +49,7 @@ export function apiUrl(path: string): string {
 
 /**
  * Checks a token and finds its role: GET /api/admin/tokens answers 200 to an admin, 403 to an
- * operator or a metrics token and 401 to a token that is not valid (thrown as the API's problem).
- * A metrics token (a Prometheus scraper's) is refused by every operator route too: its 403 from
- * the flow status is thrown, so the sign-in shows why it cannot be used here.
+ * operator and 401 to a token that is not valid (thrown as the API's problem).
  */
 export async function probeRole(candidate: string): Promise<Role> {
   const probe = createApiClient({ base: config.apiBase, token: () => candidate });
@@ -59,10 +57,9 @@ export async function probeRole(candidate: string): Promise<Role> {
     await probe.get<{ tokens: Token[] }>('/api/admin/tokens');
     return 'admin';
   } catch (err) {
-    if (!(err instanceof ApiError && err.status === 403)) throw err;
+    if (err instanceof ApiError && err.status === 403) return 'operator';
+    throw err;
   }
-  await probe.get('/api/mediaconnect/flow/status');
-  return 'operator';
 }
 
 export async function signIn(candidate: string): Promise<Role> {
