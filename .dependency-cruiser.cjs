@@ -71,11 +71,11 @@ module.exports = {
     {
       name: 'engines-are-entered-by-their-entry',
       comment:
-        'Outside an engine, only its entry (index.ts; testing.ts for test support) may be imported: the hub, ' +
+        'Outside an engine, only its entries (index.ts; readers.ts, read-only; testing.ts for test support) may be imported: the hub, ' +
         'the fan-out, the supervisor, the MediaLive settings are the engine\'s own business.',
       severity: 'error',
       from: { pathNot: '^shared/engines/' },
-      to: { path: '^shared/engines/(local|aws|memory)/', pathNot: '^shared/engines/[^/]+/(index|testing)\\.ts$' },
+      to: { path: '^shared/engines/(local|aws|memory)/', pathNot: '^shared/engines/[^/]+/(index|readers|testing)\\.ts$' },
     },
     {
       name: 'no-engine-reaches-into-another',

@@ -11,16 +11,24 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { APIGatewayProxyEventV2, Context, SQSEvent } from 'aws-lambda';
+import { CloudWatchClient, GetMetricDataCommand, type GetMetricDataCommandInput } from '@aws-sdk/client-cloudwatch';
+import { DescribeFlowCommand, DescribeFlowSourceMetadataCommand, MediaConnectClient } from '@aws-sdk/client-mediaconnect';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient, type AwsStub } from 'aws-sdk-client-mock';
 import { FlowOutputAddedV1 } from '../events/catalogue.ts';
 import { apiAuthFor } from '../shared/auth/api-auth.ts';
 import { TokenStore } from '../shared/auth/tokens.ts';
-import { loadConfig, setConfig } from '../shared/config/index.ts';
+import { config, loadConfig, setConfig } from '../shared/config/index.ts';
 import { AwsMediaEngine } from '../shared/engines/aws/index.ts';
 import { AwsFake } from '../shared/engines/aws/testing.ts';
+import { capturedFromMock, expectAllValid, modelsOrSkip } from '../shared/engines/aws/request-capture.ts';
 import { buildEntry, type BusEntry } from '../shared/events/publisher.ts';
 import { createLogger } from '../shared/logging/logger.ts';
 import { channelProvisionerLambdas } from '../shared/runtimes/aws/channel-provisioner.ts';
 import { destinationLambdas } from '../shared/runtimes/aws/destination.ts';
+import { createApiMetrics } from '../shared/runtimes/aws/api-metrics.ts';
+import { awsDestinationReaders, resetDestinationReaders } from '../shared/runtimes/aws/destination-readers.ts';
+import type { DestinationDeps } from '../services/destination/src/deps.ts';
 import { ensureTables, startDynalite, type EmbeddedDynamo } from '../shared/runtimes/local/dynalite.ts';
 import { loadServerlessConfig } from '../shared/runtimes/local/serverless-config.ts';
 import { LocalKeyFileCipher } from '../shared/secrets/cipher.ts';
@@ -36,6 +44,7 @@ let db: EmbeddedDynamo;
 let dir: string;
 let fake: AwsFake;
 let destination: ReturnType<typeof destinationLambdas>;
+let destinationDeps: DestinationDeps;
 let channels: ReturnType<typeof channelProvisionerLambdas>;
 
 const context = { functionName: 'fanout-dev-api', awsRequestId: 'req-1', getRemainingTimeInMillis: () => 25_000 } as unknown as Context;
@@ -78,7 +87,7 @@ before(async () => {
   // Only the AWS services that cannot run here are replaced: EventBridge (captured) and KMS (key file).
   // Names resolve through the tests' resolver: no DNS query leaves the machine.
   const base = { config: cfg, dynamo, doc, publisher: { publish: async (e: BusEntry[]) => void published.push(...e) }, cipher: LocalKeyFileCipher.open(join(dir, 'k.key')) };
-  const destinationDeps = { ...base, auth: apiAuthFor({ doc }, cfg), log: createLogger('destination'), resolveHost: testResolver };
+  destinationDeps = { ...base, auth: apiAuthFor({ doc }, cfg), log: createLogger('destination'), resolveHost: testResolver };
   destination = destinationLambdas(() => destinationDeps);
   fake = new AwsFake();
   const engine = new AwsMediaEngine(
@@ -113,6 +122,75 @@ test('the API handler answers API Gateway v2 events', async () => {
   const sse = await handler(httpEvent('GET', '/api/events'), context);
   assert.equal(sse.statusCode, 501, 'API Gateway cannot stream: the live event stream says so');
   for (const e of published) assert.ok(!e.Detail.includes('lambda-stream-key'));
+});
+
+test('on AWS the API reads input health from MediaConnect and destination metrics from CloudWatch (no 503, no null), requests valid against the models', async (t) => {
+  const flowArn = 'arn:aws:mediaconnect:eu-west-1:111122223333:flow:1-AbCdEfGhIjKlMnOp-0123456789ab:fanout-dev-ingest';
+  // What serverless.yml sets from the stack (its Fn::GetAtt has no value offline).
+  setConfig({ ...config(), mediaConnectFlowArn: flowArn });
+  // (The MediaConnect client's types are of an older @smithy/types: cast as aws-fake.ts does.)
+  const mc = mockClient(MediaConnectClient as unknown as Parameters<typeof mockClient>[0]) as AwsStub<any, any, any>;
+  const cw = mockClient(CloudWatchClient);
+  try {
+    mc.on(DescribeFlowCommand as never).resolves({ Flow: { FlowArn: flowArn, Name: 'fanout-dev-ingest', Status: 'ACTIVE', AvailabilityZone: 'eu-west-1a', Entitlements: [], Outputs: [], Source: { Name: 'srt', SourceArn: `${flowArn}:source`, IngestIp: '198.51.100.7', IngestPort: 5000 } } });
+    mc.on(DescribeFlowSourceMetadataCommand as never).resolves({ FlowArn: flowArn, Timestamp: new Date(), Messages: [], TransportMediaInfo: { Programs: [{ PcrPid: 256, ProgramName: 'p', ProgramNumber: 1, ProgramPid: 4096, Streams: [] }] } });
+    cw.on(GetMetricDataCommand).callsFake((input: GetMetricDataCommandInput) => ({
+      MetricDataResults: input.MetricDataQueries!.map((q) => {
+        const v = ({ SourceRoundTripTime: 41, SourceBitRate: 5_000_000, NetworkOut: 4.2, OutputVideoFrameRate: 30, ActiveOutputs: 1 } as Record<string, number>)[q.MetricStat!.Metric!.MetricName!];
+        return { Id: q.Id, StatusCode: 'Complete', Timestamps: v === undefined ? [] : [new Date()], Values: v === undefined ? [] : [v] };
+      }),
+    }));
+    // The api function as its entry builds it on AWS: the readers of MediaConnect and CloudWatch in its deps.
+    resetDestinationReaders();
+    const handler = destinationLambdas(() => ({ ...destinationDeps, live: awsDestinationReaders() })).api;
+    const health = await handler(httpEvent('GET', '/api/mediaconnect/inputs/health'), context);
+    assert.equal(health.statusCode, 200, health.body);
+    const h = JSON.parse(health.body!) as { connected: boolean; rttMs: number; bitrateInKbps: number };
+    assert.deepEqual([h.connected, h.rttMs, h.bitrateInKbps], [true, 41, 5000]);
+
+    const created = JSON.parse((await handler(httpEvent('POST', '/api/destinations', { name: 'CW', platform: 'youtube', streamKey: 'lambda-cw-stream-key-0123' }), context)).body!) as { destinationId: string };
+    const doc = createDocumentClient(createDynamoClient({ region: 'eu-west-1', endpoint: db.endpoint }));
+    await doc.send(new UpdateCommand({ TableName: config().tableDestinations, Key: { destinationId: created.destinationId }, UpdateExpression: 'SET mediaLiveChannelId = :c', ExpressionAttributeValues: { ':c': '7654321' } }));
+    const metrics = await handler(httpEvent('GET', `/api/destinations/${created.destinationId}/metrics`), context);
+    assert.equal(metrics.statusCode, 200, metrics.body);
+    const m = (JSON.parse(metrics.body!) as { metrics: { bitrateKbps: number; fps: number } | null }).metrics;
+    assert.deepEqual([m?.bitrateKbps, m?.fps], [4200, 30]);
+    const channelQuery = cw.commandCalls(GetMetricDataCommand).map((c) => c.args[0].input).find((i) => i.MetricDataQueries!.some((q) => q.MetricStat!.Metric!.Namespace === 'AWS/MediaLive'))!;
+    assert.ok(channelQuery.MetricDataQueries!.every((q) => q.MetricStat!.Metric!.Dimensions!.some((d) => d.Name === 'ChannelId' && d.Value === '7654321')));
+    const models = modelsOrSkip(t);
+    if (models) expectAllValid([...capturedFromMock(mc, 'mediaconnect'), ...capturedFromMock(cw, 'cloudwatch')], models);
+  } finally {
+    mc.restore();
+    cw.restore();
+  }
+});
+
+test("the api function's own metrics: one EMF line per request (namespace Fanout, service and deployment dimensions), the route pattern as metadata", async () => {
+  // As the entry does: every request observed, one EMF line published after each invocation.
+  const apiMetrics = createApiMetrics({ deployment: 'fanout-dev' });
+  const handler = destinationLambdas(() => ({ ...destinationDeps, live: { observeRequest: apiMetrics.observeRequest } }), { afterRequest: () => apiMetrics.publish() }).api;
+  const lines: string[] = [];
+  const write = process.stdout.write.bind(process.stdout);
+  process.stdout.write = ((chunk: string | Uint8Array, ...rest: never[]) => {
+    lines.push(String(chunk));
+    return write(chunk, ...rest);
+  }) as typeof process.stdout.write;
+  try {
+    assert.equal((await handler(httpEvent('GET', '/api/destinations/00000000-0000-4000-8000-000000000000'), context)).statusCode, 404);
+  } finally {
+    process.stdout.write = write;
+  }
+  const emf = lines.flatMap((l) => l.split('\n')).filter((l) => l.includes('"_aws"')).map((l) => JSON.parse(l) as Record<string, any>);
+  assert.equal(emf.length, 1, 'one line for the one request');
+  const [line] = emf;
+  const directive = line!._aws.CloudWatchMetrics[0];
+  assert.equal(directive.Namespace, 'Fanout');
+  assert.deepEqual(directive.Dimensions, [['service', 'deployment']]);
+  assert.deepEqual(directive.Metrics.map((m: { Name: string }) => m.Name).sort(), ['ApiLatency', 'ApiRequests']);
+  assert.equal(line!.ApiRequests, 1);
+  assert.ok(line!.ApiLatency >= 0);
+  assert.deepEqual([line!.route, line!.method, line!.status], ['/api/destinations/:id', 'GET', '404']);
+  assert.ok(!JSON.stringify(line).includes('00000000-0000-4000-8000-000000000000'), 'no raw path');
 });
 
 test('the inbox handler takes an SQS batch of EventBridge events and reports partial failures', async () => {

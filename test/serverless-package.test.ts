@@ -44,6 +44,10 @@ const STAR_RESOURCE_ALLOWED: Record<string, { actions: string[]; reason: string 
     actions: ['medialive:ListChannels'],
     reason: 'MediaLive List actions have no resource type in the IAM service authorization reference',
   },
+  MediaMetricsRead: {
+    actions: ['cloudwatch:GetMetricData'],
+    reason: 'CloudWatch GetMetricData has no resource type in the IAM service authorization reference',
+  },
   MediaConnectManagedOutputs: {
     actions: ['mediaconnect:ManagedAddOutput', 'mediaconnect:ManagedDescribeFlow', 'mediaconnect:ManagedRemoveOutput'],
     reason: 'MediaLive-only role; no resource type documented for the Managed* actions, every AWS-published policy uses "*"',
@@ -148,6 +152,23 @@ test('serverless package --stage dev produces the expected CloudFormation', { ti
     assert.deepEqual(rule.Properties.EventPattern, { source: ['fanout.channel-provisioner', 'fanout.flow-output'] });
     assert.deepEqual(rule.Properties.Targets, [{ Id: 'destination-inbox', Arn: { 'Fn::GetAtt': ['DestinationInboxQueue', 'Arn'] } }]);
     assert.equal(resources['FanoutBus'].Type, 'AWS::Events::EventBus');
+
+    // The operations dashboard: its body is JSON once Fn::Sub has put the stack's values in, and
+    // it shows the flow's source, the destinations' channels, every queue and DLQ, and the API.
+    const dashboard = resources['OperationsDashboard'];
+    assert.equal(dashboard.Type, 'AWS::CloudWatch::Dashboard');
+    const [bodyTemplate, bodyValues] = dashboard.Properties.DashboardBody['Fn::Sub'] as [string, Record<string, unknown>];
+    const placeholders = [...bodyTemplate.matchAll(/\$\{([^}]+)\}/g)].map((m) => m[1]!);
+    for (const p of placeholders) assert.ok(p in bodyValues || p.startsWith('AWS::') || p in resources, `dashboard placeholder ${p} names a value or a resource`);
+    const body = JSON.parse(bodyTemplate.replace(/\$\{([^}]+)\}/g, 'x')) as { widgets: { properties: { metrics: unknown[] } }[] };
+    const shown = JSON.stringify(body.widgets.map((w) => w.properties.metrics));
+    for (const metric of ['SourceBitRate', 'SourceRoundTripTime', 'SourcePacketLossPercent', 'NetworkOut', 'ActiveOutputs', 'ApproximateNumberOfMessagesVisible', 'ApproximateAgeOfOldestMessage', 'Latency'])
+      assert.ok(shown.includes(metric), `the dashboard shows ${metric}`);
+    for (const q of ['DestinationInboxDLQName', 'FlowOutputDLQName', 'ChannelProvisionerDLQName']) assert.ok(placeholders.includes(q), `the dashboard shows ${q}`);
+    // The api function may read the flow's health and the media metrics, and nothing more of them.
+    const apiStatements = resources['ApiRole'].Properties.Policies[0].PolicyDocument.Statement as { Sid: string; Action: string[] }[];
+    assert.deepEqual(apiStatements.find((st) => st.Sid === 'FlowHealthRead')?.Action, ['mediaconnect:DescribeFlow', 'mediaconnect:DescribeFlowSourceMetadata']);
+    assert.deepEqual(apiStatements.find((st) => st.Sid === 'MediaMetricsRead')?.Action, ['cloudwatch:GetMetricData']);
     assert.equal(resources['FanoutBus'].Properties.Name, 'fanout-dev');
 
     const queuePolicy = resources['DestinationInboxQueuePolicy'];
@@ -455,9 +476,16 @@ test('serverless package --stage dev produces the expected CloudFormation', { ti
     // Secrets Manager: no function reads a secret (MediaConnect reads the SRT passphrase itself).
     for (const fn of Object.keys(lambdas)) assert.deepEqual(granted(fn, 'secretsmanager:'), [], `${fn} reads no secret`);
 
-    // Media services: only flow-output and channel-provisioner, each only its part.
+    // Media services: only flow-output and channel-provisioner, each only its part; the api
+    // function reads the flow's health and nothing else of them (input health, issue 12 item 8).
     const media = ['FlowOutputInboxLambdaFunction', 'FlowOutputReconcileLambdaFunction', 'ChannelProvisionerInboxLambdaFunction', 'ChannelReconcileLambdaFunction', 'ChannelProvisionerApiLambdaFunction'];
+    assert.deepEqual(granted('ApiLambdaFunction', 'mediaconnect:').flatMap((s) => list(s['Action'])).sort(), ['mediaconnect:DescribeFlow', 'mediaconnect:DescribeFlowSourceMetadata']);
+    assert.deepEqual(resourcesOf(granted('ApiLambdaFunction', 'mediaconnect:')), [JSON.stringify({ 'Fn::GetAtt': ['ContributionFlow', 'FlowArn'] })], 'api: the contribution flow only');
     for (const fn of Object.keys(lambdas).filter((f) => !media.includes(f))) {
+      if (fn === 'ApiLambdaFunction') {
+        for (const prefix of ['medialive:', 'mediapackagev2:', 'iam:']) assert.deepEqual(granted(fn, prefix), [], `${fn} has no ${prefix} actions`);
+        continue;
+      }
       for (const prefix of ['medialive:', 'mediaconnect:', 'mediapackagev2:', 'iam:']) assert.deepEqual(granted(fn, prefix), [], `${fn} has no ${prefix} actions`);
     }
     const channelArns = JSON.stringify({ 'Fn::Sub': 'arn:${AWS::Partition}:medialive:${AWS::Region}:${AWS::AccountId}:channel:*' });

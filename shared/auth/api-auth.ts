@@ -15,16 +15,28 @@
  *      debt if need be: concurrent guesses that all passed step 1 are paid for afterwards, so
  *      the limit holds however many requests an attacker keeps in flight);
  *   3. a valid token past its request budget: RATE_LIMITED;
- *   4. an admin route with an operator token: FORBIDDEN.
+ *   4. a role the route does not admit: FORBIDDEN (an admin route with an operator token; any
+ *      route but the metrics endpoint with a metrics token; the metrics endpoint with an
+ *      operator token).
  */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Config } from '../config/index.ts';
 import { AppError } from '../errors/index.ts';
 import { RateLimiter } from './rate-limit.ts';
-import { TokenStore, type Principal } from './tokens.ts';
+import { TokenStore, type Principal, type Role } from './tokens.ts';
 
-/** Who may call a route: anyone, any valid token (operators and admins), or admins only. */
-export type Access = 'public' | 'operator' | 'admin';
+/**
+ * Who may call a route: anyone; operators and admins; admins only; or the metrics scraper
+ * (`metrics` tokens) and admins. A `metrics` token is read-only and good for nothing else.
+ */
+export type Access = 'public' | 'operator' | 'admin' | 'metrics';
+
+/** The roles each access admits (docs/security.md, "Roles"). */
+const ADMITS: Record<Exclude<Access, 'public'>, readonly Role[]> = {
+  operator: ['operator', 'admin'],
+  admin: ['admin'],
+  metrics: ['metrics', 'admin'],
+};
 
 export interface ApiAuthOptions {
   tokens: TokenStore;
@@ -69,7 +81,8 @@ export class ApiAuth {
     }
     const wait = this.requests.take(principal.tokenId);
     if (wait > 0) throw new AppError('RATE_LIMITED', `Too many requests for this token; retry in ${wait} s.`, { retryAfterSeconds: wait }, { 'retry-after': String(wait) });
-    if (access === 'admin' && principal.role !== 'admin') throw new AppError('FORBIDDEN', 'This endpoint is for admins.');
+    if (!ADMITS[access].includes(principal.role))
+      throw new AppError('FORBIDDEN', principal.role === 'metrics' ? 'A metrics token may only read GET /metrics.' : access === 'admin' ? 'This endpoint is for admins.' : 'This endpoint is for metrics tokens and admins.');
     return principal;
   }
 }

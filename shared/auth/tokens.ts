@@ -1,7 +1,8 @@
 /**
  * Bearer tokens with roles. Tokens are random (`fo_` + 32 bytes base64url) and stored only as a
  * SHA-256 hash (high-entropy tokens need no slow hash); the plain token is shown once, when it is
- * made. `admin` may do everything; `operator` manages destinations and reads presets/platforms.
+ * made. `admin` may do everything; `operator` manages destinations and reads presets/platforms;
+ * `metrics` may only read the Prometheus endpoint (`GET /metrics`, local runtime), nothing else.
  */
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
@@ -10,7 +11,7 @@ import { AppError } from '../errors/index.ts';
 import { Secret } from '../secrets/secret.ts';
 import { isConditionalCheckFailed, scanAll } from '../store/dynamo.ts';
 
-export type Role = 'admin' | 'operator';
+export type Role = 'admin' | 'operator' | 'metrics';
 
 export interface Principal {
   tokenId: string;

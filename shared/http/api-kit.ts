@@ -14,6 +14,7 @@ import { randomUUID } from 'node:crypto';
 import { createRoute, type OpenAPIHono, type RouteConfig } from '@hono/zod-openapi';
 import type { Context, MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import { matchedRoutes } from 'hono/route';
 import { HTTPException } from 'hono/http-exception';
 import ipaddr from 'ipaddr.js';
 import type { ZodError } from 'zod';
@@ -85,10 +86,32 @@ export function problemAsResponse(err: AppError, requestId?: string): Response {
   return new Response(JSON.stringify(toProblem(err, requestId)), { status: err.status, headers: { 'content-type': PROBLEM_CONTENT_TYPE, ...err.headers } });
 }
 
+/** One answered request, for request metrics: `route` is the matched route's pattern, never the raw path. */
+export interface ObservedRequest {
+  method: string;
+  /** The pattern of the route that answered (`/api/destinations/:id`), or `unmatched` when none did. */
+  route: string;
+  status: number;
+  seconds: number;
+}
+export type RequestObserver = (r: ObservedRequest) => void;
+
 export interface ApiBasicsOptions {
   logger: Logger;
   /** The process's authentication (shared/auth/api-auth.ts); routes declare what they need of it. */
   auth: ApiAuth;
+  /** Told of every answered request (the local runtime's `/metrics` latency histogram). */
+  observe?: RequestObserver;
+}
+
+/**
+ * The pattern of the route whose handler answered (the last handler the router dispatched to);
+ * `unmatched` when it was middleware (no route matched: the not-found answer). Labels built from
+ * this have bounded cardinality, whatever paths clients send.
+ */
+export function answeringRoute(c: Context): string {
+  const r = matchedRoutes(c)[c.req.routeIndex];
+  return r && r.method !== 'ALL' ? r.path : 'unmatched';
 }
 
 /** onError, notFound, request/correlation ids, the client address, and the body limit on `/api/*`. */
@@ -118,8 +141,10 @@ export function installApiBasics(app: OpenAPIHono<ApiEnv>, o: ApiBasicsOptions):
     c.set('correlationId', incoming && /^[\w.:-]{1,100}$/.test(incoming) ? incoming : requestId);
     c.set('auth', o.auth);
     c.set('clientAddress', clientAddress(c, o.auth?.trustedProxyHops ?? 0));
+    const started = o.observe ? performance.now() : 0;
     await next();
     c.header('x-request-id', requestId);
+    o.observe?.({ method: c.req.method, route: answeringRoute(c), status: c.res.status, seconds: (performance.now() - started) / 1000 });
   });
   app.use(
     '/api/*',
@@ -144,7 +169,7 @@ function bearerToken(header: string | undefined): string | undefined {
 
 /**
  * The check a route needs, as route middleware: `public` lets anyone through; `operator` needs
- * any valid token; `admin` an admin token (ApiAuth.authenticate says which error otherwise).
+ * an operator or admin token; `admin` an admin token; `metrics` a metrics or admin token (ApiAuth.authenticate says which error otherwise).
  * `queryToken` also takes `?access_token=` (EventSource cannot send headers).
  */
 export function requireAccess(access: Access, opts: { queryToken?: boolean } = {}): AccessMiddleware {
@@ -161,7 +186,7 @@ export function requireAccess(access: Access, opts: { queryToken?: boolean } = {
 /** The role a route declares in its OpenAPI `security` (OpenAPI 3.1: role names for non-OAuth schemes). */
 function securityFor(access: Access): RouteConfig['security'] {
   if (access === 'public') return [];
-  return [{ bearer: access === 'admin' ? ['admin'] : [] }];
+  return [{ bearer: access === 'admin' ? ['admin'] : access === 'metrics' ? ['metrics', 'admin'] : [] }];
 }
 
 const JSON_METHODS = new Set(['POST', 'PUT', 'PATCH']);

@@ -5,6 +5,7 @@
  * configuration (shared/runtimes/aws/channel-provisioner.ts), the local runtime from its own
  * infrastructure (shared/runtimes/local/services/channel-provisioner.ts); both call the same factories.
  */
+import type { RequestObserver } from '../../../shared/http/api-kit.ts';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ApiAuth } from '../../../shared/auth/api-auth.ts';
@@ -15,6 +16,8 @@ import type { Logger } from '../../../shared/logging/logger.ts';
 import type { SecretCipher } from '../../../shared/secrets/cipher.ts';
 
 export interface ChannelProvisionerDeps {
+  /** Told of every answered API request (request metrics, by route pattern). */
+  observeRequest?: RequestObserver;
   config: Config;
   dynamo: DynamoDBClient;
   doc: DynamoDBDocumentClient;

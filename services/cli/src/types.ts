@@ -68,7 +68,7 @@ export interface Platform {
 export interface Token {
   tokenId: string;
   name: string;
-  role: 'admin' | 'operator';
+  role: 'admin' | 'operator' | 'metrics';
   createdAt: string;
 }
 

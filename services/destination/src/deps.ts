@@ -6,6 +6,7 @@
  * runtime from its dynalite, bus and key file (shared/runtimes/local/services/destination.ts);
  * both hand them to the same handler factories (handlers/*.ts).
  */
+import type { RequestObserver } from '../../../shared/http/api-kit.ts';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ApiAuth } from '../../../shared/auth/api-auth.ts';
@@ -29,7 +30,7 @@ export interface DestinationDeps {
   log: Logger;
   /** Resolves host names for the egress policy; absent = the system resolver (tests inject one: no DNS). */
   resolveHost?: HostResolver;
-  /** What only a runtime that runs the media engine in its own process can give the API (the local one). */
+  /** The API's live parts: the local runtime's engine in-process; on AWS, readers of MediaConnect and CloudWatch. */
   live?: LiveApiDeps;
 }
 
@@ -38,8 +39,11 @@ export interface LiveApiDeps {
   /** The live event stream; absent where the runtime cannot stream (API Gateway buffers responses). */
   sse?: SseHub;
   ssePingMs?: number;
-  /** Live per-destination metrics from the media engine. */
-  metrics?: (d: { destinationId: string; mediaLiveChannelId: string | null }) => ChannelMetrics | null;
+  /**
+   * Per-destination metrics: live from the media engine when it runs in this process, from
+   * CloudWatch on AWS (shared/engines/aws/metrics-reader.ts).
+   */
+  metrics?: (d: { destinationId: string; mediaLiveChannelId: string | null }) => ChannelMetrics | null | Promise<ChannelMetrics | null>;
   /** The contribution input's health, from the engine (flow-output's source). */
   inputHealth?: () => Promise<InputHealth>;
   /** Where the primary HLS output is written (served at /hls/primary/index.m3u8). */
@@ -48,6 +52,8 @@ export interface LiveApiDeps {
   processes?: () => unknown[];
   /** Extra health checks (e.g. the media engine). */
   health?: () => Promise<Record<string, string>>;
+  /** Told of every answered request (request metrics, by route pattern). */
+  observeRequest?: RequestObserver;
   /** Other services' routes on the same HTTP API (channel-provisioner's), merged into /api/openapi.json. */
   openApiExtra?: OpenApiFragment[];
 }

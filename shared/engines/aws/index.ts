@@ -6,3 +6,4 @@
 export { AwsMediaEngine, createAwsClients, validateAwsEngineConfig, FLOW_ARN, INPUT_ARN, TAGS, type AwsEngineConfig, type AwsEngineDeps } from './aws-engine.ts';
 export { AWS_ENGINE_ERRORS, AwsEngineError, toDomainError, QUOTAS, type AwsEngineErrorCode, type AwsValidationError } from './errors.ts';
 export { channelSettings, encoderSettings, DEFAULT_PASSTHROUGH, type PassthroughEncode } from './channel-settings.ts';
+export { AwsMetricsReader, type AwsMetricsReaderConfig, type AwsMetricsReaderDeps } from './metrics-reader.ts';

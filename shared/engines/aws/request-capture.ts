@@ -20,8 +20,8 @@ import { fileURLToPath } from 'node:url';
 import type { AwsStub } from 'aws-sdk-client-mock';
 import { formatProblem, ModelValidator, type ValidationProblem } from './model-validator.ts';
 
-export type ServiceName = 'medialive' | 'mediaconnect' | 'mediapackagev2' | 'sns';
-export const SERVICES: readonly ServiceName[] = ['medialive', 'mediaconnect', 'mediapackagev2', 'sns'];
+export type ServiceName = 'medialive' | 'mediaconnect' | 'mediapackagev2' | 'sns' | 'cloudwatch';
+export const SERVICES: readonly ServiceName[] = ['medialive', 'mediaconnect', 'mediapackagev2', 'sns', 'cloudwatch'];
 
 export interface CapturedRequest {
   service: ServiceName;

@@ -66,7 +66,7 @@ export function lazyHandler<A extends unknown[], R>(make: () => (...args: A) => 
  * A Hono app as the handler of an API Gateway HTTP API (payload v2) function. `prepare` runs once,
  * before the first request is answered (the destination API seeds built-ins there).
  */
-export function httpApiHandler(makeApp: () => Hono<any>, prepare?: () => Promise<void>) { // eslint-disable-line @typescript-eslint/no-explicit-any
+export function httpApiHandler(makeApp: () => Hono<any>, prepare?: () => Promise<void>, after?: () => void) { // eslint-disable-line @typescript-eslint/no-explicit-any
   let ready: Promise<ReturnType<typeof handle>> | undefined;
   return async (event: APIGatewayProxyEventV2, context: Context) => {
     ready ??= (async () => {
@@ -76,6 +76,10 @@ export function httpApiHandler(makeApp: () => Hono<any>, prepare?: () => Promise
     ready.catch(() => (ready = undefined));
     const lambdaHandler = await ready;
     // hono types the v2 body as `string | null`; API Gateway omits it for GET requests.
-    return lambdaHandler({ ...event, body: event.body ?? null } as unknown as Parameters<ReturnType<typeof handle>>[0], context);
+    try {
+      return await lambdaHandler({ ...event, body: event.body ?? null } as unknown as Parameters<ReturnType<typeof handle>>[0], context);
+    } finally {
+      after?.(); // e.g. the request's EMF metric line
+    }
   };
 }

@@ -17,21 +17,37 @@ import { createApiHandler } from '../../../services/destination/src/handlers/api
 import { createInboxHandler } from '../../../services/destination/src/handlers/inbox.ts';
 import { createOutboxRelayHandler } from '../../../services/destination/src/handlers/outbox-relay.ts';
 import { destinationModule, SERVICE_NAME } from '../../../services/destination/src/module.ts';
+import { createApiMetrics } from './api-metrics.ts';
+import { awsDestinationReaders } from './destination-readers.ts';
 import { awsCipher, awsPublisher, awsStore, httpApiHandler, KMS_SETTING, lazyHandler, once, requireSettings } from './base.ts';
 
 /** The destination service's dependencies on AWS, from configuration. */
 export function destinationDepsFromConfig(cfg: Config): DestinationDeps {
   requireSettings(cfg, [KMS_SETTING]);
   const store = awsStore(cfg);
-  return { config: cfg, ...store, publisher: awsPublisher(cfg), cipher: awsCipher(cfg), auth: apiAuthFor(store, cfg), log: createLogger(SERVICE_NAME) };
+  return {
+    config: cfg,
+    ...store,
+    publisher: awsPublisher(cfg),
+    cipher: awsCipher(cfg),
+    auth: apiAuthFor(store, cfg),
+    log: createLogger(SERVICE_NAME),
+    // Input health and destination metrics from MediaConnect and CloudWatch (built on first use);
+    // each request counted as an EMF metric line (published after each invocation, below).
+    live: { ...awsDestinationReaders(), observeRequest: apiMetrics().observeRequest },
+  };
 }
 
+/** Fanout's own API metrics (EMF), one per container. */
+const apiMetrics = once(() => createApiMetrics({ deployment: config().deployment }));
+
 /** The service's Lambda handlers over `deps` (tests give their own: dynalite, a capturing publisher). */
-export function destinationLambdas(deps: () => DestinationDeps) {
+export function destinationLambdas(deps: () => DestinationDeps, o: { afterRequest?: () => void } = {}) {
   return {
     api: httpApiHandler(
       () => createApiHandler(deps()),
       () => destinationModule(deps()).seed(),
+      o.afterRequest,
     ),
     inbox: lazyHandler(() => createInboxHandler(deps())),
     outboxRelay: lazyHandler(() => createOutboxRelayHandler(deps())),
@@ -39,4 +55,4 @@ export function destinationLambdas(deps: () => DestinationDeps) {
   };
 }
 
-export const { api, inbox, outboxRelay, adminBootstrap } = destinationLambdas(once(() => destinationDepsFromConfig(config())));
+export const { api, inbox, outboxRelay, adminBootstrap } = destinationLambdas(once(() => destinationDepsFromConfig(config())), { afterRequest: () => apiMetrics().publish() });

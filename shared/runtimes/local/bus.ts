@@ -108,6 +108,14 @@ export class LocalEventBus {
   }
 
   /**
+   * Seconds since the oldest message still in each queue was sent, 0 for an empty queue: the
+   * consumers' lag, as SQS's ApproximateAgeOfOldestMessage (read by the `/metrics` endpoint).
+   */
+  oldestMessageAges(): Record<string, number> {
+    return this.queues.oldestMessageAges();
+  }
+
+  /**
    * Messages in a dead-letter queue. Pass the DLQ's logical id (all its messages), or a source queue's
    * (the messages of its DLQ that came from it).
    */

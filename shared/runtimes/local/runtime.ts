@@ -11,7 +11,8 @@
  *   HTTP server (Hono on Node) serving the destination API and the live event stream, and the
  *     other services' routes, dispatched by the httpApi routes of serverless.yml as API Gateway
  *     does (a function's specific routes first, `*` for the rest), every app checking tokens with
- *     the process's one ApiAuth; what Node's parser refuses is answered as a problem document too
+ *     the process's one ApiAuth; what Node's parser refuses is answered as a problem document
+ *     too; GET /metrics (Prometheus, metrics tokens: metrics.ts) before them
  *
  * `npm start` runs this through main.ts; tests start it in-process with an in-memory database.
  */
@@ -45,6 +46,7 @@ import { destinationModule, type DestinationModule } from '../../../services/des
 import { bootstrapAdminToken } from '../../../services/destination/src/app/admin-bootstrap.ts';
 import { localServices, type LocalEngine, type LocalInfrastructure, type LocalService } from './services/index.ts';
 import { createStaticSite } from './static-site.ts';
+import { createMetricsApp, LocalMetrics } from './metrics.ts';
 import { repoRoot } from './serverless-config.ts';
 
 export interface LocalRuntimeOptions {
@@ -287,6 +289,14 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
   });
   const doc = createDocumentClient(dynamo);
   const sse = new SseHub();
+  // GET /metrics for Prometheus (./metrics.ts), read afresh at each scrape; every app tells it of
+  // each answered request (latency by matched route).
+  const metrics = new LocalMetrics({
+    destinations: () => m.destinations.list(),
+    ...(engine?.channelMetrics ? { channelMetrics: (channelId: string) => engine.channelMetrics!(channelId) } : {}),
+    ...(engine ? { inputHealth: () => engine.inputHealth() } : {}),
+    queues: () => ({ stats: bus.queueStats(), oldestAges: bus.oldestMessageAges() }),
+  });
   const infra: LocalInfrastructure = {
     config: cfg,
     dataDir,
@@ -304,6 +314,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
     openApiExtra: Object.values(localServices).flatMap((service) => (service.openApi ? [service.openApi()] : [])),
     ...(opts.resolveHost ? { resolveHost: opts.resolveHost } : {}),
     wiring,
+    observeRequest: metrics.observeRequest,
     ...(opts.notifierFetch ? { fetch: opts.notifierFetch } : {}),
   };
   // Each service's deps, built once for this start and shared by its handlers (services/*.ts).
@@ -395,6 +406,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
     if (m !== '*' && m !== method) return false;
     return p.endsWith('/{proxy+}') ? path.startsWith(p.slice(0, -'{proxy+}'.length)) && path.length > p.length - '{proxy+}'.length : p === path;
   };
+  const metricsApp = createMetricsApp(metrics, { auth: infra.auth, logger });
   // The dashboards' static site (S3 + CloudFront on AWS): / and /admin, /assets/*, /config.json.
   const site = createStaticSite({
     dir: opts.dashboardDir ?? join(repoRoot, '.build/dashboard'),
@@ -407,11 +419,12 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
     }),
   });
   const fetchApi = async (req: Request, env: unknown): Promise<Response> => {
-    const page = await site.handle(req);
-    if (page) return page;
     // The path as the apps' router reads it (percent-decoded), so a spelling the router accepts
     // reaches the app that owns the route; the app then checks the route's declared access.
     const path = getPath(req);
+    if (path === '/metrics') return metricsApp.fetch(req, env);
+    const page = await site.handle(req);
+    if (page) return page;
     const hit = specificRoutes.find((r) => routeMatches(r.route, req.method, path));
     // env carries the Node request, whose socket gives the client's address.
     return (hit?.app ?? app).fetch(req, env);

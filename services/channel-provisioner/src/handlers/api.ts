@@ -9,5 +9,5 @@ import { createChannelApp } from '../http/app.ts';
 import { channelProvisionerModule } from '../module.ts';
 
 export function createApiHandler(deps: ChannelProvisionerDeps) {
-  return createChannelApp({ orphans: channelProvisionerModule(deps).orphans, auth: deps.auth, logger: deps.log });
+  return createChannelApp({ orphans: channelProvisionerModule(deps).orphans, auth: deps.auth, logger: deps.log, ...(deps.observeRequest ? { observeRequest: deps.observeRequest } : {}) });
 }

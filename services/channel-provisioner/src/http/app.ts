@@ -11,7 +11,7 @@
  */
 import { OpenAPIHono } from '@hono/zod-openapi';
 import type { ApiAuth } from '../../../../shared/auth/api-auth.ts';
-import { assertAccessDeclared, installApiBasics, validationHook, type ApiEnv } from '../../../../shared/http/api-kit.ts';
+import { assertAccessDeclared, installApiBasics, validationHook, type ApiEnv, type RequestObserver } from '../../../../shared/http/api-kit.ts';
 import type { Logger } from '../../../../shared/logging/logger.ts';
 import type { OrphanCleanup } from '../app/orphan-cleanup.ts';
 import { cleanupRoute, validateRoute } from './routes.ts';
@@ -21,12 +21,14 @@ export interface ChannelApiDeps {
   /** The process's one authentication (shared/auth/api-auth.ts), the destination API's too. */
   auth: ApiAuth;
   logger: Logger;
+  /** Told of every answered request (request metrics). */
+  observeRequest?: RequestObserver;
 }
 
 export function createChannelApp(deps: ChannelApiDeps): OpenAPIHono<ApiEnv> {
   const app = new OpenAPIHono<ApiEnv>({ defaultHook: validationHook });
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
-  installApiBasics(app, { logger: deps.logger, auth: deps.auth });
+  installApiBasics(app, { logger: deps.logger, auth: deps.auth, ...(deps.observeRequest ? { observe: deps.observeRequest } : {}) });
 
   app.openapi(validateRoute, async (c) => c.json(await deps.orphans.validate(), 200));
 

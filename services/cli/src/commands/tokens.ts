@@ -15,7 +15,7 @@ export function registerTokenCommands(program: Command, ctx: () => Ctx): void {
     .command('create')
     .description('create a token; its value is shown once')
     .requiredOption('--name <name>', 'who or what it is for')
-    .addOption(new Option('--role <role>', 'operator: destinations; admin: everything').choices(['operator', 'admin']).default('operator'))
+    .addOption(new Option('--role <role>', 'operator: destinations; admin: everything; metrics: only GET /metrics (Prometheus)').choices(['operator', 'admin', 'metrics']).default('operator'))
     .action(async (o: { name: string; role: string }) => {
       const c = ctx();
       const { body } = await c.api().request<Token & { token: string }>('POST', '/api/admin/tokens', { body: { name: o.name, role: o.role } });

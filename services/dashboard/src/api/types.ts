@@ -128,7 +128,7 @@ export interface InputHealth {
   updatedAt: string;
 }
 
-export type Role = 'admin' | 'operator';
+export type Role = 'admin' | 'operator' | 'metrics';
 
 export interface Token {
   tokenId: string;

@@ -24,7 +24,7 @@ export { openApiDocument, type OpenApiFragment } from './openapi.ts';
 
 export function createApp(deps: ApiDeps): OpenAPIHono<Env> {
   const app = new OpenAPIHono<Env>({ defaultHook: validationHook });
-  installApiBasics(app, { logger: deps.logger, auth: deps.auth });
+  installApiBasics(app, { logger: deps.logger, auth: deps.auth, ...(deps.observeRequest ? { observe: deps.observeRequest } : {}) });
 
   mountDestinationRoutes(app, deps);
   mountFlowRoutes(app, deps);

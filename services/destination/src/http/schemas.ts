@@ -187,11 +187,11 @@ export const HealthSchema = z
   .openapi('Health');
 
 export const TokenInputSchema = z
-  .object({ name: NameSchema, role: z.enum(['admin', 'operator']) })
+  .object({ name: NameSchema, role: z.enum(['admin', 'operator', 'metrics']) })
   .strict()
   .openapi('TokenInput');
 export const TokenSchema = z
-  .object({ tokenId: z.string(), name: z.string(), role: z.enum(['admin', 'operator']), createdAt: z.string() })
+  .object({ tokenId: z.string(), name: z.string(), role: z.enum(['admin', 'operator', 'metrics']), createdAt: z.string() })
   .openapi('Token');
 export const NewTokenSchema = TokenSchema.extend({
   token: z.string().openapi({ description: 'The bearer token. Shown only in this response; store it now.' }),

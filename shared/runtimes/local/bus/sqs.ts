@@ -82,6 +82,14 @@ export class SqsQueues {
     return messageId;
   }
 
+  /** Seconds since the oldest message still in each queue was sent, 0 for an empty queue (SQS's ApproximateAgeOfOldestMessage). */
+  oldestMessageAges(): Record<string, number> {
+    const now = this.o.clock();
+    const out: Record<string, number> = {};
+    for (const [id, q] of this.queues) out[id] = q.messages.reduce((age, m) => Math.max(age, (now - m.sentTimestamp) / 1000), 0);
+    return out;
+  }
+
   stats(): Record<string, QueueStats> {
     const now = performance.now();
     const out: Record<string, QueueStats> = {};

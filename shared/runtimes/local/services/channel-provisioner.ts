@@ -21,6 +21,7 @@ export const channelProvisioner = defineLocalService<ChannelProvisionerDeps>({
       log: createLogger(SERVICE_NAME),
       channel: engine,
       flow: engine,
+      ...(infra.observeRequest ? { observeRequest: infra.observeRequest } : {}),
     };
   },
   handlers: { api: createApiHandler, inbox: createInboxHandler, reconcile: createReconcileHandler },

@@ -28,6 +28,7 @@ function live(infra: LocalInfrastructure): LiveApiDeps {
         }
       : {}),
     openApiExtra: infra.openApiExtra,
+    ...(infra.observeRequest ? { observeRequest: infra.observeRequest } : {}),
   };
 }
 

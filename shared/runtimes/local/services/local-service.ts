@@ -18,6 +18,7 @@ import type { OpenApiFragment } from '../../../http/openapi-doc.ts';
 import type { HostResolver } from '../../../net/egress.ts';
 import type { SecretCipher } from '../../../secrets/cipher.ts';
 import type { SseHub } from '../../../../services/destination/src/http/sse-hub.ts';
+import type { RequestObserver } from '../../../http/api-kit.ts';
 import type { LambdaHandler, LocalEventBus } from '../bus.ts';
 import type { LocalWiring } from '../serverless-config.ts';
 
@@ -50,6 +51,8 @@ export interface LocalInfrastructure {
   wiring: LocalWiring;
   /** HTTP for outbound webhooks (the notifier's Slack and webhook channels); default the global fetch. */
   fetch?: typeof fetch;
+  /** Told of every answered API request, by every app (GET /metrics: latency by matched route). */
+  observeRequest?: RequestObserver;
 }
 
 export interface LocalService<D> {

@@ -60,6 +60,7 @@ export function TokensPage() {
             <select id="token-role" value={role} onChange={(e) => setRole((e.target as HTMLSelectElement).value as Role)} {...described('token-role', errs.role)}>
               <option value="operator">operator: destinations, presets and platforms to read</option>
               <option value="admin">admin: everything</option>
+              <option value="metrics">metrics: only GET /metrics (a Prometheus scraper)</option>
             </select>
           </Field>
         </div>

@@ -116,6 +116,6 @@ export function mountDestinationRoutes(app: OpenAPIHono<Env>, deps: ApiDeps): vo
 
   app.openapi(r.metrics, async (c) => {
     const d = await deps.destinations.require(c.req.valid('param').id);
-    return c.json({ destinationId: d.destinationId, status: d.status, metrics: deps.metrics?.(d) ?? null }, 200);
+    return c.json({ destinationId: d.destinationId, status: d.status, metrics: (await deps.metrics?.(d)) ?? null }, 200);
   });
 }

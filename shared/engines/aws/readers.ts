@@ -1,0 +1,6 @@
+/**
+ * The AWS engine's read-only entry: what the destination API reads from MediaConnect and
+ * CloudWatch (input health, destination metrics) without the engine itself, so the api function's
+ * bundle holds no MediaLive client and no engine (test/lambda-bundles.test.ts).
+ */
+export { AwsMetricsReader } from './metrics-reader.ts';

@@ -1,0 +1,58 @@
+/**
+ * The AWS runtime's supply of what the destination API reads from the media services, which only
+ * the local runtime supplied before (issue 12 item 8): the contribution input's health
+ * (GET /api/mediaconnect/inputs/health) and each destination's metrics
+ * (GET /api/destinations/{id}/metrics), both from `AwsMetricsReader` (shared/engines/aws/:
+ * MediaConnect DescribeFlow and DescribeFlowSourceMetadata, CloudWatch GetMetricData over
+ * MediaLive's and MediaConnect's metrics). Built once per Lambda container, on first use, with only
+ * the two clients it needs (no MediaLive client, no engine). The api function's IAM role allows
+ * exactly these calls (serverless.yml ApiRole: FlowHealthRead, MediaMetricsRead).
+ *
+ * The destination service's Lambda entry (./destination.ts) puts `awsDestinationReaders()` in
+ * the API's live deps.
+ */
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { MediaConnectClient } from '@aws-sdk/client-mediaconnect';
+import { config, type Config } from '../../config/index.ts';
+import { AwsMetricsReader } from '../../engines/aws/readers.ts';
+import type { ChannelMetrics, InputHealth } from '../../engines/port/ports.ts';
+import { createLogger } from '../../logging/logger.ts';
+
+export interface DestinationReaders {
+  metrics: (d: { mediaLiveChannelId: string | null }) => Promise<ChannelMetrics | null>;
+  inputHealth: () => Promise<InputHealth>;
+}
+
+let cached: DestinationReaders | undefined;
+
+/** The readers from configuration (FANOUT_MEDIACONNECT_FLOW_ARN, AWS_REGION); `deps` replaces the clients (tests). */
+export function createDestinationReaders(cfg: Config, deps?: ConstructorParameters<typeof AwsMetricsReader>[1]): DestinationReaders {
+  if (!cfg.mediaConnectFlowArn) throw new Error('The aws runtime needs FANOUT_MEDIACONNECT_FLOW_ARN (serverless.yml sets it from the stack).');
+  const log = createLogger('destination');
+  const reader = new AwsMetricsReader(
+    { flowArn: cfg.mediaConnectFlowArn },
+    deps ?? {
+      cloudwatch: new CloudWatchClient({ region: cfg.awsRegion, maxAttempts: 3 }),
+      mediaconnect: new MediaConnectClient({ region: cfg.awsRegion, maxAttempts: 3 }),
+      log: { warn: (m, a) => log.warn(m, a ?? {}) },
+    },
+  );
+  return {
+    metrics: async (d) => (d.mediaLiveChannelId ? reader.channelMetrics(d.mediaLiveChannelId) : null),
+    inputHealth: () => reader.inputHealth(),
+  };
+}
+
+/**
+ * The container's readers, built on first use of either: a function deployed without the flow ARN
+ * fails only these two routes (with the reason in the log), never the whole API.
+ */
+export function awsDestinationReaders(): DestinationReaders {
+  const readers = () => (cached ??= createDestinationReaders(config()));
+  return { metrics: (d) => readers().metrics(d), inputHealth: () => readers().inputHealth() };
+}
+
+/** Forgets the container's readers (tests). */
+export function resetDestinationReaders(): void {
+  cached = undefined;
+}
