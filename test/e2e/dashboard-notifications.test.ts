@@ -75,6 +75,11 @@ describe('the admin notifications page in Chromium', { timeout: 180_000, skip: s
     assert.deepEqual(result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id}: ${v.help}`), []);
     assert.ok(!(await page.content()).includes(HOOK_PATH), 'the webhook URL is not in the page');
     await page.screenshot({ path: `${OUT}/admin-notifications.png`, fullPage: true });
+    // At 390 px (a phone) nothing scrolls sideways: the delivery log scrolls in its own box.
+    await page.setViewportSize({ width: 390, height: 844 });
+    const { scroll, width } = (await page.evaluate('({ scroll: document.documentElement.scrollWidth, width: window.innerWidth })')) as { scroll: number; width: number };
+    assert.ok(scroll <= width, `the page scrolls sideways at ${width} px: ${scroll} px wide`);
+    await page.screenshot({ path: `${OUT}/admin-notifications-390.png`, fullPage: true });
     assert.deepEqual(errors, []);
   });
 });
