@@ -50,7 +50,7 @@ describe('the admin notifications page in Chromium', { timeout: 180_000, skip: s
     await page.getByLabel('Kind').selectOption('webhook');
     await page.getByLabel(/Webhook URL/).fill(`${rx.url}${HOOK_PATH}`);
     await page.getByRole('button', { name: 'Add channel' }).click();
-    const secret = (await page.getByTestId('signing-secret').locator('code').textContent())!;
+    const secret = (await page.getByTestId('signing-secret').locator('code.url').textContent())!;
     assert.match(secret, /^whsec_/);
     const row = page.getByTestId('channel-pager hook');
     await row.waitFor();
