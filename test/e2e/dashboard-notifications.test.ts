@@ -56,7 +56,7 @@ describe('the admin notifications page in Chromium', { timeout: 180_000, skip: s
     await row.waitFor();
     assert.match((await row.textContent())!, /webhook · http:\/\/127\.0\.0\.1:\d+\/\*\*\*6789 · on/);
     assert.equal(await page.getByLabel(/Webhook URL/).inputValue(), '', 'the URL field is cleared');
-    await page.getByRole('button', { name: 'Send a test message to pager hook' }).click();
+    await page.getByRole('button', { name: 'Send test to pager hook' }).click();
     await page.getByTestId('test-result').getByText(/delivered \(HTTP 200\)/).waitFor();
     const got = rx.on(HOOK_PATH).at(-1)!;
     assert.equal(verifyWebhook({ secret, headers: got.headers as Record<string, string>, body: got.body, now: new Date(), seen: () => false }).ok, true);
