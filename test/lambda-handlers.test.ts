@@ -286,3 +286,37 @@ test("on Lambda, failed authentications are counted by API Gateway's sourceIp, n
   assert.ok(Number(limited.headers?.['retry-after']) >= 1, `Retry-After ${limited.headers?.['retry-after']}`);
   assert.equal((await from('198.51.100.2')).statusCode, 401, 'another address has its own budget');
 });
+
+test('the notifier Lambda entry: deps from configuration, the admin API on a v2 event, the inbox on an SQS batch', async () => {
+  const { createAwsNotifierDeps } = await import('../shared/runtimes/aws/notifier.ts');
+  const { createApiHandler } = await import('../services/notifier/src/handlers/api.ts');
+  const { createInboxHandler } = await import('../services/notifier/src/handlers/inbox.ts');
+  const { handle } = await import('hono/aws-lambda');
+  const wiring = loadServerlessConfig({ stage: 'dev' });
+  const cfg = loadConfig({ ...wiring.environment, FANOUT_RUNTIME: 'aws', FANOUT_LOG_LEVEL: 'WARN', FANOUT_DYNAMODB_ENDPOINT: db.endpoint, FANOUT_KMS_KEY_ID: 'arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab', FANOUT_NOTIFY_TOPIC_ARN: 'arn:aws:sns:eu-west-1:111122223333:fanout-dev-notifications' });
+  assert.throws(() => createAwsNotifierDeps({ ...cfg, kmsKeyId: undefined }), /FANOUT_KMS_KEY_ID/);
+  const built = createAwsNotifierDeps(cfg);
+  assert.equal(built.settings.stage, 'dev');
+  assert.equal(built.settings.snsTopicArn, 'arn:aws:sns:eu-west-1:111122223333:fanout-dev-notifications');
+  assert.equal(built.tables.notifier, 'fanout-dev-notifier');
+  // KMS and EventBridge cannot run here: the key file and a capturing publisher stand in.
+  const deps = { ...built, cipher: LocalKeyFileCipher.open(join(dir, 'n.key')), publisher: { publish: async (e: BusEntry[]) => void published.push(...e) }, egress: undefined };
+  const api = handle(createApiHandler(deps));
+  const call = (e: APIGatewayProxyEventV2) => api({ ...e, body: e.body ?? null } as never, context) as Promise<{ statusCode: number; body: string }>;
+  const sns = await call(httpEvent('POST', '/api/admin/notifications/channels', { name: 'ops SNS', kind: 'sns' }));
+  assert.equal(sns.statusCode, 201, sns.body);
+  assert.equal(JSON.parse(sns.body).channel.target, 'arn:aws:sns:eu-west-1:111122223333:fanout-dev-notifications');
+  const list = await call(httpEvent('GET', '/api/admin/notifications/channels'));
+  assert.equal(JSON.parse(list.body).channels.length, 1);
+  const forbidden = await call({ ...httpEvent('GET', '/api/admin/notifications/deliveries'), headers: { host: 'x', authorization: `Bearer ${OPERATOR}` } });
+  assert.equal(forbidden.statusCode, 403);
+  const inbox = createInboxHandler(deps);
+  const alarm = {
+    version: '0', id: 'a-1', 'detail-type': 'CloudWatch Alarm State Change', source: 'aws.cloudwatch', account: '111122223333', time: '2026-11-21T10:00:00Z', region: 'eu-west-1', resources: [],
+    detail: { alarmName: 'fanout-dev-dlq-FlowOutputDLQ', state: { value: 'ALARM', reasonData: '{"recentDatapoints":[3.0]}' } },
+  };
+  const sqs: SQSEvent = { Records: [{ messageId: 'm1', receiptHandle: 'h', body: JSON.stringify(alarm), attributes: {} as never, messageAttributes: {}, md5OfBody: '', eventSource: 'aws:sqs', eventSourceARN: 'arn:aws:sqs:eu-west-1:111122223333:NotifierQueue', awsRegion: 'eu-west-1' }] };
+  assert.deepEqual(await inbox(sqs, context), { batchItemFailures: [] });
+  const alerts = JSON.parse((await call(httpEvent('GET', '/api/admin/notifications/alerts'))).body);
+  assert.deepEqual(alerts.firing.map((a: { alertname: string; summary: string }) => [a.alertname, a.summary]), [['DeadLetterQueueMessage', '3 message(s) in the dead-letter queue FlowOutputDLQ']]);
+});

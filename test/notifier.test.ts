@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { DestinationStatusChangedV1, FlowStateChangedV1 } from '../events/catalogue.ts';
+import { BudgetThresholdCrossedV1, DestinationStatusChangedV1, FlowStateChangedV1 } from '../events/catalogue.ts';
 import { buildEntry } from '../shared/events/publisher.ts';
 import { verifyWebhook } from '../services/notifier/src/domain/signature.ts';
 import { ADMIN_TOKEN, eventually, startTestRuntime, type TestRuntime } from './support/local.ts';
@@ -141,6 +141,39 @@ describe('notifier through the local runtime', () => {
     assert.ok(back);
     await eventually(() => slackMessages().slice(before).find((m) => m.json.text.includes('[RESOLVED] The contribution feed is lost')), { timeoutMs: 15_000, what: 'input resolved' });
     await status(id, 'running', null, 21);
+  });
+
+  it('a rejected stream key is sent at once, even while the input is lost (input loss does not cause it)', async () => {
+    const id = await createDestination('Key rejected');
+    const before = slackMessages().length;
+    await flow(false);
+    await status(id, 'error', { code: 'RTMP_STREAM_KEY_REJECTED', message: 'The platform rejected the stream key.', hint: 'Copy the key again from the platform.' }, 25);
+    const m = await eventually(() => slackMessages().slice(before).find((x) => x.body.includes('Key rejected: the platform rejected the stream key')), { timeoutMs: 15_000, what: 'key rejected' });
+    assert.ok(m.body.includes('Copy the key again'));
+    await eventually(() => slackMessages().slice(before).some((x) => x.body.includes('The contribution feed is lost')), { timeoutMs: 15_000, what: 'input lost' });
+    await flow(true);
+    await status(id, 'running', null, 26);
+    await eventually(() => slackMessages().slice(before).some((x) => x.json.text.includes('[RESOLVED] The contribution feed is lost')), { timeoutMs: 15_000, what: 'input back' });
+  });
+
+  it("a native MediaLive channel alert names the destination whose channel it is; a budget threshold is one message", async () => {
+    const id = await createDestination('Alerting channel');
+    const channelId = await eventually(async () => (await rt.api('GET', `/api/destinations/${id}`)).json.mediaLiveChannelId as string | null, { what: 'the channel id' });
+    const before = slackMessages().length;
+    rt.bus.deliverServiceEvent({
+      Source: 'aws.medialive',
+      DetailType: 'MediaLive Channel Alert',
+      Resources: [`arn:aws:medialive:eu-west-1:000000000000:channel:${channelId}`],
+      Detail: JSON.stringify({ alarm_state: 'SET', alarm_id: 'a1', alert_type: 'RTMP Stream Not Found', pipeline: '0', channel_arn: `arn:aws:medialive:eu-west-1:000000000000:channel:${channelId}`, message: 'Waiting for RTMP input' }),
+    });
+    const m = await eventually(() => slackMessages().slice(before).find((x) => x.body.includes('MediaLive: RTMP Stream Not Found (Alerting channel)')), { timeoutMs: 15_000, what: 'channel alert' });
+    assert.equal(m.json.attachments[0]!.color, '#F2A81D');
+    const money = (n: number) => n.toFixed(6);
+    await publish(
+      buildEntry(BudgetThresholdCrossedV1, { month: '2026-12', timeZone: 'UTC', thresholdPercent: 80, currency: 'USD', budget: money(500), threshold: money(400), basis: 'projection', monthToDate: money(120), projection: money(410), crossedAt: new Date().toISOString(), computation: 'month to date over 2 days, projected over 31' }, { correlationId: 'budget' }),
+    );
+    const b = await eventually(() => slackMessages().slice(before).find((x) => x.body.includes('80 % of the monthly budget')), { timeoutMs: 15_000, what: 'budget' });
+    assert.equal(b.json.attachments[0]!.color, '#F2A81D');
   });
 
   it('429 Retry-After is honoured and errors are retried with backoff', async () => {

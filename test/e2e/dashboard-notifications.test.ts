@@ -50,13 +50,13 @@ describe('the admin notifications page in Chromium', { timeout: 180_000, skip: s
     await page.getByLabel('Kind').selectOption('webhook');
     await page.getByLabel(/Webhook URL/).fill(`${rx.url}${HOOK_PATH}`);
     await page.getByRole('button', { name: 'Add channel' }).click();
-    const secret = (await page.getByTestId('signing-secret').locator('code').textContent())!;
+    const secret = (await page.getByTestId('signing-secret').locator('code.url').textContent())!;
     assert.match(secret, /^whsec_/);
     const row = page.getByTestId('channel-pager hook');
     await row.waitFor();
     assert.match((await row.textContent())!, /webhook · http:\/\/127\.0\.0\.1:\d+\/\*\*\*6789 · on/);
     assert.equal(await page.getByLabel(/Webhook URL/).inputValue(), '', 'the URL field is cleared');
-    await page.getByRole('button', { name: 'Send a test message to pager hook' }).click();
+    await page.getByRole('button', { name: 'Send test to pager hook' }).click();
     await page.getByTestId('test-result').getByText(/delivered \(HTTP 200\)/).waitFor();
     const got = rx.on(HOOK_PATH).at(-1)!;
     assert.equal(verifyWebhook({ secret, headers: got.headers as Record<string, string>, body: got.body, now: new Date(), seen: () => false }).ok, true);
@@ -75,6 +75,11 @@ describe('the admin notifications page in Chromium', { timeout: 180_000, skip: s
     assert.deepEqual(result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id}: ${v.help}`), []);
     assert.ok(!(await page.content()).includes(HOOK_PATH), 'the webhook URL is not in the page');
     await page.screenshot({ path: `${OUT}/admin-notifications.png`, fullPage: true });
+    // At 390 px (a phone) nothing scrolls sideways: the delivery log scrolls in its own box.
+    await page.setViewportSize({ width: 390, height: 844 });
+    const { scroll, width } = (await page.evaluate('({ scroll: document.documentElement.scrollWidth, width: window.innerWidth })')) as { scroll: number; width: number };
+    assert.ok(scroll <= width, `the page scrolls sideways at ${width} px: ${scroll} px wide`);
+    await page.screenshot({ path: `${OUT}/admin-notifications-390.png`, fullPage: true });
     assert.deepEqual(errors, []);
   });
 });

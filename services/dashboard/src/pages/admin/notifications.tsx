@@ -191,7 +191,7 @@ export function NotificationsPage() {
                   <button type="button" class="btn btn-small" onClick={() => void update(c, { enabled: !c.enabled })} aria-label={`${c.enabled ? 'Disable' : 'Enable'} ${c.name}`}>
                     {c.enabled ? 'Disable' : 'Enable'}
                   </button>
-                  <button type="button" class="btn btn-small" onClick={() => void test(c)} aria-label={`Send a test message to ${c.name}`}>
+                  <button type="button" class="btn btn-small" onClick={() => void test(c)} aria-label={`Send test to ${c.name}`}>
                     Send test
                   </button>
                   <button type="button" class="btn btn-danger-outline btn-small" onClick={() => setRemoving(c)} aria-label={`Remove ${c.name}`}>
