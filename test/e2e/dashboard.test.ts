@@ -117,6 +117,16 @@ async function newPage(context: BrowserContext): Promise<Page> {
 }
 const pages: { page: Page; errs: string[] }[] = [];
 
+/**
+ * Types a URL over the platform's pre-filled one once the pre-fill has landed: typing while the
+ * form is still pre-filling can leave the caret after the default, and the text is appended to it.
+ */
+async function fillIngestUrl(page: Page, url: string): Promise<void> {
+  await eventually(async () => (await page.inputValue('#add-rtmpUrl')) !== '', { what: 'the ingest URL pre-filled' });
+  await page.fill('#add-rtmpUrl', url);
+  await eventually(async () => (await page.inputValue('#add-rtmpUrl')) === url, { what: 'the ingest URL typed' });
+}
+
 describe('the dashboards in Chromium, against a real Fanout with real media', { timeout: 420_000, skip: skipWithoutChromium }, () => {
   before(async () => {
     mkdirSync(OUT, { recursive: true });
@@ -166,7 +176,7 @@ describe('the dashboards in Chromium, against a real Fanout with real media', { 
     for (const [key, name, keyName] of [['main', 'YouTube main', KEYS.main], ['backup', 'YouTube backup', KEYS.backup]] as const) {
       await operator.getByRole('button', { name: 'Add destination' }).click();
       await operator.selectOption('#add-platform', 'youtube');
-      await operator.fill('#add-rtmpUrl', nginx.url('live'));
+      await fillIngestUrl(operator, nginx.url('live'));
       await operator.fill('#add-streamKey', keyName);
       await operator.selectOption('#add-preset', 'passthrough');
       await operator.fill('#add-name', name);
@@ -246,7 +256,7 @@ describe('the dashboards in Chromium, against a real Fanout with real media', { 
     const before = (await api('GET', '/api/destinations')).json.destinations.length;
     await operator.getByRole('button', { name: 'Add destination' }).click();
     await operator.selectOption('#add-platform', 'youtube');
-    await operator.fill('#add-rtmpUrl', 'http://example.invalid/live');
+    await fillIngestUrl(operator, 'http://example.invalid/live');
     await operator.fill('#add-streamKey', '');
     await operator.fill('#add-name', 'Broken');
     await operator.locator('form.dest-form').getByRole('button', { name: 'Add destination' }).click();

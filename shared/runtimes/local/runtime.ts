@@ -350,9 +350,11 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
   try {
     for (const r of await m.migrateStored()) if (r.migrated > 0) logger.info('stored records migrated to the current schema', { ...r });
   } catch (err) {
-    dynamo.destroy();
     await engine?.close();
+    // dynalite first: a request still in flight finishes before its database closes (destroying
+    // the client first left dynalite reading a closed store: an uncaught LEVEL_ITERATOR_NOT_OPEN).
     await db.close();
+    dynamo.destroy();
     if ((err as { code?: string }).code === 'STORE_SCHEMA_TOO_NEW')
       throw new Error(`${dataDir} was written by a newer Fanout (${(err as Error).message}) Run that version, or restore a backup made with this one.`);
     throw err;
@@ -439,8 +441,8 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
       s.listen(cfg.port, cfg.host, () => resolveServer(s));
     });
   } catch (err) {
-    dynamo.destroy();
     await db.close();
+    dynamo.destroy();
     if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE')
       throw new Error(`${cfg.host}:${cfg.port} is already in use (another Fanout?). Stop it or set FANOUT_PORT to a free port.`);
     throw err;
@@ -482,8 +484,8 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
       for (const handle of attached) await handle.stop();
       await bus.stop();
       await engine?.close();
+      await db.close(); // before the client: see the refused start above
       dynamo.destroy();
-      await db.close();
     },
   };
 }
