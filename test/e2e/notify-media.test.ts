@@ -70,8 +70,9 @@ describe('notifications from real media', { timeout: 300_000 }, () => {
     // The first failure names it (DestinationFailing, or StreamKeyRejected when the local engine reads
     // a server that closes right after the publish as a refused key): critical, with its code and hint.
     assert.match(failing.lastError!.code, /^RTMP_/);
-    // Grouped: the destination's error and the channel alert the engine raises with it arrive in one message.
-    const msg = await eventually(() => slack().slice(from).find((m) => /\[FIRING:\d\] Nginx main/.test(m.json.text)), { timeoutMs: 60_000, what: 'the Slack message' }).catch(async (err: Error) => {
+    // Grouped: the destination's error and the channel alert the engine raises with it arrive in one
+    // message, titled by the group's first alert and naming the destination.
+    const msg = await eventually(() => slack().slice(from).find((m) => /^\[FIRING:2\] .*Nginx main/.test(m.json.text)), { timeoutMs: 60_000, what: 'the Slack message' }).catch(async (err: Error) => {
       // What the notifier had firing and what the receiver got: a failure here needs both.
       const alerts = (await rt.api('GET', '/api/admin/notifications/alerts')).text;
       throw new Error(`${err.message}\nfiring: ${alerts}\nreceived: ${JSON.stringify(slack().map((m) => m.json.text))}`);
