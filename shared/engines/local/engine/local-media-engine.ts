@@ -99,7 +99,7 @@ import { ProcessSupervisor, type SupervisorState, type SupervisorStatus } from '
 import { encoderArgs, hlsArgs, muxArgs } from './argv.ts';
 import { SRT_PASSPHRASE_PATTERN } from './ingest/argv.ts';
 import { ingestBinary } from './ingest/binary.ts';
-import type { SrtIngestState } from './ingest/monitor.ts';
+import { IDLE_INGEST_STATE, type SrtIngestState } from './ingest/monitor.ts';
 import { SrtIngest, type SrtIngestNotice } from './ingest/srt-ingest.ts';
 import { assertTransition, MediaEngineError } from './channel-lifecycle.ts';
 import {
@@ -268,19 +268,7 @@ const INPUT_CODES = new Set(['INPUT_STALLED', 'START_TIMEOUT']);
 
 
 /** The input before the ingest has started. */
-const IDLE_INPUT: SrtIngestState = {
-  connected: false,
-  address: null,
-  connectedSince: null,
-  rttMs: null,
-  mbitRate: null,
-  packets: 0,
-  packetsLost: 0,
-  packetsRetransmitted: 0,
-  lossPercent: null,
-  lastRejection: null,
-  lastRejectionAt: null,
-};
+const IDLE_INPUT: SrtIngestState = IDLE_INGEST_STATE;
 
 function clip(s: string, max: number): string {
   return s.length > max ? `${s.slice(0, max - 1)}…` : s;

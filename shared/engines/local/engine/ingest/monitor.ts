@@ -60,23 +60,26 @@ export function parseIngestEvent(line: string): Record<string, unknown> | null {
   }
 }
 
+/** The input before anything has called (and after a restart of the ingest). */
+export const IDLE_INGEST_STATE: Readonly<SrtIngestState> = Object.freeze({
+  connected: false,
+  address: null,
+  connectedSince: null,
+  rttMs: null,
+  mbitRate: null,
+  packets: 0,
+  packetsLost: 0,
+  packetsRetransmitted: 0,
+  lossPercent: null,
+  lastRejection: null,
+  lastRejectionAt: null,
+});
+
 export class SrtIngestMonitor {
   #state: SrtIngestState = SrtIngestMonitor.#initial();
 
   static #initial(): SrtIngestState {
-    return {
-      connected: false,
-      address: null,
-      connectedSince: null,
-      rttMs: null,
-      mbitRate: null,
-      packets: 0,
-      packetsLost: 0,
-      packetsRetransmitted: 0,
-      lossPercent: null,
-      lastRejection: null,
-      lastRejectionAt: null,
-    };
+    return { ...IDLE_INGEST_STATE };
   }
 
   state(): SrtIngestState {
