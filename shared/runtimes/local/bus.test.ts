@@ -540,7 +540,8 @@ test('the real serverless.yml wiring routes fanout events to the destination inb
     logger: captureLogger(),
     runSchedules: false,
     resolveHandler: async (ref) => {
-      assert.equal(ref.name, 'destinationInbox');
+      // The other services' inboxes get some of these events too: they accept them and are not under test.
+      if (ref.name !== 'destinationInbox') return async () => ({ batchItemFailures: [] });
       assert.deepEqual(ref.handler, { file: 'shared/runtimes/aws/destination.ts', exportName: 'inbox' });
       return async (event: SqsEvent) => {
         batches.push(event.Records.map((r) => JSON.parse(r.body) as EventBridgeEvent).map((e) => `${e.source} ${e['detail-type']}`));
