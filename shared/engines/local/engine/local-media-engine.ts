@@ -267,8 +267,6 @@ const SAMPLE_MS = 250;
 const INPUT_CODES = new Set(['INPUT_STALLED', 'START_TIMEOUT']);
 
 
-/** The input before the ingest has started. */
-const IDLE_INPUT: SrtIngestState = IDLE_INGEST_STATE;
 
 function clip(s: string, max: number): string {
   return s.length > max ? `${s.slice(0, max - 1)}…` : s;
@@ -645,7 +643,7 @@ export class LocalMediaEngine implements FlowEngine, ChannelEngine {
 
   /** The contribution's health: connection, address, bitrate, SRT loss/retransmits/RTT, last rejection. */
   async inputHealth(): Promise<InputHealth> {
-    const s: SrtIngestState = this.#rt?.ingest.state() ?? IDLE_INPUT;
+    const s: SrtIngestState = this.#rt?.ingest.state() ?? IDLE_INGEST_STATE; // before the ingest has started
     const hub = this.#rt?.flowHub.stats() ?? null;
     const ttl = this.#o.srtRejectionTtlMs ?? DEFAULTS.srtRejectionTtlMs;
     const rejection = s.lastRejection && s.lastRejectionAt !== null && Date.now() - s.lastRejectionAt <= ttl ? s.lastRejection : null;
