@@ -381,6 +381,10 @@ static int run_caller(const char *host, int port, const char *pass, int pbkeylen
   SRTSOCKET s = srt_create_socket();
   if (s == SRT_INVALID_SOCK) die("socket");
   configure(s, pass, pbkeylen, latency);
+  // Bounded, never forever: a refusal that does not arrive fails the connect after 3 s, and a send
+  // that cannot leave (a listener that stopped reading) breaks the call after 3 s.
+  set_int(s, SRTO_CONNTIMEO, 3000, "conntimeo");
+  set_int(s, SRTO_SNDTIMEO, 3000, "sndtimeo");
   if (srt_connect(s, (struct sockaddr *)&sa, salen) == SRT_ERROR) {
     int reason = srt_getrejectreason(s);
     fprintf(stderr, "fanout-srt: connection to %s:%d failed: %s (%s)\n", host, port, srt_getlasterror_str(), srt_rejectreason_str(reason));
