@@ -169,6 +169,67 @@ export interface FlowEngine {
   removeOutput(outputArn: string): Promise<void>;
 }
 
+/**
+ * Input redundancy (issue 15): a main and a backup SRT input, both monitored all the time, one of
+ * them active; when no input delivers, a slate keeps every output alive for a while. Modelled on
+ * MediaConnect source failover (FAILOVER mode, source priority) and MediaLive automatic input
+ * failover (`inputLossThresholdMsec`, `errorClearTimeMsec`).
+ */
+export type InputName = 'main' | 'backup';
+
+export interface FailoverSettings {
+  /** automatic: the engine switches on input loss; manual: only `switchInput` does. */
+  mode: 'automatic' | 'manual';
+  /** How long the active input may deliver no media before it is taken for lost. Default 1000. */
+  inputLossThresholdMs: number;
+  /**
+   * Automatic mode: switch back to the main once it has been clean this long (default 10000);
+   * null = non-revertive (stay on the backup while it is healthy).
+   */
+  errorClearTimeMs: number | null;
+  /** With no input delivering, how long outputs carry the slate before they stop. Default 300000. */
+  slateTimeoutMs: number;
+}
+
+export interface InputSwitch {
+  from: InputName | 'slate' | null;
+  to: InputName | 'slate';
+  at: string;
+  /** input-loss (automatic), recovered (revertive switch back), manual, slate-timeout. */
+  reason: 'input-loss' | 'recovered' | 'manual' | 'slate-timeout';
+}
+
+export interface InputsHealth {
+  /** What feeds the outputs now; null before any input ever connected. */
+  active: InputName | 'slate' | null;
+  settings: FailoverSettings;
+  lastSwitch: InputSwitch | null;
+  inputs: { main: InputHealth & { configured: true }; backup: InputHealth & { configured: boolean } };
+  /** Set while the slate is on air: since when, and when the outputs stop unless an input returns. */
+  slate: { since: string; stopsAt: string } | null;
+}
+
+export interface BackupTestResult {
+  connected: boolean;
+  /** Media was read and decoded from the backup within the test's window. */
+  decodable: boolean;
+  video: { codec: string; width: number; height: number; frameRate: number | null } | null;
+  audio: { codec: string; sampleRate: number | null; channels: number | null } | null;
+  /** What stands in the way of a clean switch (codec or resolution unlike the main's), in words. */
+  problems: string[];
+}
+
+/** Engines with a backup input implement this beside FlowEngine (local and AWS). */
+export interface InputRedundancy {
+  inputsHealth(): Promise<InputsHealth>;
+  /** Makes `to` the active input now (a manual switch, also in automatic mode). */
+  switchInput(to: InputName): Promise<InputSwitch>;
+  /** Checks the backup without switching to it. */
+  testBackupInput(): Promise<BackupTestResult>;
+  /** Replaces the failover settings; returns them as stored. */
+  setFailover(settings: FailoverSettings): Promise<FailoverSettings>;
+}
+
 /** An event as an AWS service puts it on the default bus (source `aws.medialive`, `aws.mediaconnect`). */
 export interface NativeEngineEvent {
   source: 'aws.medialive' | 'aws.mediaconnect';
