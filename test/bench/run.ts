@@ -56,6 +56,27 @@ import { ingestBinary } from '../../shared/engines/local/engine/index.ts';
 import { alive, cmdline, descendants, measureCpu, measureCpuOf, pssOf, rssOf, tree, type CpuWindow, type ProcStat } from './proc.ts';
 
 // ------------------------------------------------------------------------------------------------
+// `npm run bench -- --soak [seconds]`: the soak alone (test/bench/soak.ts), instead of the rest
+
+const soakAt = process.argv.indexOf('--soak');
+if (soakAt >= 0) {
+  const { runSoak, soakReport } = await import('./soak.ts');
+  const arg = process.argv[soakAt + 1];
+  const seconds = arg && /^\d+$/.test(arg) ? Number(arg) : 3600;
+  const soakLog = (msg: string): void => console.log(`[soak ${new Date().toISOString().slice(11, 19)}] ${msg}`);
+  try {
+    const f = await runSoak(seconds, soakLog);
+    console.log(`\n${soakReport(f).join('\n')}`);
+    for (const w of f.warnings) console.log(`WARNING: ${w}`);
+    console.log(`BENCH_JSON ${JSON.stringify({ soak: f })}`);
+    process.exit(0);
+  } catch (err) {
+    console.error(`soak failed: ${(err as Error).stack ?? String(err)}`);
+    process.exit(1);
+  }
+}
+
+// ------------------------------------------------------------------------------------------------
 // Settings
 
 const STARTS = Number(process.env.BENCH_STARTS ?? 10);
