@@ -38,6 +38,34 @@ export function buildEntry<E extends EventDefinition>(
   return { Source: def.source, DetailType: def.name, Detail: JSON.stringify(detail) };
 }
 
+/** PutEvents' limits per call: 10 entries, 256 KiB (Source, DetailType and Detail counted). */
+export const PUT_EVENTS_LIMITS = { entries: 10, bytes: 256 * 1024 } as const;
+
+const entryBytes = (e: BusEntry): number => Buffer.byteLength(e.Source) + Buffer.byteLength(e.DetailType) + Buffer.byteLength(e.Detail);
+
+/**
+ * Splits entries, in order, into calls PutEvents accepts: at most 10 entries and 256 KiB each. An
+ * outbox can hold more than one call's worth (the cost-tracker's tracker item with 21 running
+ * destinations held 21): every publisher sends through this, AWS's and the local bus's alike.
+ */
+export function putEventsBatches(entries: readonly BusEntry[]): BusEntry[][] {
+  const batches: BusEntry[][] = [];
+  let batch: BusEntry[] = [];
+  let bytes = 0;
+  for (const e of entries) {
+    const size = entryBytes(e);
+    if (batch.length > 0 && (batch.length === PUT_EVENTS_LIMITS.entries || bytes + size > PUT_EVENTS_LIMITS.bytes)) {
+      batches.push(batch);
+      batch = [];
+      bytes = 0;
+    }
+    batch.push(e);
+    bytes += size;
+  }
+  if (batch.length > 0) batches.push(batch);
+  return batches;
+}
+
 export class EventBridgePublisher implements EventPublisher {
   constructor(
     private readonly client: EventBridgeClient,
@@ -45,10 +73,8 @@ export class EventBridgePublisher implements EventPublisher {
   ) {}
 
   async publish(entries: BusEntry[]): Promise<void> {
-    // PutEvents takes at most 10 entries per call.
-    for (let i = 0; i < entries.length; i += 10) {
-      const batch = entries.slice(i, i + 10).map((e) => ({ ...e, EventBusName: this.busName }));
-      const out = await this.client.send(new PutEventsCommand({ Entries: batch }));
+    for (const batch of putEventsBatches(entries)) {
+      const out = await this.client.send(new PutEventsCommand({ Entries: batch.map((e) => ({ ...e, EventBusName: this.busName })) }));
       if ((out.FailedEntryCount ?? 0) > 0) {
         const codes = (out.Entries ?? []).map((e) => e.ErrorCode).filter(Boolean);
         throw new Error(`EventBridge rejected ${out.FailedEntryCount} event(s): ${codes.join(', ')}`);

@@ -28,7 +28,7 @@ import { AppError, PROBLEM_CONTENT_TYPE, toProblem, type ErrorCode } from '../..
 import type { Logger } from '../../logging/logger.ts';
 import type { Secret } from '../../secrets/secret.ts';
 import { loadConfig, setConfig, type Config } from '../../config/index.ts';
-import { TappedPublisher, type BusEntry, type EventPublisher } from '../../events/publisher.ts';
+import { putEventsBatches, TappedPublisher, type BusEntry, type EventPublisher } from '../../events/publisher.ts';
 import { createLogger } from '../../logging/logger.ts';
 import { LocalKeyFileCipher } from '../../secrets/cipher.ts';
 import { createDocumentClient, createDynamoClient } from '../../store/dynamo.ts';
@@ -263,8 +263,10 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
   const busPublisher: EventPublisher = {
     async publish(entries) {
       if (killBeforePublish && entries.some(killBeforePublish)) process.kill(process.pid, 'SIGKILL');
-      const out = await bus.putEvents(entries.map((e) => ({ ...e, EventBusName: cfg.eventBus })));
-      if (out.FailedEntryCount > 0) throw new Error(`local bus rejected ${out.FailedEntryCount} event(s)`);
+      for (const batch of putEventsBatches(entries)) {
+        const out = await bus.putEvents(batch.map((e) => ({ ...e, EventBusName: cfg.eventBus })));
+        if (out.FailedEntryCount > 0) throw new Error(`local bus rejected ${out.FailedEntryCount} event(s)`);
+      }
     },
   };
   const tap = new TappedPublisher(opts.wrapPublisher ? opts.wrapPublisher(busPublisher) : busPublisher);
