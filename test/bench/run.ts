@@ -22,6 +22,9 @@
  *   0. the SRT ingest alone (test/bench/ingest.ts, first): CPU of fanout-srt against
  *      srt-live-transmit for the same 6 Mbit/s feed, measured side by side (`BENCH_INGEST=0`
  *      leaves it out)
+ *   7. the latency Fanout adds (test/bench/latency.ts, first, on its own Fanout): a flash every 3 s
+ *      timed at receivers of the direct path, of passthrough and transcode destinations, and of a
+ *      simple relay, at 6 and 1 Mbit/s (`BENCH_LATENCY=0` leaves it out)
  *   6. the dashboards (test/bench/dashboard.ts, first, before any media runs): their JavaScript
  *      gzipped without the lazily loaded preview, first render with 50 destinations, and the delay
  *      from an SSE status event to the DOM (p50/p95), in Debian's Chromium (`BENCH_DASHBOARD=0`
@@ -52,6 +55,7 @@ import { NginxPush } from './nginx-push.ts';
 import { meanSe, median } from './stats.ts';
 import { benchDashboard, type DashboardFigures } from './dashboard.ts';
 import { benchIngest, type IngestFigures } from './ingest.ts';
+import { benchLatency, latencyReport, type LatencyFigures } from './latency.ts';
 import { ingestBinary } from '../../shared/engines/local/engine/index.ts';
 import { alive, cmdline, descendants, measureCpu, measureCpuOf, pssOf, rssOf, tree, type CpuWindow, type ProcStat } from './proc.ts';
 
@@ -700,6 +704,15 @@ async function main(): Promise<void> {
       notes.push(`dashboard figures not measured: ${(err as Error).message}`);
     }
   }
+  if (process.env.BENCH_LATENCY !== '0') {
+    try {
+      const lat = await benchLatency(log);
+      results.latency = lat;
+      warnings.push(...lat.warnings);
+    } catch (err) {
+      notes.push(`latency figures not measured: ${(err as Error).message}`);
+    }
+  }
   if (process.env.BENCH_INGEST !== '0') {
     try {
       const ing = await benchIngest(log);
@@ -1189,6 +1202,8 @@ function report(): void {
       ),
     );
   }
+  const lat = results.latency as LatencyFigures | undefined;
+  if (lat) out.push(...latencyReport(lat));
   const dash = results.dashboard as DashboardFigures | undefined;
   if (dash) {
     const kib = (b: number): string => `${(b / 1024).toFixed(1)} KiB`;
