@@ -43,6 +43,9 @@ const FPS = 30;
 const FLASH_EVERY_FRAMES = 90;
 const TRANSCODE_PRESET = 'generic-720p30';
 const X264_PRESET = process.env.FANOUT_X264_PRESET ?? 'ultrafast';
+/** Joins measured per bitrate (`BENCH_LATENCY_JOINS`), each watched for `JOIN_SECONDS`. */
+const JOINS = Number(process.env.BENCH_LATENCY_JOINS ?? 6);
+const JOIN_SECONDS = 10;
 const W = 16;
 const H = 9;
 
@@ -82,6 +85,17 @@ export interface LatencyRun {
   relay: LatencyDist;
   calibration: LatencyDist;
   samples: Record<string, number[]>;
+  /** A passthrough destination joining the running feed, seen by a paced receiver (see `measureJoins`). */
+  join?: JoinFigures;
+}
+
+export interface JoinFigures {
+  joins: number;
+  /** Per join: the paced receiver's delay after the direct path (median over the join's flashes). */
+  lagMs: LatencyDist;
+  /** POST /start → first frame at the paced receiver. */
+  firstFrameMs: LatencyDist;
+  samples: { lagMs: number; firstFrameMs: number }[];
 }
 
 export interface LatencyFigures {
@@ -137,10 +151,13 @@ class Receiver {
   #pending = Buffer.alloc(0);
   #lastBright = false;
 
-  constructor(readonly name: string, url: string) {
+  constructor(readonly name: string, url: string, paced = false) {
     // prettier-ignore
     this.child = run('ffmpeg', [
       '-hide_banner', '-nostdin', '-loglevel', 'error',
+      // paced: reads at the media's own rate from its first frame on, as a player plays it (or a
+      // platform's live transcoder): whatever it was given ahead of now stays its delay.
+      ...(paced ? ['-re'] : []),
       '-fflags', 'nobuffer', '-threads', '1', '-i', url,
       '-an', '-vf', `scale=${W}:${H}:flags=area,format=gray`,
       '-f', 'rawvideo', '-flush_packets', '1', 'pipe:1',
@@ -158,8 +175,11 @@ class Receiver {
     this.#pending = Buffer.from(buf);
   }
 
+  firstFrameAt: number | null = null;
+
   #frame(f: Buffer, at: number): void {
     this.frames++;
+    this.firstFrameAt ??= at;
     let sum = 0;
     for (let i = 0; i < W * (H - 1); i++) sum += f[i]!;
     const bright = sum / (W * (H - 1)) > 200;
@@ -245,6 +265,7 @@ async function measureBitrate(o: { rt: TestRuntime; sink: NginxRtmp; srtPort: nu
     const to = performance.now();
     // Late flashes of the window still count: a path behind by up to 5 s.
     await sleep(5000);
+    const join = JOINS > 0 ? await measureJoins({ rt, sink, direct: receivers[0]!, log }) : undefined;
     const [direct, ...rest] = receivers.map((r) => r.between(from - 5000, to + 5000));
     const inWindow = [...direct!].filter(([, t]) => t >= from && t < to);
     const delta = (m: Map<number, number>): number[] => inWindow.flatMap(([k, t]) => (m.has(k) ? [m.get(k)! - t] : []));
@@ -260,12 +281,48 @@ async function measureBitrate(o: { rt: TestRuntime; sink: NginxRtmp; srtPort: nu
       relay: dist(samples.relay ?? []),
       calibration: dist(samples.calibration ?? []),
       samples: Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, v.map(Math.round)])),
+      ...(join ? { join } : {}),
     };
   } finally {
     for (const r of receivers) killGroup(r.child);
     for (const id of dests) await rt.api('DELETE', `/api/destinations/${id}`).catch(() => undefined);
     for (const c of children) killGroup(c);
   }
+}
+
+/**
+ * What a joining destination gets first, as seen by a receiver that plays in real time: a paced
+ * receiver waits on a new key at nginx, the passthrough destination starts (the feed and the mux
+ * already running: another passthrough destination is live), and the receiver's delay after the
+ * direct path is read from the next flashes. A join that starts with media from the past (a
+ * cached GOP replayed as a burst) leaves such a receiver that far behind for the whole session.
+ */
+async function measureJoins(o: { rt: TestRuntime; sink: NginxRtmp; direct: Receiver; log: (m: string) => void }): Promise<JoinFigures> {
+  const { rt, sink, direct } = o;
+  const samples: { lagMs: number; firstFrameMs: number }[] = [];
+  for (let i = 0; i < JOINS; i++) {
+    const key = `lat-join-${randomBytes(3).toString('hex')}`;
+    const receiver = new Receiver('join', `${sink.url('live')}/${key}`, true);
+    let id: string | null = null;
+    try {
+      await sleep(1000 + ((i * 617) % 2000)); // spread the joins over the GOP
+      const r = await rt.api('POST', '/api/destinations', { body: { name: `latency join ${i}`, platform: 'custom', rtmpUrl: sink.url('live'), streamKey: key, preset: 'passthrough' } });
+      if (r.status !== 201) throw new Error(`create join: ${r.status}`);
+      id = (r.json as { destinationId: string }).destinationId;
+      await eventually(async () => (await rt.api('GET', `/api/destinations/${id}`)).json?.status === 'idle', { timeoutMs: 20_000, what: 'destination idle' });
+      const t0 = performance.now();
+      if ((await rt.api('POST', `/api/destinations/${id}/start`)).status !== 202) throw new Error('start join');
+      await sleep(JOIN_SECONDS * 1000);
+      const lags = [...receiver.flashes].flatMap(([k, t]) => (direct.flashes.has(k) && t > t0 + 500 ? [t - direct.flashes.get(k)!] : []));
+      const lag = pct(lags, 50);
+      if (lag !== null && receiver.firstFrameAt !== null) samples.push({ lagMs: Math.round(lag), firstFrameMs: Math.round(receiver.firstFrameAt - t0) });
+      o.log(`join ${i + 1}/${JOINS}: paced receiver ${lag === null ? 'saw no flash' : `${Math.round(lag)} ms behind direct`}, first frame ${receiver.firstFrameAt === null ? '-' : Math.round(receiver.firstFrameAt - t0)} ms after start`);
+    } finally {
+      killGroup(receiver.child);
+      if (id) await rt.api('DELETE', `/api/destinations/${id}`).catch(() => undefined);
+    }
+  }
+  return { joins: samples.length, lagMs: dist(samples.map((s) => s.lagMs)), firstFrameMs: dist(samples.map((s) => s.firstFrameMs)), samples };
 }
 
 export async function benchLatency(log: (msg: string) => void): Promise<LatencyFigures> {
@@ -302,6 +359,7 @@ export async function benchLatency(log: (msg: string) => void): Promise<LatencyF
       }
       if (r.transcode.p50 === null) warnings.push(`latency ${mb}: no flash matched on the transcode path`);
       else if (r.transcode.p50 > targets.transcodeMs) warnings.push(`latency ${mb}: transcode p50 ${r.transcode.p50} ms > target ${targets.transcodeMs} ms (SRT latency + look-ahead ${lookaheadMs} ms + 150 ms)`);
+      if (r.join?.lagMs.p50 != null && r.join.lagMs.p50 > targets.passthroughMs) warnings.push(`latency ${mb}: a joining passthrough destination stays ${r.join.lagMs.p50} ms behind (p50, paced receiver) > target ${targets.passthroughMs} ms`);
       if (r.calibration.p50 === null || Math.abs(r.calibration.p50) > 30) warnings.push(`latency ${mb}: the calibration (two receivers on one stream) reads ${r.calibration.p50} ms, not ~0: the figures are not to be trusted`);
     }
     return { srtLatencyMs: SRT_LATENCY_MS, x264Preset: X264_PRESET, lookaheadMs, targets, runs, warnings };
@@ -325,6 +383,12 @@ export function latencyReport(f: LatencyFigures): string[] {
       [`${mb} transcode (${TRANSCODE_PRESET}, x264 ${f.x264Preset})`, cell(r.transcode), `<= ${f.targets.transcodeMs} ms: ${verdict(tc)}`],
       [`${mb} simple relay (srt-live-transmit → ffmpeg -c copy)`, cell(r.relay), ''],
       [`${mb} calibration (2nd receiver, same stream)`, cell(r.calibration), '~0 ms'],
+      ...(r.join
+        ? [
+            [`${mb} passthrough joining, paced receiver: delay for the session`, cell(r.join.lagMs), `<= ${f.targets.passthroughMs} ms: ${verdict(r.join.lagMs.p50 === null ? null : r.join.lagMs.p50 <= f.targets.passthroughMs)}`],
+            [`${mb} passthrough joining: start → first frame there`, cell(r.join.firstFrameMs), ''],
+          ]
+        : []),
     ];
   });
   const widths = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i]!.length), ['path', 'after direct p50 / p95', 'target (p50)'][i]!.length));
