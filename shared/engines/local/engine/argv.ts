@@ -118,11 +118,11 @@ export function encoderArgs(o: EncoderArgsOptions): string[] {
 export function muxArgs(): string[] {
   return [
     ...COPY_FROM_HUB,
-    // Whole 32 KiB blocks rather than a write per packet: about 25 reads a second instead of 80 in
-    // Node, and as many fewer socket writes per destination, for ~45 ms more latency at 6 Mbit/s
-    // (more at lower contribution bitrates; nothing next to a platform's own seconds). Encoders
-    // keep a write per packet: their output is slower, their CPU is x264's.
-    '-flush_packets', '0',
+    // A write per packet: whole 32 KiB blocks (`-flush_packets 0`, before) saved Node about 55
+    // reads a second but held each frame until its block filled: ~45 ms at 6 Mbit/s, ~260 ms at
+    // 1 Mbit/s, behind the simple relay (srt-live-transmit → ffmpeg -c copy) in the latency bench
+    // (ADR 0005).
+    '-flush_packets', '1',
     ...FLV_TO_STDOUT,
   ];
 }

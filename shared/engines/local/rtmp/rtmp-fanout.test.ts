@@ -67,7 +67,7 @@ describe('RtmpFanout', () => {
     }
   });
 
-  it('gives a late joiner the cached metadata, sequence headers and GOP, then the live feed', async () => {
+  it('gives a late joiner the cached metadata, sequence headers and GOP (caught up: its video ends at the latest timestamp), then the live feed', async () => {
     const [a, b] = await Promise.all([server(), server()]);
     const { fan, events, source } = fanout();
     fan.add('a', { url: a.url(), streamKey: 'key-a-abcdef' });
@@ -87,6 +87,17 @@ describe('RtmpFanout', () => {
     const frames = videoFrames(b.sessions[0]!).map((f) => f[0]);
     assert.deepEqual(frames, Array.from({ length: 40 }, (_, i) => 20 + i), 'GOP from keyframe 20, then live, no gap');
     assert.equal(fan.stats().destinations['b']!.skippedFrames, 0);
+    // Caught up: the cached frames 20..30 are 1 ms apart and end at frame 30's own timestamp (what
+    // `a` got), and no audio of the past comes before the live feed.
+    const ts = (s: { media: RtmpMessage[] }, kind: (k: string) => boolean): number[] => s.media.filter((m) => kind(kinds([m])[0]!)).map((m) => m.timestamp);
+    const aVideo = ts(a.sessions[0]!, (k) => k === 'key' || k === 'v');
+    const bVideo = ts(b.sessions[0]!, (k) => k === 'key' || k === 'v');
+    assert.deepEqual(bVideo.slice(0, 11), Array.from({ length: 11 }, (_, i) => aVideo[30]! - 10 + i));
+    assert.deepEqual(bVideo.slice(11), aVideo.slice(31), 'then the live feed with its own timestamps');
+    const firstAudio = b.sessions[0]!.media.findIndex((m) => kinds([m])[0] === 'a');
+    const firstLive = b.sessions[0]!.media.findIndex((m) => m.type === 9 && m.timestamp === aVideo[31]);
+    assert.ok(firstAudio > 0 && b.sessions[0]!.media[firstAudio]!.timestamp >= aVideo[30]! - 40, 'no cached audio');
+    assert.ok(firstLive > 0);
   });
 
   it('drops video on a stalled destination only, until a keyframe, and recovers', async () => {
