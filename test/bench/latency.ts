@@ -157,7 +157,9 @@ class Receiver {
       '-hide_banner', '-nostdin', '-loglevel', 'error',
       // paced: reads at the media's own rate from its first frame on, as a player plays it (or a
       // platform's live transcoder): whatever it was given ahead of now stays its delay.
-      ...(paced ? ['-re'] : []),
+      // It starts at once on what it gets first (no probing of its own: that would add its own
+      // wall time to the delay whatever Fanout sent).
+      ...(paced ? ['-re', '-probesize', '32', '-analyzeduration', '0'] : []),
       '-fflags', 'nobuffer', '-threads', '1', '-i', url,
       '-an', '-vf', `scale=${W}:${H}:flags=area,format=gray`,
       '-f', 'rawvideo', '-flush_packets', '1', 'pipe:1',
