@@ -46,6 +46,8 @@ const X264_PRESET = process.env.FANOUT_X264_PRESET ?? 'ultrafast';
 /** Joins measured per bitrate (`BENCH_LATENCY_JOINS`), each watched for `JOIN_SECONDS`. */
 const JOINS = Number(process.env.BENCH_LATENCY_JOINS ?? 6);
 const JOIN_SECONDS = 10;
+/** Joins as the flow's first passthrough destination (`BENCH_LATENCY_FIRST_JOINS`). */
+const FIRST_JOINS = Number(process.env.BENCH_LATENCY_FIRST_JOINS ?? 3);
 const W = 16;
 const H = 9;
 
@@ -87,6 +89,8 @@ export interface LatencyRun {
   samples: Record<string, number[]>;
   /** A passthrough destination joining the running feed, seen by a paced receiver (see `measureJoins`). */
   join?: JoinFigures;
+  /** The same for the flow's first passthrough destination (it starts the mux). */
+  firstJoin?: JoinFigures;
 }
 
 export interface JoinFigures {
@@ -267,7 +271,16 @@ async function measureBitrate(o: { rt: TestRuntime; sink: NginxRtmp; srtPort: nu
     const to = performance.now();
     // Late flashes of the window still count: a path behind by up to 5 s.
     await sleep(5000);
-    const join = JOINS > 0 ? await measureJoins({ rt, sink, direct: receivers[0]!, log }) : undefined;
+    const join = JOINS > 0 ? await measureJoins({ rt, sink, direct: receivers[0]!, log, joins: JOINS }) : undefined;
+    // The first passthrough destination of the flow: with no other running, it starts the mux,
+    // which gets the flow hub's GOP replay (its output is live for the fan-out).
+    let firstJoin: JoinFigures | undefined;
+    if (FIRST_JOINS > 0) {
+      const ptId = dests[0]!;
+      await rt.api('POST', `/api/destinations/${ptId}/stop`);
+      await eventually(async () => (await rt.api('GET', `/api/destinations/${ptId}`)).json?.status === 'idle', { timeoutMs: 20_000, what: 'passthrough idle' });
+      firstJoin = await measureJoins({ rt, sink, direct: receivers[0]!, log, joins: FIRST_JOINS });
+    }
     const [direct, ...rest] = receivers.map((r) => r.between(from - 5000, to + 5000));
     const inWindow = [...direct!].filter(([, t]) => t >= from && t < to);
     const delta = (m: Map<number, number>): number[] => inWindow.flatMap(([k, t]) => (m.has(k) ? [m.get(k)! - t] : []));
@@ -284,6 +297,7 @@ async function measureBitrate(o: { rt: TestRuntime; sink: NginxRtmp; srtPort: nu
       calibration: dist(samples.calibration ?? []),
       samples: Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, v.map(Math.round)])),
       ...(join ? { join } : {}),
+      ...(firstJoin ? { firstJoin } : {}),
     };
   } finally {
     for (const r of receivers) killGroup(r.child);
@@ -299,10 +313,10 @@ async function measureBitrate(o: { rt: TestRuntime; sink: NginxRtmp; srtPort: nu
  * direct path is read from the next flashes. A join that starts with media from the past (a
  * cached GOP replayed as a burst) leaves such a receiver that far behind for the whole session.
  */
-async function measureJoins(o: { rt: TestRuntime; sink: NginxRtmp; direct: Receiver; log: (m: string) => void }): Promise<JoinFigures> {
+async function measureJoins(o: { rt: TestRuntime; sink: NginxRtmp; direct: Receiver; log: (m: string) => void; joins: number }): Promise<JoinFigures> {
   const { rt, sink, direct } = o;
   const samples: { lagMs: number; firstFrameMs: number }[] = [];
-  for (let i = 0; i < JOINS; i++) {
+  for (let i = 0; i < o.joins; i++) {
     const key = `lat-join-${randomBytes(3).toString('hex')}`;
     const receiver = new Receiver('join', `${sink.url('live')}/${key}`, true);
     let id: string | null = null;
@@ -318,7 +332,7 @@ async function measureJoins(o: { rt: TestRuntime; sink: NginxRtmp; direct: Recei
       const lags = [...receiver.flashes].flatMap(([k, t]) => (direct.flashes.has(k) && t > t0 + 500 ? [t - direct.flashes.get(k)!] : []));
       const lag = pct(lags, 50);
       if (lag !== null && receiver.firstFrameAt !== null) samples.push({ lagMs: Math.round(lag), firstFrameMs: Math.round(receiver.firstFrameAt - t0) });
-      o.log(`join ${i + 1}/${JOINS}: paced receiver ${lag === null ? 'saw no flash' : `${Math.round(lag)} ms behind direct`}, first frame ${receiver.firstFrameAt === null ? '-' : Math.round(receiver.firstFrameAt - t0)} ms after start`);
+      o.log(`join ${i + 1}/${o.joins}: paced receiver ${lag === null ? 'saw no flash' : `${Math.round(lag)} ms behind direct`}, first frame ${receiver.firstFrameAt === null ? '-' : Math.round(receiver.firstFrameAt - t0)} ms after start`);
     } finally {
       killGroup(receiver.child);
       if (id) await rt.api('DELETE', `/api/destinations/${id}`).catch(() => undefined);
@@ -362,6 +376,7 @@ export async function benchLatency(log: (msg: string) => void): Promise<LatencyF
       if (r.transcode.p50 === null) warnings.push(`latency ${mb}: no flash matched on the transcode path`);
       else if (r.transcode.p50 > targets.transcodeMs) warnings.push(`latency ${mb}: transcode p50 ${r.transcode.p50} ms > target ${targets.transcodeMs} ms (SRT latency + look-ahead ${lookaheadMs} ms + 150 ms)`);
       if (r.join?.lagMs.p50 != null && r.join.lagMs.p50 > targets.passthroughMs) warnings.push(`latency ${mb}: a joining passthrough destination stays ${r.join.lagMs.p50} ms behind (p50, paced receiver) > target ${targets.passthroughMs} ms`);
+      if (r.firstJoin?.lagMs.p50 != null && r.firstJoin.lagMs.p50 > targets.passthroughMs) warnings.push(`latency ${mb}: the flow's first passthrough destination stays ${r.firstJoin.lagMs.p50} ms behind (p50, paced receiver) > target ${targets.passthroughMs} ms`);
       if (r.calibration.p50 === null || Math.abs(r.calibration.p50) > 30) warnings.push(`latency ${mb}: the calibration (two receivers on one stream) reads ${r.calibration.p50} ms, not ~0: the figures are not to be trusted`);
     }
     return { srtLatencyMs: SRT_LATENCY_MS, x264Preset: X264_PRESET, lookaheadMs, targets, runs, warnings };
@@ -389,6 +404,12 @@ export function latencyReport(f: LatencyFigures): string[] {
         ? [
             [`${mb} passthrough joining, paced receiver: delay for the session`, cell(r.join.lagMs), `<= ${f.targets.passthroughMs} ms: ${verdict(r.join.lagMs.p50 === null ? null : r.join.lagMs.p50 <= f.targets.passthroughMs)}`],
             [`${mb} passthrough joining: start → first frame there`, cell(r.join.firstFrameMs), ''],
+          ]
+        : []),
+      ...(r.firstJoin
+        ? [
+            [`${mb} first passthrough of the flow (starts the mux), paced receiver: delay`, cell(r.firstJoin.lagMs), `<= ${f.targets.passthroughMs} ms: ${verdict(r.firstJoin.lagMs.p50 === null ? null : r.firstJoin.lagMs.p50 <= f.targets.passthroughMs)}`],
+            [`${mb} first passthrough of the flow: start → first frame there`, cell(r.firstJoin.firstFrameMs), ''],
           ]
         : []),
     ];
