@@ -26,7 +26,7 @@
  *
  * `npm run bench` runs it first (`BENCH_LATENCY=0` leaves it out); alone:
  * `flock /tmp/fanout-media.lock npx tsx test/bench/latency.ts`. Environment:
- * BENCH_LATENCY_SECONDS (default 45 per bitrate), BENCH_LATENCY_BITRATES (default 6000000,1000000).
+ * BENCH_LATENCY_SECONDS (default 30 per bitrate), BENCH_LATENCY_JOINS (default 4), BENCH_LATENCY_FIRST_JOINS (default 2), BENCH_LATENCY_BITRATES (default 6000000,1000000).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -36,7 +36,7 @@ import { ingestBinary } from '../../shared/engines/local/engine/index.ts';
 import { eventually, startTestRuntime, type TestRuntime } from '../support/local.ts';
 import { freeUdpPort, NginxRtmp } from '../support/nginx-rtmp.ts';
 
-const SECONDS = Number(process.env.BENCH_LATENCY_SECONDS ?? 45);
+const SECONDS = Number(process.env.BENCH_LATENCY_SECONDS ?? 30);
 const BITRATES = (process.env.BENCH_LATENCY_BITRATES ?? '6000000,1000000').split(',').map(Number);
 const SRT_LATENCY_MS = 120;
 const FPS = 30;
@@ -44,10 +44,10 @@ const FLASH_EVERY_FRAMES = 90;
 const TRANSCODE_PRESET = 'generic-720p30';
 const X264_PRESET = process.env.FANOUT_X264_PRESET ?? 'ultrafast';
 /** Joins measured per bitrate (`BENCH_LATENCY_JOINS`), each watched for `JOIN_SECONDS`. */
-const JOINS = Number(process.env.BENCH_LATENCY_JOINS ?? 6);
+const JOINS = Number(process.env.BENCH_LATENCY_JOINS ?? 4);
 const JOIN_SECONDS = 10;
 /** Joins as the flow's first passthrough destination (`BENCH_LATENCY_FIRST_JOINS`). */
-const FIRST_JOINS = Number(process.env.BENCH_LATENCY_FIRST_JOINS ?? 3);
+const FIRST_JOINS = Number(process.env.BENCH_LATENCY_FIRST_JOINS ?? 2);
 const W = 16;
 const H = 9;
 
