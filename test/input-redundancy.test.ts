@@ -89,6 +89,17 @@ describe('input redundancy API on the memory engine', () => {
     const failed = (await rt.api('GET', '/api/mediaconnect/inputs/health')).json;
     assert.equal(failed.active, 'backup');
     assert.equal(failed.inputs.main.connected, false);
+
+    // Each switch, manual or automatic, is one InputSwitched v1 from flow-output (from the engine's native event).
+    const switched = () => rt.published.filter((e) => e.DetailType === 'InputSwitched').map((e) => JSON.parse(e.Detail) as { version: number; data: Record<string, unknown> });
+    await eventually(() => switched().length >= 3, { timeoutMs: 5000, what: 'three InputSwitched events' });
+    assert.deepEqual(switched().map((e) => [e.version, e.data.from, e.data.to, e.data.reason, e.data.mode]), [
+      [1, 'main', 'backup', 'manual', 'automatic'],
+      [1, 'backup', 'main', 'manual', 'automatic'],
+      [1, 'main', 'backup', 'input-loss', 'automatic'],
+    ]);
+    assert.equal(switched()[0]!.data.switchedAt, sw.json.at);
+    assert.ok(rt.published.filter((e) => e.DetailType === 'InputSwitched').every((e) => e.Source === 'fanout.flow-output'));
   });
 
   test('unauthenticated requests are refused', async () => {

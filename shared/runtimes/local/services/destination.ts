@@ -12,14 +12,8 @@ import { createApiHandler } from '../../../../services/destination/src/handlers/
 import { createInboxHandler } from '../../../../services/destination/src/handlers/inbox.ts';
 import { createOutboxRelayHandler } from '../../../../services/destination/src/handlers/outbox-relay.ts';
 import { SERVICE_NAME } from '../../../../services/destination/src/module.ts';
-import type { InputRedundancy } from '../../../engines/port/ports.ts';
+import { hasInputRedundancy } from '../../../../services/destination/src/http/input-health.ts';
 import { defineLocalService, type LocalInfrastructure } from './local-service.ts';
-
-/** Whether the engine implements the port's InputRedundancy (the memory engine does; others as they gain it). */
-function hasInputRedundancy(engine: object): engine is InputRedundancy {
-  const e = engine as Partial<Record<keyof InputRedundancy, unknown>>;
-  return typeof e.inputsHealth === 'function' && typeof e.switchInput === 'function' && typeof e.testBackupInput === 'function' && typeof e.setFailover === 'function';
-}
 
 function live(infra: LocalInfrastructure): LiveApiDeps {
   const engine = infra.engine;

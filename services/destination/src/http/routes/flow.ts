@@ -9,6 +9,7 @@ import type { InputRedundancy } from '../../../../../shared/engines/port/ports.t
 import { AppError } from '../../../../../shared/errors/index.ts';
 import { apiRoute, problemResponse, problemResponses } from '../../../../../shared/http/api-kit.ts';
 import type { ApiDeps } from '../api-deps.ts';
+import { inputHealthBody } from '../input-health.ts';
 import * as s from '../schemas.ts';
 import { body, json, p409, type Env } from './common.ts';
 
@@ -90,9 +91,7 @@ export function mountFlowRoutes(app: OpenAPIHono<Env>, deps: ApiDeps): void {
 
   app.openapi(flowRoutes.inputHealth, async (c) => {
     if (!deps.inputHealth) throw new AppError('ENGINE_UNAVAILABLE', 'No media engine runs in this process.');
-    const [active, both] = await Promise.all([deps.inputHealth(), deps.inputs?.inputsHealth()]);
-    if (!both) return c.json(active, 200);
-    return c.json({ ...active, active: both.active, mode: both.settings.mode, settings: both.settings, lastSwitch: both.lastSwitch, inputs: both.inputs, slate: both.slate }, 200);
+    return c.json(await inputHealthBody(deps.inputHealth, deps.inputs), 200);
   });
 
   app.openapi(flowRoutes.switchInput, async (c) => {
