@@ -428,8 +428,14 @@ describe('against a running Fanout (memory engine)', () => {
     return {
       url: `http://127.0.0.1:${addr.port}`,
       heads,
-      cut: () => sockets.forEach((s) => s.destroy()),
-      close: () => new Promise<void>((r) => (sockets.forEach((s) => s.destroy()), server.close(() => r()))),
+      cut: () => {
+        for (const s of sockets) s.destroy();
+      },
+      close: () =>
+        new Promise<void>((r) => {
+          for (const s of sockets) s.destroy();
+          server.close(() => r());
+        }),
     };
   }
 
@@ -492,6 +498,7 @@ describe('against a running Fanout (memory engine)', () => {
           child.on('close', () => resolvePty(out));
         });
       const tty = await inPty('');
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: ESC starts the ANSI bold sequences the terminal output must carry.
       assert.match(tty, /\x1b\[1mID\x1b\[22m/, 'a bold header on a terminal');
       const noColor = await inPty('NO_COLOR=1');
       assert.match(noColor, /ID\s+NAME/);

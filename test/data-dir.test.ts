@@ -25,7 +25,7 @@ test('a data dir made 0755 beforehand is 0700 once Fanout has started, and the l
     logs.push(String(chunk));
     return writeErr(chunk as string, ...(rest as []));
   }) as typeof process.stderr.write;
-  let rt;
+  let rt: Awaited<ReturnType<typeof startTestRuntime>>;
   try {
     rt = await startTestRuntime({}, { dataDir, inMemory: false });
   } finally {

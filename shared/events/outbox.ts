@@ -69,7 +69,7 @@ export class EmbeddedOutbox {
     // exactly the ones published, then the map or the tombstone if nothing else is left.
     if (pending.length > 0) {
       const names: Record<string, string> = { '#o': 'outbox' };
-      pending.forEach(([id], i) => (names[`#e${i}`] = id));
+      for (const [i, [id]] of pending.entries()) names[`#e${i}`] = id;
       try {
         await this.doc.send(
           new UpdateCommand({

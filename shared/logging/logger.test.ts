@@ -24,6 +24,7 @@ function runFixture(env: Record<string, string>, tty: boolean, extra: string[] =
   return new Promise((resolve) => child.on('close', () => resolve(out.replace(/\r/g, ''))));
 }
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: ESC starts the ANSI colour sequences this strips.
 const stripAnsi = (s: string): string => s.replace(/\x1b\[[0-9;]*[A-Za-z]/g, '');
 
 test('auto: JSON lines when stdout is not a terminal, every field there, the secret scrubbed', async () => {

@@ -35,6 +35,8 @@ export interface SoakSample {
   t: number;
   rssMiB: number;
   heapMiB: number;
+  /** V8's external memory (Buffers and the like: dynalite's in-memory store lives there). */
+  externalMiB: number;
   fds: number;
   processes: number;
   /** Destinations publishing at the sink with bytes growing since the last sample. */
@@ -48,6 +50,7 @@ export interface SoakFigures {
   samples: SoakSample[];
   rssSlopeMiBPerHour: number | null;
   heapSlopeMiBPerHour: number | null;
+  externalSlopeMiBPerHour: number | null;
   /** Open descriptors after the warm-up: lowest, highest, and how far the floor rose (last quarter's lowest minus the first quarter's). */
   fds: { min: number; max: number; floorRise: number };
   processes: { min: number; max: number; floorRise: number };
@@ -143,7 +146,9 @@ export async function runSoak(seconds: number, log: (msg: string) => void): Prom
     const take = async (): Promise<SoakSample> => {
       // Memory, descriptors and processes first: the probes below open sockets of their own.
       const rssMiB = mib(rssOf(process.pid) ?? 0);
-      const heapMiB = mib(process.memoryUsage().heapUsed);
+      const mem = process.memoryUsage();
+      const heapMiB = mib(mem.heapUsed);
+      const externalMiB = mib(mem.external);
       const fds = readdirSync('/proc/self/fd').length;
       const processes = descendants(process.pid).filter((p) => p.state !== 'Z' && !notFanout(p.comm, p.pid)).length;
       let live = 0;
@@ -159,13 +164,14 @@ export async function runSoak(seconds: number, log: (msg: string) => void): Prom
         t: Math.round((performance.now() - t0) / 1000),
         rssMiB,
         heapMiB,
+        externalMiB,
         fds,
         processes,
         live,
       };
       if (samples.length > 0 && live < dests.length) stalls++;
       samples.push(s);
-      log(`soak t=${String(s.t).padStart(5)} s  RSS ${s.rssMiB} MiB  heap ${s.heapMiB} MiB  fds ${s.fds}  processes ${s.processes}  live ${live}/${dests.length}  reconnects ${reconnects}`);
+      log(`soak t=${String(s.t).padStart(5)} s  RSS ${s.rssMiB} MiB  heap ${s.heapMiB} MiB  external ${s.externalMiB} MiB  fds ${s.fds}  processes ${s.processes}  live ${live}/${dests.length}  reconnects ${reconnects}`);
       return s;
     };
     await take();
@@ -190,6 +196,7 @@ export async function runSoak(seconds: number, log: (msg: string) => void): Prom
       samples,
       rssSlopeMiBPerHour: perHour((s) => s.rssMiB),
       heapSlopeMiBPerHour: perHour((s) => s.heapMiB),
+      externalSlopeMiBPerHour: perHour((s) => s.externalMiB),
       fds: floor(steady.map((s) => s.fds)),
       processes: floor(steady.map((s) => s.processes)),
       reconnects,
@@ -220,7 +227,7 @@ export function soakReport(f: SoakFigures): string[] {
   return [
     `Soak: ${f.destinations.passthrough} passthrough + ${f.destinations.transcode} transcoded for ${f.seconds} s (warm-up ${f.warmupSeconds} s, ${f.samples.length} samples)`,
     `  RSS    ${f.samples[0]?.rssMiB ?? '?'} → ${f.samples.at(-1)?.rssMiB ?? '?'} MiB, slope ${f.rssSlopeMiBPerHour ?? 'n/a'} MiB/h (target < ${f.targets.rssSlopeMiBPerHour})`,
-    `  heap   ${f.samples[0]?.heapMiB ?? '?'} → ${f.samples.at(-1)?.heapMiB ?? '?'} MiB, slope ${f.heapSlopeMiBPerHour ?? 'n/a'} MiB/h`,
+    `  heap   ${f.samples[0]?.heapMiB ?? '?'} → ${f.samples.at(-1)?.heapMiB ?? '?'} MiB, slope ${f.heapSlopeMiBPerHour ?? 'n/a'} MiB/h; external ${f.samples[0]?.externalMiB ?? '?'} → ${f.samples.at(-1)?.externalMiB ?? '?'} MiB, slope ${f.externalSlopeMiBPerHour ?? 'n/a'} MiB/h`,
     `  fds    ${f.fds.min}–${f.fds.max} after the warm-up, floor rose ${f.fds.floorRise}; processes ${f.processes.min}–${f.processes.max}, floor rose ${f.processes.floorRise} (target: flat)`,
     `  RTMP   ${f.reconnects} reconnects, ${f.engineRestarts} engine restarts, ${f.stalls} samples with a destination not live (target 0)`,
   ];

@@ -84,7 +84,10 @@ export async function rawRequest(url: string, head: string, body: string | Buffe
       const split = text.indexOf('\r\n\r\n');
       const [statusLine, ...lines] = text.slice(0, split === -1 ? text.length : split).split('\r\n');
       const status = Number(statusLine?.split(' ')[1]);
-      if (!Number.isInteger(status)) return reject(new Error(`no HTTP response to ${head.split('\r\n')[0]}: ${JSON.stringify(text.slice(0, 200))}`));
+      if (!Number.isInteger(status)) {
+        reject(new Error(`no HTTP response to ${head.split('\r\n')[0]}: ${JSON.stringify(text.slice(0, 200))}`));
+        return;
+      }
       const headers: Record<string, string> = {};
       for (const l of lines) {
         const i = l.indexOf(':');

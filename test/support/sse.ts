@@ -50,8 +50,7 @@ export async function openSse(url: string, headers: Record<string, string> = {})
         const { done, value } = await reader.read();
         if (done) break;
         buffer += decoder.decode(value, { stream: true }).replace(/\r\n?/g, '\n');
-        let at: number;
-        while ((at = buffer.indexOf('\n\n')) !== -1) {
+        for (let at = buffer.indexOf('\n\n'); at !== -1; at = buffer.indexOf('\n\n')) {
           parse(buffer.slice(0, at));
           buffer = buffer.slice(at + 2);
         }

@@ -498,7 +498,10 @@ export class AwsFake {
     const selectors = new Set<string>();
     attachments.forEach((a, i) => {
       const input = a.InputId ? this.inputs.get(a.InputId) : undefined;
-      if (!input || input.State === 'DELETED' || input.State === 'DELETING') return err(`/inputAttachments/${i}/inputId`, `Input ${a.InputId} does not exist.`);
+      if (!input || input.State === 'DELETED' || input.State === 'DELETING') {
+        err(`/inputAttachments/${i}/inputId`, `Input ${a.InputId} does not exist.`);
+        return;
+      }
       if (input.AttachedChannels.length > 0 && !input.AttachedChannels.includes(channelId ?? '')) err(`/inputAttachments/${i}/inputId`, `Input ${a.InputId} is already attached to channel ${input.AttachedChannels[0]}.`);
       else if (input.State === 'CREATING') err(`/inputAttachments/${i}/inputId`, `Input ${a.InputId} is still being created.`);
       if (input.Type === 'MEDIACONNECT' && input.MediaConnectFlows.length === 1 && !single) err('/channelClass', 'A MediaConnect input with one flow can only feed a SINGLE_PIPELINE channel.');
@@ -530,14 +533,14 @@ export class AwsFake {
       if (h && (h.RateControlMode ?? 'CBR') === 'CBR' && !h.Bitrate) err(`/encoderSettings/videoDescriptions/${i}/codecSettings/h264Settings/bitrate`, 'Bitrate is required for CBR.');
       if ((v.Width !== undefined && v.Width % 2 !== 0) || (v.Height !== undefined && v.Height % 2 !== 0)) err(`/encoderSettings/videoDescriptions/${i}`, 'Width and height must be even.');
     });
-    (enc.OutputGroups ?? []).forEach((g, gi) =>
+    (enc.OutputGroups ?? []).forEach((g, gi) => {
       (g.Outputs ?? []).forEach((o, oi) => {
         const ref = o.OutputSettings?.RtmpOutputSettings?.Destination?.DestinationRefId;
         if (o.OutputSettings?.RtmpOutputSettings && (!ref || !destinations.has(ref))) err(`/encoderSettings/outputGroups/${gi}/outputs/${oi}/outputSettings/rtmpOutputSettings/destination/destinationRefId`, `Destination "${ref}" is not defined.`);
         if (o.VideoDescriptionName && !videoNames.has(o.VideoDescriptionName)) err(`/encoderSettings/outputGroups/${gi}/outputs/${oi}/videoDescriptionName`, `Video description "${o.VideoDescriptionName}" is not defined.`);
         for (const n of o.AudioDescriptionNames ?? []) if (!audioNames.has(n)) err(`/encoderSettings/outputGroups/${gi}/outputs/${oi}/audioDescriptionNames`, `Audio description "${n}" is not defined.`);
-      }),
-    );
+      });
+    });
     return errors;
   }
 

@@ -206,7 +206,7 @@ export class ModelValidator {
           return;
         }
         this.checkBounds(shapeName, s, value.length, 'items', path, out);
-        value.forEach((item, i) => this.walk(s.member!.shape, item, `${path}[${i}]`, out));
+        for (const [i, item] of value.entries()) this.walk(s.member!.shape, item, `${path}[${i}]`, out);
         return;
       }
       case 'map': {

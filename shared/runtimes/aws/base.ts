@@ -53,7 +53,10 @@ export function awsCipher(cfg: Config): SecretCipher {
 /** `make()` on the first call, its result every call after (one per container). */
 export function once<T>(make: () => T): () => T {
   let value: { v: T } | undefined;
-  return () => (value ??= { v: make() }).v;
+  return () => {
+    value ??= { v: make() };
+    return value.v;
+  };
 }
 
 /** A handler built on its first invocation (so importing an entry builds nothing). */

@@ -44,7 +44,10 @@ export function costTrackerDeps(): CostTrackerDeps {
 type Lazy<A extends unknown[], R> = (...args: A) => Promise<R>;
 function lazy<A extends unknown[], R>(make: () => (...args: A) => R | Promise<R>): Lazy<A, R> {
   let h: ((...args: A) => R | Promise<R>) | undefined;
-  return async (...args: A) => (h ??= make())(...args);
+  return async (...args: A) => {
+    h ??= make();
+    return h(...args);
+  };
 }
 
 export const api = lazy((): ((e: APIGatewayProxyEventV2, c: Context) => Promise<unknown>) => createApiHandler(costTrackerDeps()));

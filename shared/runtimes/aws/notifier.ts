@@ -64,9 +64,15 @@ let inboxHandler: ReturnType<typeof createInboxHandler> | undefined;
 let tickHandler: ReturnType<typeof createTickHandler> | undefined;
 let apiHandler: ReturnType<typeof handle> | undefined;
 
-export const inbox = (event: SQSEvent, context: Context) => (inboxHandler ??= createInboxHandler(notifierDeps()))(event, context);
+export const inbox = (event: SQSEvent, context: Context) => {
+  inboxHandler ??= createInboxHandler(notifierDeps());
+  return inboxHandler(event, context);
+};
 
-export const tick = () => (tickHandler ??= createTickHandler(notifierDeps()))();
+export const tick = () => {
+  tickHandler ??= createTickHandler(notifierDeps());
+  return tickHandler();
+};
 
 export const api = async (event: APIGatewayProxyEventV2, context: Context) => {
   apiHandler ??= handle(createApiHandler(notifierDeps()));

@@ -59,7 +59,8 @@ export class LocalEventBus {
   ) {
     this.log = opts.logger ?? consoleLogger;
     const clock = opts.clock ?? Date.now;
-    const account = (this.account = opts.account ?? '000000000000');
+    this.account = opts.account ?? '000000000000';
+    const account = this.account;
     const region = opts.region ?? wiring.region ?? 'eu-west-1';
     this.timeScale = opts.timeScale ?? 1;
     if (!(this.timeScale > 0)) throw new Error('timeScale must be > 0');

@@ -8,7 +8,7 @@ import { DataDirError } from './data-dir.ts';
 import { startLocalRuntime } from './runtime.ts';
 
 async function main(): Promise<void> {
-  let runtime;
+  let runtime: Awaited<ReturnType<typeof startLocalRuntime>>;
   try {
     runtime = await startLocalRuntime();
   } catch (err) {

@@ -9,7 +9,7 @@
  */
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig } from '../../config/index.ts';
+import { type Config, ConfigError, loadConfig } from '../../config/index.ts';
 import { spawnTestSource, srtPassphrase } from '../../engines/local/index.ts';
 import { redact } from '../../secrets/redact.ts';
 
@@ -23,7 +23,7 @@ const { values } = parseArgs({
   },
 });
 
-let config;
+let config: Config;
 try {
   config = loadConfig();
 } catch (err) {
@@ -33,7 +33,7 @@ try {
 const [width, height] = (values.size ?? '1280x720').split('x').map(Number);
 const { passphrase } = srtPassphrase(config, resolve(config.dataDir));
 process.stdout.write(`Sending a ${values.size} ${values.fps} fps test pattern with tone to srt://${values.host}:${config.srtPort} (encrypted, key length ${config.srtKeyLength}). Ctrl+C stops.\n`);
-let child;
+let child: ReturnType<typeof spawnTestSource>;
 try {
   child = spawnTestSource({
     host: values.host ?? '127.0.0.1',

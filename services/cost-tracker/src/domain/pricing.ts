@@ -281,7 +281,10 @@ function outputLines(ctx: Ctx, cls: ChannelClass): void {
 function idleLines(ctx: Ctx, cls: ChannelClass, channel: boolean, pushInputs: number): void {
   const add = (key: string, serviceLine: ServiceLine, description: string): void => {
     const rate = lookupRate(ctx.table, key, ctx.at);
-    if (!rate) return missingLine(ctx, key, serviceLine, 'idle', description, 'Hours', 0, { actualMs: ctx.endMs - ctx.startMs, billedMs: 0 });
+    if (!rate) {
+      missingLine(ctx, key, serviceLine, 'idle', description, 'Hours', 0, { actualMs: ctx.endMs - ctx.startMs, billedMs: 0 });
+      return;
+    }
     timeLine(ctx, rate, serviceLine, 'idle', description);
   };
   if (channel) add(rateKeys.idleChannel(cls), 'MediaLive idle channel', 'idle channel (exists, not running)');
@@ -359,7 +362,10 @@ function priceLocal(ctx: Ctx, cores: number): void {
   if (s.resource.kind !== 'destination-channel' || s.kind !== 'running') return;
   const rate = lookupRate(ctx.table, rateKeys.localMachineHour, ctx.at);
   const coreHours = (s.cpuSeconds ?? 0) / 3600;
-  if (!rate) return missingLine(ctx, rateKeys.localMachineHour, 'Local engine', 'usage', 'CPU time of the destination\'s processes', 'Core-Hours', coreHours, null);
+  if (!rate) {
+    missingLine(ctx, rateKeys.localMachineHour, 'Local engine', 'usage', 'CPU time of the destination\'s processes', 'Core-Hours', coreHours, null);
+    return;
+  }
   const perCoreHour = rate.price / cores;
   const micros = costMicros(coreHours, perCoreHour);
   push(ctx, {

@@ -19,7 +19,7 @@ import type { LastError } from '../../../../events/envelope.ts';
 import { AppError } from '../../../../shared/errors/index.ts';
 import { buildEntry, type BusEntry } from '../../../../shared/events/publisher.ts';
 import type { Logger } from '../../../../shared/logging/logger.ts';
-import type { EgressPolicy, HostResolver } from '../../../../shared/net/egress.ts';
+import type { EgressPolicy, EgressRefusal, HostResolver } from '../../../../shared/net/egress.ts';
 import type { SecretCipher } from '../../../../shared/secrets/cipher.ts';
 import { Secret } from '../../../../shared/secrets/secret.ts';
 import type { DestinationRecord } from '../domain/destination.ts';
@@ -372,7 +372,7 @@ export class DestinationService {
     }
     const egress = this.d.egress;
     if (!egress) return parsed.value.url;
-    let refusal;
+    let refusal: EgressRefusal | null;
     try {
       refusal = await egress.policy.check(parsed.value.host, egress.resolve);
     } catch (err) {

@@ -40,6 +40,7 @@ export interface IngestUrl {
 
 export type IngestUrlResult = { ok: true; value: IngestUrl } | { ok: false; reason: IngestUrlReason; message: string };
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is this pattern's job (a URL must not carry them).
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 const SPACE = /\s/u;
 

@@ -266,6 +266,6 @@ describe('observed failures carry a typed error', () => {
     });
     await svc.observeChannelState({ destinationId: current.destinationId, channelId: 'c1', state: 'CREATE_FAILED', error: null, observedAt: new Date().toISOString() }, 'corr');
     assert.equal(saved[0]?.status, 'error');
-    assert.deepEqual((saved[0]?.lastError as { code: string }).code, 'CHANNEL_CREATE_FAILED');
+    assert.deepEqual((saved[0]?.lastError as { code: string } | null | undefined)?.code, 'CHANNEL_CREATE_FAILED');
   });
 });

@@ -35,9 +35,10 @@ export function createApp(deps: ApiDeps): OpenAPIHono<Env> {
   // Built once, at the first request for it: ~7 ms of CPU that a flood of requests for it would
   // otherwise spend on the event loop the RTMP fan-out shares.
   let openApiJson: string | undefined;
-  app.get('/api/openapi.json', requireAccess('public'), (c) =>
-    c.body((openApiJson ??= JSON.stringify(openApiDocument(deps.version, deps.openApiExtra))), 200, { 'content-type': 'application/json' }),
-  );
+  app.get('/api/openapi.json', requireAccess('public'), (c) => {
+    openApiJson ??= JSON.stringify(openApiDocument(deps.version, deps.openApiExtra));
+    return c.body(openApiJson, 200, { 'content-type': 'application/json' });
+  });
 
   mountEventStream(app, deps);
 

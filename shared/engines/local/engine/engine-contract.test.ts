@@ -3,8 +3,9 @@
  * real media: every test gets a fresh LocalMediaEngine (its own data dir and SRT port), its
  * channels push to a private nginx-rtmp on loopback, and once the flow is ACTIVE an FFmpeg test
  * source calls the engine's SRT listener with the passphrase, so "RUNNING" means what it means
- * here: media really being pushed. Run under the media lock (it starts FFmpeg, srt-live-transmit
- * and nginx).
+ * here: media really being pushed.
+ *
+ * @media FFmpeg, fanout-srt, nginx-rtmp (npm run test:unit leaves this file out)
  */
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';

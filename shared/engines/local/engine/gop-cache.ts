@@ -98,7 +98,10 @@ export class GopCache {
   push(d: Buffer): void {
     let keyframe = -1;
     for (let at = 0; at + TS_PACKET <= d.length; at += TS_PACKET) {
-      if (d[at] !== SYNC) return this.#drop(); // not aligned TS: nothing we can vouch for
+      if (d[at] !== SYNC) {
+        this.#drop(); // not aligned TS: nothing we can vouch for
+        return;
+      }
       const pusi = ((d[at + 1] ?? 0) & 0x40) !== 0;
       if (!pusi) continue;
       const pid = pidOf(d, at);

@@ -30,7 +30,10 @@ describe('FlvParser', () => {
     const whole = parseAll(flv, () => flv.length);
     assert.equal(whole.tags.length, tags.length);
     let seed = 7;
-    const random = parseAll(flv, () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), 1 + (seed % 700)));
+    const random = parseAll(flv, () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return 1 + (seed % 700);
+    });
     const bytes = parseAll(flv, () => 1);
     for (const r of [random, bytes]) assert.deepEqual(r.tags.map(summary), whole.tags.map(summary));
     assert.deepEqual(

@@ -139,7 +139,10 @@ export class OutboundMessage {
     if (this.#bytes === null) {
       this.#key = key;
       this.#bytes = bytes;
-    } else (this.#others ??= new Map()).set(key, bytes);
+    } else {
+      this.#others ??= new Map();
+      this.#others.set(key, bytes);
+    }
     return bytes;
   }
 

@@ -44,7 +44,7 @@ describe('RtmpFanout', () => {
   it('chunks each message once and writes it to every destination', async () => {
     const servers = await Promise.all([server(), server(), server()]);
     const { fan, events, source } = fanout();
-    servers.forEach((s, i) => fan.add(`d${i}`, { url: s.url(), streamKey: `key-${i}-abcdef` }));
+    for (const [i, s] of servers.entries()) fan.add(`d${i}`, { url: s.url(), streamKey: `key-${i}-abcdef` });
     await waitFor('3 publishing', () => events.filter((e) => e.type === 'publishing').length === 3);
     const { flv, tags } = syntheticStream({ frames: 100, gop: 25, frameBytes: 9000 });
     await feed(source, flv);

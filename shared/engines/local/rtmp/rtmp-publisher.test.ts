@@ -226,7 +226,10 @@ describe('RtmpPublisher against a fake server', () => {
     let ts = 0;
     // Write until the kernel buffers are full and bytes wait in Node.
     await waitFor('a full socket', () => {
-      for (let i = 0; i < 20; i++) p.send(new OutboundMessage(MSG.VIDEO, (ts += 40), avcTag('key', 100_000), 6, true, false));
+      for (let i = 0; i < 20; i++) {
+        ts += 40;
+        p.send(new OutboundMessage(MSG.VIDEO, ts, avcTag('key', 100_000), 6, true, false));
+      }
       return p.bufferedBytes > 0;
     }, { timeoutMs: 10_000 });
     const err = await p.closed;
