@@ -141,3 +141,31 @@ test('an engine without InputRedundancy (the AWS engine over the in-memory AWS, 
     await rt.close();
   }
 });
+
+test('the notifier tells of each switch: the backup, the slate on air, its timeout, back on the main (webhook)', { timeout: 60_000 }, async () => {
+  const { startReceiver } = await import('./support/receiver.ts');
+  const rx = await startReceiver();
+  const rt = await startTestRuntime({ FANOUT_NOTIFY_GROUP_WAIT_SECONDS: '0.2', FANOUT_NOTIFY_GROUP_INTERVAL_SECONDS: '0.2', FANOUT_NOTIFY_RETRY_INITIAL_SECONDS: '0.3' }, { engine: 'memory' });
+  try {
+    const engine = rt.engine as unknown as MemoryEngine;
+    const hook = await rt.api('POST', '/api/admin/notifications/channels', { body: { name: 'input hook', kind: 'webhook', url: `${rx.url}/hooks/inputs-0123456789`, alertNames: ['InputSwitchedToBackup', 'SlateOnAir', 'SlateTimedOut'], minSeverity: 'info' } });
+    assert.equal(hook.status, 201, hook.text);
+    await rt.api('PUT', '/api/mediaconnect/inputs/failover', { body: { mode: 'automatic', inputLossThresholdMs: 100, errorClearTimeMs: null, slateTimeoutMs: 1500 } });
+    const said = (alertname: string, status: string) => rx.on('/hooks/inputs-0123456789').some((r) => {
+      const body = JSON.parse(r.body) as { alerts?: { status: string; labels: Record<string, string> }[] };
+      return (body.alerts ?? []).some((a) => a.labels.alertname === alertname && a.status === status);
+    });
+    engine.connectInput('main');
+    engine.connectInput('backup');
+    engine.loseInput('main');
+    await eventually(() => said('InputSwitchedToBackup', 'firing'), { timeoutMs: 15_000, what: 'told of the switch to the backup' });
+    engine.loseInput('backup');
+    await eventually(() => said('SlateOnAir', 'firing'), { timeoutMs: 15_000, what: 'told of the slate on air' });
+    await eventually(() => said('SlateTimedOut', 'firing'), { timeoutMs: 15_000, what: 'told of the slate timeout' });
+    engine.connectInput('main');
+    await eventually(() => said('SlateOnAir', 'resolved') && said('InputSwitchedToBackup', 'resolved'), { timeoutMs: 15_000, what: 'told the main is back' });
+  } finally {
+    await rt.close();
+    await rx.close();
+  }
+});
