@@ -40,6 +40,7 @@ test('fanout input: status, switch both ways, backup test, failover settings', {
     const sw = await cli.run(['--json', 'input', 'switch', 'backup']);
     assert.equal(sw.code, 0, sw.stderr);
     assert.deepEqual([JSON.parse(sw.stdout).from, JSON.parse(sw.stdout).to, JSON.parse(sw.stdout).reason], ['main', 'backup', 'manual']);
+    assert.match((await cli.run(['status'])).stdout, /on the backup input/, '`fanout status` says so too');
     const status = await cli.run(['input']);
     assert.match(status.stdout, /active\s+backup/);
     assert.match(status.stdout, /last switch\s+main → backup \(manual\)/);
