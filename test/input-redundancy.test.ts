@@ -169,3 +169,23 @@ test('the notifier tells of each switch: the backup, the slate on air, its timeo
     await rx.close();
   }
 });
+
+test('flow-output publishes one InputSwitched per native switch event, however often it is delivered', { timeout: 30_000 }, async () => {
+  const { flowOutput } = await import('../shared/runtimes/local/services/flow-output.ts');
+  const rt = await startTestRuntime({}, { engine: 'memory' });
+  try {
+    const inbox = flowOutput.handlers.inbox!(flowOutput.deps(rt.infrastructure)) as (event: unknown, context: unknown) => Promise<unknown>;
+    const native = {
+      version: '0', id: 'native-switch-0001', 'detail-type': 'MediaConnect Source Failover Switch', source: 'aws.mediaconnect', account: '000000000000', time: '2026-12-02T12:00:00Z', region: 'local',
+      resources: ['arn:aws:mediaconnect:local:000000000000:flow:1-memory-primary:fanout-ingest'],
+      detail: { previous_source: 'main', current_source: 'backup', reason: 'input-loss', switched_at: '2026-12-02T12:00:00.000Z', failover_mode: 'automatic', slate_stops_at: null },
+    };
+    const sqs = (messageId: string) => ({ Records: [{ messageId, receiptHandle: messageId, body: JSON.stringify(native), attributes: {}, messageAttributes: {}, md5OfBody: '', eventSource: 'aws:sqs', eventSourceARN: 'arn:aws:sqs:local:0:FlowOutputQueue', awsRegion: 'local' }] });
+    const context = { getRemainingTimeInMillis: () => 30_000 } as never;
+    for (const id of ['m1', 'm2', 'm3']) assert.deepEqual(await inbox(sqs(id), context), { batchItemFailures: [] });
+    const switched = rt.published.filter((e) => e.DetailType === 'InputSwitched').map((e) => JSON.parse(e.Detail).data);
+    assert.deepEqual(switched, [{ flowArn: native.resources[0], from: 'main', to: 'backup', reason: 'input-loss', switchedAt: '2026-12-02T12:00:00.000Z', mode: 'automatic', slateStopsAt: null }]);
+  } finally {
+    await rt.close();
+  }
+});
