@@ -22,6 +22,7 @@ import { FlowOutputAddedV1 } from './flow-output/flow-output-added.v1.ts';
 import { FlowOutputFailedV1 } from './flow-output/flow-output-failed.v1.ts';
 import { FlowOutputRemovedV1 } from './flow-output/flow-output-removed.v1.ts';
 import { FlowStateChangedV1 } from './flow-output/flow-state-changed.v1.ts';
+import { InputSwitchedV1 } from './flow-output/input-switched.v1.ts';
 import { NotificationFailedV1 } from './notifier/notification-failed.v1.ts';
 import { NotificationSentV1 } from './notifier/notification-sent.v1.ts';
 
@@ -43,6 +44,7 @@ export {
   FlowOutputFailedV1,
   FlowOutputRemovedV1,
   FlowStateChangedV1,
+  InputSwitchedV1,
   NotificationFailedV1,
   NotificationSentV1,
   OrphanResourcesCleanedUpV1,
@@ -61,6 +63,7 @@ export const catalogue: readonly EventDefinition[] = [
   FlowOutputRemovedV1,
   FlowOutputFailedV1,
   FlowStateChangedV1,
+  InputSwitchedV1,
   ChannelStateChangedV1,
   ChannelDeletedV1,
   ChannelFailedV1,

@@ -77,6 +77,31 @@ export const MediaConnectSourceHealth = nativeEnvelope(
 );
 
 /**
+ * An input switch (issue 15): the active source of the flow changed, to the other input or to the
+ * slate, or the slate's time ran out. MediaConnect's EventBridge reference lists no detail-type
+ * for a source-failover switch (Alert, Source Health, Output Health, Flow Status Change, Flow
+ * Maintenance, Flow Health, Output Status Change, Flow Content Quality), so this shape is
+ * Fanout's, in MediaConnect's style: the engines emit it (the AWS engine from what it observes
+ * of the flow's active source), flow-output turns it into InputSwitched v1.
+ */
+const SwitchEnd = z.enum(['main', 'backup', 'slate']);
+export const MediaConnectSourceFailoverSwitch = nativeEnvelope(
+  'aws.mediaconnect',
+  'MediaConnect Source Failover Switch',
+  z
+    .object({
+      previous_source: SwitchEnd.nullable(),
+      current_source: SwitchEnd,
+      reason: z.enum(['input-loss', 'recovered', 'manual', 'slate-timeout']),
+      switched_at: z.string(),
+      failover_mode: z.enum(['automatic', 'manual']),
+      /** Set when the slate went on air: when the outputs stop unless an input returns. */
+      slate_stops_at: z.string().nullable().optional(),
+    })
+    .passthrough(),
+);
+
+/**
  * CloudWatch's "Alarm State Change" (EventBridge reference, CloudWatch alarm events): Fanout's
  * dead-letter queue alarms reach the notifier this way; the local runtime emits the same shape
  * when one of its in-process dead-letter queues fills or empties.

@@ -55,6 +55,8 @@ export const errorRegistry = {
   STORE_UNAVAILABLE: { status: 503, title: 'The database is unavailable', hint: 'Retry shortly; check the database service if it persists.' },
   SSE_UNAVAILABLE: { status: 501, title: 'Live events are not available here', hint: 'This runtime cannot stream; poll GET /api/destinations instead (the local runtime streams).' },
   NOT_AN_ORPHAN: { status: 409, title: 'Not an orphan', hint: 'Only resources GET /api/channels/validate lists as orphans can be cleaned up; check `notOrphans` and validate again.' },
+  INPUT_NOT_CONNECTED: { status: 409, title: 'That input delivers no media', hint: 'Connect an encoder to that input first (GET /api/mediaconnect/inputs/health shows both), then switch.' },
+  INPUT_REDUNDANCY_UNSUPPORTED: { status: 501, title: 'This media engine has no backup input', hint: 'Run an engine with input redundancy (the memory engine; the local and AWS engines once they have it); GET /api/mediaconnect/inputs/health still reports the main input.' },
   ENGINE_UNAVAILABLE: { status: 503, title: 'The media engine is unavailable', hint: 'Retry shortly; check the media engine\'s health at /api/health.' },
 } as const satisfies Record<string, ErrorSpec>;
 

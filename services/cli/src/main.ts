@@ -10,6 +10,7 @@ import { registerCatalogCommands } from './commands/catalog.ts';
 import { registerCostCommands } from './commands/cost.ts';
 import { registerDestinationCommands } from './commands/destinations.ts';
 import { registerEventsCommand } from './commands/events.ts';
+import { registerInputCommands } from './commands/input.ts';
 import { registerLoginCommands } from './commands/login.ts';
 import { registerNotifyCommands } from './commands/notify.ts';
 import { registerStatusCommand } from './commands/status.ts';
@@ -62,6 +63,7 @@ export function buildProgram(): { program: Command; ctx: () => Ctx } {
     .addHelpText('after', EXIT_HELP);
 
   registerStatusCommand(program, ctx);
+  registerInputCommands(program, ctx);
   registerDestinationCommands(program, ctx);
   registerCatalogCommands(program, ctx);
   registerTokenCommands(program, ctx);

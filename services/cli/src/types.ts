@@ -90,6 +90,38 @@ export interface InputHealth {
   retransmits: number | null;
   rttMs: number | null;
   lastError: LastError | null;
+  /** Present where the engine has a backup input (issue 15). */
+  active?: 'main' | 'backup' | 'slate' | null;
+  mode?: 'automatic' | 'manual';
+  settings?: FailoverSettings;
+  lastSwitch?: InputSwitch | null;
+  inputs?: { main: InputHealth & { configured: true }; backup: InputHealth & { configured: boolean } };
+  slate?: { since: string; stopsAt: string } | null;
+}
+
+/** contracts/openapi.json FailoverSettings. */
+export interface FailoverSettings {
+  mode: 'automatic' | 'manual';
+  inputLossThresholdMs: number;
+  errorClearTimeMs: number | null;
+  slateTimeoutMs: number;
+}
+
+/** contracts/openapi.json InputSwitch. */
+export interface InputSwitch {
+  from: 'main' | 'backup' | 'slate' | null;
+  to: 'main' | 'backup' | 'slate';
+  at: string;
+  reason: 'input-loss' | 'recovered' | 'manual' | 'slate-timeout';
+}
+
+/** contracts/openapi.json BackupTestResult. */
+export interface BackupTestResult {
+  connected: boolean;
+  decodable: boolean;
+  video: { codec: string; width: number; height: number; frameRate: number | null } | null;
+  audio: { codec: string; sampleRate: number | null; channels: number | null } | null;
+  problems: string[];
 }
 
 export interface Health {

@@ -11,7 +11,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ApiAuth } from '../../../shared/auth/api-auth.ts';
 import type { Config } from '../../../shared/config/index.ts';
-import type { ChannelMetrics, InputHealth } from '../../../shared/engines/port/ports.ts';
+import type { ChannelMetrics, InputHealth, InputRedundancy } from '../../../shared/engines/port/ports.ts';
 import type { EventPublisher } from '../../../shared/events/publisher.ts';
 import type { Logger } from '../../../shared/logging/logger.ts';
 import type { HostResolver } from '../../../shared/net/egress.ts';
@@ -46,6 +46,12 @@ export interface LiveApiDeps {
   metrics?: (d: { destinationId: string; mediaLiveChannelId: string | null }) => ChannelMetrics | null | Promise<ChannelMetrics | null>;
   /** The contribution input's health, from the engine (flow-output's source). */
   inputHealth?: () => Promise<InputHealth>;
+  /**
+   * Main and backup inputs (issue 15, ADR 0024): read, switched, tested and configured directly on
+   * the engine's port. Absent where the engine has none: those routes answer 501
+   * INPUT_REDUNDANCY_UNSUPPORTED and the health route reports the main input alone.
+   */
+  inputs?: InputRedundancy;
   /** Where the primary HLS output is written (served at /hls/primary/index.m3u8). */
   hlsDir?: string;
   /** The engine's processes (local engine), commands redacted. */

@@ -22,14 +22,21 @@ import { CHANNEL_STATE_MESSAGES } from '../port/channel-state-messages.ts';
 import type {
   ChannelDescription,
   ChannelEngine,
+  BackupTestResult,
   ChannelSpec,
   EngineEventSink,
+  FailoverSettings,
   FlowDescription,
   FlowEngine,
   FlowState,
   InputHealth,
+  InputName,
+  InputRedundancy,
+  InputsHealth,
+  InputSwitch,
   OwnedResources,
 } from '../port/ports.ts';
+import { MemoryInputs, type MemoryFeed } from './memory-inputs.ts';
 
 export interface MemoryEngineOptions {
   sink: EngineEventSink;
@@ -41,6 +48,8 @@ export interface MemoryEngineOptions {
   primary?: boolean;
   /** Keep the engine's state in this file so that it survives the process (see the header). */
   stateFile?: string;
+  /** A backup input beside the main one (InputRedundancy). Default true. */
+  backupInput?: boolean;
 }
 
 interface SavedState {
@@ -62,13 +71,15 @@ interface Channel extends StateMachine {
   spec: ChannelSpec;
 }
 
-export class MemoryEngine implements FlowEngine, ChannelEngine {
+export class MemoryEngine implements FlowEngine, ChannelEngine, InputRedundancy {
   private readonly channels = new Map<string, Channel>();
   private readonly outputs = new Map<string, string>(); // outputArn → destinationId
   private flowState: FlowState = 'STANDBY';
   /** The primary channel: outside `channels`, so it is never listed, stopped or deleted as a destination's. */
   private readonly primary: StateMachine | undefined;
   private readonly flowArn: string;
+  /** Main and backup inputs, failover and slate (memory-inputs.ts); tests drive them with `connectInput` / `loseInput`. */
+  private readonly inputs: MemoryInputs;
   /** Every call, for tests. */
   readonly calls: { op: string; args: unknown[] }[] = [];
 
@@ -76,6 +87,7 @@ export class MemoryEngine implements FlowEngine, ChannelEngine {
     const region = o.region ?? 'local';
     const account = o.account ?? '000000000000';
     this.flowArn = `arn:aws:mediaconnect:${region}:${account}:flow:1-memory-primary:fanout-ingest`;
+    this.inputs = new MemoryInputs({ sink: o.sink, flowArn: this.flowArn, backupConfigured: o.backupInput ?? true });
     if (o.primary ?? true) {
       this.primary = { channelId: '9999999', arn: this.arn('channel', '9999999'), state: 'IDLE' };
     }
@@ -247,7 +259,36 @@ export class MemoryEngine implements FlowEngine, ChannelEngine {
   }
 
   private health(): InputHealth {
-    return { connected: false, sourceAddress: null, connectedSince: null, bitrateInKbps: null, packetLossPercent: null, packetsLost: null, retransmits: null, rttMs: null, lastError: null, updatedAt: new Date().toISOString() };
+    return this.inputs.activeHealth();
+  }
+
+  inputsHealth(): Promise<InputsHealth> {
+    return this.inputs.inputsHealth();
+  }
+
+  switchInput(to: InputName): Promise<InputSwitch> {
+    this.calls.push({ op: 'switchInput', args: [to] });
+    return this.inputs.switchInput(to);
+  }
+
+  testBackupInput(): Promise<BackupTestResult> {
+    this.calls.push({ op: 'testBackupInput', args: [] });
+    return this.inputs.testBackupInput();
+  }
+
+  setFailover(settings: FailoverSettings): Promise<FailoverSettings> {
+    this.calls.push({ op: 'setFailover', args: [settings] });
+    return this.inputs.setFailover(settings);
+  }
+
+  /** Test control: an encoder connects to `name` and delivers media. */
+  connectInput(name: InputName, feed?: MemoryFeed): void {
+    this.inputs.connect(name, feed);
+  }
+
+  /** Test control: the encoder on `name` stops delivering. */
+  loseInput(name: InputName): void {
+    this.inputs.lose(name);
   }
 
   async startFlow(): Promise<void> {
@@ -300,5 +341,6 @@ export class MemoryEngine implements FlowEngine, ChannelEngine {
   async close(): Promise<void> {
     for (const c of this.channels.values()) clearTimeout(c.timer);
     clearTimeout(this.primary?.timer);
+    this.inputs.close();
   }
 }

@@ -27,15 +27,20 @@
  *     state changes, alerts, flow status and source health.
  *  6. errors: what an engine refuses comes as the port's EngineError (code, message, hint,
  *     retryable), never a bare Error: CHANNEL_NOT_IDLE for a running channel's update/delete.
+ *  7. input redundancy (only for subjects that give `redundancy`, i.e. engines implementing
+ *     InputRedundancy): settings are stored as given; a manual switch both ways reports an
+ *     InputSwitch and a native "MediaConnect Source Failover Switch"; a switch to an input with no
+ *     media is INPUT_NOT_CONNECTED; in automatic mode losing the active input switches to the
+ *     other (input-loss); the backup test reports a connected backup without switching.
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, test } from 'node:test';
-import { MediaConnectFlowStatusChange, MediaConnectSourceHealth, MediaLiveChannelAlert, MediaLiveChannelStateChange } from '../../../events/native/schemas.ts';
+import { MediaConnectFlowStatusChange, MediaConnectSourceFailoverSwitch, MediaConnectSourceHealth, MediaLiveChannelAlert, MediaLiveChannelStateChange } from '../../../events/native/schemas.ts';
 import { Secret } from '../../secrets/secret.ts';
 import { waitFor } from '../local/process/fixtures/wait-for.ts';
 import { EngineError } from './errors.ts';
-import type { ChannelEngine, ChannelSpec, EncodeSpec, FlowEngine, NativeEngineEvent } from './ports.ts';
+import type { ChannelEngine, ChannelSpec, EncodeSpec, FailoverSettings, FlowEngine, InputName, InputRedundancy, NativeEngineEvent } from './ports.ts';
 
 export interface ContractSubject {
   engine: FlowEngine & ChannelEngine;
@@ -51,6 +56,15 @@ export interface ContractSubject {
    * engine needs real media to run a channel (local), and resolves once it arrives. Idempotent.
    */
   feed?(): Promise<void>;
+  /**
+   * Engines implementing InputRedundancy: the capability, and how the subject connects or cuts an
+   * encoder on an input (resolving once the engine sees it). Absent: section 7 is skipped.
+   */
+  redundancy?: {
+    engine: InputRedundancy;
+    connect(input: InputName): Promise<void>;
+    lose(input: InputName): Promise<void>;
+  };
 }
 
 const ENVELOPE = { version: '0', id: 'contract', account: '000000000000', time: '2026-11-21T10:00:00Z', region: 'local' };
@@ -77,6 +91,7 @@ const NATIVE_SCHEMAS = {
   'MediaLive Channel Alert': MediaLiveChannelAlert,
   'MediaConnect Flow Status Change': MediaConnectFlowStatusChange,
   'MediaConnect Source Health': MediaConnectSourceHealth,
+  'MediaConnect Source Failover Switch': MediaConnectSourceFailoverSwitch,
 } as const;
 
 const codeOf = (e: unknown): unknown => (e as { code?: unknown } | null)?.code;
@@ -230,6 +245,53 @@ export function engineContract(name: string, makeEngine: () => ContractSubject |
       await assert.rejects(s.engine.startChannel(channelId), engineError('CHANNEL_NOT_FOUND'));
       await assert.rejects(s.engine.updateChannel(channelId, channelSpec(s, destinationId, outputArn)), engineError('CHANNEL_NOT_FOUND'));
       await s.engine.deleteChannel(channelId); // idempotent
+    });
+
+    describe('input redundancy (engines implementing InputRedundancy)', () => {
+      const fast: FailoverSettings = { mode: 'automatic', inputLossThresholdMs: 200, errorClearTimeMs: null, slateTimeoutMs: 60_000 };
+      const r = () => s.redundancy!;
+      const switches = () => s.events.filter((e) => e.detailType === 'MediaConnect Source Failover Switch');
+      const activeIs = (input: string) => waitFor(`active input ${input}`, async () => (await r().engine.inputsHealth()).active === input, { timeoutMs });
+
+      test('settings are stored as given; a manual switch both ways is reported; a dead input is INPUT_NOT_CONNECTED', async (t) => {
+        if (!s.redundancy) return t.skip('the engine does not implement InputRedundancy');
+        assert.deepEqual(await r().engine.setFailover(fast), fast);
+        const health = await r().engine.inputsHealth();
+        assert.deepEqual(health.settings, fast);
+        assert.equal(health.inputs.main.configured, true);
+        assert.equal(health.inputs.backup.configured, true);
+        await assert.rejects(r().engine.switchInput('backup'), engineError('INPUT_NOT_CONNECTED'));
+        await r().connect('main');
+        await r().connect('backup');
+        await activeIs('main');
+        const toBackup = await r().engine.switchInput('backup');
+        assert.deepEqual([toBackup.from, toBackup.to, toBackup.reason], ['main', 'backup', 'manual']);
+        assert.ok(!Number.isNaN(Date.parse(toBackup.at)));
+        await activeIs('backup');
+        assert.deepEqual((await r().engine.inputsHealth()).lastSwitch, toBackup);
+        const toMain = await r().engine.switchInput('main');
+        assert.deepEqual([toMain.from, toMain.to, toMain.reason], ['backup', 'main', 'manual']);
+        await eventually('two native switch events', () => switches().length >= 2);
+        for (const e of switches()) MediaConnectSourceFailoverSwitch.parse({ ...ENVELOPE, 'detail-type': e.detailType, source: e.source, resources: e.resources, detail: e.detail });
+        assert.deepEqual(switches().slice(-2).map((e) => [e.detail.previous_source, e.detail.current_source, e.detail.reason]), [['main', 'backup', 'manual'], ['backup', 'main', 'manual']]);
+      });
+
+      test('automatic: losing the active input switches to the other (input-loss); the backup test does not switch', async (t) => {
+        if (!s.redundancy) return t.skip('the engine does not implement InputRedundancy');
+        await r().engine.setFailover(fast);
+        await r().connect('main');
+        await r().connect('backup');
+        await activeIs('main');
+        const test = await r().engine.testBackupInput();
+        assert.equal(test.connected, true);
+        assert.equal(test.decodable, true);
+        assert.equal((await r().engine.inputsHealth()).active, 'main', 'the test does not switch');
+        await r().lose('main');
+        await activeIs('backup');
+        const last = (await r().engine.inputsHealth()).lastSwitch;
+        assert.deepEqual([last?.from, last?.to, last?.reason], ['main', 'backup', 'input-loss']);
+        assert.equal((await r().engine.inputsHealth()).inputs.main.connected, false, 'the inactive input is monitored too');
+      });
     });
   });
 }

@@ -30,6 +30,8 @@ export const PORT_ERRORS = {
   /** start/update/delete of a channel in a state that does not allow it (MediaLive: 409 Conflict). */
   CHANNEL_NOT_IDLE: { hint: 'MediaLive changes and deletes channels only while IDLE: stop it first, or wait for the state change.', retryable: false },
   CHANNEL_NOT_FOUND: { hint: 'Reconcile re-creates the channel of a destination that still wants one.', retryable: false },
+  /** A switch to an input that delivers no media (or a backup that is not configured): nothing would feed the outputs. */
+  INPUT_NOT_CONNECTED: { hint: 'Connect an encoder to that input first (GET /api/mediaconnect/inputs/health shows both), then switch.', retryable: false },
 } as const satisfies Record<string, EngineErrorSpec>;
 
 export type PortErrorCode = keyof typeof PORT_ERRORS;

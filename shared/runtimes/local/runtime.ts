@@ -44,6 +44,7 @@ import { SseHub } from '../../../services/destination/src/http/sse-hub.ts';
 import { forwardToSse } from '../../../services/destination/src/http/sse-forward.ts';
 import { destinationModule, type DestinationModule } from '../../../services/destination/src/module.ts';
 import { bootstrapAdminToken } from '../../../services/destination/src/app/admin-bootstrap.ts';
+import { hasInputRedundancy, inputHealthBody } from '../../../services/destination/src/http/input-health.ts';
 import { localServices, type LocalEngine, type LocalInfrastructure, type LocalService } from './services/index.ts';
 import { createStaticSite } from './static-site.ts';
 import { createMetricsApp, LocalMetrics } from './metrics.ts';
@@ -380,7 +381,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
   const metricsTimer = engine
     ? setInterval(() => {
         if (sse.subscriberCount === 0) return;
-        void engine.inputHealth().then(
+        void inputHealthBody(() => engine.inputHealth(), hasInputRedundancy(engine) ? engine : undefined).then(
           (health) => sse.broadcast('input.health', health),
           () => undefined,
         );

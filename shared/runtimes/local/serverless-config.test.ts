@@ -50,7 +50,7 @@ test('the real serverless.yml: event routing wiring', () => {
   const target = (logicalId: string) => w.rules.find((r) => r.logicalId === logicalId);
   assert.deepEqual(target('FlowOutputRule')?.targetQueues, ['FlowOutputQueue']);
   assert.equal(target('FlowOutputNativeRule')?.busName, 'default');
-  assert.deepEqual(target('FlowOutputNativeRule')?.eventPattern, { source: ['aws.mediaconnect'], 'detail-type': ['MediaConnect Flow Status Change', 'MediaConnect Source Health'] });
+  assert.deepEqual(target('FlowOutputNativeRule')?.eventPattern, { source: ['aws.mediaconnect'], 'detail-type': ['MediaConnect Flow Status Change', 'MediaConnect Source Health', 'MediaConnect Source Failover Switch'] });
   assert.deepEqual(target('ChannelProvisionerRule')?.targetQueues, ['ChannelProvisionerQueue']);
   assert.equal(target('ChannelProvisionerNativeRule')?.busName, 'default');
   assert.deepEqual(target('ChannelProvisionerNativeRule')?.eventPattern, { source: ['aws.medialive'], 'detail-type': ['MediaLive Channel State Change', 'MediaLive Channel Alert'] });

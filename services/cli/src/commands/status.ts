@@ -55,6 +55,9 @@ export function registerStatusCommand(program: Command, ctx: () => Ctx): void {
         if (input.connected)
           inputText += `\n${' '.repeat(14)}${input.bitrateInKbps === null ? '-' : `${Math.round(input.bitrateInKbps)} kbit/s`}, loss ${input.packetLossPercent ?? '-'}%, retransmits ${input.retransmits ?? '-'}, RTT ${input.rttMs ?? '-'} ms`;
         if (input.lastError) inputText += `\n${' '.repeat(14)}${k.red(input.lastError.code)}: ${input.lastError.message} (${input.lastError.hint})`;
+        // With a backup input: which one feeds the outputs (details: `fanout input`).
+        if (input.active === 'backup') inputText += `\n${' '.repeat(14)}${k.yellow('on the backup input')}`;
+        if (input.active === 'slate') inputText += `\n${' '.repeat(14)}${k.red(`slate on air${input.slate ? `: the destinations stop at ${input.slate.stopsAt}` : ''}`)}`;
       }
       const others = Object.entries(byStatus).filter(([s]) => s !== 'running').map(([s, n]) => `${n} ${s}`);
       c.io.details([

@@ -126,6 +126,44 @@ export interface InputHealth {
   rttMs: number | null;
   lastError: LastError | null;
   updatedAt: string;
+  /** Present where the engine has a backup input (issue 15). */
+  active?: InputEnd | null;
+  mode?: FailoverSettings['mode'];
+  settings?: FailoverSettings;
+  lastSwitch?: InputSwitch | null;
+  inputs?: InputPair;
+  slate?: { since: string; stopsAt: string } | null;
+}
+
+export type InputEnd = 'main' | 'backup' | 'slate';
+
+/** One input's health in InputHealth.inputs (the top-level fields of InputHealth, and `configured`). */
+export type InputOfPair = Omit<InputHealth, 'active' | 'mode' | 'settings' | 'lastSwitch' | 'inputs' | 'slate'> & { configured: boolean };
+export interface InputPair {
+  main: InputOfPair;
+  backup: InputOfPair;
+}
+
+export interface FailoverSettings {
+  mode: 'automatic' | 'manual';
+  inputLossThresholdMs: number;
+  errorClearTimeMs: number | null;
+  slateTimeoutMs: number;
+}
+
+export interface InputSwitch {
+  from: InputEnd | null;
+  to: InputEnd;
+  at: string;
+  reason: 'input-loss' | 'recovered' | 'manual' | 'slate-timeout';
+}
+
+export interface BackupTestResult {
+  connected: boolean;
+  decodable: boolean;
+  video: { codec: string; width: number; height: number; frameRate: number | null } | null;
+  audio: { codec: string; sampleRate: number | null; channels: number | null } | null;
+  problems: string[];
 }
 
 export type Role = 'admin' | 'operator' | 'metrics';

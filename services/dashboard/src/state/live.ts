@@ -10,7 +10,7 @@
  */
 import { batch, signal, type Signal } from '@preact/signals';
 import { ApiError, problemOf } from '../api/client.ts';
-import type { ChannelMetrics, Destination, DestinationMetrics, FlowStatus, InputHealth, LastError, Problem } from '../api/types.ts';
+import type { ChannelMetrics, Destination, DestinationMetrics, FlowStatus, InputHealth, InputSwitch, LastError, Problem } from '../api/types.ts';
 import { addSample, type MetricsSample } from '../lib/health.ts';
 import { LiveStream, type StreamEvent, type StreamState } from '../lib/sse.ts';
 import { api, apiUrl, token } from './session.ts';
@@ -94,6 +94,15 @@ async function refreshMetrics(id: string): Promise<void> {
     applyMetrics(id, m.metrics);
   } catch {
     /* metrics are a nicety; the next event brings them */
+  }
+}
+
+/** Reads the inputs' health now (after a switch or a settings change: no wait for the stream's next input.health). */
+export async function refreshInput(): Promise<void> {
+  try {
+    input.value = await api.get<InputHealth>('/api/mediaconnect/inputs/health');
+  } catch {
+    /* the stream's next input.health brings it */
   }
 }
 
@@ -184,6 +193,16 @@ export function applyEvent(e: StreamEvent): void {
     case 'input.health':
       input.value = data as unknown as InputHealth;
       break;
+    case 'input.switched': {
+      // Shown at once; the next input.health (every 2 s) brings both inputs' figures.
+      const cur = input.peek();
+      const sw = data as unknown as InputSwitch & { switchedAt: string; slateStopsAt: string | null };
+      if (cur?.inputs) {
+        const lastSwitch: InputSwitch = { from: sw.from, to: sw.to, at: sw.switchedAt, reason: sw.reason };
+        input.value = { ...cur, active: sw.to, lastSwitch, slate: sw.to === 'slate' && sw.slateStopsAt ? { since: sw.switchedAt, stopsAt: sw.slateStopsAt } : sw.to === 'slate' ? (cur.slate ?? null) : null };
+      }
+      break;
+    }
     default:
       return;
   }

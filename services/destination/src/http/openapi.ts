@@ -43,13 +43,14 @@ export function openApiDocument(version: string, extra: OpenApiFragment[] = []):
   doc.paths['/api/events'] = {
     get: {
       tags: ['system'],
-      summary: 'Server-sent events: destination.created/updated/status/deleted and flow.status, with ids; destination.metrics and input.health live; resume with Last-Event-ID; ping every 15 s; `reset` when resuming is not possible',
+      summary: 'Server-sent events: destination.created/updated/status/deleted, flow.status and input.switched, with ids; destination.metrics and input.health live; resume with Last-Event-ID; ping every 15 s; `reset` when resuming is not possible',
       security: [{ bearer: [] }],
       description: [
         'Events (the `event:` field; `data:` is JSON):',
         '- `ready` first, on every connection: the stream is open (read the lists now).',
         '- `destination.created`, `destination.updated`, `destination.status` (`from`, `to`, `desired`, `lastError`, `aggregateVersion`), `destination.deleted`: from the destination events, with ids (resumable).',
         '- `flow.status`: the contribution flow changed state or its source connected/disconnected (FlowStateChanged: `state`, `sourceConnected`, `sourceAddress`, `connectedSince`, `outputs`, `primary`), with an id.',
+        '- `input.switched`: the active input changed, the slate went on air, or its time ran out (InputSwitched: `from`, `to`, `reason`, `switchedAt`, `mode`, `slateStopsAt`), with an id.',
         '- `destination.metrics`: every 2 s per running channel (`destinationId` and the fields of GET /api/destinations/{id}/metrics); no id, not replayed.',
         '- `input.health`: every 2 s, the contribution input (the body of GET /api/mediaconnect/inputs/health); no id, not replayed.',
         '- `ping` every 15 s; `reset` when Last-Event-ID cannot be resumed (another process, or too old): read the lists again.',

@@ -218,20 +218,73 @@ export const PresetQuerySchema = z.object({
 export const TokenIdParamSchema = z.object({ id: z.string().min(1).max(100).openapi({ param: { name: 'id', in: 'path' } }) });
 export const TokenListSchema = z.object({ tokens: z.array(TokenSchema) }).openapi('TokenList');
 
+const InputHealthFields = {
+  connected: z.boolean(),
+  sourceAddress: z.string().nullable(),
+  connectedSince: z.string().nullable(),
+  bitrateInKbps: z.number().nullable(),
+  packetLossPercent: z.number().nullable(),
+  packetsLost: z.number().nullable(),
+  retransmits: z.number().nullable(),
+  rttMs: z.number().nullable(),
+  lastError: LastErrorSchema.nullable(),
+  updatedAt: z.string(),
+};
+
+/** Failover settings (PUT /api/mediaconnect/inputs/failover; port: FailoverSettings). */
+export const FailoverSettingsSchema = z
+  .object({
+    mode: z.enum(['automatic', 'manual']).openapi({ description: 'automatic: the engine switches on input loss; manual: only POST /api/mediaconnect/inputs/switch does' }),
+    inputLossThresholdMs: z.number().int().min(100).max(60_000).openapi({ description: 'How long the active input may deliver no media before it is taken for lost (default 1000)' }),
+    errorClearTimeMs: z.number().int().min(1000).max(3_600_000).nullable().openapi({ description: 'Switch back to the main once it has been clean this long (default 10000); null: non-revertive' }),
+    slateTimeoutMs: z.number().int().min(1000).max(86_400_000).openapi({ description: 'With no input delivering, how long outputs carry the slate before they stop (default 300000)' }),
+  })
+  .strict()
+  .openapi('FailoverSettings');
+
+const InputEnd = z.enum(['main', 'backup', 'slate']);
+export const InputSwitchSchema = z
+  .object({
+    from: InputEnd.nullable(),
+    to: InputEnd,
+    at: z.string(),
+    reason: z.enum(['input-loss', 'recovered', 'manual', 'slate-timeout']),
+  })
+  .openapi('InputSwitch');
+
+export const InputSwitchRequestSchema = z.object({ to: z.enum(['main', 'backup']) }).strict().openapi('InputSwitchRequest');
+
+/**
+ * The contribution input's health. The top-level fields are the active input's (the main's where
+ * the engine has no backup input), as before issue 15; the members after them are present where
+ * the engine implements input redundancy (additive: older readers ignore them).
+ */
 export const InputHealthSchema = z
   .object({
-    connected: z.boolean(),
-    sourceAddress: z.string().nullable(),
-    connectedSince: z.string().nullable(),
-    bitrateInKbps: z.number().nullable(),
-    packetLossPercent: z.number().nullable(),
-    packetsLost: z.number().nullable(),
-    retransmits: z.number().nullable(),
-    rttMs: z.number().nullable(),
-    lastError: LastErrorSchema.nullable(),
-    updatedAt: z.string(),
+    ...InputHealthFields,
+    active: InputEnd.nullable().optional().openapi({ description: 'What feeds the outputs now; null before any input connected' }),
+    mode: z.enum(['automatic', 'manual']).optional(),
+    settings: FailoverSettingsSchema.optional(),
+    lastSwitch: InputSwitchSchema.nullable().optional(),
+    inputs: z
+      .object({
+        main: z.object({ ...InputHealthFields, configured: z.literal(true) }),
+        backup: z.object({ ...InputHealthFields, configured: z.boolean() }),
+      })
+      .optional(),
+    slate: z.object({ since: z.string(), stopsAt: z.string() }).nullable().optional(),
   })
   .openapi('InputHealth');
+
+export const BackupTestResultSchema = z
+  .object({
+    connected: z.boolean(),
+    decodable: z.boolean(),
+    video: z.object({ codec: z.string(), width: z.number(), height: z.number(), frameRate: z.number().nullable() }).nullable(),
+    audio: z.object({ codec: z.string(), sampleRate: z.number().nullable(), channels: z.number().nullable() }).nullable(),
+    problems: z.array(z.string()),
+  })
+  .openapi('BackupTestResult');
 
 export const EngineProcessListSchema = z
   .object({

@@ -1,6 +1,7 @@
 /**
  * Feeds the live event stream from published domain events: the destination events, and the
- * contribution flow's state (FlowStateChanged, from flow-output) as `flow.status`. The runtime that
+ * contribution flow's state (FlowStateChanged, from flow-output) as `flow.status`, and input
+ * switches (InputSwitched) as `input.switched`. The runtime that
  * can stream (the local one) taps its publisher into this.
  */
 import type { SseHub } from './sse-hub.ts';
@@ -12,6 +13,7 @@ export function forwardToSse(hub: SseHub, entry: { Source: string; DetailType: s
     'fanout.destination/DestinationStatusChanged': 'destination.status',
     'fanout.destination/DestinationDeleted': 'destination.deleted',
     'fanout.flow-output/FlowStateChanged': 'flow.status',
+    'fanout.flow-output/InputSwitched': 'input.switched',
   };
   const event = names[`${entry.Source}/${entry.DetailType}`];
   if (!event) return;

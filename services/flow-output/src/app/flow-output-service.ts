@@ -27,7 +27,9 @@
  * process stops, and reconcile re-creates them (output ARNs are derived from the destination id,
  * so channels keep pointing at the right output).
  */
-import { FlowOutputAddedV1, FlowOutputFailedV1, FlowOutputRemovedV1, FlowStateChangedV1 } from '../../../../events/catalogue.ts';
+import type { z } from 'zod';
+import { FlowOutputAddedV1, FlowOutputFailedV1, FlowOutputRemovedV1, FlowStateChangedV1, InputSwitchedV1 } from '../../../../events/catalogue.ts';
+import type { MediaConnectSourceFailoverSwitch } from '../../../../events/native/schemas.ts';
 import type { EventPublisher } from '../../../../shared/events/publisher.ts';
 import { buildEntry } from '../../../../shared/events/publisher.ts';
 import type { Logger } from '../../../../shared/logging/logger.ts';
@@ -179,6 +181,31 @@ export class FlowOutputService {
       this.d.logger.warn('primary channel could not be read or started', { channelId, code: error.code, message: error.message });
       return { channelId, state: null, error };
     }
+  }
+
+  /**
+   * Publishes InputSwitched from the engine's native switch event (ADR 0024). The consumer is
+   * idempotent per native event id; the correlation id is derived from it, so a redelivery that got
+   * past the idempotency store still carries the same correlation.
+   */
+  async reportInputSwitch(e: z.infer<typeof MediaConnectSourceFailoverSwitch>, correlationId: string): Promise<void> {
+    const d = e.detail;
+    await this.d.publisher.publish([
+      buildEntry(
+        InputSwitchedV1,
+        {
+          flowArn: e.resources[0] ?? '',
+          from: d.previous_source,
+          to: d.current_source,
+          reason: d.reason,
+          switchedAt: d.switched_at,
+          mode: d.failover_mode,
+          slateStopsAt: d.slate_stops_at ?? null,
+        },
+        { correlationId },
+      ),
+    ]);
+    this.d.logger.info('input switched', { from: d.previous_source, to: d.current_source, reason: d.reason });
   }
 
   /** Reports the flow's state as a domain event (from a native MediaConnect event or a reconcile). */

@@ -1,9 +1,10 @@
 /**
  * SQS consumer of flow-output (queue FlowOutputQueue): destination events, channel deletions and
- * the native MediaConnect flow events. Idempotent per event id; partial batch failures.
+ * the native MediaConnect flow events (status, source health, source failover switches). Idempotent per event id; partial batch failures.
  */
+import type { z } from 'zod';
 import { ChannelDeletedV1, ChannelReclaimedV1, DestinationCreatedV1, DestinationStartRequestedV1, DestinationStopRequestedV1 } from '../../../../events/catalogue.ts';
-import { MediaConnectFlowStatusChange, MediaConnectSourceHealth } from '../../../../events/native/schemas.ts';
+import { MediaConnectFlowStatusChange, MediaConnectSourceFailoverSwitch, MediaConnectSourceHealth } from '../../../../events/native/schemas.ts';
 import { createEventConsumer, domainRoute, type NativeOrDomainEvent } from '../../../../shared/events/consumer.ts';
 import type { FlowOutputDeps } from '../deps.ts';
 import { flowOutputService } from '../module.ts';
@@ -33,6 +34,13 @@ export function createInboxHandler(deps: FlowOutputDeps) {
         detailType: 'MediaConnect Source Health',
         parse: (e) => MediaConnectSourceHealth.parse(e) as NativeOrDomainEvent,
         handle: (e) => svc().reportFlowState(`native-${e.id}`),
+      },
+      {
+        kind: 'native',
+        source: 'aws.mediaconnect',
+        detailType: 'MediaConnect Source Failover Switch',
+        parse: (e) => MediaConnectSourceFailoverSwitch.parse(e) as NativeOrDomainEvent,
+        handle: (e) => svc().reportInputSwitch(e as z.infer<typeof MediaConnectSourceFailoverSwitch>, `native-${e.id}`),
       },
     ],
   });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { describe, test } from 'node:test';
-import { alertsFromEvent, deadLetterAlert, fingerprint, identity, inputSwitchedAlert, type AlertContext } from './alerts.ts';
+import { alertsFromEvent, deadLetterAlert, fingerprint, identity, type AlertContext } from './alerts.ts';
 import sample from '../../../../events/native/medialive-channel-alert.json' with { type: 'json' };
 
 const D = 'cccccccc-cccc-4ccc-8ccc-cccccccccccc';
@@ -63,7 +63,18 @@ describe('alerts from events', () => {
   test('a dead-letter queue with messages fires; empty resolves', () => {
     assert.equal(deadLetterAlert({ queue: 'cost-tracker-dlq', depth: 2, at: '2026-11-10T10:00:00Z', stage: 'test' }).status, 'firing');
     assert.equal(deadLetterAlert({ queue: 'cost-tracker-dlq', depth: 0, at: '2026-11-10T10:00:00Z', stage: 'test' }).status, 'resolved');
-    assert.equal(inputSwitchedAlert({ input: 'contribution', active: 'backup', at: '2026-11-10T10:00:00Z', stage: 'test' }).labels.scope, 'input:contribution');
+  });
+
+  test('each input switch is an alert: on the backup, the slate on air (with its end), back on the main, the slate timeout once', () => {
+    const sw = (from: string | null, to: string, reason: string, slateStopsAt: string | null = null) =>
+      alertsFromEvent({ source: 'fanout.flow-output', detailType: 'InputSwitched', detail: env({ flowArn: 'arn:aws:mediaconnect:local:0:flow:1-x:fanout', from, to, reason, switchedAt: '2026-11-10T10:00:00.000Z', mode: 'automatic', slateStopsAt }) }, ctx).map((a) => [a.labels.alertname, a.status, a.labels.scope, a.oneShot]);
+    assert.deepEqual(sw('main', 'backup', 'input-loss'), [['SlateOnAir', 'resolved', 'input:contribution', false], ['InputSwitchedToBackup', 'firing', 'input:contribution', false]]);
+    assert.deepEqual(sw('backup', 'main', 'recovered'), [['SlateOnAir', 'resolved', 'input:contribution', false], ['InputSwitchedToBackup', 'resolved', 'input:contribution', false]]);
+    assert.deepEqual(sw('main', 'slate', 'input-loss', '2026-11-10T10:05:00.000Z'), [['SlateOnAir', 'firing', 'input:contribution', false]]);
+    const [onAir] = alertsFromEvent({ source: 'fanout.flow-output', detailType: 'InputSwitched', detail: env({ flowArn: 'f', from: 'main', to: 'slate', reason: 'input-loss', switchedAt: '2026-11-10T10:00:00.000Z', mode: 'automatic', slateStopsAt: '2026-11-10T10:05:00.000Z' }) }, ctx);
+    assert.match(onAir!.annotations.description, /until 2026-11-10T10:05:00.000Z/);
+    assert.deepEqual(sw('slate', 'slate', 'slate-timeout'), [['SlateTimedOut', 'firing', 'input:contribution', true]]);
+    assert.deepEqual(sw('main', 'backup', 'manual').map((a) => a[0]), ['SlateOnAir', 'InputSwitchedToBackup']);
   });
 
   test('unknown events and malformed payloads give nothing', () => {

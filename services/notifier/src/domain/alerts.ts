@@ -3,7 +3,7 @@
  * alert (its fingerprint), annotations that explain it (what happened, what to do), a status
  * (firing / resolved) and, for conditions that may clear on their own, a grace period (`forMs`,
  * Prometheus' `for:`) before it fires. Alerts come from Fanout's events (`alertsFromEvent`) and
- * from the few conditions that are not events (`deadLetterAlert`, `inputSwitchedAlert`).
+ * from the few conditions that are not events (`deadLetterAlert`).
  *
  * Labels carry ids, never secrets: no stream key, no URL with a key, no webhook URL.
  *
@@ -15,7 +15,9 @@
  *   MediaLiveChannelAlert    native "MediaLive Channel Alert" SET/CLEARED     warning    none
  *   BudgetThresholdCrossed   BudgetThresholdCrossed (one message, no resolve)  warning/critical
  *   DeadLetterQueueMessage   a DLQ's depth > 0                                 warning    none
- *   InputSwitchedToBackup    the input switched to its backup (future)         warning    none
+ *   InputSwitchedToBackup    InputSwitched to backup; resolved: to main        warning    none
+ *   SlateOnAir               InputSwitched to slate; resolved: an input back  critical   none
+ *   SlateTimedOut            InputSwitched slate-timeout: the outputs stop     critical   one message, no resolve
  */
 import { createHash } from 'node:crypto';
 import { findEvent } from '../../../../events/catalogue.ts';
@@ -33,6 +35,8 @@ export const ALERT_NAMES = [
   'BudgetThresholdCrossed',
   'DeadLetterQueueMessage',
   'InputSwitchedToBackup',
+  'SlateOnAir',
+  'SlateTimedOut',
 ] as const;
 export type AlertName = (typeof ALERT_NAMES)[number];
 
@@ -220,6 +224,8 @@ export function alertsFromEvent(e: ReceivedEvent, ctx: AlertContext): AlertUpdat
       }
       return out;
     }
+    case 'fanout.flow-output InputSwitched':
+      return inputSwitched(data, d.occurredAt, ctx);
     case 'fanout.cost-tracker BudgetThresholdCrossed': {
       const pct = data.thresholdPercent as number;
       return [
@@ -286,18 +292,74 @@ export function deadLetterAlert(p: { queue: string; depth: number; at: string; s
   };
 }
 
-/** The contribution switched to its backup input (fires while on the backup). */
-export function inputSwitchedAlert(p: { input: string; active: 'primary' | 'backup'; at: string; stage: string }): AlertUpdate {
-  return {
-    status: p.active === 'backup' ? 'firing' : 'resolved',
-    labels: { alertname: 'InputSwitchedToBackup', severity: 'warning', category: 'input', scope: `input:${p.input}`, input: p.input, stage: p.stage },
-    annotations: {
-      summary: p.active === 'backup' ? 'Switched to the backup input' : 'Back on the primary input',
-      description: 'The primary contribution stopped delivering; the backup feeds every output.',
-      hint: 'Check the primary encoder; Fanout switches back once it is healthy.',
-    },
-    at: p.at,
-    forMs: 0,
-    oneShot: false,
-  };
+const REASONS: Record<string, string> = {
+  'input-loss': 'the active input stopped delivering media',
+  recovered: 'an input delivers again',
+  manual: 'an operator switched',
+  'slate-timeout': 'no input returned within the slate\'s time',
+};
+
+/**
+ * InputSwitched as alerts (issue 15): every switch is a message. On the backup: InputSwitchedToBackup
+ * fires (resolved on the main again); the slate on air: SlateOnAir fires (resolved when an input
+ * returns); the slate's time out: SlateTimedOut, once (the outputs stop).
+ */
+function inputSwitched(data: Record<string, unknown>, at: string, ctx: AlertContext): AlertUpdate[] {
+  const base = { category: 'input', scope: `input:${CONTRIBUTION_INPUT}`, input: CONTRIBUTION_INPUT, stage: ctx.stage };
+  const backup = { alertname: 'InputSwitchedToBackup', severity: 'warning', ...base };
+  const slate = { alertname: 'SlateOnAir', severity: 'critical', ...base };
+  const from = String(data.from ?? 'nothing');
+  const to = String(data.to);
+  const why = REASONS[String(data.reason)] ?? String(data.reason);
+  const resolved = (labels: Record<string, string>, summary: string): AlertUpdate => ({ status: 'resolved', labels, annotations: { summary, description: `${from} → ${to}: ${why}.`, hint: 'Nothing to do.' }, at, forMs: 0, oneShot: false });
+  if (data.reason === 'slate-timeout') {
+    return [
+      {
+        status: 'firing',
+        labels: { alertname: 'SlateTimedOut', severity: 'critical', ...base },
+        annotations: {
+          summary: 'No input came back: the destinations stop',
+          description: 'The slate was on air for the whole slate timeout; every destination stops sending now.',
+          hint: 'Bring an encoder back on the main or the backup input, then start the destinations again.',
+        },
+        at,
+        forMs: 0,
+        oneShot: true,
+      },
+    ];
+  }
+  if (to === 'slate') {
+    return [
+      {
+        status: 'firing',
+        labels: slate,
+        annotations: {
+          summary: 'No input delivers: the slate is on air',
+          description: `${from} → slate: ${why}. The destinations stay connected with the slate${typeof data.slateStopsAt === 'string' ? ` until ${data.slateStopsAt}` : ''}, then stop.`,
+          hint: 'Check the encoders on the main and backup inputs; the real feed replaces the slate without a reconnect when one returns.',
+        },
+        at,
+        forMs: 0,
+        oneShot: false,
+      },
+    ];
+  }
+  const out: AlertUpdate[] = [resolved(slate, 'An input is back: the slate is off air')];
+  if (to === 'backup') {
+    out.push({
+      status: 'firing',
+      labels: backup,
+      annotations: {
+        summary: 'Switched to the backup input',
+        description: `${from} → backup: ${why}. The backup feeds every output.`,
+        hint: data.reason === 'manual' ? 'Switch back with POST /api/mediaconnect/inputs/switch (or `fanout input switch main`) when the main is ready.' : 'Check the main encoder; in automatic revertive mode Fanout switches back once it has been clean for the revert time.',
+      },
+      at,
+      forMs: 0,
+      oneShot: false,
+    });
+  } else {
+    out.push(resolved(backup, 'Back on the main input'));
+  }
+  return out;
 }

@@ -1,11 +1,11 @@
 /**
  * SQS consumer of the notifier (queue NotifierQueue): what people must hear about (destination
- * status, the flow, budget thresholds), native MediaLive channel alerts, and the dead-letter
+ * status, the flow, input switches, budget thresholds), native MediaLive channel alerts, and the dead-letter
  * queue alarms' state changes. Idempotent on the event id (shared/events/consumer.ts); after each
  * batch, whatever became due at once (an alert without grace or group wait) goes out.
  */
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { BudgetThresholdCrossedV1, DestinationDeletedV1, DestinationStatusChangedV1, FlowStateChangedV1 } from '../../../../events/catalogue.ts';
+import { BudgetThresholdCrossedV1, DestinationDeletedV1, DestinationStatusChangedV1, FlowStateChangedV1, InputSwitchedV1 } from '../../../../events/catalogue.ts';
 import { CloudWatchAlarmStateChange, MediaLiveChannelAlert } from '../../../../events/native/schemas.ts';
 import { createEventConsumer, domainRoute, type NativeOrDomainEvent } from '../../../../shared/events/consumer.ts';
 import type { NotifierDeps } from '../deps.ts';
@@ -42,6 +42,7 @@ export function createInboxHandler(deps: NotifierDeps): (event: SQSEvent, contex
       domainRoute(DestinationStatusChangedV1, received),
       domainRoute(DestinationDeletedV1, received),
       domainRoute(FlowStateChangedV1, received),
+      domainRoute(InputSwitchedV1, received),
       domainRoute(BudgetThresholdCrossedV1, received),
       {
         kind: 'native',

@@ -12,6 +12,7 @@ import { createApiHandler } from '../../../../services/destination/src/handlers/
 import { createInboxHandler } from '../../../../services/destination/src/handlers/inbox.ts';
 import { createOutboxRelayHandler } from '../../../../services/destination/src/handlers/outbox-relay.ts';
 import { SERVICE_NAME } from '../../../../services/destination/src/module.ts';
+import { hasInputRedundancy } from '../../../../services/destination/src/http/input-health.ts';
 import { defineLocalService, type LocalInfrastructure } from './local-service.ts';
 
 function live(infra: LocalInfrastructure): LiveApiDeps {
@@ -23,6 +24,7 @@ function live(infra: LocalInfrastructure): LiveApiDeps {
       ? {
           metrics: (d: { mediaLiveChannelId: string | null }) => (d.mediaLiveChannelId ? (engine.channelMetrics?.(d.mediaLiveChannelId) ?? null) : null),
           inputHealth: () => engine.inputHealth(),
+          ...(hasInputRedundancy(engine) ? { inputs: engine } : {}),
           hlsDir: join(infra.dataDir, 'hls'),
           ...(engine.processes ? { processes: () => engine.processes!() } : {}),
         }

@@ -4,13 +4,83 @@
  * orphan check ("validate") with a cleanup that first lists what it will remove.
  */
 import { useEffect, useState } from 'preact/hooks';
-import { problemOf } from '../../api/client.ts';
-import type { CleanupResult, EngineProcess, Health, Problem, ValidationReport } from '../../api/types.ts';
-import { ConfirmDialog, ProblemView, StatusChip } from '../../components/common.tsx';
+import { fieldErrors, problemOf } from '../../api/client.ts';
+import type { CleanupResult, EngineProcess, FailoverSettings, Health, Problem, ValidationReport } from '../../api/types.ts';
+import { ConfirmDialog, Field, ProblemView, StatusChip } from '../../components/common.tsx';
 import { formatDuration } from '../../lib/format.ts';
-import { destinationIds, entries, flow } from '../../state/live.ts';
+import { destinationIds, entries, flow, input, refreshInput } from '../../state/live.ts';
 import { api } from '../../state/session.ts';
 
+/**
+ * Failover settings (admin: they change what the engine does by itself, ADR 0024): mode, how soon
+ * an input is lost, the revert time or non-revertive, the slate's time. Shown where the engine has
+ * a backup input.
+ */
+function Failover() {
+  const current = input.value?.settings;
+  const [draft, setDraft] = useState<FailoverSettings | null>(null);
+  const [problem, setProblem] = useState<Problem | null>(null);
+  const [saved, setSaved] = useState(false);
+  const [busy, setBusy] = useState(false);
+  if (!current) return null;
+  const d = draft ?? current;
+  const set = (patch: Partial<FailoverSettings>) => {
+    setDraft({ ...d, ...patch });
+    setSaved(false);
+  };
+  const byField = fieldErrors(problem, ['mode', 'inputLossThresholdMs', 'errorClearTimeMs', 'slateTimeoutMs']);
+  const save = async (e: Event): Promise<void> => {
+    e.preventDefault();
+    setBusy(true);
+    setProblem(null);
+    try {
+      await api.put<FailoverSettings>('/api/mediaconnect/inputs/failover', d);
+      await refreshInput();
+      setDraft(null);
+      setSaved(true);
+    } catch (err) {
+      setProblem(problemOf(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+  const seconds = (ms: number | null) => (ms === null ? '' : String(ms / 1000));
+  const toMs = (v: string) => Math.round(Number(v) * 1000);
+  return (
+    <section class="card" aria-labelledby="failover-title">
+      <h2 id="failover-title">Input failover</h2>
+      <form onSubmit={(e) => void save(e)}>
+        <Field id="failover-mode" label="Mode" error={byField.mode}>
+          <select id="failover-mode" value={d.mode} onChange={(e) => set({ mode: (e.target as HTMLSelectElement).value as FailoverSettings['mode'] })}>
+            <option value="automatic">automatic: switch on input loss</option>
+            <option value="manual">manual: only an operator switches</option>
+          </select>
+        </Field>
+        <Field id="failover-loss" label="Input lost after (seconds without media)" error={byField.inputLossThresholdMs}>
+          <input id="failover-loss" type="number" min="0.1" step="0.1" value={seconds(d.inputLossThresholdMs)} onInput={(e) => set({ inputLossThresholdMs: toMs((e.target as HTMLInputElement).value) })} />
+        </Field>
+        <label class="checks">
+          <input type="checkbox" checked={d.errorClearTimeMs !== null} onChange={(e) => set({ errorClearTimeMs: (e.target as HTMLInputElement).checked ? 10_000 : null })} /> Switch back to the main once it is clean (revertive)
+        </label>
+        {d.errorClearTimeMs !== null ? (
+          <Field id="failover-revert" label="Back to the main after (seconds clean)" error={byField.errorClearTimeMs}>
+            <input id="failover-revert" type="number" min="1" step="1" value={seconds(d.errorClearTimeMs)} onInput={(e) => set({ errorClearTimeMs: toMs((e.target as HTMLInputElement).value) })} />
+          </Field>
+        ) : null}
+        <Field id="failover-slate" label="Slate for at most (seconds with no input)" error={byField.slateTimeoutMs}>
+          <input id="failover-slate" type="number" min="1" step="1" value={seconds(d.slateTimeoutMs)} onInput={(e) => set({ slateTimeoutMs: toMs((e.target as HTMLInputElement).value) })} />
+        </Field>
+        <ProblemView problem={problem} />
+        <div class="actions">
+          <button type="submit" class="btn btn-primary" disabled={busy || draft === null}>
+            {busy ? 'Saving…' : 'Save failover settings'}
+          </button>
+          {saved ? <span role="status" data-testid="failover-saved">Saved.</span> : null}
+        </div>
+      </form>
+    </section>
+  );
+}
 
 function Channels() {
   const rows = destinationIds.value.map((id) => entries.get(id)!).filter((e) => e && e.dest.value.mediaLiveChannelId);
@@ -212,6 +282,7 @@ export function InfrastructurePage() {
           <dd>{f?.primary ? `${f.primary.channelId ?? '–'}: ${f.primary.state ?? 'unknown'}${f.primary.error ? ` (${f.primary.error.message})` : ''}` : 'follows the flow (local)'}</dd>
         </dl>
       </section>
+      <Failover />
       <Channels />
       <Processes />
       <Orphans />

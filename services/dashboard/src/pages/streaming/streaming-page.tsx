@@ -5,6 +5,7 @@ import { loadPlatforms } from '../../state/catalog.ts';
 import { commandAll, destinationIds, entries, loaded, loadProblem } from '../../state/live.ts';
 import { DestinationCard } from './destination-card.tsx';
 import { DestinationForm } from './destination-form.tsx';
+import { BackupInputCard } from './backup-input-card.tsx';
 import { IngestCard } from './ingest-card.tsx';
 import { Preview } from './preview.tsx';
 import { StatusBar } from './status-bar.tsx';
@@ -51,6 +52,7 @@ export function StreamingPage() {
       <StatusBar />
       <div class="top-grid">
         <IngestCard />
+        <BackupInputCard />
         <Preview />
       </div>
       <section aria-labelledby="destinations-title">
