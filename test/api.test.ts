@@ -590,6 +590,7 @@ describe('system endpoints', () => {
       '/api/admin/tokens': ['get', 'post'],
       '/api/admin/tokens/{id}': ['delete'],
       '/api/health': ['get'],
+      '/api/session': ['get'],
       '/api/openapi.json': ['get'],
       '/api/events': ['get'],
     };

@@ -26,16 +26,19 @@ import { RateLimiter } from './rate-limit.ts';
 import { TokenStore, type Principal, type Role } from './tokens.ts';
 
 /**
- * Who may call a route: anyone; operators and admins; admins only; or the metrics scraper
- * (`metrics` tokens) and admins. A `metrics` token is read-only and good for nothing else.
+ * Who may call a route: anyone; operators and admins; admins only; the metrics scraper
+ * (`metrics` tokens) and admins; or any valid token (`session`: only GET /api/session, which
+ * tells a client its own role so it never calls a route its token may not read). A `metrics`
+ * token is read-only and good for nothing else.
  */
-export type Access = 'public' | 'operator' | 'admin' | 'metrics';
+export type Access = 'public' | 'operator' | 'admin' | 'metrics' | 'session';
 
 /** The roles each access admits (docs/security.md, "Roles"). */
 const ADMITS: Record<Exclude<Access, 'public'>, readonly Role[]> = {
   operator: ['operator', 'admin'],
   admin: ['admin'],
   metrics: ['metrics', 'admin'],
+  session: ['admin', 'operator', 'metrics'],
 };
 
 export interface ApiAuthOptions {

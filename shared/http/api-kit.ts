@@ -186,7 +186,7 @@ export function requireAccess(access: Access, opts: { queryToken?: boolean } = {
 /** The role a route declares in its OpenAPI `security` (OpenAPI 3.1: role names for non-OAuth schemes). */
 function securityFor(access: Access): RouteConfig['security'] {
   if (access === 'public') return [];
-  return [{ bearer: access === 'admin' ? ['admin'] : access === 'metrics' ? ['metrics', 'admin'] : [] }];
+  return [{ bearer: access === 'admin' ? ['admin'] : access === 'metrics' ? ['metrics', 'admin'] : access === 'session' ? ['admin', 'operator', 'metrics'] : [] }];
 }
 
 const JSON_METHODS = new Set(['POST', 'PUT', 'PATCH']);

@@ -112,10 +112,15 @@ async function newPage(context: BrowserContext): Promise<Page> {
     dialogs.push(d.message());
     void d.dismiss();
   });
+  page.on('response', (r) => {
+    if (r.status() === 403) forbidden.push(`${r.request().method()} ${new URL(r.url()).pathname}`);
+  });
   pages.push({ page, errs });
   return page;
 }
 const pages: { page: Page; errs: string[] }[] = [];
+/** Every 403 any page got: the dashboards must never call a route their token may not read. */
+const forbidden: string[] = [];
 
 /**
  * Types a URL over the platform's pre-filled one once the pre-fill has landed: typing while the
@@ -247,7 +252,7 @@ describe('the dashboards in Chromium, against a real Fanout with real media', { 
   it('the watcher learnt all of it from the event stream: it read the list once and never polled', () => {
     const lists = watcherRequests.filter((r) => r === 'GET /api/destinations');
     assert.equal(lists.length, 1, `list reads: ${lists.length}`);
-    const polled = watcherRequests.filter((r) => !/^GET \/api\/(events|destinations\/[^/]+(\/metrics)?|destinations|mediaconnect\/flow\/status|mediaconnect\/inputs\/health|admin\/tokens|platforms|admin\/platforms)$/.test(r));
+    const polled = watcherRequests.filter((r) => !/^GET \/api\/(events|destinations\/[^/]+(\/metrics)?|destinations|mediaconnect\/flow\/status|mediaconnect\/inputs\/health|session|platforms|admin\/platforms)$/.test(r));
     assert.deepEqual(polled, [], 'no other API request');
     assert.equal(watcherRequests.filter((r) => r === 'GET /api/events').length, 1, 'one event stream, never reopened');
   });
@@ -407,6 +412,30 @@ describe('the dashboards in Chromium, against a real Fanout with real media', { 
       await shot(page, `sign-in-${width}`);
       await ctx.close();
     }
+  });
+
+  it('a metrics token is refused at sign-in, saying why, without calling any route it may not read', async () => {
+    const tok = await api('POST', '/api/admin/tokens', { name: 'e2e scraper', role: 'metrics' });
+    assert.equal(tok.status, 201, tok.text);
+    const ctx = await browser.context();
+    const page = await newPage(ctx);
+    const called: string[] = [];
+    page.on('request', (r) => {
+      const u = new URL(r.url());
+      if (u.pathname.startsWith('/api/') || u.pathname === '/metrics') called.push(`${r.method()} ${u.pathname}`);
+    });
+    await page.goto(`${rt.url}/`);
+    await page.fill('#token', tok.json.token);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.locator('#token-error').waitFor();
+    assert.match((await page.locator('#token-error').textContent()) ?? '', /metrics token/);
+    assert.equal(await page.getByRole('heading', { name: 'Sign in to Fanout' }).count(), 1, 'still on the sign-in page');
+    assert.deepEqual(called, ['GET /api/session'], 'only the session probe');
+    await ctx.close();
+  });
+
+  it('no page got a 403: the operator, admin, watcher and metrics sessions only called routes their tokens may read', () => {
+    assert.deepEqual(forbidden, []);
   });
 
   it('no script error on any page, nothing requested beyond loopback, no key or token in what the pages showed', async () => {

@@ -168,6 +168,13 @@ export interface BackupTestResult {
 
 export type Role = 'admin' | 'operator' | 'metrics';
 
+/** GET /api/session: the calling token. */
+export interface Session {
+  tokenId: string;
+  name: string;
+  role: Role;
+}
+
 export interface Token {
   tokenId: string;
   name: string;

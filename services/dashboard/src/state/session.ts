@@ -5,7 +5,7 @@
  */
 import { signal } from '@preact/signals';
 import { ApiError, createApiClient, type ApiClient } from '../api/client.ts';
-import type { Problem, Role, Token } from '../api/types.ts';
+import type { Problem, Role, Session } from '../api/types.ts';
 import type { SiteConfig } from '../../site.ts';
 
 const KEY = 'fanout.token';
@@ -48,18 +48,21 @@ export function apiUrl(path: string): string {
 }
 
 /**
- * Checks a token and finds its role: GET /api/admin/tokens answers 200 to an admin, 403 to an
- * operator and 401 to a token that is not valid (thrown as the API's problem).
+ * Checks a token and finds its role with GET /api/session, which any valid token may read (401:
+ * not valid, thrown as the API's problem). A `metrics` token is refused here: it may read only
+ * GET /metrics, so every call the dashboards make would be a 403.
  */
 export async function probeRole(candidate: string): Promise<Role> {
   const probe = createApiClient({ base: config.apiBase, token: () => candidate });
-  try {
-    await probe.get<{ tokens: Token[] }>('/api/admin/tokens');
-    return 'admin';
-  } catch (err) {
-    if (err instanceof ApiError && err.status === 403) return 'operator';
-    throw err;
-  }
+  const session = await probe.get<Session>('/api/session');
+  if (session.role === 'metrics')
+    throw new ApiError({
+      status: 403,
+      code: 'METRICS_TOKEN',
+      detail: 'This is a metrics token: it may read only GET /metrics (for a Prometheus scraper), not the dashboards.',
+      hint: 'Sign in with an operator or admin token.',
+    });
+  return session.role;
 }
 
 export async function signIn(candidate: string): Promise<Role> {

@@ -193,6 +193,13 @@ export const TokenInputSchema = z
 export const TokenSchema = z
   .object({ tokenId: z.string(), name: z.string(), role: z.enum(['admin', 'operator', 'metrics']), createdAt: z.string() })
   .openapi('Token');
+export const SessionSchema = z
+  .object({
+    tokenId: z.string(),
+    name: z.string(),
+    role: z.enum(['admin', 'operator', 'metrics']).openapi({ description: 'metrics: good only for GET /metrics (the dashboards refuse it)' }),
+  })
+  .openapi('Session');
 export const NewTokenSchema = TokenSchema.extend({
   token: z.string().openapi({ description: 'The bearer token. Shown only in this response; store it now.' }),
 }).openapi('NewToken');
