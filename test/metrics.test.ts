@@ -77,8 +77,13 @@ describe('GET /metrics', () => {
     const sse = await fetch(`${rt.url}/api/events?access_token=${metricsToken}`);
     assert.equal(sse.status, 403);
     await sse.body?.cancel();
-    // Public routes stay public.
+    // Public routes stay public; GET /api/session tells any token its role.
     assert.equal((await rt.api('GET', '/api/health', { token: metricsToken })).status, 200);
+    const session = await rt.api('GET', '/api/session', { token: metricsToken });
+    assert.equal(session.status, 200, session.text);
+    assert.equal(session.json.role, 'metrics');
+    assert.deepEqual(Object.keys(session.json).sort(), ['name', 'role', 'tokenId']);
+    assert.equal((await rt.api('GET', '/api/session', { token: null })).status, 401);
   });
 
   test('the exposition parses; HTTP latency is labelled by route pattern, never by raw path; the bus queues are there', async () => {
@@ -140,5 +145,55 @@ describe('GET /metrics', () => {
     } finally {
       await fast.close();
     }
+  });
+
+  test("cost-tracker's month to date (total and per destination, USD) and the budget used (fraction) are gauges, the same figures as GET /api/cost", async () => {
+    const created = await rt.api('POST', '/api/destinations', { body: { name: 'Cost gauge YouTube', platform: 'youtube', rtmpUrl: 'rtmp://a.rtmp.youtube.com/live2', streamKey: 'cost-gauge-key-0123456789', preset: 'youtube-1080p30' } });
+    assert.equal(created.status, 201, created.text);
+    const id = created.json.destinationId as string;
+    const statusIs = (want: string) => eventually(async () => (await rt.api('GET', `/api/destinations/${id}`)).json.status === want, { timeoutMs: 15_000, what: want });
+    await statusIs('idle');
+    assert.equal((await rt.api('POST', `/api/destinations/${id}/start`)).status, 202);
+    await statusIs('running');
+    // The destination's usage shows in the report (an open session, priced up to now).
+    await eventually(async () => ((await rt.api('GET', '/api/cost')).json.byDestination as { key: string }[]).some((r) => r.key === id), { timeoutMs: 15_000, what: 'the destination in GET /api/cost' });
+    const budget = await rt.api('PUT', '/api/admin/cost/budget', { body: { amount: 40 } });
+    assert.equal(budget.status, 200, budget.text);
+
+    // Costs only grow within a month: the scrape lies between two reports read around it.
+    const usd = (v: string) => Number(v);
+    const before = (await rt.api('GET', '/api/cost')).json;
+    const res = await rt.api('GET', '/metrics', { token: metricsToken });
+    const after = (await rt.api('GET', '/api/cost')).json;
+    assert.equal(res.status, 200);
+    const families = parsePrometheusTextFormat(res.text);
+    const sample = (name: string) => {
+      const f = family(families, name);
+      assert.ok(f, `${name} exposed`);
+      assert.equal(f.type, 'GAUGE', name);
+      return f.metrics;
+    };
+    const [total] = sample('fanout_cost_month_to_date_usd');
+    assert.equal(total!.labels?.month, before.month);
+    const t = Number(total!.value);
+    assert.ok(t > 0 && t >= usd(before.monthToDate) - 1e-6 && t <= usd(after.monthToDate) + 1e-6, `total ${t} within [${before.monthToDate}, ${after.monthToDate}]`);
+
+    const rows = sample('fanout_cost_destination_month_to_date_usd');
+    const mine = rows.find((r) => r.labels?.destination_id === id);
+    assert.ok(mine, 'a series for the destination');
+    assert.equal(mine.labels?.name, 'Cost gauge YouTube');
+    const rowOf = (report: { byDestination: { key: string; cost: string }[] }) => usd(report.byDestination.find((r) => r.key === id)!.cost);
+    const v = Number(mine.value);
+    assert.ok(v > 0 && v >= rowOf(before) - 1e-6 && v <= rowOf(after) + 1e-6, `destination ${v} within [${rowOf(before)}, ${rowOf(after)}]`);
+    // The rows add up to the total (the shared and idle rows included).
+    assert.ok(Math.abs(rows.reduce((a, r) => a + Number(r.value), 0) - t) < 1e-5, 'rows sum to the total');
+    assert.deepEqual(new Set(rows.map((r) => r.labels?.destination_id)), new Set((after.byDestination as { key: string }[]).map((r) => r.key)));
+
+    assert.equal(Number(sample('fanout_cost_budget_usd')[0]!.value), 40);
+    const used = Number(sample('fanout_cost_budget_used_ratio')[0]!.value);
+    assert.ok(Math.abs(used - t / 40) < 1e-9, `budget used ${used} = ${t} / 40`);
+    assert.ok(used * 100 >= before.budget.usedPercent - 0.05 && used * 100 <= after.budget.usedPercent + 0.05, `${used} against usedPercent ${before.budget.usedPercent}..${after.budget.usedPercent}`);
+    assert.ok(!res.text.includes('cost-gauge-key'), 'no stream key in the exposition');
+    assert.equal((await rt.api('POST', `/api/destinations/${id}/stop`)).status, 202);
   });
 });

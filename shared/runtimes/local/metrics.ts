@@ -13,6 +13,9 @@
  *   - the in-process bus (shared/runtimes/local/bus.ts, read through `queueStats` and
  *     `oldestMessageAges`): messages per queue by state, dead-letter depth, age of the oldest
  *     message (the consumers' lag);
+ *   - cost-tracker's month to date (its use case `gauges()`, the same figures as GET /api/cost):
+ *     USD per destination row (label `destination_id`: a destination's id, or `__idle__`,
+ *     `__shared__`, `__redundancy__`), the total, the budget and the fraction of it used;
  *   - HTTP request latency by method, matched route pattern and status (`observeRequest`, the
  *     apps' request middleware: shared/http/api-kit.ts), never by raw path;
  *   - the process's own figures (prom-client's default metrics: CPU, memory, event loop lag, GC).
@@ -43,6 +46,18 @@ export interface LocalMetricsSources {
   channelMetrics?: (channelId: string) => ChannelMetrics | null;
   inputHealth?: () => Promise<InputHealth>;
   queues: () => { stats: Record<string, QueueStats>; oldestAges: Record<string, number> };
+  /** cost-tracker's month to date and budget (absent when cost-tracker does not run: engine `none`). */
+  cost?: () => Promise<CostGauges>;
+}
+
+/** What cost-tracker reports for the gauges (services/cost-tracker `CostTracker.gauges()`). */
+export interface CostGauges {
+  month: string;
+  totalUsd: number;
+  byDestination: { key: string; label: string; usd: number }[];
+  budgetUsd: number | null;
+  /** Month to date over the budget (a fraction: 0.5 is half; above 1 over budget); null without a budget. */
+  budgetUsed: number | null;
 }
 
 const DESTINATION_LABELS = ['destination_id', 'name', 'platform'] as const;
@@ -76,6 +91,10 @@ export class LocalMetrics {
   private readonly queueMessages: Gauge;
   private readonly queueDlq: Gauge;
   private readonly queueAge: Gauge;
+  private readonly costTotal: Gauge;
+  private readonly costByDestination: Gauge;
+  private readonly budget: Gauge;
+  private readonly budgetUsed: Gauge;
   private readonly requests: Histogram;
 
   constructor(private readonly sources: LocalMetricsSources) {
@@ -86,6 +105,10 @@ export class LocalMetrics {
     this.queueMessages = gauge('fanout_queue_messages', 'Messages in a queue of the in-process bus, by state (visible, in_flight, delayed).', ['queue', 'state']);
     this.queueDlq = gauge('fanout_queue_dead_letter_messages', "Messages of a queue in its dead-letter queue.", ['queue']);
     this.queueAge = gauge('fanout_queue_oldest_message_age_seconds', 'Age of the oldest message in a queue (the consumers\' lag; 0 when empty).', ['queue']);
+    this.costTotal = gauge('fanout_cost_month_to_date_usd', "This month's cost to date, USD (GET /api/cost monthToDate).", ['month']);
+    this.costByDestination = gauge('fanout_cost_destination_month_to_date_usd', "This month's cost to date per destination row, USD (GET /api/cost byDestination; __idle__, __shared__, __redundancy__ rows apart).", ['month', 'destination_id', 'name']);
+    this.budget = gauge('fanout_cost_budget_usd', 'The monthly budget, USD (absent without a budget).');
+    this.budgetUsed = gauge('fanout_cost_budget_used_ratio', 'Month to date over the monthly budget (0.5: half used; above 1: over budget; absent without a budget).');
     this.requests = new Histogram({
       name: 'fanout_http_request_duration_seconds',
       help: 'HTTP API requests by method, matched route pattern and status.',
@@ -101,7 +124,11 @@ export class LocalMetrics {
 
   /** The exposition, read afresh: series of destinations that went away disappear with them. */
   async render(): Promise<string> {
-    const [destinations, health] = await Promise.all([this.sources.destinations(), this.sources.inputHealth?.().catch(() => null) ?? Promise.resolve(null)]);
+    const [destinations, health, cost] = await Promise.all([
+      this.sources.destinations(),
+      this.sources.inputHealth?.().catch(() => null) ?? Promise.resolve(null),
+      this.sources.cost?.() ?? Promise.resolve(null),
+    ]);
     this.status.reset();
     for (const g of this.channel) g.reset();
     for (const d of destinations) {
@@ -120,6 +147,13 @@ export class LocalMetrics {
         const v = read(health);
         if (v !== null) this.input[i]!.set(v);
       });
+    }
+    for (const g of [this.costTotal, this.costByDestination, this.budget, this.budgetUsed]) g.reset();
+    if (cost) {
+      this.costTotal.set({ month: cost.month }, cost.totalUsd);
+      for (const r of cost.byDestination) this.costByDestination.set({ month: cost.month, destination_id: r.key, name: r.label }, r.usd);
+      if (cost.budgetUsd !== null) this.budget.set(cost.budgetUsd);
+      if (cost.budgetUsed !== null) this.budgetUsed.set(cost.budgetUsed);
     }
     const { stats, oldestAges } = this.sources.queues();
     this.queueMessages.reset();

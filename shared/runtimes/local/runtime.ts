@@ -48,6 +48,8 @@ import { hasInputRedundancy, inputHealthBody } from '../../../services/destinati
 import { localServices, type LocalEngine, type LocalInfrastructure, type LocalService } from './services/index.ts';
 import { createStaticSite } from './static-site.ts';
 import { createMetricsApp, LocalMetrics } from './metrics.ts';
+import { costTrackerFor } from '../../../services/cost-tracker/src/app/build.ts';
+import { costTracker } from './services/cost-tracker.ts';
 import { repoRoot } from './serverless-config.ts';
 
 export interface LocalRuntimeOptions {
@@ -299,6 +301,8 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
     ...(engine?.channelMetrics ? { channelMetrics: (channelId: string) => engine.channelMetrics!(channelId) } : {}),
     ...(engine ? { inputHealth: () => engine.inputHealth() } : {}),
     queues: () => ({ stats: bus.queueStats(), oldestAges: bus.oldestMessageAges() }),
+    // cost-tracker's own use case, over the same deps (so the same instance) its handlers use.
+    ...(engine ? { cost: () => costTrackerFor(serviceDeps(costTracker)).gauges() } : {}),
   });
   const infra: LocalInfrastructure = {
     config: cfg,

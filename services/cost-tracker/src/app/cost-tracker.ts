@@ -410,6 +410,24 @@ export class CostTracker {
     return monthToDate(priced, m, this.d.timeZone, asOf, this.localIdle(lines, table, startMs, Math.min(Date.parse(asOf), monthBounds(m, this.d.timeZone).endMs)));
   }
 
+  /**
+   * The figures the local runtime's GET /metrics exposes as gauges: this month's cost to date
+   * (USD, in total and per destination row, the idle, shared and redundancy rows included, as in
+   * GET /api/cost `byDestination`) and the fraction of the budget it used (null without a budget).
+   */
+  async gauges(): Promise<{ month: string; totalUsd: number; byDestination: { key: string; label: string; usd: number }[]; budgetUsd: number | null; budgetUsed: number | null }> {
+    const [mtd, budget] = await Promise.all([this.monthToDate(), this.budget()]);
+    const usd = (micros: number) => micros / 1_000_000;
+    const config = budget?.config;
+    return {
+      month: mtd.month,
+      totalUsd: usd(mtd.actual.totalMicros),
+      byDestination: mtd.actual.byDestination.map((r) => ({ key: r.key, label: r.label, usd: usd(r.costMicros) })),
+      budgetUsd: config ? usd(config.budgetMicros) : null,
+      budgetUsed: config && config.budgetMicros > 0 ? mtd.actual.totalMicros / config.budgetMicros : null,
+    };
+  }
+
   /** GET /api/cost: month to date, projection, breakdowns, the fixed design's price, the budget. */
   async report(month?: string) {
     const { priced, table, asOf } = await this.priced();
