@@ -73,6 +73,7 @@ test('a start and a stop give one running session, settled once, priced line by 
     assert.ok(report.json.byDestination.some((r: { key: string }) => r.key === id));
     assert.match(report.json.projection.computation, /projection \$/);
     assert.ok(report.json.fixedDesign, 'the plan\'s fixed design priced for the same usage');
+    assert.equal(report.json.fixedDesignNotApplicable, null, 'on the AWS engine (memory) it applies');
   } finally {
     await rt.close();
   }

@@ -65,6 +65,10 @@ test('local engine: a real start and stop give one running session with its meas
     assert.equal(report.json.engine, 'local');
     assert.ok(report.json.byDestination.some((r: { key: string }) => r.key === id));
     assert.ok(report.json.byDestination.some((r: { key: string }) => r.key === '__idle__'), 'the machine time nobody used');
+    // No always-on comparison locally, and the report says why (the machine costs the same either way).
+    assert.equal(report.json.fixedDesign, null);
+    assert.equal(report.json.fixedDesignNotApplicable?.reason, 'local-engine');
+    assert.match(report.json.fixedDesignNotApplicable?.detail ?? '', /would cost the same/);
     const everything = [...rt.responses, ...rt.published.map((e) => e.Detail)].join('\n');
     assert.ok(!everything.includes(KEY) && !everything.includes(PASSPHRASE), 'no secret in responses or events');
   } finally {

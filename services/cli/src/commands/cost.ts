@@ -22,6 +22,7 @@ interface CostReport {
   byPlatform: Row[];
   budget: { amount: string; usedPercent: number; projectedPercent: number; crossed: number[] } | null;
   fixedDesign: { total: string; saving: string } | null;
+  fixedDesignNotApplicable?: { reason: string; detail: string } | null;
 }
 interface Session {
   sessionId: string;
@@ -50,6 +51,7 @@ export function registerCostCommands(program: Command, ctx: () => Ctx): void {
       c.io.out(`${body.month} (${body.timeZone}): ${usd(body.monthToDate)} so far, projected ${usd(body.projection.total)} by month end${body.estimated ? ' (estimated rates)' : ''}`);
       if (body.budget) c.io.out(`budget ${usd(body.budget.amount)}: ${body.budget.usedPercent} % used, ${body.budget.projectedPercent} % projected`);
       if (body.fixedDesign) c.io.out(`the plan's fixed design would have cost ${usd(body.fixedDesign.total)} (saving ${usd(body.fixedDesign.saving)})`);
+      else if (body.fixedDesignNotApplicable) c.io.out(`the plan's fixed design: does not apply (${body.fixedDesignNotApplicable.detail})`);
       c.io.out('');
       c.io.table(['DESTINATION', 'COST', 'ID'], body.byDestination.map((r) => [r.label, usd(r.cost), r.key]), 'No costs recorded this month.');
     });

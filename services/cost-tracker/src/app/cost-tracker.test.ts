@@ -101,3 +101,26 @@ test('a stop nobody heard is closed by the reconcile at the tick, endEstimated',
   assert.equal(closed[0].endEstimated, true);
   assert.equal(closed[0].endedAt, '2026-12-05T12:00:00.000Z');
 });
+
+test("the fixed design's comparison: priced on the AWS engine; on the local engine the report says why it does not apply", async () => {
+  clock = new Date('2026-12-10T12:00:00Z');
+  const id = randomUUID();
+  const aws = costTrackerFor(deps());
+  await aws.record(stateEvent(id, 'RUNNING', '2026-12-10T10:00:00Z'), 'c');
+  await aws.record(stateEvent(id, 'IDLE', '2026-12-10T11:00:00Z'), 'c');
+  const onAws = await aws.report();
+  assert.ok(onAws.fixedDesign, 'AWS: the same usage priced as the fixed design');
+  assert.ok(Number(onAws.fixedDesign.total) > Number(onAws.fixedDesign.actual));
+  assert.equal(onAws.fixedDesignNotApplicable, null);
+  const future = await aws.report('2027-03');
+  assert.equal(future.fixedDesign, null);
+  assert.equal(future.fixedDesignNotApplicable?.reason, 'month-not-started');
+
+  const local = costTrackerFor({ ...deps(), engine: 'local' });
+  const onLocal = await local.report();
+  assert.equal(onLocal.engine, 'local');
+  assert.equal(onLocal.fixedDesign, null);
+  assert.equal(onLocal.fixedDesignNotApplicable?.reason, 'local-engine');
+  assert.match(onLocal.fixedDesignNotApplicable!.detail, /machine by the hour whether the destinations' processes run or not/);
+  assert.match(onLocal.fixedDesignNotApplicable!.detail, /AWS engine only/);
+});

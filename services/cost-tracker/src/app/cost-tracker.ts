@@ -77,6 +77,30 @@ export interface SessionFilter {
 
 const MAX_ATTEMPTS = 5;
 
+/** Why GET /api/cost has no fixed-design comparison (`fixedDesign: null`), or null when it has one. */
+export interface FixedDesignNotApplicable {
+  reason: 'local-engine' | 'month-not-started';
+  detail: string;
+}
+
+/**
+ * The comparison with the plan's fixed design (always-on channels) prices the same usage as
+ * channels that exist all month. On the local engine it does not apply: the machine is billed by
+ * the hour whether the destinations' processes run or not (machine-hour × hours, split by CPU
+ * time, the rest the idle row), so the same hours with every process running all the time cost
+ * the same money; what stopping idle destinations saves locally is CPU time, not dollars.
+ */
+export function fixedDesignNotApplicable(engine: 'aws' | 'local', monthStarted: boolean): FixedDesignNotApplicable | null {
+  if (engine === 'local')
+    return {
+      reason: 'local-engine',
+      detail:
+        'The local engine bills the machine by the hour whether the destinations\' processes run or not, so running every destination all the time (the fixed design) would cost the same; the comparison applies to the AWS engine only.',
+    };
+  if (!monthStarted) return { reason: 'month-not-started', detail: 'The month has not started yet: there is no usage to price both ways.' };
+  return null;
+}
+
 /** A stable UUID (RFC 9562 version 8) from a name: a re-settled session is announced with the same event id. */
 export function stableUuid(name: string): string {
   const h = createHash('sha256').update(name).digest();
@@ -437,7 +461,8 @@ export class CostTracker {
     const until = Math.min(Date.parse(asOf), bounds.endMs);
     const lines = priced.flatMap((p) => p.pricing.lines);
     const mtd = monthToDate(priced, m, tz, asOf, this.localIdle(lines, table, bounds.startMs, until));
-    const comparison = until > bounds.startMs && this.d.engine === 'aws' ? compareWithFixedDesign(priced, bounds.startMs, until, tz, PLAN_FIXED_DESIGN, table) : null;
+    const notApplicable = fixedDesignNotApplicable(this.d.engine, until > bounds.startMs);
+    const comparison = notApplicable ? null : compareWithFixedDesign(priced, bounds.startMs, until, tz, PLAN_FIXED_DESIGN, table);
     const budget = await this.budget();
     const row = (r: { key: string; label: string; costMicros: number; estimated: boolean }) => ({ key: r.key, label: r.label, cost: formatMicros(r.costMicros), estimated: r.estimated });
     return {
@@ -463,6 +488,7 @@ export class CostTracker {
       fixedDesign: comparison
         ? { total: formatMicros(comparison.fixedMicros), actual: formatMicros(comparison.actualMicros), saving: formatMicros(comparison.savingMicros), computation: comparison.computation }
         : null,
+      fixedDesignNotApplicable: notApplicable,
       budget: budget?.config
         ? {
             amount: formatMicros(budget.config.budgetMicros),

@@ -32,7 +32,11 @@ export const CostReportSchema = z
     missingRates: z.array(z.string()),
     sessions: z.number().int(),
     openSessions: z.number().int(),
-    fixedDesign: z.object({ total: Money, actual: Money, saving: Money, computation: z.string() }).nullable().openapi({ description: "The same usage priced as the plan's fixed design (AWS engine; null locally)" }),
+    fixedDesign: z.object({ total: Money, actual: Money, saving: Money, computation: z.string() }).nullable().openapi({ description: "The same usage priced as the plan's fixed design (AWS engine; null when fixedDesignNotApplicable says why)" }),
+    fixedDesignNotApplicable: z
+      .object({ reason: z.enum(['local-engine', 'month-not-started']), detail: z.string() })
+      .nullable()
+      .openapi({ description: 'Why fixedDesign is null (local-engine: the machine costs the same whether processes run or not; month-not-started), or null when it is there' }),
     budget: z
       .object({ amount: Money, thresholdsPercent: z.array(z.number().int()), crossed: z.array(z.number().int()), usedPercent: z.number(), projectedPercent: z.number() })
       .nullable(),

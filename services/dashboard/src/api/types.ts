@@ -294,6 +294,8 @@ export interface CostReport {
   missingRates: string[];
   openSessions: number;
   fixedDesign: { total: string; actual: string; saving: string; computation: string } | null;
+  /** Why fixedDesign is null (the local engine, a month not begun). */
+  fixedDesignNotApplicable: { reason: 'local-engine' | 'month-not-started'; detail: string } | null;
   budget: CostReportBudget | null;
   computation: string;
 }

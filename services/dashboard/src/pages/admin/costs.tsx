@@ -130,6 +130,11 @@ export function CostsPage() {
                 {usd(report.fixedDesign.total)} (saving {usd(report.fixedDesign.saving)})
               </dd>
             </div>
+          ) : report.fixedDesignNotApplicable ? (
+            <div>
+              <dt>The plan's fixed design, same usage</dt>
+              <dd data-testid="cost-fixed-design-na">Does not apply: {report.fixedDesignNotApplicable.detail}</dd>
+            </div>
           ) : null}
         </dl>
         <details>
