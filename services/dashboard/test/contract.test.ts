@@ -31,6 +31,7 @@ const WHERE: Record<string, () => Schema> = {
   InputSwitch: () => schemas.InputSwitch!,
   BackupTestResult: () => schemas.BackupTestResult!,
   Token: () => schemas.Token!,
+  Session: () => schemas.Session!,
   NewToken: () => schemas.NewToken!,
   Health: () => schemas.Health!,
   EngineProcess: () => deref(schemas.EngineProcessList!.properties!.processes!).items!,
