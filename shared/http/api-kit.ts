@@ -186,7 +186,9 @@ export function requireAccess(access: Access, opts: { queryToken?: boolean } = {
 /** The role a route declares in its OpenAPI `security` (OpenAPI 3.1: role names for non-OAuth schemes). */
 function securityFor(access: Access): RouteConfig['security'] {
   if (access === 'public') return [];
-  return [{ bearer: access === 'admin' ? ['admin'] : access === 'metrics' ? ['metrics', 'admin'] : access === 'session' ? ['admin', 'operator', 'metrics'] : [] }];
+  // `session` (any valid token): what operators and admins may call, or a metrics token.
+  if (access === 'session') return [{ bearer: [] }, { bearer: ['metrics'] }];
+  return [{ bearer: access === 'admin' ? ['admin'] : access === 'metrics' ? ['metrics', 'admin'] : [] }];
 }
 
 const JSON_METHODS = new Set(['POST', 'PUT', 'PATCH']);
