@@ -73,14 +73,11 @@ import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ChannelState } from '../../../../events/channel-provisioner/common.ts';
 import type { LastError } from '../../../../events/envelope.ts';
-import type { Secret } from '../../../secrets/secret.ts';
 import type {
   ChannelDescription,
   ChannelEngine,
   ChannelMetrics,
   ChannelSpec,
-  EncodeSpec,
-  EngineEventSink,
   FlowDescription,
   FlowEngine,
   FlowState,
@@ -88,16 +85,15 @@ import type {
   NativeEngineEvent,
   OwnedResources,
 } from '../../port/ports.ts';
-import { Backoff, type RetryPolicy } from '../process/backoff.ts';
+import { Backoff } from '../process/backoff.ts';
 import { reapOrphans } from '../process/pidfile.ts';
 import { redact } from '../../../secrets/redact.ts';
 import { RtmpFanout, type RtmpFanoutEvent } from '../rtmp/rtmp-fanout.ts';
-import { RtmpPublishError, type RtmpPublisherOptions, type RtmpPublisherStats } from '../rtmp/rtmp-publisher.ts';
+import { RtmpPublishError, type RtmpPublisherStats } from '../rtmp/rtmp-publisher.ts';
 import { silentLog, type Log } from '../../../logging/logger.ts';
 import { type ClassifiedError, errorFor } from '../process/stderr-classifier.ts';
 import { ProcessSupervisor, type SupervisorState, type SupervisorStatus } from '../process/supervisor.ts';
 import { encoderArgs, hlsArgs, muxArgs } from './argv.ts';
-import { SRT_PASSPHRASE_PATTERN } from './ingest/argv.ts';
 import { ingestBinary } from './ingest/binary.ts';
 import { IDLE_INGEST_STATE, type SrtIngestState } from './ingest/monitor.ts';
 import { SrtIngest, type SrtIngestNotice } from './ingest/srt-ingest.ts';
@@ -113,53 +109,12 @@ import {
   outputArn as outputArnFor,
   sourceHealth,
 } from './native-events.ts';
+import { DEFAULTS, encoderKey, type LocalMediaEngineOptions, validateOptions, validateSpec } from './options.ts';
 import { Serial } from './serial.ts';
 import { TsHub, type TsHubStats } from './ts-hub.ts';
 
-export interface LocalMediaEngineOptions {
-  /** Pidfiles go to `<dataDir>/run/pids`, the primary HLS to `<dataDir>/hls/primary`. */
-  dataDir: string;
-  /** UDP port of the SRT listener. */
-  srtPort: number;
-  /** SRT passphrase (10 to 79 characters). */
-  srtPassphrase: Secret;
-  srtKeyLength: 16 | 24 | 32;
-  /** Receives every native event. Called synchronously; must not throw (errors are logged). */
-  sink: EngineEventSink;
-  logger?: Log;
-  /** Address the SRT listener binds. Default 127.0.0.1 (loopback only); 0.0.0.0 for encoders on the LAN. */
-  srtBindAddress?: string;
-  /** x264 preset of shared encoders. Default `veryfast`; `ultrafast` for tests and benchmarks. */
-  x264Preset?: string;
-  ffmpegPath?: string;
-  /** The SRT ingest program (`fanout-srt`). Default: the repository's, built if needed (ingest/binary.ts). */
-  srtIngestPath?: string;
-  /** Backoff of every supervised process. Default 1 s doubling, cap 60 s, reset after 60 s stable. */
-  retryPolicy?: Partial<RetryPolicy>;
-  /** Kill and restart an FFmpeg whose progress stops for this long. Default 10000. */
-  stallTimeoutMs?: number;
-  /** Kill and restart an FFmpeg that produced no progress this long after start. Default 30000. */
-  startTimeoutMs?: number;
-  /** SIGINT → SIGKILL grace. Default 5000. */
-  stopGraceMs?: number;
-  /** The flow hub considers media stopped after this long without data. Default 2000. */
-  mediaIdleMs?: number;
-  /** How long a rejected SRT caller stays in `inputHealth().lastError`. Default 300000. */
-  srtRejectionTtlMs?: number;
-  /**
-   * Verify rtmps:// certificates (FFmpeg never did). Default true, right for production; tests
-   * against a self-signed server turn it off.
-   */
-  rtmpsVerify?: boolean;
-  /** Where publishers may connect (shared/net/egress.ts), checked on the address each one really connects to. Default: no policy. */
-  egress?: RtmpPublisherOptions['egress'];
-  /**
-   * When a mux or encoder FFmpeg ends (crash, stall, source lost), its publishers stay connected
-   * this long waiting for its next run; after that they are closed with INPUT_STALLED and
-   * reconnect when media returns. Default 10000.
-   */
-  sourceGraceMs?: number;
-}
+/** Re-exported for the callers that import them from here (options.ts holds them). */
+export { encoderKey, type LocalMediaEngineOptions } from './options.ts';
 
 /** A process of the engine, as shown to operators (command redacted). */
 export interface EngineProcess {
@@ -248,18 +203,6 @@ interface MediaSource {
 /** The key of the passthrough mux among the sources. */
 const MUX_KEY = 'passthrough';
 
-const DEFAULTS = {
-  x264Preset: 'veryfast',
-  ffmpegPath: 'ffmpeg',
-  srtBindAddress: '127.0.0.1',
-  stallTimeoutMs: 10_000,
-  startTimeoutMs: 30_000,
-  stopGraceMs: 5000,
-  mediaIdleMs: 2000,
-  srtRejectionTtlMs: 300_000,
-  sourceGraceMs: 10_000,
-} as const;
-
 /** How often publisher stats are sampled (RUNNING detection, bitrate, fps, stable-run reset). */
 const SAMPLE_MS = 250;
 
@@ -270,55 +213,6 @@ const INPUT_CODES = new Set(['INPUT_STALLED', 'START_TIMEOUT']);
 
 function clip(s: string, max: number): string {
   return s.length > max ? `${s.slice(0, max - 1)}…` : s;
-}
-
-/** Canonical key of an encode: the same settings always give the same key, whatever the field order. */
-export function encoderKey(presetId: string, e: EncodeSpec): string {
-  const v = e.video;
-  const a = e.audio;
-  return [presetId, v.width, v.height, v.frameRate, v.bitrate, v.profile, v.level, v.keyframeInterval, a.bitrate, a.sampleRate, a.channels].join(':');
-}
-
-function validateOptions(o: LocalMediaEngineOptions): void {
-  const problems: string[] = [];
-  if (!o.dataDir) problems.push('dataDir is required');
-  if (!(Number.isInteger(o.srtPort) && o.srtPort > 0 && o.srtPort < 65536)) problems.push(`srtPort must be a port number, got ${o.srtPort}`);
-  if (![16, 24, 32].includes(o.srtKeyLength)) problems.push(`srtKeyLength must be 16, 24 or 32, got ${o.srtKeyLength}`);
-  if (!o.srtPassphrase || !SRT_PASSPHRASE_PATTERN.test(o.srtPassphrase.reveal())) {
-    problems.push('srtPassphrase must be 10 to 79 characters, printable ASCII without spaces, quotes, &, #, ? or %');
-  }
-  if (typeof o.sink !== 'function') problems.push('sink must be a function');
-  for (const k of ['stallTimeoutMs', 'startTimeoutMs', 'stopGraceMs', 'mediaIdleMs', 'srtRejectionTtlMs', 'sourceGraceMs'] as const) {
-    const v = o[k];
-    if (v !== undefined && !(Number.isFinite(v) && v >= 0)) problems.push(`${k} must be >= 0, got ${v}`);
-  }
-  if (problems.length > 0) throw new MediaEngineError('INVALID_ENGINE_OPTIONS', `invalid local media engine options: ${problems.join('; ')}`);
-}
-
-function validateSpec(spec: ChannelSpec): void {
-  const problems: string[] = [];
-  if (!spec.destinationId) problems.push('destinationId is required');
-  if (!spec.outputArn) problems.push('outputArn is required');
-  if (!/^rtmps?:\/\/[^/\s]+/i.test(spec.target?.url ?? '')) problems.push('target.url must be an rtmp:// or rtmps:// URL');
-  if (!spec.target?.streamKey) problems.push('target.streamKey is required');
-  const e = spec.encode;
-  if (e) {
-    const posInt = (k: string, v: number): void => {
-      if (!(Number.isInteger(v) && v > 0)) problems.push(`${k} must be a positive integer, got ${v}`);
-    };
-    posInt('encode.video.width', e.video.width);
-    posInt('encode.video.height', e.video.height);
-    if (e.video.width % 2 || e.video.height % 2) problems.push('encode.video width and height must be even (yuv420p)');
-    if (!(e.video.frameRate > 0)) problems.push('encode.video.frameRate must be > 0');
-    posInt('encode.video.bitrate', e.video.bitrate);
-    if (!(e.video.keyframeInterval > 0)) problems.push('encode.video.keyframeInterval must be > 0');
-    if (!['baseline', 'main', 'high'].includes(e.video.profile)) problems.push('encode.video.profile must be baseline, main or high');
-    if (!/^(auto|[1-6](\.[0-2])?)$/.test(e.video.level)) problems.push(`encode.video.level must be 'auto' or like 4.1, got ${e.video.level}`);
-    posInt('encode.audio.bitrate', e.audio.bitrate);
-    posInt('encode.audio.sampleRate', e.audio.sampleRate);
-    posInt('encode.audio.channels', e.audio.channels);
-  }
-  if (problems.length > 0) throw new MediaEngineError('INVALID_CHANNEL_SPEC', `invalid channel spec: ${problems.join('; ')}`);
 }
 
 /** What exists only once the engine has started (the flow hub, supervisors). */
