@@ -20,12 +20,27 @@ test('the OpenAPI document is 3.1 and has every path of the original plan', () =
   };
   assert.equal(doc.openapi, '3.1.0');
   const expected: [string, string][] = [
-    ['/api/destinations', 'post'], ['/api/destinations', 'get'], ['/api/destinations/{id}', 'get'], ['/api/destinations/{id}', 'put'],
-    ['/api/destinations/{id}', 'delete'], ['/api/destinations/{id}/start', 'post'], ['/api/destinations/{id}/stop', 'post'],
-    ['/api/destinations/{id}/metrics', 'get'], ['/api/mediaconnect/flow/status', 'get'], ['/api/admin/platforms', 'get'],
-    ['/api/admin/platforms', 'post'], ['/api/admin/platforms/{id}', 'put'], ['/api/admin/platforms/{id}', 'delete'],
-    ['/api/admin/presets', 'get'], ['/api/admin/presets', 'post'], ['/api/admin/presets/{id}', 'put'], ['/api/admin/presets/{id}', 'delete'],
-    ['/api/presets', 'get'], ['/api/health', 'get'], ['/api/openapi.json', 'get'], ['/api/events', 'get'],
+    ['/api/destinations', 'post'],
+    ['/api/destinations', 'get'],
+    ['/api/destinations/{id}', 'get'],
+    ['/api/destinations/{id}', 'put'],
+    ['/api/destinations/{id}', 'delete'],
+    ['/api/destinations/{id}/start', 'post'],
+    ['/api/destinations/{id}/stop', 'post'],
+    ['/api/destinations/{id}/metrics', 'get'],
+    ['/api/mediaconnect/flow/status', 'get'],
+    ['/api/admin/platforms', 'get'],
+    ['/api/admin/platforms', 'post'],
+    ['/api/admin/platforms/{id}', 'put'],
+    ['/api/admin/platforms/{id}', 'delete'],
+    ['/api/admin/presets', 'get'],
+    ['/api/admin/presets', 'post'],
+    ['/api/admin/presets/{id}', 'put'],
+    ['/api/admin/presets/{id}', 'delete'],
+    ['/api/presets', 'get'],
+    ['/api/health', 'get'],
+    ['/api/openapi.json', 'get'],
+    ['/api/events', 'get'],
   ];
   for (const [path, method] of expected) assert.ok(doc.paths[path]?.[method], `${method.toUpperCase()} ${path} is documented`);
   // The stream key is write-only: a request field, never part of the Destination response.

@@ -37,13 +37,7 @@ export interface EventDefinition<Name extends string = string, V extends number 
 }
 
 /** Declares one event at one version. */
-export function defineEvent<const Name extends string, const V extends number, D extends z.ZodType>(spec: {
-  source: EventSource;
-  name: Name;
-  version: V;
-  description: string;
-  data: D;
-}): EventDefinition<Name, V, D> {
+export function defineEvent<const Name extends string, const V extends number, D extends z.ZodType>(spec: { source: EventSource; name: Name; version: V; description: string; data: D }): EventDefinition<Name, V, D> {
   const detail = z
     .object({
       version: z.literal(spec.version),

@@ -68,7 +68,18 @@ function httpEvent(method: string, path: string, token: string): APIGatewayProxy
     rawPath: path,
     rawQueryString: '',
     headers: { host: 'abc.execute-api.eu-west-1.amazonaws.com', authorization: `Bearer ${token}` },
-    requestContext: { accountId: '111122223333', apiId: 'abc', domainName: 'abc.execute-api.eu-west-1.amazonaws.com', domainPrefix: 'abc', http: { method, path, protocol: 'HTTP/1.1', sourceIp: '203.0.113.9', userAgent: 'test' }, requestId: 'r1', routeKey: '$default', stage: '$default', time: '21/Nov/2026:10:00:00 +0000', timeEpoch: 1795255200000 },
+    requestContext: {
+      accountId: '111122223333',
+      apiId: 'abc',
+      domainName: 'abc.execute-api.eu-west-1.amazonaws.com',
+      domainPrefix: 'abc',
+      http: { method, path, protocol: 'HTTP/1.1', sourceIp: '203.0.113.9', userAgent: 'test' },
+      requestId: 'r1',
+      routeKey: '$default',
+      stage: '$default',
+      time: '21/Nov/2026:10:00:00 +0000',
+      timeEpoch: 1795255200000,
+    },
     isBase64Encoded: false,
   };
 }

@@ -90,8 +90,7 @@ async function rejected(method: string, path: string, opts: ApiOpts, status: num
   return changesNothing(async () => expectProblem(await api(method, path, opts), status, code), extraPaths);
 }
 
-const published = (detailType: string, destinationId: string) =>
-  rt.published.filter((e) => e.DetailType === detailType && (JSON.parse(e.Detail) as { data: { destinationId?: string } }).data.destinationId === destinationId);
+const published = (detailType: string, destinationId: string) => rt.published.filter((e) => e.DetailType === detailType && (JSON.parse(e.Detail) as { data: { destinationId?: string } }).data.destinationId === destinationId);
 
 // ---- destinations -------------------------------------------------------------------------------
 
@@ -114,7 +113,11 @@ describe('destinations', () => {
     assert.equal(d.version, 1);
     assert.equal(d.streamKeyLast4, key.slice(-4));
     assert.equal(d.lastError, null);
-    assert.deepEqual(Object.keys(d).filter((k) => /streamKey(?!Last4)|cipher/i.test(k)), [], 'no key material in the view');
+    assert.deepEqual(
+      Object.keys(d).filter((k) => /streamKey(?!Last4)|cipher/i.test(k)),
+      [],
+      'no key material in the view',
+    );
     await eventually(() => published('DestinationCreated', d.destinationId).length === 1, { what: 'DestinationCreated on the bus' });
   });
 
@@ -135,7 +138,10 @@ describe('destinations', () => {
   test('PUT updates fields and bumps the version; credentials in the URL are refused with a message, not dropped', async () => {
     const d = await createDestination({ name: 'Before' });
     const creds = await rejected('PUT', `/api/destinations/${d.destinationId}`, { body: { rtmpUrl: 'rtmp://user:secretpass@ingest.example.com/live' } }, 422, 'INGEST_URL_CREDENTIALS');
-    assert.deepEqual(creds.errors.map((e: any) => e.path), ['rtmpUrl']);
+    assert.deepEqual(
+      creds.errors.map((e: any) => e.path),
+      ['rtmpUrl'],
+    );
     assert.ok(!JSON.stringify(creds).includes('secretpass'), 'the password is not repeated');
     const res = await api('PUT', `/api/destinations/${d.destinationId}`, {
       body: { name: 'After', rtmpUrl: 'rtmp://Ingest.Example.com/live', preset: 'youtube-720p30-mobile', version: 1 },
@@ -173,10 +179,13 @@ describe('destinations', () => {
     assert.equal(early.json.version, 2);
 
     await reportChannelState(rt, d.destinationId, 'IDLE');
-    const idle = await eventually(async () => {
-      const r = (await api('GET', `/api/destinations/${d.destinationId}`)).json;
-      return r.status === 'idle' && r;
-    }, { what: 'status idle' });
+    const idle = await eventually(
+      async () => {
+        const r = (await api('GET', `/api/destinations/${d.destinationId}`)).json;
+        return r.status === 'idle' && r;
+      },
+      { what: 'status idle' },
+    );
     assert.equal(idle.desired, 'running');
     assert.ok(idle.mediaLiveChannelId);
 
@@ -262,21 +271,26 @@ describe('presets', () => {
     const res = await api('GET', '/api/presets?platform=youtube');
     expectStatus(res, 200);
     const presets: any[] = res.json.presets;
-    assert.ok(presets.every((p) => p.platform === 'youtube' || p.platform === 'generic'), 'no other platform');
+    assert.ok(
+      presets.every((p) => p.platform === 'youtube' || p.platform === 'generic'),
+      'no other platform',
+    );
     assert.deepEqual(
       presets.filter((p) => p.builtIn).map((p) => p.presetId),
       ['youtube-1080p30', 'youtube-720p30-mobile', 'generic-720p30', 'generic-1080p30', 'passthrough'],
     );
     const firstGeneric = presets.findIndex((p) => p.platform === 'generic');
-    assert.ok(presets.slice(firstGeneric).every((p) => p.platform === 'generic'), 'platform presets come first');
+    assert.ok(
+      presets.slice(firstGeneric).every((p) => p.platform === 'generic'),
+      'platform presets come first',
+    );
   });
 
   test('GET /api/presets without a platform, or with an empty one, lists them all; a bad platform is 400', async () => {
     const res = await api('GET', '/api/presets');
     expectStatus(res, 200);
     const ids = res.json.presets.map((p: any) => p.presetId);
-    for (const id of ['passthrough', 'generic-720p30', 'generic-1080p30', 'youtube-1080p30', 'youtube-720p30-mobile', 'twitch-1080p60', 'twitch-720p30', 'linkedin-720p30'])
-      assert.ok(ids.includes(id), id);
+    for (const id of ['passthrough', 'generic-720p30', 'generic-1080p30', 'youtube-1080p30', 'youtube-720p30-mobile', 'twitch-1080p60', 'twitch-720p30', 'linkedin-720p30']) assert.ok(ids.includes(id), id);
     const empty = await api('GET', '/api/presets?platform=');
     expectStatus(empty, 200);
     assert.deepEqual(empty.json, res.json, '`?platform=` is no filter');
@@ -327,14 +341,9 @@ describe('admin: platforms', () => {
 
   test("limits cannot drop below the platform's own presets (422)", async () => {
     const twitch = (await api('GET', '/api/admin/platforms')).json.platforms.find((p: any) => p.platformId === 'twitch');
-    const p = await rejected(
-      'PUT',
-      '/api/admin/platforms/twitch',
-      { body: { name: twitch.name, rtmpUrl: twitch.rtmpUrl, rtmpsUrl: twitch.rtmpsUrl, limits: { ...twitch.limits, maxFrameRate: 30 } } },
-      422,
-      'PRESET_EXCEEDS_PLATFORM_LIMITS',
-      ['/api/admin/platforms'],
-    );
+    const p = await rejected('PUT', '/api/admin/platforms/twitch', { body: { name: twitch.name, rtmpUrl: twitch.rtmpUrl, rtmpsUrl: twitch.rtmpsUrl, limits: { ...twitch.limits, maxFrameRate: 30 } } }, 422, 'PRESET_EXCEEDS_PLATFORM_LIMITS', [
+      '/api/admin/platforms',
+    ]);
     assert.ok(Array.isArray(p.violations) && p.violations.length > 0);
   });
 
@@ -359,7 +368,10 @@ describe('admin: platforms', () => {
   test('an id derived from the name must be a valid platform id (else 400, nothing created)', async () => {
     for (const name of ['123 TV', 'A platform name that is far too long for an id']) {
       const p = await rejected('POST', '/api/admin/platforms', { body: { name, limits } }, 400, 'VALIDATION_FAILED', ['/api/admin/platforms']);
-      assert.deepEqual(p.errors.map((e: any) => e.path), ['platformId']);
+      assert.deepEqual(
+        p.errors.map((e: any) => e.path),
+        ['platformId'],
+      );
     }
     const ok = await api('POST', '/api/admin/platforms', { body: { platformId: 'tv-123', name: '123 TV', limits } });
     expectStatus(ok, 201);
@@ -370,15 +382,13 @@ describe('admin: platforms', () => {
     expectStatus(await api('POST', '/api/admin/platforms', { body: { platformId: 'shrink-tv', name: 'Shrink TV', rtmpUrl: 'rtmp://shrink.example/live', limits } }), 201);
     const d = await createDestination({ platform: 'shrink-tv', preset: 'generic-1080p30' });
     assert.equal(d.preset, 'generic-1080p30');
-    const p = await rejected(
-      'PUT',
-      '/api/admin/platforms/shrink-tv',
-      { body: { name: 'Shrink TV', rtmpUrl: 'rtmp://shrink.example/live', limits: { ...limits, maxVideoBitrate: 1_000_000 } } },
-      422,
-      'PRESET_EXCEEDS_PLATFORM_LIMITS',
-      ['/api/admin/platforms'],
+    const p = await rejected('PUT', '/api/admin/platforms/shrink-tv', { body: { name: 'Shrink TV', rtmpUrl: 'rtmp://shrink.example/live', limits: { ...limits, maxVideoBitrate: 1_000_000 } } }, 422, 'PRESET_EXCEEDS_PLATFORM_LIMITS', [
+      '/api/admin/platforms',
+    ]);
+    assert.ok(
+      p.violations.some((v: string) => /bitrate/.test(v)),
+      JSON.stringify(p.violations),
     );
-    assert.ok(p.violations.some((v: string) => /bitrate/.test(v)), JSON.stringify(p.violations));
     expectStatus(await api('PUT', '/api/admin/platforms/shrink-tv', { body: { name: 'Shrink TV', rtmpUrl: 'rtmp://shrink.example/live', limits: { ...limits, maxVideoBitrate: 6_000_000 } } }), 200);
   });
 
@@ -411,14 +421,7 @@ describe('admin: presets', () => {
   });
 
   test('a preset over its platform’s limits is 422 with the violations', async () => {
-    const p = await rejected(
-      'POST',
-      '/api/admin/presets',
-      { body: { name: 'Twitch 8 Mbps', platform: 'twitch', video: { ...video, bitrate: 8_000_000 }, audio } },
-      422,
-      'PRESET_EXCEEDS_PLATFORM_LIMITS',
-      ['/api/admin/presets'],
-    );
+    const p = await rejected('POST', '/api/admin/presets', { body: { name: 'Twitch 8 Mbps', platform: 'twitch', video: { ...video, bitrate: 8_000_000 }, audio } }, 422, 'PRESET_EXCEEDS_PLATFORM_LIMITS', ['/api/admin/presets']);
     assert.deepEqual(p.violations, ['video bitrate 8000000 exceeds the maximum 6000000']);
     await rejected('POST', '/api/admin/presets', { body: { name: 'Nowhere', platform: 'nowhere', video, audio } }, 422, 'UNKNOWN_PLATFORM', ['/api/admin/presets']);
   });
@@ -453,14 +456,7 @@ describe('admin: presets', () => {
     expectStatus(await api('POST', '/api/admin/presets', { body: { presetId: 'generic-used-li', name: 'Generic used by LinkedIn', platform: 'generic', video, audio } }), 201);
     const d = await createDestination({ platform: 'linkedin', rtmpUrl: 'rtmps://li.example:443/live', preset: 'generic-used-li' });
     assert.equal(d.preset, 'generic-used-li');
-    const p = await rejected(
-      'PUT',
-      '/api/admin/presets/generic-used-li',
-      { body: { name: 'Generic 60 fps', platform: 'generic', video: { ...video, frameRate: 60 }, audio } },
-      422,
-      'PRESET_EXCEEDS_PLATFORM_LIMITS',
-      ['/api/admin/presets'],
-    );
+    const p = await rejected('PUT', '/api/admin/presets/generic-used-li', { body: { name: 'Generic 60 fps', platform: 'generic', video: { ...video, frameRate: 60 }, audio } }, 422, 'PRESET_EXCEEDS_PLATFORM_LIMITS', ['/api/admin/presets']);
     assert.equal(p.platform, 'linkedin');
     assert.deepEqual(p.violations, ['frame rate 60 exceeds the maximum 30']);
     expectStatus(await api('PUT', '/api/admin/presets/generic-used-li', { body: { name: 'Generic 25 fps', platform: 'generic', video: { ...video, frameRate: 25 }, audio } }), 200);
@@ -470,7 +466,10 @@ describe('admin: presets', () => {
     const platformId = `p${'x'.repeat(30)}`;
     expectStatus(await api('POST', '/api/admin/platforms', { body: { platformId, name: 'Long id platform', limits } }), 201);
     const p = await rejected('POST', '/api/admin/presets', { body: { name: 'A preset name long enough to overflow the id', platform: platformId, video, audio } }, 400, 'VALIDATION_FAILED', ['/api/admin/presets']);
-    assert.deepEqual(p.errors.map((e: any) => e.path), ['presetId']);
+    assert.deepEqual(
+      p.errors.map((e: any) => e.path),
+      ['presetId'],
+    );
     const ok = await api('POST', '/api/admin/presets', { body: { presetId: 'long-platform-hd', name: 'A preset name long enough to overflow the id', platform: platformId, video, audio } });
     expectStatus(ok, 201);
   });
@@ -529,7 +528,10 @@ describe('admin: tokens', () => {
     const platforms = await api('GET', '/api/platforms', { token });
     expectStatus(platforms, 200);
     assert.deepEqual(platforms.json, (await api('GET', '/api/admin/platforms')).json);
-    assert.ok(platforms.json.platforms.some((p: any) => p.platformId === 'youtube' && p.builtIn && p.limits), platforms.text);
+    assert.ok(
+      platforms.json.platforms.some((p: any) => p.platformId === 'youtube' && p.builtIn && p.limits),
+      platforms.text,
+    );
 
     // ...but nothing under /api/admin.
     for (const [method, path, body] of [
@@ -609,23 +611,23 @@ describe('system endpoints', () => {
 describe('errors', () => {
   test('400: unknown field, malformed JSON, bad uuid, bad values', async () => {
     const unknown = await rejected('POST', '/api/destinations', { body: { name: 'X', platform: 'youtube', streamKey: streamKey(), colour: 'red' } }, 400, 'VALIDATION_FAILED');
-    assert.ok(unknown.errors.some((e: any) => /unknown field\(s\): colour/.test(e.message)), JSON.stringify(unknown.errors));
+    assert.ok(
+      unknown.errors.some((e: any) => /unknown field\(s\): colour/.test(e.message)),
+      JSON.stringify(unknown.errors),
+    );
 
     await rejected('POST', '/api/destinations', { raw: '{"name": "X", "platform": ', headers: { 'content-type': 'application/json' } }, 400, 'MALFORMED_JSON');
 
     const bad = await api('GET', '/api/destinations/not-a-uuid');
     expectProblem(bad, 400, 'VALIDATION_FAILED');
-    assert.deepEqual(bad.json.errors.map((e: any) => e.path), ['id']);
+    assert.deepEqual(
+      bad.json.errors.map((e: any) => e.path),
+      ['id'],
+    );
     await rejected('POST', '/api/destinations/not-a-uuid/start', {}, 400, 'VALIDATION_FAILED');
     await rejected('PUT', '/api/destinations/not-a-uuid', { body: { name: 'X' } }, 400, 'VALIDATION_FAILED');
 
-    const values = await rejected(
-      'POST',
-      '/api/destinations',
-      { body: { name: '   ', platform: 'YouTube!', streamKey: 'has spaces in it', rtmpUrl: 'https://example.com/live' } },
-      400,
-      'VALIDATION_FAILED',
-    );
+    const values = await rejected('POST', '/api/destinations', { body: { name: '   ', platform: 'YouTube!', streamKey: 'has spaces in it', rtmpUrl: 'https://example.com/live' } }, 400, 'VALIDATION_FAILED');
     assert.deepEqual(values.errors.map((e: any) => e.path).sort(), ['name', 'platform', 'rtmpUrl', 'streamKey']);
     assert.ok(!JSON.stringify(values).includes('has spaces in it'), 'the rejected key is not echoed');
 
@@ -686,10 +688,7 @@ describe('errors', () => {
     assert.equal(li.preset, 'linkedin-720p30');
 
     // A generic preset that a small platform cannot take.
-    expectStatus(
-      await api('POST', '/api/admin/platforms', { body: { platformId: 'tiny-tv', name: 'Tiny TV', rtmpUrl: 'rtmp://tiny.example/live', limits: { ...limits, maxVideoBitrate: 1_000_000 } } }),
-      201,
-    );
+    expectStatus(await api('POST', '/api/admin/platforms', { body: { platformId: 'tiny-tv', name: 'Tiny TV', rtmpUrl: 'rtmp://tiny.example/live', limits: { ...limits, maxVideoBitrate: 1_000_000 } } }), 201);
     const over = await rejected('POST', '/api/destinations', body({ platform: 'tiny-tv', preset: 'generic-1080p30' }), 422, 'PRESET_EXCEEDS_PLATFORM_LIMITS');
     assert.ok(over.violations.length > 0);
 

@@ -72,13 +72,22 @@ describe('access is decided by the route that matched', () => {
   test('the document declares who may call every operation; the admin ones are exactly the admin paths, cleanup and the failover settings', () => {
     assert.ok(ops.length >= 25, `${ops.length} operations`);
     for (const o of ops) assert.ok(Array.isArray(o.security), `${o.method} ${o.template} declares its security`);
-    const admin = ops.filter(isAdmin).map((o) => `${o.method} ${o.template}`).sort();
+    const admin = ops
+      .filter(isAdmin)
+      .map((o) => `${o.method} ${o.template}`)
+      .sort();
     // Besides /api/admin/*: the orphan cleanup, and the failover settings (ADR 0024: they change what the engine does by itself).
     const adminElsewhere = ['POST /api/channels/cleanup', 'PUT /api/mediaconnect/inputs/failover'];
-    const expected = ops.filter((o) => o.template.startsWith('/api/admin/') || adminElsewhere.includes(`${o.method} ${o.template}`)).map((o) => `${o.method} ${o.template}`).sort();
+    const expected = ops
+      .filter((o) => o.template.startsWith('/api/admin/') || adminElsewhere.includes(`${o.method} ${o.template}`))
+      .map((o) => `${o.method} ${o.template}`)
+      .sort();
     assert.deepEqual(admin, expected);
     assert.ok(admin.includes('POST /api/admin/tokens') && adminElsewhere.every((o) => admin.includes(o)), admin.join(', '));
-    const publicOps = ops.filter((o) => o.security!.length === 0).map((o) => `${o.method} ${o.template}`).sort();
+    const publicOps = ops
+      .filter((o) => o.security!.length === 0)
+      .map((o) => `${o.method} ${o.template}`)
+      .sort();
     assert.deepEqual(publicOps, ['GET /api/health', 'GET /api/openapi.json']);
   });
 
@@ -95,7 +104,10 @@ describe('access is decided by the route that matched', () => {
       assert.equal(asOperator.status, 403, `${o.method} ${path} as operator: ${asOperator.body}`);
       if (o.method !== 'HEAD') assert.equal(codeOf(asOperator), 'FORBIDDEN');
       const asAdmin = await send(rt, o.method, path, ADMIN_TOKEN, body && { name: 'Made by the admin', role: 'operator' });
-      assert.ok(![401, 403, 404, 405].includes(asAdmin.status) || !['UNAUTHENTICATED', 'FORBIDDEN', 'ROUTE_NOT_FOUND', 'METHOD_NOT_ALLOWED', undefined].includes(codeOf(asAdmin)), `${o.method} ${path} as admin: ${asAdmin.status} ${asAdmin.body}`);
+      assert.ok(
+        ![401, 403, 404, 405].includes(asAdmin.status) || !['UNAUTHENTICATED', 'FORBIDDEN', 'ROUTE_NOT_FOUND', 'METHOD_NOT_ALLOWED', undefined].includes(codeOf(asAdmin)),
+        `${o.method} ${path} as admin: ${asAdmin.status} ${asAdmin.body}`,
+      );
 
       let routed = 0;
       for (const spelling of pathSpellings(path).slice(1)) {
@@ -261,7 +273,10 @@ describe('event streams', () => {
       const { token } = await operatorToken(rt);
       const url = (t: string) => `${rt.url}/api/events?access_token=${t}`;
       for (let i = 0; i < 3; i++) open.push(await openSse(url(token)));
-      assert.deepEqual(open.map((s) => s.status), [200, 200, 200]);
+      assert.deepEqual(
+        open.map((s) => s.status),
+        [200, 200, 200],
+      );
       const refused = await fetch(url(token));
       assert.equal(refused.status, 429);
       assert.match(refused.headers.get('content-type') ?? '', /^application\/problem\+json/);
@@ -271,21 +286,30 @@ describe('event streams', () => {
       assert.equal(p.maxStreams, 3);
       // Opened at once, too: never more than the bound.
       const burst = await Promise.all(Array.from({ length: 5 }, () => fetch(url(token))));
-      assert.deepEqual(burst.map((r) => r.status), [429, 429, 429, 429, 429]);
+      assert.deepEqual(
+        burst.map((r) => r.status),
+        [429, 429, 429, 429, 429],
+      );
       // HEAD answers with the headers and holds no place (the body it would stream is never read).
       const admin0 = await Promise.all(Array.from({ length: 4 }, () => fetch(url(ADMIN_TOKEN), { method: 'HEAD' })));
-      assert.deepEqual(admin0.map((r) => r.status), [200, 200, 200, 200]);
+      assert.deepEqual(
+        admin0.map((r) => r.status),
+        [200, 200, 200, 200],
+      );
       assert.equal(rt.sse.streamsOf('admin-env'), 0);
       const admin = await openSse(url(ADMIN_TOKEN));
       open.push(admin);
       assert.equal(admin.status, 200);
       await open.shift()!.close();
-      const again = await eventually(async () => {
-        const s = await openSse(url(token));
-        if (s.status === 200) return s;
-        await s.close();
-        return undefined;
-      }, { what: 'a place freed by the closed stream' });
+      const again = await eventually(
+        async () => {
+          const s = await openSse(url(token));
+          if (s.status === 200) return s;
+          await s.close();
+          return undefined;
+        },
+        { what: 'a place freed by the closed stream' },
+      );
       open.push(again);
     } finally {
       await Promise.all(open.map((s) => s.close()));

@@ -54,7 +54,7 @@ const dest = (destinationId: string, channelId: string): DestinationReadModel =>
 });
 
 describe('AWS engine: owned resources and orphan cleanup', () => {
-  test('lists only this deployment\'s destination resources, with their managed flow outputs; cleanup stops, deletes, then removes inputs, never touching others', async (t) => {
+  test("lists only this deployment's destination resources, with their managed flow outputs; cleanup stops, deletes, then removes inputs, never touching others", async (t) => {
     const h = setup(t);
     const make = async (engine: AwsMediaEngine, destinationId: string, channel: boolean) => {
       const { outputArn } = await engine.addOutput(destinationId);
@@ -72,9 +72,20 @@ describe('AWS engine: owned resources and orphan cleanup', () => {
     h.tick(AWS_TIMINGS.channelStartMs);
 
     const owned = await h.engine.listOwnedResources();
-    assert.deepEqual(owned.channels.map((c) => [c.channelId, c.destinationId, c.state]).sort(), [[a.channelId, A, 'IDLE'], [ghost.channelId, GHOST, 'RUNNING']].sort());
+    assert.deepEqual(
+      owned.channels.map((c) => [c.channelId, c.destinationId, c.state]).sort(),
+      [
+        [a.channelId, A, 'IDLE'],
+        [ghost.channelId, GHOST, 'RUNNING'],
+      ].sort(),
+    );
     assert.deepEqual(owned.outputs.map((o) => o.outputArn).sort(), [a.outputArn, ghost.outputArn, lonely.outputArn].sort(), "not the other deployment's, not the primary's");
-    const managed = new Map(h.fake.flowOutputs().filter((o) => o.MediaLiveInputArn).map((o) => [o.MediaLiveInputArn!, o.OutputArn]));
+    const managed = new Map(
+      h.fake
+        .flowOutputs()
+        .filter((o) => o.MediaLiveInputArn)
+        .map((o) => [o.MediaLiveInputArn!, o.OutputArn]),
+    );
     for (const o of owned.outputs) {
       assert.equal(o.flowOutputArn, managed.get(o.outputArn), 'the managed flow output MediaLive made for the input');
       assert.ok(o.flowOutputArn?.includes(':output:'));
@@ -117,7 +128,10 @@ describe('AWS engine: owned resources and orphan cleanup', () => {
     const live = h.fake.live();
     assert.deepEqual(live.channels.map((c) => c.Id).sort(), [a.channelId, other.channelId].sort());
     assert.deepEqual(live.inputs.map((i) => i.Arn).sort(), [a.outputArn, other.outputArn].sort());
-    assert.ok(h.fake.flowOutputs().some((o) => o.Name === 'primary-medialive'), "the primary channel's output is untouched");
+    assert.ok(
+      h.fake.flowOutputs().some((o) => o.Name === 'primary-medialive'),
+      "the primary channel's output is untouched",
+    );
     assert.equal(h.fake.channel(other.channelId)!.Tags[TAGS.deployment], 'fanout-prod');
     const ops = h.fake.operations();
     assert.ok(ops.includes('ListChannels') && ops.includes('ListInputs') && ops.includes('DescribeFlow'));

@@ -30,14 +30,20 @@ test('an Idempotency-Key whose destination was deleted does not bring it back', 
 test('one default preset per platform', async () => {
   const made = await rt.api('POST', '/api/admin/presets', {
     body: {
-      presetId: 'youtube-720p60-sport', name: 'YouTube 720p60 Sport', platform: 'youtube', isDefault: true,
+      presetId: 'youtube-720p60-sport',
+      name: 'YouTube 720p60 Sport',
+      platform: 'youtube',
+      isDefault: true,
       video: { codec: 'h264', resolution: '1280x720', frameRate: 60, bitrate: 4_500_000 },
       audio: { codec: 'aac', bitrate: 128_000 },
     },
   });
   assert.equal(made.status, 201, made.text);
   const youtube = (await rt.api('GET', '/api/presets?platform=youtube')).json.presets as { presetId: string; platform: string; isDefault: boolean }[];
-  assert.deepEqual(youtube.filter((p) => p.platform === 'youtube' && p.isDefault).map((p) => p.presetId), ['youtube-720p60-sport']);
+  assert.deepEqual(
+    youtube.filter((p) => p.platform === 'youtube' && p.isDefault).map((p) => p.presetId),
+    ['youtube-720p60-sport'],
+  );
   assert.equal(youtube[0]!.presetId, 'youtube-720p60-sport', 'the default comes first');
   const created = await rt.api('POST', '/api/destinations', { body: { name: 'Sport', platform: 'youtube', streamKey: 'sport-key-0123456789' } });
   assert.equal(created.json.preset, 'youtube-720p60-sport');

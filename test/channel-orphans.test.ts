@@ -47,11 +47,7 @@ test('validate lists orphan channels and outputs and state mismatches; cleanup (
     const v = await rt.api('GET', '/api/channels/validate');
     assert.equal(v.status, 200, v.text);
     const byId = new Map((v.json.orphans as { id: string; kind: string; reason: string; destinationId: string }[]).map((x) => [x.id, x]));
-    assert.deepEqual(
-      [...byId.keys()].sort(),
-      [o.channelId, o.outputArn, o.lonelyOutput].sort(),
-      'the orphan channel, its output and the lonely output; nothing of the healthy destination',
-    );
+    assert.deepEqual([...byId.keys()].sort(), [o.channelId, o.outputArn, o.lonelyOutput].sort(), 'the orphan channel, its output and the lonely output; nothing of the healthy destination');
     assert.equal(byId.get(o.channelId)!.kind, 'channel');
     assert.equal(byId.get(o.channelId)!.reason, 'DESTINATION_MISSING');
     assert.equal(byId.get(o.channelId)!.destinationId, o.ghost);
@@ -102,7 +98,7 @@ test('validate lists orphan channels and outputs and state mismatches; cleanup (
     await eventually(async () => (await rt.engine!.describeChannel(o.channelId)) === null, { what: 'orphan channel deleted' });
     const flow = await rt.engine!.describeFlow();
     assert.ok(!flow.outputs.some((x) => x.outputArn === o.outputArn || x.outputArn === o.lonelyOutput), 'orphan outputs removed');
-    assert.ok((await rt.engine!.describeChannel((await status(rt, ok)).mediaLiveChannelId!)), 'the healthy destination is untouched');
+    assert.ok(await rt.engine!.describeChannel((await status(rt, ok)).mediaLiveChannelId!), 'the healthy destination is untouched');
 
     const again = await rt.api('POST', '/api/channels/cleanup');
     assert.equal(again.status, 200);
@@ -124,13 +120,13 @@ test('a running orphan channel is stopped first, then deleted by the next cleanu
     await eventually(async () => (await engine.describeChannel(o.channelId))?.state === 'RUNNING', { what: 'orphan running' });
     const first = await rt.api('POST', '/api/channels/cleanup', { body: { only: [o.channelId] } });
     assert.equal(first.status, 200, first.text);
-    assert.deepEqual(first.json.resources.map((r: { id: string; outcome: string }) => [r.id, r.outcome]), [[o.channelId, 'removing']]);
+    assert.deepEqual(
+      first.json.resources.map((r: { id: string; outcome: string }) => [r.id, r.outcome]),
+      [[o.channelId, 'removing']],
+    );
     await eventually(async () => (await engine.describeChannel(o.channelId))?.state === 'IDLE', { what: 'orphan stopped' });
     const second = await rt.api('POST', '/api/channels/cleanup');
-    assert.deepEqual(
-      Object.fromEntries(second.json.resources.map((r: { id: string; outcome: string }) => [r.id, r.outcome])),
-      { [o.channelId]: 'removed', [o.outputArn]: 'removed', [o.lonelyOutput]: 'removed' },
-    );
+    assert.deepEqual(Object.fromEntries(second.json.resources.map((r: { id: string; outcome: string }) => [r.id, r.outcome])), { [o.channelId]: 'removed', [o.outputArn]: 'removed', [o.lonelyOutput]: 'removed' });
 
     // The store says running; the engine's channel was stopped behind Fanout's back with no event.
     const id = (await rt.api('POST', '/api/destinations', { body: { name: 'Run', platform: 'youtube', streamKey: 'yt-run-0123456789abcd' } })).json.destinationId as string;
@@ -139,7 +135,10 @@ test('a running orphan channel is stopped first, then deleted by the next cleanu
     const channelId = (await status(rt, id)).mediaLiveChannelId!;
     engine.forgetChannel(channelId);
     const v = await rt.api('GET', '/api/channels/validate');
-    assert.deepEqual(v.json.mismatches.map((m: { destinationId: string; reason: string; storeStatus: string }) => [m.destinationId, m.reason, m.storeStatus]), [[id, 'CHANNEL_MISSING', 'running']]);
+    assert.deepEqual(
+      v.json.mismatches.map((m: { destinationId: string; reason: string; storeStatus: string }) => [m.destinationId, m.reason, m.storeStatus]),
+      [[id, 'CHANNEL_MISSING', 'running']],
+    );
     // The reconcile repairs it (re-creates and starts the channel).
     await rt.bus.runScheduled('channelReconcile');
     await eventually(async () => (await rt.api('GET', '/api/channels/validate')).json.mismatches.length === 0, { timeoutMs: 15_000, what: 'mismatch repaired' });

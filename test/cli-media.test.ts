@@ -64,16 +64,22 @@ test('dest start --wait follows a real start to running; the platform receives t
   assert.match(start.stderr, /Loopback: starting/, 'progress on stderr');
   assert.match(start.stderr, /✓ Loopback: running after/);
   assert.match(start.stdout, /Loopback: running/);
-  const published = await eventually(async () => {
-    const p = await nginx.hasPublisher(KEY);
-    return p?.publishing && p.bytesIn > 100_000 ? p : null;
-  }, { timeoutMs: 20_000, what: 'bytes arriving at nginx-rtmp' });
+  const published = await eventually(
+    async () => {
+      const p = await nginx.hasPublisher(KEY);
+      return p?.publishing && p.bytesIn > 100_000 ? p : null;
+    },
+    { timeoutMs: 20_000, what: 'bytes arriving at nginx-rtmp' },
+  );
   assert.ok(published.bytesIn > 100_000);
-  const show = await eventually(async () => {
-    const r = await cli.run(['--json', 'dest', 'show', 'Loopback']);
-    const d = JSON.parse(r.stdout);
-    return d.metrics?.bitrateKbps > 0 ? d : null;
-  }, { timeoutMs: 20_000, intervalMs: 500, what: 'metrics with a bitrate' });
+  const show = await eventually(
+    async () => {
+      const r = await cli.run(['--json', 'dest', 'show', 'Loopback']);
+      const d = JSON.parse(r.stdout);
+      return d.metrics?.bitrateKbps > 0 ? d : null;
+    },
+    { timeoutMs: 20_000, intervalMs: 500, what: 'metrics with a bitrate' },
+  );
   assert.equal(show.status, 'running');
   const stop = await cli.run(['--json', 'dest', 'stop', 'Loopback', '--wait', '--timeout', '60s'], { timeoutMs: 90_000 });
   assert.equal(stop.code, 0, stop.stderr);
@@ -81,7 +87,7 @@ test('dest start --wait follows a real start to running; the platform receives t
   await eventually(async () => !(await nginx.hasPublisher(KEY))?.publishing, { timeoutMs: 20_000, what: 'the publisher gone' });
 });
 
-test('a server that refuses the connection: --wait ends with exit 1 and the engine\'s error', { timeout: 120_000 }, async () => {
+test("a server that refuses the connection: --wait ends with exit 1 and the engine's error", { timeout: 120_000 }, async () => {
   const closed = await freeTcpPort();
   const add = await cli.run(['--json', 'dest', 'add', '--name', 'Refused', '--platform', 'custom', '--rtmp-url', `rtmp://127.0.0.1:${closed}/live`, '--preset', 'passthrough', '--stream-key-stdin'], { input: KEY });
   assert.equal(add.code, 0, add.stderr);
@@ -93,7 +99,7 @@ test('a server that refuses the connection: --wait ends with exit 1 and the engi
   assert.equal(p.code, 'CLI_FAILED');
   assert.equal(p.status, 'error');
   assert.match(p.lastError.code, /^RTMP_/, JSON.stringify(p.lastError));
-  assert.ok(p.hint, 'the engine error\'s hint');
+  assert.ok(p.hint, "the engine error's hint");
   assert.equal((await rt.api('GET', `/api/destinations/${id}`)).json.status, 'error', 'the API agrees');
   const rm = await cli.run(['dest', 'rm', id, '--yes', '--wait'], { timeoutMs: 90_000 });
   assert.equal(rm.code, 0, rm.stderr);

@@ -27,7 +27,6 @@ let operatorToken = '';
 const secrets = (): string[] => [ADMIN_TOKEN, KEY, KEY2, operatorToken].filter(Boolean);
 const ESC = '\x1b[';
 
-
 const json = (s: string): any => JSON.parse(s);
 
 describe('--wait that cannot succeed', () => {
@@ -206,7 +205,10 @@ describe('against a running Fanout (memory engine)', () => {
       assert.equal(badUrl.code, 2);
       const p = problemOf(badUrl);
       assert.equal(p.code, 'VALIDATION_FAILED');
-      assert.ok(p.errors.some((e: { path: string }) => e.path === 'rtmpUrl'), JSON.stringify(p.errors));
+      assert.ok(
+        p.errors.some((e: { path: string }) => e.path === 'rtmpUrl'),
+        JSON.stringify(p.errors),
+      );
       const human = await cli.run(['dest', 'add', '--name', 'Bad', '--platform', 'custom', '--rtmp-url', 'http://nope', '--stream-key-stdin'], { input: KEY });
       assert.equal(human.code, 2);
       assert.match(human.stderr, /error: The request is not valid: .*\(VALIDATION_FAILED, 400\)/);
@@ -220,7 +222,12 @@ describe('against a running Fanout (memory engine)', () => {
 
     test('dest list and show: by name, by id prefix, with metrics; a name or id that does not exist exits 3', async () => {
       const list = await cli.run(['--json', 'dest', 'list']);
-      assert.deepEqual(json(list.stdout).map((d: { name: string }) => d.name).sort(), ['Twitch', 'YT main']);
+      assert.deepEqual(
+        json(list.stdout)
+          .map((d: { name: string }) => d.name)
+          .sort(),
+        ['Twitch', 'YT main'],
+      );
       const byName = await cli.run(['--json', 'dest', 'show', 'YT main']);
       assert.equal(byName.code, 0, byName.stderr);
       assert.equal(json(byName.stdout).destinationId, id);
@@ -290,7 +297,10 @@ describe('against a running Fanout (memory engine)', () => {
       assert.equal(json(add.stdout).video.bitrate, 1_800_000);
       const bad = await cli.run(['--json', 'preset', 'add', '--name', 'Too low', '--resolution', '960x540', '--fps', '30', '--video-bitrate', '50k']);
       assert.equal(bad.code, 2);
-      assert.ok(problemOf(bad).errors.some((e: { path: string }) => e.path === 'video.bitrate'), bad.stderr);
+      assert.ok(
+        problemOf(bad).errors.some((e: { path: string }) => e.path === 'video.bitrate'),
+        bad.stderr,
+      );
       const used = await rt.api('POST', '/api/destinations', { body: { name: 'Uses 540p', platform: 'custom', rtmpUrl: 'rtmp://127.0.0.1/live', streamKey: KEY, preset: 'cli-540p' } });
       assert.equal(used.status, 201, used.text);
       const inUse = await cli.run(['preset', 'rm', 'cli-540p', '--yes']);
@@ -444,7 +454,12 @@ describe('against a running Fanout (memory engine)', () => {
       const proxy = await cuttableProxy(rt.url);
       try {
         const follow = cli.spawn(['--json', 'events'], { env: { FANOUT_URL: proxy.url } });
-        const lines = (): any[] => follow.out().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+        const lines = (): any[] =>
+          follow
+            .out()
+            .split('\n')
+            .filter(Boolean)
+            .map((l) => JSON.parse(l));
         await eventually(() => proxy.heads.some((h) => h.startsWith('GET /api/events')), { what: 'the stream to open' });
         const a = await rt.api('POST', '/api/destinations', { body: { name: 'Events A', platform: 'youtube', streamKey: KEY } });
         const created = await eventually(() => lines().find((l) => l.event === 'destination.created' && l.data.destinationId === a.json.destinationId), { what: 'A created' });
@@ -452,7 +467,9 @@ describe('against a running Fanout (memory engine)', () => {
         // Let A's own status events arrive too, then cut: the last id seen is the one to resume from.
         await eventually(async () => (await rt.api('GET', `/api/destinations/${a.json.destinationId}`)).json.status === 'idle', { what: 'A idle' });
         await eventually(() => lines().some((l) => l.event === 'destination.status' && l.data.destinationId === a.json.destinationId && l.data.to === 'idle'), { what: 'A idle event' });
-        const lastId = lines().filter((l) => l.id).pop().id;
+        const lastId = lines()
+          .filter((l) => l.id)
+          .pop().id;
         const opened = proxy.heads.length;
         proxy.cut();
         const b = await rt.api('POST', '/api/destinations', { body: { name: 'Events B', platform: 'youtube', streamKey: KEY } });

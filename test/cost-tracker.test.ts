@@ -51,20 +51,26 @@ test('a start and a stop give one running session, settled once, priced line by 
     await until(rt, id, 'idle');
     await rt.bus.drain(15_000);
     // The settle window passes; the tick settles.
-    await eventually(async () => {
-      await rt.bus.runScheduled('costTrackerTick');
-      return published(rt, 'UsageSessionClosed').some((e) => e.data.destinationId === id && e.data.kind === 'running');
-    }, { what: 'UsageSessionClosed' });
+    await eventually(
+      async () => {
+        await rt.bus.runScheduled('costTrackerTick');
+        return published(rt, 'UsageSessionClosed').some((e) => e.data.destinationId === id && e.data.kind === 'running');
+      },
+      { what: 'UsageSessionClosed' },
+    );
     const closed = published(rt, 'UsageSessionClosed').filter((e) => e.data.destinationId === id && e.data.kind === 'running');
     assert.equal(closed.length, 1, 'announced once');
     const data = closed[0]!.data as { endReason: string; breakdown: { lines: { serviceLine: string; computation: string }[] } };
     assert.equal(data.endReason, 'stopped');
-    assert.ok(data.breakdown.lines.some((l) => l.serviceLine === 'MediaLive output' && /10-minute minimum/.test(l.computation)), 'a short run bills the 10-minute minimum');
+    assert.ok(
+      data.breakdown.lines.some((l) => l.serviceLine === 'MediaLive output' && /10-minute minimum/.test(l.computation)),
+      'a short run bills the 10-minute minimum',
+    );
     // Running the tick again settles nothing more.
     await rt.bus.runScheduled('costTrackerTick');
     await rt.bus.drain(15_000);
     assert.equal(published(rt, 'UsageSessionClosed').filter((e) => e.data.destinationId === id && e.data.kind === 'running').length, 1);
-    const running = (await sessionsOf(rt, `?destinationId=${id}&kind=running`));
+    const running = await sessionsOf(rt, `?destinationId=${id}&kind=running`);
     assert.equal(running.length, 1);
     assert.equal(running[0]!.provisional, false);
     const report = await rt.api('GET', '/api/cost');
@@ -72,7 +78,7 @@ test('a start and a stop give one running session, settled once, priced line by 
     assert.ok(Number(report.json.monthToDate) > 0, `month to date ${report.json.monthToDate}`);
     assert.ok(report.json.byDestination.some((r: { key: string }) => r.key === id));
     assert.match(report.json.projection.computation, /projection \$/);
-    assert.ok(report.json.fixedDesign, 'the plan\'s fixed design priced for the same usage');
+    assert.ok(report.json.fixedDesign, "the plan's fixed design priced for the same usage");
     assert.equal(report.json.fixedDesignNotApplicable, null, 'on the AWS engine (memory) it applies');
   } finally {
     await rt.close();
@@ -92,10 +98,13 @@ test('duplicate and reordered events are counted once', async () => {
     const entries = [...again, ...again].map((e) => ({ ...e, EventBusName: rt.config.eventBus }));
     for (let i = 0; i < entries.length; i += 10) await rt.bus.putEvents(entries.slice(i, i + 10));
     await rt.bus.drain(15_000);
-    await eventually(async () => {
-      await rt.bus.runScheduled('costTrackerTick');
-      return (await sessionsOf(rt, `?destinationId=${id}&kind=running`)).every((s) => !s.provisional);
-    }, { what: 'settled' });
+    await eventually(
+      async () => {
+        await rt.bus.runScheduled('costTrackerTick');
+        return (await sessionsOf(rt, `?destinationId=${id}&kind=running`)).every((s) => !s.provisional);
+      },
+      { what: 'settled' },
+    );
     const running = await sessionsOf(rt, `?destinationId=${id}&kind=running`);
     assert.equal(running.length, 1, JSON.stringify(running.map((s) => s.sessionId)));
     assert.equal(published(rt, 'UsageSessionClosed').filter((e) => e.data.destinationId === id && e.data.kind === 'running').length, 1);
@@ -120,7 +129,7 @@ test('an open session survives a restart on the same data dir and resumes', asyn
     try {
       await until(rt, id, 'running');
       await rt.bus.runScheduled('costTrackerTick');
-      const after = (await sessionsOf(rt, `?destinationId=${id}&kind=running`));
+      const after = await sessionsOf(rt, `?destinationId=${id}&kind=running`);
       assert.equal(after.length, 1, 'one running session, not two');
       assert.equal(after[0]!.sessionId, before.sessionId, 'the same session resumed');
       assert.equal(after[0]!.startedAt, before.startedAt);
@@ -143,12 +152,32 @@ test('the FOCUS CSV reads back with csv-parse, by ?format=csv and by Accept', as
       assert.match(res.headers.get('content-type') ?? '', /^text\/csv/);
       const rows = parse(res.text, { columns: true, skip_empty_lines: true }) as Record<string, string>[];
       assert.ok(rows.length > 0);
-      for (const col of ['BillingPeriodStart', 'ChargePeriodStart', 'ChargePeriodEnd', 'ServiceName', 'ChargeCategory', 'ResourceId', 'ResourceName', 'ConsumedQuantity', 'ConsumedUnit', 'ListUnitPrice', 'ListCost', 'BillingCurrency', 'Tags', 'x_DestinationId', 'x_Platform', 'x_Estimated'])
+      for (const col of [
+        'BillingPeriodStart',
+        'ChargePeriodStart',
+        'ChargePeriodEnd',
+        'ServiceName',
+        'ChargeCategory',
+        'ResourceId',
+        'ResourceName',
+        'ConsumedQuantity',
+        'ConsumedUnit',
+        'ListUnitPrice',
+        'ListCost',
+        'BillingCurrency',
+        'Tags',
+        'x_DestinationId',
+        'x_Platform',
+        'x_Estimated',
+      ])
         assert.ok(col in rows[0]!, `column ${col}`);
       const mine = rows.filter((r) => r.x_DestinationId === id);
       assert.ok(mine.length > 0);
       assert.ok(mine.every((r) => r.BillingCurrency === 'USD' && r.x_Platform === 'youtube'));
-      assert.ok(mine.every((r) => r.ResourceName!.startsWith("'=")), 'a formula in a name is defused');
+      assert.ok(
+        mine.every((r) => r.ResourceName!.startsWith("'=")),
+        'a formula in a name is defused',
+      );
       assert.ok(!res.text.includes('yt-0123456789abcdef'), 'no stream key');
     }
     const json = await rt.api('GET', '/api/cost/sessions', { headers: { accept: 'application/json' } });
@@ -214,13 +243,19 @@ test('budget: each threshold crossed is announced once in the month, however oft
     // A run bills at least 10 minutes: far above a one-cent budget, so the month to date crosses both thresholds.
     assert.equal((await rt.api('PUT', '/api/admin/cost/budget', { body: { amount: 0.01 } })).status, 200);
     await createAndRun(rt);
-    await eventually(async () => {
-      await rt.bus.runScheduled('costTrackerTick');
-      return published(rt, 'BudgetThresholdCrossed').length >= 2;
-    }, { what: 'both thresholds crossed' });
+    await eventually(
+      async () => {
+        await rt.bus.runScheduled('costTrackerTick');
+        return published(rt, 'BudgetThresholdCrossed').length >= 2;
+      },
+      { what: 'both thresholds crossed' },
+    );
     for (let i = 0; i < 3; i++) await rt.bus.runScheduled('costTrackerTick');
     const crossed = published(rt, 'BudgetThresholdCrossed').map((e) => e.data as { thresholdPercent: number; basis: string; month: string });
-    assert.deepEqual(crossed.map((c) => c.thresholdPercent).sort((a, b) => a - b), [80, 100]);
+    assert.deepEqual(
+      crossed.map((c) => c.thresholdPercent).sort((a, b) => a - b),
+      [80, 100],
+    );
     assert.ok(crossed.every((c) => c.basis === 'month-to-date'));
     const budget = await rt.api('GET', '/api/admin/cost/budget');
     assert.deepEqual(budget.json.crossed.thresholdsPercent, [80, 100]);

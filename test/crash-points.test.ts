@@ -81,7 +81,14 @@ const POINTS: [service: string, point: CrashPoint, lost?: 'also on an engine tha
   ['channel-provisioner', { detailType: 'ChannelDeleted' }, 'also on an engine that dies'],
 ];
 
-const label = (p: CrashPoint) => `${p.detailType}${p.data ? ` (${Object.entries(p.data).map(([k, v]) => `${k} ${String(v)}`).join(', ')})` : ''}`;
+const label = (p: CrashPoint) =>
+  `${p.detailType}${
+    p.data
+      ? ` (${Object.entries(p.data)
+          .map(([k, v]) => `${k} ${String(v)}`)
+          .join(', ')})`
+      : ''
+  }`;
 
 /** Runs `script` on a child armed with `point` until the point kills it, restarts, and checks the outcome. */
 async function crashAndRecover(o: { engine: ChildEngine; point: CrashPoint; env?: Record<string, string>; script: (f: FanoutChild, l: Ledger) => Promise<void>; after?: (f: FanoutChild, l: Ledger) => Promise<void> }) {
@@ -109,9 +116,7 @@ describe('a crash between a write and its event', { concurrency: 2 }, () => {
   for (const engine of ['memory-persisted', 'memory'] as const) {
     for (const [service, point, lost] of POINTS) {
       if (engine === 'memory' && !lost) continue;
-      test(`${engine}: ${service} killed between a write and ${label(point)}: after a restart every destination reaches what was asked`, { timeout: 150_000 }, () =>
-        crashAndRecover({ engine, point, script: saga }),
-      );
+      test(`${engine}: ${service} killed between a write and ${label(point)}: after a restart every destination reaches what was asked`, { timeout: 150_000 }, () => crashAndRecover({ engine, point, script: saga }));
     }
 
     test(`${engine}: channel-provisioner killed at ChannelReclaimed (idle reclaim): the destination stays idle and still starts`, { timeout: 150_000 }, () =>

@@ -53,7 +53,10 @@ test('the admin Costs page', { timeout: 240_000, skip: skipWithoutChromium }, as
         assert.equal((await rt.api('GET', '/api/admin/cost/budget')).json.budget.amount, '500.000000');
         const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download the FOCUS CSV' }).click()]);
         const rows = parse(readFileSync((await download.path())!, 'utf8'), { columns: true, skip_empty_lines: true }) as Record<string, string>[];
-        assert.ok(rows.some((r) => r.x_DestinationId === id), 'the destination in the downloaded CSV');
+        assert.ok(
+          rows.some((r) => r.x_DestinationId === id),
+          'the destination in the downloaded CSV',
+        );
         // Bad input: the API's problem shown at the field.
         await page.fill('#budget-amount', '-3');
         await page.getByRole('button', { name: 'Save budget' }).click();
@@ -63,7 +66,11 @@ test('the admin Costs page', { timeout: 240_000, skip: skipWithoutChromium }, as
         assert.ok(scroll <= w, `scrolls sideways at ${w} px: ${scroll}`);
       }
       await page.screenshot({ path: `${OUT}/admin-costs-page-${width}.png`, fullPage: true });
-      assert.deepEqual(errors.filter((e) => !/Failed to load resource/.test(e)), [], 'no script error');
+      assert.deepEqual(
+        errors.filter((e) => !/Failed to load resource/.test(e)),
+        [],
+        'no script error',
+      );
       await ctx.close();
     }
     assert.deepEqual(offLoopback, [], 'nothing requested beyond loopback');

@@ -43,7 +43,7 @@ test('a data dir made 0755 beforehand is 0700 once Fanout has started, and the l
   }
 });
 
-test('prepareDataDir: creates 0700, leaves a private one alone, tightens 0750, refuses another user\'s', () => {
+test("prepareDataDir: creates 0700, leaves a private one alone, tightens 0750, refuses another user's", () => {
   const parent = mkdtempSync(join(tmpdir(), 'fanout-datadir-'));
   try {
     const fresh = join(parent, 'fresh');
@@ -60,7 +60,10 @@ test('prepareDataDir: creates 0700, leaves a private one alone, tightens 0750, r
       const theirs = join(parent, 'theirs');
       mkdirSync(theirs, { mode: 0o755 });
       chownSync(theirs, 65534, 65534);
-      assert.throws(() => prepareDataDir(theirs), (e: unknown) => e instanceof DataDirError && e.code === 'DATA_DIR_NOT_OURS' && /belongs to uid 65534/.test(e.message));
+      assert.throws(
+        () => prepareDataDir(theirs),
+        (e: unknown) => e instanceof DataDirError && e.code === 'DATA_DIR_NOT_OURS' && /belongs to uid 65534/.test(e.message),
+      );
       assert.equal(statSync(theirs).uid, 65534);
     }
   } finally {

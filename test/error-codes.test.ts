@@ -62,12 +62,16 @@ describe('lastError codes', () => {
     assert.deepEqual(extra, [], 'these codes have no source');
   });
 
-  test('each documented hint is the catalog\'s own (the docs say what the user will read)', () => {
+  test("each documented hint is the catalog's own (the docs say what the user will read)", () => {
     const esc = (s: string) => s.replaceAll('|', '\\|');
     for (const [name, catalog] of Object.entries(catalogued)) {
       for (const [code, spec] of Object.entries(catalog)) {
         const hint = (spec as { hint?: string }).hint;
-        if (hint) assert.ok(rows.get(code)!.some((row) => row.includes(esc(hint))), `${name}.${code}: the documented hint is the catalog's`);
+        if (hint)
+          assert.ok(
+            rows.get(code)!.some((row) => row.includes(esc(hint))),
+            `${name}.${code}: the documented hint is the catalog's`,
+          );
       }
     }
   });
@@ -80,24 +84,24 @@ describe('lastError codes', () => {
       // An EngineError is made through a catalogue: portError, AwsEngineError, MediaEngineError (their super() calls), never inline.
       if (file !== 'shared/engines/port/errors.ts') assert.doesNotMatch(text, /new EngineError\(/, `${file} makes an EngineError outside a catalogue`);
     }
-    assert.ok(found.size > 5, 'the scan sees the classifier\'s codes');
+    assert.ok(found.size > 5, "the scan sees the classifier's codes");
     for (const [code, file] of found) assert.ok(producible.has(code) || code in errorRegistry, `${code} (in ${file}) is catalogued and documented`);
   });
 });
 
-describe('lastError is the engine\'s error, unchanged', () => {
+describe("lastError is the engine's error, unchanged", () => {
   const quota = new AwsEngineError('QUOTA_EXCEEDED', 'MediaLive CreateChannel (destination d-1) hit a limit: You have reached the limit of 5 channels', `Raise the quota in Service Quotas: ${QUOTAS.channels}.`);
-  test('a channel operation: the engine\'s code, message and hint', () => {
+  test("a channel operation: the engine's code, message and hint", () => {
     for (const op of CHANNEL_OPERATIONS) assert.deepEqual(channelFailure(op, quota), { code: 'QUOTA_EXCEEDED', message: quota.message, hint: quota.hint });
     const local = new MediaEngineError('OUTPUT_NOT_FOUND', 'channel 1: its flow output does not exist');
     assert.deepEqual(channelFailure('start', local), { code: 'OUTPUT_NOT_FOUND', message: local.message, hint: LOCAL_ENGINE_ERRORS.OUTPUT_NOT_FOUND.hint });
-    assert.ok(local instanceof EngineError && quota instanceof EngineError, 'both engines throw the port\'s type');
+    assert.ok(local instanceof EngineError && quota instanceof EngineError, "both engines throw the port's type");
   });
-  test('a failure that is not the engine\'s is CHANNEL_<OP>_FAILED', () => {
+  test("a failure that is not the engine's is CHANNEL_<OP>_FAILED", () => {
     assert.equal(channelFailure('create', new Error('preset gone')).code, 'CHANNEL_CREATE_FAILED');
     assert.equal(channelFailure('delete', 'x').code, 'CHANNEL_DELETE_FAILED');
   });
-  test('a flow output: the engine\'s error, else FLOW_OUTPUT_FAILED', () => {
+  test("a flow output: the engine's error, else FLOW_OUTPUT_FAILED", () => {
     assert.deepEqual(outputFailure(quota), quota.toLastError());
     assert.equal(outputFailure(new Error('?')).code, FLOW_OUTPUT_FAILED);
   });
@@ -106,7 +110,7 @@ describe('lastError is the engine\'s error, unchanged', () => {
     assert.equal(long.toLastError().message.length, 500);
     assert.equal(long.toLastError().hint, PORT_ERRORS.ENGINE_UNAVAILABLE.hint);
   });
-  test('an alert that carries the local engine\'s classified error keeps it; an AWS alert is CHANNEL_ALERT', () => {
+  test("an alert that carries the local engine's classified error keeps it; an AWS alert is CHANNEL_ALERT", () => {
     const spec = PROCESS_ERROR_CATALOG.RTMP_STREAM_KEY_REJECTED;
     const fanoutError = { code: 'RTMP_STREAM_KEY_REJECTED', message: 'The RTMP server refused to let us publish', hint: spec.hint };
     assert.deepEqual(alertToError({ alert_type: 'RTMP_STREAM_KEY_REJECTED', message: 'x', fanout_error: fanoutError }), fanoutError);

@@ -58,7 +58,14 @@ test('npm start works from a fresh clone and stops cleanly on Ctrl+C', { timeout
     const { code, signal } = await exited;
     assert.ok(code === 0 || signal === 'SIGINT', `exit ${code} ${signal}`);
     await eventually(() => out.includes('SIGINT: stopping Fanout'), { what: 'shutdown message' });
-    await eventually(async () => fetch(`${url}/api/health`).then(() => false, () => true), { what: 'the port to close' });
+    await eventually(
+      async () =>
+        fetch(`${url}/api/health`).then(
+          () => false,
+          () => true,
+        ),
+      { what: 'the port to close' },
+    );
     assert.doesNotMatch(out, /failed|Error:/);
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -35,12 +35,14 @@ async function withCleanLogs(fn: () => Promise<void>): Promise<void> {
   const out = process.stdout.write.bind(process.stdout);
   const err = process.stderr.write.bind(process.stderr);
   // Log lines are kept; anything else (the test runner's own reports) passes through.
-  const grab = (pass: typeof out) => (chunk: unknown, ...rest: unknown[]) => {
-    const text = typeof chunk === 'string' ? chunk : Buffer.isBuffer(chunk) ? chunk.toString('latin1') : '';
-    // (The runner's reports are binary frames: they never start like a log line or a printed error.)
-    if (/^(\{"level"|[A-Za-z]*Error\b|\s+at )/.test(text)) return (logs.push(text), true);
-    return (pass as (...a: unknown[]) => boolean)(chunk, ...rest);
-  };
+  const grab =
+    (pass: typeof out) =>
+    (chunk: unknown, ...rest: unknown[]) => {
+      const text = typeof chunk === 'string' ? chunk : Buffer.isBuffer(chunk) ? chunk.toString('latin1') : '';
+      // (The runner's reports are binary frames: they never start like a log line or a printed error.)
+      if (/^(\{"level"|[A-Za-z]*Error\b|\s+at )/.test(text)) return (logs.push(text), true);
+      return (pass as (...a: unknown[]) => boolean)(chunk, ...rest);
+    };
   process.stdout.write = grab(out) as typeof process.stdout.write;
   process.stderr.write = grab(err) as typeof process.stderr.write;
   try {
@@ -157,18 +159,18 @@ const cases = (): Case[] => [
 
 test('malformed headers, bodies, methods and paths: each a 4xx problem document, never a 500', () =>
   withCleanLogs(async () => {
-  const wrong: string[] = [];
-  for (const c of cases()) {
-    const method = c.method ?? 'POST';
-    const path = (c.path ?? '/api/destinations').replace('{id}', destinationId);
-    const r = c.head
-      ? await rawRequest(rt.url, c.head.includes('\r\n\r\n') ? c.head.replace(/\r\n\r\n[\s\S]*$/, '') : c.head, c.head.includes('\r\n\r\n') ? c.head.replace(/^[\s\S]*?\r\n\r\n/, '') : '')
-      : await request(method, path, c.headers?.some((h) => h.startsWith('host:')) ? c.headers : [host(), ...(c.headers ?? [])], c.body);
-    assertProblem(r, c.what, method);
-    const code = r.status >= 400 && method !== 'HEAD' ? (JSON.parse(r.body) as { code: string }).code : undefined;
-    if (r.status !== c.status || (c.code && code !== c.code)) wrong.push(`${c.what}: expected ${c.status} ${c.code ?? ''}, got ${r.status} ${code ?? ''} ${r.body.slice(0, 200)}`);
-  }
-  assert.deepEqual(wrong, []);
+    const wrong: string[] = [];
+    for (const c of cases()) {
+      const method = c.method ?? 'POST';
+      const path = (c.path ?? '/api/destinations').replace('{id}', destinationId);
+      const r = c.head
+        ? await rawRequest(rt.url, c.head.includes('\r\n\r\n') ? c.head.replace(/\r\n\r\n[\s\S]*$/, '') : c.head, c.head.includes('\r\n\r\n') ? c.head.replace(/^[\s\S]*?\r\n\r\n/, '') : '')
+        : await request(method, path, c.headers?.some((h) => h.startsWith('host:')) ? c.headers : [host(), ...(c.headers ?? [])], c.body);
+      assertProblem(r, c.what, method);
+      const code = r.status >= 400 && method !== 'HEAD' ? (JSON.parse(r.body) as { code: string }).code : undefined;
+      if (r.status !== c.status || (c.code && code !== c.code)) wrong.push(`${c.what}: expected ${c.status} ${c.code ?? ''}, got ${r.status} ${code ?? ''} ${r.body.slice(0, 200)}`);
+    }
+    assert.deepEqual(wrong, []);
   }));
 
 /** A small deterministic PRNG (mulberry32): the same mutations every run, and a failing seed can be replayed. */
@@ -183,79 +185,79 @@ function prng(seed: number): () => number {
 
 test('fuzz: 1,500 mutations of valid requests (headers, bodies, paths, methods) never get a 5xx', () =>
   withCleanLogs(async () => {
-  const rand = prng(0xfa0017);
-  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
-  const junk = (n: number) => Array.from({ length: n }, () => String.fromCharCode(pick([0x20 + Math.floor(rand() * 95), Math.floor(rand() * 256)]))).join('');
-  const paths = [
-    '/api/destinations',
-    `/api/destinations/${destinationId}`,
-    `/api/destinations/${destinationId}/start`,
-    `/api/destinations/${destinationId}/metrics`,
-    '/api/presets?platform=youtube',
-    '/api/platforms',
-    '/api/admin/tokens',
-    '/api/admin/presets/generic-720p30',
-    '/api/admin/platforms/youtube',
-    '/api/channels/validate',
-    '/api/channels/cleanup',
-    '/api/mediaconnect/flow/status',
-    '/api/health',
-    '/api/openapi.json',
-    '/api/events',
-    '/hls/primary/index.m3u8',
-  ];
-  const methods = ['GET', 'POST', 'PUT', 'DELETE', 'HEAD', 'PATCH', 'OPTIONS', 'PROPFIND', 'get', 'G\x00T', 'POST '];
-  const bodies = [validBody, '{}', '[]', '', '{"only":["x"]}', '{"name":"x","role":"admin"}', '\x00\x01\x02', '{"a":'.repeat(50), 'null', '1e999999', '"\\ud800"', `{"streamKey":"${'k'.repeat(2000)}"}`];
-  const headerMutations: (() => string)[] = [
-    () => `content-type: ${pick(['application/json', 'application/json;', 'application/json, text/plain', 'text/plain', 'application/json; charset=', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', junk(8)])}`,
-    () => `authorization: ${pick([`Bearer ${ADMIN_TOKEN}`, 'Bearer', `Basic ${junk(6)}`, `Bearer ${junk(30)}`, junk(12), `bearer  ${ADMIN_TOKEN}`])}`,
-    () => `last-event-id: ${pick(['garbage', '-1', '1-1-1', junk(20), 'deadbeef-99999999999999999999'])}`,
-    () => `idempotency-key: ${pick(['ok-key-1', junk(10), 'x'.repeat(300)])}`,
-    () => `x-forwarded-for: ${pick(['1.2.3.4', junk(10), '::1, 999.1.1.1'])}`,
-    () => `x-correlation-id: ${junk(20)}`,
-    () => `accept: ${junk(15)}`,
-    () => `content-length: ${pick(['0', '-1', '99999999999', '1', 'x'])}`,
-    () => `transfer-encoding: ${pick(['chunked', 'gzip', 'identity', junk(5)])}`,
-    () => `${junk(6)}: ${junk(6)}`,
-  ];
-  const mutatePath = (p: string): string => {
-    switch (Math.floor(rand() * 12)) {
-      case 0:
-        return p.replace(/[a-z]/, (c) => `%${c.charCodeAt(0).toString(16)}`);
-      case 1:
-        return `${p}/${pick(['..', '.', '%2e%2e', '', '%00', '%zz', '%'])}`;
-      case 2:
-        return p.replace('/', '//');
-      case 3:
-        return `${p}${p.includes('?') ? '&' : '?'}${pick(['access_token=%zz', `access_token=${ADMIN_TOKEN}`, 'platform=', 'platform=%ff', `x=${junk(5)}`])}`;
-      case 4:
-        return p.replace(/\/[^/]*$/, `/${encodeURIComponent(junk(6))}`);
-      default:
-        return p;
+    const rand = prng(0xfa0017);
+    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
+    const junk = (n: number) => Array.from({ length: n }, () => String.fromCharCode(pick([0x20 + Math.floor(rand() * 95), Math.floor(rand() * 256)]))).join('');
+    const paths = [
+      '/api/destinations',
+      `/api/destinations/${destinationId}`,
+      `/api/destinations/${destinationId}/start`,
+      `/api/destinations/${destinationId}/metrics`,
+      '/api/presets?platform=youtube',
+      '/api/platforms',
+      '/api/admin/tokens',
+      '/api/admin/presets/generic-720p30',
+      '/api/admin/platforms/youtube',
+      '/api/channels/validate',
+      '/api/channels/cleanup',
+      '/api/mediaconnect/flow/status',
+      '/api/health',
+      '/api/openapi.json',
+      '/api/events',
+      '/hls/primary/index.m3u8',
+    ];
+    const methods = ['GET', 'POST', 'PUT', 'DELETE', 'HEAD', 'PATCH', 'OPTIONS', 'PROPFIND', 'get', 'G\x00T', 'POST '];
+    const bodies = [validBody, '{}', '[]', '', '{"only":["x"]}', '{"name":"x","role":"admin"}', '\x00\x01\x02', '{"a":'.repeat(50), 'null', '1e999999', '"\\ud800"', `{"streamKey":"${'k'.repeat(2000)}"}`];
+    const headerMutations: (() => string)[] = [
+      () => `content-type: ${pick(['application/json', 'application/json;', 'application/json, text/plain', 'text/plain', 'application/json; charset=', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', junk(8)])}`,
+      () => `authorization: ${pick([`Bearer ${ADMIN_TOKEN}`, 'Bearer', `Basic ${junk(6)}`, `Bearer ${junk(30)}`, junk(12), `bearer  ${ADMIN_TOKEN}`])}`,
+      () => `last-event-id: ${pick(['garbage', '-1', '1-1-1', junk(20), 'deadbeef-99999999999999999999'])}`,
+      () => `idempotency-key: ${pick(['ok-key-1', junk(10), 'x'.repeat(300)])}`,
+      () => `x-forwarded-for: ${pick(['1.2.3.4', junk(10), '::1, 999.1.1.1'])}`,
+      () => `x-correlation-id: ${junk(20)}`,
+      () => `accept: ${junk(15)}`,
+      () => `content-length: ${pick(['0', '-1', '99999999999', '1', 'x'])}`,
+      () => `transfer-encoding: ${pick(['chunked', 'gzip', 'identity', junk(5)])}`,
+      () => `${junk(6)}: ${junk(6)}`,
+    ];
+    const mutatePath = (p: string): string => {
+      switch (Math.floor(rand() * 12)) {
+        case 0:
+          return p.replace(/[a-z]/, (c) => `%${c.charCodeAt(0).toString(16)}`);
+        case 1:
+          return `${p}/${pick(['..', '.', '%2e%2e', '', '%00', '%zz', '%'])}`;
+        case 2:
+          return p.replace('/', '//');
+        case 3:
+          return `${p}${p.includes('?') ? '&' : '?'}${pick(['access_token=%zz', `access_token=${ADMIN_TOKEN}`, 'platform=', 'platform=%ff', `x=${junk(5)}`])}`;
+        case 4:
+          return p.replace(/\/[^/]*$/, `/${encodeURIComponent(junk(6))}`);
+        default:
+          return p;
+      }
+    };
+    const seen = new Map<number, number>();
+    for (let i = 0; i < 1500; i++) {
+      const method = rand() < 0.9 ? pick(methods.slice(0, 2)) : pick(methods);
+      const path = mutatePath(pick(paths));
+      const headers = [host(), `authorization: Bearer ${ADMIN_TOKEN}`];
+      const n = Math.floor(rand() * 4);
+      for (let k = 0; k < n; k++) headers.push(pick(headerMutations)());
+      const body = method === 'GET' || method === 'HEAD' ? (rand() < 0.1 ? pick(bodies) : '') : pick(bodies);
+      let r: RawResponse;
+      try {
+        // A chunked request needs a chunked body; the mutation may have asked for it.
+        const chunked = headers.some((h) => /^transfer-encoding: chunked/i.test(h));
+        r = await request(method, path, chunked ? headers.filter((h) => !/^content-length/i.test(h)) : headers, chunked ? `${Buffer.byteLength(body, 'latin1').toString(16)}\r\n${body}\r\n0\r\n\r\n` : body);
+      } catch (err) {
+        throw new Error(`request ${i}: ${method} ${path} [${headers.slice(2).join(' | ')}]: ${String(err)}`);
+      }
+      seen.set(r.status, (seen.get(r.status) ?? 0) + 1);
+      assertProblem(r, `request ${i}: ${JSON.stringify(method)} ${JSON.stringify(path)} [${headers.slice(2).join(' | ')}] body ${JSON.stringify(body.slice(0, 40))}`, method);
     }
-  };
-  const seen = new Map<number, number>();
-  for (let i = 0; i < 1500; i++) {
-    const method = rand() < 0.9 ? pick(methods.slice(0, 2)) : pick(methods);
-    const path = mutatePath(pick(paths));
-    const headers = [host(), `authorization: Bearer ${ADMIN_TOKEN}`];
-    const n = Math.floor(rand() * 4);
-    for (let k = 0; k < n; k++) headers.push(pick(headerMutations)());
-    const body = method === 'GET' || method === 'HEAD' ? (rand() < 0.1 ? pick(bodies) : '') : pick(bodies);
-    let r: RawResponse;
-    try {
-      // A chunked request needs a chunked body; the mutation may have asked for it.
-      const chunked = headers.some((h) => /^transfer-encoding: chunked/i.test(h));
-      r = await request(method, path, chunked ? headers.filter((h) => !/^content-length/i.test(h)) : headers, chunked ? `${Buffer.byteLength(body, 'latin1').toString(16)}\r\n${body}\r\n0\r\n\r\n` : body);
-    } catch (err) {
-      throw new Error(`request ${i}: ${method} ${path} [${headers.slice(2).join(' | ')}]: ${String(err)}`);
-    }
-    seen.set(r.status, (seen.get(r.status) ?? 0) + 1);
-    assertProblem(r, `request ${i}: ${JSON.stringify(method)} ${JSON.stringify(path)} [${headers.slice(2).join(' | ')}] body ${JSON.stringify(body.slice(0, 40))}`, method);
-  }
-  // The loop reached the API, not just the parser: successes and many kinds of refusal.
-  assert.ok((seen.get(200) ?? 0) > 50, JSON.stringify([...seen]));
-  assert.ok([...seen.keys()].filter((s) => s >= 400).length >= 6, JSON.stringify([...seen]));
+    // The loop reached the API, not just the parser: successes and many kinds of refusal.
+    assert.ok((seen.get(200) ?? 0) > 50, JSON.stringify([...seen]));
+    assert.ok([...seen.keys()].filter((s) => s >= 400).length >= 6, JSON.stringify([...seen]));
   }));
 
 function assertCleanLogs(): void {

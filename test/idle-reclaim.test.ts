@@ -22,9 +22,7 @@ const until = (rt: TestRuntime, id: string, what: string, ok: (v: View) => boole
     { timeoutMs: 15_000, what },
   );
 const statuses = (rt: TestRuntime, id: string) =>
-  rt.published
-    .filter((e) => e.DetailType === 'DestinationStatusChanged' && (JSON.parse(e.Detail) as { data: { destinationId: string } }).data.destinationId === id)
-    .map((e) => (JSON.parse(e.Detail) as { data: { to: string } }).data.to);
+  rt.published.filter((e) => e.DetailType === 'DestinationStatusChanged' && (JSON.parse(e.Detail) as { data: { destinationId: string } }).data.destinationId === id).map((e) => (JSON.parse(e.Detail) as { data: { to: string } }).data.to);
 
 // 0.005 min = 300 ms of idle time.
 const RECLAIM = { FANOUT_IDLE_CHANNEL_RECLAIM_MINUTES: '0.005' };
@@ -101,7 +99,11 @@ test('a reclaimed destination is deleted cleanly, and one updated while reclaime
     await until(rt, a, 'a running', (v) => v.status === 'running');
     const channelId = (await get(rt, a)).mediaLiveChannelId!;
     assert.equal(engine.specOf(channelId)?.presetId, 'youtube-720p30-mobile');
-    assert.deepEqual((await engine.listChannels()).map((c) => c.destinationId), [a], 'nothing of b is left');
+    assert.deepEqual(
+      (await engine.listChannels()).map((c) => c.destinationId),
+      [a],
+      'nothing of b is left',
+    );
   } finally {
     await rt.close();
   }

@@ -70,7 +70,10 @@ describe('input redundancy API on the memory engine', () => {
     assert.equal(t.status, 200, t.text);
     assert.equal(t.json.connected, true);
     assert.equal(t.json.decodable, true);
-    assert.ok(t.json.problems.some((p: string) => p.includes('resolution')), 'names the resolution mismatch');
+    assert.ok(
+      t.json.problems.some((p: string) => p.includes('resolution')),
+      'names the resolution mismatch',
+    );
     assert.equal((await rt.api('GET', '/api/mediaconnect/inputs/health')).json.active, 'main');
 
     const sw = await rt.api('POST', '/api/mediaconnect/inputs/switch', { token: operator, body: { to: 'backup' } });
@@ -78,7 +81,7 @@ describe('input redundancy API on the memory engine', () => {
     assert.deepEqual([sw.json.from, sw.json.to, sw.json.reason], ['main', 'backup', 'manual']);
     const h = (await rt.api('GET', '/api/mediaconnect/inputs/health')).json;
     assert.equal(h.active, 'backup');
-    assert.equal(h.sourceAddress, '127.0.0.1:42000', 'the top-level fields are the active input\'s');
+    assert.equal(h.sourceAddress, '127.0.0.1:42000', "the top-level fields are the active input's");
     assert.deepEqual(h.lastSwitch, sw.json);
 
     const back = await rt.api('POST', '/api/mediaconnect/inputs/switch', { token: operator, body: { to: 'main' } });
@@ -93,17 +96,25 @@ describe('input redundancy API on the memory engine', () => {
     // Each switch, manual or automatic, is one InputSwitched v1 from flow-output (from the engine's native event).
     const switched = () => rt.published.filter((e) => e.DetailType === 'InputSwitched').map((e) => JSON.parse(e.Detail) as { version: number; data: Record<string, unknown> });
     await eventually(() => switched().length >= 3, { timeoutMs: 5000, what: 'three InputSwitched events' });
-    assert.deepEqual(switched().map((e) => [e.version, e.data.from, e.data.to, e.data.reason, e.data.mode]), [
-      [1, 'main', 'backup', 'manual', 'automatic'],
-      [1, 'backup', 'main', 'manual', 'automatic'],
-      [1, 'main', 'backup', 'input-loss', 'automatic'],
-    ]);
+    assert.deepEqual(
+      switched().map((e) => [e.version, e.data.from, e.data.to, e.data.reason, e.data.mode]),
+      [
+        [1, 'main', 'backup', 'manual', 'automatic'],
+        [1, 'backup', 'main', 'manual', 'automatic'],
+        [1, 'main', 'backup', 'input-loss', 'automatic'],
+      ],
+    );
     assert.equal(switched()[0]!.data.switchedAt, sw.json.at);
     assert.ok(rt.published.filter((e) => e.DetailType === 'InputSwitched').every((e) => e.Source === 'fanout.flow-output'));
   });
 
   test('unauthenticated requests are refused', async () => {
-    for (const [method, path] of [['GET', '/api/mediaconnect/inputs/health'], ['POST', '/api/mediaconnect/inputs/switch'], ['POST', '/api/mediaconnect/inputs/backup/test'], ['PUT', '/api/mediaconnect/inputs/failover']] as const) {
+    for (const [method, path] of [
+      ['GET', '/api/mediaconnect/inputs/health'],
+      ['POST', '/api/mediaconnect/inputs/switch'],
+      ['POST', '/api/mediaconnect/inputs/backup/test'],
+      ['PUT', '/api/mediaconnect/inputs/failover'],
+    ] as const) {
       const res = await rt.api(method, path, method === 'GET' ? { token: null } : { token: null, body: { to: 'main' } });
       assert.equal(res.status, 401, `${method} ${path}`);
     }
@@ -113,7 +124,11 @@ describe('input redundancy API on the memory engine', () => {
 test('without an engine the input routes answer 503 ENGINE_UNAVAILABLE', async () => {
   const rt = await startTestRuntime();
   try {
-    for (const [method, path, body] of [['GET', '/api/mediaconnect/inputs/health', undefined], ['POST', '/api/mediaconnect/inputs/switch', { to: 'main' }], ['POST', '/api/mediaconnect/inputs/backup/test', undefined]] as const) {
+    for (const [method, path, body] of [
+      ['GET', '/api/mediaconnect/inputs/health', undefined],
+      ['POST', '/api/mediaconnect/inputs/switch', { to: 'main' }],
+      ['POST', '/api/mediaconnect/inputs/backup/test', undefined],
+    ] as const) {
       const res = await rt.api(method, path, body ? { body } : {});
       assert.equal(res.status, 503, `${method} ${path}`);
       assert.equal(res.json.code, 'ENGINE_UNAVAILABLE');
@@ -131,7 +146,11 @@ test('an engine without InputRedundancy (the AWS engine over the in-memory AWS, 
     assert.equal(health.status, 200, health.text);
     assert.equal(typeof health.json.connected, 'boolean');
     assert.ok(!('inputs' in health.json), 'no backup members where the engine has no backup');
-    for (const [method, path, body] of [['POST', '/api/mediaconnect/inputs/switch', { to: 'backup' }], ['POST', '/api/mediaconnect/inputs/backup/test', undefined], ['PUT', '/api/mediaconnect/inputs/failover', FAST]] as const) {
+    for (const [method, path, body] of [
+      ['POST', '/api/mediaconnect/inputs/switch', { to: 'backup' }],
+      ['POST', '/api/mediaconnect/inputs/backup/test', undefined],
+      ['PUT', '/api/mediaconnect/inputs/failover', FAST],
+    ] as const) {
       const res = await rt.api(method, path, body ? { body } : {});
       assert.equal(res.status, 501, `${method} ${path}: ${res.text}`);
       assert.match(res.headers.get('content-type') ?? '', /application\/problem\+json/);
@@ -148,13 +167,16 @@ test('the notifier tells of each switch: the backup, the slate on air, its timeo
   const rt = await startTestRuntime({ FANOUT_NOTIFY_GROUP_WAIT_SECONDS: '0.2', FANOUT_NOTIFY_GROUP_INTERVAL_SECONDS: '0.2', FANOUT_NOTIFY_RETRY_INITIAL_SECONDS: '0.3' }, { engine: 'memory' });
   try {
     const engine = rt.engine as unknown as MemoryEngine;
-    const hook = await rt.api('POST', '/api/admin/notifications/channels', { body: { name: 'input hook', kind: 'webhook', url: `${rx.url}/hooks/inputs-0123456789`, alertNames: ['InputSwitchedToBackup', 'SlateOnAir', 'SlateTimedOut'], minSeverity: 'info' } });
+    const hook = await rt.api('POST', '/api/admin/notifications/channels', {
+      body: { name: 'input hook', kind: 'webhook', url: `${rx.url}/hooks/inputs-0123456789`, alertNames: ['InputSwitchedToBackup', 'SlateOnAir', 'SlateTimedOut'], minSeverity: 'info' },
+    });
     assert.equal(hook.status, 201, hook.text);
     await rt.api('PUT', '/api/mediaconnect/inputs/failover', { body: { mode: 'automatic', inputLossThresholdMs: 100, errorClearTimeMs: null, slateTimeoutMs: 1500 } });
-    const said = (alertname: string, status: string) => rx.on('/hooks/inputs-0123456789').some((r) => {
-      const body = JSON.parse(r.body) as { alerts?: { status: string; labels: Record<string, string> }[] };
-      return (body.alerts ?? []).some((a) => a.labels.alertname === alertname && a.status === status);
-    });
+    const said = (alertname: string, status: string) =>
+      rx.on('/hooks/inputs-0123456789').some((r) => {
+        const body = JSON.parse(r.body) as { alerts?: { status: string; labels: Record<string, string> }[] };
+        return (body.alerts ?? []).some((a) => a.labels.alertname === alertname && a.status === status);
+      });
     engine.connectInput('main');
     engine.connectInput('backup');
     engine.loseInput('main');
@@ -176,11 +198,19 @@ test('flow-output publishes one InputSwitched per native switch event, however o
   try {
     const inbox = flowOutput.handlers.inbox!(flowOutput.deps(rt.infrastructure)) as (event: unknown, context: unknown) => Promise<unknown>;
     const native = {
-      version: '0', id: 'native-switch-0001', 'detail-type': 'MediaConnect Source Failover Switch', source: 'aws.mediaconnect', account: '000000000000', time: '2026-12-02T12:00:00Z', region: 'local',
+      version: '0',
+      id: 'native-switch-0001',
+      'detail-type': 'MediaConnect Source Failover Switch',
+      source: 'aws.mediaconnect',
+      account: '000000000000',
+      time: '2026-12-02T12:00:00Z',
+      region: 'local',
       resources: ['arn:aws:mediaconnect:local:000000000000:flow:1-memory-primary:fanout-ingest'],
       detail: { previous_source: 'main', current_source: 'backup', reason: 'input-loss', switched_at: '2026-12-02T12:00:00.000Z', failover_mode: 'automatic', slate_stops_at: null },
     };
-    const sqs = (messageId: string) => ({ Records: [{ messageId, receiptHandle: messageId, body: JSON.stringify(native), attributes: {}, messageAttributes: {}, md5OfBody: '', eventSource: 'aws:sqs', eventSourceARN: 'arn:aws:sqs:local:0:FlowOutputQueue', awsRegion: 'local' }] });
+    const sqs = (messageId: string) => ({
+      Records: [{ messageId, receiptHandle: messageId, body: JSON.stringify(native), attributes: {}, messageAttributes: {}, md5OfBody: '', eventSource: 'aws:sqs', eventSourceARN: 'arn:aws:sqs:local:0:FlowOutputQueue', awsRegion: 'local' }],
+    });
     const context = { getRemainingTimeInMillis: () => 30_000 } as never;
     for (const id of ['m1', 'm2', 'm3']) assert.deepEqual(await inbox(sqs(id), context), { batchItemFailures: [] });
     const switched = rt.published.filter((e) => e.DetailType === 'InputSwitched').map((e) => JSON.parse(e.Detail).data);

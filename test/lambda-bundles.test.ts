@@ -19,7 +19,13 @@ import { loadServerlessConfig, repoRoot } from '../shared/runtimes/local/serverl
 function slsEsbuildOptions(): BuildOptions {
   const yml = parse(readFileSync(join(repoRoot, 'serverless.yml'), 'utf8')) as { custom: { esbuild: Record<string, unknown> } };
   const { bundle, minify, target, platform, format, banner, exclude } = yml.custom.esbuild as {
-    bundle: boolean; minify: boolean; target: string; platform: 'node'; format: 'esm'; banner: { js: string }; exclude: string[];
+    bundle: boolean;
+    minify: boolean;
+    target: string;
+    platform: 'node';
+    format: 'esm';
+    banner: { js: string };
+    exclude: string[];
   };
   assert.deepEqual(exclude, [], 'everything is bundled, @aws-sdk included');
   return { bundle, minify, target, platform, format, banner, external: exclude, outExtension: { '.js': '.mjs' } };
@@ -32,21 +38,40 @@ async function bundleInputs(entry: string): Promise<string[]> {
 
 const MEDIA_CLIENTS = [/node_modules\/@aws-sdk\/client-medialive\//];
 
-test('the destination service\'s Lambda bundles hold no MediaLive client and no engine, only its read-only readers', { timeout: 120_000 }, async () => {
+test("the destination service's Lambda bundles hold no MediaLive client and no engine, only its read-only readers", { timeout: 120_000 }, async () => {
   const w = loadServerlessConfig({ stage: 'dev' });
   const files = new Set([...w.sqsFunctions, ...w.scheduledFunctions, ...w.httpApiFunctions].map((f) => f.handler.file));
   assert.ok(files.has('shared/runtimes/aws/destination.ts'), 'the api, inbox and outbox relay functions are the destination entry');
   const inputs = await bundleInputs('shared/runtimes/aws/destination.ts');
-  assert.ok(inputs.some((i) => i.startsWith('services/destination/src/handlers/')), 'the bundle holds the service');
-  assert.ok(inputs.some((i) => /node_modules\/@aws-sdk\/client-dynamodb\//.test(i)), 'and the clients it needs (DynamoDB)');
-  for (const client of MEDIA_CLIENTS) assert.deepEqual(inputs.filter((i) => client.test(i)), [], `${client}`);
-  assert.deepEqual(inputs.filter((i) => i.startsWith('shared/engines/') && !i.startsWith('shared/engines/port/') && !/^shared\/engines\/aws\/(readers|metrics-reader)\.ts$/.test(i)), [], 'no engine code');
+  assert.ok(
+    inputs.some((i) => i.startsWith('services/destination/src/handlers/')),
+    'the bundle holds the service',
+  );
+  assert.ok(
+    inputs.some((i) => /node_modules\/@aws-sdk\/client-dynamodb\//.test(i)),
+    'and the clients it needs (DynamoDB)',
+  );
+  for (const client of MEDIA_CLIENTS)
+    assert.deepEqual(
+      inputs.filter((i) => client.test(i)),
+      [],
+      `${client}`,
+    );
+  assert.deepEqual(
+    inputs.filter((i) => i.startsWith('shared/engines/') && !i.startsWith('shared/engines/port/') && !/^shared\/engines\/aws\/(readers|metrics-reader)\.ts$/.test(i)),
+    [],
+    'no engine code',
+  );
 });
 
 test('the services that drive the engine bundle the AWS engine and its clients', { timeout: 120_000 }, async () => {
   for (const entry of ['shared/runtimes/aws/channel-provisioner.ts', 'shared/runtimes/aws/flow-output.ts']) {
     const inputs = await bundleInputs(entry);
-    for (const client of MEDIA_CLIENTS) assert.ok(inputs.some((i) => client.test(i)), `${entry}: ${client}`);
+    for (const client of MEDIA_CLIENTS)
+      assert.ok(
+        inputs.some((i) => client.test(i)),
+        `${entry}: ${client}`,
+      );
     assert.ok(inputs.includes('shared/engines/aws/aws-engine.ts'), entry);
     assert.ok(!inputs.some((i) => i.startsWith('shared/engines/aws/') && /(fake|testing|request-capture|model-validator)/.test(i)), `${entry}: no test support`);
   }

@@ -57,7 +57,17 @@ function sqsBatch(entries: { Source: string; DetailType: string; Detail: string 
     Records: entries.map((e, i) => ({
       messageId: `m-${i}-${Math.random()}`,
       receiptHandle: 'r',
-      body: JSON.stringify({ version: '0', id: `eb-${i}-${Math.random()}`, 'detail-type': e.DetailType, source: e.Source, account: '111122223333', time: new Date().toISOString(), region: 'eu-west-1', resources: [], detail: JSON.parse(e.Detail) }),
+      body: JSON.stringify({
+        version: '0',
+        id: `eb-${i}-${Math.random()}`,
+        'detail-type': e.DetailType,
+        source: e.Source,
+        account: '111122223333',
+        time: new Date().toISOString(),
+        region: 'eu-west-1',
+        resources: [],
+        detail: JSON.parse(e.Detail),
+      }),
       attributes: { ApproximateReceiveCount: '1', SentTimestamp: String(Date.now()), SenderId: 'x', ApproximateFirstReceiveTimestamp: String(Date.now()) },
       messageAttributes: {},
       md5OfBody: '',
@@ -68,8 +78,7 @@ function sqsBatch(entries: { Source: string; DetailType: string; Detail: string 
   };
 }
 
-const channelState = (state: 'RUNNING' | 'IDLE', observedAt: string) =>
-  buildEntry(ChannelStateChangedV1, { destinationId: DEST, channelId: 'ch-1', state, observedAt, error: null } as never, { correlationId: 'c1' });
+const channelState = (state: 'RUNNING' | 'IDLE', observedAt: string) => buildEntry(ChannelStateChangedV1, { destinationId: DEST, channelId: 'ch-1', state, observedAt, error: null } as never, { correlationId: 'c1' });
 
 before(async () => {
   const wiring = loadServerlessConfig({ stage: 'dev' });

@@ -132,8 +132,23 @@ test('on AWS the API reads input health from MediaConnect and destination metric
   const mc = mockClient(MediaConnectClient as unknown as Parameters<typeof mockClient>[0]) as AwsStub<any, any, any>;
   const cw = mockClient(CloudWatchClient);
   try {
-    mc.on(DescribeFlowCommand as never).resolves({ Flow: { FlowArn: flowArn, Name: 'fanout-dev-ingest', Status: 'ACTIVE', AvailabilityZone: 'eu-west-1a', Entitlements: [], Outputs: [], Source: { Name: 'srt', SourceArn: `${flowArn}:source`, IngestIp: '198.51.100.7', IngestPort: 5000 } } });
-    mc.on(DescribeFlowSourceMetadataCommand as never).resolves({ FlowArn: flowArn, Timestamp: new Date(), Messages: [], TransportMediaInfo: { Programs: [{ PcrPid: 256, ProgramName: 'p', ProgramNumber: 1, ProgramPid: 4096, Streams: [] }] } });
+    mc.on(DescribeFlowCommand as never).resolves({
+      Flow: {
+        FlowArn: flowArn,
+        Name: 'fanout-dev-ingest',
+        Status: 'ACTIVE',
+        AvailabilityZone: 'eu-west-1a',
+        Entitlements: [],
+        Outputs: [],
+        Source: { Name: 'srt', SourceArn: `${flowArn}:source`, IngestIp: '198.51.100.7', IngestPort: 5000 },
+      },
+    });
+    mc.on(DescribeFlowSourceMetadataCommand as never).resolves({
+      FlowArn: flowArn,
+      Timestamp: new Date(),
+      Messages: [],
+      TransportMediaInfo: { Programs: [{ PcrPid: 256, ProgramName: 'p', ProgramNumber: 1, ProgramPid: 4096, Streams: [] }] },
+    });
     cw.on(GetMetricDataCommand).callsFake((input: GetMetricDataCommandInput) => ({
       MetricDataResults: input.MetricDataQueries!.map((q) => {
         const v = ({ SourceRoundTripTime: 41, SourceBitRate: 5_000_000, NetworkOut: 4.2, OutputVideoFrameRate: 30, ActiveOutputs: 1 } as Record<string, number>)[q.MetricStat!.Metric!.MetricName!];
@@ -155,7 +170,10 @@ test('on AWS the API reads input health from MediaConnect and destination metric
     assert.equal(metrics.statusCode, 200, metrics.body);
     const m = (JSON.parse(metrics.body!) as { metrics: { bitrateKbps: number; fps: number } | null }).metrics;
     assert.deepEqual([m?.bitrateKbps, m?.fps], [4200, 30]);
-    const channelQuery = cw.commandCalls(GetMetricDataCommand).map((c) => c.args[0].input).find((i) => i.MetricDataQueries!.some((q) => q.MetricStat!.Metric!.Namespace === 'AWS/MediaLive'))!;
+    const channelQuery = cw
+      .commandCalls(GetMetricDataCommand)
+      .map((c) => c.args[0].input)
+      .find((i) => i.MetricDataQueries!.some((q) => q.MetricStat!.Metric!.Namespace === 'AWS/MediaLive'))!;
     assert.ok(channelQuery.MetricDataQueries!.every((q) => q.MetricStat!.Metric!.Dimensions!.some((d) => d.Name === 'ChannelId' && d.Value === '7654321')));
     const models = modelsOrSkip(t);
     if (models) expectAllValid([...capturedFromMock(mc, 'mediaconnect'), ...capturedFromMock(cw, 'cloudwatch')], models);
@@ -180,7 +198,10 @@ test("the api function's own metrics: one EMF line per request (namespace Fanout
   } finally {
     process.stdout.write = write;
   }
-  const emf = lines.flatMap((l) => l.split('\n')).filter((l) => l.includes('"_aws"')).map((l) => JSON.parse(l) as Record<string, any>);
+  const emf = lines
+    .flatMap((l) => l.split('\n'))
+    .filter((l) => l.includes('"_aws"'))
+    .map((l) => JSON.parse(l) as Record<string, any>);
   assert.equal(emf.length, 1, 'one line for the one request');
   const [line] = emf;
   const directive = line!._aws.CloudWatchMetrics[0];
@@ -197,7 +218,11 @@ test('the inbox handler takes an SQS batch of EventBridge events and reports par
   const api = destination.api;
   const created = JSON.parse((await api(httpEvent('POST', '/api/destinations', { name: 'T', platform: 'twitch', streamKey: 'lambda-twitch-0123456' }), context)).body!) as { destinationId: string };
   const handler = destination.inbox;
-  const entry = buildEntry(FlowOutputAddedV1, { destinationId: created.destinationId, flowArn: 'arn:aws:mediaconnect:eu-west-1:111122223333:flow:1-x:f', outputArn: 'arn:aws:medialive:eu-west-1:111122223333:input:123' }, { correlationId: 'c' });
+  const entry = buildEntry(
+    FlowOutputAddedV1,
+    { destinationId: created.destinationId, flowArn: 'arn:aws:mediaconnect:eu-west-1:111122223333:flow:1-x:f', outputArn: 'arn:aws:medialive:eu-west-1:111122223333:input:123' },
+    { correlationId: 'c' },
+  );
   const eventBridge = (detail: string, id: string) =>
     JSON.stringify({ version: '0', id, 'detail-type': entry.DetailType, source: entry.Source, account: '111122223333', time: '2026-11-21T10:00:00Z', region: 'eu-west-1', resources: [], detail: JSON.parse(detail) });
   const record = (messageId: string, body: string) => ({
@@ -293,7 +318,14 @@ test('the notifier Lambda entry: deps from configuration, the admin API on a v2 
   const { createInboxHandler } = await import('../services/notifier/src/handlers/inbox.ts');
   const { handle } = await import('hono/aws-lambda');
   const wiring = loadServerlessConfig({ stage: 'dev' });
-  const cfg = loadConfig({ ...wiring.environment, FANOUT_RUNTIME: 'aws', FANOUT_LOG_LEVEL: 'WARN', FANOUT_DYNAMODB_ENDPOINT: db.endpoint, FANOUT_KMS_KEY_ID: 'arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab', FANOUT_NOTIFY_TOPIC_ARN: 'arn:aws:sns:eu-west-1:111122223333:fanout-dev-notifications' });
+  const cfg = loadConfig({
+    ...wiring.environment,
+    FANOUT_RUNTIME: 'aws',
+    FANOUT_LOG_LEVEL: 'WARN',
+    FANOUT_DYNAMODB_ENDPOINT: db.endpoint,
+    FANOUT_KMS_KEY_ID: 'arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab',
+    FANOUT_NOTIFY_TOPIC_ARN: 'arn:aws:sns:eu-west-1:111122223333:fanout-dev-notifications',
+  });
   assert.throws(() => createAwsNotifierDeps({ ...cfg, kmsKeyId: undefined }), /FANOUT_KMS_KEY_ID/);
   const built = createAwsNotifierDeps(cfg);
   assert.equal(built.settings.stage, 'dev');
@@ -312,11 +344,35 @@ test('the notifier Lambda entry: deps from configuration, the admin API on a v2 
   assert.equal(forbidden.statusCode, 403);
   const inbox = createInboxHandler(deps);
   const alarm = {
-    version: '0', id: 'a-1', 'detail-type': 'CloudWatch Alarm State Change', source: 'aws.cloudwatch', account: '111122223333', time: '2026-11-21T10:00:00Z', region: 'eu-west-1', resources: [],
+    version: '0',
+    id: 'a-1',
+    'detail-type': 'CloudWatch Alarm State Change',
+    source: 'aws.cloudwatch',
+    account: '111122223333',
+    time: '2026-11-21T10:00:00Z',
+    region: 'eu-west-1',
+    resources: [],
     detail: { alarmName: 'fanout-dev-dlq-FlowOutputDLQ', state: { value: 'ALARM', reasonData: '{"recentDatapoints":[3.0]}' } },
   };
-  const sqs: SQSEvent = { Records: [{ messageId: 'm1', receiptHandle: 'h', body: JSON.stringify(alarm), attributes: {} as never, messageAttributes: {}, md5OfBody: '', eventSource: 'aws:sqs', eventSourceARN: 'arn:aws:sqs:eu-west-1:111122223333:NotifierQueue', awsRegion: 'eu-west-1' }] };
+  const sqs: SQSEvent = {
+    Records: [
+      {
+        messageId: 'm1',
+        receiptHandle: 'h',
+        body: JSON.stringify(alarm),
+        attributes: {} as never,
+        messageAttributes: {},
+        md5OfBody: '',
+        eventSource: 'aws:sqs',
+        eventSourceARN: 'arn:aws:sqs:eu-west-1:111122223333:NotifierQueue',
+        awsRegion: 'eu-west-1',
+      },
+    ],
+  };
   assert.deepEqual(await inbox(sqs, context), { batchItemFailures: [] });
   const alerts = JSON.parse((await call(httpEvent('GET', '/api/admin/notifications/alerts'))).body);
-  assert.deepEqual(alerts.firing.map((a: { alertname: string; summary: string }) => [a.alertname, a.summary]), [['DeadLetterQueueMessage', '3 message(s) in the dead-letter queue FlowOutputDLQ']]);
+  assert.deepEqual(
+    alerts.firing.map((a: { alertname: string; summary: string }) => [a.alertname, a.summary]),
+    [['DeadLetterQueueMessage', '3 message(s) in the dead-letter queue FlowOutputDLQ']],
+  );
 });

@@ -34,7 +34,10 @@ test('FlowOutputAdded lost: the destination stays creating, validate says OUTPUT
     const id = (await rt.api('POST', '/api/destinations', { body: { name: 'L', platform: 'youtube', streamKey: 'yt-lost-0123456789abcd' } })).json.destinationId as string;
     await rt.bus.drain(10_000);
     assert.equal((await view(rt, id)).status, 'creating', 'nothing moves it without the event');
-    assert.deepEqual((await mismatches(rt)).map((m) => [m.destinationId, m.reason, m.storeStatus]), [[id, 'OUTPUT_NOT_RECORDED', 'creating']]);
+    assert.deepEqual(
+      (await mismatches(rt)).map((m) => [m.destinationId, m.reason, m.storeStatus]),
+      [[id, 'OUTPUT_NOT_RECORDED', 'creating']],
+    );
     lose.on.value = false;
     await rt.bus.runScheduled('flowOutputReconcile');
     await eventually(async () => (await view(rt, id)).status === 'idle', { what: 'idle after the reconcile' });
@@ -55,7 +58,10 @@ test('ChannelStateChanged RUNNING lost: the destination stays starting, validate
     await eventually(async () => (await rt.engine!.listChannels()).some((c) => c.state === 'RUNNING'), { what: 'the channel running' });
     await rt.bus.drain(10_000);
     assert.equal((await view(rt, id)).status, 'starting');
-    assert.deepEqual((await mismatches(rt)).map((m) => [m.reason, m.storeStatus, m.engineState]), [['STATE_DIFFERS', 'starting', 'RUNNING']]);
+    assert.deepEqual(
+      (await mismatches(rt)).map((m) => [m.reason, m.storeStatus, m.engineState]),
+      [['STATE_DIFFERS', 'starting', 'RUNNING']],
+    );
     lose.on.value = false;
     await rt.bus.runScheduled('channelReconcile');
     await eventually(async () => (await view(rt, id)).status === 'running', { what: 'running after the reconcile' });

@@ -22,7 +22,12 @@ const family = (families: ParsedFamily[], name: string) => families.find((f) => 
  * `_count` samples are read as the untyped samples they then are.
  */
 function histogramCounts(text: string, name: string): { labels: Record<string, string>; count: number; sum: number }[] {
-  const untyped = parsePrometheusTextFormat(text.split('\n').filter((l) => !l.startsWith(`# HELP ${name} `) && !l.startsWith(`# TYPE ${name} `)).join('\n'));
+  const untyped = parsePrometheusTextFormat(
+    text
+      .split('\n')
+      .filter((l) => !l.startsWith(`# HELP ${name} `) && !l.startsWith(`# TYPE ${name} `))
+      .join('\n'),
+  );
   const all = (suffix: string) => untyped.filter((f) => f.name === `${name}${suffix}`).flatMap((f) => f.metrics);
   const sums = all('_sum');
   return all('_count').map((m) => ({ labels: m.labels ?? {}, count: Number(m.value), sum: Number(sums.find((x) => JSON.stringify(x.labels) === JSON.stringify(m.labels))?.value) }));
@@ -134,11 +139,14 @@ describe('GET /metrics', () => {
       const queue = 'DestinationInboxQueue';
       fast.bus.sendMessage(queue, 'not an event at all');
       await eventually(() => (fast.bus.queueStats()[queue]?.dlq ?? 0) > 0, { timeoutMs: 30_000, what: 'the message dead-lettered' });
-      const f = await eventually(async () => {
-        const parsed = parsePrometheusTextFormat((await fast.api('GET', '/metrics')).text);
-        const dlq = family(parsed, 'fanout_queue_dead_letter_messages')!.metrics.find((m) => m.labels?.queue === queue);
-        return Number(dlq?.value) === 1 ? parsed : null;
-      }, { what: 'the DLQ depth in /metrics' });
+      const f = await eventually(
+        async () => {
+          const parsed = parsePrometheusTextFormat((await fast.api('GET', '/metrics')).text);
+          const dlq = family(parsed, 'fanout_queue_dead_letter_messages')!.metrics.find((m) => m.labels?.queue === queue);
+          return Number(dlq?.value) === 1 ? parsed : null;
+        },
+        { what: 'the DLQ depth in /metrics' },
+      );
       // The DLQ has no consumer: its oldest message ages, as SQS's ApproximateAgeOfOldestMessage would.
       const dlqAge = family(f, 'fanout_queue_oldest_message_age_seconds')!.metrics.find((m) => m.labels?.queue === 'DestinationInboxDLQ');
       assert.ok(Number(dlqAge?.value) > 0, JSON.stringify(dlqAge));

@@ -34,7 +34,9 @@ describe('notifier through the local runtime', () => {
   const status = (destinationId: string, to: 'error' | 'running', lastError: { code: string; message: string; hint: string } | null, v: number) =>
     publish(buildEntry(DestinationStatusChangedV1, { destinationId, aggregateVersion: v, from: to === 'error' ? 'running' : 'error', to, desired: 'running', lastError }, { correlationId: `t-${v}` }));
   const flow = (sourceConnected: boolean) =>
-    publish(buildEntry(FlowStateChangedV1, { flowArn: 'arn:aws:mediaconnect:eu-west-1:000000000000:flow:1-local:contribution', state: 'ACTIVE', sourceConnected, sourceAddress: null, connectedSince: null, outputs: 1 }, { correlationId: 'flow' }));
+    publish(
+      buildEntry(FlowStateChangedV1, { flowArn: 'arn:aws:mediaconnect:eu-west-1:000000000000:flow:1-local:contribution', state: 'ACTIVE', sourceConnected, sourceAddress: null, connectedSince: null, outputs: 1 }, { correlationId: 'flow' }),
+    );
   const slackMessages = () => rx.on(SLACK_PATH).map((r) => ({ ...r, json: JSON.parse(r.body) as { text: string; attachments: { color: string; blocks: unknown[] }[] } }));
   const createDestination = async (name: string) => {
     const res = await rt.api('POST', '/api/destinations', { body: { name, platform: 'youtube', streamKey: STREAM_KEY } });
@@ -104,7 +106,13 @@ describe('notifier through the local runtime', () => {
     const before = slackMessages().length;
     const err = { code: 'RTMP_CONNECTION_REFUSED', message: `connection refused by rtmp://127.0.0.1:1/live/${STREAM_KEY}`, hint: 'Check the ingest URL and that the server runs.' };
     await status(id, 'error', err, 10);
-    const msg = await eventually(() => slackMessages().slice(before).find((m) => m.body.includes('Main YT')), { timeoutMs: 15_000, what: 'the Slack message' });
+    const msg = await eventually(
+      () =>
+        slackMessages()
+          .slice(before)
+          .find((m) => m.body.includes('Main YT')),
+      { timeoutMs: 15_000, what: 'the Slack message' },
+    );
     assert.equal(msg.json.attachments[0]!.color, '#D0021B');
     assert.match(msg.json.text, /\[FIRING:1\] Main YT is failing/);
     assert.ok(msg.body.includes('RTMP_CONNECTION_REFUSED') && msg.body.includes('Check the ingest URL'));
@@ -123,7 +131,9 @@ describe('notifier through the local runtime', () => {
     await status(id, 'running', null, 12);
     const resolved = await eventually(() => slackMessages().find((m) => m.json.text.startsWith('[RESOLVED]') && m.body.includes('Main YT')), { timeoutMs: 15_000, what: 'resolved' });
     assert.equal(resolved.json.attachments[0]!.color, '#2EB67D');
-    await eventually(async () => (await rt.api('GET', `/api/admin/notifications/deliveries?channelId=${slackId}`)).json.deliveries.some((d: { outcome: string; status: string }) => d.outcome === 'sent' && d.status === 'resolved'), { what: 'the resolved delivery recorded' });
+    await eventually(async () => (await rt.api('GET', `/api/admin/notifications/deliveries?channelId=${slackId}`)).json.deliveries.some((d: { outcome: string; status: string }) => d.outcome === 'sent' && d.status === 'resolved'), {
+      what: 'the resolved delivery recorded',
+    });
     assert.ok(rt.published.some((e) => e.DetailType === 'NotificationSent' && JSON.parse(e.Detail).data.channelName === 'pager hook'));
   });
 
@@ -132,14 +142,36 @@ describe('notifier through the local runtime', () => {
     const before = slackMessages().length;
     await flow(false);
     await status(id, 'error', { code: 'RTMP_STALLED', message: 'no data', hint: 'Check the input.' }, 20);
-    const lost = await eventually(() => slackMessages().slice(before).find((m) => m.body.includes('contribution feed is lost')), { timeoutMs: 15_000, what: 'input lost' });
+    const lost = await eventually(
+      () =>
+        slackMessages()
+          .slice(before)
+          .find((m) => m.body.includes('contribution feed is lost')),
+      { timeoutMs: 15_000, what: 'input lost' },
+    );
     assert.ok(!lost.body.includes('Twitch backup'), 'inhibited: the destination is not in the message');
     await eventually(() => rt.api('GET', '/api/admin/notifications/alerts').then((r) => r.json.firing.some((a: { alertname: string }) => a.alertname === 'DestinationFailing')), { what: 'the destination alert fires (inhibited)' });
-    assert.ok(!slackMessages().slice(before).some((m) => m.body.includes('Twitch backup')));
+    assert.ok(
+      !slackMessages()
+        .slice(before)
+        .some((m) => m.body.includes('Twitch backup')),
+    );
     await flow(true);
-    const back = await eventually(() => slackMessages().slice(before).find((m) => m.body.includes('Twitch backup is failing')), { timeoutMs: 15_000, what: 'the destination alert after the input is back' });
+    const back = await eventually(
+      () =>
+        slackMessages()
+          .slice(before)
+          .find((m) => m.body.includes('Twitch backup is failing')),
+      { timeoutMs: 15_000, what: 'the destination alert after the input is back' },
+    );
     assert.ok(back);
-    await eventually(() => slackMessages().slice(before).find((m) => m.json.text.includes('[RESOLVED] The contribution feed is lost')), { timeoutMs: 15_000, what: 'input resolved' });
+    await eventually(
+      () =>
+        slackMessages()
+          .slice(before)
+          .find((m) => m.json.text.includes('[RESOLVED] The contribution feed is lost')),
+      { timeoutMs: 15_000, what: 'input resolved' },
+    );
     await status(id, 'running', null, 21);
   });
 
@@ -148,15 +180,33 @@ describe('notifier through the local runtime', () => {
     const before = slackMessages().length;
     await flow(false);
     await status(id, 'error', { code: 'RTMP_STREAM_KEY_REJECTED', message: 'The platform rejected the stream key.', hint: 'Copy the key again from the platform.' }, 25);
-    const m = await eventually(() => slackMessages().slice(before).find((x) => x.body.includes('Key rejected: the platform rejected the stream key')), { timeoutMs: 15_000, what: 'key rejected' });
+    const m = await eventually(
+      () =>
+        slackMessages()
+          .slice(before)
+          .find((x) => x.body.includes('Key rejected: the platform rejected the stream key')),
+      { timeoutMs: 15_000, what: 'key rejected' },
+    );
     assert.ok(m.body.includes('Copy the key again'));
-    await eventually(() => slackMessages().slice(before).some((x) => x.body.includes('The contribution feed is lost')), { timeoutMs: 15_000, what: 'input lost' });
+    await eventually(
+      () =>
+        slackMessages()
+          .slice(before)
+          .some((x) => x.body.includes('The contribution feed is lost')),
+      { timeoutMs: 15_000, what: 'input lost' },
+    );
     await flow(true);
     await status(id, 'running', null, 26);
-    await eventually(() => slackMessages().slice(before).some((x) => x.json.text.includes('[RESOLVED] The contribution feed is lost')), { timeoutMs: 15_000, what: 'input back' });
+    await eventually(
+      () =>
+        slackMessages()
+          .slice(before)
+          .some((x) => x.json.text.includes('[RESOLVED] The contribution feed is lost')),
+      { timeoutMs: 15_000, what: 'input back' },
+    );
   });
 
-  it("a native MediaLive channel alert names the destination whose channel it is; a budget threshold is one message", async () => {
+  it('a native MediaLive channel alert names the destination whose channel it is; a budget threshold is one message', async () => {
     const id = await createDestination('Alerting channel');
     const channelId = await eventually(async () => (await rt.api('GET', `/api/destinations/${id}`)).json.mediaLiveChannelId as string | null, { what: 'the channel id' });
     const before = slackMessages().length;
@@ -166,19 +216,50 @@ describe('notifier through the local runtime', () => {
       Resources: [`arn:aws:medialive:eu-west-1:000000000000:channel:${channelId}`],
       Detail: JSON.stringify({ alarm_state: 'SET', alarm_id: 'a1', alert_type: 'RTMP Stream Not Found', pipeline: '0', channel_arn: `arn:aws:medialive:eu-west-1:000000000000:channel:${channelId}`, message: 'Waiting for RTMP input' }),
     });
-    const m = await eventually(() => slackMessages().slice(before).find((x) => x.body.includes('MediaLive: RTMP Stream Not Found (Alerting channel)')), { timeoutMs: 15_000, what: 'channel alert' });
+    const m = await eventually(
+      () =>
+        slackMessages()
+          .slice(before)
+          .find((x) => x.body.includes('MediaLive: RTMP Stream Not Found (Alerting channel)')),
+      { timeoutMs: 15_000, what: 'channel alert' },
+    );
     assert.equal(m.json.attachments[0]!.color, '#F2A81D');
     const money = (n: number) => n.toFixed(6);
     await publish(
-      buildEntry(BudgetThresholdCrossedV1, { month: '2026-12', timeZone: 'UTC', thresholdPercent: 80, currency: 'USD', budget: money(500), threshold: money(400), basis: 'projection', monthToDate: money(120), projection: money(410), crossedAt: new Date().toISOString(), computation: 'month to date over 2 days, projected over 31' }, { correlationId: 'budget' }),
+      buildEntry(
+        BudgetThresholdCrossedV1,
+        {
+          month: '2026-12',
+          timeZone: 'UTC',
+          thresholdPercent: 80,
+          currency: 'USD',
+          budget: money(500),
+          threshold: money(400),
+          basis: 'projection',
+          monthToDate: money(120),
+          projection: money(410),
+          crossedAt: new Date().toISOString(),
+          computation: 'month to date over 2 days, projected over 31',
+        },
+        { correlationId: 'budget' },
+      ),
     );
-    const b = await eventually(() => slackMessages().slice(before).find((x) => x.body.includes('80 % of the monthly budget')), { timeoutMs: 15_000, what: 'budget' });
+    const b = await eventually(
+      () =>
+        slackMessages()
+          .slice(before)
+          .find((x) => x.body.includes('80 % of the monthly budget')),
+      { timeoutMs: 15_000, what: 'budget' },
+    );
     assert.equal(b.json.attachments[0]!.color, '#F2A81D');
   });
 
   it('429 Retry-After is honoured and errors are retried with backoff', async () => {
     const id = await createDestination('Retry me');
-    rx.script(SLACK_PATH, [{ status: 429, headers: { 'retry-after': '1' }, body: 'rate_limited' }, { status: 500, body: 'internal' }]);
+    rx.script(SLACK_PATH, [
+      { status: 429, headers: { 'retry-after': '1' }, body: 'rate_limited' },
+      { status: 500, body: 'internal' },
+    ]);
     const from = rx.on(SLACK_PATH).length;
     await status(id, 'error', { code: 'RTMP_CONNECTION_REFUSED', message: 'refused', hint: 'h' }, 30);
     await eventually(() => rx.on(SLACK_PATH).slice(from).length >= 3, { timeoutMs: 20_000, what: 'three attempts' });
@@ -186,7 +267,10 @@ describe('notifier through the local runtime', () => {
     assert.ok(second!.at - first!.at >= 950, `Retry-After 1 s honoured (waited ${second!.at - first!.at} ms)`);
     assert.ok(third!.at - second!.at >= 250, 'backoff before the retry');
     assert.equal(third!.body, second!.body, 'the same message is retried');
-    const d = await eventually(async () => (await rt.api('GET', `/api/admin/notifications/deliveries?channelId=${slackId}`)).json.deliveries.find((x: { alertNames: string[]; outcome: string; attempts: number }) => x.outcome === 'sent' && x.attempts === 3), { what: 'the delivery record' });
+    const d = await eventually(
+      async () => (await rt.api('GET', `/api/admin/notifications/deliveries?channelId=${slackId}`)).json.deliveries.find((x: { alertNames: string[]; outcome: string; attempts: number }) => x.outcome === 'sent' && x.attempts === 3),
+      { what: 'the delivery record' },
+    );
     assert.equal(d.httpStatus, 200);
     await status(id, 'running', null, 31);
   });
@@ -206,7 +290,13 @@ describe('notifier through the local runtime', () => {
   it('a message in a dead-letter queue is an alert', async () => {
     const before = slackMessages().length;
     rt.bus.sendMessage('FlowOutputDLQ', JSON.stringify({ poison: true }));
-    const m = await eventually(() => slackMessages().slice(before).find((x) => x.body.includes('dead-letter queue FlowOutputDLQ')), { timeoutMs: 15_000, what: 'DLQ alert' });
+    const m = await eventually(
+      () =>
+        slackMessages()
+          .slice(before)
+          .find((x) => x.body.includes('dead-letter queue FlowOutputDLQ')),
+      { timeoutMs: 15_000, what: 'DLQ alert' },
+    );
     assert.equal(m.json.attachments[0]!.color, '#F2A81D');
   });
 
@@ -224,6 +314,13 @@ describe('notifier through the local runtime', () => {
     const id = await createDestination('Filtered');
     await status(id, 'error', { code: 'RTMP_CONNECTION_REFUSED', message: 'refused', hint: 'h' }, 50);
     await eventually(() => rx.on(HOOK_PATH).some((r) => r.body.includes(id)), { timeoutMs: 15_000, what: 'the webhook still gets it' });
-    assert.equal(rx.on(SLACK_PATH).slice(from).filter((r) => r.body.includes('Filtered')).length, 0, 'Slack does not take DestinationFailing any more');
+    assert.equal(
+      rx
+        .on(SLACK_PATH)
+        .slice(from)
+        .filter((r) => r.body.includes('Filtered')).length,
+      0,
+      'Slack does not take DestinationFailing any more',
+    );
   });
 });

@@ -80,7 +80,10 @@ describe('the systemd unit', () => {
     const env = svc.get('Environment') ?? [];
     assert.ok(env.includes('FANOUT_DATA_DIR=/var/lib/fanout'));
     assert.ok(env.includes('FANOUT_LOG_FORMAT=json'), 'JSON lines in the journal');
-    assert.ok(env.some((e) => e.startsWith('PATH=') && e.includes(resolve(process.execPath, '..'))), "node's directory on PATH");
+    assert.ok(
+      env.some((e) => e.startsWith('PATH=') && e.includes(resolve(process.execPath, '..'))),
+      "node's directory on PATH",
+    );
     assert.equal(one('EnvironmentFile'), '-/etc/fanout/fanout.env');
     assert.equal(section(text, 'Install').get('WantedBy')?.[0], 'multi-user.target');
     assert.ok(!UNIT.includes('FANOUT_ADMIN_TOKEN'), 'no secret in the unit');
@@ -118,7 +121,9 @@ describe('the example nginx TLS proxy, in front of a running Fanout', { skip: sp
     rt = await startTestRuntime({}, { engine: 'memory', ssePingMs: 1000 });
     dir = mkdtempSync(join(tmpdir(), 'fanout-proxy-'));
     mkdirSync(join(dir, 'tmp'));
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=fanout.test', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=fanout.test', '-addext', 'subjectAltName=IP:127.0.0.1'], {
+      stdio: 'ignore',
+    });
     ca = readFileSync(join(dir, 'cert.pem'));
     [httpsPort, httpPort] = [await freeTcpPort(), await freeTcpPort()];
     const upstream = new URL(rt.url).port;
@@ -141,10 +146,13 @@ describe('the example nginx TLS proxy, in front of a running Fanout', { skip: sp
     nginx = spawn('nginx', ['-p', dir, '-c', join(dir, 'nginx.conf'), '-e', join(dir, 'error.log')], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     nginx.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-    await eventually(async () => {
-      if (nginx!.exitCode !== null) throw new Error(`nginx exited: ${stderr}`);
-      return (await portOpen(httpsPort)) && (await portOpen(httpPort));
-    }, { what: 'nginx listening' });
+    await eventually(
+      async () => {
+        if (nginx!.exitCode !== null) throw new Error(`nginx exited: ${stderr}`);
+        return (await portOpen(httpsPort)) && (await portOpen(httpPort));
+      },
+      { what: 'nginx listening' },
+    );
   });
   after(async () => {
     if (nginx && nginx.exitCode === null) {
@@ -175,7 +183,12 @@ describe('the example nginx TLS proxy, in front of a running Fanout', { skip: sp
     const follow = cli.spawn(['--json', 'events']);
     try {
       await eventually(() => rt.sse.subscriberCount >= 1, { what: 'the stream open through the proxy' });
-      const lines = (): { event: string; data: { destinationId: string } }[] => follow.out().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+      const lines = (): { event: string; data: { destinationId: string } }[] =>
+        follow
+          .out()
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => JSON.parse(l));
       const delays: number[] = [];
       for (let i = 0; i < 3; i++) {
         const t0 = Date.now();

@@ -14,9 +14,7 @@ before(async () => {
   // Ten at a time (creation order within a batch is whatever the clock and ids say: the list's order).
   for (let i = 0; i < COUNT; i += 10) {
     const batch = await Promise.all(
-      Array.from({ length: Math.min(10, COUNT - i) }, (_, j) =>
-        rt.api('POST', '/api/destinations', { body: { name: `D${i + j}`, platform: 'custom', rtmpUrl: 'rtmp://ingest.example.com/live', streamKey: `page-key-${i + j}-0123456789` } }),
-      ),
+      Array.from({ length: Math.min(10, COUNT - i) }, (_, j) => rt.api('POST', '/api/destinations', { body: { name: `D${i + j}`, platform: 'custom', rtmpUrl: 'rtmp://ingest.example.com/live', streamKey: `page-key-${i + j}-0123456789` } })),
     );
     for (const res of batch) assert.equal(res.status, 201, res.text);
   }
@@ -71,6 +69,9 @@ test('bad paging parameters are 400 VALIDATION_FAILED naming the parameter', asy
     const res = await rt.api('GET', `/api/destinations?${query}`);
     assert.equal(res.status, 400, `${query}: ${res.text}`);
     assert.equal(res.json.code, 'VALIDATION_FAILED');
-    assert.ok(res.json.errors.some((e: { path: string }) => e.path === path), `${query}: ${res.text}`);
+    assert.ok(
+      res.json.errors.some((e: { path: string }) => e.path === path),
+      `${query}: ${res.text}`,
+    );
   }
 });

@@ -63,7 +63,10 @@ test('add → start → RUNNING (native MediaLive events) → stop → delete: e
   assert.equal(mine.channels.length, 1, 'one channel');
   assert.equal(idle.mediaConnectOutputArn, mine.inputs[0]!.Arn, 'the "output" is the input ARN (ADR 0007)');
   assert.equal(idle.mediaLiveChannelId, mine.channels[0]!.Id);
-  assert.ok(fake.flowOutputs().some((o) => o.MediaLiveInputArn === mine.inputs[0]!.Arn), 'MediaLive added its managed output to the flow');
+  assert.ok(
+    fake.flowOutputs().some((o) => o.MediaLiveInputArn === mine.inputs[0]!.Arn),
+    'MediaLive added its managed output to the flow',
+  );
 
   assert.equal((await rt.api('POST', `/api/destinations/${id}/start`)).status, 202);
   await until(rt, id, 'running');
@@ -92,9 +95,9 @@ test('add → start → RUNNING (native MediaLive events) → stop → delete: e
   // Every resource made for it is gone (the input's DeleteInput completes after a short delay).
   await eventually(() => resourcesOf(fake, id).inputs.length + resourcesOf(fake, id).channels.length === 0, { what: 'resources deleted in the fake' });
   const primaryInputArn = fake.flowOutputs().find((o) => o.Name === 'primary-medialive')!.MediaLiveInputArn;
-  await eventually(() => JSON.stringify(fake.flowOutputs().map((o) => o.MediaLiveInputArn)) === JSON.stringify([primaryInputArn]), { what: 'only the primary\'s flow output left' });
+  await eventually(() => JSON.stringify(fake.flowOutputs().map((o) => o.MediaLiveInputArn)) === JSON.stringify([primaryInputArn]), { what: "only the primary's flow output left" });
   assert.deepEqual(fake.liveDestinationResources(), { channels: [], inputs: [] });
-  assert.equal(fake.channel(fake.primaryChannelId!)!.State, 'RUNNING', 'the primary is untouched by a destination\'s teardown');
+  assert.equal(fake.channel(fake.primaryChannelId!)!.State, 'RUNNING', "the primary is untouched by a destination's teardown");
   const ops = fake.operations();
   for (const op of ['CreateInput', 'CreateChannel', 'StartChannel', 'StopChannel', 'DeleteChannel', 'DeleteInput', 'StartFlow']) assert.ok(ops.includes(op), `${op} sent`);
   assert.equal(ops.filter((o) => o === 'CreateInput').length, 1);
@@ -124,13 +127,22 @@ test('duplicate and out-of-order native MediaLive events change nothing', async 
   // 3. A delayed STARTING from a minute earlier arrives after RUNNING (out of order).
   rt.bus.deliverServiceEvent({ Source: 'aws.medialive', DetailType: 'MediaLive Channel State Change', Detail: JSON.stringify(starting.event.detail), Resources: [arn], Time: new Date(Date.parse(starting.event.time) - 60_000) });
   // 4. A stale IDLE (the state before the start) from two minutes earlier.
-  rt.bus.deliverServiceEvent({ Source: 'aws.medialive', DetailType: 'MediaLive Channel State Change', Detail: JSON.stringify({ ...(starting.event.detail as object), state: 'IDLE', pipelines_running_count: 0 }), Resources: [arn], Time: new Date(Date.parse(starting.event.time) - 120_000) });
+  rt.bus.deliverServiceEvent({
+    Source: 'aws.medialive',
+    DetailType: 'MediaLive Channel State Change',
+    Detail: JSON.stringify({ ...(starting.event.detail as object), state: 'IDLE', pipelines_running_count: 0 }),
+    Resources: [arn],
+    Time: new Date(Date.parse(starting.event.time) - 120_000),
+  });
   await rt.bus.drain(10_000);
 
   assert.deepEqual(await get(rt, id), before.dest, 'the destination is unchanged');
   const statusChanges = rt.published.slice(before.published).filter((e) => e.DetailType === 'DestinationStatusChanged');
   assert.deepEqual(statusChanges, [], 'no status change published');
-  const newOps = fake.operations().slice(before.ops).filter((o) => !o.startsWith('Describe') && !o.startsWith('List'));
+  const newOps = fake
+    .operations()
+    .slice(before.ops)
+    .filter((o) => !o.startsWith('Describe') && !o.startsWith('List'));
   assert.deepEqual(newOps, [], 'no start, stop or create sent to AWS');
   assert.equal(fake.channel(channelId)!.State, 'RUNNING');
   await noDeadLetters(rt);
@@ -163,7 +175,7 @@ test('a Lambda cut short right after CreateInput / CreateChannel resumes on rede
   if (models) expectAllValid(fake.captured(), models);
 });
 
-test('an exhausted MediaLive channel quota reaches the destination\'s lastError as the engine said it: QUOTA_EXCEEDED and the quota to raise', async (t) => {
+test("an exhausted MediaLive channel quota reaches the destination's lastError as the engine said it: QUOTA_EXCEEDED and the quota to raise", async (t) => {
   // Five destinations at once: function timeouts of 1.5-3 s, so a loaded machine does not time them out.
   const { rt, fake } = await start(t, 0.05);
   // The fake holds AWS's default quota of 5 channels per Region; the stack's primary is one of them.
@@ -171,11 +183,14 @@ test('an exhausted MediaLive channel quota reaches the destination\'s lastError 
   for (let i = 0; i < 4; i++) filling.push(await create(rt, `Filler ${i}`));
   for (const id of filling) await until(rt, id, 'idle');
   const id = await create(rt, 'One too many');
-  const failed = await eventually(async () => {
-    const d = (await rt.api('GET', `/api/destinations/${id}`)).json as Destination & { lastError: { code: string; message: string; hint: string } | null };
-    return d.status === 'error' && d.lastError ? d : null;
-  }, { timeoutMs: 30_000, what: 'status error with lastError' });
-  assert.equal(failed.lastError!.code, 'QUOTA_EXCEEDED', 'the engine\'s code, not CHANNEL_CREATE_FAILED');
+  const failed = await eventually(
+    async () => {
+      const d = (await rt.api('GET', `/api/destinations/${id}`)).json as Destination & { lastError: { code: string; message: string; hint: string } | null };
+      return d.status === 'error' && d.lastError ? d : null;
+    },
+    { timeoutMs: 30_000, what: 'status error with lastError' },
+  );
+  assert.equal(failed.lastError!.code, 'QUOTA_EXCEEDED', "the engine's code, not CHANNEL_CREATE_FAILED");
   assert.match(failed.lastError!.message, /MediaLive CreateChannel .*limit of 5 channels/);
   assert.match(failed.lastError!.hint, /^Raise the quota in Service Quotas: MediaLive "Channels" per Region/);
   assert.equal(resourcesOf(fake, id).channels.length, 0, 'no channel was made');

@@ -11,8 +11,7 @@ import { test } from 'node:test';
 import { eventually, startTestRuntime, type TestRuntime } from './support/local.ts';
 
 const status = async (rt: TestRuntime, id: string) => (await rt.api('GET', `/api/destinations/${id}`)).json as { status: string; desired: string; mediaLiveChannelId: string | null; mediaConnectOutputArn: string | null };
-const until = (rt: TestRuntime, id: string, want: string) =>
-  eventually(async () => (await status(rt, id)).status === want, { timeoutMs: 15_000, what: `status ${want}` });
+const until = (rt: TestRuntime, id: string, want: string) => eventually(async () => (await status(rt, id)).status === want, { timeoutMs: 15_000, what: `status ${want}` });
 
 test('create → idle → start → running → stop → idle → delete → gone, with every resource cleaned up', async () => {
   const rt = await startTestRuntime({}, { engine: 'memory' });
@@ -61,9 +60,7 @@ test('updating a running destination stops, updates and restarts its channel', a
     assert.equal(put.status, 200);
     await eventually(
       () => {
-        const statuses = rt.published
-          .filter((e) => e.DetailType === 'DestinationStatusChanged')
-          .map((e) => (JSON.parse(e.Detail) as { data: { to: string } }).data.to);
+        const statuses = rt.published.filter((e) => e.DetailType === 'DestinationStatusChanged').map((e) => (JSON.parse(e.Detail) as { data: { to: string } }).data.to);
         return statuses.slice(-3).join(',') === 'idle,starting,running' || statuses.slice(-4).join(',') === 'stopping,idle,starting,running';
       },
       { timeoutMs: 15_000, what: 'stop, update, restart' },

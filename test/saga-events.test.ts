@@ -10,12 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import {
-  ChannelStateChangedV1,
-  FlowOutputAddedV1,
-  FlowOutputRemovedV1,
-  FlowStateChangedV1,
-} from '../events/catalogue.ts';
+import { ChannelStateChangedV1, FlowOutputAddedV1, FlowOutputRemovedV1, FlowStateChangedV1 } from '../events/catalogue.ts';
 import { findEvent } from '../events/catalogue.ts';
 import { buildEntry, type BusEntry, type EventPublisher } from '../shared/events/publisher.ts';
 import { eventually, startTestRuntime, type TestRuntime } from './support/local.ts';
@@ -123,14 +118,7 @@ test('flow status is answered from what flow-output reports, UNKNOWN before', as
   const rt = await startTestRuntime();
   try {
     assert.equal((await rt.api('GET', '/api/mediaconnect/flow/status')).json.state, 'UNKNOWN');
-    await emit(
-      rt,
-      buildEntry(
-        FlowStateChangedV1,
-        { flowArn: 'local:flow:primary', state: 'ACTIVE', sourceConnected: true, sourceAddress: '127.0.0.1:50000', connectedSince: new Date().toISOString(), outputs: 2 },
-        { correlationId: 't' },
-      ),
-    );
+    await emit(rt, buildEntry(FlowStateChangedV1, { flowArn: 'local:flow:primary', state: 'ACTIVE', sourceConnected: true, sourceAddress: '127.0.0.1:50000', connectedSince: new Date().toISOString(), outputs: 2 }, { correlationId: 't' }));
     const f = (await rt.api('GET', '/api/mediaconnect/flow/status')).json;
     assert.equal(f.state, 'ACTIVE');
     assert.equal(f.sourceConnected, true);

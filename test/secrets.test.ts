@@ -63,8 +63,7 @@ test('no stream key in any log line, response, event or file of the data dir', a
         .map((f): [string, string] => [`file ${f}`, readFileSync(f).toString('latin1')]),
     ];
     assert.ok(rt.responses.length >= 10 && rt.published.length >= 4 && logs.length > 0, 'the scan saw traffic');
-    for (const key of keys)
-      for (const [where, text] of haystacks) assert.ok(!text.includes(key), `stream key found in ${where}: ${text.slice(0, 200)}`);
+    for (const key of keys) for (const [where, text] of haystacks) assert.ok(!text.includes(key), `stream key found in ${where}: ${text.slice(0, 200)}`);
     for (const [where, text] of haystacks) assert.ok(!text.includes(ADMIN_TOKEN), `admin token found in ${where}: ${text.slice(0, 200)}`);
     const keyFile = join(rt.dataDir, 'secrets', 'stream-keys.key');
     assert.equal(statSync(keyFile).mode & 0o777, 0o600);

@@ -128,7 +128,15 @@ test('serverless package --stage dev produces the expected CloudFormation', { ti
       assert.deepEqual(table.Properties.SSESpecification, { SSEEnabled: true }, `${id} SSE`);
       const [name, key] = expectedKeys[id]!;
       assert.equal(table.Properties.TableName, name);
-      assert.deepEqual(table.Properties.KeySchema, id === 'NotifierTable' ? [{ AttributeName: key, KeyType: 'HASH' }, { AttributeName: 'sk', KeyType: 'RANGE' }] : [{ AttributeName: key, KeyType: 'HASH' }]);
+      assert.deepEqual(
+        table.Properties.KeySchema,
+        id === 'NotifierTable'
+          ? [
+              { AttributeName: key, KeyType: 'HASH' },
+              { AttributeName: 'sk', KeyType: 'RANGE' },
+            ]
+          : [{ AttributeName: key, KeyType: 'HASH' }],
+      );
       assert.deepEqual(table.Properties.AttributeDefinitions[0], { AttributeName: key, AttributeType: 'S' });
     }
     // Native MediaLive events name a channel, not a destination: channels are found by channel id.
@@ -273,7 +281,10 @@ test('serverless package --stage dev produces the expected CloudFormation', { ti
     const logs = mlStatements.find((s) => list(s['Action']).includes('logs:PutLogEvents'));
     const logResources = list(logs?.['Resource']);
     assert.ok(logResources.length > 0, 'MediaLive may write logs (a statement with logs:PutLogEvents and its resources)');
-    assert.ok(logResources.every((r) => JSON.stringify(r).includes('log-group:ElementalMediaLive')), 'MediaLive logs to its own log group only');
+    assert.ok(
+      logResources.every((r) => JSON.stringify(r).includes('log-group:ElementalMediaLive')),
+      'MediaLive logs to its own log group only',
+    );
 
     const input = resources['PrimaryInput'];
     assert.equal(input.Type, 'AWS::MediaLive::Input');
@@ -286,7 +297,10 @@ test('serverless package --stage dev produces the expected CloudFormation', { ti
     const ch = channel.Properties;
     assert.equal(ch.ChannelClass, 'SINGLE_PIPELINE');
     assert.deepEqual(ch.RoleArn, { 'Fn::GetAtt': ['MediaLiveAccessRole', 'Arn'] });
-    assert.deepEqual(ch.InputAttachments.map((a: Json) => a.InputId), [{ Ref: 'PrimaryInput' }]);
+    assert.deepEqual(
+      ch.InputAttachments.map((a: Json) => a.InputId),
+      [{ Ref: 'PrimaryInput' }],
+    );
     assert.equal(ch.EncoderSettings.TimecodeConfig.Source, 'SYSTEMCLOCK', 'TimecodeConfig is required');
     assert.deepEqual(ch.Destinations[0].Settings[0].Url, { 'Fn::Select': [0, { 'Fn::GetAtt': ['PrimaryPackageChannel', 'IngestEndpointUrls'] }] });
     const hls = ch.EncoderSettings.OutputGroups[0].OutputGroupSettings.HlsGroupSettings;
@@ -334,10 +348,15 @@ test('serverless package --stage dev produces the expected CloudFormation', { ti
     assert.equal(sourceAlarm.TreatMissingData, 'notBreaching', 'a flow in standby publishes nothing');
     const primaryAlarm = alarms['PrimaryChannelAlarm']!.Properties;
     assert.deepEqual([primaryAlarm.Namespace, primaryAlarm.MetricName], ['AWS/MediaLive', 'ActiveAlerts']);
-    assert.deepEqual(primaryAlarm.Dimensions, [{ Name: 'ChannelId', Value: { Ref: 'PrimaryChannel' } }, { Name: 'Pipeline', Value: '0' }]);
+    assert.deepEqual(primaryAlarm.Dimensions, [
+      { Name: 'ChannelId', Value: { Ref: 'PrimaryChannel' } },
+      { Name: 'Pipeline', Value: '0' },
+    ]);
     // Function errors: one metric-math alarm over every function.
     const errorMetrics = (alarms['FunctionErrorsAlarm']!.Properties.Metrics as Json[]).filter((m) => m.MetricStat);
-    const lambdaIds = ofType(resources, 'AWS::Lambda::Function').map(([id]) => id).sort();
+    const lambdaIds = ofType(resources, 'AWS::Lambda::Function')
+      .map(([id]) => id)
+      .sort();
     assert.deepEqual(errorMetrics.map((m) => m.MetricStat.Metric.Dimensions[0].Value.Ref).sort(), lambdaIds);
     assert.ok(errorMetrics.every((m) => m.MetricStat.Metric.Namespace === 'AWS/Lambda' && m.MetricStat.Metric.MetricName === 'Errors' && m.ReturnData === false));
     const expression = (alarms['FunctionErrorsAlarm']!.Properties.Metrics as Json[]).find((m) => m.Expression);
@@ -363,7 +382,11 @@ test('serverless package --stage dev produces the expected CloudFormation', { ti
       assert.ok(allowed, `statement with "*" resource that is not allow-listed: ${JSON.stringify(s)}`);
       assert.deepEqual(list(s['Action']).sort(), allowed.actions, `${s['Sid']} may only carry ${allowed.actions.join(', ')} (${allowed.reason})`);
     }
-    for (const sid of Object.keys(STAR_RESOURCE_ALLOWED)) assert.ok(all.some((s) => s['Sid'] === sid), `allow-list entry ${sid} is still used`);
+    for (const sid of Object.keys(STAR_RESOURCE_ALLOWED))
+      assert.ok(
+        all.some((s) => s['Sid'] === sid),
+        `allow-list entry ${sid} is still used`,
+      );
 
     // One role per function, made for it, trusted by Lambda only; no shared default role.
     assert.equal(resources['IamRoleLambdaExecution'], undefined, 'no shared Lambda role');
@@ -437,7 +460,15 @@ test('serverless package --stage dev produces the expected CloudFormation', { ti
     assert.deepEqual(Object.keys(tablesOf).sort(), Object.keys(lambdas).sort(), 'every function is covered');
     for (const [fn, tables] of Object.entries(tablesOf)) assert.deepEqual(resourcesOf(granted(fn, 'dynamodb:')), [...tables].sort(), `${fn} tables`);
     // Read-only where a function only reads; the bootstrap may only list tokens and add one.
-    for (const fn of ['FlowOutputInboxLambdaFunction', 'ChannelProvisionerInboxLambdaFunction', 'CostTrackerInboxLambdaFunction', 'CostTrackerTickLambdaFunction', 'NotifierInboxLambdaFunction', 'NotifierTickLambdaFunction', 'NotifierApiLambdaFunction']) {
+    for (const fn of [
+      'FlowOutputInboxLambdaFunction',
+      'ChannelProvisionerInboxLambdaFunction',
+      'CostTrackerInboxLambdaFunction',
+      'CostTrackerTickLambdaFunction',
+      'NotifierInboxLambdaFunction',
+      'NotifierTickLambdaFunction',
+      'NotifierApiLambdaFunction',
+    ]) {
       for (const s of granted(fn, 'dynamodb:').filter((x) => resourcesOf([x]).includes(arnOf('DestinationsTable')))) {
         assert.deepEqual(list(s['Action']).sort(), ['dynamodb:GetItem', 'dynamodb:Scan'], `${fn} only reads destinations`);
       }
@@ -479,7 +510,12 @@ test('serverless package --stage dev produces the expected CloudFormation', { ti
     // Media services: only flow-output and channel-provisioner, each only its part; the api
     // function reads the flow's health and nothing else of them (input health, issue 12 item 8).
     const media = ['FlowOutputInboxLambdaFunction', 'FlowOutputReconcileLambdaFunction', 'ChannelProvisionerInboxLambdaFunction', 'ChannelReconcileLambdaFunction', 'ChannelProvisionerApiLambdaFunction'];
-    assert.deepEqual(granted('ApiLambdaFunction', 'mediaconnect:').flatMap((s) => list(s['Action'])).sort(), ['mediaconnect:DescribeFlow', 'mediaconnect:DescribeFlowSourceMetadata']);
+    assert.deepEqual(
+      granted('ApiLambdaFunction', 'mediaconnect:')
+        .flatMap((s) => list(s['Action']))
+        .sort(),
+      ['mediaconnect:DescribeFlow', 'mediaconnect:DescribeFlowSourceMetadata'],
+    );
     assert.deepEqual(resourcesOf(granted('ApiLambdaFunction', 'mediaconnect:')), [JSON.stringify({ 'Fn::GetAtt': ['ContributionFlow', 'FlowArn'] })], 'api: the contribution flow only');
     for (const fn of Object.keys(lambdas).filter((f) => !media.includes(f))) {
       if (fn === 'ApiLambdaFunction') {
@@ -492,9 +528,19 @@ test('serverless package --stage dev produces the expected CloudFormation', { ti
     const inputArns = JSON.stringify({ 'Fn::Sub': 'arn:${AWS::Partition}:medialive:${AWS::Region}:${AWS::AccountId}:input:*' });
     const allowedOn = (fn: string, action: string) => resourcesOf(roleOf(fn).statements.filter((s) => s['Effect'] === 'Allow' && list(s['Action']).includes(action)));
     for (const fn of ['FlowOutputInboxLambdaFunction', 'FlowOutputReconcileLambdaFunction']) {
-      assert.deepEqual(granted(fn, 'mediaconnect:').flatMap((s) => list(s['Action'])).sort(), ['mediaconnect:DescribeFlow', 'mediaconnect:DescribeFlowSourceMetadata', 'mediaconnect:StartFlow', 'mediaconnect:StopFlow']);
+      assert.deepEqual(
+        granted(fn, 'mediaconnect:')
+          .flatMap((s) => list(s['Action']))
+          .sort(),
+        ['mediaconnect:DescribeFlow', 'mediaconnect:DescribeFlowSourceMetadata', 'mediaconnect:StartFlow', 'mediaconnect:StopFlow'],
+      );
       assert.deepEqual(resourcesOf(granted(fn, 'mediaconnect:')), [JSON.stringify({ 'Fn::GetAtt': ['ContributionFlow', 'FlowArn'] })], `${fn}: the contribution flow only`);
-      assert.deepEqual(granted(fn, 'medialive:').flatMap((s) => list(s['Action'])).sort(), ['medialive:CreateInput', 'medialive:CreateTags', 'medialive:DeleteInput', 'medialive:DescribeChannel', 'medialive:DescribeInput', 'medialive:ListInputs', 'medialive:StartChannel']);
+      assert.deepEqual(
+        granted(fn, 'medialive:')
+          .flatMap((s) => list(s['Action']))
+          .sort(),
+        ['medialive:CreateInput', 'medialive:CreateTags', 'medialive:DeleteInput', 'medialive:DescribeChannel', 'medialive:DescribeInput', 'medialive:ListInputs', 'medialive:StartChannel'],
+      );
       for (const a of ['medialive:CreateInput', 'medialive:DeleteInput', 'medialive:CreateTags']) assert.deepEqual(allowedOn(fn, a), [inputArns], `${fn} ${a}: inputs only`);
       assert.deepEqual(allowedOn(fn, 'medialive:DescribeChannel'), [channelArns]);
       assert.deepEqual(allowedOn(fn, 'medialive:StartChannel'), [arnOf('PrimaryChannel')], `${fn} may start the primary channel and no other`);
@@ -514,10 +560,19 @@ test('serverless package --stage dev produces the expected CloudFormation', { ti
     {
       const fn = 'ChannelProvisionerApiLambdaFunction';
       assert.deepEqual(
-        [...new Set(granted(fn, 'medialive:').filter((s) => s['Effect'] === 'Allow').flatMap((s) => list(s['Action'])))].sort(),
+        [
+          ...new Set(
+            granted(fn, 'medialive:')
+              .filter((s) => s['Effect'] === 'Allow')
+              .flatMap((s) => list(s['Action'])),
+          ),
+        ].sort(),
         ['DeleteChannel', 'DeleteInput', 'DescribeChannel', 'DescribeInput', 'ListChannels', 'ListInputs', 'StopChannel'].map((a) => `medialive:${a}`),
       );
-      assert.deepEqual(granted(fn, 'mediaconnect:').flatMap((s) => list(s['Action'])), ['mediaconnect:DescribeFlow']);
+      assert.deepEqual(
+        granted(fn, 'mediaconnect:').flatMap((s) => list(s['Action'])),
+        ['mediaconnect:DescribeFlow'],
+      );
       assert.deepEqual(granted(fn, 'iam:'), [], 'no PassRole: it creates nothing');
       const deny = roleOf(fn).statements.find((s) => s['Effect'] === 'Deny');
       assert.deepEqual(resourcesOf([deny!]), [arnOf('PrimaryChannel')], 'cleanup may never touch the primary channel');
@@ -591,7 +646,10 @@ test('serverless package --stage dev produces the expected CloudFormation', { ti
     }
     assert.equal(ofType(resources, 'AWS::Lambda::Version').length, Object.keys(functions).length, 'versionFunctions: true');
     // The bootstrap function runs only when invoked: no event source, no schedule, no route.
-    assert.ok(!JSON.stringify([...ofType(resources, 'AWS::Lambda::EventSourceMapping'), ...ofType(resources, 'AWS::Events::Rule'), ...ofType(resources, 'AWS::Lambda::Permission')]).includes('AdminBootstrap'), 'nothing triggers adminBootstrap');
+    assert.ok(
+      !JSON.stringify([...ofType(resources, 'AWS::Lambda::EventSourceMapping'), ...ofType(resources, 'AWS::Events::Rule'), ...ofType(resources, 'AWS::Lambda::Permission')]).includes('AdminBootstrap'),
+      'nothing triggers adminBootstrap',
+    );
     for (const [id, group] of ofType(resources, 'AWS::Logs::LogGroup')) assert.equal(group.Properties.RetentionInDays, 30, id);
 
     const apis = ofType(resources, 'AWS::ApiGatewayV2::Api');
@@ -599,17 +657,22 @@ test('serverless package --stage dev produces the expected CloudFormation', { ti
     assert.equal(apis[0]![1].Properties.ProtocolType, 'HTTP');
     assert.equal(apis[0]![1].Properties.CorsConfiguration, undefined, 'cors: false');
     // The destination API takes everything; channel-provisioner's two routes are more specific.
-    assert.deepEqual(ofType(resources, 'AWS::ApiGatewayV2::Route').map(([, r]) => r.Properties.RouteKey).sort(), [
-      '$default',
-      'ANY /api/admin/cost/budget',
-      'ANY /api/admin/cost/rates',
-      'ANY /api/admin/notifications/{proxy+}',
-      'GET /api/channels/validate',
-      'GET /api/cost',
-      'GET /api/cost/sessions',
-      'POST /api/channels/cleanup',
-      'POST /api/cost/estimate',
-    ]);
+    assert.deepEqual(
+      ofType(resources, 'AWS::ApiGatewayV2::Route')
+        .map(([, r]) => r.Properties.RouteKey)
+        .sort(),
+      [
+        '$default',
+        'ANY /api/admin/cost/budget',
+        'ANY /api/admin/cost/rates',
+        'ANY /api/admin/notifications/{proxy+}',
+        'GET /api/channels/validate',
+        'GET /api/cost',
+        'GET /api/cost/sessions',
+        'POST /api/channels/cleanup',
+        'POST /api/cost/estimate',
+      ],
+    );
 
     assert.deepEqual(template['Outputs']['EventBusName'].Value, { Ref: 'FanoutBus' });
     assert.ok(template['Outputs']['HttpApiUrl'], 'the API URL output');
@@ -624,16 +687,20 @@ test('serverless package --stage dev produces the expected CloudFormation', { ti
     assert.equal(bucket.Type, 'AWS::S3::Bucket');
     assert.deepEqual(bucket.Properties.PublicAccessBlockConfiguration, { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true }, 'the site bucket is private');
     const sitePolicy = resources['DashboardBucketPolicy'].Properties.PolicyDocument.Statement as Json[];
-    assert.deepEqual(sitePolicy, [
-      {
-        Sid: 'DashboardDistributionReads',
-        Effect: 'Allow',
-        Principal: { Service: 'cloudfront.amazonaws.com' },
-        Action: 's3:GetObject',
-        Resource: { 'Fn::Sub': '${DashboardBucket.Arn}/*' },
-        Condition: { StringEquals: { 'AWS:SourceArn': { 'Fn::Sub': 'arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/${DashboardDistribution}' } } },
-      },
-    ], 'only this distribution reads the site, nobody writes through a policy');
+    assert.deepEqual(
+      sitePolicy,
+      [
+        {
+          Sid: 'DashboardDistributionReads',
+          Effect: 'Allow',
+          Principal: { Service: 'cloudfront.amazonaws.com' },
+          Action: 's3:GetObject',
+          Resource: { 'Fn::Sub': '${DashboardBucket.Arn}/*' },
+          Condition: { StringEquals: { 'AWS:SourceArn': { 'Fn::Sub': 'arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/${DashboardDistribution}' } } },
+        },
+      ],
+      'only this distribution reads the site, nobody writes through a policy',
+    );
     const dist = resources['DashboardDistribution'].Properties.DistributionConfig;
     const origins = Object.fromEntries((dist.Origins as Json[]).map((o) => [o.Id, o]));
     assert.deepEqual(origins['dashboard-site'].DomainName, { 'Fn::GetAtt': ['DashboardBucket', 'RegionalDomainName'] });

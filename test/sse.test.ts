@@ -67,10 +67,7 @@ test('the stream opens with `ready`, then carries destination events with ids', 
   const start = await rt.api('POST', `/api/destinations/${destinationId}/start`);
   assert.equal(start.status, 202);
   const starting = await frame(c, (f) => f.event === 'destination.status' && data(f).to === 'starting', 'status starting');
-  assert.deepEqual(
-    { destinationId: data(starting).destinationId, from: data(starting).from, to: data(starting).to, desired: data(starting).desired },
-    { destinationId, from: 'idle', to: 'starting', desired: 'running' },
-  );
+  assert.deepEqual({ destinationId: data(starting).destinationId, from: data(starting).from, to: data(starting).to, desired: data(starting).desired }, { destinationId, from: 'idle', to: 'starting', desired: 'running' });
 
   const events = withId(c);
   assert.deepEqual(
@@ -78,7 +75,11 @@ test('the stream opens with `ready`, then carries destination events with ids', 
     ['destination.created', 'destination.status', 'destination.status'],
   );
   const seqs = events.map((f) => seq(f.id!));
-  assert.deepEqual([...seqs].sort((a, b) => a - b), seqs, 'ids increase');
+  assert.deepEqual(
+    [...seqs].sort((a, b) => a - b),
+    seqs,
+    'ids increase',
+  );
   assert.equal(new Set(seqs).size, seqs.length, 'ids are unique');
   firstIds = events.map((f) => f.id!);
   await c.close();
@@ -101,7 +102,11 @@ test('reconnecting with Last-Event-ID delivers exactly the missed events', async
     events.map((f) => `${f.event}:${f.event === 'destination.status' ? data(f).to : data(f).destinationId === other ? 'two' : 'one'}`),
     ['destination.status:idle', 'destination.status:starting', 'destination.updated:one', 'destination.status:stopping', 'destination.created:two'],
   );
-  assert.deepEqual(events.slice(0, 2).map((f) => f.id), firstIds.slice(1), 'the replay has the original ids');
+  assert.deepEqual(
+    events.slice(0, 2).map((f) => f.id),
+    firstIds.slice(1),
+    'the replay has the original ids',
+  );
   assert.ok(!c.frames.some((f) => f.event === 'reset'));
   await c.close();
 

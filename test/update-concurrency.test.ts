@@ -43,11 +43,11 @@ test('without version: an observation between read and write does not surface as
   assert.equal(res.status, 200, res.text);
   const stored = (await rt.api('GET', `/api/destinations/${id}`)).json;
   assert.equal(stored.rtmpUrl, 'rtmp://ingest.example.com/live2');
-  assert.match(stored.mediaConnectOutputArn, /output:\d+$/, "the observation is kept, not overwritten by the retry");
+  assert.match(stored.mediaConnectOutputArn, /output:\d+$/, 'the observation is kept, not overwritten by the retry');
   assert.equal(stored.version, 3, 'created (1), observed (2), updated (3)');
 });
 
-test('with version: optimistic concurrency is the client\'s, so the same race is VERSION_CONFLICT', async () => {
+test("with version: optimistic concurrency is the client's, so the same race is VERSION_CONFLICT", async () => {
   const id = await createOne();
   loseNextRace(id);
   const res = await rt.api('PUT', `/api/destinations/${id}`, { body: { rtmpUrl: 'rtmp://ingest.example.com/live3', version: 1 } });

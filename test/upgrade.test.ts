@@ -44,8 +44,7 @@ after(() => {
   for (const d of copies) rmSync(d, { recursive: true, force: true });
 });
 
-const start = (dataDir: string): Promise<TestRuntime> =>
-  startTestRuntime({ FANOUT_ADMIN_TOKEN: ADMIN, FANOUT_SRT_PASSPHRASE: 'fixture-passphrase-0123' }, { dataDir, inMemory: false, engine: 'memory' });
+const start = (dataDir: string): Promise<TestRuntime> => startTestRuntime({ FANOUT_ADMIN_TOKEN: ADMIN, FANOUT_SRT_PASSPHRASE: 'fixture-passphrase-0123' }, { dataDir, inMemory: false, engine: 'memory' });
 
 async function servesEverything(rt: TestRuntime): Promise<void> {
   // As the fixture's admin (its FANOUT_ADMIN_TOKEN) unless a token is given.
@@ -109,7 +108,10 @@ test('this code starts on a data dir written before schema versions and serves e
   try {
     await servesEverything(again);
     const reports = await again.destination.migrateStored();
-    assert.deepEqual(reports.map((r) => r.migrated), [0, 0, 0]);
+    assert.deepEqual(
+      reports.map((r) => r.migrated),
+      [0, 0, 0],
+    );
   } finally {
     await again.close();
   }

@@ -14,7 +14,12 @@ function expectProblem(res: ApiResponse, status: number, code: string, path?: st
   assert.equal(res.status, status, res.text);
   assert.match(res.headers.get('content-type') ?? '', /^application\/problem\+json/);
   assert.equal(res.json.code, code, res.text);
-  if (path) assert.deepEqual(res.json.errors?.map((e: { path: string }) => e.path), [path], res.text);
+  if (path)
+    assert.deepEqual(
+      res.json.errors?.map((e: { path: string }) => e.path),
+      [path],
+      res.text,
+    );
   return res.json;
 }
 
@@ -179,12 +184,14 @@ describe('presets: what both engines can encode', () => {
     const res = await rt.api('POST', '/api/admin/presets', { body: { name: 'Auto sixty', platform: 'generic', video: { codec: 'h264', resolution: '1920x1080', frameRate: 60, bitrate: 6_000_000 }, audio } });
     assert.equal(res.status, 201, res.text);
     assert.equal(res.json.video.level, '4.2');
-    const upd = await rt.api('PUT', `/api/admin/presets/${res.json.presetId}`, { body: { name: 'Auto thirty', platform: 'generic', video: { codec: 'h264', resolution: '1280x720', frameRate: 30, bitrate: 3_000_000, level: 'auto' }, audio } });
+    const upd = await rt.api('PUT', `/api/admin/presets/${res.json.presetId}`, {
+      body: { name: 'Auto thirty', platform: 'generic', video: { codec: 'h264', resolution: '1280x720', frameRate: 30, bitrate: 3_000_000, level: 'auto' }, audio },
+    });
     assert.equal(upd.status, 200, upd.text);
     assert.equal(upd.json.video.level, '3.1');
   });
 
-  test('AAC bitrate outside MediaLive\'s range for the channels and sample rate, and more than 60 fps, are refused', async () => {
+  test("AAC bitrate outside MediaLive's range for the channels and sample rate, and more than 60 fps, are refused", async () => {
     const video = { codec: 'h264', resolution: '1280x720', frameRate: 30, bitrate: 3_000_000 };
     expectProblem(await rt.api('POST', '/api/admin/presets', { body: { name: 'Thin', platform: 'generic', video, audio: { codec: 'aac', bitrate: 48_000 } } }), 422, 'PRESET_NOT_ENCODABLE', 'audio.bitrate');
     expectProblem(await rt.api('POST', '/api/admin/presets', { body: { name: 'Fat mono', platform: 'generic', video, audio: { codec: 'aac', bitrate: 320_000, channels: 1 } } }), 422, 'PRESET_NOT_ENCODABLE', 'audio.bitrate');

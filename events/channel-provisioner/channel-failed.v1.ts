@@ -5,7 +5,7 @@ export const ChannelFailedV1 = defineEvent({
   source: SOURCES.channelProvisioner,
   name: 'ChannelFailed',
   version: 1,
-  description: "A channel operation failed after retries; what the failed step made was cleaned up.",
+  description: 'A channel operation failed after retries; what the failed step made was cleaned up.',
   data: z
     .object({
       destinationId: DestinationIdSchema,

@@ -5,9 +5,7 @@ export const ChannelReclaimedV1 = defineEvent({
   source: SOURCES.channelProvisioner,
   name: 'ChannelReclaimed',
   version: 1,
-  description:
-    "A stopped destination's channel was deleted after its idle time (cost-aware reclaim, ADR 0008); flow-output removes its output next. " +
-    'The destination stays; its next start re-creates output and channel.',
+  description: "A stopped destination's channel was deleted after its idle time (cost-aware reclaim, ADR 0008); flow-output removes its output next. " + 'The destination stays; its next start re-creates output and channel.',
   data: z
     .object({
       destinationId: DestinationIdSchema,

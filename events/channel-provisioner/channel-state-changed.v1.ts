@@ -6,8 +6,7 @@ export const ChannelStateChangedV1 = defineEvent({
   source: SOURCES.channelProvisioner,
   name: 'ChannelStateChanged',
   version: 1,
-  description:
-    "The destination's channel changed state, as reported by the engine's native 'MediaLive Channel State Change' event (or the local engine's identical one).",
+  description: "The destination's channel changed state, as reported by the engine's native 'MediaLive Channel State Change' event (or the local engine's identical one).",
   data: z
     .object({
       destinationId: DestinationIdSchema,

@@ -18,9 +18,7 @@ export const OrphanResourcesCleanedUpV1 = defineEvent({
   source: SOURCES.channelProvisioner,
   name: 'OrphanResourcesCleanedUp',
   version: 1,
-  description:
-    'An admin ran POST /api/channels/cleanup and Fanout-tagged resources that belonged to no destination were removed (or failed to be). ' +
-    'Published only when the cleanup found something.',
+  description: 'An admin ran POST /api/channels/cleanup and Fanout-tagged resources that belonged to no destination were removed (or failed to be). ' + 'Published only when the cleanup found something.',
   data: z
     .object({
       /** The token id of the admin who asked (never the token). */

@@ -27,7 +27,10 @@ export const CostLineSchema = z
     rateKey: z.string().min(1),
     /** Where the rate comes from, in words (and a URL where there is one). */
     rateSource: z.string().min(1),
-    rateEffectiveDate: z.string().regex(/^\d{4}-\d{2}-\d{2}$/).nullable(),
+    rateEffectiveDate: z
+      .string()
+      .regex(/^\d{4}-\d{2}-\d{2}$/)
+      .nullable(),
     /** The rate (or the quantity) is not verified. */
     estimated: z.boolean(),
     /** The table had no rate: this line is not priced. */

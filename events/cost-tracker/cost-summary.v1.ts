@@ -7,7 +7,7 @@ export const CostSummaryV1 = defineEvent({
   name: 'CostSummary',
   version: 1,
   description:
-    'What a day or a month cost (in the organisation\'s time zone), per service line, destination, platform and category, with idle and redundancy ' +
+    "What a day or a month cost (in the organisation's time zone), per service line, destination, platform and category, with idle and redundancy " +
     'in rows of their own; published when a period closes, and for the running month with its projection.',
   data: z
     .object({
@@ -35,7 +35,10 @@ export const CostSummaryV1 = defineEvent({
       missingRates: z.array(z.string()),
       sessions: z.number().int().min(0),
       /** Months still running: the projection to month end and how it was computed. */
-      projection: z.object({ total: MoneySchema, computation: z.string().min(1) }).strict().nullable(),
+      projection: z
+        .object({ total: MoneySchema, computation: z.string().min(1) })
+        .strict()
+        .nullable(),
     })
     .strict(),
 });

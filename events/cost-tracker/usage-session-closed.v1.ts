@@ -19,9 +19,7 @@ export const UsageSessionClosedV1 = defineEvent({
   source: SOURCES.costTracker,
   name: 'UsageSessionClosed',
   version: 1,
-  description:
-    'A usage session ended and was settled (published once): an interval in which a destination channel, the primary channel or the flow ran, ' +
-    'or a channel or push input existed idle, with its priced breakdown.',
+  description: 'A usage session ended and was settled (published once): an interval in which a destination channel, the primary channel or the flow ran, ' + 'or a channel or push input existed idle, with its priced breakdown.',
   data: z
     .object({
       /** Stable: `<resource kind>:<resource id>@<start>`. */

@@ -6,7 +6,5 @@ export const FlowOutputFailedV1 = defineEvent({
   name: 'FlowOutputFailed',
   version: 1,
   description: "Adding or removing the destination's flow output failed after retries; whatever was half-made was cleaned up.",
-  data: z
-    .object({ destinationId: DestinationIdSchema, operation: z.enum(['add', 'remove']), error: LastErrorSchema })
-    .strict(),
+  data: z.object({ destinationId: DestinationIdSchema, operation: z.enum(['add', 'remove']), error: LastErrorSchema }).strict(),
 });

@@ -7,8 +7,7 @@ export const InputSwitchedV1 = defineEvent({
   source: SOURCES.flowOutput,
   name: 'InputSwitched',
   version: 1,
-  description:
-    'What feeds the outputs changed: the main or the backup input became active, the slate went on air (to "slate"), or the slate\'s time ran out and the outputs stop (reason "slate-timeout").',
+  description: 'What feeds the outputs changed: the main or the backup input became active, the slate went on air (to "slate"), or the slate\'s time ran out and the outputs stop (reason "slate-timeout").',
   data: z
     .object({
       flowArn: z.string(),

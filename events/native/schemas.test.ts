@@ -1,14 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import {
-  CloudWatchAlarmStateChange,
-  MediaConnectFlowStatusChange,
-  MediaConnectSourceHealth,
-  MediaLiveChannelAlert,
-  MediaLiveChannelStateChange,
-  channelIdFromArn,
-} from './schemas.ts';
+import { CloudWatchAlarmStateChange, MediaConnectFlowStatusChange, MediaConnectSourceHealth, MediaLiveChannelAlert, MediaLiveChannelStateChange, channelIdFromArn } from './schemas.ts';
 
 const sample = (name: string): unknown => JSON.parse(readFileSync(new URL(`./${name}.json`, import.meta.url), 'utf8'));
 

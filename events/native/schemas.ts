@@ -52,17 +52,10 @@ export const MediaLiveChannelAlert = nativeEnvelope(
     .passthrough(),
 );
 
-export const MediaConnectFlowStatusChange = nativeEnvelope(
-  'aws.mediaconnect',
-  'MediaConnect Flow Status Change',
-  z.object({ currentStatus: FlowStateSchema, previousStatus: FlowStateSchema.optional() }).passthrough(),
-);
+export const MediaConnectFlowStatusChange = nativeEnvelope('aws.mediaconnect', 'MediaConnect Flow Status Change', z.object({ currentStatus: FlowStateSchema, previousStatus: FlowStateSchema.optional() }).passthrough());
 
 const SourceState = z.enum(['CONNECTED', 'RECEIVING', 'DISCONNECTED', 'IDLE']);
-const Tr101 = z
-  .object({ ts_sync_loss: z.boolean(), continuity_count_error: z.boolean(), transport_error: z.boolean(), pcr_error: z.boolean() })
-  .partial()
-  .passthrough();
+const Tr101 = z.object({ ts_sync_loss: z.boolean(), continuity_count_error: z.boolean(), transport_error: z.boolean(), pcr_error: z.boolean() }).partial().passthrough();
 
 export const MediaConnectSourceHealth = nativeEnvelope(
   'aws.mediaconnect',
@@ -107,11 +100,7 @@ export const MediaConnectSourceFailoverSwitch = nativeEnvelope(
  * when one of its in-process dead-letter queues fills or empties.
  */
 const AlarmState = z.object({ value: z.enum(['OK', 'ALARM', 'INSUFFICIENT_DATA']), reason: z.string().optional(), reasonData: z.string().optional(), timestamp: z.string().optional() }).passthrough();
-export const CloudWatchAlarmStateChange = nativeEnvelope(
-  'aws.cloudwatch',
-  'CloudWatch Alarm State Change',
-  z.object({ alarmName: z.string(), state: AlarmState, previousState: AlarmState.optional() }).passthrough(),
-);
+export const CloudWatchAlarmStateChange = nativeEnvelope('aws.cloudwatch', 'CloudWatch Alarm State Change', z.object({ alarmName: z.string(), state: AlarmState, previousState: AlarmState.optional() }).passthrough());
 
 /** The channel id is the last segment of a MediaLive channel ARN (`arn:aws:medialive:<region>:<acct>:channel:<id>`). */
 export function channelIdFromArn(arn: string): string {

@@ -20,7 +20,10 @@ describe('RateLimiter', () => {
     let now = 0;
     const rl = new RateLimiter(6, { now: () => now });
     assert.equal(rl.peek('a'), 0);
-    assert.deepEqual(Array.from({ length: 7 }, () => rl.take('a')), [0, 0, 0, 0, 0, 0, 10]);
+    assert.deepEqual(
+      Array.from({ length: 7 }, () => rl.take('a')),
+      [0, 0, 0, 0, 0, 0, 10],
+    );
     assert.equal(rl.peek('a'), 10);
     assert.equal(rl.peek('a'), 10, 'peeking does not spend');
     assert.equal(rl.take('b'), 0, 'keys are independent');
@@ -160,7 +163,10 @@ describe('TokenStore and ApiAuth on dynalite', () => {
     assert.equal(await code('fo_wrong', 'operator', '192.0.2.4'), 'UNAUTHENTICATED', 'other addresses have their own failure budget');
     // Guesses sent all at once all pass the lockout check before any has failed; they are paid for after.
     const burst = await Promise.all(Array.from({ length: 20 }, (_, i) => code(`fo_burst_${i}`, 'operator', '192.0.2.5')));
-    assert.ok(burst.every((c) => c === 'UNAUTHENTICATED' || c === 'AUTH_RATE_LIMITED'), burst.join());
+    assert.ok(
+      burst.every((c) => c === 'UNAUTHENTICATED' || c === 'AUTH_RATE_LIMITED'),
+      burst.join(),
+    );
     assert.ok(auth.failures.peek('192.0.2.5') >= 30, `the address waits for its debt: ${auth.failures.peek('192.0.2.5')} s`);
   });
 });

@@ -81,13 +81,16 @@ export const settings = {
   }),
   srtKeyLength: setting({
     env: 'FANOUT_SRT_KEY_LENGTH',
-    schema: z.coerce.number().pipe(z.union([z.literal(16), z.literal(24), z.literal(32)])).default(16),
+    schema: z.coerce
+      .number()
+      .pipe(z.union([z.literal(16), z.literal(24), z.literal(32)]))
+      .default(16),
     description: 'SRT AES key length in bytes: 16, 24 or 32.',
   }),
   x264Preset: setting({
     env: 'FANOUT_X264_PRESET',
     schema: z.enum(['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium']).default('veryfast'),
-    description: 'x264 speed/quality preset of the local engine\'s encoders (faster presets use less CPU).',
+    description: "x264 speed/quality preset of the local engine's encoders (faster presets use less CPU).",
   }),
   logLevel: setting({
     env: 'FANOUT_LOG_LEVEL',
@@ -97,8 +100,7 @@ export const settings = {
   logFormat: setting({
     env: 'FANOUT_LOG_FORMAT',
     schema: z.enum(['auto', 'json', 'pretty']).default('auto'),
-    description:
-      "auto: readable lines on a terminal, JSON lines when stdout is not one (systemd's journal, a pipe, a file, Lambda); json or pretty to choose. Secrets are scrubbed from both.",
+    description: "auto: readable lines on a terminal, JSON lines when stdout is not one (systemd's journal, a pipe, a file, Lambda); json or pretty to choose. Secrets are scrubbed from both.",
   }),
   rateLimitPerMinute: setting({
     env: 'FANOUT_RATE_LIMIT_PER_MINUTE',
@@ -136,7 +138,12 @@ export const settings = {
   egressAllowHosts: setting({
     env: 'FANOUT_EGRESS_ALLOW_HOSTS',
     schema: optionalString
-      .transform((v) => (v ?? '').split(',').map((e) => e.trim()).filter((e) => e !== ''))
+      .transform((v) =>
+        (v ?? '')
+          .split(',')
+          .map((e) => e.trim())
+          .filter((e) => e !== ''),
+      )
       .pipe(z.array(z.string().refine(isValidAllowEntry, 'each entry must be a host name, an IP address or a CIDR range'))),
     description: 'Comma-separated host names, IP addresses or CIDR ranges destinations may reach even when private (never link-local or metadata).',
   }),
@@ -169,7 +176,11 @@ export const settings = {
   }),
   notifyRepeatIntervalSeconds: setting({
     env: 'FANOUT_NOTIFY_REPEAT_INTERVAL_SECONDS',
-    schema: z.coerce.number().min(1).max(7 * 86_400).default(14_400),
+    schema: z.coerce
+      .number()
+      .min(1)
+      .max(7 * 86_400)
+      .default(14_400),
     description: "Alertmanager's repeat_interval: how often what stays broken is sent again.",
   }),
   notifyDestinationGraceSeconds: setting({
@@ -189,28 +200,33 @@ export const settings = {
   }),
   primaryHls: setting({
     env: 'FANOUT_PRIMARY_HLS',
-    schema: z.enum(['on', 'off']).default('on').transform((v) => v === 'on'),
+    schema: z
+      .enum(['on', 'off'])
+      .default('on')
+      .transform((v) => v === 'on'),
     description: 'The always-on primary HLS output (on/off). On keeps the contribution flow active whenever Fanout runs.',
   }),
   idleChannelReclaimMinutes: setting({
     env: 'FANOUT_IDLE_CHANNEL_RECLAIM_MINUTES',
     // Fractions are allowed (tests use seconds); at most a week.
     schema: z.coerce.number().min(0).max(10_080).default(60),
-    description:
-      "Minutes a stopped destination's channel may stay idle before the scheduled reconcile deletes it and its input/output " +
-      '(re-created at the next start, which then takes a few seconds longer). 0 = never. ADR 0008.',
+    description: "Minutes a stopped destination's channel may stay idle before the scheduled reconcile deletes it and its input/output " + '(re-created at the next start, which then takes a few seconds longer). 0 = never. ADR 0008.',
   }),
   costTimeZone: setting({
     env: 'FANOUT_COST_TIME_ZONE',
-    schema: z.string().min(1).default('UTC').refine((tz) => {
-      try {
-        new Intl.DateTimeFormat('en-US', { timeZone: tz });
-        return true;
-      } catch {
-        return false;
-      }
-    }, 'must be an IANA time zone such as UTC or Europe/Paris'),
-    description: 'The time zone of the cost report\'s days and months (cost-tracker; docs/cost.md).',
+    schema: z
+      .string()
+      .min(1)
+      .default('UTC')
+      .refine((tz) => {
+        try {
+          new Intl.DateTimeFormat('en-US', { timeZone: tz });
+          return true;
+        } catch {
+          return false;
+        }
+      }, 'must be an IANA time zone such as UTC or Europe/Paris'),
+    description: "The time zone of the cost report's days and months (cost-tracker; docs/cost.md).",
   }),
   costSettleSeconds: setting({
     env: 'FANOUT_COST_SETTLE_SECONDS',
@@ -221,7 +237,7 @@ export const settings = {
   costLocalMachineHourUsd: setting({
     env: 'FANOUT_COST_LOCAL_MACHINE_HOUR_USD',
     schema: z.coerce.number().min(0).max(1000).default(0.1),
-    description: "Local engine: what this machine costs per hour (USD), split between destinations by the CPU time their processes used (docs/cost.md).",
+    description: 'Local engine: what this machine costs per hour (USD), split between destinations by the CPU time their processes used (docs/cost.md).',
   }),
   costLocalCores: setting({
     env: 'FANOUT_COST_LOCAL_CORES',
@@ -263,9 +279,7 @@ export const settings = {
 
 type Settings = typeof settings;
 export type Config = {
-  readonly [K in keyof Settings]: Settings[K] extends { derive: (cfg: Record<string, unknown>) => infer D }
-    ? Exclude<z.output<Settings[K]['schema']>, undefined> | D
-    : z.output<Settings[K]['schema']>;
+  readonly [K in keyof Settings]: Settings[K] extends { derive: (cfg: Record<string, unknown>) => infer D } ? Exclude<z.output<Settings[K]['schema']>, undefined> | D : z.output<Settings[K]['schema']>;
 };
 
 export type ConfigKey = keyof Settings;

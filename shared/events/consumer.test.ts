@@ -38,7 +38,13 @@ function sqsEvent(...names: string[]): SQSEvent {
     Records: names.map((name) => ({
       messageId: `m-${name}`,
       receiptHandle: 'r',
-      body: JSON.stringify({ id: `eb-${name}`, source: 'fanout.destination', 'detail-type': 'TestPinged', time: new Date().toISOString(), detail: { version: 1, id: uuid(name), occurredAt: new Date().toISOString(), correlationId: name, data: { n: 1 } } }),
+      body: JSON.stringify({
+        id: `eb-${name}`,
+        source: 'fanout.destination',
+        'detail-type': 'TestPinged',
+        time: new Date().toISOString(),
+        detail: { version: 1, id: uuid(name), occurredAt: new Date().toISOString(), correlationId: name, data: { n: 1 } },
+      }),
       attributes: {} as never,
       messageAttributes: {},
       md5OfBody: '',

@@ -23,11 +23,7 @@ export interface EventPublisher {
 }
 
 /** Builds a validated bus entry for an event. `id` defaults to a new UUID. */
-export function buildEntry<E extends EventDefinition>(
-  def: E,
-  data: EventData<E>,
-  meta: { correlationId: string; id?: string; occurredAt?: string },
-): BusEntry {
+export function buildEntry<E extends EventDefinition>(def: E, data: EventData<E>, meta: { correlationId: string; id?: string; occurredAt?: string }): BusEntry {
   const detail = def.detail.parse({
     version: def.version,
     id: meta.id ?? randomUUID(),

@@ -31,10 +31,7 @@ export type ApiEnv = { Variables: { principal: Principal; requestId: string; cor
 
 export const MAX_BODY_BYTES = 64 * 1024;
 
-export const ProblemSchema = z
-  .object({ type: z.string(), title: z.string(), status: z.number().int(), code: z.string(), detail: z.string(), hint: z.string(), instance: z.string().optional() })
-  .catchall(z.unknown())
-  .openapi('Problem');
+export const ProblemSchema = z.object({ type: z.string(), title: z.string(), status: z.number().int(), code: z.string(), detail: z.string(), hint: z.string(), instance: z.string().optional() }).catchall(z.unknown()).openapi('Problem');
 
 const problem = (description: string) => ({ description, content: { 'application/problem+json': { schema: ProblemSchema } } });
 export const problemResponses = {
@@ -131,9 +128,7 @@ export function installApiBasics(app: OpenAPIHono<ApiEnv>, o: ApiBasicsOptions):
     }
     return c.body(JSON.stringify(toProblem(appErr, c.get('requestId'))), appErr.status as 400, { 'content-type': PROBLEM_CONTENT_TYPE, ...appErr.headers });
   });
-  app.notFound((c) =>
-    c.body(JSON.stringify(toProblem(new AppError('ROUTE_NOT_FOUND', `No endpoint ${c.req.method} ${new URL(c.req.url).pathname}.`), c.get('requestId'))), 404, { 'content-type': PROBLEM_CONTENT_TYPE }),
-  );
+  app.notFound((c) => c.body(JSON.stringify(toProblem(new AppError('ROUTE_NOT_FOUND', `No endpoint ${c.req.method} ${new URL(c.req.url).pathname}.`), c.get('requestId'))), 404, { 'content-type': PROBLEM_CONTENT_TYPE }));
   app.use('*', async (c, next) => {
     const requestId = randomUUID();
     c.set('requestId', requestId);
@@ -208,10 +203,7 @@ const jsonBodiesOnly: MiddlewareHandler<ApiEnv> = async (c, next) => {
     const hasBody = (length !== undefined && length !== '0') || c.req.header('transfer-encoding') !== undefined;
     const type = c.req.header('content-type');
     if (hasBody && !JSON_MEDIA_TYPE.test(type ?? ''))
-      throw new AppError(
-        'UNSUPPORTED_MEDIA_TYPE',
-        type === undefined ? 'Send a JSON body with Content-Type: application/json.' : 'The Content-Type is not a well-formed JSON media type; send Content-Type: application/json.',
-      );
+      throw new AppError('UNSUPPORTED_MEDIA_TYPE', type === undefined ? 'Send a JSON body with Content-Type: application/json.' : 'The Content-Type is not a well-formed JSON media type; send Content-Type: application/json.');
     if (hasBody) {
       const bytes = await c.req.arrayBuffer();
       try {
@@ -263,7 +255,10 @@ export function clientAddress(c: Context, trustedProxyHops: number): string {
   const env = c.env as { incoming?: { socket?: { remoteAddress?: string } }; requestContext?: { http?: { sourceIp?: string } } } | undefined;
   let address = env?.incoming?.socket?.remoteAddress ?? env?.requestContext?.http?.sourceIp;
   if (trustedProxyHops > 0) {
-    const hops = (c.req.header('x-forwarded-for') ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+    const hops = (c.req.header('x-forwarded-for') ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
     const forwarded = hops[hops.length - trustedProxyHops];
     if (forwarded && ipaddr.isValid(forwarded)) address = forwarded;
   }

@@ -29,7 +29,10 @@ const stripAnsi = (s: string): string => s.replace(/\x1b\[[0-9;]*[A-Za-z]/g, '')
 
 test('auto: JSON lines when stdout is not a terminal, every field there, the secret scrubbed', async () => {
   const out = await runFixture({}, false);
-  const lines = out.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  const lines = out
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
   assert.deepEqual(lines.map((l) => l.level).sort(), ['ERROR', 'INFO', 'WARN'], 'one line each (stdout and stderr are two pipes: their order is not kept)');
   const info = lines.find((l) => l.level === 'INFO')!;
   assert.equal(info.service, 'fixture');
@@ -64,7 +67,10 @@ const LEAKS = ['unregistered-rtmp-key-1', 'unregistered-passphrase-2', 'unregist
 
 test('secrets nobody registered are scrubbed by their shape: RTMP stream keys, SRT passphrases, Authorization headers, tokens', async () => {
   const json = await runFixture({ FANOUT_LOG_FORMAT: 'json' }, false, ['leaks']);
-  const lines = json.trim().split('\n').map((l) => JSON.parse(l) as Record<string, any>);
+  const lines = json
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, any>);
   assert.equal(lines.length, 7, json);
   // stdout (info) and stderr (warn, error) are two pipes: find each line by its message.
   const line = (start: string) => lines.find((l) => String(l.message).startsWith(start)) ?? assert.fail(`no line "${start}" in ${json}`);

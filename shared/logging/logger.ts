@@ -74,7 +74,12 @@ export function formatPretty(record: Record<string, unknown>, c: Colors = pc.cre
     const err = v as { name?: unknown; message?: unknown; stack?: unknown } | null;
     if (err && typeof err === 'object' && typeof err.message === 'string' && typeof err.stack === 'string') {
       pairs.push(`${c.dim(`${k}=`)}${value(`${String(err.name ?? 'Error')}: ${err.message}`)}`);
-      stacks.push(...err.stack.split('\n').slice(1).map((l) => c.dim(`    ${l.trim()}`)));
+      stacks.push(
+        ...err.stack
+          .split('\n')
+          .slice(1)
+          .map((l) => c.dim(`    ${l.trim()}`)),
+      );
       continue;
     }
     pairs.push(`${c.dim(`${k}=`)}${value(v)}`);

@@ -177,7 +177,10 @@ export class EgressPolicy {
     const reason = classifyAddress(address);
     if (reason === null) return null;
     if (ALWAYS_REFUSED.has(reason)) return refusal(host, address, reason, null);
-    const name = host.toLowerCase().replace(/^\[|\]$/g, '').replace(/\.$/, '');
+    const name = host
+      .toLowerCase()
+      .replace(/^\[|\]$/g, '')
+      .replace(/\.$/, '');
     if (this.#names.has(name) || this.#listed(address)) return null;
     if (this.allowPrivate) return null;
     return refusal(host, address, reason, `${EGRESS_SETTINGS.allowPrivate}=on or ${EGRESS_SETTINGS.allowHosts}`);
@@ -238,11 +241,7 @@ export class EgressPolicy {
 
 type AllCallback = (err: NodeJS.ErrnoException | null, addresses: LookupAddress[]) => void;
 /** The shape `net.connect({ lookup })` calls (with `all: true` when it races IPv4 and IPv6). */
-export type ConnectLookup = (
-  hostname: string,
-  options: LookupOneOptions | LookupAllOptions | number,
-  callback: (err: NodeJS.ErrnoException | null, address: string, family: number) => void,
-) => void;
+export type ConnectLookup = (hostname: string, options: LookupOneOptions | LookupAllOptions | number, callback: (err: NodeJS.ErrnoException | null, address: string, family: number) => void) => void;
 
 function refusal(host: string, address: string | null, reason: EgressReason, setting: string | null): EgressRefusal {
   const what = address === null || address === host.replace(/^\[|\]$/g, '') ? `${host} is ${describe(reason)}` : `${host} resolves to ${address}, ${describe(reason)}`;

@@ -18,18 +18,14 @@ export class KmsCipher implements SecretCipher {
   }
 
   async encrypt(secret: Secret, context: string): Promise<string> {
-    const out = await this.client.send(
-      new EncryptCommand({ KeyId: this.keyId, Plaintext: Buffer.from(secret.reveal(), 'utf8'), EncryptionContext: { fanout: context } }),
-    );
+    const out = await this.client.send(new EncryptCommand({ KeyId: this.keyId, Plaintext: Buffer.from(secret.reveal(), 'utf8'), EncryptionContext: { fanout: context } }));
     return `kms1:${Buffer.from(out.CiphertextBlob!).toString('base64url')}`;
   }
 
   async decrypt(ciphertext: string, context: string): Promise<Secret> {
     const [scheme, blob] = ciphertext.split(':');
     if (scheme !== 'kms1' || !blob) throw new Error('unrecognised ciphertext format');
-    const out = await this.client.send(
-      new DecryptCommand({ KeyId: this.keyId, CiphertextBlob: Buffer.from(blob, 'base64url'), EncryptionContext: { fanout: context } }),
-    );
+    const out = await this.client.send(new DecryptCommand({ KeyId: this.keyId, CiphertextBlob: Buffer.from(blob, 'base64url'), EncryptionContext: { fanout: context } }));
     return new Secret(Buffer.from(out.Plaintext!).toString('utf8'));
   }
 }

@@ -56,9 +56,7 @@ test('redact sanitises media URLs inside FFmpeg lines even when nobody listed th
 
 test('redactArgv masks URLs, listed secrets and the value after -passphrase', () => {
   const argv = ['ffmpeg', '-i', 'srt://:9000?mode=listener', '-passphrase', 'hunter2hunter2', '-f', 'flv', 'rtmp://h/app/streamkey', '-metadata', 'title=streamkey'];
-  assert.deepEqual(redactArgv(argv, ['streamkey']), [
-    'ffmpeg', '-i', 'srt://:9000?mode=listener', '-passphrase', '***', '-f', 'flv', 'rtmp://h/app/***', '-metadata', 'title=***',
-  ]);
+  assert.deepEqual(redactArgv(argv, ['streamkey']), ['ffmpeg', '-i', 'srt://:9000?mode=listener', '-passphrase', '***', '-f', 'flv', 'rtmp://h/app/***', '-metadata', 'title=***']);
 });
 
 test('redact hides credentials by their shape: Authorization headers, bearer credentials, Fanout tokens, secret parameters', () => {

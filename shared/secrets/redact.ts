@@ -111,10 +111,7 @@ export function redact(text: string, secrets: readonly string[] = []): string {
 }
 
 /** Field names (compared without case, `-` and `_`) whose value is a secret whatever it holds. */
-const SECRET_FIELDS = new Set([
-  'authorization', 'proxyauthorization', 'cookie', 'setcookie', 'xapikey', 'apikey',
-  'passphrase', 'srtpassphrase', 'password', 'secret', 'token', 'accesstoken', 'admintoken', 'streamkey',
-]);
+const SECRET_FIELDS = new Set(['authorization', 'proxyauthorization', 'cookie', 'setcookie', 'xapikey', 'apikey', 'passphrase', 'srtpassphrase', 'password', 'secret', 'token', 'accesstoken', 'admintoken', 'streamkey']);
 
 /**
  * Whether a field of a structured record (a log attribute, a header) holds a secret by its name:

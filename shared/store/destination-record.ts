@@ -42,8 +42,5 @@ type AddedLater = 'mediaLiveChannelId' | 'channelReclaimed' | 'lastObservedAt' |
  * What the other services read of a destination: the fields they use, typed by the record, the
  * ones added later optional; `tombstone` marks a deleted record whose events are still going out.
  */
-export type DestinationReadModel = Pick<
-  DestinationRecord,
-  'destinationId' | 'name' | 'platform' | 'rtmpUrl' | 'streamKeyCiphertext' | 'preset' | 'status' | 'desired' | 'mediaConnectOutputArn'
-> &
+export type DestinationReadModel = Pick<DestinationRecord, 'destinationId' | 'name' | 'platform' | 'rtmpUrl' | 'streamKeyCiphertext' | 'preset' | 'status' | 'desired' | 'mediaConnectOutputArn'> &
   Partial<Pick<DestinationRecord, AddedLater>> & { tombstone?: boolean };

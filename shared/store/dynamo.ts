@@ -36,8 +36,7 @@ export function isConditionalCheckFailed(err: unknown): boolean {
 export function storeError(err: unknown): never {
   if (err instanceof AppError) throw err;
   const name = (err as { name?: string })?.name ?? '';
-  if (/Throttl|ProvisionedThroughput|ServiceUnavailable|ECONNREFUSED|TimeoutError|RequestLimitExceeded/i.test(name + String(err)))
-    throw new AppError('STORE_UNAVAILABLE', 'The database did not answer; retry shortly.');
+  if (/Throttl|ProvisionedThroughput|ServiceUnavailable|ECONNREFUSED|TimeoutError|RequestLimitExceeded/i.test(name + String(err))) throw new AppError('STORE_UNAVAILABLE', 'The database did not answer; retry shortly.');
   throw err;
 }
 

@@ -85,7 +85,14 @@ test('events whose publication failed stay in the record, survive the next write
   publisher.failing = false;
   const before = publisher.published.length;
   assert.ok((await store.sweepOutbox()) >= 2);
-  assert.deepEqual(publisher.published.slice(before).filter((p) => [idOf(first), idOf(second)].includes(idOf(p))).map(idOf), [idOf(first), idOf(second)], 'in the order written');
+  assert.deepEqual(
+    publisher.published
+      .slice(before)
+      .filter((p) => [idOf(first), idOf(second)].includes(idOf(p)))
+      .map(idOf),
+    [idOf(first), idOf(second)],
+    'in the order written',
+  );
   assert.equal((await raw(r.destinationId))?.outbox, undefined);
   assert.equal(await store.sweepOutbox(), 0, 'nothing twice');
 });

@@ -112,9 +112,7 @@ export class RecordStore<T extends VersionedRecord> {
     const outbox = appendToOutbox(current.outbox, events);
     if (Object.keys(outbox).length === 0) {
       try {
-        await this.doc.send(
-          new DeleteCommand({ TableName: this.tableName, Key: { [this.keyName]: key }, ConditionExpression: '#v = :v', ExpressionAttributeNames: { '#v': 'version' }, ExpressionAttributeValues: { ':v': record.version } }),
-        );
+        await this.doc.send(new DeleteCommand({ TableName: this.tableName, Key: { [this.keyName]: key }, ConditionExpression: '#v = :v', ExpressionAttributeNames: { '#v': 'version' }, ExpressionAttributeValues: { ':v': record.version } }));
       } catch (err) {
         if (isConditionalCheckFailed(err)) throw this.conflict(key);
         throw err;
@@ -122,10 +120,7 @@ export class RecordStore<T extends VersionedRecord> {
       return;
     }
     const tombstone: Stored<T> = { ...stamp(this.schema, record), version: record.version + 1, outbox, tombstone: true };
-    await this.write(
-      { TableName: this.tableName, Item: tombstone, ConditionExpression: '#v = :expected', ExpressionAttributeNames: { '#v': 'version' }, ExpressionAttributeValues: { ':expected': record.version } },
-      key,
-    );
+    await this.write({ TableName: this.tableName, Item: tombstone, ConditionExpression: '#v = :expected', ExpressionAttributeNames: { '#v': 'version' }, ExpressionAttributeValues: { ':expected': record.version } }, key);
     await this.outbox.flushQuietly(tombstone);
   }
 

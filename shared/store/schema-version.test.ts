@@ -33,16 +33,17 @@ test('an unversioned record is version 1 and is upgraded through every step; the
 });
 
 test('a record from a newer Fanout is STORE_SCHEMA_TOO_NEW, never guessed at', () => {
-  assert.throws(() => upgrade(V3, { id: 'a', schemaVersion: 4 }), (e: { code?: string; message: string }) => e.code === 'STORE_SCHEMA_TOO_NEW' && /schema version 4; this Fanout reads up to 3/.test(e.message));
+  assert.throws(
+    () => upgrade(V3, { id: 'a', schemaVersion: 4 }),
+    (e: { code?: string; message: string }) => e.code === 'STORE_SCHEMA_TOO_NEW' && /schema version 4; this Fanout reads up to 3/.test(e.message),
+  );
 });
 
 let db: EmbeddedDynamo;
 const client = () => createDynamoClient({ region: 'eu-west-1', endpoint: db.endpoint });
 before(async () => {
   db = await startDynalite(undefined);
-  await client().send(
-    new CreateTableCommand({ TableName: 'things', KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }], AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }], BillingMode: 'PAY_PER_REQUEST' }),
-  );
+  await client().send(new CreateTableCommand({ TableName: 'things', KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }], AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }], BillingMode: 'PAY_PER_REQUEST' }));
 });
 after(async () => db?.close());
 

@@ -104,7 +104,11 @@ const RECORDER = `
 export async function benchDashboard(log: (m: string) => void = console.log): Promise<DashboardFigures> {
   if (!existsSync(join(DIST, '.vite/manifest.json'))) throw new Error(`no built dashboards in ${DIST}: run npm run build:local`);
   const js = jsSizes();
-  log(`dashboard JS at load: ${(js.initialGzipBytes / 1024).toFixed(1)} KiB gzipped (${js.files.length} files), lazy: ${Object.entries(js.lazyGzipBytes).map(([k, v]) => `${k} ${(v / 1024).toFixed(1)} KiB`).join(', ')}`);
+  log(
+    `dashboard JS at load: ${(js.initialGzipBytes / 1024).toFixed(1)} KiB gzipped (${js.files.length} files), lazy: ${Object.entries(js.lazyGzipBytes)
+      .map(([k, v]) => `${k} ${(v / 1024).toFixed(1)} KiB`)
+      .join(', ')}`,
+  );
   if (!existsSync(CHROMIUM)) return { js, firstRender50: null, sseToDom: null, skipped: `no ${CHROMIUM}` };
 
   const rt = await startTestRuntime({ FANOUT_RATE_LIMIT_PER_MINUTE: '1000000' }, { engine: 'none', ssePingMs: 15_000 });
@@ -152,7 +156,11 @@ export async function benchDashboard(log: (m: string) => void = console.log): Pr
     const seen = async (id: string, to: string): Promise<void> => {
       const pub = await eventually(() => published.find((p) => p.id === id && p.to === to && !(p as { used?: boolean }).used), { what: `${to} published` });
       (pub as { used?: boolean }).used = true;
-      const change = await eventually(async () => ((await page.evaluate('window.__changes')) as { t: number; id: string; st: string }[]).find((c) => c.id === id && c.st === to && c.t >= pub.t - 50), { timeoutMs: 5000, intervalMs: 10, what: `${to} on the page` });
+      const change = await eventually(async () => ((await page.evaluate('window.__changes')) as { t: number; id: string; st: string }[]).find((c) => c.id === id && c.st === to && c.t >= pub.t - 50), {
+        timeoutMs: 5000,
+        intervalMs: 10,
+        what: `${to} on the page`,
+      });
       delays.push(change.t - pub.t);
     };
     for (let c = 0; c < STATUS_CYCLES; c++) {

@@ -10,7 +10,7 @@
  *   listener A: fanout-srt listen … → stdout → this process (counts bytes and reads)
  *   listener B: srt-live-transmit … → stdout → this process
  *
- * Both run at once and are measured over the same windows (`BENCH_INGEST_ROUNDS` × 
+ * Both run at once and are measured over the same windows (`BENCH_INGEST_ROUNDS` ×
  * `BENCH_INGEST_SECONDS`, default 3 × 10 s, after 5 s of warm-up), so the machine's other load
  * weighs on both alike. CPU is time on CPU of every thread of the listener, in ns, from
  * /proc/<pid>/task/<tid>/schedstat. Also: the reads a second it costs the Node reader (fewer,
@@ -69,10 +69,37 @@ function listen(name: string, bin: string, args: string[], stdinText: string | n
 
 function sender(bin: string, port: number, passphrase: string, file: string): ChildProcess {
   // prettier-ignore
-  const child = spawn(bin, [
-    'call', '--host', '127.0.0.1', '--port', String(port), '--pbkeylen', '16', '--',
-    'ffmpeg', '-hide_banner', '-nostdin', '-loglevel', 'error', '-re', '-stream_loop', '-1', '-i', file, '-c', 'copy', '-f', 'mpegts', '-flush_packets', '1', 'pipe:1',
-  ], { stdio: ['pipe', 'ignore', 'ignore'], detached: true, env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } });
+  const child = spawn(
+    bin,
+    [
+      'call',
+      '--host',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--pbkeylen',
+      '16',
+      '--',
+      'ffmpeg',
+      '-hide_banner',
+      '-nostdin',
+      '-loglevel',
+      'error',
+      '-re',
+      '-stream_loop',
+      '-1',
+      '-i',
+      file,
+      '-c',
+      'copy',
+      '-f',
+      'mpegts',
+      '-flush_packets',
+      '1',
+      'pipe:1',
+    ],
+    { stdio: ['pipe', 'ignore', 'ignore'], detached: true, env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } },
+  );
   child.stdin!.end(`${passphrase}\n`);
   return child;
 }
@@ -122,8 +149,16 @@ export async function benchIngest(log: (msg: string) => void): Promise<IngestFig
       const avg = (v: number[]) => v.reduce((x, y) => x + y, 0) / v.length;
       return { corePercent: round2(m.mean), corePercentSe: round2(m.se), readsPerSecond: Math.round(avg(reads)), mbitPerSecond: round2((avg(bytes) * 8) / 1e6) };
     };
-    const fa = fig(rounds.map((r) => r.a), rounds.map((r) => r.readsA), rounds.map((r) => r.bytesA));
-    const fb = fig(rounds.map((r) => r.b), rounds.map((r) => r.readsB), rounds.map((r) => r.bytesB));
+    const fa = fig(
+      rounds.map((r) => r.a),
+      rounds.map((r) => r.readsA),
+      rounds.map((r) => r.bytesA),
+    );
+    const fb = fig(
+      rounds.map((r) => r.b),
+      rounds.map((r) => r.readsB),
+      rounds.map((r) => r.bytesB),
+    );
     return { seconds: SECONDS, rounds: ROUNDS, fanoutSrt: fa, srtLiveTransmit: fb, ratio: round2(fa.corePercent / fb.corePercent) };
   } finally {
     for (const s of senders) killGroup(s);

@@ -155,18 +155,36 @@ class Receiver {
   #pending = Buffer.alloc(0);
   #lastBright = false;
 
-  constructor(readonly name: string, url: string, paced = false) {
+  constructor(
+    readonly name: string,
+    url: string,
+    paced = false,
+  ) {
     // prettier-ignore
     this.child = run('ffmpeg', [
-      '-hide_banner', '-nostdin', '-loglevel', 'error',
+      '-hide_banner',
+      '-nostdin',
+      '-loglevel',
+      'error',
       // paced: reads at the media's own rate from its first frame on, as a player plays it (or a
       // platform's live transcoder): whatever it was given ahead of now stays its delay.
       // It starts at once on what it gets first (no probing of its own: that would add its own
       // wall time to the delay whatever Fanout sent).
       ...(paced ? ['-re', '-probesize', '32', '-analyzeduration', '0'] : []),
-      '-fflags', 'nobuffer', '-threads', '1', '-i', url,
-      '-an', '-vf', `scale=${W}:${H}:flags=area,format=gray`,
-      '-f', 'rawvideo', '-flush_packets', '1', 'pipe:1',
+      '-fflags',
+      'nobuffer',
+      '-threads',
+      '1',
+      '-i',
+      url,
+      '-an',
+      '-vf',
+      `scale=${W}:${H}:flags=area,format=gray`,
+      '-f',
+      'rawvideo',
+      '-flush_packets',
+      '1',
+      'pipe:1',
     ]);
     this.child.stdout!.on('data', (b: Buffer) => this.#onData(b, performance.now()));
   }
@@ -223,7 +241,11 @@ async function measureBitrate(o: { rt: TestRuntime; sink: NginxRtmp; srtPort: nu
   const dests: string[] = [];
   try {
     // The simple relay: srt-live-transmit → FFmpeg -c copy → nginx.
-    const relay = spawn('bash', ['-c', `srt-live-transmit -q "srt://127.0.0.1:${relayPort}?mode=listener&latency=${SRT_LATENCY_MS}" file://con | ffmpeg -hide_banner -nostdin -loglevel error -f mpegts -i pipe:0 -c copy -f flv "${sink.url('live')}/${keys.relay}"`], { stdio: 'ignore', detached: true });
+    const relay = spawn(
+      'bash',
+      ['-c', `srt-live-transmit -q "srt://127.0.0.1:${relayPort}?mode=listener&latency=${SRT_LATENCY_MS}" file://con | ffmpeg -hide_banner -nostdin -loglevel error -f mpegts -i pipe:0 -c copy -f flv "${sink.url('live')}/${keys.relay}"`],
+      { stdio: 'ignore', detached: true },
+    );
     children.push(relay);
     await sleep(300);
     const b = String(bitrate);
@@ -232,18 +254,72 @@ async function measureBitrate(o: { rt: TestRuntime; sink: NginxRtmp; srtPort: nu
     // The encoder: fanout-srt call runs it and sends its stdout (MPEG-TS) to Fanout over SRT; the tee
     // also writes FLV to nginx (direct) and MPEG-TS over SRT to the relay.
     // prettier-ignore
-    const encoder = run(caller.path, [
-      'call', '--host', '127.0.0.1', '--port', String(o.srtPort), '--pbkeylen', '16', '--latency', String(SRT_LATENCY_MS), '--',
-      'ffmpeg', '-hide_banner', '-nostdin', '-loglevel', 'error',
-      '-re', '-f', 'lavfi', '-i', `testsrc2=size=1280x720:rate=${FPS}`,
-      '-re', '-f', 'lavfi', '-i', 'sine=frequency=1000:sample_rate=48000',
-      '-vf', flashFilter(),
-      '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-b:v', b, '-maxrate', b, '-bufsize', b,
-      '-g', '60', '-keyint_min', '60', '-sc_threshold', '0', '-pix_fmt', 'yuv420p',
-      '-c:a', 'aac', '-b:a', '128k', '-map', '0:v', '-map', '1:a',
-      '-f', 'tee', '-flags', '+global_header',
-      `[f=flv:onfail=ignore]${sink.url('live')}/${keys.direct}|[f=mpegts:onfail=ignore]srt://127.0.0.1:${relayPort}?mode=caller&latency=${SRT_LATENCY_MS * 1000}&pkt_size=1316|[f=mpegts]pipe:1`,
-    ], `${o.passphrase}\n`);
+    const encoder = run(
+      caller.path,
+      [
+        'call',
+        '--host',
+        '127.0.0.1',
+        '--port',
+        String(o.srtPort),
+        '--pbkeylen',
+        '16',
+        '--latency',
+        String(SRT_LATENCY_MS),
+        '--',
+        'ffmpeg',
+        '-hide_banner',
+        '-nostdin',
+        '-loglevel',
+        'error',
+        '-re',
+        '-f',
+        'lavfi',
+        '-i',
+        `testsrc2=size=1280x720:rate=${FPS}`,
+        '-re',
+        '-f',
+        'lavfi',
+        '-i',
+        'sine=frequency=1000:sample_rate=48000',
+        '-vf',
+        flashFilter(),
+        '-c:v',
+        'libx264',
+        '-preset',
+        'ultrafast',
+        '-tune',
+        'zerolatency',
+        '-b:v',
+        b,
+        '-maxrate',
+        b,
+        '-bufsize',
+        b,
+        '-g',
+        '60',
+        '-keyint_min',
+        '60',
+        '-sc_threshold',
+        '0',
+        '-pix_fmt',
+        'yuv420p',
+        '-c:a',
+        'aac',
+        '-b:a',
+        '128k',
+        '-map',
+        '0:v',
+        '-map',
+        '1:a',
+        '-f',
+        'tee',
+        '-flags',
+        '+global_header',
+        `[f=flv:onfail=ignore]${sink.url('live')}/${keys.direct}|[f=mpegts:onfail=ignore]srt://127.0.0.1:${relayPort}?mode=caller&latency=${SRT_LATENCY_MS * 1000}&pkt_size=1316|[f=mpegts]pipe:1`,
+      ],
+      `${o.passphrase}\n`,
+    );
     children.push(encoder);
     await eventually(
       async () => {
@@ -252,7 +328,10 @@ async function measureBitrate(o: { rt: TestRuntime; sink: NginxRtmp; srtPort: nu
       },
       { timeoutMs: 30_000, intervalMs: 200, what: 'the encoder at Fanout' },
     );
-    for (const [name, preset] of [['pt', 'passthrough'], ['tc', TRANSCODE_PRESET]] as const) {
+    for (const [name, preset] of [
+      ['pt', 'passthrough'],
+      ['tc', TRANSCODE_PRESET],
+    ] as const) {
       const r = await rt.api('POST', '/api/destinations', { body: { name: `latency ${name}`, platform: 'custom', rtmpUrl: sink.url('live'), streamKey: keys[name], preset } });
       if (r.status !== 201) throw new Error(`create ${name}: ${r.status} ${JSON.stringify(r.json)}`);
       const id = (r.json as { destinationId: string }).destinationId;
@@ -375,8 +454,10 @@ export async function benchLatency(log: (msg: string) => void): Promise<LatencyF
       }
       if (r.transcode.p50 === null) warnings.push(`latency ${mb}: no flash matched on the transcode path`);
       else if (r.transcode.p50 > targets.transcodeMs) warnings.push(`latency ${mb}: transcode p50 ${r.transcode.p50} ms > target ${targets.transcodeMs} ms (SRT latency + look-ahead ${lookaheadMs} ms + 150 ms)`);
-      if (r.join?.lagMs.p50 != null && r.join.lagMs.p50 > targets.passthroughMs) warnings.push(`latency ${mb}: a joining passthrough destination stays ${r.join.lagMs.p50} ms behind (p50, paced receiver) > target ${targets.passthroughMs} ms`);
-      if (r.firstJoin?.lagMs.p50 != null && r.firstJoin.lagMs.p50 > targets.passthroughMs) warnings.push(`latency ${mb}: the flow's first passthrough destination stays ${r.firstJoin.lagMs.p50} ms behind (p50, paced receiver) > target ${targets.passthroughMs} ms`);
+      if (r.join?.lagMs.p50 != null && r.join.lagMs.p50 > targets.passthroughMs)
+        warnings.push(`latency ${mb}: a joining passthrough destination stays ${r.join.lagMs.p50} ms behind (p50, paced receiver) > target ${targets.passthroughMs} ms`);
+      if (r.firstJoin?.lagMs.p50 != null && r.firstJoin.lagMs.p50 > targets.passthroughMs)
+        warnings.push(`latency ${mb}: the flow's first passthrough destination stays ${r.firstJoin.lagMs.p50} ms behind (p50, paced receiver) > target ${targets.passthroughMs} ms`);
       if (r.calibration.p50 === null || Math.abs(r.calibration.p50) > 30) warnings.push(`latency ${mb}: the calibration (two receivers on one stream) reads ${r.calibration.p50} ms, not ~0: the figures are not to be trusted`);
     }
     return { srtLatencyMs: SRT_LATENCY_MS, x264Preset: X264_PRESET, lookaheadMs, targets, runs, warnings };
@@ -408,7 +489,11 @@ export function latencyReport(f: LatencyFigures): string[] {
         : []),
       ...(r.firstJoin
         ? [
-            [`${mb} first passthrough of the flow (starts the mux), paced receiver: delay`, cell(r.firstJoin.lagMs), `<= ${f.targets.passthroughMs} ms: ${verdict(r.firstJoin.lagMs.p50 === null ? null : r.firstJoin.lagMs.p50 <= f.targets.passthroughMs)}`],
+            [
+              `${mb} first passthrough of the flow (starts the mux), paced receiver: delay`,
+              cell(r.firstJoin.lagMs),
+              `<= ${f.targets.passthroughMs} ms: ${verdict(r.firstJoin.lagMs.p50 === null ? null : r.firstJoin.lagMs.p50 <= f.targets.passthroughMs)}`,
+            ],
             [`${mb} first passthrough of the flow: start → first frame there`, cell(r.firstJoin.firstFrameMs), ''],
           ]
         : []),

@@ -15,7 +15,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freeTcpPort, portOpen, RTMP_MODULE } from '../support/nginx-rtmp.ts';
 
-
 export class NginxPush {
   #child: ChildProcess;
   #exited: Promise<void>;

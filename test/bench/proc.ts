@@ -278,7 +278,13 @@ export async function measureCpu(root: number, exclude: (p: ProcStat) => boolean
 
 /** CPU seconds one process (no tree) uses over `seconds`, with `others` and the machine over the same window. */
 export async function measureCpuOf(pid: number, label: string, seconds: number, others: Record<string, number[]> = {}): Promise<CpuWindow> {
-  const w = await measureCpu(pid, (p) => p.pid !== pid, () => label, seconds, others);
+  const w = await measureCpu(
+    pid,
+    (p) => p.pid !== pid,
+    () => label,
+    seconds,
+    others,
+  );
   return w;
 }
 

@@ -97,7 +97,14 @@ export async function runSoak(seconds: number, log: (msg: string) => void): Prom
   let sender: ChildProcess | null = null;
   try {
     rt = await startTestRuntime(
-      { FANOUT_SRT_HOST: '127.0.0.1', FANOUT_SRT_PORT: String(srtPort), FANOUT_SRT_PASSPHRASE: passphrase, FANOUT_LOG_LEVEL: 'WARN', FANOUT_RATE_LIMIT_PER_MINUTE: '1000000', FANOUT_X264_PRESET: process.env.FANOUT_X264_PRESET ?? 'ultrafast' },
+      {
+        FANOUT_SRT_HOST: '127.0.0.1',
+        FANOUT_SRT_PORT: String(srtPort),
+        FANOUT_SRT_PASSPHRASE: passphrase,
+        FANOUT_LOG_LEVEL: 'WARN',
+        FANOUT_RATE_LIMIT_PER_MINUTE: '1000000',
+        FANOUT_X264_PRESET: process.env.FANOUT_X264_PRESET ?? 'ultrafast',
+      },
       { engine: 'local' },
     );
     const runtime = rt;
@@ -105,7 +112,33 @@ export async function runSoak(seconds: number, log: (msg: string) => void): Prom
     if (caller.problem) throw new Error(caller.problem);
     sender = spawn(
       caller.path,
-      ['call', '--host', '127.0.0.1', '--port', String(srtPort), '--pbkeylen', '16', '--', 'ffmpeg', '-hide_banner', '-nostdin', '-loglevel', 'error', '-re', '-stream_loop', '-1', '-i', feed.path, '-c', 'copy', '-f', 'mpegts', '-flush_packets', '1', 'pipe:1'],
+      [
+        'call',
+        '--host',
+        '127.0.0.1',
+        '--port',
+        String(srtPort),
+        '--pbkeylen',
+        '16',
+        '--',
+        'ffmpeg',
+        '-hide_banner',
+        '-nostdin',
+        '-loglevel',
+        'error',
+        '-re',
+        '-stream_loop',
+        '-1',
+        '-i',
+        feed.path,
+        '-c',
+        'copy',
+        '-f',
+        'mpegts',
+        '-flush_packets',
+        '1',
+        'pipe:1',
+      ],
       { stdio: ['pipe', 'ignore', 'ignore'] },
     );
     sender.stdin?.on('error', () => undefined);

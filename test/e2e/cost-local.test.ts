@@ -29,7 +29,10 @@ test('local engine: a real start and stop give one running session with its meas
     await eventually(async () => (await nginx.hasPublisher(KEY))?.publishing, { timeoutMs: 60_000, what: 'publishing to nginx' });
     // The encoder for the preset is a process of its own: its CPU time is this destination's.
     const procs = (await rt.api('GET', '/api/admin/engine/processes')).json.processes as { role: string; pid: number | null; channelIds: string[] }[];
-    assert.ok(procs.some((p) => p.role === 'encoder' && p.pid !== null), JSON.stringify(procs.map((p) => p.role)));
+    assert.ok(
+      procs.some((p) => p.role === 'encoder' && p.pid !== null),
+      JSON.stringify(procs.map((p) => p.role)),
+    );
     // Two ticks some seconds apart measure CPU time (the first reads the counters, the second the growth).
     await eventually(
       async () => {
@@ -42,11 +45,18 @@ test('local engine: a real start and stop give one running session with its meas
     await rt.api('POST', `/api/destinations/${id}/stop`);
     await eventually(async () => (await status()) === 'idle', { timeoutMs: 30_000, what: 'idle again' });
     await rt.bus.drain(15_000);
-    const closedEvents = () => rt.published.filter((e) => e.DetailType === 'UsageSessionClosed').map((e) => JSON.parse(e.Detail).data).filter((d) => d.destinationId === id && d.kind === 'running');
-    await eventually(async () => {
-      await rt.bus.runScheduled('costTrackerTick');
-      return closedEvents().length > 0;
-    }, { timeoutMs: 20_000, what: 'UsageSessionClosed' });
+    const closedEvents = () =>
+      rt.published
+        .filter((e) => e.DetailType === 'UsageSessionClosed')
+        .map((e) => JSON.parse(e.Detail).data)
+        .filter((d) => d.destinationId === id && d.kind === 'running');
+    await eventually(
+      async () => {
+        await rt.bus.runScheduled('costTrackerTick');
+        return closedEvents().length > 0;
+      },
+      { timeoutMs: 20_000, what: 'UsageSessionClosed' },
+    );
     const [closed] = closedEvents();
     assert.equal(closedEvents().length, 1, 'settled once');
     assert.equal(closed.engine, 'local');
@@ -64,7 +74,10 @@ test('local engine: a real start and stop give one running session with its meas
     const report = await rt.api('GET', '/api/cost');
     assert.equal(report.json.engine, 'local');
     assert.ok(report.json.byDestination.some((r: { key: string }) => r.key === id));
-    assert.ok(report.json.byDestination.some((r: { key: string }) => r.key === '__idle__'), 'the machine time nobody used');
+    assert.ok(
+      report.json.byDestination.some((r: { key: string }) => r.key === '__idle__'),
+      'the machine time nobody used',
+    );
     // No always-on comparison locally, and the report says why (the machine costs the same either way).
     assert.equal(report.json.fixedDesign, null);
     assert.equal(report.json.fixedDesignNotApplicable?.reason, 'local-engine');

@@ -49,9 +49,11 @@ test('local engine: killed between recording an output and FlowOutputAdded; afte
     encoder = source();
     await f.until(async () => (await nginx.hasPublisher('crash-local-live-000111'))?.publishing, 'live publishing in the second life', 60_000);
     await ledger.create(f, { name: 'New', platform: 'custom', rtmpUrl: nginx.url('live'), streamKey: 'crash-local-new-222333', preset: 'passthrough' });
-    await f.until(async () => false, 'the crash point', 30_000).catch((err: unknown) => {
-      if (!(err instanceof ChildDied)) throw err;
-    });
+    await f
+      .until(async () => false, 'the crash point', 30_000)
+      .catch((err: unknown) => {
+        if (!(err instanceof ChildDied)) throw err;
+      });
     assert.equal(f.exitStatus?.signal, 'SIGKILL', 'killed by its crash point');
 
     // Third life, on the same data dir.

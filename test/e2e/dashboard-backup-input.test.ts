@@ -53,16 +53,25 @@ describe('the backup input card in Chromium', { timeout: 180_000, skip: skipWith
     engine.connectInput('main', { sourceAddress: '127.0.0.1:41000' });
     engine.connectInput('backup', { sourceAddress: '127.0.0.1:42000', video: { codec: 'h264', width: 1920, height: 1080, frameRate: 30 } });
     await card.getByTestId('active-input').getByText('On the main input').waitFor();
-    await card.getByTestId('input-backup').getByText(/connected from 127\.0\.0\.1:42000/).waitFor();
+    await card
+      .getByTestId('input-backup')
+      .getByText(/connected from 127\.0\.0\.1:42000/)
+      .waitFor();
 
     await card.getByRole('button', { name: 'Test backup' }).click();
-    await card.getByTestId('backup-test').getByText(/Backup usable, with problems · h264 1920×1080/).waitFor();
+    await card
+      .getByTestId('backup-test')
+      .getByText(/Backup usable, with problems · h264 1920×1080/)
+      .waitFor();
     assert.match((await card.getByTestId('backup-test').textContent())!, /resolution 1920x1080 differs/);
     assert.equal((await health()).active, 'main', 'the test does not switch');
 
     await card.getByRole('button', { name: 'Switch to backup' }).click();
     await card.getByTestId('active-input').getByText('On the backup input').waitFor();
-    await card.getByTestId('last-switch').getByText(/Main → Backup, switched by an operator/).waitFor();
+    await card
+      .getByTestId('last-switch')
+      .getByText(/Main → Backup, switched by an operator/)
+      .waitFor();
     assert.equal((await health()).active, 'backup');
     await card.getByRole('button', { name: 'Switch to main' }).click();
     await card.getByTestId('active-input').getByText('On the main input').waitFor();
@@ -70,9 +79,15 @@ describe('the backup input card in Chromium', { timeout: 180_000, skip: skipWith
 
     // Automatic failover and the slate, pushed by the event stream.
     engine.loseInput('main');
-    await card.getByTestId('last-switch').getByText(/Main → Backup, input lost/).waitFor({ timeout: 10_000 });
+    await card
+      .getByTestId('last-switch')
+      .getByText(/Main → Backup, input lost/)
+      .waitFor({ timeout: 10_000 });
     engine.loseInput('backup');
-    await card.getByTestId('slate').getByText(/they stop in/).waitFor({ timeout: 10_000 });
+    await card
+      .getByTestId('slate')
+      .getByText(/they stop in/)
+      .waitFor({ timeout: 10_000 });
     await card.getByTestId('active-input').getByText('Slate on air: no input delivers').waitFor();
     await page.screenshot({ path: `${OUT}/backup-input-slate.png`, fullPage: true });
     engine.connectInput('main');
@@ -82,9 +97,16 @@ describe('the backup input card in Chromium', { timeout: 180_000, skip: skipWith
     const source = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
     await page.evaluate(source);
     const result = (await page.evaluate("axe.run(document, { resultTypes: ['violations'] })")) as { violations: { id: string; impact: string; help: string }[] };
-    assert.deepEqual(result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id}: ${v.help}`), []);
+    assert.deepEqual(
+      result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id}: ${v.help}`),
+      [],
+    );
     await page.screenshot({ path: `${OUT}/backup-input.png`, fullPage: true });
-    assert.deepEqual(errors.filter((e) => !/Failed to load resource: .* 404/.test(e)), [], 'no script error (the 404s are the primary HLS, off here)');
+    assert.deepEqual(
+      errors.filter((e) => !/Failed to load resource: .* 404/.test(e)),
+      [],
+      'no script error (the 404s are the primary HLS, off here)',
+    );
   });
 
   it('the admin changes the failover settings on the infrastructure page', async () => {
@@ -104,6 +126,9 @@ describe('the backup input card in Chromium', { timeout: 180_000, skip: skipWith
     assert.equal((await health()).settings.inputLossThresholdMs, 200, 'nothing changed on a refusal');
     await page.screenshot({ path: `${OUT}/admin-failover.png`, fullPage: true });
     // The refused save (400) and the infrastructure page's reads the memory engine has no answer for (processes, orphans) log failed loads; no script error.
-    assert.deepEqual(errors.filter((e) => !/Failed to load resource/.test(e)), []);
+    assert.deepEqual(
+      errors.filter((e) => !/Failed to load resource/.test(e)),
+      [],
+    );
   });
 });

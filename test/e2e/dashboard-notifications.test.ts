@@ -57,22 +57,31 @@ describe('the admin notifications page in Chromium', { timeout: 180_000, skip: s
     assert.match((await row.textContent())!, /webhook · http:\/\/127\.0\.0\.1:\d+\/\*\*\*6789 · on/);
     assert.equal(await page.getByLabel(/Webhook URL/).inputValue(), '', 'the URL field is cleared');
     await page.getByRole('button', { name: 'Send test to pager hook' }).click();
-    await page.getByTestId('test-result').getByText(/delivered \(HTTP 200\)/).waitFor();
+    await page
+      .getByTestId('test-result')
+      .getByText(/delivered \(HTTP 200\)/)
+      .waitFor();
     const got = rx.on(HOOK_PATH).at(-1)!;
     assert.equal(verifyWebhook({ secret, headers: got.headers as Record<string, string>, body: got.body, now: new Date(), seen: () => false }).ok, true);
     await page.getByRole('cell', { name: 'test message' }).waitFor();
     await page.getByRole('button', { name: 'Done, hide it' }).click();
     await row.getByLabel('DeadLetterQueueMessage').uncheck();
-    await eventually(async () => {
-      const ch = (await rt.api('GET', '/api/admin/notifications/channels')).json.channels[0];
-      return Array.isArray(ch.alertNames) && !ch.alertNames.includes('DeadLetterQueueMessage') && ch.alertNames.includes('DestinationFailing');
-    }, { what: 'the alert type switched off' });
+    await eventually(
+      async () => {
+        const ch = (await rt.api('GET', '/api/admin/notifications/channels')).json.channels[0];
+        return Array.isArray(ch.alertNames) && !ch.alertNames.includes('DeadLetterQueueMessage') && ch.alertNames.includes('DestinationFailing');
+      },
+      { what: 'the alert type switched off' },
+    );
     await page.getByRole('button', { name: 'Disable pager hook' }).click();
     await row.getByText(/· off$/).waitFor();
     const source = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
     await page.evaluate(source);
     const result = (await page.evaluate("axe.run(document, { resultTypes: ['violations'] })")) as { violations: { id: string; impact: string; help: string }[] };
-    assert.deepEqual(result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id}: ${v.help}`), []);
+    assert.deepEqual(
+      result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id}: ${v.help}`),
+      [],
+    );
     assert.ok(!(await page.content()).includes(HOOK_PATH), 'the webhook URL is not in the page');
     await page.screenshot({ path: `${OUT}/admin-notifications.png`, fullPage: true });
     // At 390 px (a phone) nothing scrolls sideways: the delivery log scrolls in its own box.

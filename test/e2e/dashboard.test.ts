@@ -89,7 +89,13 @@ async function axe(page: Page, name: string): Promise<void> {
   const result = (await page.evaluate("axe.run(document, { resultTypes: ['violations'] })")) as { violations: { id: string; impact: string; help: string; nodes: { target: string[] }[] }[] };
   const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
   assert.deepEqual(
-    bad.map((v) => `${v.impact} ${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(', ')})`),
+    bad.map(
+      (v) =>
+        `${v.impact} ${v.id}: ${v.help} (${v.nodes
+          .map((n) => n.target.join(' '))
+          .slice(0, 3)
+          .join(', ')})`,
+    ),
     [],
     `axe on ${name}`,
   );
@@ -166,7 +172,10 @@ describe('the dashboards in Chromium, against a real Fanout with real media', { 
   });
 
   it('signs in from the token in sessionStorage, knows the role, and is live', async () => {
-    for (const [page, role] of [[operator, 'operator'], [watcher, 'admin']] as const) {
+    for (const [page, role] of [
+      [operator, 'operator'],
+      [watcher, 'admin'],
+    ] as const) {
       await eventually(async () => (await page.getByTestId('role').textContent()) === role, { what: `${role} role shown` });
       await eventually(async () => (await page.getByTestId('connection').textContent()) === 'Live', { what: 'the event stream open' });
       await page.getByText('No destinations yet').waitFor();
@@ -178,7 +187,10 @@ describe('the dashboards in Chromium, against a real Fanout with real media', { 
   });
 
   it('adds two YouTube destinations through the form; both browsers show them, the API agrees', async () => {
-    for (const [key, name, keyName] of [['main', 'YouTube main', KEYS.main], ['backup', 'YouTube backup', KEYS.backup]] as const) {
+    for (const [key, name, keyName] of [
+      ['main', 'YouTube main', KEYS.main],
+      ['backup', 'YouTube backup', KEYS.backup],
+    ] as const) {
       await operator.getByRole('button', { name: 'Add destination' }).click();
       await operator.selectOption('#add-platform', 'youtube');
       await fillIngestUrl(operator, nginx.url('live'));
@@ -209,19 +221,25 @@ describe('the dashboards in Chromium, against a real Fanout with real media', { 
     assert.equal((await dest(ids.main))?.status, 'running');
     assert.ok((await nginx.hasPublisher(KEYS.main))?.publishing, 'nginx receives the stream');
     await eventually(async () => (await card(operator, ids.main).locator('[data-health]').getAttribute('data-health')) === 'ok', { timeoutMs: 15_000, what: 'health ok (bytes and frames leaving)' });
-    const kbps = await eventually(async () => {
-      const t = (await card(operator, ids.main).getByTestId('bitrate').textContent()) ?? '';
-      const m = /([\d.]+) (kb|Mb)\/s/.exec(t);
-      const v = m ? Number(m[1]) * (m[2] === 'Mb' ? 1000 : 1) : 0;
-      return v > 0 ? v : null;
-    }, { timeoutMs: 15_000, what: 'a bitrate above zero on the card' });
+    const kbps = await eventually(
+      async () => {
+        const t = (await card(operator, ids.main).getByTestId('bitrate').textContent()) ?? '';
+        const m = /([\d.]+) (kb|Mb)\/s/.exec(t);
+        const v = m ? Number(m[1]) * (m[2] === 'Mb' ? 1000 : 1) : 0;
+        return v > 0 ? v : null;
+      },
+      { timeoutMs: 15_000, what: 'a bitrate above zero on the card' },
+    );
     assert.ok(kbps > 100, `bitrate ${kbps} kb/s`);
     assert.equal(await card(operator, ids.backup).locator('[data-health]').getAttribute('data-health'), 'off', 'the other one is not green');
     // The preview: the video's clock advances.
-    const t0 = await eventually(async () => {
-      const t = (await operator.evaluate("document.querySelector('[data-testid=preview]').currentTime")) as number;
-      return t > 0 ? t : null;
-    }, { timeoutMs: 30_000, what: 'the preview to play' });
+    const t0 = await eventually(
+      async () => {
+        const t = (await operator.evaluate("document.querySelector('[data-testid=preview]').currentTime")) as number;
+        return t > 0 ? t : null;
+      },
+      { timeoutMs: 30_000, what: 'the preview to play' },
+    );
     await eventually(async () => ((await operator.evaluate("document.querySelector('[data-testid=preview]').currentTime")) as number) > t0 + 2, { timeoutMs: 20_000, what: 'the preview’s time to advance' });
     await eventually(async () => /\d/.test((await operator.getByTestId('outbound').textContent()) ?? '') && (await operator.getByTestId('running-count').textContent()) === '1 of 2', { what: 'the status bar' });
     assert.equal(await operator.getByTestId('input-summary').textContent(), 'Connected');
@@ -272,7 +290,11 @@ describe('the dashboards in Chromium, against a real Fanout with real media', { 
     // The API's own words, next to their fields.
     const problem = (await api('POST', '/api/destinations', { name: 'Broken', platform: 'youtube', rtmpUrl: 'http://example.invalid/live', streamKey: '' })).json;
     assert.equal(problem.code, 'VALIDATION_FAILED');
-    const message = (path: string) => (problem.errors as { path: string; message: string }[]).filter((e) => e.path === path).map((e) => e.message).join('; ');
+    const message = (path: string) =>
+      (problem.errors as { path: string; message: string }[])
+        .filter((e) => e.path === path)
+        .map((e) => e.message)
+        .join('; ');
     assert.equal(await urlError.textContent(), message('rtmpUrl'));
     assert.equal(await keyError.textContent(), message('streamKey'));
     assert.equal(await operator.locator('#add-rtmpUrl').getAttribute('aria-invalid'), 'true');
@@ -326,7 +348,10 @@ describe('the dashboards in Chromium, against a real Fanout with real media', { 
     // The API's validation, next to the field; nothing created.
     await admin.locator('#preset-videoKbps-error').waitFor();
     assert.match((await admin.locator('#preset-videoKbps-error').textContent()) ?? '', /100 kbps/);
-    assert.equal((await api('GET', '/api/admin/presets')).json.presets.some((p: { presetId: string }) => p.presetId === 'e2e-360p'), false);
+    assert.equal(
+      (await api('GET', '/api/admin/presets')).json.presets.some((p: { presetId: string }) => p.presetId === 'e2e-360p'),
+      false,
+    );
     await admin.fill('#preset-videoKbps', '800');
     await admin.getByRole('button', { name: 'Create preset' }).click();
     await admin.locator('[data-preset="e2e-360p"]').waitFor();
@@ -347,7 +372,10 @@ describe('the dashboards in Chromium, against a real Fanout with real media', { 
     await admin.getByTestId('used-by').waitFor();
     assert.equal(await admin.getByTestId('used-by').textContent(), 'Uses the preset');
     assert.match((await admin.locator('.problem').first().textContent()) ?? '', /1 destination\(s\) use this preset/);
-    assert.ok((await api('GET', '/api/admin/presets')).json.presets.some((p: { presetId: string }) => p.presetId === 'e2e-360p'), 'the preset is still there');
+    assert.ok(
+      (await api('GET', '/api/admin/presets')).json.presets.some((p: { presetId: string }) => p.presetId === 'e2e-360p'),
+      'the preset is still there',
+    );
     await shot(admin, 'admin-catalog');
   });
 
@@ -389,7 +417,14 @@ describe('the dashboards in Chromium, against a real Fanout with real media', { 
       for (const path of pagesToCheck) {
         await page.goto(`${rt.url}${path}`);
         await page.locator('h1').first().waitFor();
-        await eventually(async () => (await page.getByRole('status').filter({ hasText: /^Loading(…| destinations| the admin)/ }).count()) === 0, { what: `${path} loaded` });
+        await eventually(
+          async () =>
+            (await page
+              .getByRole('status')
+              .filter({ hasText: /^Loading(…| destinations| the admin)/ })
+              .count()) === 0,
+          { what: `${path} loaded` },
+        );
         const name = `${path === '/' ? 'streaming' : path.slice(1).replaceAll('/', '-')}-${width}`;
         if (width === 1280) await axe(page, path);
         else await noHorizontalScroll(page, path);

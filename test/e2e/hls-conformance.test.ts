@@ -137,11 +137,11 @@ interface Probe {
 
 /** What ffprobe reads of one segment (fetched over HTTP, as a player would). */
 async function probeSegment(url: string): Promise<Probe> {
-  const { stdout } = await run(
-    'ffprobe',
-    ['-v', 'error', '-show_entries', 'stream=index,codec_name,codec_type:packet=pts_time,duration_time,flags,stream_index', '-of', 'json', url],
-    { encoding: 'utf8', timeout: 20_000, maxBuffer: 16 * 1024 * 1024 },
-  );
+  const { stdout } = await run('ffprobe', ['-v', 'error', '-show_entries', 'stream=index,codec_name,codec_type:packet=pts_time,duration_time,flags,stream_index', '-of', 'json', url], {
+    encoding: 'utf8',
+    timeout: 20_000,
+    maxBuffer: 16 * 1024 * 1024,
+  });
   const j = JSON.parse(stdout) as { streams: { index: number; codec_name: string; codec_type: string }[]; packets: { stream_index: number; pts_time: string; duration_time?: string; flags: string }[] };
   const videoIndex = j.streams.find((s) => s.codec_type === 'video')?.index;
   const video = j.packets.filter((p) => p.stream_index === videoIndex);

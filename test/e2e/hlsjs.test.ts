@@ -112,7 +112,7 @@ after(async () => {
   await feed?.close();
 });
 
-test('hls.js in Chromium plays the primary HLS output from another origin: no fatal error, time advances, the feed\'s size', { timeout: 90_000, skip }, async (t) => {
+test("hls.js in Chromium plays the primary HLS output from another origin: no fatal error, time advances, the feed's size", { timeout: 90_000, skip }, async (t) => {
   assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing; CI must install it (.ci/run: apt-get install chromium)`);
   browser = await chromium.launch({ executablePath: CHROMIUM, headless: true });
   const page = await browser.newPage();
@@ -140,20 +140,26 @@ test('hls.js in Chromium plays the primary HLS output from another origin: no fa
   await page.goto(`${player.origin}/?src=${encodeURIComponent(`${feed.rt.url}/hls/primary/index.m3u8`)}`);
 
   // Poll until playing or failed: a fatal error ends the wait at once rather than at the deadline.
-  const started = await eventually(async () => {
-    const s = await sample(page);
-    return s.fatal || s.currentTime > 0 ? s : null;
-  }, { timeoutMs: 20_000, intervalMs: 100, what: 'the video to start playing' });
+  const started = await eventually(
+    async () => {
+      const s = await sample(page);
+      return s.fatal || s.currentTime > 0 ? s : null;
+    },
+    { timeoutMs: 20_000, intervalMs: 100, what: 'the video to start playing' },
+  );
   assert.equal(started.fatal, null, `hls.js fatal error before playing (errors: ${started.errors.join(', ')})`);
   assert.ok(started.hlsSupported, 'Hls.isSupported()');
 
-  const playing = await eventually(async () => {
-    const s = await sample(page);
-    return s.fatal || s.currentTime >= started.currentTime + ADVANCE_S ? s : null;
-  }, { timeoutMs: (ADVANCE_S + 10) * 1000, intervalMs: 100, what: `currentTime to advance ${ADVANCE_S} s from ${started.currentTime}` });
+  const playing = await eventually(
+    async () => {
+      const s = await sample(page);
+      return s.fatal || s.currentTime >= started.currentTime + ADVANCE_S ? s : null;
+    },
+    { timeoutMs: (ADVANCE_S + 10) * 1000, intervalMs: 100, what: `currentTime to advance ${ADVANCE_S} s from ${started.currentTime}` },
+  );
   assert.equal(playing.fatal, null, `hls.js fatal error while playing (errors: ${playing.errors.join(', ')})`);
   assert.equal(playing.playError, null, 'video.play() was allowed (muted autoplay)');
-  assert.deepEqual([playing.videoWidth, playing.videoHeight], [FEED_PICTURE.width, FEED_PICTURE.height], 'the picture is the feed\'s size');
+  assert.deepEqual([playing.videoWidth, playing.videoHeight], [FEED_PICTURE.width, FEED_PICTURE.height], "the picture is the feed's size");
   assert.ok(playing.fragments >= 2, `fragments loaded: ${playing.fragments}`);
   assert.match(playing.codecs.video ?? '', /^avc1\./, `video track buffered: ${JSON.stringify(playing.codecs)}`);
   assert.match(playing.codecs.audio ?? '', /^mp4a\./, `audio track buffered: ${JSON.stringify(playing.codecs)}`);

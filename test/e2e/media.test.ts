@@ -25,8 +25,7 @@ const ids: Record<keyof typeof KEYS, string> = { ytPass: '', ytMobile: '', twitc
 
 type Dest = { status: string; lastError: { code: string; hint: string } | null; mediaLiveChannelId: string | null };
 const get = async (id: string) => (await rt.api('GET', `/api/destinations/${id}`)).json as Dest;
-const waitStatus = (id: string, want: string, timeoutMs = 30_000) =>
-  eventually(async () => (await get(id)).status === want, { timeoutMs, what: `${id} ${want}` });
+const waitStatus = (id: string, want: string, timeoutMs = 30_000) => eventually(async () => (await get(id)).status === want, { timeoutMs, what: `${id} ${want}` });
 const frames = async (id: string) => ((await rt.api('GET', `/api/destinations/${id}/metrics`)).json.metrics?.frames as number | null) ?? 0;
 const processes = async () => (await rt.api('GET', '/api/admin/engine/processes')).json.processes as { role: string; channelIds: string[]; pid: number | null; restarts: number; command: string[] }[];
 
@@ -104,7 +103,10 @@ describe('real media through the API', { timeout: 300_000 }, () => {
     assert.equal(res.status, 200);
     assert.equal(res.headers.get('content-type'), 'video/mp2t');
     // Asynchronously: the server ffprobe reads from runs in this process.
-    const probe = await promisify(execFile)('ffprobe', ['-v', 'error', '-count_frames', '-select_streams', 'v:0', '-show_entries', 'stream=codec_name,nb_read_frames', '-of', 'json', `${rt.url}/hls/primary/${segment}`], { encoding: 'utf8', timeout: 20_000 });
+    const probe = await promisify(execFile)('ffprobe', ['-v', 'error', '-count_frames', '-select_streams', 'v:0', '-show_entries', 'stream=codec_name,nb_read_frames', '-of', 'json', `${rt.url}/hls/primary/${segment}`], {
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
     const stream = (JSON.parse(probe.stdout) as { streams: { codec_name: string; nb_read_frames: string }[] }).streams[0]!;
     assert.equal(stream.codec_name, 'h264');
     assert.ok(Number(stream.nb_read_frames) > 10, 'the segment decodes to frames');
@@ -132,7 +134,7 @@ describe('real media through the API', { timeout: 300_000 }, () => {
     const outputsBefore = (await rt.engine!.describeFlow()).outputs.length;
     assert.equal((await rt.api('DELETE', `/api/destinations/${ids.ytMobile}`)).status, 202);
     await eventually(async () => (await rt.api('GET', `/api/destinations/${ids.ytMobile}`)).status === 404, { timeoutMs: 15_000, what: 'deletion' });
-    assert.equal((await rt.engine!.describeChannel(channelId)), null, 'channel gone');
+    assert.equal(await rt.engine!.describeChannel(channelId), null, 'channel gone');
     assert.equal((await rt.engine!.describeFlow()).outputs.length, outputsBefore - 1, 'output gone');
     assert.ok(!(await processes()).some((p) => p.channelIds.includes(channelId)), 'no process serves it');
     assert.ok(!cmdlines().some((c) => c.includes(KEYS.ytMobile)), 'no OS process carries its key');
@@ -147,10 +149,13 @@ describe('real media through the API', { timeout: 300_000 }, () => {
     assert.ok(pushers.length > 0 && pushers.every((p) => p.pid === null), `publishers run in the engine, not as processes: ${JSON.stringify(pushers)}`);
     const twitch = { frames: await frames(ids.twitch), conn: await flaky.hasPublisher(KEYS.twitch) };
     process.kill(mux.pid, 'SIGKILL');
-    await eventually(async () => {
-      const p = (await processes()).find((x) => x.role === 'encoder' && x.channelIds.includes(channelId));
-      return p && p.pid !== null && p.pid !== mux.pid && p.restarts > mux.restarts;
-    }, { timeoutMs: 20_000, what: 'the mux to restart' });
+    await eventually(
+      async () => {
+        const p = (await processes()).find((x) => x.role === 'encoder' && x.channelIds.includes(channelId));
+        return p && p.pid !== null && p.pid !== mux.pid && p.restarts > mux.restarts;
+      },
+      { timeoutMs: 20_000, what: 'the mux to restart' },
+    );
     const passFrames = await frames(ids.ytPass);
     await eventually(async () => (await nginx.hasPublisher(KEYS.ytPass))?.publishing && (await frames(ids.ytPass)) > passFrames + 30, { timeoutMs: 20_000, what: 'publishing again' });
     await waitStatus(ids.ytPass, 'running');
@@ -161,10 +166,13 @@ describe('real media through the API', { timeout: 300_000 }, () => {
 
   it('a target that goes away shows an error with a hint, then recovers by itself', async () => {
     await flaky.stop();
-    const failing = await eventually(async () => {
-      const d = await get(ids.twitch);
-      return d.status === 'error' && d.lastError ? d : null;
-    }, { timeoutMs: 30_000, what: 'status error with lastError' });
+    const failing = await eventually(
+      async () => {
+        const d = await get(ids.twitch);
+        return d.status === 'error' && d.lastError ? d : null;
+      },
+      { timeoutMs: 30_000, what: 'status error with lastError' },
+    );
     assert.match(failing.lastError!.code, /RTMP_/);
     assert.ok(failing.lastError!.hint.length > 10);
     const m = (await rt.api('GET', `/api/destinations/${ids.twitch}/metrics`)).json.metrics;
@@ -177,10 +185,13 @@ describe('real media through the API', { timeout: 300_000 }, () => {
   });
 
   it('the input reports its SRT statistics: bitrate, RTT, loss, retransmits', async () => {
-    const h = await eventually(async () => {
-      const x = (await rt.api('GET', '/api/mediaconnect/inputs/health')).json;
-      return x.connected && typeof x.rttMs === 'number' && typeof x.packetLossPercent === 'number' && (x.bitrateInKbps ?? 0) > 500 ? x : null;
-    }, { timeoutMs: 20_000, what: 'SRT stats in input health' });
+    const h = await eventually(
+      async () => {
+        const x = (await rt.api('GET', '/api/mediaconnect/inputs/health')).json;
+        return x.connected && typeof x.rttMs === 'number' && typeof x.packetLossPercent === 'number' && (x.bitrateInKbps ?? 0) > 500 ? x : null;
+      },
+      { timeoutMs: 20_000, what: 'SRT stats in input health' },
+    );
     assert.match(h.sourceAddress, /^127\.0\.0\.1:\d+$/);
     assert.ok(h.rttMs >= 0 && h.rttMs < 100, `rtt ${h.rttMs} ms on loopback`);
     assert.equal(h.packetLossPercent, 0);
@@ -210,10 +221,13 @@ describe('real media through the API', { timeout: 300_000 }, () => {
     await eventually(async () => (await rt.api('GET', '/api/mediaconnect/inputs/health')).json.connected === false, { timeoutMs: 20_000, what: 'the drop to be seen' });
     const intruder = feed.spawnSource('wrong-passphrase-9876543210');
     try {
-      const health = await eventually(async () => {
-        const h = (await rt.api('GET', '/api/mediaconnect/inputs/health')).json;
-        return h.lastError?.code === 'SRT_PASSPHRASE_REJECTED' ? h : null;
-      }, { timeoutMs: 20_000, what: 'the wrong passphrase to be reported' });
+      const health = await eventually(
+        async () => {
+          const h = (await rt.api('GET', '/api/mediaconnect/inputs/health')).json;
+          return h.lastError?.code === 'SRT_PASSPHRASE_REJECTED' ? h : null;
+        },
+        { timeoutMs: 20_000, what: 'the wrong passphrase to be reported' },
+      );
       assert.equal(health.connected, false, 'the intruder is not connected');
       assert.ok(health.lastError.hint.length > 10);
     } finally {

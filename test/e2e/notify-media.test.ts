@@ -63,16 +63,25 @@ describe('notifications from real media', { timeout: 300_000 }, () => {
   it('the platform dies: one grouped Slack message after the grace and group wait; it recovers: resolved', async () => {
     const from = slack().length;
     await nginx.stop();
-    const failing = await eventually(async () => {
-      const d = await status();
-      return d.status === 'error' && d.lastError ? d : null;
-    }, { timeoutMs: 30_000, what: 'status error' });
+    const failing = await eventually(
+      async () => {
+        const d = await status();
+        return d.status === 'error' && d.lastError ? d : null;
+      },
+      { timeoutMs: 30_000, what: 'status error' },
+    );
     // The first failure names it (DestinationFailing, or StreamKeyRejected when the local engine reads
     // a server that closes right after the publish as a refused key): critical, with its code and hint.
     assert.match(failing.lastError!.code, /^RTMP_/);
     // Grouped: the destination's error and the channel alert the engine raises with it arrive in one
     // message, titled by the group's first alert and naming the destination.
-    const msg = await eventually(() => slack().slice(from).find((m) => /^\[FIRING:2\] .*Nginx main/.test(m.json.text)), { timeoutMs: 60_000, what: 'the Slack message' }).catch(async (err: Error) => {
+    const msg = await eventually(
+      () =>
+        slack()
+          .slice(from)
+          .find((m) => /^\[FIRING:2\] .*Nginx main/.test(m.json.text)),
+      { timeoutMs: 60_000, what: 'the Slack message' },
+    ).catch(async (err: Error) => {
       // What the notifier had firing and what the receiver got: a failure here needs both.
       const alerts = (await rt.api('GET', '/api/admin/notifications/alerts')).text;
       throw new Error(`${err.message}\nfiring: ${alerts}\nreceived: ${JSON.stringify(slack().map((m) => m.json.text))}`);
@@ -83,20 +92,40 @@ describe('notifications from real media', { timeout: 300_000 }, () => {
     assert.equal(verifyWebhook({ secret: signingSecret, headers: hook.headers as Record<string, string>, body: hook.body, now: new Date(), seen: () => false }).ok, true);
     await nginx.restart();
     await eventually(async () => (await status()).status === 'running', { timeoutMs: 90_000, what: 'running again' });
-    const resolved = await eventually(() => slack().slice(from).find((m) => m.json.text.startsWith('[RESOLVED]') && m.body.includes('Nginx main')), { timeoutMs: 30_000, what: 'resolved' });
+    const resolved = await eventually(
+      () =>
+        slack()
+          .slice(from)
+          .find((m) => m.json.text.startsWith('[RESOLVED]') && m.body.includes('Nginx main')),
+      { timeoutMs: 30_000, what: 'resolved' },
+    );
     assert.equal(resolved.json.attachments[0]!.color, '#2EB67D');
   });
 
   it('the encoder drops: one message about the input, none about what it starves; it comes back: resolved', async () => {
     const from = slack().length;
     feed.encoder.kill('SIGKILL');
-    const lost = await eventually(() => slack().slice(from).find((m) => m.body.includes('The contribution feed is lost')), { timeoutMs: 60_000, what: 'input lost' });
+    const lost = await eventually(
+      () =>
+        slack()
+          .slice(from)
+          .find((m) => m.body.includes('The contribution feed is lost')),
+      { timeoutMs: 60_000, what: 'input lost' },
+    );
     assert.ok(!lost.body.includes('Nginx main'));
     feed.spawnSource();
-    const back = await eventually(() => slack().slice(from).find((m) => m.json.text.includes('[RESOLVED] The contribution feed is lost')), { timeoutMs: 60_000, what: 'input resolved' });
+    const back = await eventually(
+      () =>
+        slack()
+          .slice(from)
+          .find((m) => m.json.text.includes('[RESOLVED] The contribution feed is lost')),
+      { timeoutMs: 60_000, what: 'input resolved' },
+    );
     // While the input was lost, what it starved was not paged separately (it may be once the input
     // is back, if it still fails then: Alertmanager's inhibition ends with its source).
-    const during = slack().slice(from).filter((m) => m.at < back.at);
+    const during = slack()
+      .slice(from)
+      .filter((m) => m.at < back.at);
     assert.ok(!during.some((m) => m.json.text.includes('[FIRING') && m.body.includes('Nginx main')), 'no destination page while the input was lost');
     await eventually(async () => (await status()).status === 'running', { timeoutMs: 90_000, what: 'running after the input is back' });
   });

@@ -73,8 +73,7 @@ test('kill -9 of the control plane leaves no orphans; a restart brings wanted-ru
     // An SRT caller gives up after 3 s without an answer: the encoder calls once the listener is up.
     await eventually(async () => (await api('GET', '/api/mediaconnect/flow/status')).json?.state === 'ACTIVE', { timeoutMs: 30_000, what: 'the flow ACTIVE' });
     encoder = source();
-    const add = async (name: string, key: string, preset: string) =>
-      (await api('POST', '/api/destinations', { name, platform: 'custom', rtmpUrl: nginx.url('live'), streamKey: key, preset })).json.destinationId as string;
+    const add = async (name: string, key: string, preset: string) => (await api('POST', '/api/destinations', { name, platform: 'custom', rtmpUrl: nginx.url('live'), streamKey: key, preset })).json.destinationId as string;
     const live = await add('Live', 'restart-live-key-000111', 'passthrough');
     const live2 = await add('Live 720', 'restart-live-key-222333', 'generic-720p30');
     const parked = await add('Parked', 'restart-parked-key-444555', 'passthrough');

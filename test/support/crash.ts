@@ -231,27 +231,31 @@ export async function allReachWanted(f: FanoutChild, ledger: Ledger, timeoutMs =
   const t0 = Date.now();
   let last = '';
   try {
-    await f.until(async () => {
-      const list = (await f.api('GET', '/api/destinations')).json.destinations as DestinationView[];
-      const byId = new Map(list.map((d) => [d.destinationId, d]));
-      const problems: string[] = [];
-      for (const [id, e] of ledger.expected) {
-        const p = disagreement(id, e, byId.get(id));
-        if (p) problems.push(p);
-      }
-      for (const d of list) {
-        if (ledger.expected.has(d.destinationId)) continue;
-        // Created by a request the crash cut short: it exists, so it must settle.
-        const p = disagreement(d.destinationId, { wanted: d.desired === 'running' ? 'running' : 'idle' }, d);
-        if (p) problems.push(`(unacknowledged) ${p}`);
-      }
-      if (problems.length === 0) {
-        const v = (await f.api('GET', '/api/channels/validate')).json;
-        if (v.orphans.length + v.mismatches.length > 0) problems.push(`validate: ${JSON.stringify({ orphans: v.orphans, mismatches: v.mismatches })}`);
-      }
-      last = problems.join('\n');
-      return problems.length === 0;
-    }, 'every destination to reach what was asked for', timeoutMs);
+    await f.until(
+      async () => {
+        const list = (await f.api('GET', '/api/destinations')).json.destinations as DestinationView[];
+        const byId = new Map(list.map((d) => [d.destinationId, d]));
+        const problems: string[] = [];
+        for (const [id, e] of ledger.expected) {
+          const p = disagreement(id, e, byId.get(id));
+          if (p) problems.push(p);
+        }
+        for (const d of list) {
+          if (ledger.expected.has(d.destinationId)) continue;
+          // Created by a request the crash cut short: it exists, so it must settle.
+          const p = disagreement(d.destinationId, { wanted: d.desired === 'running' ? 'running' : 'idle' }, d);
+          if (p) problems.push(`(unacknowledged) ${p}`);
+        }
+        if (problems.length === 0) {
+          const v = (await f.api('GET', '/api/channels/validate')).json;
+          if (v.orphans.length + v.mismatches.length > 0) problems.push(`validate: ${JSON.stringify({ orphans: v.orphans, mismatches: v.mismatches })}`);
+        }
+        last = problems.join('\n');
+        return problems.length === 0;
+      },
+      'every destination to reach what was asked for',
+      timeoutMs,
+    );
   } catch (err) {
     throw new Error(`${(err as Error).message}\nstill wrong:\n${last}\n--- child output (tail):\n${f.output().slice(-4000)}`);
   }

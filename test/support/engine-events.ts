@@ -11,12 +11,7 @@ import { buildEntry, type BusEntry } from '../../shared/events/publisher.ts';
 import type { LocalRuntime } from '../../shared/runtimes/local/runtime.ts';
 
 /** Reports a channel state for a destination (as channel-provisioner would). */
-export async function reportChannelState(
-  rt: LocalRuntime,
-  destinationId: string,
-  state: ChannelState,
-  opts: { error?: LastError | null; channelId?: string; observedAt?: string } = {},
-): Promise<void> {
+export async function reportChannelState(rt: LocalRuntime, destinationId: string, state: ChannelState, opts: { error?: LastError | null; channelId?: string; observedAt?: string } = {}): Promise<void> {
   const entry = buildEntry(
     ChannelStateChangedV1,
     {
@@ -33,11 +28,7 @@ export async function reportChannelState(
 
 /** Reports that a destination's flow output is gone (as flow-output would, last step of a teardown). */
 export async function reportFlowOutputRemoved(rt: LocalRuntime, destinationId: string): Promise<void> {
-  const entry = buildEntry(
-    FlowOutputRemovedV1,
-    { destinationId, flowArn: 'arn:aws:mediaconnect:eu-west-1:000000000000:flow:test', outputArn: null },
-    { correlationId: `test-${randomUUID()}` },
-  );
+  const entry = buildEntry(FlowOutputRemovedV1, { destinationId, flowArn: 'arn:aws:mediaconnect:eu-west-1:000000000000:flow:test', outputArn: null }, { correlationId: `test-${randomUUID()}` });
   await put(rt, entry);
 }
 

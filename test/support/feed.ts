@@ -30,10 +30,7 @@ export interface TestFeed {
 export async function startTestFeed(opts: { passphrase: string; bitrate?: number; env?: Record<string, string> }): Promise<TestFeed> {
   // Not the default 9998, which other tests or a running Fanout may hold.
   const srtPort = await freeUdpPort();
-  const rt = await startTestRuntime(
-    { FANOUT_SRT_PORT: String(srtPort), FANOUT_SRT_HOST: '127.0.0.1', FANOUT_SRT_PASSPHRASE: opts.passphrase, FANOUT_X264_PRESET: 'ultrafast', ...opts.env },
-    { engine: 'local' },
-  );
+  const rt = await startTestRuntime({ FANOUT_SRT_PORT: String(srtPort), FANOUT_SRT_HOST: '127.0.0.1', FANOUT_SRT_PASSPHRASE: opts.passphrase, FANOUT_X264_PRESET: 'ultrafast', ...opts.env }, { engine: 'local' });
   const sources = new Set<ChildProcess>();
   /** The end of the latest test source's stderr, for a failure's message. */
   let sourceStderr = '';
@@ -65,7 +62,10 @@ export async function startTestFeed(opts: { passphrase: string; bitrate?: number
     );
   } catch (err) {
     // What the input and the encoder said: a start-up that fails only now and then needs it.
-    const health = await rt.api('GET', '/api/mediaconnect/inputs/health').then((r) => JSON.stringify(r.json), (e: unknown) => String(e));
+    const health = await rt.api('GET', '/api/mediaconnect/inputs/health').then(
+      (r) => JSON.stringify(r.json),
+      (e: unknown) => String(e),
+    );
     await close();
     // Masked all the same, should anything ever print it.
     throw new Error(`${(err as Error).message}\ninput health: ${health}\ntest source stderr: ${sourceStderr.split(opts.passphrase).join('***')}`);
@@ -75,9 +75,12 @@ export async function startTestFeed(opts: { passphrase: string; bitrate?: number
 
 /** Waits until the primary HLS playlist lists a segment, and returns it. */
 export async function primaryPlaylist(rt: TestRuntime, timeoutMs = 20_000): Promise<string> {
-  return eventually(async () => {
-    const res = await fetch(`${rt.url}/hls/primary/index.m3u8`);
-    const text = res.ok ? await res.text() : '';
-    return text.includes('#EXTINF') ? text : null;
-  }, { timeoutMs, what: 'an HLS playlist with segments' });
+  return eventually(
+    async () => {
+      const res = await fetch(`${rt.url}/hls/primary/index.m3u8`);
+      const text = res.ok ? await res.text() : '';
+      return text.includes('#EXTINF') ? text : null;
+    },
+    { timeoutMs, what: 'an HLS playlist with segments' },
+  );
 }

@@ -42,10 +42,7 @@ export interface ApiResponse {
 /** How long a test's API request may take before it fails (a hung request names its route). */
 const API_TIMEOUT_MS = 20_000;
 
-export async function startTestRuntime(
-  env: Record<string, string> = {},
-  opts: Omit<LocalRuntimeOptions, 'env' | 'inMemory'> & { dataDir?: string; inMemory?: boolean } = {},
-): Promise<TestRuntime> {
+export async function startTestRuntime(env: Record<string, string> = {}, opts: Omit<LocalRuntimeOptions, 'env' | 'inMemory'> & { dataDir?: string; inMemory?: boolean } = {}): Promise<TestRuntime> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'fanout-test-'));
   const rt = await startLocalRuntime({
     // Default: the destination service alone; tests of the whole pipeline choose an engine.

@@ -95,8 +95,7 @@ export class Api {
 
   /** Fails with exit 4 when no token is configured. */
   requireToken(): string {
-    if (!this.conn.token)
-      throw cliError('CLI_NO_TOKEN', `No token for ${this.conn.url}.`, 'Run `fanout login`, or set FANOUT_TOKEN (or --token, which other users can see in `ps`).');
+    if (!this.conn.token) throw cliError('CLI_NO_TOKEN', `No token for ${this.conn.url}.`, 'Run `fanout login`, or set FANOUT_TOKEN (or --token, which other users can see in `ps`).');
     return this.conn.token;
   }
 

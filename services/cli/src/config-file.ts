@@ -39,8 +39,7 @@ export function loadConfigFile(dir: string, warn: (s: string) => void = () => {}
     throw cliError('CLI_USAGE', `${path} is not valid JSON (${(err as Error).message}).`, 'Fix or remove the file, then run `fanout login` again.');
   }
   const file = parsed as Partial<ConfigFile>;
-  if (typeof file !== 'object' || file === null || typeof file.profiles !== 'object' || file.profiles === null)
-    throw cliError('CLI_USAGE', `${path} has no "profiles" object.`, 'Fix or remove the file, then run `fanout login` again.');
+  if (typeof file !== 'object' || file === null || typeof file.profiles !== 'object' || file.profiles === null) throw cliError('CLI_USAGE', `${path} has no "profiles" object.`, 'Fix or remove the file, then run `fanout login` again.');
   return { ...(typeof file.current === 'string' ? { current: file.current } : {}), profiles: file.profiles as Record<string, Profile> };
 }
 

@@ -23,7 +23,10 @@ export class Ctx {
   #file: ConfigFile | undefined;
   #api: Api | undefined;
 
-  constructor(readonly globals: GlobalOptions, env: CliEnv = readEnv()) {
+  constructor(
+    readonly globals: GlobalOptions,
+    env: CliEnv = readEnv(),
+  ) {
     this.env = env;
     this.io = new Io({
       json: globals.json === true,

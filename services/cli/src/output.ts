@@ -122,15 +122,33 @@ export class Io {
     const t = new Table({
       head: head.map((h) => this.c.bold(h)),
       chars: {
-        top: '', 'top-mid': '', 'top-left': '', 'top-right': '',
-        bottom: '', 'bottom-mid': '', 'bottom-left': '', 'bottom-right': '',
-        left: '', 'left-mid': '', mid: '', 'mid-mid': '', right: '', 'right-mid': '', middle: '  ',
+        top: '',
+        'top-mid': '',
+        'top-left': '',
+        'top-right': '',
+        bottom: '',
+        'bottom-mid': '',
+        'bottom-left': '',
+        'bottom-right': '',
+        left: '',
+        'left-mid': '',
+        mid: '',
+        'mid-mid': '',
+        right: '',
+        'right-mid': '',
+        middle: '  ',
       },
       style: { head: [], border: [], 'padding-left': 0, 'padding-right': 0, compact: true },
     });
     t.push(...rows);
     // cli-table3 pads the last column too: trim each line's end.
-    this.out(t.toString().split('\n').map((l) => l.trimEnd()).join('\n'));
+    this.out(
+      t
+        .toString()
+        .split('\n')
+        .map((l) => l.trimEnd())
+        .join('\n'),
+    );
   }
 
   /** `key  value` lines, aligned. */

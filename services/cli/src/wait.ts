@@ -90,7 +90,13 @@ export async function waitFor(api: Api, io: Io, d: Destination, target: WaitTarg
   };
 
   const timer = setTimeout(() => {
-    if (!outcome) outcome = { error: cliError('CLI_TIMEOUT', `${d.name} is still ${seen.status} after ${duration(timeoutMs / 1000)} (wanted: ${target}).`, 'Wait longer with --timeout, or look at `fanout dest show` and `fanout events`.', { destinationId: id, status: seen.status }) };
+    if (!outcome)
+      outcome = {
+        error: cliError('CLI_TIMEOUT', `${d.name} is still ${seen.status} after ${duration(timeoutMs / 1000)} (wanted: ${target}).`, 'Wait longer with --timeout, or look at `fanout dest show` and `fanout events`.', {
+          destinationId: id,
+          status: seen.status,
+        }),
+      };
     stop.abort();
   }, timeoutMs);
   const ticker = tty ? setInterval(show, 1000) : undefined;
@@ -141,8 +147,7 @@ export async function waitFor(api: Api, io: Io, d: Destination, target: WaitTarg
 /** Parses `90`, `90s`, `10m`, `1h`, `1h30m` into milliseconds. */
 export function parseDuration(text: string): number {
   const m = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s?)?$/.exec(text.trim());
-  if (!m || text.trim() === '' || (m[1] === undefined && m[2] === undefined && m[3] === undefined))
-    throw cliError('CLI_USAGE', `Not a duration: ${JSON.stringify(text)}.`, 'e.g. 90s, 10m, 1h30m (a bare number is seconds).');
+  if (!m || text.trim() === '' || (m[1] === undefined && m[2] === undefined && m[3] === undefined)) throw cliError('CLI_USAGE', `Not a duration: ${JSON.stringify(text)}.`, 'e.g. 90s, 10m, 1h30m (a bare number is seconds).');
   const ms = ((Number(m[1] ?? 0) * 60 + Number(m[2] ?? 0)) * 60 + Number(m[3] ?? 0)) * 1000;
   if (ms <= 0) throw cliError('CLI_USAGE', 'The timeout must be more than 0.', '');
   return ms;

@@ -17,15 +17,7 @@ function ConnectionBadge() {
   const c = connection.value;
   const t = now.value;
   const text =
-    c.kind === 'open'
-      ? 'Live'
-      : c.kind === 'connecting'
-        ? 'Connecting…'
-        : c.kind === 'offline'
-          ? `Offline, retrying in ${Math.max(0, Math.ceil((c.retryAt - t) / 1000))} s`
-          : c.kind === 'unavailable'
-            ? 'No live updates'
-            : 'Signed out';
+    c.kind === 'open' ? 'Live' : c.kind === 'connecting' ? 'Connecting…' : c.kind === 'offline' ? `Offline, retrying in ${Math.max(0, Math.ceil((c.retryAt - t) / 1000))} s` : c.kind === 'unavailable' ? 'No live updates' : 'Signed out';
   return (
     <span class={`conn conn-${c.kind}`} data-testid="connection" role="status">
       <span class="dot" aria-hidden="true" />
@@ -81,10 +73,12 @@ export function App() {
     startLive();
     if (role.value === null) {
       // A reload: the token is in sessionStorage, its role is asked again.
-      void probeRole(token.value!).then(
-        (r) => (role.value = r),
-        (err: unknown) => signOut(err instanceof ApiError ? err.problem : null),
-      ).finally(() => setChecking(false));
+      void probeRole(token.value!)
+        .then(
+          (r) => (role.value = r),
+          (err: unknown) => signOut(err instanceof ApiError ? err.problem : null),
+        )
+        .finally(() => setChecking(false));
     }
   }, [signedIn]);
   if (!signedIn) return <SignInPage />;

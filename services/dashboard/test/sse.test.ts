@@ -43,7 +43,10 @@ after(async () => {
 });
 
 test('reconnect delays double from the initial delay up to the cap', () => {
-  assert.deepEqual([1, 2, 3, 4, 5, 6].map((a) => reconnectDelay(a, { initialMs: 1000, maxMs: 15_000 })), [1000, 2000, 4000, 8000, 15_000, 15_000]);
+  assert.deepEqual(
+    [1, 2, 3, 4, 5, 6].map((a) => reconnectDelay(a, { initialMs: 1000, maxMs: 15_000 })),
+    [1000, 2000, 4000, 8000, 15_000, 15_000],
+  );
 });
 
 test('sends the token as a header, resumes with Last-Event-ID after a drop, and backs off', async () => {
@@ -68,11 +71,23 @@ test('sends the token as a header, resumes with Last-Event-ID after a drop, and 
   stream.start();
   await eventually(() => events.some((e) => e.id === 'boot-3'), { what: 'the event after the reconnect' });
   stream.stop();
-  assert.deepEqual(events.map((e) => [e.event, e.id]), [['ready', undefined], ['destination.status', 'boot-1'], ['destination.status', 'boot-2'], ['ready', undefined], ['destination.status', 'boot-3']]);
+  assert.deepEqual(
+    events.map((e) => [e.event, e.id]),
+    [
+      ['ready', undefined],
+      ['destination.status', 'boot-1'],
+      ['destination.status', 'boot-2'],
+      ['ready', undefined],
+      ['destination.status', 'boot-3'],
+    ],
+  );
   assert.equal(srv.requests[0]!.headers.authorization, 'Bearer tok-123');
   assert.equal(srv.requests[0]!.headers['last-event-id'], undefined, 'nothing to resume at first');
   assert.equal(srv.requests[1]!.headers['last-event-id'], 'boot-2', 'resumes after the last id it got');
-  assert.ok(srv.requests.every((r) => !(r.url ?? '').includes('tok-123')), 'the token is never in the URL');
+  assert.ok(
+    srv.requests.every((r) => !(r.url ?? '').includes('tok-123')),
+    'the token is never in the URL',
+  );
   const offline = states.find((s) => s.kind === 'offline');
   assert.ok(offline && offline.kind === 'offline' && offline.attempt === 1, `went offline once: ${JSON.stringify(states)}`);
   assert.equal(states.at(-1)?.kind, 'open');

@@ -65,8 +65,7 @@ export function destinationModule(deps: DestinationDeps): DestinationModule {
     system,
     tokens: deps.auth.tokens,
     outbox,
-    seed: () =>
-      (seeded ??= Promise.all([platforms.seed(BUILT_IN_PLATFORMS), presets.seed(BUILT_IN_PRESETS)]).then(() => undefined)),
+    seed: () => (seeded ??= Promise.all([platforms.seed(BUILT_IN_PLATFORMS), presets.seed(BUILT_IN_PRESETS)]).then(() => undefined)),
     migrateStored: () => {
       migrated ??= Promise.all([
         migrateTable(doc, cfg.tableDestinations, 'destinationId', DESTINATION_SCHEMA),

@@ -70,7 +70,11 @@ describe('AwsMediaEngine', () => {
     const fake = new AwsFake();
     try {
       assert.throws(
-        () => new AwsMediaEngine({ flowArn: 'arn:aws:mediaconnect:eu-west-1:111122223333:output:2-Abc-0123:to-ml', mediaLiveRoleArn: 'MediaLiveAccessRole', region: 'eu-west-1', tags: { 'fanout:x': 'y', ok: 'bad\nvalue' }, deployment: 'Prod!' }, fake),
+        () =>
+          new AwsMediaEngine(
+            { flowArn: 'arn:aws:mediaconnect:eu-west-1:111122223333:output:2-Abc-0123:to-ml', mediaLiveRoleArn: 'MediaLiveAccessRole', region: 'eu-west-1', tags: { 'fanout:x': 'y', ok: 'bad\nvalue' }, deployment: 'Prod!' },
+            fake,
+          ),
         (e: unknown) => {
           assert.ok(isEngineError('INVALID_CONFIG')(e));
           const m = (e as Error).message;
@@ -167,7 +171,10 @@ describe('AwsMediaEngine', () => {
     const h = setup(t);
     const { channelId, outputArn } = await ready(h, { encode: null });
     await h.engine.updateChannel(channelId, spec(outputArn, { encode: ENCODE, name: 'renamed' }));
-    const [create, update] = h.fake.captured().filter((c) => c.operation === 'CreateChannel' || c.operation === 'UpdateChannel').map((c) => c.input as Record<string, any>);
+    const [create, update] = h.fake
+      .captured()
+      .filter((c) => c.operation === 'CreateChannel' || c.operation === 'UpdateChannel')
+      .map((c) => c.input as Record<string, any>);
     assert.equal(create!.EncoderSettings.VideoDescriptions[0].CodecSettings.H264Settings.FramerateControl, 'INITIALIZE_FROM_SOURCE');
     assert.equal(update!.EncoderSettings.VideoDescriptions[0].Width, 1920);
     assert.equal(h.fake.channel(channelId)!.Tags[TAGS.name], 'renamed', 'the name tag follows the destination');
@@ -236,7 +243,9 @@ describe('AwsMediaEngine', () => {
       t.mock.timers.enable({ apis: ['setTimeout'] });
       const http: string[] = [];
       let starts = 0;
-      const json = (statusCode: number, body: unknown, headers: Record<string, string> = {}) => ({ response: { statusCode, headers: { 'content-type': 'application/json', ...headers }, body: Readable.from([Buffer.from(JSON.stringify(body))]) } });
+      const json = (statusCode: number, body: unknown, headers: Record<string, string> = {}) => ({
+        response: { statusCode, headers: { 'content-type': 'application/json', ...headers }, body: Readable.from([Buffer.from(JSON.stringify(body))]) },
+      });
       const tags = { [TAGS.deployment]: 'dev', [TAGS.destinationId]: DEST };
       const requestHandler = {
         async handle(req: { method: string; path: string }) {
@@ -268,7 +277,11 @@ describe('AwsMediaEngine', () => {
       }
       await started;
       assert.deepEqual(http, ['GET /prod/channels/1234567', 'POST /prod/channels/1234567/start', 'POST /prod/channels/1234567/start']);
-      assert.deepEqual(captured.map((c) => c.operation), ['DescribeChannel', 'StartChannel'], 'the engine sent StartChannel once; the SDK retried it');
+      assert.deepEqual(
+        captured.map((c) => c.operation),
+        ['DescribeChannel', 'StartChannel'],
+        'the engine sent StartChannel once; the SDK retried it',
+      );
       await t.test('valid against the official models', (st) => {
         const models = modelsOrSkip(st);
         if (models) expectAllValid(captured, models);
@@ -329,7 +342,10 @@ describe('AwsMediaEngine', () => {
       h.fake.loseNextResponse('CreateChannel');
       await assert.rejects(h.engine.createChannel(spec(outputArn)), isUnavailable);
       const again = await h.engine.createChannel(spec(outputArn));
-      const creates = h.fake.captured().filter((c) => c.operation === 'CreateChannel').map((c) => (c.input as { RequestId: string }).RequestId);
+      const creates = h.fake
+        .captured()
+        .filter((c) => c.operation === 'CreateChannel')
+        .map((c) => (c.input as { RequestId: string }).RequestId);
       assert.equal(creates.length, 2);
       assert.equal(creates[0], creates[1], 'same RequestId');
       assert.equal(h.fake.live().channels.length, 1, 'one channel');
@@ -344,8 +360,14 @@ describe('AwsMediaEngine', () => {
       h.tick(AWS_TIMINGS.inputDeleteMs);
       const second = (await h.engine.addOutput(DEST)).outputArn;
       assert.notEqual(second, first);
-      const ids = h.fake.captured().filter((c) => c.operation === 'CreateInput').map((c) => (c.input as { RequestId: string }).RequestId);
-      assert.deepEqual(ids.map((id) => id.slice(-3)), ['-g1', '-g1', '-g2']);
+      const ids = h.fake
+        .captured()
+        .filter((c) => c.operation === 'CreateInput')
+        .map((c) => (c.input as { RequestId: string }).RequestId);
+      assert.deepEqual(
+        ids.map((id) => id.slice(-3)),
+        ['-g1', '-g1', '-g2'],
+      );
       assert.ok(h.logs.some((l) => l.includes('replayed a deleted input')));
     });
   });
@@ -424,7 +446,7 @@ describe('AwsMediaEngine', () => {
     assert.equal(flow.state, 'ACTIVE');
     assert.equal(flow.source.connected, false);
     assert.equal(flow.source.lastError?.code, 'SOURCE_PROBLEM', 'one stable code (docs/errors.md)');
-    assert.match(flow.source.lastError?.message ?? '', /^SOURCE_DISCONNECTED: /, 'MediaConnect\'s own code leads the message');
+    assert.match(flow.source.lastError?.message ?? '', /^SOURCE_DISCONNECTED: /, "MediaConnect's own code leads the message");
     h.fake.sourceConnected = true;
     flow = await h.engine.describeFlow();
     assert.equal(flow.source.connected, true);
@@ -437,7 +459,10 @@ describe('AwsMediaEngine', () => {
     assert.equal(h.fake.operations().filter((o) => o === 'StartFlow').length, 1);
     assert.equal(h.fake.operations().filter((o) => o === 'StopFlow').length, 1);
     const flowEvents = h.fake.events.filter((e) => e.source === 'aws.mediaconnect');
-    assert.deepEqual(flowEvents.map((e) => e.detail.currentStatus), ['STARTING', 'ACTIVE', 'STOPPING', 'STANDBY']);
+    assert.deepEqual(
+      flowEvents.map((e) => e.detail.currentStatus),
+      ['STARTING', 'ACTIVE', 'STOPPING', 'STANDBY'],
+    );
     for (const e of flowEvents) MediaConnectFlowStatusChange.parse(envelope(e, h.fake));
     await t.test('valid against the official models', (st) => {
       const models = modelsOrSkip(st);
@@ -447,7 +472,7 @@ describe('AwsMediaEngine', () => {
 });
 
 describe('AwsMediaEngine: the always-on primary channel', () => {
-  test('starts the stack\'s primary channel only when it is IDLE, reports its state, and every request is valid', async (t) => {
+  test("starts the stack's primary channel only when it is IDLE, reports its state, and every request is valid", async (t) => {
     const models = modelsOrSkip(t);
     const h = setup(t, { primaryChannelFor: 'dev' }, { primaryChannelId: '999998' });
     assert.deepEqual(await h.engine.describePrimary(), { channelId: '999998', state: 'IDLE' });
@@ -467,7 +492,7 @@ describe('AwsMediaEngine: the always-on primary channel', () => {
     if (models) expectAllValid(h.fake.captured(), models);
   });
 
-  test('refuses a channel that is not this deployment\'s primary', async (t) => {
+  test("refuses a channel that is not this deployment's primary", async (t) => {
     const other = setup(t, { primaryChannelFor: 'prod' }, { primaryChannelId: '999998' });
     await assert.rejects(other.engine.describePrimary(), (e: unknown) => e instanceof AwsEngineError && e.code === 'NOT_OWNED');
     await assert.rejects(other.engine.startPrimary(), (e: unknown) => e instanceof AwsEngineError && e.code === 'NOT_OWNED');

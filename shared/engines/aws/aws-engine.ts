@@ -53,13 +53,7 @@ import {
   type InputSpecification,
   type UpdateChannelCommandInput,
 } from '@aws-sdk/client-medialive';
-import {
-  DescribeFlowCommand,
-  DescribeFlowSourceMetadataCommand,
-  MediaConnectClient,
-  StartFlowCommand,
-  StopFlowCommand,
-} from '@aws-sdk/client-mediaconnect';
+import { DescribeFlowCommand, DescribeFlowSourceMetadataCommand, MediaConnectClient, StartFlowCommand, StopFlowCommand } from '@aws-sdk/client-mediaconnect';
 import type { ChannelState } from '../../../events/channel-provisioner/common.ts';
 import { ACTIVE_STATES, CHANNEL_OPERATIONS, DELETABLE_STATES } from '../port/channel-machine.ts';
 import { portError } from '../port/errors.ts';
@@ -146,9 +140,11 @@ const sha = (s: string): string => createHash('sha256').update(s).digest('hex');
 
 /** A human name as an AWS tag value. */
 function tagValue(s: string): string {
-  return [...s].map((c) => (TAG_CHARS.test(c) ? c : '_')).join('').slice(0, 256);
+  return [...s]
+    .map((c) => (TAG_CHARS.test(c) ? c : '_'))
+    .join('')
+    .slice(0, 256);
 }
-
 
 export class AwsMediaEngine implements FlowEngine, ChannelEngine {
   private readonly cfg: Readonly<AwsEngineConfig>;
@@ -205,11 +201,12 @@ export class AwsMediaEngine implements FlowEngine, ChannelEngine {
     const m = INPUT_ARN.exec(outputArn);
     if (!m) {
       const hint = /:mediaconnect:.*:output:/.test(outputArn)
-        ? 'That is a MediaConnect output ARN: on AWS a destination is fed by a MEDIACONNECT MediaLive input, and `outputArn` is that input\'s ARN (returned by addOutput).'
+        ? "That is a MediaConnect output ARN: on AWS a destination is fed by a MEDIACONNECT MediaLive input, and `outputArn` is that input's ARN (returned by addOutput)."
         : '`outputArn` must be the MediaLive input ARN addOutput returned.';
       throw new AwsEngineError('INVALID_REFERENCE', `not a MediaLive input ARN: ${outputArn}`, hint);
     }
-    if (m[1] !== this.cfg.region || m[2] !== this.account) throw new AwsEngineError('INVALID_REFERENCE', `input ${outputArn} is not in ${this.cfg.region}/${this.account}, where the flow is`, 'Inputs and the flow must share account and Region.');
+    if (m[1] !== this.cfg.region || m[2] !== this.account)
+      throw new AwsEngineError('INVALID_REFERENCE', `input ${outputArn} is not in ${this.cfg.region}/${this.account}, where the flow is`, 'Inputs and the flow must share account and Region.');
     return m[3]!;
   }
 
@@ -282,13 +279,14 @@ export class AwsMediaEngine implements FlowEngine, ChannelEngine {
       throw err;
     }
     if (!input || GONE_INPUT.has(input.State ?? '')) return;
-    if (!this.isDestinationResource(input.Tags)) throw new AwsEngineError('NOT_OWNED', `input ${inputId} is not a Fanout ${this.cfg.deployment} destination input; not deleting it`, 'Only inputs tagged fanout:deployment for this deployment are removed.');
+    if (!this.isDestinationResource(input.Tags))
+      throw new AwsEngineError('NOT_OWNED', `input ${inputId} is not a Fanout ${this.cfg.deployment} destination input; not deleting it`, 'Only inputs tagged fanout:deployment for this deployment are removed.');
     if (input.State === 'ATTACHED') {
       const attached = input.AttachedChannels ?? [];
       const states = await Promise.all(attached.map((id) => this.channelState(id)));
       if (states.every((s) => s === null || s === 'DELETING' || s === 'DELETED'))
         throw portError('ENGINE_UNAVAILABLE', `input ${inputId} is still attached to channel ${attached.join(', ')}, which is being deleted; retry shortly`, { details: { engineCode: 'INPUT_ATTACHED' } });
-      throw new AwsEngineError('INPUT_ATTACHED', `input ${inputId} is attached to channel ${attached.join(', ')}`, 'Delete the destination\'s channel first; its output is removed after the channel is DELETED.');
+      throw new AwsEngineError('INPUT_ATTACHED', `input ${inputId} is attached to channel ${attached.join(', ')}`, "Delete the destination's channel first; its output is removed after the channel is DELETED.");
     }
     if (input.State === 'CREATING') throw portError('ENGINE_UNAVAILABLE', `input ${inputId} is still being created; retry shortly`, { details: { engineCode: 'INPUT_CREATING' } });
     try {
@@ -313,7 +311,7 @@ export class AwsMediaEngine implements FlowEngine, ChannelEngine {
         passthrough: this.cfg.passthrough ?? DEFAULT_PASSTHROUGH,
       });
     } catch (err) {
-      if (err instanceof InvalidTargetError) throw new AwsEngineError('INVALID_TARGET', `destination ${spec.destinationId}: ${err.message}`, 'Fix the destination\'s RTMP URL or preset.');
+      if (err instanceof InvalidTargetError) throw new AwsEngineError('INVALID_TARGET', `destination ${spec.destinationId}: ${err.message}`, "Fix the destination's RTMP URL or preset.");
       throw err;
     }
   }
@@ -366,7 +364,12 @@ export class AwsMediaEngine implements FlowEngine, ChannelEngine {
   }
 
   private notIdle(op: string, c: ChannelDescription): AwsEngineError {
-    return new AwsEngineError('CHANNEL_NOT_IDLE', `cannot ${op} channel ${c.channelId} while it is ${c.state}`, op === 'start' ? 'A channel starts from IDLE: wait for the state change.' : 'MediaLive changes and deletes channels only while IDLE: stop it first.', { awsCode: 'ConflictException', httpStatus: 409 });
+    return new AwsEngineError(
+      'CHANNEL_NOT_IDLE',
+      `cannot ${op} channel ${c.channelId} while it is ${c.state}`,
+      op === 'start' ? 'A channel starts from IDLE: wait for the state change.' : 'MediaLive changes and deletes channels only while IDLE: stop it first.',
+      { awsCode: 'ConflictException', httpStatus: 409 },
+    );
   }
 
   /** The destination's input exists, is its own and can be attached now (else a typed or retryable error). */
@@ -378,8 +381,9 @@ export class AwsMediaEngine implements FlowEngine, ChannelEngine {
       if (!AwsMediaEngine.isCode(err, 'NOT_FOUND')) throw err;
     }
     if (!input || GONE_INPUT.has(input.State ?? ''))
-      throw new AwsEngineError('INVALID_REFERENCE', `input ${inputId} of destination ${destinationId} no longer exists`, 'flow-output re-adds the destination\'s output on its next reconcile, and the channel is created from the new one.');
-    if (this.ownerOf(input.Tags) !== destinationId) throw new AwsEngineError('NOT_OWNED', `input ${inputId} does not belong to destination ${destinationId} of deployment ${this.cfg.deployment}`, 'Caller bug: the channel must attach its own destination\'s input.');
+      throw new AwsEngineError('INVALID_REFERENCE', `input ${inputId} of destination ${destinationId} no longer exists`, "flow-output re-adds the destination's output on its next reconcile, and the channel is created from the new one.");
+    if (this.ownerOf(input.Tags) !== destinationId)
+      throw new AwsEngineError('NOT_OWNED', `input ${inputId} does not belong to destination ${destinationId} of deployment ${this.cfg.deployment}`, "Caller bug: the channel must attach its own destination's input.");
     if (input.State === 'CREATING') throw portError('ENGINE_UNAVAILABLE', `input ${inputId} is still being created; retry shortly`, { details: { engineCode: 'INPUT_CREATING' } });
   }
 
@@ -391,7 +395,14 @@ export class AwsMediaEngine implements FlowEngine, ChannelEngine {
     await this.requireUsableInput(inputId, spec.destinationId);
     const settings = this.settings(spec, inputId);
     const key = spec.target.streamKey.reveal();
-    const ctx: ErrorContext = { operation: 'MediaLive CreateChannel', subject: `destination ${spec.destinationId}`, secrets: [key], quota: QUOTAS.channels, conflict: 'CONFLICT', conflictHint: 'The input may be attached to another channel; reconcile repairs it.' };
+    const ctx: ErrorContext = {
+      operation: 'MediaLive CreateChannel',
+      subject: `destination ${spec.destinationId}`,
+      secrets: [key],
+      quota: QUOTAS.channels,
+      conflict: 'CONFLICT',
+      conflictHint: 'The input may be attached to another channel; reconcile repairs it.',
+    };
     const basis = AwsMediaEngine.fingerprint(settings, `input:${inputId}`);
     for (let generation = 1; generation <= MAX_GENERATIONS; generation++) {
       const request = {
@@ -446,7 +457,8 @@ export class AwsMediaEngine implements FlowEngine, ChannelEngine {
     const inputId = this.inputIdOf(spec.outputArn);
     const c = await this.owned(channelId);
     if (!c) throw new AwsEngineError('CHANNEL_NOT_FOUND', `channel ${channelId} does not exist`, 'Reconcile re-creates it with the current settings.');
-    if (c.destinationId !== spec.destinationId) throw new AwsEngineError('INVALID_REFERENCE', `channel ${channelId} belongs to destination ${c.destinationId}, not ${spec.destinationId}`, 'Caller bug: the channel record points at another destination\'s channel.');
+    if (c.destinationId !== spec.destinationId)
+      throw new AwsEngineError('INVALID_REFERENCE', `channel ${channelId} belongs to destination ${c.destinationId}, not ${spec.destinationId}`, "Caller bug: the channel record points at another destination's channel.");
     if (!UPDATABLE_CHANNEL.has(c.state)) throw this.notIdle('update', c);
     const settings = this.settings(spec, inputId);
     const request = { ...settings, ChannelId: channelId } satisfies UpdateChannelCommandInput;
@@ -541,7 +553,7 @@ export class AwsMediaEngine implements FlowEngine, ChannelEngine {
   /** The primary channel, checked to be this deployment's primary (never a destination's channel). */
   private async primaryChannel(): Promise<{ channelId: string; state: ChannelState }> {
     const channelId = this.cfg.primaryChannelId;
-    if (!channelId) throw new AwsEngineError('INVALID_CONFIG', 'no primary channel is configured', 'Set FANOUT_PRIMARY_CHANNEL_ID (serverless.yml sets it from the stack\'s PrimaryChannel).');
+    if (!channelId) throw new AwsEngineError('INVALID_CONFIG', 'no primary channel is configured', "Set FANOUT_PRIMARY_CHANNEL_ID (serverless.yml sets it from the stack's PrimaryChannel).");
     let c: { Id?: string; State?: string; Tags?: Record<string, string> };
     try {
       c = await this.call({ operation: 'MediaLive DescribeChannel', subject: `primary channel ${channelId}` }, () => this.d.medialive.send(new DescribeChannelCommand({ ChannelId: channelId })));
@@ -550,7 +562,7 @@ export class AwsMediaEngine implements FlowEngine, ChannelEngine {
       throw err;
     }
     if (c.Tags?.[TAGS.deployment] !== this.cfg.deployment || c.Tags?.[TAGS.resource] !== 'primary-channel' || c.Tags?.[TAGS.destinationId] !== undefined)
-      throw new AwsEngineError('NOT_OWNED', `channel ${channelId} is not the primary channel of ${this.cfg.deployment}`, 'FANOUT_PRIMARY_CHANNEL_ID must name the stack\'s PrimaryChannel (tagged fanout:resource=primary-channel).');
+      throw new AwsEngineError('NOT_OWNED', `channel ${channelId} is not the primary channel of ${this.cfg.deployment}`, "FANOUT_PRIMARY_CHANNEL_ID must name the stack's PrimaryChannel (tagged fanout:resource=primary-channel).");
     return { channelId, state: (c.State ?? 'CREATING') as ChannelState };
   }
 
@@ -580,7 +592,18 @@ export class AwsMediaEngine implements FlowEngine, ChannelEngine {
   }
 
   private async sourceHealth(state: FlowState): Promise<InputHealth> {
-    const health: InputHealth = { connected: false, sourceAddress: null, connectedSince: null, bitrateInKbps: null, packetLossPercent: null, packetsLost: null, retransmits: null, rttMs: null, lastError: null, updatedAt: new Date().toISOString() };
+    const health: InputHealth = {
+      connected: false,
+      sourceAddress: null,
+      connectedSince: null,
+      bitrateInKbps: null,
+      packetLossPercent: null,
+      packetsLost: null,
+      retransmits: null,
+      rttMs: null,
+      lastError: null,
+      updatedAt: new Date().toISOString(),
+    };
     if (state !== 'ACTIVE') return health;
     try {
       const meta = await this.d.mediaconnect.send(new DescribeFlowSourceMetadataCommand({ FlowArn: this.cfg.flowArn }));

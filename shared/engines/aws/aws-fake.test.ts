@@ -104,7 +104,10 @@ describe('AwsFake state machines', () => {
     t.mock.timers.tick(AWS_TIMINGS.inputCreateMs);
     const req = channelRequest(id);
     req.EncoderSettings!.AudioDescriptions![0]!.AudioSelectorName = 'Default';
-    await assert.rejects(fake.medialive.send(new CreateChannelCommand(req)), (e: Error & { ValidationErrors?: { ElementPath: string }[] }) => e.name === 'UnprocessableEntityException' && e.ValidationErrors![0]!.ElementPath.endsWith('audioSelectorName'));
+    await assert.rejects(
+      fake.medialive.send(new CreateChannelCommand(req)),
+      (e: Error & { ValidationErrors?: { ElementPath: string }[] }) => e.name === 'UnprocessableEntityException' && e.ValidationErrors![0]!.ElementPath.endsWith('audioSelectorName'),
+    );
   });
 
   test('a RequestId seen before answers with the same resource', async (t) => {
@@ -123,7 +126,10 @@ describe('AwsFake state machines', () => {
     assert.equal((await fake.mediaconnect.send(new DescribeFlowCommand({ FlowArn: fake.flowArn }))).Flow!.Status, 'ACTIVE');
     await fake.mediaconnect.send(new StopFlowCommand({ FlowArn: fake.flowArn }));
     t.mock.timers.tick(AWS_TIMINGS.flowStopMs);
-    assert.deepEqual(fake.events.map((e) => e.detail.currentStatus), ['STARTING', 'ACTIVE', 'STOPPING', 'STANDBY']);
+    assert.deepEqual(
+      fake.events.map((e) => e.detail.currentStatus),
+      ['STARTING', 'ACTIVE', 'STOPPING', 'STANDBY'],
+    );
   });
 
   test('a command the fake does not implement fails loudly', async () => {

@@ -154,7 +154,14 @@ interface FakeOutput {
 
 type ServiceErrorName = 'ConflictException' | 'NotFoundException' | 'BadRequestException' | 'UnprocessableEntityException' | 'TooManyRequestsException' | 'InternalServerErrorException';
 
-const ML_ERRORS = { ConflictException: [MlConflict, 409], NotFoundException: [MlNotFound, 404], BadRequestException: [MlBadRequest, 400], UnprocessableEntityException: [MlUnprocessable, 422], TooManyRequestsException: [MlThrottle, 429], InternalServerErrorException: [MlInternal, 500] } as const;
+const ML_ERRORS = {
+  ConflictException: [MlConflict, 409],
+  NotFoundException: [MlNotFound, 404],
+  BadRequestException: [MlBadRequest, 400],
+  UnprocessableEntityException: [MlUnprocessable, 422],
+  TooManyRequestsException: [MlThrottle, 429],
+  InternalServerErrorException: [MlInternal, 500],
+} as const;
 
 /** A MediaLive service exception as the SDK would raise it. */
 export function medialiveError(name: ServiceErrorName, message: string, validationErrors?: { ElementPath: string; ErrorMessage: string }[]): Error {
@@ -170,7 +177,6 @@ export function mediaconnectError(name: 'BadRequestException' | 'NotFoundExcepti
   const status = { BadRequestException: 400, NotFoundException: 404, TooManyRequestsException: 429 }[name];
   return new (Cls as unknown as new (o: object) => Error)({ message, $metadata: { httpStatusCode: status } });
 }
-
 
 /** A MediaConnect command class, typed loosely for the same @smithy/types mismatch. */
 type AnyCommandClass = new (input: any) => any;
@@ -215,14 +221,28 @@ export class AwsFake {
     this.flowArn = `arn:aws:mediaconnect:${this.region}:${this.account}:flow:1-FakeFlowAbCdEfGh-0123456789ab:fanout-ingest`;
     this.flowState = o.initialFlowState ?? 'STANDBY';
     if (o.primaryOutput ?? true) {
-      this.outputs.push({ Name: 'primary-medialive', OutputArn: `arn:aws:mediaconnect:${this.region}:${this.account}:output:2-PrimaryOutput0000-0123456789ab:primary-medialive`, MediaLiveInputArn: `arn:aws:medialive:${this.region}:${this.account}:input:999999`, Transport: { Protocol: 'rtp' } });
+      this.outputs.push({
+        Name: 'primary-medialive',
+        OutputArn: `arn:aws:mediaconnect:${this.region}:${this.account}:output:2-PrimaryOutput0000-0123456789ab:primary-medialive`,
+        MediaLiveInputArn: `arn:aws:medialive:${this.region}:${this.account}:input:999999`,
+        Transport: { Protocol: 'rtp' },
+      });
     }
     if (o.primaryChannelFor) {
       const id = '999998';
       const inputId = '999999';
       const inputArn = `arn:aws:medialive:${this.region}:${this.account}:input:${inputId}`;
       const tags = { 'fanout:deployment': o.primaryChannelFor };
-      this.inputs.set(inputId, { Id: inputId, Arn: inputArn, Name: `${o.primaryChannelFor}-primary-in`, Type: 'MEDIACONNECT', State: 'ATTACHED', AttachedChannels: [id], MediaConnectFlows: [{ FlowArn: this.flowArn }], Tags: { ...tags, 'fanout:resource': 'primary-input' } });
+      this.inputs.set(inputId, {
+        Id: inputId,
+        Arn: inputArn,
+        Name: `${o.primaryChannelFor}-primary-in`,
+        Type: 'MEDIACONNECT',
+        State: 'ATTACHED',
+        AttachedChannels: [id],
+        MediaConnectFlows: [{ FlowArn: this.flowArn }],
+        Tags: { ...tags, 'fanout:resource': 'primary-input' },
+      });
       this.channels.set(id, {
         Id: id,
         Arn: `arn:aws:medialive:${this.region}:${this.account}:channel:${id}`,
@@ -363,7 +383,8 @@ export class AwsFake {
       const next = this.injected.get(operation)?.shift();
       if (next?.kind === 'error') throw next.error();
       const out = fn(input);
-      if (next?.kind === 'lose-response') throw Object.assign(medialiveError('InternalServerErrorException', `${operation}: the response was lost (fake)`), { name: 'GatewayTimeoutException', $fault: 'server', $metadata: { httpStatusCode: 504 } });
+      if (next?.kind === 'lose-response')
+        throw Object.assign(medialiveError('InternalServerErrorException', `${operation}: the response was lost (fake)`), { name: 'GatewayTimeoutException', $fault: 'server', $metadata: { httpStatusCode: 504 } });
       return structuredClone(out);
     };
   }
@@ -379,11 +400,27 @@ export class AwsFake {
     });
     ml.on(CreateInputCommand).callsFake(this.handle('CreateInput', (i: CreateInputCommandInput) => ({ Input: this.createInput(i) })));
     ml.on(DescribeInputCommand).callsFake(this.handle('DescribeInput', (i: { InputId: string }) => this.publicInput(this.requireInput(i.InputId))));
-    ml.on(ListInputsCommand).callsFake(this.handle('ListInputs', (i: { MaxResults?: number; NextToken?: string }) => this.page([...this.inputs.values()].filter((x) => !this.hiddenFromLists.has(x.Id)).map((x) => this.publicInput(x)), i, 'Inputs')));
+    ml.on(ListInputsCommand).callsFake(
+      this.handle('ListInputs', (i: { MaxResults?: number; NextToken?: string }) =>
+        this.page(
+          [...this.inputs.values()].filter((x) => !this.hiddenFromLists.has(x.Id)).map((x) => this.publicInput(x)),
+          i,
+          'Inputs',
+        ),
+      ),
+    );
     ml.on(DeleteInputCommand).callsFake(this.handle('DeleteInput', (i: { InputId: string }) => this.deleteInput(i.InputId)));
     ml.on(CreateChannelCommand).callsFake(this.handle('CreateChannel', (i: CreateChannelCommandInput) => ({ Channel: this.createChannel(i) })));
     ml.on(DescribeChannelCommand).callsFake(this.handle('DescribeChannel', (i: { ChannelId: string }) => this.publicChannel(this.requireChannel(i.ChannelId), true)));
-    ml.on(ListChannelsCommand).callsFake(this.handle('ListChannels', (i: { MaxResults?: number; NextToken?: string }) => this.page([...this.channels.values()].filter((c) => !this.hiddenFromLists.has(c.Id)).map((c) => this.publicChannel(c, false)), i, 'Channels')));
+    ml.on(ListChannelsCommand).callsFake(
+      this.handle('ListChannels', (i: { MaxResults?: number; NextToken?: string }) =>
+        this.page(
+          [...this.channels.values()].filter((c) => !this.hiddenFromLists.has(c.Id)).map((c) => this.publicChannel(c, false)),
+          i,
+          'Channels',
+        ),
+      ),
+    );
     ml.on(StartChannelCommand).callsFake(this.handle('StartChannel', (i: { ChannelId: string }) => this.startChannel(i.ChannelId)));
     ml.on(StopChannelCommand).callsFake(this.handle('StopChannel', (i: { ChannelId: string }) => this.stopChannel(i.ChannelId)));
     ml.on(UpdateChannelCommand).callsFake(this.handle('UpdateChannel', (i: UpdateChannelCommandInput) => ({ Channel: this.updateChannel(i) })));
@@ -536,7 +573,8 @@ export class AwsFake {
     (enc.OutputGroups ?? []).forEach((g, gi) => {
       (g.Outputs ?? []).forEach((o, oi) => {
         const ref = o.OutputSettings?.RtmpOutputSettings?.Destination?.DestinationRefId;
-        if (o.OutputSettings?.RtmpOutputSettings && (!ref || !destinations.has(ref))) err(`/encoderSettings/outputGroups/${gi}/outputs/${oi}/outputSettings/rtmpOutputSettings/destination/destinationRefId`, `Destination "${ref}" is not defined.`);
+        if (o.OutputSettings?.RtmpOutputSettings && (!ref || !destinations.has(ref)))
+          err(`/encoderSettings/outputGroups/${gi}/outputs/${oi}/outputSettings/rtmpOutputSettings/destination/destinationRefId`, `Destination "${ref}" is not defined.`);
         if (o.VideoDescriptionName && !videoNames.has(o.VideoDescriptionName)) err(`/encoderSettings/outputGroups/${gi}/outputs/${oi}/videoDescriptionName`, `Video description "${o.VideoDescriptionName}" is not defined.`);
         for (const n of o.AudioDescriptionNames ?? []) if (!audioNames.has(n)) err(`/encoderSettings/outputGroups/${gi}/outputs/${oi}/audioDescriptionNames`, `Audio description "${n}" is not defined.`);
       });

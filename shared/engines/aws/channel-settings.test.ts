@@ -27,7 +27,13 @@ function spec(encode: EncodeSpec | null, url = 'rtmp://a.rtmp.youtube.com/live2'
   return { destinationId: '0f8fad5b-d9cb-469f-a165-70867728950e', name: 'YouTube main', outputArn: 'arn:aws:medialive:eu-west-1:111122223333:input:1234567', presetId: 'p', encode, target: { url, streamKey: new Secret(KEY) } };
 }
 
-const ctx = { name: 'fanout-dev-x', roleArn: 'arn:aws:iam::111122223333:role/MediaLiveAccessRole', inputId: '1234567', inputSpecification: { Codec: 'AVC', Resolution: 'HD', MaximumBitrate: 'MAX_10_MBPS' } as const, passthrough: DEFAULT_PASSTHROUGH };
+const ctx = {
+  name: 'fanout-dev-x',
+  roleArn: 'arn:aws:iam::111122223333:role/MediaLiveAccessRole',
+  inputId: '1234567',
+  inputSpecification: { Codec: 'AVC', Resolution: 'HD', MaximumBitrate: 'MAX_10_MBPS' } as const,
+  passthrough: DEFAULT_PASSTHROUGH,
+};
 
 describe('channel settings', () => {
   for (const [name, encode] of Object.entries(ENCODES)) {
@@ -126,23 +132,43 @@ describe('channel settings', () => {
   });
 
   test('h264Level', () => {
-    const table: [string, string][] = [['3.0', 'H264_LEVEL_3'], ['3.1', 'H264_LEVEL_3_1'], ['4.0', 'H264_LEVEL_4'], ['4.1', 'H264_LEVEL_4_1'], ['5.2', 'H264_LEVEL_5_2'], ['auto', 'H264_LEVEL_AUTO'], ['6.0', 'H264_LEVEL_AUTO'], ['2.3', 'H264_LEVEL_AUTO']];
+    const table: [string, string][] = [
+      ['3.0', 'H264_LEVEL_3'],
+      ['3.1', 'H264_LEVEL_3_1'],
+      ['4.0', 'H264_LEVEL_4'],
+      ['4.1', 'H264_LEVEL_4_1'],
+      ['5.2', 'H264_LEVEL_5_2'],
+      ['auto', 'H264_LEVEL_AUTO'],
+      ['6.0', 'H264_LEVEL_AUTO'],
+      ['2.3', 'H264_LEVEL_AUTO'],
+    ];
     for (const [given, want] of table) assert.equal(h264Level(given), want, given);
   });
 
   test('frameRateFraction', () => {
-    const table: [number, number, number][] = [[30, 30, 1], [60, 60, 1], [29.97, 30000, 1001], [59.94, 60000, 1001], [23.976, 24000, 1001], [12.5, 25, 2]];
+    const table: [number, number, number][] = [
+      [30, 30, 1],
+      [60, 60, 1],
+      [29.97, 30000, 1001],
+      [59.94, 60000, 1001],
+      [23.976, 24000, 1001],
+      [12.5, 25, 2],
+    ];
     for (const [fps, n, d] of table) assert.deepEqual(frameRateFraction(fps), { numerator: n, denominator: d }, String(fps));
   });
 
   test('rtmpUrl accepts rtmp(s), refuses other schemes, credentials and queries without echoing them', () => {
     assert.equal(rtmpUrl('rtmps://live-api-s.facebook.com:443/rtmp/'), 'rtmps://live-api-s.facebook.com:443/rtmp');
     for (const bad of ['srt://host:9000', 'http://host/app', 'rtmp://user:hunter2secret@host/app', 'rtmp://host/app?key=hunter2secret', 'not a url']) {
-      assert.throws(() => rtmpUrl(bad), (err: unknown) => err instanceof InvalidTargetError && !err.message.includes('hunter2secret'), bad);
+      assert.throws(
+        () => rtmpUrl(bad),
+        (err: unknown) => err instanceof InvalidTargetError && !err.message.includes('hunter2secret'),
+        bad,
+      );
     }
   });
 
-  test('type-level: satisfies CreateChannelCommandInput rejects the plan\'s shapes at compile time', () => {
+  test("type-level: satisfies CreateChannelCommandInput rejects the plan's shapes at compile time", () => {
     // These lines are checked by `npm run lint` (tsc): each @ts-expect-error must see an error.
     const plan = {
       // @ts-expect-error RtmpPushSettings is not a member of OutputDestination

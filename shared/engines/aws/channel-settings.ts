@@ -40,9 +40,7 @@ export interface ChannelSettingsContext {
 }
 
 /** The members CreateChannel and UpdateChannel share (everything but RequestId/Tags/ChannelId). */
-export type ChannelSettings = Required<
-  Pick<CreateChannelCommandInput & UpdateChannelCommandInput, 'Name' | 'RoleArn' | 'LogLevel' | 'InputSpecification' | 'InputAttachments' | 'Destinations' | 'EncoderSettings'>
->;
+export type ChannelSettings = Required<Pick<CreateChannelCommandInput & UpdateChannelCommandInput, 'Name' | 'RoleArn' | 'LogLevel' | 'InputSpecification' | 'InputAttachments' | 'Destinations' | 'EncoderSettings'>>;
 
 /** A target MediaLive cannot push to (scheme, credentials in the URL). Never carries the key. */
 export class InvalidTargetError extends Error {
@@ -59,7 +57,7 @@ export function rtmpUrl(url: string): string {
   }
   if (u.protocol !== 'rtmp:' && u.protocol !== 'rtmps:') throw new InvalidTargetError(`MediaLive RTMP outputs push to rtmp:// or rtmps:// URLs, not ${u.protocol}//`);
   if (u.username || u.password) throw new InvalidTargetError('credentials in the RTMP URL are not supported on AWS (MediaLive takes a username and an SSM parameter name instead)');
-  if (u.search || u.hash) throw new InvalidTargetError('the RTMP URL must not carry a query or fragment; put the stream key in the destination\'s stream key');
+  if (u.search || u.hash) throw new InvalidTargetError("the RTMP URL must not carry a query or fragment; put the stream key in the destination's stream key");
   return url.replace(/\/+$/, '');
 }
 

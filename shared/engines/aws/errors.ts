@@ -30,10 +30,10 @@ export const AWS_ENGINE_ERRORS = {
   BAD_REQUEST: { summary: 'AWS refused the request (400) or failed in an unexpected way', retryable: false },
   ACCESS_DENIED: { summary: 'IAM denied the call (403)', retryable: false },
   NOT_FOUND: { summary: 'The resource no longer exists (404)', retryable: false },
-  NOT_OWNED: { summary: 'The resource is not this deployment\'s (its tags say so): left alone', retryable: false },
-  INVALID_REFERENCE: { summary: 'An id or ARN that cannot be this deployment\'s resource', retryable: false },
-  INVALID_TARGET: { summary: 'The destination\'s RTMP URL or preset cannot become a MediaLive output', retryable: false },
-  INVALID_CONFIG: { summary: 'The engine\'s configuration (stack outputs, environment) is wrong', retryable: false },
+  NOT_OWNED: { summary: "The resource is not this deployment's (its tags say so): left alone", retryable: false },
+  INVALID_REFERENCE: { summary: "An id or ARN that cannot be this deployment's resource", retryable: false },
+  INVALID_TARGET: { summary: "The destination's RTMP URL or preset cannot become a MediaLive output", retryable: false },
+  INVALID_CONFIG: { summary: "The engine's configuration (stack outputs, environment) is wrong", retryable: false },
   /** Never thrown: the input health's `lastError` when MediaConnect reports a problem with the source. */
   SOURCE_PROBLEM: { summary: 'MediaConnect reports a problem with the contribution source (its own code leads the message)', retryable: false, hint: 'Check the contribution encoder (SRT caller, passphrase, allowed CIDR).' },
 } as const satisfies Record<string, { summary: string; retryable: boolean; hint?: string }>;
@@ -65,17 +65,7 @@ interface ServiceErrorLike {
   code?: string;
 }
 
-const TRANSIENT = new Set([
-  'TooManyRequestsException',
-  'ThrottlingException',
-  'InternalServerErrorException',
-  'BadGatewayException',
-  'GatewayTimeoutException',
-  'ServiceUnavailableException',
-  'TimeoutError',
-  'RequestTimeout',
-  'AbortError',
-]);
+const TRANSIENT = new Set(['TooManyRequestsException', 'ThrottlingException', 'InternalServerErrorException', 'BadGatewayException', 'GatewayTimeoutException', 'ServiceUnavailableException', 'TimeoutError', 'RequestTimeout', 'AbortError']);
 
 const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH']);
 
@@ -118,11 +108,21 @@ export function toDomainError(err: unknown, ctx: ErrorContext): Error {
   if (!name) return err instanceof Error ? err : new Error(String(err));
   switch (name) {
     case 'ConflictException':
-      return new AwsEngineError(ctx.conflict ?? 'CONFLICT', `${what} conflicts with the resource's current state: ${clean(e.message)}`, ctx.conflictHint ?? 'Wait for the resource to reach a state that allows the operation (the state-change event says when), then retry.', details);
+      return new AwsEngineError(
+        ctx.conflict ?? 'CONFLICT',
+        `${what} conflicts with the resource's current state: ${clean(e.message)}`,
+        ctx.conflictHint ?? 'Wait for the resource to reach a state that allows the operation (the state-change event says when), then retry.',
+        details,
+      );
     case 'UnprocessableEntityException': {
       const validationErrors = (e.ValidationErrors ?? []).map((v) => ({ elementPath: clean(v.ElementPath), message: clean(v.ErrorMessage) }));
       const list = validationErrors.map((v) => `${v.elementPath}: ${v.message}`).join('; ');
-      return new AwsEngineError('REQUEST_REJECTED', `${what} was rejected by the service: ${list || clean(e.message)}`, 'Fix the settings named in the validation errors (usually the preset or the RTMP URL) and save the destination again.', { ...details, validationErrors });
+      return new AwsEngineError(
+        'REQUEST_REJECTED',
+        `${what} was rejected by the service: ${list || clean(e.message)}`,
+        'Fix the settings named in the validation errors (usually the preset or the RTMP URL) and save the destination again.',
+        { ...details, validationErrors },
+      );
     }
     case 'ForbiddenException':
     case 'AccessDeniedException':

@@ -17,7 +17,11 @@ const minutesAgo = (m: number) => new Date(NOW.getTime() - m * 60_000);
 
 /** Datapoints, newest first, keyed by `namespace metric dim=value,...` (dimensions sorted). */
 type Datapoints = Record<string, [Date, number][]>;
-const key = (ns: string, name: string, dims: Record<string, string>) => `${ns} ${name} ${Object.keys(dims).sort().map((k) => `${k}=${dims[k]}`).join(',')}`;
+const key = (ns: string, name: string, dims: Record<string, string>) =>
+  `${ns} ${name} ${Object.keys(dims)
+    .sort()
+    .map((k) => `${k}=${dims[k]}`)
+    .join(',')}`;
 
 function cloudWatch(points: Datapoints) {
   const client = new CloudWatchClient({ region: 'eu-west-1' });
@@ -49,7 +53,10 @@ describe('AwsMetricsReader', () => {
     const mc = (name: string) => key('AWS/MediaConnect', name, flow);
     const h = harness({
       points: {
-        [mc('SourceBitRate')]: [[minutesAgo(1), 4_512_000], [minutesAgo(2), 3_000_000]],
+        [mc('SourceBitRate')]: [
+          [minutesAgo(1), 4_512_000],
+          [minutesAgo(2), 3_000_000],
+        ],
         [mc('SourceRoundTripTime')]: [[minutesAgo(1), 38]],
         [mc('SourcePacketLossPercent')]: [[minutesAgo(1), 0.25]],
         [mc('SourceNotRecoveredPackets')]: [[minutesAgo(1), 3]],
@@ -63,7 +70,13 @@ describe('AwsMetricsReader', () => {
       { ...health, updatedAt: undefined },
       { connected: true, sourceAddress: null, connectedSince: null, bitrateInKbps: 4512, packetLossPercent: 0.25, packetsLost: 3, retransmits: 12, rttMs: 38, lastError: null, updatedAt: undefined },
     );
-    assert.deepEqual(h.captured().map((c) => c.operation).sort(), ['DescribeFlow', 'DescribeFlowSourceMetadata', 'GetMetricData']);
+    assert.deepEqual(
+      h
+        .captured()
+        .map((c) => c.operation)
+        .sort(),
+      ['DescribeFlow', 'DescribeFlowSourceMetadata', 'GetMetricData'],
+    );
     const query = h.captured().find((c) => c.operation === 'GetMetricData')!.input as GetMetricDataCommandInput;
     assert.equal(query.ScanBy, 'TimestampDescending');
     assert.equal(NOW.getTime() - query.StartTime!.valueOf(), 300_000, 'the last five minutes');
@@ -85,7 +98,10 @@ describe('AwsMetricsReader', () => {
     const h = harness({ flow: 'STANDBY' });
     const health = await h.reader.inputHealth();
     assert.equal(health.connected, false);
-    assert.deepEqual(h.captured().map((c) => c.operation), ['DescribeFlow']);
+    assert.deepEqual(
+      h.captured().map((c) => c.operation),
+      ['DescribeFlow'],
+    );
   });
 
   test("a destination's channel: NetworkOut (Mbps), OutputVideoFrameRate and DroppedFrames on pipeline 0; null without datapoints", async (t) => {

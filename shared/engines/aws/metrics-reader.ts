@@ -89,7 +89,18 @@ export class AwsMetricsReader {
   }
 
   private async readInputHealth(): Promise<InputHealth> {
-    const health: InputHealth = { connected: false, sourceAddress: null, connectedSince: null, bitrateInKbps: null, packetLossPercent: null, packetsLost: null, retransmits: null, rttMs: null, lastError: null, updatedAt: this.now().toISOString() };
+    const health: InputHealth = {
+      connected: false,
+      sourceAddress: null,
+      connectedSince: null,
+      bitrateInKbps: null,
+      packetLossPercent: null,
+      packetsLost: null,
+      retransmits: null,
+      rttMs: null,
+      lastError: null,
+      updatedAt: this.now().toISOString(),
+    };
     const flow = await this.d.mediaconnect.send(new DescribeFlowCommand({ FlowArn: this.cfg.flowArn }));
     if (flow.Flow?.Status !== 'ACTIVE') return health;
     const flowDim = { FlowARN: this.cfg.flowArn };

@@ -19,8 +19,14 @@ test('a request the service would reject for its shape fails expectAllValid, nam
     const plan = { Name: 'x', Destinations: [{ Id: 'yt', RtmpPushSettings: [{ NumRetries: 10 }] }] };
     await fake.medialive.send(new CreateChannelCommand(plan as never)).catch(() => {});
     const captured = fake.captured();
-    assert.deepEqual(captured.map((c) => c.operation), ['StartChannel', 'CreateChannel']);
-    assert.throws(() => expectAllValid(captured, models), (e: Error) => /#1 medialive CreateChannel Destinations\[0\]\.RtmpPushSettings: unknown member 'RtmpPushSettings'/.test(e.message));
+    assert.deepEqual(
+      captured.map((c) => c.operation),
+      ['StartChannel', 'CreateChannel'],
+    );
+    assert.throws(
+      () => expectAllValid(captured, models),
+      (e: Error) => /#1 medialive CreateChannel Destinations\[0\]\.RtmpPushSettings: unknown member 'RtmpPushSettings'/.test(e.message),
+    );
     expectAllValid(captured.slice(0, 1), models);
     assert.throws(() => expectAllValid([], models), /no requests were captured/);
   } finally {

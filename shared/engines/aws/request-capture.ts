@@ -45,9 +45,7 @@ let cached: Models | null | undefined;
 export function loadModels(dir: string = MODELS_DIR): Models | null {
   if (dir === MODELS_DIR && cached !== undefined) return cached;
   const files = Object.fromEntries(SERVICES.map((s) => [s, join(dir, `${s}.service-2.json`)])) as Record<ServiceName, string>;
-  const models = Object.values(files).every((f) => existsSync(f))
-    ? (Object.fromEntries(SERVICES.map((s) => [s, ModelValidator.fromFile(files[s])])) as Models)
-    : null;
+  const models = Object.values(files).every((f) => existsSync(f)) ? (Object.fromEntries(SERVICES.map((s) => [s, ModelValidator.fromFile(files[s])])) as Models) : null;
   if (dir === MODELS_DIR) cached = models;
   return models;
 }
@@ -79,11 +77,7 @@ export function capturedFromMock(stub: AwsStub<any, any, any>, service: ServiceN
 let middlewareSeq = 0;
 
 /** Captures every command a real SDK v3 client sends (before serialisation and retries) into `into`. */
-export function captureWithMiddleware(
-  client: { middlewareStack: { add(...args: any[]): void } },
-  service: ServiceName,
-  into: CapturedRequest[],
-): void {
+export function captureWithMiddleware(client: { middlewareStack: { add(...args: any[]): void } }, service: ServiceName, into: CapturedRequest[]): void {
   client.middlewareStack.add(
     (next: (args: { input: unknown }) => Promise<unknown>, context: { commandName?: string }) => async (args: { input: unknown }) => {
       into.push({ service, operation: (context.commandName ?? 'UnknownCommand').replace(/Command$/, ''), input: structuredCloneSafe(args.input), seq: ++middlewareSeq });

@@ -124,9 +124,7 @@ export class MemoryEngine implements FlowEngine, ChannelEngine, InputRedundancy 
   private arn(kind: 'channel' | 'output', id: string): string {
     const region = this.o.region ?? 'local';
     const account = this.o.account ?? '000000000000';
-    return kind === 'channel'
-      ? `arn:aws:medialive:${region}:${account}:channel:${id}`
-      : `arn:aws:mediaconnect:${region}:${account}:output:1-memory-${id}:dest-${id}`;
+    return kind === 'channel' ? `arn:aws:medialive:${region}:${account}:channel:${id}` : `arn:aws:mediaconnect:${region}:${account}:output:1-memory-${id}:dest-${id}`;
   }
 
   private emitChannel(c: StateMachine, message: string): void {

@@ -47,7 +47,7 @@ test('non-revertive stays on the backup; no input at all puts the slate on air, 
   await e.close();
 });
 
-test('manual mode: a lost input goes to the slate, not the other input; the switch is the operator\'s; no backup configured', async () => {
+test("manual mode: a lost input goes to the slate, not the other input; the switch is the operator's; no backup configured", async () => {
   const { e, switches } = engine();
   await e.setFailover({ mode: 'manual', inputLossThresholdMs: 50, errorClearTimeMs: 100, slateTimeoutMs: 60_000 });
   e.connectInput('main');

@@ -40,9 +40,7 @@ export class MemoryInputs {
   private revertTimer: NodeJS.Timeout | undefined;
   private slateTimer: NodeJS.Timeout | undefined;
 
-  constructor(
-    private readonly o: { sink: EngineEventSink; flowArn: string; backupConfigured: boolean },
-  ) {}
+  constructor(private readonly o: { sink: EngineEventSink; flowArn: string; backupConfigured: boolean }) {}
 
   async inputsHealth(): Promise<InputsHealth> {
     return {

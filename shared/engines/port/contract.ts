@@ -84,7 +84,10 @@ function channelSpec(s: ContractSubject, destinationId: string, outputArn: strin
 }
 
 /** The port's error type, with the given code (and everything a lastError needs). */
-const engineError = (code: string) => (e: unknown): boolean => e instanceof EngineError && e.code === code && e.message.length > 0 && e.hint.length > 0 && typeof e.retryable === 'boolean';
+const engineError =
+  (code: string) =>
+  (e: unknown): boolean =>
+    e instanceof EngineError && e.code === code && e.message.length > 0 && e.hint.length > 0 && typeof e.retryable === 'boolean';
 
 const NATIVE_SCHEMAS = {
   'MediaLive Channel State Change': MediaLiveChannelStateChange,
@@ -123,14 +126,18 @@ export function engineContract(name: string, makeEngine: () => ContractSubject |
     async function idleChannel(destinationId = randomUUID()) {
       const { outputArn } = await s.engine.addOutput(destinationId);
       // An engine may need a moment before the output can feed a channel (AWS: input CREATING).
-      const created = await waitFor('createChannel accepted', async () => {
-        try {
-          return await s.engine.createChannel(channelSpec(s, destinationId, outputArn));
-        } catch (err) {
-          if (codeOf(err) === 'ENGINE_UNAVAILABLE') return null;
-          throw err;
-        }
-      }, { timeoutMs });
+      const created = await waitFor(
+        'createChannel accepted',
+        async () => {
+          try {
+            return await s.engine.createChannel(channelSpec(s, destinationId, outputArn));
+          } catch (err) {
+            if (codeOf(err) === 'ENGINE_UNAVAILABLE') return null;
+            throw err;
+          }
+        },
+        { timeoutMs },
+      );
       await until(created.channelId, 'IDLE');
       return { destinationId, outputArn, ...created };
     }
@@ -145,15 +152,19 @@ export function engineContract(name: string, makeEngine: () => ContractSubject |
       const outputs = (await s.engine.describeFlow()).outputs;
       assert.deepEqual(outputs.find((o) => o.outputArn === first.outputArn)?.destinationId, a);
       assert.deepEqual(outputs.find((o) => o.outputArn === other.outputArn)?.destinationId, b);
-      await waitFor('output removable', async () => {
-        try {
-          await s.engine.removeOutput(first.outputArn);
-          return true;
-        } catch (err) {
-          if (codeOf(err) === 'ENGINE_UNAVAILABLE') return false; // AWS: input still CREATING
-          throw err;
-        }
-      }, { timeoutMs });
+      await waitFor(
+        'output removable',
+        async () => {
+          try {
+            await s.engine.removeOutput(first.outputArn);
+            return true;
+          } catch (err) {
+            if (codeOf(err) === 'ENGINE_UNAVAILABLE') return false; // AWS: input still CREATING
+            throw err;
+          }
+        },
+        { timeoutMs },
+      );
       await s.engine.removeOutput(first.outputArn);
       const after = (await s.engine.describeFlow()).outputs.map((o) => o.outputArn);
       assert.ok(!after.includes(first.outputArn), 'removed');
@@ -168,7 +179,10 @@ export function engineContract(name: string, makeEngine: () => ContractSubject |
       assert.equal(states.at(-1), 'IDLE');
       assert.deepEqual(await s.engine.createChannel(channelSpec(s, destinationId, outputArn)), { channelId, arn }, 'idempotent per destination');
       const listed = (await s.engine.listChannels()).filter((c) => c.destinationId === destinationId);
-      assert.deepEqual(listed.map((c) => [c.channelId, c.arn, c.state]), [[channelId, arn, 'IDLE']]);
+      assert.deepEqual(
+        listed.map((c) => [c.channelId, c.arn, c.state]),
+        [[channelId, arn, 'IDLE']],
+      );
       assert.deepEqual(await s.engine.describeChannel(channelId), listed[0]);
     });
 
@@ -193,20 +207,26 @@ export function engineContract(name: string, makeEngine: () => ContractSubject |
       assert.equal(await s.engine.describeChannel(channelId), null);
       assert.ok(!(await s.engine.listChannels()).some((c) => c.channelId === channelId));
       await s.engine.deleteChannel(channelId); // idempotent
-      await waitFor('output removable after the channel is deleted', async () => {
-        try {
-          await s.engine.removeOutput(outputArn);
-          return true;
-        } catch (err) {
-          if (codeOf(err) === 'ENGINE_UNAVAILABLE') return false;
-          throw err;
-        }
-      }, { timeoutMs });
+      await waitFor(
+        'output removable after the channel is deleted',
+        async () => {
+          try {
+            await s.engine.removeOutput(outputArn);
+            return true;
+          } catch (err) {
+            if (codeOf(err) === 'ENGINE_UNAVAILABLE') return false;
+            throw err;
+          }
+        },
+        { timeoutMs },
+      );
       assert.ok(!(await s.engine.describeFlow()).outputs.some((o) => o.outputArn === outputArn));
 
       // The port's states in order, whatever passing states an engine reports besides them (UPDATING).
       const expected = ['CREATING', 'IDLE', 'STARTING', 'RUNNING', 'STOPPING', 'IDLE', 'DELETING', 'DELETED'];
-      const order = statesOf(arn).filter((st) => expected.includes(st)).filter((st, i, all) => st !== all[i - 1]);
+      const order = statesOf(arn)
+        .filter((st) => expected.includes(st))
+        .filter((st, i, all) => st !== all[i - 1]);
       assert.deepEqual(order, expected);
     });
 
@@ -238,7 +258,7 @@ export function engineContract(name: string, makeEngine: () => ContractSubject |
       }
     });
 
-    test('a refused operation is the port\'s EngineError; a missing channel is CHANNEL_NOT_FOUND or null, never a crash', async () => {
+    test("a refused operation is the port's EngineError; a missing channel is CHANNEL_NOT_FOUND or null, never a crash", async () => {
       const { channelId, destinationId, outputArn } = await idleChannel();
       await s.engine.deleteChannel(channelId);
       await waitFor('channel gone', async () => (await s.engine.describeChannel(channelId)) === null, { timeoutMs });
@@ -273,7 +293,15 @@ export function engineContract(name: string, makeEngine: () => ContractSubject |
         assert.deepEqual([toMain.from, toMain.to, toMain.reason], ['backup', 'main', 'manual']);
         await eventually('two native switch events', () => switches().length >= 2);
         for (const e of switches()) MediaConnectSourceFailoverSwitch.parse({ ...ENVELOPE, 'detail-type': e.detailType, source: e.source, resources: e.resources, detail: e.detail });
-        assert.deepEqual(switches().slice(-2).map((e) => [e.detail.previous_source, e.detail.current_source, e.detail.reason]), [['main', 'backup', 'manual'], ['backup', 'main', 'manual']]);
+        assert.deepEqual(
+          switches()
+            .slice(-2)
+            .map((e) => [e.detail.previous_source, e.detail.current_source, e.detail.reason]),
+          [
+            ['main', 'backup', 'manual'],
+            ['backup', 'main', 'manual'],
+          ],
+        );
       });
 
       test('automatic: losing the active input switches to the other (input-loss); the backup test does not switch', async (t) => {

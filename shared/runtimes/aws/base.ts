@@ -30,10 +30,7 @@ export const KMS_SETTING = ['kmsKeyId', 'FANOUT_KMS_KEY_ID'] as const satisfies 
 export function requireSettings(cfg: Config, required: readonly RequiredSetting[]): void {
   const missing = required.filter(([key]) => !cfg[key]).map(([, env]) => env);
   if (missing.length === 0) return;
-  throw new Error(
-    `The aws runtime needs ${missing.join(', ')} (serverless.yml sets ${missing.length === 1 ? 'it' : 'them'} from the stack's resources; ` +
-      'a function deployed without them was deployed from another template).',
-  );
+  throw new Error(`The aws runtime needs ${missing.join(', ')} (serverless.yml sets ${missing.length === 1 ? 'it' : 'them'} from the stack's resources; ` + 'a function deployed without them was deployed from another template).');
 }
 
 export function awsStore(cfg: Config): { dynamo: DynamoDBClient; doc: DynamoDBDocumentClient } {
@@ -69,7 +66,8 @@ export function lazyHandler<A extends unknown[], R>(make: () => (...args: A) => 
  * A Hono app as the handler of an API Gateway HTTP API (payload v2) function. `prepare` runs once,
  * before the first request is answered (the destination API seeds built-ins there).
  */
-export function httpApiHandler(makeApp: () => Hono<any>, prepare?: () => Promise<void>, after?: () => void) { // eslint-disable-line @typescript-eslint/no-explicit-any
+export function httpApiHandler(makeApp: () => Hono<any>, prepare?: () => Promise<void>, after?: () => void) {
+  // eslint-disable-line @typescript-eslint/no-explicit-any
   let ready: Promise<ReturnType<typeof handle>> | undefined;
   return async (event: APIGatewayProxyEventV2, context: Context) => {
     ready ??= (async () => {

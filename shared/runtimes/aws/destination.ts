@@ -55,4 +55,7 @@ export function destinationLambdas(deps: () => DestinationDeps, o: { afterReques
   };
 }
 
-export const { api, inbox, outboxRelay, adminBootstrap } = destinationLambdas(once(() => destinationDepsFromConfig(config())), { afterRequest: () => apiMetrics().publish() });
+export const { api, inbox, outboxRelay, adminBootstrap } = destinationLambdas(
+  once(() => destinationDepsFromConfig(config())),
+  { afterRequest: () => apiMetrics().publish() },
+);

@@ -1,16 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
-import {
-  LocalEventBus,
-  type BusLogger,
-  type EventBridgeEvent,
-  type LambdaContextLike,
-  type LambdaHandler,
-  type SqsBatchResponse,
-  type SqsEvent,
-  type SqsRecord,
-} from './bus.ts';
+import { LocalEventBus, type BusLogger, type EventBridgeEvent, type LambdaContextLike, type LambdaHandler, type SqsBatchResponse, type SqsEvent, type SqsRecord } from './bus.ts';
 import { loadServerlessConfig, type LocalWiring, type SqsFunctionWiring } from './serverless-config.ts';
 import {
   ChannelDeletedV1,
@@ -59,12 +50,7 @@ function makeWiring(overrides: Partial<LocalWiring> = {}): LocalWiring {
     region: 'eu-west-1',
     buses: [{ logicalId: 'Bus', name: 'custom-bus' }],
     tables: [],
-    queues: [
-      queue('Inbox', { maxReceiveCount: 3, deadLetterQueue: 'InboxDLQ' }),
-      queue('InboxDLQ'),
-      queue('Audit'),
-      queue('DefaultBusQueue'),
-    ],
+    queues: [queue('Inbox', { maxReceiveCount: 3, deadLetterQueue: 'InboxDLQ' }), queue('InboxDLQ'), queue('Audit'), queue('DefaultBusQueue')],
     rules: [
       { logicalId: 'InboxRule', name: 'InboxRule', busName: 'custom-bus', enabled: true, eventPattern: { source: ['app.orders'] }, targetQueues: ['Inbox'] },
       {
@@ -102,10 +88,7 @@ function captureLogger(): BusLogger & { lines: { level: string; message: string;
   return { lines, info: push('info'), warn: push('warn'), error: push('error') };
 }
 
-function setup(
-  handlers: Record<string, (event: SqsEvent, call: Call) => Promise<SqsBatchResponse | void> | SqsBatchResponse | void>,
-  wiring: LocalWiring = makeWiring(),
-) {
+function setup(handlers: Record<string, (event: SqsEvent, call: Call) => Promise<SqsBatchResponse | void> | SqsBatchResponse | void>, wiring: LocalWiring = makeWiring()) {
   const calls: Call[] = [];
   const logger = captureLogger();
   const bus = new LocalEventBus(wiring, {
@@ -288,8 +271,14 @@ test('partial batch failure redelivers only the failed items, after the visibili
     await bus.stop();
   }
   assert.equal(calls.length, 2);
-  assert.deepEqual(calls[0]!.records.map((r) => detailOf(r).n), [1, 2, 3]);
-  assert.deepEqual(calls[1]!.records.map((r) => detailOf(r).n), [2]);
+  assert.deepEqual(
+    calls[0]!.records.map((r) => detailOf(r).n),
+    [1, 2, 3],
+  );
+  assert.deepEqual(
+    calls[1]!.records.map((r) => detailOf(r).n),
+    [2],
+  );
   assert.equal(calls[1]!.records[0]!.attributes.ApproximateReceiveCount, '2');
   assert.equal(calls[1]!.records[0]!.messageId, calls[0]!.records[1]!.messageId);
   assert.notEqual(calls[1]!.records[0]!.receiptHandle, calls[0]!.records[1]!.receiptHandle);
@@ -311,8 +300,14 @@ test('a thrown error redelivers the whole batch after the visibility timeout', a
     await bus.stop();
   }
   assert.equal(calls.length, 2);
-  assert.deepEqual(calls[1]!.records.map((r) => detailOf(r).n), [1, 2]);
-  assert.deepEqual(calls[1]!.records.map((r) => r.attributes.ApproximateReceiveCount), ['2', '2']);
+  assert.deepEqual(
+    calls[1]!.records.map((r) => detailOf(r).n),
+    [1, 2],
+  );
+  assert.deepEqual(
+    calls[1]!.records.map((r) => r.attributes.ApproximateReceiveCount),
+    ['2', '2'],
+  );
   assert.ok(calls[1]!.at - calls[0]!.at >= VISIBILITY_MS - 5, `redelivered after ${calls[1]!.at - calls[0]!.at} ms`);
   assert.ok(logger.lines.some((l) => l.level === 'error' && l.attributes?.['error'] === 'boom'));
 });
@@ -328,7 +323,10 @@ test('an invalid batch response (unknown itemIdentifier) fails the whole batch',
   } finally {
     await bus.stop();
   }
-  assert.deepEqual(calls.map((c) => c.records.length), [2, 2]);
+  assert.deepEqual(
+    calls.map((c) => c.records.length),
+    [2, 2],
+  );
 });
 
 test('without ReportBatchItemFailures a returned failure list is ignored', async () => {
@@ -380,7 +378,10 @@ test('a message received more than maxReceiveCount times goes to the DLQ; redriv
   try {
     await bus.drain(5_000);
     assert.equal(calls.length, 3, 'maxReceiveCount 3: three deliveries, then the DLQ');
-    assert.deepEqual(calls.map((c) => c.records[0]!.attributes.ApproximateReceiveCount), ['1', '2', '3']);
+    assert.deepEqual(
+      calls.map((c) => c.records[0]!.attributes.ApproximateReceiveCount),
+      ['1', '2', '3'],
+    );
     assert.deepEqual(bus.queueStats()['Inbox'], { visible: 0, inFlight: 0, dlq: 1 });
     assert.equal(bus.queueStats()['InboxDLQ']?.visible, 1);
     const letters = bus.deadLetters('InboxDLQ');
@@ -411,9 +412,7 @@ test('drain() waits for cascades and rejects when nothing can make progress', as
     {
       inbox: async () => {
         await new Promise((resolve) => setTimeout(resolve, 10));
-        const res = await bus.putEvents([
-          { Source: 'app.audit', DetailType: 'AuditEntry', Detail: JSON.stringify({ level: 3 }), EventBusName: 'custom-bus' },
-        ]);
+        const res = await bus.putEvents([{ Source: 'app.audit', DetailType: 'AuditEntry', Detail: JSON.stringify({ level: 3 }), EventBusName: 'custom-bus' }]);
         assert.equal(res.FailedEntryCount, 0);
       },
       audit: async () => {},
@@ -425,7 +424,10 @@ test('drain() waits for cascades and rejects when nothing can make progress', as
   bus.start();
   try {
     await bus.drain(5_000);
-    assert.deepEqual(calls.map((c) => c.fn), ['inbox', 'audit']);
+    assert.deepEqual(
+      calls.map((c) => c.fn),
+      ['inbox', 'audit'],
+    );
     assert.deepEqual(bus.queueStats()['Audit'], { visible: 0, inFlight: 0 });
   } finally {
     await bus.stop();
@@ -560,7 +562,10 @@ test('the real serverless.yml wiring routes fanout events to the destination inb
       entry(ChannelStateChangedV1), // default bus: no rule
     ]),
   ];
-  assert.deepEqual(res.map((r) => r.FailedEntryCount), [0, 0]);
+  assert.deepEqual(
+    res.map((r) => r.FailedEntryCount),
+    [0, 0],
+  );
   assert.equal(bus.queueStats()['DestinationInboxQueue']?.visible, consumed.length);
   bus.start();
   try {

@@ -224,4 +224,3 @@ export class LocalEventBus {
     for (const listener of [...this.listeners]) listener();
   }
 }
-

@@ -29,9 +29,7 @@ export function prepareDataDir(dir: string): DataDirPrepared {
   if (!st.isDirectory()) throw new DataDirError(`the data dir ${dir} is not a directory`);
   const uid = process.getuid?.();
   if (uid !== undefined && st.uid !== uid) {
-    throw new DataDirError(
-      `the data dir ${dir} belongs to uid ${st.uid}, and Fanout runs as uid ${uid}: it holds the database and the secrets, so it must be this user's own. Run Fanout as its owner, or point FANOUT_DATA_DIR elsewhere.`,
-    );
+    throw new DataDirError(`the data dir ${dir} belongs to uid ${st.uid}, and Fanout runs as uid ${uid}: it holds the database and the secrets, so it must be this user's own. Run Fanout as its owner, or point FANOUT_DATA_DIR elsewhere.`);
   }
   if ((st.mode & 0o077) === 0) return { tightenedFrom: null };
   chmodSync(dir, 0o700);

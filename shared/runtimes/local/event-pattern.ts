@@ -26,7 +26,10 @@
 export type EventPattern = Record<string, unknown>;
 
 export class EventPatternError extends Error {
-  constructor(message: string, readonly path: string) {
+  constructor(
+    message: string,
+    readonly path: string,
+  ) {
     super(`invalid event pattern at ${path || '<root>'}: ${message}`);
     this.name = 'EventPatternError';
   }
@@ -269,7 +272,7 @@ function cidrTest(arg: unknown, path: string): (value: string) => boolean {
   const mask = bits === 0 ? 0 : (~0 << (32 - bits)) >>> 0;
   return (value) => {
     const ip = ipv4ToInt(value);
-    return ip !== undefined && ((ip & mask) >>> 0) === ((base & mask) >>> 0);
+    return ip !== undefined && (ip & mask) >>> 0 === (base & mask) >>> 0;
   };
 }
 

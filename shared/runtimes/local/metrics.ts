@@ -103,10 +103,14 @@ export class LocalMetrics {
     this.channel = CHANNEL_GAUGES.map(([name, help]) => gauge(name, help, DESTINATION_LABELS));
     this.input = INPUT_GAUGES.map(([name, help]) => gauge(name, help));
     this.queueMessages = gauge('fanout_queue_messages', 'Messages in a queue of the in-process bus, by state (visible, in_flight, delayed).', ['queue', 'state']);
-    this.queueDlq = gauge('fanout_queue_dead_letter_messages', "Messages of a queue in its dead-letter queue.", ['queue']);
-    this.queueAge = gauge('fanout_queue_oldest_message_age_seconds', 'Age of the oldest message in a queue (the consumers\' lag; 0 when empty).', ['queue']);
+    this.queueDlq = gauge('fanout_queue_dead_letter_messages', 'Messages of a queue in its dead-letter queue.', ['queue']);
+    this.queueAge = gauge('fanout_queue_oldest_message_age_seconds', "Age of the oldest message in a queue (the consumers' lag; 0 when empty).", ['queue']);
     this.costTotal = gauge('fanout_cost_month_to_date_usd', "This month's cost to date, USD (GET /api/cost monthToDate).", ['month']);
-    this.costByDestination = gauge('fanout_cost_destination_month_to_date_usd', "This month's cost to date per destination row, USD (GET /api/cost byDestination; __idle__, __shared__, __redundancy__ rows apart).", ['month', 'destination_id', 'name']);
+    this.costByDestination = gauge('fanout_cost_destination_month_to_date_usd', "This month's cost to date per destination row, USD (GET /api/cost byDestination; __idle__, __shared__, __redundancy__ rows apart).", [
+      'month',
+      'destination_id',
+      'name',
+    ]);
     this.budget = gauge('fanout_cost_budget_usd', 'The monthly budget, USD (absent without a budget).');
     this.budgetUsed = gauge('fanout_cost_budget_used_ratio', 'Month to date over the monthly budget (0.5: half used; above 1: over budget; absent without a budget).');
     this.requests = new Histogram({
@@ -124,11 +128,7 @@ export class LocalMetrics {
 
   /** The exposition, read afresh: series of destinations that went away disappear with them. */
   async render(): Promise<string> {
-    const [destinations, health, cost] = await Promise.all([
-      this.sources.destinations(),
-      this.sources.inputHealth?.().catch(() => null) ?? Promise.resolve(null),
-      this.sources.cost?.() ?? Promise.resolve(null),
-    ]);
+    const [destinations, health, cost] = await Promise.all([this.sources.destinations(), this.sources.inputHealth?.().catch(() => null) ?? Promise.resolve(null), this.sources.cost?.() ?? Promise.resolve(null)]);
     this.status.reset();
     for (const g of this.channel) g.reset();
     for (const d of destinations) {

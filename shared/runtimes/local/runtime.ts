@@ -166,8 +166,7 @@ export const ADMIN_ENV_TOKEN_ID = 'admin-env';
  * escaped the apps is ours: logged, 500.
  */
 function requestErrorResponse(err: unknown, logger: Logger): Response {
-  const appErr =
-    err instanceof RequestError ? new AppError('MALFORMED_REQUEST', `The request could not be read: ${err.message}.`) : new AppError('INTERNAL', 'An unexpected error occurred.');
+  const appErr = err instanceof RequestError ? new AppError('MALFORMED_REQUEST', `The request could not be read: ${err.message}.`) : new AppError('INTERNAL', 'An unexpected error occurred.');
   if (appErr.code === 'INTERNAL') logger.error('unhandled error outside the API', { error: err instanceof Error ? { name: err.name, message: err.message, stack: err.stack } : String(err) });
   return problemAsResponse(appErr);
 }
@@ -187,9 +186,7 @@ function answerClientErrors(server: Server): void {
   const answer = (socket: Socket, appErr: AppError): void => {
     if (!socket.writable) return void socket.destroy();
     const body = JSON.stringify(toProblem(appErr));
-    socket.end(
-      `HTTP/1.1 ${appErr.status} ${appErr.code}\r\ncontent-type: ${PROBLEM_CONTENT_TYPE}\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
-    );
+    socket.end(`HTTP/1.1 ${appErr.status} ${appErr.code}\r\ncontent-type: ${PROBLEM_CONTENT_TYPE}\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
   };
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
     if (err.code === 'ECONNRESET') return void socket.destroy();
@@ -350,7 +347,6 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
     return handlers.get(key);
   };
 
-
   const m: DestinationModule = destinationModule(serviceDeps(localServices['shared/runtimes/aws/destination.ts']!));
   // Records an older Fanout wrote are rewritten in the current shape before any handler reads
   // them (ADR 0017); a data dir written by a newer Fanout stops the start with the reason.
@@ -362,8 +358,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
     // the client first left dynalite reading a closed store: an uncaught LEVEL_ITERATOR_NOT_OPEN).
     await db.close();
     dynamo.destroy();
-    if ((err as { code?: string }).code === 'STORE_SCHEMA_TOO_NEW')
-      throw new Error(`${dataDir} was written by a newer Fanout (${(err as Error).message}) Run that version, or restore a backup made with this one.`);
+    if ((err as { code?: string }).code === 'STORE_SCHEMA_TOO_NEW') throw new Error(`${dataDir} was written by a newer Fanout (${(err as Error).message}) Run that version, or restore a backup made with this one.`);
     throw err;
   }
   await m.seed();
@@ -450,8 +445,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
   } catch (err) {
     await db.close();
     dynamo.destroy();
-    if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE')
-      throw new Error(`${cfg.host}:${cfg.port} is already in use (another Fanout?). Stop it or set FANOUT_PORT to a free port.`);
+    if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new Error(`${cfg.host}:${cfg.port} is already in use (another Fanout?). Stop it or set FANOUT_PORT to a free port.`);
     throw err;
   }
 

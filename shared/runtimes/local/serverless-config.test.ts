@@ -77,16 +77,15 @@ test('the real serverless.yml: event routing wiring', () => {
     { name: 'costTrackerSummary', handler: { file: 'shared/runtimes/aws/cost-tracker.ts', exportName: 'summary' }, rateSeconds: 3600, timeoutSeconds: 60 },
     { name: 'notifierTick', handler: { file: 'shared/runtimes/aws/notifier.ts', exportName: 'tick' }, rateSeconds: 60, timeoutSeconds: 120 },
   ]);
-  assert.deepEqual(w.httpApiFunctions.map((f) => [f.name, f.handler.file, f.routes]), [
-    ['api', 'shared/runtimes/aws/destination.ts', ['*']],
-    ['channelProvisionerApi', 'shared/runtimes/aws/channel-provisioner.ts', ['GET /api/channels/validate', 'POST /api/channels/cleanup']],
+  assert.deepEqual(
+    w.httpApiFunctions.map((f) => [f.name, f.handler.file, f.routes]),
     [
-      'costTrackerApi',
-      'shared/runtimes/aws/cost-tracker.ts',
-      ['GET /api/cost', 'GET /api/cost/sessions', 'POST /api/cost/estimate', '* /api/admin/cost/budget', '* /api/admin/cost/rates'],
+      ['api', 'shared/runtimes/aws/destination.ts', ['*']],
+      ['channelProvisionerApi', 'shared/runtimes/aws/channel-provisioner.ts', ['GET /api/channels/validate', 'POST /api/channels/cleanup']],
+      ['costTrackerApi', 'shared/runtimes/aws/cost-tracker.ts', ['GET /api/cost', 'GET /api/cost/sessions', 'POST /api/cost/estimate', '* /api/admin/cost/budget', '* /api/admin/cost/rates']],
+      ['notifierApi', 'shared/runtimes/aws/notifier.ts', ['* /api/admin/notifications/{proxy+}']],
     ],
-    ['notifierApi', 'shared/runtimes/aws/notifier.ts', ['* /api/admin/notifications/{proxy+}']],
-  ]);
+  );
 });
 
 test('the real serverless.yml: tables and environment', () => {
@@ -151,7 +150,10 @@ test('the real serverless.yml: stage and region options flow into names', () => 
   const w = loadServerlessConfig({ stage: 'prod', region: 'us-west-2' });
   assert.equal(w.stage, 'prod');
   assert.equal(w.region, 'us-west-2');
-  assert.deepEqual(w.buses.map((b) => b.name), ['fanout-prod']);
+  assert.deepEqual(
+    w.buses.map((b) => b.name),
+    ['fanout-prod'],
+  );
   assert.equal(w.rules[0]?.busName, 'fanout-prod');
   assert.equal(w.environment['FANOUT_TABLE_TOKENS'], 'fanout-prod-tokens');
   assert.equal(w.environment['FANOUT_DEPLOYMENT'], 'fanout-prod');
@@ -234,16 +236,8 @@ const failures: [string, string, RegExp][] = [
     base(`resources:\n  Resources:\n    T:\n      Type: AWS::SNS::Topic\n    R:\n      Type: AWS::Events::Rule\n      Properties:\n        EventPattern: {source: [a]}\n        Targets:\n          - Id: t\n            Arn: {Ref: T}\n`),
     /Targets\.0\.Arn: cannot resolve .* to an SQS queue/,
   ],
-  [
-    'invalid event pattern',
-    base(`resources:\n  Resources:\n    R:\n      Type: AWS::Events::Rule\n      Properties:\n        EventPattern: {source: [{bogus: 1}]}\n`),
-    /EventPattern: invalid event pattern .*unknown operator "bogus"/,
-  ],
-  [
-    'sqs event on an unknown queue',
-    base(`functions:\n  f:\n    handler: src/f.handler\n    events:\n      - sqs:\n          arn: {Fn::GetAtt: [Nope, Arn]}\n`),
-    /Nope is not an AWS::SQS::Queue of this file/,
-  ],
+  ['invalid event pattern', base(`resources:\n  Resources:\n    R:\n      Type: AWS::Events::Rule\n      Properties:\n        EventPattern: {source: [{bogus: 1}]}\n`), /EventPattern: invalid event pattern .*unknown operator "bogus"/],
+  ['sqs event on an unknown queue', base(`functions:\n  f:\n    handler: src/f.handler\n    events:\n      - sqs:\n          arn: {Fn::GetAtt: [Nope, Arn]}\n`), /Nope is not an AWS::SQS::Queue of this file/],
 ];
 
 for (const [name, yml, message] of failures) {
@@ -279,9 +273,7 @@ resources:
             Arn: arn:aws:sqs:eu-central-1:1:named-queue
 `),
   );
-  assert.deepEqual(w.rules, [
-    { logicalId: 'R', name: 'R', busName: 'default', enabled: false, eventPattern: { 'detail-type': ['X'] }, targetQueues: ['Q'] },
-  ]);
+  assert.deepEqual(w.rules, [{ logicalId: 'R', name: 'R', busName: 'default', enabled: false, eventPattern: { 'detail-type': ['X'] }, targetQueues: ['Q'] }]);
   assert.deepEqual(w.queues[0], { logicalId: 'Q', queueName: 'named-queue', visibilityTimeoutSeconds: 30, delaySeconds: 0, deadLetterQueue: 'D', maxReceiveCount: 2 });
   assert.equal(w.queues[1]?.queueName, 'named-dlq');
 });

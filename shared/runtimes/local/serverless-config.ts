@@ -65,10 +65,7 @@ export function parseServerlessConfig(text: string, opts: LoadOptions = {}): Ser
   if (doc.errors.length > 0) throw new ServerlessConfigError(`invalid YAML: ${doc.errors.map((e) => e.message).join('\n')}`);
   const tagProblems = doc.warnings.filter((w) => w.code === 'TAG_RESOLVE_FAILED');
   if (tagProblems.length > 0) {
-    throw new ServerlessConfigError(
-      'YAML short-form intrinsics (!Ref, !GetAtt, !Sub ...) are not allowed; use the long form ' +
-        `(Ref: X, Fn::GetAtt: [X, Arn], Fn::Sub: ...):\n${tagProblems.map((w) => w.message).join('\n')}`,
-    );
+    throw new ServerlessConfigError('YAML short-form intrinsics (!Ref, !GetAtt, !Sub ...) are not allowed; use the long form ' + `(Ref: X, Fn::GetAtt: [X, Arn], Fn::Sub: ...):\n${tagProblems.map((w) => w.message).join('\n')}`);
   }
   const raw: unknown = doc.toJS();
   if (!isObject(raw)) throw new ServerlessConfigError('the file is not a YAML mapping');

@@ -51,8 +51,7 @@ export function createStaticSite(o: { dir: string; config: () => SiteConfig }): 
     }
     return new Response(head ? null : new Uint8Array(body), { status: 200, headers: { ...headers(type, cache), 'content-length': String(body.length) } });
   };
-  const notFound = (): Response =>
-    new Response('Not found\n', { status: 404, headers: headers('text/plain; charset=utf-8', REVALIDATE) });
+  const notFound = (): Response => new Response('Not found\n', { status: 404, headers: headers('text/plain; charset=utf-8', REVALIDATE) });
 
   return {
     async handle(req) {
@@ -67,8 +66,7 @@ export function createStaticSite(o: { dir: string; config: () => SiteConfig }): 
       }
       if (isAppRoute(p)) {
         const index = join(o.dir, 'index.html');
-        if (!existsSync(index))
-          return new Response('The dashboards are not built. Run: npm run build:local (npm start builds them).\n', { status: 503, headers: headers('text/plain; charset=utf-8', REVALIDATE) });
+        if (!existsSync(index)) return new Response('The dashboards are not built. Run: npm run build:local (npm start builds them).\n', { status: 503, headers: headers('text/plain; charset=utf-8', REVALIDATE) });
         return (await file(index, TYPES.html!, REVALIDATE, head)) ?? notFound();
       }
       const asset = /^\/assets\/([A-Za-z0-9_-][A-Za-z0-9_.-]*)$/.exec(p);

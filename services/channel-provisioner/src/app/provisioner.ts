@@ -160,8 +160,7 @@ export class Provisioner {
       if (existing) {
         await this.save(existing, existing.reclaimed ? { ...base, observedAt: NEVER_OBSERVED } : base);
         if (existing.reclaimed) this.d.logger.info('reclaimed channel re-created for a start', { destinationId, channelId, correlationId });
-      }
-      else await this.d.channels.put({ destinationId, ...base, observedAt: NEVER_OBSERVED, createdAt: new Date().toISOString(), version: 1 });
+      } else await this.d.channels.put({ destinationId, ...base, observedAt: NEVER_OBSERVED, createdAt: new Date().toISOString(), version: 1 });
       // A channel found rather than made (an earlier attempt was cut short right after CreateChannel)
       // may have reported CREATING → IDLE while no record existed, and those native events were
       // dropped as untracked: observe its state now so the saga goes on without waiting for the

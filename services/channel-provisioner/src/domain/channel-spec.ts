@@ -41,8 +41,7 @@ export const CHANNEL_ALERT = 'CHANNEL_ALERT';
 /** A native "MediaLive Channel Alert" as the typed error the destination shows. */
 export function alertToError(detail: { alert_type: string; message: string; fanout_error?: unknown }): LastError {
   const fe = detail.fanout_error as Partial<LastError> | undefined;
-  if (fe && typeof fe.code === 'string' && typeof fe.message === 'string' && typeof fe.hint === 'string')
-    return { code: fe.code.slice(0, 64), message: fe.message.slice(0, 500), hint: fe.hint.slice(0, 500) };
+  if (fe && typeof fe.code === 'string' && typeof fe.message === 'string' && typeof fe.hint === 'string') return { code: fe.code.slice(0, 64), message: fe.message.slice(0, 500), hint: fe.hint.slice(0, 500) };
   return {
     code: CHANNEL_ALERT,
     message: `${detail.alert_type}: ${detail.message}`.slice(0, 500),

@@ -13,7 +13,18 @@ import { findOrphans, type MismatchReason } from './orphans.ts';
 const ID = '00000000-0000-4000-8000-00000000000a';
 
 function dest(status: DestinationReadModel['status'], over: Partial<DestinationReadModel> = {}): DestinationReadModel {
-  return { destinationId: ID, name: 'd', platform: 'youtube', rtmpUrl: 'rtmp://h/app', streamKeyCiphertext: 'x', preset: 'passthrough', status, desired: status === 'running' || status === 'starting' ? 'running' : 'stopped', mediaConnectOutputArn: null, ...over };
+  return {
+    destinationId: ID,
+    name: 'd',
+    platform: 'youtube',
+    rtmpUrl: 'rtmp://h/app',
+    streamKeyCiphertext: 'x',
+    preset: 'passthrough',
+    status,
+    desired: status === 'running' || status === 'starting' ? 'running' : 'stopped',
+    mediaConnectOutputArn: null,
+    ...over,
+  };
 }
 
 function engine(channel: ChannelState | null, output: boolean): OwnedResources {
@@ -49,7 +60,10 @@ for (const [what, d, channel, output, recorded, want] of cases) {
     const records = recorded ? [{ destinationId: ID, channelId: '1234567', ...(d.channelReclaimed ? { reclaimed: true } : {}) }] : [];
     const { mismatches, orphans } = findOrphans(engine(channel, output), [d], records);
     assert.deepEqual(orphans, [], 'none of these is an orphan');
-    assert.deepEqual(mismatches.map((m) => m.reason), want ? [want] : []);
+    assert.deepEqual(
+      mismatches.map((m) => m.reason),
+      want ? [want] : [],
+    );
     if (want) assert.equal(mismatches[0]!.engineState, channel);
   });
 }

@@ -97,8 +97,7 @@ export function findOrphans(engine: OwnedResources, destinations: DestinationRea
   }
   for (const o of engine.outputs) {
     if (o.state === 'DELETING' || o.state === 'DELETED') continue;
-    if (!known(o.destinationId))
-      orphans.push({ kind: 'output', id: o.outputArn, destinationId: o.destinationId, state: o.state, attachedChannelIds: o.attachedChannelIds, flowOutputArn: o.flowOutputArn, reason: 'DESTINATION_MISSING' });
+    if (!known(o.destinationId)) orphans.push({ kind: 'output', id: o.outputArn, destinationId: o.destinationId, state: o.state, attachedChannelIds: o.attachedChannelIds, flowOutputArn: o.flowOutputArn, reason: 'DESTINATION_MISSING' });
   }
 
   const byChannelId = new Map<string, ChannelDescription>(engine.channels.map((c) => [c.channelId, c]));
@@ -113,8 +112,7 @@ export function findOrphans(engine: OwnedResources, destinations: DestinationRea
     // Without a name (a creation not recorded yet), the channel the engine made for this destination.
     const inEngine = named ? byChannelId.get(named) : engine.channels.find((c) => c.destinationId === d.destinationId);
     const channelId = inEngine?.channelId ?? named;
-    const report = (reason: MismatchReason) =>
-      mismatches.push({ destinationId: d.destinationId, storeStatus: d.status, desired: d.desired, channelId, engineState: inEngine?.state ?? null, expectedState, reason });
+    const report = (reason: MismatchReason) => mismatches.push({ destinationId: d.destinationId, storeStatus: d.status, desired: d.desired, channelId, engineState: inEngine?.state ?? null, expectedState, reason });
     if (d.status === 'deleting') {
       if (!inEngine && !outputOf.has(d.destinationId)) report('NOTHING_DOWNSTREAM');
     } else if (inEngine) {

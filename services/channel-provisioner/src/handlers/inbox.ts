@@ -2,13 +2,7 @@
  * SQS consumer of channel-provisioner (queue ChannelProvisionerQueue): destination commands,
  * FlowOutputAdded, and the native MediaLive events (the local engine emits the same shapes).
  */
-import {
-  DestinationDeleteRequestedV1,
-  DestinationStartRequestedV1,
-  DestinationStopRequestedV1,
-  DestinationUpdatedV1,
-  FlowOutputAddedV1,
-} from '../../../../events/catalogue.ts';
+import { DestinationDeleteRequestedV1, DestinationStartRequestedV1, DestinationStopRequestedV1, DestinationUpdatedV1, FlowOutputAddedV1 } from '../../../../events/catalogue.ts';
 import { MediaLiveChannelAlert, MediaLiveChannelStateChange, channelIdFromArn } from '../../../../events/native/schemas.ts';
 import { createEventConsumer, domainRoute, type NativeOrDomainEvent } from '../../../../shared/events/consumer.ts';
 import type { Provisioner } from '../app/provisioner.ts';

@@ -32,15 +32,12 @@ export function createChannelApp(deps: ChannelApiDeps): OpenAPIHono<ApiEnv> {
 
   app.openapi(validateRoute, async (c) => c.json(await deps.orphans.validate(), 200));
 
-  app.openapi(
-    cleanupRoute,
-    async (c) => {
-      const hasBody = (c.req.header('content-length') ?? '0') !== '0' || c.req.header('transfer-encoding') !== undefined;
-      const body = hasBody ? c.req.valid('json') : {};
-      const result = await deps.orphans.cleanup({ ...(body.only ? { only: body.only } : {}), requestedBy: c.get('principal').tokenId, correlationId: c.get('correlationId') });
-      return c.json(result, 200);
-    },
-  );
+  app.openapi(cleanupRoute, async (c) => {
+    const hasBody = (c.req.header('content-length') ?? '0') !== '0' || c.req.header('transfer-encoding') !== undefined;
+    const body = hasBody ? c.req.valid('json') : {};
+    const result = await deps.orphans.cleanup({ ...(body.only ? { only: body.only } : {}), requestedBy: c.get('principal').tokenId, correlationId: c.get('correlationId') });
+    return c.json(result, 200);
+  });
 
   assertAccessDeclared(app);
   return app;

@@ -27,14 +27,14 @@ export const MismatchSchema = z
     expectedState: ChannelStateSchema,
     reason: z.enum(['CHANNEL_MISSING', 'STATE_DIFFERS', 'OUTPUT_MISSING', 'OUTPUT_NOT_RECORDED', 'NOTHING_DOWNSTREAM']).openapi({
       description:
-        "CHANNEL_MISSING: the engine has no channel for it; STATE_DIFFERS: the channel is in another state than the status says; OUTPUT_MISSING: a destination being created has no output yet; OUTPUT_NOT_RECORDED: it has one it does not show (its channel is made once it does); NOTHING_DOWNSTREAM: it is being deleted and nothing is left in the engine",
+        'CHANNEL_MISSING: the engine has no channel for it; STATE_DIFFERS: the channel is in another state than the status says; OUTPUT_MISSING: a destination being created has no output yet; OUTPUT_NOT_RECORDED: it has one it does not show (its channel is made once it does); NOTHING_DOWNSTREAM: it is being deleted and nothing is left in the engine',
     }),
   })
-  .openapi('ChannelMismatch', { description: 'The store and the engine disagree about a destination. Normal for one event hop while a saga moves; one that outlives a reconcile is repaired by the scheduled reconcile (every minute), not by cleanup' });
+  .openapi('ChannelMismatch', {
+    description: 'The store and the engine disagree about a destination. Normal for one event hop while a saga moves; one that outlives a reconcile is repaired by the scheduled reconcile (every minute), not by cleanup',
+  });
 
-export const ValidationReportSchema = z
-  .object({ checkedAt: z.string(), orphans: z.array(OrphanSchema), mismatches: z.array(MismatchSchema) })
-  .openapi('ChannelValidation');
+export const ValidationReportSchema = z.object({ checkedAt: z.string(), orphans: z.array(OrphanSchema), mismatches: z.array(MismatchSchema) }).openapi('ChannelValidation');
 
 export const CleanupRequestSchema = z
   .object({ only: z.array(z.string().min(1).max(300)).min(1).max(100).optional().openapi({ description: 'Remove only these orphans (ids from validate); default: all' }) })

@@ -74,7 +74,7 @@ export function registerCatalogCommands(program: Command, ctx: () => Ctx): void 
           throw cliError('CLI_USAGE', `${o.file} is not JSON: ${(err as Error).message}.`, '');
         }
       } else {
-        if (typeof o.name !== 'string') throw cliError('CLI_USAGE', "Missing --name (or give the preset with --file).", '');
+        if (typeof o.name !== 'string') throw cliError('CLI_USAGE', 'Missing --name (or give the preset with --file).', '');
         body = {
           ...(typeof o.id === 'string' ? { presetId: o.id } : {}),
           name: o.name,

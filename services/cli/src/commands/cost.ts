@@ -53,7 +53,11 @@ export function registerCostCommands(program: Command, ctx: () => Ctx): void {
       if (body.fixedDesign) c.io.out(`the plan's fixed design would have cost ${usd(body.fixedDesign.total)} (saving ${usd(body.fixedDesign.saving)})`);
       else if (body.fixedDesignNotApplicable) c.io.out(`the plan's fixed design: does not apply (${body.fixedDesignNotApplicable.detail})`);
       c.io.out('');
-      c.io.table(['DESTINATION', 'COST', 'ID'], body.byDestination.map((r) => [r.label, usd(r.cost), r.key]), 'No costs recorded this month.');
+      c.io.table(
+        ['DESTINATION', 'COST', 'ID'],
+        body.byDestination.map((r) => [r.label, usd(r.cost), r.key]),
+        'No costs recorded this month.',
+      );
     });
 
   cost

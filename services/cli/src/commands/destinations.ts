@@ -61,15 +61,7 @@ export function statusText(c: Colors, d: Pick<Destination, 'status' | 'desired' 
 }
 
 function rows(c: Colors, list: Destination[]): string[][] {
-  return list.map((d) => [
-    d.destinationId.slice(0, 8),
-    d.name,
-    d.platform,
-    d.preset,
-    statusText(c, d),
-    maskedKey(d.streamKeyLast4),
-    d.lastError ? c.red(d.lastError.code) : '',
-  ]);
+  return list.map((d) => [d.destinationId.slice(0, 8), d.name, d.platform, d.preset, statusText(c, d), maskedKey(d.streamKeyLast4), d.lastError ? c.red(d.lastError.code) : '']);
 }
 
 export function destinationTable(io: Io, list: Destination[]): void {

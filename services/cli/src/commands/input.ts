@@ -28,7 +28,7 @@ export function registerInputCommands(program: Command, ctx: () => Ctx): void {
 
   input
     .command('status', { isDefault: true })
-    .description('both inputs\' health, which one is active, the mode, the last switch, the slate')
+    .description("both inputs' health, which one is active, the mode, the last switch, the slate")
     .action(async () => {
       const c = ctx();
       const { body } = await c.api().request<InputHealth>('GET', HEALTH);
@@ -41,7 +41,10 @@ export function registerInputCommands(program: Command, ctx: () => Ctx): void {
             ? `${k.green('connected')} from ${h.sourceAddress ?? '?'}${h.connectedSince ? ` since ${ago(h.connectedSince)}` : ''}, ${h.bitrateInKbps === null ? '-' : `${Math.round(h.bitrateInKbps)} kbit/s`}, loss ${h.packetLossPercent ?? '-'}%, RTT ${h.rttMs ?? '-'} ms${h.lastError ? `, ${k.red(h.lastError.code)}` : ''}`
             : `${k.yellow('not connected')}${h.lastError ? `: ${k.red(h.lastError.code)} ${h.lastError.message}` : ''}`;
       if (!body.inputs || !body.settings) {
-        c.io.details([['main', line(body)], ['backup', k.dim('this engine has no backup input')]]);
+        c.io.details([
+          ['main', line(body)],
+          ['backup', k.dim('this engine has no backup input')],
+        ]);
         return;
       }
       const active = body.active ?? null;

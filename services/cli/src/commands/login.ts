@@ -16,7 +16,10 @@ export function registerLoginCommands(program: Command, ctx: () => Ctx): void {
     .command('login')
     .description('save a URL and token as a profile (the current one from then on)')
     .option('--token-stdin', 'read the token from stdin (at a terminal: asked without echo)')
-    .addHelpText('after', '\nThe profile is --profile (else FANOUT_PROFILE, else "default"); the file is $XDG_CONFIG_HOME/fanout/config.json (else ~/.config/fanout/config.json), mode 0600.\nExample: fanout login --profile studio --url https://fanout.example.com')
+    .addHelpText(
+      'after',
+      '\nThe profile is --profile (else FANOUT_PROFILE, else "default"); the file is $XDG_CONFIG_HOME/fanout/config.json (else ~/.config/fanout/config.json), mode 0600.\nExample: fanout login --profile studio --url https://fanout.example.com',
+    )
     .action(async (o: { tokenStdin?: boolean }) => {
       const c = ctx();
       const g = c.globals;

@@ -30,7 +30,11 @@ export function registerNotifyCommands(program: Command, ctx: () => Ctx): void {
       const c = ctx();
       const { body } = await c.api().request<{ channels: NotificationChannel[] }>('GET', '/api/admin/notifications/channels');
       if (c.io.json) return c.io.printJson(body.channels);
-      c.io.table(['ID', 'NAME', 'KIND', 'ON', 'ALERTS', 'TARGET'], body.channels.map((ch) => [ch.channelId, ch.name, ch.kind, ch.enabled ? 'yes' : 'no', filters(ch), ch.target]), 'No channels.');
+      c.io.table(
+        ['ID', 'NAME', 'KIND', 'ON', 'ALERTS', 'TARGET'],
+        body.channels.map((ch) => [ch.channelId, ch.name, ch.kind, ch.enabled ? 'yes' : 'no', filters(ch), ch.target]),
+        'No channels.',
+      );
     });
 
   const withUrl = async (o: { url?: string; urlStdin?: boolean }, c: Ctx): Promise<string | undefined> => {
@@ -53,7 +57,20 @@ export function registerNotifyCommands(program: Command, ctx: () => Ctx): void {
       c.api().requireToken();
       const url = await withUrl(o, c);
       const { body } = await c.api().request<{ channel: NotificationChannel; signingSecret?: string }>('POST', '/api/admin/notifications/channels', {
-        body: { name: o.name, kind: o.kind, ...(url ? { url } : {}), ...(o.alerts ? { alertNames: o.alerts.split(',').map((s) => s.trim()).filter(Boolean) } : {}), ...(o.minSeverity ? { minSeverity: o.minSeverity } : {}) },
+        body: {
+          name: o.name,
+          kind: o.kind,
+          ...(url ? { url } : {}),
+          ...(o.alerts
+            ? {
+                alertNames: o.alerts
+                  .split(',')
+                  .map((s) => s.trim())
+                  .filter(Boolean),
+              }
+            : {}),
+          ...(o.minSeverity ? { minSeverity: o.minSeverity } : {}),
+        },
       });
       if (c.io.json) return c.io.printJson(body);
       c.io.err(`Channel "${body.channel.name}" (${body.channel.kind}, id ${body.channel.channelId}) → ${body.channel.target}`);
@@ -84,7 +101,17 @@ export function registerNotifyCommands(program: Command, ctx: () => Ctx): void {
         ...(o.disable ? { enabled: false } : {}),
         ...(o.name ? { name: o.name } : {}),
         ...(url ? { url } : {}),
-        ...(o.alerts ? { alertNames: o.alerts === 'all' ? 'all' : o.alerts.split(',').map((s) => s.trim()).filter(Boolean) } : {}),
+        ...(o.alerts
+          ? {
+              alertNames:
+                o.alerts === 'all'
+                  ? 'all'
+                  : o.alerts
+                      .split(',')
+                      .map((s) => s.trim())
+                      .filter(Boolean),
+            }
+          : {}),
         ...(o.minSeverity ? { minSeverity: o.minSeverity } : {}),
       };
       const { body } = await c.api().request<NotificationChannel>('PUT', `/api/admin/notifications/channels/${encodeURIComponent(id)}`, { body: patch });

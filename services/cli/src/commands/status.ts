@@ -45,13 +45,19 @@ export function registerStatusCommand(program: Command, ctx: () => Ctx): void {
         return;
       }
       const k = c.io.c;
-      const healthText = health.status === 'ok' ? k.green('ok') : k.red(`degraded (${Object.entries(health.checks).filter(([, v]) => !v.startsWith('ok')).map(([n, v]) => `${n}: ${v}`).join(', ')})`);
+      const healthText =
+        health.status === 'ok'
+          ? k.green('ok')
+          : k.red(
+              `degraded (${Object.entries(health.checks)
+                .filter(([, v]) => !v.startsWith('ok'))
+                .map(([n, v]) => `${n}: ${v}`)
+                .join(', ')})`,
+            );
       const since = (iso: string | null): string => (iso ? ` since ${iso} (${duration((Date.now() - Date.parse(iso)) / 1000)})` : '');
       let inputText = k.dim('no media engine here');
       if (input) {
-        inputText = input.connected
-          ? `${k.green('connected')} from ${input.sourceAddress ?? '?'}${since(input.connectedSince)}`
-          : k.yellow('not connected: waiting for the encoder');
+        inputText = input.connected ? `${k.green('connected')} from ${input.sourceAddress ?? '?'}${since(input.connectedSince)}` : k.yellow('not connected: waiting for the encoder');
         if (input.connected)
           inputText += `\n${' '.repeat(14)}${input.bitrateInKbps === null ? '-' : `${Math.round(input.bitrateInKbps)} kbit/s`}, loss ${input.packetLossPercent ?? '-'}%, retransmits ${input.retransmits ?? '-'}, RTT ${input.rttMs ?? '-'} ms`;
         if (input.lastError) inputText += `\n${' '.repeat(14)}${k.red(input.lastError.code)}: ${input.lastError.message} (${input.lastError.hint})`;
@@ -59,7 +65,9 @@ export function registerStatusCommand(program: Command, ctx: () => Ctx): void {
         if (input.active === 'backup') inputText += `\n${' '.repeat(14)}${k.yellow('on the backup input')}`;
         if (input.active === 'slate') inputText += `\n${' '.repeat(14)}${k.red(`slate on air${input.slate ? `: the destinations stop at ${input.slate.stopsAt}` : ''}`)}`;
       }
-      const others = Object.entries(byStatus).filter(([s]) => s !== 'running').map(([s, n]) => `${n} ${s}`);
+      const others = Object.entries(byStatus)
+        .filter(([s]) => s !== 'running')
+        .map(([s, n]) => `${n} ${s}`);
       c.io.details([
         ['fanout', `${api.conn.url}  ${healthText}  ${k.dim(`${health.runtime}, v${health.version}`)}`],
         ['flow', `${flow.state}${flow.outputs !== null ? `, ${flow.outputs} output${flow.outputs === 1 ? '' : 's'}` : ''}`],

@@ -20,7 +20,7 @@ export function registerTestSourceCommand(program: Command, ctx: () => Ctx): voi
     .option('--fps <n>', 'frame rate', '30')
     .option('--bitrate <bps>', 'video bitrate in bits per second', '3000000')
     .option('--duration <seconds>', 'stop after this many seconds')
-    .addHelpText('after', '\nThe SRT port and passphrase are the local Fanout\'s (FANOUT_SRT_PORT, FANOUT_SRT_PASSPHRASE or data/secrets/srt-passphrase, FANOUT_DATA_DIR).')
+    .addHelpText('after', "\nThe SRT port and passphrase are the local Fanout's (FANOUT_SRT_PORT, FANOUT_SRT_PASSPHRASE or data/secrets/srt-passphrase, FANOUT_DATA_DIR).")
     .action(async (o: { host: string; size: string; fps: string; bitrate: string; duration?: string }) => {
       const c = ctx();
       const root = repoRoot();

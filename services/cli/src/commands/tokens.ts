@@ -32,7 +32,11 @@ export function registerTokenCommands(program: Command, ctx: () => Ctx): void {
       const c = ctx();
       const { body } = await c.api().request<{ tokens: Token[] }>('GET', '/api/admin/tokens');
       if (c.io.json) return c.io.printJson(body.tokens);
-      c.io.table(['ID', 'NAME', 'ROLE', 'CREATED'], body.tokens.map((t) => [t.tokenId, t.name, t.role, t.createdAt]), 'No tokens.');
+      c.io.table(
+        ['ID', 'NAME', 'ROLE', 'CREATED'],
+        body.tokens.map((t) => [t.tokenId, t.name, t.role, t.createdAt]),
+        'No tokens.',
+      );
     });
 
   token

@@ -94,8 +94,7 @@ export function fixedDesignNotApplicable(engine: 'aws' | 'local', monthStarted: 
   if (engine === 'local')
     return {
       reason: 'local-engine',
-      detail:
-        'The local engine bills the machine by the hour whether the destinations\' processes run or not, so running every destination all the time (the fixed design) would cost the same; the comparison applies to the AWS engine only.',
+      detail: "The local engine bills the machine by the hour whether the destinations' processes run or not, so running every destination all the time (the fixed design) would cost the same; the comparison applies to the AWS engine only.",
     };
   if (!monthStarted) return { reason: 'month-not-started', detail: 'The month has not started yet: there is no usage to price both ways.' };
   return null;
@@ -142,7 +141,7 @@ export class CostTracker {
       ...(shipped ?? { key: rateKeys.localMachineHour, service: 'Fanout local engine' as Rate['service'], operation: 'MACHINE_HOUR', description: 'The machine the local engine runs on, per hour', unit: 'Hours' as const }),
       price: this.d.local.machineHourUsd,
       effectiveDate: null,
-      source: { kind: 'admin', title: 'FANOUT_COST_LOCAL_MACHINE_HOUR_USD (this deployment\'s configuration)' },
+      source: { kind: 'admin', title: "FANOUT_COST_LOCAL_MACHINE_HOUR_USD (this deployment's configuration)" },
       estimated: false,
     } as Rate;
     return { ...DEFAULT_RATE_TABLE, rates: [...DEFAULT_RATE_TABLE.rates.filter((r) => r.key !== rateKeys.localMachineHour), local] };
@@ -242,7 +241,15 @@ export class CostTracker {
       const detail = e.detail as { channel_arn: string; state: Parameters<typeof channelStateToObserved>[0] };
       const channelId = detail.channel_arn.split(':channel:')[1];
       if (!this.d.primaryChannelId || channelId !== this.d.primaryChannelId) return [];
-      return [{ eventId: `native-${e.id}`, observedAt: at, resource: { kind: 'primary-channel', id: channelId, destinationId: null }, state: channelStateToObserved(detail.state, false), attributes: { engine: this.d.engine, destinationName: 'primary output', encodes: DEFAULT_PRIMARY_ENCODES } }];
+      return [
+        {
+          eventId: `native-${e.id}`,
+          observedAt: at,
+          resource: { kind: 'primary-channel', id: channelId, destinationId: null },
+          state: channelStateToObserved(detail.state, false),
+          attributes: { engine: this.d.engine, destinationName: 'primary output', encodes: DEFAULT_PRIMARY_ENCODES },
+        },
+      ];
     }
     if (e.source === 'aws.mediaconnect' && e.detailType === 'MediaConnect Flow Status Change') {
       const mapped = flowStateToObserved((e.detail as { currentStatus: string }).currentStatus);
@@ -310,8 +317,7 @@ export class CostTracker {
       // creating, deleting, error: the channel's state is not told by the status; its events are.
     }
     // A tracked destination that no longer exists has no channel.
-    for (const t of Object.values(state.tracks))
-      if (t.resource.kind === 'destination-channel' && !byId.has(t.resource.id)) out.push({ resource: t.resource, state: 'absent' });
+    for (const t of Object.values(state.tracks)) if (t.resource.kind === 'destination-channel' && !byId.has(t.resource.id)) out.push({ resource: t.resource, state: 'absent' });
     return out;
   }
 
@@ -321,7 +327,11 @@ export class CostTracker {
     const procs = this.d.processes().filter((p) => p.pid !== null && p.channelIds.length > 0);
     const dests = await this.d.destinations.list();
     const destOfChannel = new Map(dests.filter((d) => d.mediaLiveChannelId).map((d) => [d.mediaLiveChannelId!, d.destinationId]));
-    const open = new Map(snapshot(state, nowIso).open.filter((s) => s.resource.kind === 'destination-channel' && s.kind === 'running').map((s) => [s.resource.id, s.sessionId]));
+    const open = new Map(
+      snapshot(state, nowIso)
+        .open.filter((s) => s.resource.kind === 'destination-channel' && s.kind === 'running')
+        .map((s) => [s.resource.id, s.sessionId]),
+    );
     const read = this.d.readCpu ?? readProcessCpu;
     for (let attempt = 0; ; attempt++) {
       const current = await this.d.store.get<CpuRecord>('cpu');
@@ -377,7 +387,7 @@ export class CostTracker {
       },
       { tick: true },
     );
-    if (reconciled.length > 0) this.d.log.info('usage sessions reconciled with the destinations\' status', { resources: reconciled.map((o) => ({ id: o.resource.id, state: o.state ?? null })) });
+    if (reconciled.length > 0) this.d.log.info("usage sessions reconciled with the destinations' status", { resources: reconciled.map((o) => ({ id: o.resource.id, state: o.state ?? null })) });
     await this.evaluateBudget(correlationId);
     return { closed, reconciled };
   }
@@ -485,9 +495,7 @@ export class CostTracker {
       missingRates: mtd.actual.missingRates,
       sessions: mtd.actual.sessions,
       openSessions: priced.filter((p) => p.session.endedAt === null).length,
-      fixedDesign: comparison
-        ? { total: formatMicros(comparison.fixedMicros), actual: formatMicros(comparison.actualMicros), saving: formatMicros(comparison.savingMicros), computation: comparison.computation }
-        : null,
+      fixedDesign: comparison ? { total: formatMicros(comparison.fixedMicros), actual: formatMicros(comparison.actualMicros), saving: formatMicros(comparison.savingMicros), computation: comparison.computation } : null,
       fixedDesignNotApplicable: notApplicable,
       budget: budget?.config
         ? {
@@ -499,8 +507,8 @@ export class CostTracker {
           }
         : null,
       computation:
-        'Each session is priced line by line (GET /api/cost/sessions shows every line\'s computation); lines are allotted to the days of the time zone; ' +
-        (this.d.engine === 'local' ? 'on the local engine the machine-hour is split by the CPU time each destination\'s processes used, the rest is the idle row. ' : '') +
+        "Each session is priced line by line (GET /api/cost/sessions shows every line's computation); lines are allotted to the days of the time zone; " +
+        (this.d.engine === 'local' ? "on the local engine the machine-hour is split by the CPU time each destination's processes used, the rest is the idle row. " : '') +
         mtd.projection.computation,
     };
   }
@@ -562,11 +570,10 @@ export class CostTracker {
       const events = todo.map((w) => {
         const all = [...lines, ...this.localIdle(lines, table, w.startMs, w.endMs)];
         const parts = partsWithin(all, w.startMs, w.endMs, tz, w.kind);
-        return buildEntry(
-          CostSummaryV1,
-          costSummaryData({ kind: w.kind, label: w.label.split(':')[1]!, startMs: w.startMs, endMs: w.endMs, timeZone: tz, asOf, breakdown: breakdown(parts), table, projection: null }),
-          { correlationId, id: stableUuid(`CostSummary:${w.label}:${tz}`) },
-        );
+        return buildEntry(CostSummaryV1, costSummaryData({ kind: w.kind, label: w.label.split(':')[1]!, startMs: w.startMs, endMs: w.endMs, timeZone: tz, asOf, breakdown: breakdown(parts), table, projection: null }), {
+          correlationId,
+          id: stableUuid(`CostSummary:${w.label}:${tz}`),
+        });
       });
       const published = [...(record?.published ?? []), ...todo.map((w) => w.label)].slice(-400);
       try {

@@ -33,7 +33,10 @@ export function parseProcStat(line: string, hz: number): ProcessCpu | null {
   const close = line.lastIndexOf(')');
   if (close < 0) return null;
   // Fields after the name start at field 3 (state): utime is field 14, stime 15, starttime 22.
-  const rest = line.slice(close + 2).trim().split(/\s+/);
+  const rest = line
+    .slice(close + 2)
+    .trim()
+    .split(/\s+/);
   const utime = Number(rest[14 - 3]);
   const stime = Number(rest[15 - 3]);
   const start = rest[22 - 3];

@@ -27,16 +27,29 @@ describe('budget thresholds', () => {
   const cases: { name: string; steps: BudgetFigures[]; expected: [string, number, string][] }[] = [
     { name: 'below 80 %: nothing', steps: [fig('2026-11', 100, 319.99)], expected: [] },
     { name: 'projection reaches 80 % ($320)', steps: [fig('2026-11', 100, 320)], expected: [['2026-11', 80, 'projection']] },
-    { name: 'both at once, lowest first', steps: [fig('2026-11', 100, 450)], expected: [['2026-11', 80, 'projection'], ['2026-11', 100, 'projection']] },
+    {
+      name: 'both at once, lowest first',
+      steps: [fig('2026-11', 100, 450)],
+      expected: [
+        ['2026-11', 80, 'projection'],
+        ['2026-11', 100, 'projection'],
+      ],
+    },
     {
       name: 'once per threshold per month: dipping below and rising again crosses nothing new',
       steps: [fig('2026-11', 100, 330), fig('2026-11', 110, 300), fig('2026-11', 120, 340), fig('2026-11', 130, 401), fig('2026-11', 140, 420)],
-      expected: [['2026-11', 80, 'projection'], ['2026-11', 100, 'projection']],
+      expected: [
+        ['2026-11', 80, 'projection'],
+        ['2026-11', 100, 'projection'],
+      ],
     },
     {
       name: 'a new month starts with nothing crossed',
       steps: [fig('2026-11', 100, 330), fig('2026-12', 10, 350)],
-      expected: [['2026-11', 80, 'projection'], ['2026-12', 80, 'projection']],
+      expected: [
+        ['2026-11', 80, 'projection'],
+        ['2026-12', 80, 'projection'],
+      ],
     },
     {
       name: 'early in the month only the month to date crosses (projection ignored before 24 h)',

@@ -189,7 +189,7 @@ export const DEFAULT_RATE_TABLE: RateTable = Object.freeze({
       key: rateKeys.packageIngestGb,
       service: SERVICE_NAMES.mediapackage,
       operation: 'INGEST',
-      description: 'MediaPackage ingest (the primary channel\'s renditions)',
+      description: "MediaPackage ingest (the primary channel's renditions)",
       unit: 'GB',
       price: 0.03,
       effectiveDate: null,

@@ -26,7 +26,10 @@ describe("Fanout's design for the plan's scenario", () => {
     assert.equal(sumOf(e, 'MediaLive input', 'primary output') + sumOf(e, 'MediaLive output', 'primary output'), 404_352_000);
   });
   test('each destination pays its input: 4 × 100 h × $0.1404 = $56.16', () => {
-    assert.equal(e.lines.filter((l) => l.serviceLine === 'MediaLive input' && l.destinationId !== null).reduce((s, l) => s + l.costMicros, 0), 56_160_000);
+    assert.equal(
+      e.lines.filter((l) => l.serviceLine === 'MediaLive input' && l.destinationId !== null).reduce((s, l) => s + l.costMicros, 0),
+      56_160_000,
+    );
   });
   test('Twitch 1080p60 is billed in the 30–60 fps band: 100 h × $0.8424', () => assert.equal(sumOf(e, 'MediaLive output', 'Twitch'), 84_240_000));
   test('no idle charges: channels are reclaimed when they stop', () => assert.equal(e.lines.filter((l) => l.category === 'idle').length, 0));
@@ -35,7 +38,10 @@ describe("Fanout's design for the plan's scenario", () => {
     assert.equal(sumOf(e, 'MediaConnect data transfer'), 40_320_000); // 1120 h × 3.6 GB/h = 4032 GB × $0.01
   });
   test('the total is the sum of its lines, and says it is an estimate', () => {
-    assert.equal(e.totalMicros, e.lines.reduce((s, l) => s + l.costMicros, 0));
+    assert.equal(
+      e.totalMicros,
+      e.lines.reduce((s, l) => s + l.costMicros, 0),
+    );
     assert.equal(e.estimated, true);
     assert.deepEqual(e.missingRates, []);
   });
@@ -45,12 +51,15 @@ describe('the fixed design for the same scenario', () => {
   const fanout = estimate(PLAN_SCENARIO, table);
   const fixed = fixedDesignEstimate(PLAN_SCENARIO, table);
   test('four channels idle 620 h each: idle channel + idle input = 4 × 620 h × $0.02 = $49.60', () => {
-    assert.equal(fixed.lines.filter((l) => l.category === 'idle').reduce((s, l) => s + l.costMicros, 0), 49_600_000);
+    assert.equal(
+      fixed.lines.filter((l) => l.category === 'idle').reduce((s, l) => s + l.costMicros, 0),
+      49_600_000,
+    );
   });
   test('the flow feeds five outputs 24/7: 5 × 720 h × 3.6 GB/h = 12960 GB × $0.01 = $129.60', () => {
     assert.equal(sumOf(fixed, 'MediaConnect data transfer'), 129_600_000);
   });
-  test('the difference is the idle charges and the idle outputs\' transfer', () => {
+  test("the difference is the idle charges and the idle outputs' transfer", () => {
     assert.equal(fixed.totalMicros - fanout.totalMicros, 49_600_000 + (129_600_000 - 40_320_000));
   });
 });
@@ -58,7 +67,10 @@ describe('the fixed design for the same scenario', () => {
 describe('what-if knobs', () => {
   test('a backup input doubles input charges, as redundancy', () => {
     const e = estimate({ ...PLAN_SCENARIO, backupInput: true }, table);
-    assert.equal(e.lines.filter((l) => l.serviceLine === 'MediaLive input' && l.category === 'redundancy').reduce((s, l) => s + l.costMicros, 0), 56_160_000 + 101_088_000);
+    assert.equal(
+      e.lines.filter((l) => l.serviceLine === 'MediaLive input' && l.category === 'redundancy').reduce((s, l) => s + l.costMicros, 0),
+      56_160_000 + 101_088_000,
+    );
   });
   test('without the primary the flow runs only while streaming', () => {
     const e = estimate({ ...PLAN_SCENARIO, primary: false }, table);
@@ -83,9 +95,15 @@ describe('recorded usage against the fixed design', () => {
     const c = compareWithFixedDesign(priced, day0, day0 + 24 * HOUR, 'UTC', { channels: PLAN_SCENARIO.destinations.map((d) => ({ label: d.label, platform: d.platform ?? null, encode: d.encode as never })) }, table);
     assert.equal(c.streamingHours, 2);
     assert.equal(c.periodHours, 24);
-    assert.equal(c.actualMicros, priced.reduce((s, p) => s + p.pricing.totalMicros, 0));
+    assert.equal(
+      c.actualMicros,
+      priced.reduce((s, p) => s + p.pricing.totalMicros, 0),
+    );
     // The fixed design runs all four platform channels for the 2 h and idles them 22 h.
-    assert.equal(c.fixed.lines.filter((l) => l.category === 'idle').reduce((s, l) => s + l.costMicros, 0), 4 * 22 * 20_000);
+    assert.equal(
+      c.fixed.lines.filter((l) => l.category === 'idle').reduce((s, l) => s + l.costMicros, 0),
+      4 * 22 * 20_000,
+    );
     assert.equal(c.savingMicros, c.fixedMicros - c.actualMicros);
     assert.ok(c.savingMicros > 0);
     assert.match(c.computation, /4 channels existing 24 h \(running 2 h while anything streamed\)/);

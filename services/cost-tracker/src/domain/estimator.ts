@@ -58,7 +58,10 @@ export const EstimateRequestSchema = z
     /** A backup push input on every channel (billed as a second input while running, idle otherwise). */
     backupInput: z.boolean().default(false),
     channelClass: z.enum(CHANNEL_CLASSES).default('SINGLE_PIPELINE'),
-    inputSpec: z.object({ codec: z.enum(CODECS), resolution: z.enum(RESOLUTION_TIERS), maximumBitrate: z.enum(BITRATE_BANDS) }).strict().default(DEFAULT_INPUT_SPEC),
+    inputSpec: z
+      .object({ codec: z.enum(CODECS), resolution: z.enum(RESOLUTION_TIERS), maximumBitrate: z.enum(BITRATE_BANDS) })
+      .strict()
+      .default(DEFAULT_INPUT_SPEC),
     /** Hours a destination's channel idles before it is reclaimed, per month (Fanout reclaims idle channels). */
     idleHoursPerDestination: z.number().min(0).max(744).default(0),
     /** The contribution feed's bitrate (bits/s), for MediaConnect's per-GB charge; default the input's declared maximum. */
@@ -176,8 +179,7 @@ function destinationSessions(r: Req, idleHours: number): { sessions: UsageSessio
   return { sessions, channels };
 }
 
-const primarySession = (r: Req): UsageSession =>
-  synthetic('primary-channel', 'primary', 'running', r.monthHours, channelAttrs(r, (r.primaryEncodes as EncodeProfile[] | undefined) ?? DEFAULT_PRIMARY_ENCODES, 'primary output', null));
+const primarySession = (r: Req): UsageSession => synthetic('primary-channel', 'primary', 'running', r.monthHours, channelAttrs(r, (r.primaryEncodes as EncodeProfile[] | undefined) ?? DEFAULT_PRIMARY_ENCODES, 'primary output', null));
 
 const flowSession = (r: Req, hours: number, outputHours: number): UsageSession =>
   synthetic('flow', 'flow', 'running', hours, { inputSpec: r.inputSpec as InputSpec, contributionBitrate: r.contributionBitrate, pushInputs: 0 }, { flowOutputHours: outputHours });
@@ -186,10 +188,7 @@ const flowSession = (r: Req, hours: number, outputHours: number): UsageSession =
 export function estimate(request: EstimateRequest, table: RateTable): Estimate {
   const r = EstimateRequestSchema.parse(request);
   const { sessions, channels } = destinationSessions(r, r.idleHoursPerDestination);
-  const assumptions: string[] = [
-    `${r.hoursPerMonth} streaming h/month for every destination, as one run each (the 10-minute minimum applies once)`,
-    `a ${r.monthHours} h month for what runs all month`,
-  ];
+  const assumptions: string[] = [`${r.hoursPerMonth} streaming h/month for every destination, as one run each (the 10-minute minimum applies once)`, `a ${r.monthHours} h month for what runs all month`];
   // Each destination's managed flow output sends while its channel exists (running or idle).
   let outputHours = channels * (r.hoursPerMonth + r.idleHoursPerDestination);
   const flowHours = r.primary ? r.monthHours : Math.min(r.monthHours, r.hoursPerMonth + r.idleHoursPerDestination);
@@ -215,10 +214,16 @@ export function fixedDesignEstimate(request: EstimateRequest, table: RateTable):
   if (r.primary) sessions.push(primarySession(r));
   const outputs = channels + (r.primary ? 1 : 0);
   sessions.push(flowSession(r, r.monthHours, outputs * r.monthHours));
-  return collect('fixed', sessions, table, [
-    `${channels} destination channels exist all month: running ${r.hoursPerMonth} h, idle ${idle} h (idle channel + idle push input charges)`,
-    `the primary channel runs all ${r.monthHours} h; the flow is ACTIVE 24/7 with ${outputs} outputs`,
-  ], originationLine(r, table));
+  return collect(
+    'fixed',
+    sessions,
+    table,
+    [
+      `${channels} destination channels exist all month: running ${r.hoursPerMonth} h, idle ${idle} h (idle channel + idle push input charges)`,
+      `the primary channel runs all ${r.monthHours} h; the flow is ACTIVE 24/7 with ${outputs} outputs`,
+    ],
+    originationLine(r, table),
+  );
 }
 
 // ---- the plan's own table ---------------------------------------------------------------------

@@ -36,7 +36,10 @@ describe('FOCUS rows', () => {
       assert.equal(typeof JSON.parse(r.Tags!), 'object');
     }
     const total = records.reduce((s, r) => s + Math.round(Number(r.ListCost) * 1e6), 0);
-    assert.equal(total, lines.reduce((s, l) => s + l.costMicros, 0));
+    assert.equal(
+      total,
+      lines.reduce((s, l) => s + l.costMicros, 0),
+    );
   });
 
   test('a formula in a destination name is defused, numbers are not touched', () => {

@@ -26,7 +26,9 @@ export function formatMicros(micros: number, places = 6): string {
   const step = 10 ** (6 - places);
   const rounded = Math.round(abs / step) * step;
   const w = Math.floor(rounded / MICROS_PER_UNIT);
-  const f = String(rounded % MICROS_PER_UNIT).padStart(6, '0').slice(0, places);
+  const f = String(rounded % MICROS_PER_UNIT)
+    .padStart(6, '0')
+    .slice(0, places);
   return places === 0 ? `${sign}${w}` : `${sign}${w}.${f}`;
 }
 

@@ -51,7 +51,13 @@ describe('events → observations', () => {
       },
       ctx,
     );
-    assert.deepEqual(os.map((o) => [o.resource.kind, o.state]), [['flow', 'idle'], ['primary-channel', 'idle']]);
+    assert.deepEqual(
+      os.map((o) => [o.resource.kind, o.state]),
+      [
+        ['flow', 'idle'],
+        ['primary-channel', 'idle'],
+      ],
+    );
     assert.equal(os[0]!.attributes?.flowOutputs, 2);
   });
 
@@ -74,8 +80,7 @@ describe('events → observations', () => {
 describe('the published cost events validate against their schemas', () => {
   test('UsageSessionClosed, CostSummary and BudgetThresholdCrossed', () => {
     let s = emptyTracker();
-    for (const e of [channel('IDLE', '2026-11-10T09:00:00Z'), channel('RUNNING', '2026-11-10T10:00:00Z'), channel('IDLE', '2026-11-10T11:03:00Z')])
-      for (const o of observationsFromEvent(e, ctx)) s = observe(s, o).state;
+    for (const e of [channel('IDLE', '2026-11-10T09:00:00Z'), channel('RUNNING', '2026-11-10T10:00:00Z'), channel('IDLE', '2026-11-10T11:03:00Z')]) for (const o of observationsFromEvent(e, ctx)) s = observe(s, o).state;
     const { closed } = settle(s, '2026-11-10T12:00:00Z');
     assert.equal(closed.length, 2);
     for (const c of closed) {
@@ -89,11 +94,28 @@ describe('the published cost events validate against their schemas', () => {
 
     const lines = closed.flatMap((c) => priceSession(c, DEFAULT_RATE_TABLE).lines);
     const b = breakdown(partsWithin(lines, Date.parse('2026-11-10T00:00:00Z'), Date.parse('2026-11-11T00:00:00Z'), 'UTC', 'day'));
-    const summary = costSummaryData({ kind: 'day', label: '2026-11-10', startMs: Date.parse('2026-11-10T00:00:00Z'), endMs: Date.parse('2026-11-11T00:00:00Z'), timeZone: 'UTC', asOf: '2026-11-11T00:10:00.000Z', breakdown: b, table: DEFAULT_RATE_TABLE, projection: null });
+    const summary = costSummaryData({
+      kind: 'day',
+      label: '2026-11-10',
+      startMs: Date.parse('2026-11-10T00:00:00Z'),
+      endMs: Date.parse('2026-11-11T00:00:00Z'),
+      timeZone: 'UTC',
+      asOf: '2026-11-11T00:10:00.000Z',
+      breakdown: b,
+      table: DEFAULT_RATE_TABLE,
+      projection: null,
+    });
     assert.doesNotThrow(() => CostSummaryV1.detail.parse(envelope(summary, '2026-11-11T00:10:00.000Z')));
     assert.equal(summary.complete, true);
 
-    const crossing = evaluateBudget(BudgetConfigSchema.parse({ budgetMicros: 1_000_000 }), EMPTY_BUDGET_STATE, { month: '2026-11', monthToDateMicros: 900_000, projectionMicros: 900_000, elapsedHours: 300, projectionComputation: 'p', at: '2026-11-13T12:00:00.000Z' }).crossings;
+    const crossing = evaluateBudget(BudgetConfigSchema.parse({ budgetMicros: 1_000_000 }), EMPTY_BUDGET_STATE, {
+      month: '2026-11',
+      monthToDateMicros: 900_000,
+      projectionMicros: 900_000,
+      elapsedHours: 300,
+      projectionComputation: 'p',
+      at: '2026-11-13T12:00:00.000Z',
+    }).crossings;
     assert.equal(crossing.length, 1);
     assert.doesNotThrow(() => BudgetThresholdCrossedV1.detail.parse(envelope(budgetThresholdCrossedData(crossing[0]!), '2026-11-13T12:00:00.000Z')));
   });

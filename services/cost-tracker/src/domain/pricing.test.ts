@@ -49,7 +49,10 @@ describe('a destination channel running (single pipeline, 1080p30 6 Mb/s, declar
       assert.equal(one(p.lines, 'MediaLive output').costMicros, c.output);
       assert.equal(one(p.lines, 'MediaLive input').operation, 'CHANNEL_INPUT');
       assert.equal(one(p.lines, 'MediaLive output').operation, 'CHANNEL_OUTPUT');
-      assert.equal(p.totalMicros, p.lines.reduce((s, l) => s + l.costMicros, 0));
+      assert.equal(
+        p.totalMicros,
+        p.lines.reduce((s, l) => s + l.costMicros, 0),
+      );
     });
 
   test('bytes unknown: data transfer estimated from video + audio bitrate (3 min: 6.128 Mb/s × 180 s ÷ 8 = 0.13788 GB × $0.09)', () => {
@@ -147,7 +150,10 @@ describe('idle charges', () => {
 
   test('an unattached push input: the idle input charge only', () => {
     const p = priceSession(session({ kind: 'push-input', id: 'input-9', start: T, durationMs: 2 * HOUR, sessionKind: 'idle' }), table);
-    assert.deepEqual(p.lines.map((l) => [l.serviceLine, l.costMicros]), [['MediaLive idle input', 20_000]]);
+    assert.deepEqual(
+      p.lines.map((l) => [l.serviceLine, l.costMicros]),
+      [['MediaLive idle input', 20_000]],
+    );
   });
 });
 
@@ -172,7 +178,10 @@ describe('the flow', () => {
 
   test('ACTIVE with no outputs: flow-hours only', () => {
     const p = priceSession(session({ kind: 'flow', id: 'arn:flow', start: T, durationMs: HOUR, flowOutputHours: 0 }), table);
-    assert.deepEqual(p.lines.map((l) => l.serviceLine), ['MediaConnect flow']);
+    assert.deepEqual(
+      p.lines.map((l) => l.serviceLine),
+      ['MediaConnect flow'],
+    );
   });
 });
 
@@ -205,10 +214,7 @@ describe('the local engine', () => {
   });
 
   test('idle channels, the flow and the primary cost nothing per session locally (the machine is shared)', () => {
-    for (const s of [
-      session({ start: T, durationMs: HOUR, sessionKind: 'idle', attributes: { engine: 'local' } }),
-      session({ kind: 'flow', id: 'local-flow', start: T, durationMs: HOUR, attributes: { engine: 'local' } }),
-    ])
+    for (const s of [session({ start: T, durationMs: HOUR, sessionKind: 'idle', attributes: { engine: 'local' } }), session({ kind: 'flow', id: 'local-flow', start: T, durationMs: HOUR, attributes: { engine: 'local' } })])
       assert.deepEqual(priceSession(s, table, { localCores: 2 }).lines, []);
   });
 });

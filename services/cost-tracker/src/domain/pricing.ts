@@ -30,17 +30,7 @@ export const COST_CATEGORIES = ['usage', 'idle', 'redundancy'] as const;
 export type CostCategory = (typeof COST_CATEGORIES)[number];
 
 /** The grouping finance reads in a summary (one per kind of charge). */
-export const SERVICE_LINES = [
-  'MediaLive input',
-  'MediaLive output',
-  'MediaLive idle channel',
-  'MediaLive idle input',
-  'MediaConnect flow',
-  'MediaConnect data transfer',
-  'Data transfer out',
-  'MediaPackage',
-  'Local engine',
-] as const;
+export const SERVICE_LINES = ['MediaLive input', 'MediaLive output', 'MediaLive idle channel', 'MediaLive idle input', 'MediaConnect flow', 'MediaConnect data transfer', 'Data transfer out', 'MediaPackage', 'Local engine'] as const;
 export type ServiceLine = (typeof SERVICE_LINES)[number];
 
 export interface CostLine {
@@ -149,7 +139,15 @@ function push(ctx: Ctx, line: Omit<CostLine, 'lineId' | keyof ReturnType<typeof 
 function missingLine(ctx: Ctx, key: string, serviceLine: ServiceLine, category: CostCategory, description: string, unit: RateUnit, quantity: number, time: CostLine['time']): void {
   ctx.missing.add(key);
   push(ctx, {
-    service: key.startsWith('mediaconnect') ? SERVICE_NAMES.mediaconnect : key.startsWith('mediapackage') ? SERVICE_NAMES.mediapackage : key.startsWith('aws:') ? SERVICE_NAMES.dataTransfer : key.startsWith('local') ? SERVICE_NAMES.local : SERVICE_NAMES.medialive,
+    service: key.startsWith('mediaconnect')
+      ? SERVICE_NAMES.mediaconnect
+      : key.startsWith('mediapackage')
+        ? SERVICE_NAMES.mediapackage
+        : key.startsWith('aws:')
+          ? SERVICE_NAMES.dataTransfer
+          : key.startsWith('local')
+            ? SERVICE_NAMES.local
+            : SERVICE_NAMES.medialive,
     operation: 'UNPRICED',
     serviceLine,
     category,
@@ -181,12 +179,7 @@ function timeLine(ctx: Ctx, rate: Rate, serviceLine: ServiceLine, category: Cost
   const hours = minutes / 60;
   const price = opts.price ?? rate.price;
   const micros = costMicros(hours, price);
-  const rounding =
-    minutes * MIN === actualMs
-      ? `${minutes} min`
-      : minutes === rule.minimumMinutes && Math.ceil(actualMs / MIN) < rule.minimumMinutes
-        ? `${rule.minimumMinutes}-minute minimum`
-        : `rounded up to ${minutes} min`;
+  const rounding = minutes * MIN === actualMs ? `${minutes} min` : minutes === rule.minimumMinutes && Math.ceil(actualMs / MIN) < rule.minimumMinutes ? `${rule.minimumMinutes}-minute minimum` : `rounded up to ${minutes} min`;
   push(ctx, {
     ...fromRate(rate),
     serviceLine,
@@ -227,14 +220,7 @@ function medialiveTime(ctx: Ctx, cls: ChannelClass, key: (c: ChannelClass) => st
   });
 }
 
-function gbLine(
-  ctx: Ctx,
-  key: string,
-  serviceLine: ServiceLine,
-  category: CostCategory,
-  description: string,
-  bytes: { value: number; how: string; estimated: boolean },
-): void {
+function gbLine(ctx: Ctx, key: string, serviceLine: ServiceLine, category: CostCategory, description: string, bytes: { value: number; how: string; estimated: boolean }): void {
   const rate = lookupRate(ctx.table, key, ctx.at);
   const gb = bytes.value / ctx.table.bytesPerGb;
   if (!rate) {
@@ -304,7 +290,7 @@ function priceAws(ctx: Ctx): void {
     inputLines(ctx, a.channelClass, a.inputSpec, a.pushInputs);
     outputLines(ctx, a.channelClass);
     const encodeBits = a.encodes.reduce((sum, e) => sum + e.videoBitrate + e.audioBitrate, 0);
-    const bytes = s.bytesOut !== null ? { value: s.bytesOut, how: 'measured', estimated: false } : bitrateBytes(encodeBits, durationMs, 'the encodes\' video + audio');
+    const bytes = s.bytesOut !== null ? { value: s.bytesOut, how: 'measured', estimated: false } : bitrateBytes(encodeBits, durationMs, "the encodes' video + audio");
     if (kind === 'destination-channel') gbLine(ctx, rateKeys.internetOutGb, 'Data transfer out', 'usage', 'RTMP push to the platform (internet data transfer out)', bytes);
     else gbLine(ctx, rateKeys.packageIngestGb, 'MediaPackage', 'usage', 'MediaPackage ingest of the primary renditions', bytes);
     return;
@@ -363,7 +349,7 @@ function priceLocal(ctx: Ctx, cores: number): void {
   const rate = lookupRate(ctx.table, rateKeys.localMachineHour, ctx.at);
   const coreHours = (s.cpuSeconds ?? 0) / 3600;
   if (!rate) {
-    missingLine(ctx, rateKeys.localMachineHour, 'Local engine', 'usage', 'CPU time of the destination\'s processes', 'Core-Hours', coreHours, null);
+    missingLine(ctx, rateKeys.localMachineHour, 'Local engine', 'usage', "CPU time of the destination's processes", 'Core-Hours', coreHours, null);
     return;
   }
   const perCoreHour = rate.price / cores;
@@ -373,17 +359,14 @@ function priceLocal(ctx: Ctx, cores: number): void {
     operation: 'CPU_TIME',
     serviceLine: 'Local engine',
     category: 'usage',
-    description: 'CPU time of the destination\'s processes (its share of the machine)',
+    description: "CPU time of the destination's processes (its share of the machine)",
     quantity: coreHours,
     unit: 'Core-Hours',
     unitPrice: perCoreHour,
     costMicros: micros,
     estimated: rate.estimated || s.cpuSeconds === null,
     missingRate: false,
-    computation:
-      s.cpuSeconds === null
-        ? 'CPU time not measured: $0'
-        : `${num(s.cpuSeconds, 3)} CPU-s measured = ${num(coreHours)} core-hours × ($${num(rate.price, 10)}/machine-hour ÷ ${cores} cores) = ${usd(micros)}`,
+    computation: s.cpuSeconds === null ? 'CPU time not measured: $0' : `${num(s.cpuSeconds, 3)} CPU-s measured = ${num(coreHours)} core-hours × ($${num(rate.price, 10)}/machine-hour ÷ ${cores} cores) = ${usd(micros)}`,
     time: null,
   });
 }

@@ -37,10 +37,7 @@ describe('the shipped rate table', () => {
 describe('effective dates and overrides', () => {
   const table: RateTable = {
     ...DEFAULT_RATE_TABLE,
-    rates: [
-      ...DEFAULT_RATE_TABLE.rates,
-      { ...DEFAULT_RATE_TABLE.rates.find((r) => r.key === KEY)!, price: 0.5, effectiveDate: '2026-12-01', source: { kind: 'aws-price-list', title: 'refresh' }, estimated: false },
-    ],
+    rates: [...DEFAULT_RATE_TABLE.rates, { ...DEFAULT_RATE_TABLE.rates.find((r) => r.key === KEY)!, price: 0.5, effectiveDate: '2026-12-01', source: { kind: 'aws-price-list', title: 'refresh' }, estimated: false }],
   };
   const cases: [string, string, number][] = [
     ['before the new rate', '2026-11-30T23:59:59Z', 0.4212],
@@ -89,9 +86,15 @@ describe('AWS Price List products', () => {
   test('reserved rows give nothing', () => assert.deepEqual(ratesFromPriceListProduct(product('EML1-EUW3-IN-AVC-UHD-L10-R', '0.233'), '2026-12-01'), []));
   test('an output row without a bitrate level applies to every bitrate band', () => {
     const rs = ratesFromPriceListProduct(product('EML2-USE1-OUT-AVC-HD-60-S', '1.4'), '2026-12-01');
-    assert.deepEqual(rs.map((r) => r.key), ['MAX_10_MBPS', 'MAX_20_MBPS', 'MAX_50_MBPS'].map((b) => `medialive:output:STANDARD:AVC:HD:${b}:MAX_60_FPS`));
+    assert.deepEqual(
+      rs.map((r) => r.key),
+      ['MAX_10_MBPS', 'MAX_20_MBPS', 'MAX_50_MBPS'].map((b) => `medialive:output:STANDARD:AVC:HD:${b}:MAX_60_FPS`),
+    );
   });
   test('an output row with a level gives one rate', () => {
-    assert.deepEqual(ratesFromPriceListProduct(product('EML1-USW2-OUT-AVC-HD-L10-30-S', '0.4212'), 'x').map((r) => r.key), [KEY]);
+    assert.deepEqual(
+      ratesFromPriceListProduct(product('EML1-USW2-OUT-AVC-HD-L10-30-S', '0.4212'), 'x').map((r) => r.key),
+      [KEY],
+    );
   });
 });

@@ -22,12 +22,7 @@ function settleAll(state: TrackerState, now = t('23:00')): { state: TrackerState
 }
 const brief = (s: UsageSession) => [s.kind, s.startedAt.slice(11, 16), s.endedAt?.slice(11, 16) ?? null, s.endReason];
 
-const STREAM: Observation[] = [
-  obs('e1', t('10:00'), 'idle'),
-  obs('e2', t('10:05'), 'running'),
-  obs('e3', t('11:05'), 'idle'),
-  obs('e4', t('12:00'), 'absent', { reason: 'reclaimed' }),
-];
+const STREAM: Observation[] = [obs('e1', t('10:00'), 'idle'), obs('e2', t('10:05'), 'running'), obs('e3', t('11:05'), 'idle'), obs('e4', t('12:00'), 'absent', { reason: 'reclaimed' })];
 const EXPECTED = [
   ['idle', '10:00', '10:05', 'started'],
   ['running', '10:05', '11:05', 'stopped'],
@@ -52,7 +47,10 @@ describe('usage sessions from observations', () => {
   ];
   for (const [name, order] of orders)
     test(`${name}: the same sessions, counted once`, () => {
-      const s = feed(emptyTracker(), order.map((i) => STREAM[i]!));
+      const s = feed(
+        emptyTracker(),
+        order.map((i) => STREAM[i]!),
+      );
       const { closed } = settleAll(s);
       assert.deepEqual(closed.map(brief), EXPECTED);
       assert.equal(s.stats.duplicates, order.length - 4);
@@ -106,14 +104,7 @@ describe('usage sessions from observations', () => {
   });
 
   test('RECOVERING stays inside the run and counts restarts', () => {
-    const s = feed(emptyTracker(), [
-      obs('a', t('10:00'), 'running'),
-      obs('b', t('10:10'), 'recovering'),
-      obs('c', t('10:11'), 'running'),
-      obs('d', t('10:20'), 'recovering'),
-      obs('e', t('10:21'), 'running'),
-      obs('f', t('11:00'), 'idle'),
-    ]);
+    const s = feed(emptyTracker(), [obs('a', t('10:00'), 'running'), obs('b', t('10:10'), 'recovering'), obs('c', t('10:11'), 'running'), obs('d', t('10:20'), 'recovering'), obs('e', t('10:21'), 'running'), obs('f', t('11:00'), 'idle')]);
     const [run] = settleAll(s).closed;
     assert.deepEqual(brief(run!), ['running', '10:00', '11:00', 'stopped']);
     assert.equal(run!.restarts, 2);

@@ -415,12 +415,7 @@ export interface CurrentState {
  * stored view disagrees (a stop nobody heard is closed now, `endEstimated`); with `complete`, a
  * tracked resource the engine no longer reports is taken as gone. Agreeing resources resume.
  */
-export function reconcile(
-  state: TrackerState,
-  current: readonly CurrentState[],
-  now: string,
-  opts: { complete: boolean } = { complete: false },
-): { state: TrackerState; added: Observation[] } {
+export function reconcile(state: TrackerState, current: readonly CurrentState[], now: string, opts: { complete: boolean } = { complete: false }): { state: TrackerState; added: Observation[] } {
   const added: Observation[] = [];
   const seen = new Set<string>();
   for (const c of current) {
@@ -438,8 +433,7 @@ export function reconcile(
   }
   if (opts.complete)
     for (const [key, t] of Object.entries(state.tracks))
-      if (!seen.has(key) && latestState(state, t.resource) !== 'absent')
-        added.push({ eventId: `reconcile:${key}:${now}`, observedAt: now, resource: t.resource, state: 'absent', reason: 'reconciled' });
+      if (!seen.has(key) && latestState(state, t.resource) !== 'absent') added.push({ eventId: `reconcile:${key}:${now}`, observedAt: now, resource: t.resource, state: 'absent', reason: 'reconciled' });
   let next = state;
   for (const o of added) next = observe(next, o).state;
   return { state: next, added };

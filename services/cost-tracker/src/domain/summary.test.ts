@@ -18,7 +18,12 @@ describe('periods in a time zone', () => {
     ['October in Berlin (clocks go back on the 25th)', berlin, 745],
     ['February 2028 (leap year), New York', 'America/New_York', 696],
   ];
-  const months: Record<string, string> = { 'November, UTC': '2026-11', 'March in Berlin (clocks go forward on the 29th)': '2026-03', 'October in Berlin (clocks go back on the 25th)': '2026-10', 'February 2028 (leap year), New York': '2028-02' };
+  const months: Record<string, string> = {
+    'November, UTC': '2026-11',
+    'March in Berlin (clocks go forward on the 29th)': '2026-03',
+    'October in Berlin (clocks go back on the 25th)': '2026-10',
+    'February 2028 (leap year), New York': '2028-02',
+  };
   for (const [name, tz, hours] of cases) test(`${name}: ${hours} h`, () => assert.equal(monthHours(months[name]!, tz), hours));
 
   test('a Berlin month starts at local midnight (23:00 UTC the day before in winter)', () => {
@@ -30,7 +35,13 @@ describe('periods in a time zone', () => {
   test('the day clocks go forward has 23 hours', () => {
     const parts = splitByDay(Date.parse('2026-03-28T23:00:00Z'), Date.parse('2026-03-29T23:00:00Z'), berlin);
     // Berlin's 29 March runs from 23:00Z (CET) to 22:00Z (CEST): 23 h; the last hour is the 30th.
-    assert.deepEqual(parts.map((p) => [p.day, (p.endMs - p.startMs) / HOUR]), [['2026-03-29', 23], ['2026-03-30', 1]]);
+    assert.deepEqual(
+      parts.map((p) => [p.day, (p.endMs - p.startMs) / HOUR]),
+      [
+        ['2026-03-29', 23],
+        ['2026-03-30', 1],
+      ],
+    );
   });
 
   test('an unknown time zone is refused', () => {
@@ -43,25 +54,55 @@ describe('a session across midnight', () => {
     // 22:50Z–23:20Z; output 0.5 h × $0.4212 = $0.2106, input 0.5 h × $0.1404 = $0.0702.
     const ls = lines(session({ start: '2026-11-09T22:50:00Z', durationMs: 30 * MIN }));
     const out = allotLine(lineOf(ls, 'MediaLive output'), berlin, 'day');
-    assert.deepEqual(out.map((p) => [p.part.day, p.costMicros]), [['2026-11-09', 70_200], ['2026-11-10', 140_400]]);
+    assert.deepEqual(
+      out.map((p) => [p.part.day, p.costMicros]),
+      [
+        ['2026-11-09', 70_200],
+        ['2026-11-10', 140_400],
+      ],
+    );
     const inp = allotLine(lineOf(ls, 'MediaLive input'), berlin, 'day');
-    assert.deepEqual(inp.map((p) => [p.part.day, p.costMicros]), [['2026-11-09', 23_400], ['2026-11-10', 46_800]]);
+    assert.deepEqual(
+      inp.map((p) => [p.part.day, p.costMicros]),
+      [
+        ['2026-11-09', 23_400],
+        ['2026-11-10', 46_800],
+      ],
+    );
     // In UTC it is one day.
-    assert.deepEqual(allotLine(lineOf(ls, 'MediaLive output'), 'UTC', 'day').map((p) => [p.part.day, p.costMicros]), [['2026-11-09', 210_600]]);
+    assert.deepEqual(
+      allotLine(lineOf(ls, 'MediaLive output'), 'UTC', 'day').map((p) => [p.part.day, p.costMicros]),
+      [['2026-11-09', 210_600]],
+    );
   });
 
   test('3 min from 23:59 to 00:02: the minimum is billed on the day the run ends (1 min : 2 + 7 min)', () => {
     const ls = lines(session({ start: '2026-11-09T22:59:00Z', durationMs: 3 * MIN }));
     const out = allotLine(lineOf(ls, 'MediaLive output'), berlin, 'day'); // $0.0702 for 10 billed minutes
-    assert.deepEqual(out.map((p) => [p.part.day, p.costMicros]), [['2026-11-09', 7_020], ['2026-11-10', 63_180]]);
-    assert.equal(out.reduce((s, p) => s + p.quantity, 0), 10 / 60);
+    assert.deepEqual(
+      out.map((p) => [p.part.day, p.costMicros]),
+      [
+        ['2026-11-09', 7_020],
+        ['2026-11-10', 63_180],
+      ],
+    );
+    assert.equal(
+      out.reduce((s, p) => s + p.quantity, 0),
+      10 / 60,
+    );
   });
 
   test('daily summaries add up to the sessions exactly', () => {
     const ls = lines(session({ start: '2026-11-09T22:50:00Z', durationMs: 30 * MIN }), session({ start: '2026-11-10T08:00:00Z', durationMs: 7 * MIN + 13_000 }));
     const days = dailySummaries(ls, Date.parse('2026-11-01T00:00:00Z'), Date.parse('2026-12-01T00:00:00Z'), berlin);
-    assert.deepEqual(days.map((d) => d.day), ['2026-11-09', '2026-11-10']);
-    assert.equal(days.reduce((s, d) => s + d.breakdown.totalMicros, 0), ls.reduce((s, l) => s + l.costMicros, 0));
+    assert.deepEqual(
+      days.map((d) => d.day),
+      ['2026-11-09', '2026-11-10'],
+    );
+    assert.equal(
+      days.reduce((s, d) => s + d.breakdown.totalMicros, 0),
+      ls.reduce((s, l) => s + l.costMicros, 0),
+    );
   });
 });
 
@@ -69,12 +110,24 @@ describe('month boundaries', () => {
   test('23:30 Nov 30 → 00:30 Dec 1 Berlin: half in each Berlin month, all November in UTC', () => {
     const ls = lines(session({ start: '2026-11-30T22:30:00Z', durationMs: HOUR }));
     const out = lineOf(ls, 'MediaLive output'); // 1 h = $0.4212
-    assert.deepEqual(allotLine(out, berlin, 'month').map((p) => [p.part.month, p.costMicros]), [['2026-11', 210_600], ['2026-12', 210_600]]);
-    assert.deepEqual(allotLine(out, 'UTC', 'month').map((p) => [p.part.month, p.costMicros]), [['2026-11', 421_200]]);
+    assert.deepEqual(
+      allotLine(out, berlin, 'month').map((p) => [p.part.month, p.costMicros]),
+      [
+        ['2026-11', 210_600],
+        ['2026-12', 210_600],
+      ],
+    );
+    assert.deepEqual(
+      allotLine(out, 'UTC', 'month').map((p) => [p.part.month, p.costMicros]),
+      [['2026-11', 421_200]],
+    );
     const nov = monthBounds('2026-11', berlin);
     const dec = monthBounds('2026-12', berlin);
     const sum = (s: number, e: number) => partsWithin(ls, s, e, berlin, 'month').reduce((a, p) => a + p.costMicros, 0);
-    assert.equal(sum(nov.startMs, nov.endMs) + sum(dec.startMs, dec.endMs), ls.reduce((a, l) => a + l.costMicros, 0));
+    assert.equal(
+      sum(nov.startMs, nov.endMs) + sum(dec.startMs, dec.endMs),
+      ls.reduce((a, l) => a + l.costMicros, 0),
+    );
   });
 });
 
@@ -94,8 +147,14 @@ describe('breakdowns', () => {
     assert.equal(row(b.byPlatform, 'twitch'), 140_400 + 421_200 + 248_184); // input + output + 2.7576 GB out
     assert.equal(row(b.byCategory, 'idle'), 20_000);
     assert.equal(row(b.byServiceLine, 'MediaLive input (redundancy)'), 140_400);
-    assert.equal(b.totalMicros, b.byDestination.reduce((s, r) => s + r.costMicros, 0));
-    assert.equal(b.totalMicros, b.byServiceLine.reduce((s, r) => s + r.costMicros, 0));
+    assert.equal(
+      b.totalMicros,
+      b.byDestination.reduce((s, r) => s + r.costMicros, 0),
+    );
+    assert.equal(
+      b.totalMicros,
+      b.byServiceLine.reduce((s, r) => s + r.costMicros, 0),
+    );
     assert.equal(b.sessions, 4);
   });
 
@@ -130,7 +189,10 @@ describe('month to date and the projection', () => {
     assert.equal(m.projection.totalMicros, mtd + 480 * 804_328 + 480 * 33_741);
     assert.match(m.projection.computation, /switched on now \(primary-channel running, flow running\)/);
     assert.deepEqual(m.days.map((d) => d.day).slice(0, 2), ['2026-11-01', '2026-11-02']);
-    assert.equal(m.days.reduce((s, d) => s + d.totalMicros, 0), mtd);
+    assert.equal(
+      m.days.reduce((s, d) => s + d.totalMicros, 0),
+      mtd,
+    );
   });
 
   test('a session from last month counts only its part in this month', () => {

@@ -130,7 +130,13 @@ export function localIdleLine(lines: readonly CostLine[], table: RateTable, star
   if (!rate || endMs <= startMs) return null;
   const hours = (endMs - startMs) / 3_600_000;
   const machine = costMicros(hours, rate.price);
-  const allocated = partsWithin(lines.filter((l) => l.serviceLine === 'Local engine'), startMs, endMs, tz, 'day').reduce((s, p) => s + p.costMicros, 0);
+  const allocated = partsWithin(
+    lines.filter((l) => l.serviceLine === 'Local engine'),
+    startMs,
+    endMs,
+    tz,
+    'day',
+  ).reduce((s, p) => s + p.costMicros, 0);
   const idle = Math.max(0, machine - allocated);
   return {
     lineId: `local-idle@${new Date(startMs).toISOString()}`,

@@ -4,15 +4,7 @@
  * Idempotent per event id (Powertools idempotency); the session reducer drops duplicates and
  * reorders too, so a redelivery that slips past idempotency still counts once.
  */
-import {
-  ChannelDeletedV1,
-  ChannelReclaimedV1,
-  ChannelStateChangedV1,
-  DestinationCreatedV1,
-  DestinationDeletedV1,
-  DestinationUpdatedV1,
-  FlowStateChangedV1,
-} from '../../../../events/catalogue.ts';
+import { ChannelDeletedV1, ChannelReclaimedV1, ChannelStateChangedV1, DestinationCreatedV1, DestinationDeletedV1, DestinationUpdatedV1, FlowStateChangedV1 } from '../../../../events/catalogue.ts';
 import { MediaConnectFlowStatusChange, MediaLiveChannelStateChange } from '../../../../events/native/schemas.ts';
 import { createEventConsumer, domainRoute, type NativeOrDomainEvent, type Route } from '../../../../shared/events/consumer.ts';
 import { costTrackerFor } from '../app/build.ts';

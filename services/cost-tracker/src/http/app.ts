@@ -105,7 +105,8 @@ export function createCostApp(deps: CostApiDeps): OpenAPIHono<ApiEnv> {
       method: 'get',
       path: '/api/cost',
       tags: ['cost'],
-      summary: 'What Fanout costs this month: month to date, projection to month end, per destination, platform, service line and category (idle, redundancy and shared rows of their own), the budget, and how each figure was computed (docs/cost.md).',
+      summary:
+        'What Fanout costs this month: month to date, projection to month end, per destination, platform, service line and category (idle, redundancy and shared rows of their own), the budget, and how each figure was computed (docs/cost.md).',
       request: { query: s.CostReportQuerySchema },
       responses: { 200: json(s.CostReportSchema, 'The cost report'), ...problemResponses },
     }),
@@ -221,7 +222,7 @@ export function createCostApp(deps: CostApiDeps): OpenAPIHono<ApiEnv> {
       tags: ['cost'],
       summary: 'Admins: replace the rate overrides (each a dated rate of its own, source `admin`; the shipped figure stays in the table). An override of a key the table does not know is refused and nothing changes.',
       request: { body: { required: true, content: { 'application/json': { schema: s.RatesRequestSchema } } } },
-      responses: { 200: json(s.RatesSchema, 'Rates with the new overrides'), ...problemResponses},
+      responses: { 200: json(s.RatesSchema, 'Rates with the new overrides'), ...problemResponses },
     }),
     async (c) => {
       const { table, overrides } = await t.setRates(c.req.valid('json').overrides, c.get('principal').tokenId);
@@ -237,4 +238,3 @@ export function createCostApp(deps: CostApiDeps): OpenAPIHono<ApiEnv> {
 export function costOpenApiDocument(app: OpenAPIHono<ApiEnv>, version: string) {
   return app.getOpenAPI31Document({ openapi: '3.1.0', info: { title: 'Fanout cost-tracker API', version } });
 }
-

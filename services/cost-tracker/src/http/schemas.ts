@@ -3,12 +3,21 @@ import { z } from '../../../../shared/http/zod.ts';
 import { EstimateRequestSchema } from '../domain/estimator.ts';
 import { RESOURCE_KINDS } from '../domain/sessions.ts';
 
-const Money = z.string().regex(/^-?\d+\.\d{6}$/).openapi({ description: 'US dollars with six decimals (integer micro-dollars underneath)', example: '12.345600' });
+const Money = z
+  .string()
+  .regex(/^-?\d+\.\d{6}$/)
+  .openapi({ description: 'US dollars with six decimals (integer micro-dollars underneath)', example: '12.345600' });
 const Row = z.object({ key: z.string(), label: z.string(), cost: Money, estimated: z.boolean() }).openapi('CostRow');
 const Instant = z.string().datetime({ offset: true });
 
 export const CostReportQuerySchema = z
-  .object({ month: z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'must be YYYY-MM').optional().openapi({ description: 'A month of the configured time zone (default: this month)' }) })
+  .object({
+    month: z
+      .string()
+      .regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'must be YYYY-MM')
+      .optional()
+      .openapi({ description: 'A month of the configured time zone (default: this month)' }),
+  })
   .strict();
 
 export const CostReportSchema = z
@@ -32,14 +41,15 @@ export const CostReportSchema = z
     missingRates: z.array(z.string()),
     sessions: z.number().int(),
     openSessions: z.number().int(),
-    fixedDesign: z.object({ total: Money, actual: Money, saving: Money, computation: z.string() }).nullable().openapi({ description: "The same usage priced as the plan's fixed design (AWS engine; null when fixedDesignNotApplicable says why)" }),
+    fixedDesign: z
+      .object({ total: Money, actual: Money, saving: Money, computation: z.string() })
+      .nullable()
+      .openapi({ description: "The same usage priced as the plan's fixed design (AWS engine; null when fixedDesignNotApplicable says why)" }),
     fixedDesignNotApplicable: z
       .object({ reason: z.enum(['local-engine', 'month-not-started']), detail: z.string() })
       .nullable()
       .openapi({ description: 'Why fixedDesign is null (local-engine: the machine costs the same whether processes run or not; month-not-started), or null when it is there' }),
-    budget: z
-      .object({ amount: Money, thresholdsPercent: z.array(z.number().int()), crossed: z.array(z.number().int()), usedPercent: z.number(), projectedPercent: z.number() })
-      .nullable(),
+    budget: z.object({ amount: Money, thresholdsPercent: z.array(z.number().int()), crossed: z.array(z.number().int()), usedPercent: z.number(), projectedPercent: z.number() }).nullable(),
     computation: z.string(),
   })
   .openapi('CostReport');
@@ -137,7 +147,11 @@ export const RatesRequestSchema = z
           .object({
             key: z.string().min(1).max(200).openapi({ description: 'A rate key of GET /api/admin/cost/rates' }),
             price: z.number().finite().min(0),
-            effectiveDate: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be YYYY-MM-DD').nullable().default(null),
+            effectiveDate: z
+              .string()
+              .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be YYYY-MM-DD')
+              .nullable()
+              .default(null),
             note: z.string().max(500).optional(),
           })
           .strict(),

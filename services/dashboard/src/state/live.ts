@@ -42,9 +42,7 @@ export const lastEventAt = signal(0);
 const deleted = new Set<string>();
 
 function order(): void {
-  destinationIds.value = [...entries.values()]
-    .sort((a, b) => a.dest.peek().createdAt.localeCompare(b.dest.peek().createdAt) || a.id.localeCompare(b.id))
-    .map((e) => e.id);
+  destinationIds.value = [...entries.values()].sort((a, b) => a.dest.peek().createdAt.localeCompare(b.dest.peek().createdAt) || a.id.localeCompare(b.id)).map((e) => e.id);
 }
 
 /** Puts a destination record in the state unless the page holds a newer version. */
@@ -108,11 +106,7 @@ export async function refreshInput(): Promise<void> {
 
 /** Reads the lists once (at the stream's `ready` and at `reset`). */
 export async function loadSnapshot(): Promise<void> {
-  const [list, f, i] = await Promise.allSettled([
-    api.get<{ destinations: Destination[] }>('/api/destinations'),
-    api.get<FlowStatus>('/api/mediaconnect/flow/status'),
-    api.get<InputHealth>('/api/mediaconnect/inputs/health'),
-  ]);
+  const [list, f, i] = await Promise.allSettled([api.get<{ destinations: Destination[] }>('/api/destinations'), api.get<FlowStatus>('/api/mediaconnect/flow/status'), api.get<InputHealth>('/api/mediaconnect/inputs/health')]);
   batch(() => {
     if (list.status === 'fulfilled') {
       const seen = new Set(list.value.destinations.map((d) => d.destinationId));
@@ -159,7 +153,23 @@ export function applyEvent(e: StreamEvent): void {
       const d = data as unknown as Destination & { aggregateVersion: number };
       const at = new Date().toISOString();
       // Shown at once from the event; the full record (key's last 4, times) follows.
-      upsert({ destinationId: id, name: d.name, platform: d.platform, preset: d.preset, rtmpUrl: d.rtmpUrl, status: d.status, desired: d.desired, streamKeyLast4: null, mediaLiveChannelId: null, mediaConnectOutputArn: null, channelReclaimed: false, lastError: null, version: d.aggregateVersion, createdAt: at, lastModified: at });
+      upsert({
+        destinationId: id,
+        name: d.name,
+        platform: d.platform,
+        preset: d.preset,
+        rtmpUrl: d.rtmpUrl,
+        status: d.status,
+        desired: d.desired,
+        streamKeyLast4: null,
+        mediaLiveChannelId: null,
+        mediaConnectOutputArn: null,
+        channelReclaimed: false,
+        lastError: null,
+        version: d.aggregateVersion,
+        createdAt: at,
+        lastModified: at,
+      });
       void refreshDestination(id);
       break;
     }

@@ -15,9 +15,7 @@ import { generateToken, type TokenStore } from '../../../../shared/auth/tokens.t
 import type { Logger } from '../../../../shared/logging/logger.ts';
 import type { Secret } from '../../../../shared/secrets/secret.ts';
 
-export type BootstrapResult =
-  | { created: true; tokenId: string; name: string; token: Secret }
-  | { created: false; reason: string };
+export type BootstrapResult = { created: true; tokenId: string; name: string; token: Secret } | { created: false; reason: string };
 
 export async function bootstrapAdminToken(tokens: TokenStore, opts: { recover?: boolean; name?: string; logger?: Logger } = {}): Promise<BootstrapResult> {
   if (!opts.recover && (await tokens.hasAdmin())) {

@@ -114,8 +114,7 @@ export class CatalogService {
   async updatePreset(id: string, given: PresetInput): Promise<Preset> {
     const current = await this.presets.require(id);
     if (given.presetId && given.presetId !== id) throw new AppError('VALIDATION_FAILED', 'presetId cannot be changed.', { errors: [{ path: 'presetId', message: 'cannot be changed' }] });
-    if (given.version !== undefined && given.version !== current.version)
-      throw new AppError('VERSION_CONFLICT', `The preset is at version ${current.version}, not ${given.version}.`, { currentVersion: current.version });
+    if (given.version !== undefined && given.version !== current.version) throw new AppError('VERSION_CONFLICT', `The preset is at version ${current.version}, not ${given.version}.`, { currentVersion: current.version });
     const input = await this.checkPreset(given);
     // A preset in use must stay usable by the destinations that use it: same platform, within its limits.
     const usedBy = await this.destinations.usedBy('preset', id);
@@ -165,8 +164,7 @@ export class CatalogService {
     const input = checkPlatformUrls(given);
     const current = await this.platforms.require(id);
     if (input.platformId && input.platformId !== id) throw new AppError('VALIDATION_FAILED', 'platformId cannot be changed.', { errors: [{ path: 'platformId', message: 'cannot be changed' }] });
-    if (input.version !== undefined && input.version !== current.version)
-      throw new AppError('VERSION_CONFLICT', `The platform is at version ${current.version}, not ${input.version}.`, { currentVersion: current.version });
+    if (input.version !== undefined && input.version !== current.version) throw new AppError('VERSION_CONFLICT', `The platform is at version ${current.version}, not ${input.version}.`, { currentVersion: current.version });
     const next: Platform = { ...current, name: input.name, rtmpUrl: input.rtmpUrl, rtmpsUrl: input.rtmpsUrl, limits: input.limits, version: current.version + 1, lastModified: this.now().toISOString() };
     // The platform's own presets, and the presets its destinations use, must still fit its new limits.
     const inUse = new Set((await Promise.all((await this.destinations.usedBy('platform', id)).map((d) => this.destinations.get(d)))).map((d) => d?.preset));
@@ -180,8 +178,7 @@ export class CatalogService {
     if (current.builtIn) throw new AppError('BUILT_IN_READ_ONLY', `"${id}" is built in and cannot be deleted.`);
     const destinations = await this.destinations.usedBy('platform', id);
     const presets = (await this.presets.list()).filter((p) => p.platform === id).map((p) => p.presetId);
-    if (destinations.length + presets.length > 0)
-      throw new AppError('PLATFORM_IN_USE', `Used by ${destinations.length} destination(s) and ${presets.length} preset(s).`, { usedBy: { destinations, presets } });
+    if (destinations.length + presets.length > 0) throw new AppError('PLATFORM_IN_USE', `Used by ${destinations.length} destination(s) and ${presets.length} preset(s).`, { usedBy: { destinations, presets } });
     await this.platforms.delete(id, current.version);
   }
 }
@@ -193,7 +190,10 @@ export class CatalogService {
  */
 function checkPlatformUrls(input: PlatformInput): PlatformInput {
   const out = { ...input };
-  for (const [field, scheme] of [['rtmpUrl', 'rtmp'], ['rtmpsUrl', 'rtmps']] as const) {
+  for (const [field, scheme] of [
+    ['rtmpUrl', 'rtmp'],
+    ['rtmpsUrl', 'rtmps'],
+  ] as const) {
     const raw = input[field];
     if (raw === null) continue;
     const parsed = parseIngestUrl(raw, { scheme });

@@ -5,15 +5,7 @@
  * the events it produces (the embedded outbox).
  */
 import { createHash, randomUUID } from 'node:crypto';
-import {
-  DestinationCreatedV1,
-  DestinationDeleteRequestedV1,
-  DestinationDeletedV1,
-  DestinationStartRequestedV1,
-  DestinationStatusChangedV1,
-  DestinationStopRequestedV1,
-  DestinationUpdatedV1,
-} from '../../../../events/catalogue.ts';
+import { DestinationCreatedV1, DestinationDeleteRequestedV1, DestinationDeletedV1, DestinationStartRequestedV1, DestinationStatusChangedV1, DestinationStopRequestedV1, DestinationUpdatedV1 } from '../../../../events/catalogue.ts';
 import type { ChannelState } from '../../../../events/channel-provisioner/common.ts';
 import type { LastError } from '../../../../events/envelope.ts';
 import { AppError } from '../../../../shared/errors/index.ts';
@@ -93,7 +85,9 @@ export class DestinationService {
     if (idempotencyKey && keyPk) {
       // The key is claimed before the destination is written, with the id it will get; a retry
       // after a crash in between finishes creating the same destination instead of a second one.
-      const requestHash = createHash('sha256').update(JSON.stringify([input.name, input.platform, input.rtmpUrl, input.streamKey, input.preset])).digest('hex');
+      const requestHash = createHash('sha256')
+        .update(JSON.stringify([input.name, input.platform, input.rtmpUrl, input.streamKey, input.preset]))
+        .digest('hex');
       const existing = await this.d.system.claimIdempotencyKey({
         pk: keyPk,
         requestHash,
@@ -102,12 +96,10 @@ export class DestinationService {
         expiration: Math.floor(this.now().getTime() / 1000) + 24 * 3600,
       });
       if (existing) {
-        if (existing.requestHash !== requestHash)
-          throw new AppError('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used for a different request.');
+        if (existing.requestHash !== requestHash) throw new AppError('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used for a different request.');
         const already = await this.d.destinations.get(existing.destinationId);
         if (already) return { record: already, replayed: true };
-        if (existing.completed)
-          throw new AppError('IDEMPOTENCY_KEY_REUSED', 'The destination created with this Idempotency-Key has since been deleted; use a new key to add another.');
+        if (existing.completed) throw new AppError('IDEMPOTENCY_KEY_REUSED', 'The destination created with this Idempotency-Key has since been deleted; use a new key to add another.');
         destinationId = existing.destinationId;
       }
     }
@@ -172,8 +164,7 @@ export class DestinationService {
 
   private async applyUpdate(destinationId: string, input: UpdateDestinationInput, rtmpUrl: string | undefined, ctx: RequestContext): Promise<DestinationRecord> {
     const current = await this.d.destinations.require(destinationId);
-    if (input.version !== undefined && input.version !== current.version)
-      throw new AppError('VERSION_CONFLICT', `The destination is at version ${current.version}, not ${input.version}.`, { currentVersion: current.version });
+    if (input.version !== undefined && input.version !== current.version) throw new AppError('VERSION_CONFLICT', `The destination is at version ${current.version}, not ${input.version}.`, { currentVersion: current.version });
     applyCommand('update', current.status, current.desired);
     if (input.streamKey !== undefined) assertStreamKey(input.streamKey, { platformId: current.platform, name: (await this.d.platforms.get(current.platform))?.name ?? current.platform });
 
@@ -204,11 +195,7 @@ export class DestinationService {
     if (changed.length === 0) return current;
     next.version = current.version + 1;
     next.lastModified = this.now().toISOString();
-    const event = buildEntry(
-      DestinationUpdatedV1,
-      { destinationId, aggregateVersion: next.version, changed, status: next.status, desired: next.desired },
-      { correlationId: ctx.correlationId },
-    );
+    const event = buildEntry(DestinationUpdatedV1, { destinationId, aggregateVersion: next.version, changed, status: next.status, desired: next.desired }, { correlationId: ctx.correlationId });
     await this.d.destinations.save(next, [event]);
     this.d.logger.info('destination updated', { destinationId, changed, correlationId: ctx.correlationId });
     return next;
@@ -244,14 +231,7 @@ export class DestinationService {
       const events: BusEntry[] = [];
       if (command === 'start') events.push(buildEntry(DestinationStartRequestedV1, base, meta));
       if (command === 'stop') events.push(buildEntry(DestinationStopRequestedV1, base, meta));
-      if (command === 'delete')
-        events.push(
-          buildEntry(
-            DestinationDeleteRequestedV1,
-            { ...base, mediaLiveChannelId: current.mediaLiveChannelId, mediaConnectOutputArn: current.mediaConnectOutputArn },
-            meta,
-          ),
-        );
+      if (command === 'delete') events.push(buildEntry(DestinationDeleteRequestedV1, { ...base, mediaLiveChannelId: current.mediaLiveChannelId, mediaConnectOutputArn: current.mediaConnectOutputArn }, meta));
       if (next.status !== current.status) events.push(this.statusEvent(current.status, next, ctx.correlationId));
       await this.d.destinations.save(next, events);
       this.d.logger.info(`destination ${command} requested`, { destinationId, status: next.status, desired: next.desired, correlationId: ctx.correlationId });
@@ -262,10 +242,7 @@ export class DestinationService {
   // ---- observations from the other services ----------------------------------------------
 
   /** The engine reported the channel's state (native MediaLive state, via channel-provisioner). */
-  async observeChannelState(
-    e: { destinationId: string; channelId: string; state: ChannelState; error: LastError | null; observedAt: string },
-    correlationId: string,
-  ): Promise<void> {
+  async observeChannelState(e: { destinationId: string; channelId: string; state: ChannelState; error: LastError | null; observedAt: string }, correlationId: string): Promise<void> {
     await this.observe(e.destinationId, correlationId, (current) => {
       if (current.lastObservedAt && e.observedAt < current.lastObservedAt) return null; // stale, reordered event
       // A reclaimed channel being re-created for a start (ADR 0008): CREATING and IDLE are steps of
@@ -275,12 +252,7 @@ export class DestinationService {
       const to = statusForChannelState(e.state, current.status, e.error);
       // The engine's typed error when it gave one; a failure state without one still says what happened.
       const lastError =
-        e.error ??
-        (to === 'error'
-          ? { code: `CHANNEL_${e.state}`, message: `The channel reported ${e.state}.`, hint: 'Fanout retries on its next reconcile; check the engine logs if it persists.' }
-          : to
-            ? null
-            : current.lastError);
+        e.error ?? (to === 'error' ? { code: `CHANNEL_${e.state}`, message: `The channel reported ${e.state}.`, hint: 'Fanout retries on its next reconcile; check the engine logs if it persists.' } : to ? null : current.lastError);
       return {
         status: to ?? current.status,
         mediaLiveChannelId: e.state === 'DELETED' ? null : e.channelId,
@@ -325,11 +297,7 @@ export class DestinationService {
     });
   }
 
-  private async observe(
-    destinationId: string,
-    correlationId: string,
-    change: (current: DestinationRecord) => Partial<DestinationRecord> | null,
-  ): Promise<void> {
+  private async observe(destinationId: string, correlationId: string, change: (current: DestinationRecord) => Partial<DestinationRecord> | null): Promise<void> {
     await this.withRetry(async () => {
       const current = await this.d.destinations.get(destinationId);
       if (!current) return; // already deleted: nothing to update
@@ -351,11 +319,7 @@ export class DestinationService {
   }
 
   private statusEvent(from: DestinationStatus, next: DestinationRecord, correlationId: string): BusEntry {
-    return buildEntry(
-      DestinationStatusChangedV1,
-      { destinationId: next.destinationId, aggregateVersion: next.version, from, to: next.status, desired: next.desired, lastError: next.lastError },
-      { correlationId },
-    );
+    return buildEntry(DestinationStatusChangedV1, { destinationId: next.destinationId, aggregateVersion: next.version, from, to: next.status, desired: next.desired, lastError: next.lastError }, { correlationId });
   }
 
   /**
@@ -403,10 +367,7 @@ export class DestinationService {
       if (!preset) throw new AppError('UNKNOWN_PRESET', `There is no preset "${presetId}".`, { preset: presetId });
     } else {
       const all = await this.d.presets.list();
-      preset =
-        all.find((p) => p.platform === platform.platformId && p.isDefault) ??
-        all.find((p) => p.platform === 'generic' && p.isDefault) ??
-        all.find((p) => p.presetId === 'passthrough');
+      preset = all.find((p) => p.platform === platform.platformId && p.isDefault) ?? all.find((p) => p.platform === 'generic' && p.isDefault) ?? all.find((p) => p.presetId === 'passthrough');
       if (!preset) throw new AppError('UNKNOWN_PRESET', 'No default preset exists; name one with `preset`.');
     }
     if (preset.platform !== 'generic' && preset.platform !== platform.platformId)

@@ -15,7 +15,7 @@ describe('chooseLevel: the lowest level of Table A-1 that fits', () => {
     [v('1920x1080', 30, 6_000_000, 'main'), '4.0'],
     // 4.0 allows 20 Mbit/s Main, 25 Mbit/s High; 24 Mbit/s Main needs 4.1.
     [v('1920x1080', 30, 24_000_000, 'main'), '4.1'],
-    [v('1920x1080', 30, 24_000_000, 'high'), '4.1', ], // the 2 × 24 Mbit buffer exceeds 4.0's 31.25 Mbit
+    [v('1920x1080', 30, 24_000_000, 'high'), '4.1'], // the 2 × 24 Mbit buffer exceeds 4.0's 31.25 Mbit
     [v('1920x1080', 60, 6_000_000), '4.2'],
     [v('2560x1440', 30, 9_000_000), '5.0'],
     [v('3840x2160', 30, 20_000_000), '5.1'],
@@ -26,8 +26,7 @@ describe('chooseLevel: the lowest level of Table A-1 that fits', () => {
     [v('7680x4320', 30, 50_000_000), null],
     [v('1920x1080', 30, 400_000_000), null],
   ];
-  for (const [video, level] of cases)
-    test(`${video.resolution}@${video.frameRate} ${video.bitrate} ${video.profile} → ${level ?? 'none'}`, () => assert.equal(chooseLevel(video)?.level ?? null, level));
+  for (const [video, level] of cases) test(`${video.resolution}@${video.frameRate} ${video.bitrate} ${video.profile} → ${level ?? 'none'}`, () => assert.equal(chooseLevel(video)?.level ?? null, level));
 });
 
 describe('checkEncoding', () => {
@@ -59,7 +58,7 @@ describe('checkEncoding', () => {
       assert.match(problems[0]!.message, message);
     });
 
-  test('AAC ranges: MediaLive\'s LC table for 1 and 2 channels at 44.1 and 48 kHz', () => {
+  test("AAC ranges: MediaLive's LC table for 1 and 2 channels at 44.1 and 48 kHz", () => {
     assert.deepEqual(aacBitrateRange(2, 48_000), [64_000, 576_000]);
     assert.deepEqual(aacBitrateRange(1, 44_100), [56_000, 256_000]);
     assert.equal(aacBitrateRange(6, 48_000), null);

@@ -82,8 +82,7 @@ export function levelViolations(video: Omit<VideoEncode, 'level'>, level: H264Le
   const factor = bitrateFactor(video.profile);
   const maxBr = level.maxBr * factor;
   if (video.bitrate > maxBr) out.push(`${video.bitrate} bit/s exceeds level ${level.level}'s ${maxBr} bit/s for the ${video.profile} profile`);
-  else if (2 * video.bitrate > level.maxCpb * factor)
-    out.push(`the encoders' buffer of 2 × ${video.bitrate} bits exceeds level ${level.level}'s ${level.maxCpb * factor} bits for the ${video.profile} profile`);
+  else if (2 * video.bitrate > level.maxCpb * factor) out.push(`the encoders' buffer of 2 × ${video.bitrate} bits exceeds level ${level.level}'s ${level.maxCpb * factor} bits for the ${video.profile} profile`);
   return out;
 }
 

@@ -91,6 +91,5 @@ describe('checkStreamKey', () => {
       assert.ok(!r.ok);
       assert.ok(!r.message.includes(bad));
     });
-  for (const good of ['xxxx-xxxx-xxxx-xxxx', 'live_123456789_abcdefghij', 'FB-123-0-AbCd?s_bl=1&s_ps=1'])
-    test(`accepts ${good}`, () => assert.ok(checkStreamKey(good).ok));
+  for (const good of ['xxxx-xxxx-xxxx-xxxx', 'live_123456789_abcdefghij', 'FB-123-0-AbCd?s_bl=1&s_ps=1']) test(`accepts ${good}`, () => assert.ok(checkStreamKey(good).ok));
 });

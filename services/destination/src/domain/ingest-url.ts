@@ -64,7 +64,7 @@ export function parseIngestUrl(raw: string, opts: { scheme?: 'rtmp' | 'rtmps' } 
   if (authority.includes('@'))
     return fail(
       'credentials',
-      'holds credentials (user:password@); remove them: neither engine can send them (the local RTMP publisher has no login; MediaLive takes a username and an SSM parameter instead), and the platform\'s key goes in streamKey',
+      "holds credentials (user:password@); remove them: neither engine can send them (the local RTMP publisher has no login; MediaLive takes a username and an SSM parameter instead), and the platform's key goes in streamKey",
     );
 
   let hostPart: string;
@@ -117,7 +117,15 @@ function asciiHost(raw: string): { ok: true; value: string } | { ok: false; mess
   // getaddrinfo reads `2130706433`, `0x7f.1` and `127.1` as IPv4 addresses: write the one it means.
   if (/^[0-9a-fx.]+$/i.test(decoded) && ipaddr.IPv4.isValid(decoded)) return { ok: true, value: ipaddr.IPv4.parse(decoded).toString() };
   const ascii = domainToASCII(decoded.toLowerCase());
-  if (ascii === '' || !/^[a-z0-9._-]+$/.test(ascii) || ascii.replace(/\.$/, '').split('.').some((label) => label.length === 0 || label.length > 63) || ascii.length > 253)
+  if (
+    ascii === '' ||
+    !/^[a-z0-9._-]+$/.test(ascii) ||
+    ascii
+      .replace(/\.$/, '')
+      .split('.')
+      .some((label) => label.length === 0 || label.length > 63) ||
+    ascii.length > 253
+  )
     return { ok: false, message: `has a host that is not a valid host name` };
   return { ok: true, value: ascii };
 }
@@ -139,7 +147,6 @@ export const MIN_STREAM_KEY_LENGTH: Readonly<Record<string, number>> = Object.fr
 export function checkStreamKey(key: string, platform?: { platformId: string; name: string }): StreamKeyResult {
   if (CONTROL.test(key)) return { ok: false, message: 'contains a control character (NUL, tab, new line, ...): a NUL would end the key early at the platform; paste the key again without it' };
   const min = platform ? MIN_STREAM_KEY_LENGTH[platform.platformId] : undefined;
-  if (min !== undefined && key.length < min)
-    return { ok: false, message: `is ${key.length} characters long; ${platform!.name} stream keys are at least ${min}: copy the whole key from ${platform!.name}'s live dashboard` };
+  if (min !== undefined && key.length < min) return { ok: false, message: `is ${key.length} characters long; ${platform!.name} stream keys are at least ${min}: copy the whole key from ${platform!.name}'s live dashboard` };
   return { ok: true };
 }

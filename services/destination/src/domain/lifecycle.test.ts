@@ -4,16 +4,7 @@ import { DESTINATION_STATUSES } from '../../../../events/destination/common.ts';
 import { ChannelStateSchema, type ChannelState } from '../../../../events/channel-provisioner/common.ts';
 import { AppError, errorRegistry } from '../../../../shared/errors/index.ts';
 import { statusForChannelState } from '../app/destination-service.ts';
-import {
-  TRANSITIONS,
-  applyCommand,
-  canTransition,
-  isLegalObservedMove,
-  type Command,
-  type CommandOutcome,
-  type DesiredState,
-  type DestinationStatus,
-} from './lifecycle.ts';
+import { TRANSITIONS, applyCommand, canTransition, isLegalObservedMove, type Command, type CommandOutcome, type DesiredState, type DestinationStatus } from './lifecycle.ts';
 
 const STATUSES = DESTINATION_STATUSES as readonly DestinationStatus[];
 const DESIRED: readonly DesiredState[] = ['running', 'stopped'];
@@ -84,7 +75,7 @@ describe('transition table', () => {
   });
 });
 
-type Expected = Omit<CommandOutcome, 'changed'> & { changed: boolean | ((desired: DesiredState) => boolean) } | 'illegal';
+type Expected = (Omit<CommandOutcome, 'changed'> & { changed: boolean | ((desired: DesiredState) => boolean) }) | 'illegal';
 
 /** What each command does from each status; `changed` may depend on the current wanted state. */
 const COMMAND_TABLE: Record<Command, Record<DestinationStatus, (desired: DesiredState) => Expected>> = {
@@ -216,8 +207,7 @@ describe('statusForChannelState', () => {
   }
 
   test('RUNNING or STARTING with an error (push failing) is error, unless deleting', () => {
-    for (const state of ['RUNNING', 'STARTING'] as const)
-      for (const current of STATUSES) assert.equal(statusForChannelState(state, current, err), current === 'deleting' ? null : 'error', `${state} while ${current}`);
+    for (const state of ['RUNNING', 'STARTING'] as const) for (const current of STATUSES) assert.equal(statusForChannelState(state, current, err), current === 'deleting' ? null : 'error', `${state} while ${current}`);
   });
 
   test('while deleting, nothing the channel reports moves the status (teardown events do)', () => {
@@ -252,9 +242,22 @@ describe('observed failures carry a typed error', () => {
     const { DestinationService } = await import('../app/destination-service.ts');
     const saved: { status: string; lastError: unknown }[] = [];
     const current = {
-      destinationId: '00000000-0000-4000-8000-000000000001', name: 'd', platform: 'youtube', rtmpUrl: 'rtmp://h/a', streamKeyCiphertext: 'x', streamKeyLast4: null,
-      preset: 'passthrough', status: 'starting', desired: 'running', mediaLiveChannelId: 'c1', mediaConnectOutputArn: 'o1', lastError: null, lastObservedAt: null,
-      version: 3, createdAt: 't', lastModified: 't',
+      destinationId: '00000000-0000-4000-8000-000000000001',
+      name: 'd',
+      platform: 'youtube',
+      rtmpUrl: 'rtmp://h/a',
+      streamKeyCiphertext: 'x',
+      streamKeyLast4: null,
+      preset: 'passthrough',
+      status: 'starting',
+      desired: 'running',
+      mediaLiveChannelId: 'c1',
+      mediaConnectOutputArn: 'o1',
+      lastError: null,
+      lastObservedAt: null,
+      version: 3,
+      createdAt: 't',
+      lastModified: 't',
     };
     const svc = new DestinationService({
       destinations: { get: async () => current, save: async (next: { status: string; lastError: unknown }) => void saved.push(next) } as never,

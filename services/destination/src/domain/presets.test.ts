@@ -5,16 +5,7 @@ import { PresetInputSchema } from '../http/schemas.ts';
 import { BUILT_IN_PLATFORMS, type Platform, type PlatformLimits } from './platforms.ts';
 import { BUILT_IN_PRESETS, PresetSchema, assertWithinLimits, limitViolations, orderForPlatform, parseResolution, type Preset } from './presets.ts';
 
-const BUILT_IN_IDS = [
-  'passthrough',
-  'generic-720p30',
-  'generic-1080p30',
-  'youtube-1080p30',
-  'youtube-720p30-mobile',
-  'twitch-1080p60',
-  'twitch-720p30',
-  'linkedin-720p30',
-];
+const BUILT_IN_IDS = ['passthrough', 'generic-720p30', 'generic-1080p30', 'youtube-1080p30', 'youtube-720p30-mobile', 'twitch-1080p60', 'twitch-720p30', 'linkedin-720p30'];
 
 const platform = (id: string): Platform => {
   const p = BUILT_IN_PLATFORMS.find((x) => x.platformId === id);
@@ -139,7 +130,7 @@ describe('orderForPlatform', () => {
   const ids = (platformId: string) => orderForPlatform(BUILT_IN_PRESETS, platformId).map((p) => p.presetId);
   const GENERIC = ['generic-720p30', 'generic-1080p30', 'passthrough'];
 
-  test("youtube: its own presets (default first), then generic (default first, then by name)", () => {
+  test('youtube: its own presets (default first), then generic (default first, then by name)', () => {
     assert.deepEqual(ids('youtube'), ['youtube-1080p30', 'youtube-720p30-mobile', ...GENERIC]);
   });
 
@@ -158,8 +149,7 @@ describe('orderForPlatform', () => {
 
   test("other platforms' presets are never offered", () => {
     for (const p of BUILT_IN_PLATFORMS) {
-      for (const preset of orderForPlatform(BUILT_IN_PRESETS, p.platformId))
-        assert.ok(preset.platform === p.platformId || preset.platform === 'generic', `${preset.presetId} offered for ${p.platformId}`);
+      for (const preset of orderForPlatform(BUILT_IN_PRESETS, p.platformId)) assert.ok(preset.platform === p.platformId || preset.platform === 'generic', `${preset.presetId} offered for ${p.platformId}`);
     }
   });
 
@@ -171,7 +161,11 @@ describe('orderForPlatform', () => {
       orderForPlatform(input, 'x').map((p) => p.presetId),
       ['x-z', 'x-a', 'a-generic'],
     );
-    assert.deepEqual(input.map((p) => p.presetId), snapshot, 'the input is not reordered');
+    assert.deepEqual(
+      input.map((p) => p.presetId),
+      snapshot,
+      'the input is not reordered',
+    );
   });
 });
 
@@ -193,7 +187,11 @@ describe('PresetInputSchema (the plan’s validation rules)', () => {
   const rejectedAt = (input: unknown, path: string, message?: RegExp) => {
     const found = issues(input).filter((i) => i.path === path);
     assert.ok(found.length > 0, `no issue at ${path}: ${JSON.stringify(issues(input))}`);
-    if (message) assert.ok(found.some((i) => message.test(i.message)), `${path}: ${JSON.stringify(found)}`);
+    if (message)
+      assert.ok(
+        found.some((i) => message.test(i.message)),
+        `${path}: ${JSON.stringify(found)}`,
+      );
   };
 
   test('accepts a valid preset and fills defaults', () => {

@@ -98,43 +98,64 @@ export const BUILT_IN_PRESETS: readonly Preset[] = [
     lastModified: at,
   },
   encoded({
-    presetId: 'generic-720p30', name: '720p Standard', platform: 'generic', isDefault: true,
+    presetId: 'generic-720p30',
+    name: '720p Standard',
+    platform: 'generic',
+    isDefault: true,
     description: 'Standard 720p quality for most platforms',
     video: { resolution: '1280x720', frameRate: 30, bitrate: 3_000_000, profile: 'high', level: '3.1', keyframeInterval: 2 },
     audio: { bitrate: 128_000, sampleRate: 48000, channels: 2 },
   }),
   encoded({
-    presetId: 'generic-1080p30', name: '1080p High Quality', platform: 'generic', isDefault: false,
+    presetId: 'generic-1080p30',
+    name: '1080p High Quality',
+    platform: 'generic',
+    isDefault: false,
     description: 'High quality 1080p for platforms supporting higher bitrates',
     video: { resolution: '1920x1080', frameRate: 30, bitrate: 6_000_000, profile: 'high', level: '4.1', keyframeInterval: 2 },
     audio: { bitrate: 128_000, sampleRate: 48000, channels: 2 },
   }),
   encoded({
-    presetId: 'youtube-1080p30', name: 'YouTube 1080p Optimized', platform: 'youtube', isDefault: true,
+    presetId: 'youtube-1080p30',
+    name: 'YouTube 1080p Optimized',
+    platform: 'youtube',
+    isDefault: true,
     description: "Optimized for YouTube Live with YouTube's recommended settings",
     video: { resolution: '1920x1080', frameRate: 30, bitrate: 6_000_000, profile: 'high', level: '4.1', keyframeInterval: 2 },
     audio: { bitrate: 128_000, sampleRate: 48000, channels: 2 },
   }),
   encoded({
-    presetId: 'youtube-720p30-mobile', name: 'YouTube 720p Mobile Friendly', platform: 'youtube', isDefault: false,
+    presetId: 'youtube-720p30-mobile',
+    name: 'YouTube 720p Mobile Friendly',
+    platform: 'youtube',
+    isDefault: false,
     description: 'Lower bitrate for mobile viewers and slower connections',
     video: { resolution: '1280x720', frameRate: 30, bitrate: 2_500_000, profile: 'main', level: '3.1', keyframeInterval: 2 },
     audio: { bitrate: 96_000, sampleRate: 48000, channels: 2 },
   }),
   encoded({
-    presetId: 'twitch-1080p60', name: 'Twitch 1080p 60fps', platform: 'twitch', isDefault: true,
+    presetId: 'twitch-1080p60',
+    name: 'Twitch 1080p 60fps',
+    platform: 'twitch',
+    isDefault: true,
     description: 'Twitch Partner quality with 60fps for smooth gaming',
     video: { resolution: '1920x1080', frameRate: 60, bitrate: 6_000_000, profile: 'high', level: '4.2', keyframeInterval: 2 },
     audio: { bitrate: 160_000, sampleRate: 48000, channels: 2 },
   }),
   encoded({
-    presetId: 'twitch-720p30', name: 'Twitch 720p Standard', platform: 'twitch', isDefault: false,
+    presetId: 'twitch-720p30',
+    name: 'Twitch 720p Standard',
+    platform: 'twitch',
+    isDefault: false,
     description: 'Standard Twitch quality for non-partner streamers',
     video: { resolution: '1280x720', frameRate: 30, bitrate: 3_000_000, profile: 'high', level: '3.1', keyframeInterval: 2 },
     audio: { bitrate: 128_000, sampleRate: 48000, channels: 2 },
   }),
   encoded({
-    presetId: 'linkedin-720p30', name: 'LinkedIn Professional', platform: 'linkedin', isDefault: true,
+    presetId: 'linkedin-720p30',
+    name: 'LinkedIn Professional',
+    platform: 'linkedin',
+    isDefault: true,
     description: 'Optimized for LinkedIn Live professional broadcasts',
     video: { resolution: '1280x720', frameRate: 30, bitrate: 2_000_000, profile: 'main', level: '3.1', keyframeInterval: 2 },
     audio: { bitrate: 128_000, sampleRate: 48000, channels: 2 },
@@ -154,10 +175,8 @@ export function limitViolations(preset: Pick<Preset, 'video'>, limits: PlatformL
   const { width, height } = parseResolution(v.resolution);
   if (v.bitrate > limits.maxVideoBitrate) out.push(`video bitrate ${v.bitrate} exceeds the maximum ${limits.maxVideoBitrate}`);
   if (v.frameRate > limits.maxFrameRate) out.push(`frame rate ${v.frameRate} exceeds the maximum ${limits.maxFrameRate}`);
-  if (width > limits.maxWidth || height > limits.maxHeight)
-    out.push(`resolution ${v.resolution} exceeds the maximum ${limits.maxWidth}x${limits.maxHeight}`);
-  if (v.keyframeInterval > limits.maxKeyframeInterval)
-    out.push(`keyframe interval ${v.keyframeInterval}s exceeds the maximum ${limits.maxKeyframeInterval}s`);
+  if (width > limits.maxWidth || height > limits.maxHeight) out.push(`resolution ${v.resolution} exceeds the maximum ${limits.maxWidth}x${limits.maxHeight}`);
+  if (v.keyframeInterval > limits.maxKeyframeInterval) out.push(`keyframe interval ${v.keyframeInterval}s exceeds the maximum ${limits.maxKeyframeInterval}s`);
   return out;
 }
 
@@ -177,7 +196,5 @@ export function assertWithinLimits(preset: Pick<Preset, 'video'>, platform: Plat
  */
 export function orderForPlatform(presets: readonly Preset[], platform: string): Preset[] {
   const group = (p: Preset): number => (p.platform === platform ? 0 : p.platform === 'generic' ? 1 : 2);
-  return presets
-    .filter((p) => group(p) < 2)
-    .sort((a, b) => group(a) - group(b) || Number(b.isDefault) - Number(a.isDefault) || a.name.localeCompare(b.name));
+  return presets.filter((p) => group(p) < 2).sort((a, b) => group(a) - group(b) || Number(b.isDefault) - Number(a.isDefault) || a.name.localeCompare(b.name));
 }

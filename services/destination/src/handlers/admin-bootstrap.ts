@@ -18,9 +18,7 @@ export interface AdminBootstrapInput {
   recover?: boolean;
 }
 
-export type AdminBootstrapOutput =
-  | { created: true; tokenId: string; name: string; token: string; note: string }
-  | { created: false; reason: string };
+export type AdminBootstrapOutput = { created: true; tokenId: string; name: string; token: string; note: string } | { created: false; reason: string };
 
 /** Needs only the store and the settings: its role may read and add token records, nothing else. */
 export function createAdminBootstrapHandler(deps: Pick<DestinationDeps, 'doc' | 'config' | 'log'>) {

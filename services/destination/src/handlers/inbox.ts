@@ -3,17 +3,7 @@
  * flow-output and channel-provisioner report about a destination's output and channel becomes its
  * observed status. Idempotent per event id; partial batch failures.
  */
-import {
-  ChannelDeletedV1,
-  ChannelFailedV1,
-  ChannelReclaimedV1,
-  ChannelStateChangedV1,
-  FlowOutputAddedV1,
-  FlowOutputFailedV1,
-  FlowOutputRemovedV1,
-  FlowStateChangedV1,
-  OrphanResourcesCleanedUpV1,
-} from '../../../../events/catalogue.ts';
+import { ChannelDeletedV1, ChannelFailedV1, ChannelReclaimedV1, ChannelStateChangedV1, FlowOutputAddedV1, FlowOutputFailedV1, FlowOutputRemovedV1, FlowStateChangedV1, OrphanResourcesCleanedUpV1 } from '../../../../events/catalogue.ts';
 import { createEventConsumer, domainRoute } from '../../../../shared/events/consumer.ts';
 import type { DestinationDeps } from '../deps.ts';
 import { destinationModule } from '../module.ts';
@@ -38,9 +28,7 @@ export function createInboxHandler(deps: DestinationDeps) {
       domainRoute(FlowOutputAddedV1, (d) => m().service.observeOutputAdded(d.data, d.correlationId)),
       domainRoute(FlowOutputFailedV1, (d) => m().service.observeFailure(d.data, d.correlationId)),
       domainRoute(FlowOutputRemovedV1, (d) => m().service.observeOutputRemoved(d.data, d.correlationId)),
-      domainRoute(FlowStateChangedV1, (d) =>
-        m().system.putFlowStatus({ pk: 'flow#primary', ...d.data, updatedAt: d.occurredAt }),
-      ),
+      domainRoute(FlowStateChangedV1, (d) => m().system.putFlowStatus({ pk: 'flow#primary', ...d.data, updatedAt: d.occurredAt })),
     ],
   });
 }

@@ -26,8 +26,7 @@ export function serveHls(root: string) {
     const rel = new URL(c.req.url).pathname.replace(/^\/hls\//, '');
     const parts = rel.split('/');
     const ext = rel.split('.').pop() ?? '';
-    if (parts.length !== 2 || !parts.every((p) => /^[A-Za-z0-9_-][A-Za-z0-9_.-]*$/.test(p)) || !TYPES[ext])
-      throw new AppError('ROUTE_NOT_FOUND', 'No such HLS file.', {}, CORS);
+    if (parts.length !== 2 || !parts.every((p) => /^[A-Za-z0-9_-][A-Za-z0-9_.-]*$/.test(p)) || !TYPES[ext]) throw new AppError('ROUTE_NOT_FOUND', 'No such HLS file.', {}, CORS);
     let body: Buffer;
     try {
       body = await readFile(join(root, ...parts));

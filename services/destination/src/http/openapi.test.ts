@@ -13,7 +13,12 @@ import { createApp, type ApiDeps } from './app.ts';
 import { openApiDocument } from './openapi.ts';
 
 const app = () =>
-  createApp({ logger: createLogger('openapi-test'), auth: new ApiAuth({ tokens: { onRevoked: () => undefined } as unknown as TokenStore, requestsPerMinute: 60, failuresPerMinute: 60 }), version: 'test', hlsDir: '/nonexistent' } as unknown as ApiDeps);
+  createApp({
+    logger: createLogger('openapi-test'),
+    auth: new ApiAuth({ tokens: { onRevoked: () => undefined } as unknown as TokenStore, requestsPerMinute: 60, failuresPerMinute: 60 }),
+    version: 'test',
+    hlsDir: '/nonexistent',
+  } as unknown as ApiDeps);
 
 test('the served OpenAPI document is the one generated from the route definitions, built once', async () => {
   const a = app();
@@ -37,6 +42,14 @@ test('the document and the app agree: every API route the app serves is describe
       .map((r) => `${r.method} ${r.path.replace(/:([^/]+)/g, '{$1}')}`),
   );
   assert.ok(served.size >= 27, `${served.size} routes`);
-  assert.deepEqual([...served].filter((r) => !described.has(r)), [], 'served but not described');
-  assert.deepEqual([...described].filter((r) => !served.has(r)), [], 'described but not served');
+  assert.deepEqual(
+    [...served].filter((r) => !described.has(r)),
+    [],
+    'served but not described',
+  );
+  assert.deepEqual(
+    [...described].filter((r) => !served.has(r)),
+    [],
+    'described but not served',
+  );
 });

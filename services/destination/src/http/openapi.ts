@@ -15,14 +15,7 @@ import { systemRoutes } from './routes/system.ts';
 export type { OpenApiFragment } from '../../../../shared/http/openapi-doc.ts';
 
 /** Every described route, in the order of the document (the order app.ts mounts them). */
-export const API_ROUTES = [
-  ...Object.values(destinationRoutes),
-  ...Object.values(flowRoutes),
-  ...Object.values(catalogRoutes),
-  ...Object.values(adminRoutes),
-  ...Object.values(systemRoutes),
-];
-
+export const API_ROUTES = [...Object.values(destinationRoutes), ...Object.values(flowRoutes), ...Object.values(catalogRoutes), ...Object.values(adminRoutes), ...Object.values(systemRoutes)];
 
 /** The OpenAPI 3.1 document of the API (also written to contracts/openapi.json). */
 export function openApiDocument(version: string, extra: OpenApiFragment[] = []): OpenApiDocument {
@@ -34,7 +27,7 @@ export function openApiDocument(version: string, extra: OpenApiFragment[] = []):
       description:
         'One live feed in, every platform out. Errors are application/problem+json with a stable `code` (docs/errors.md). ' +
         'GET /api/events is a server-sent event stream (status changes, with ids, Last-Event-ID resume and pings). ' +
-        "Each operation's `security` names who may call it: `bearer: [\"admin\"]` admins only, `bearer: []` any valid token (operators and admins), none: anyone (docs/security.md).",
+        'Each operation\'s `security` names who may call it: `bearer: ["admin"]` admins only, `bearer: []` any valid token (operators and admins), none: anyone (docs/security.md).',
     },
     servers: [{ url: '/' }],
   });
@@ -43,7 +36,8 @@ export function openApiDocument(version: string, extra: OpenApiFragment[] = []):
   doc.paths['/api/events'] = {
     get: {
       tags: ['system'],
-      summary: 'Server-sent events: destination.created/updated/status/deleted, flow.status and input.switched, with ids; destination.metrics and input.health live; resume with Last-Event-ID; ping every 15 s; `reset` when resuming is not possible',
+      summary:
+        'Server-sent events: destination.created/updated/status/deleted, flow.status and input.switched, with ids; destination.metrics and input.health live; resume with Last-Event-ID; ping every 15 s; `reset` when resuming is not possible',
       security: [{ bearer: [] }],
       description: [
         'Events (the `event:` field; `data:` is JSON):',

@@ -10,18 +10,11 @@ import { AudioSettingsSchema, PRESET_ID, PresetSchema, VideoSettingsSchema } fro
 
 export { PlatformSchema, PresetSchema };
 
-const StreamKeySchema = z
-  .string()
-  .min(1)
-  .max(512)
-  .regex(/^\S+$/, 'must not contain spaces')
-  .openapi({ description: 'The platform stream key. Write-only: encrypted at rest and never returned.', writeOnly: true });
+const StreamKeySchema = z.string().min(1).max(512).regex(/^\S+$/, 'must not contain spaces').openapi({ description: 'The platform stream key. Write-only: encrypted at rest and never returned.', writeOnly: true });
 
 const NameSchema = z.string().trim().min(1).max(100);
 
-export const LastErrorSchema = z
-  .object({ code: z.string(), message: z.string(), hint: z.string() })
-  .openapi('LastError');
+export const LastErrorSchema = z.object({ code: z.string(), message: z.string(), hint: z.string() }).openapi('LastError');
 
 export const DestinationSchema = z
   .object({
@@ -36,8 +29,7 @@ export const DestinationSchema = z
     mediaLiveChannelId: z.string().nullable(),
     mediaConnectOutputArn: z.string().nullable(),
     channelReclaimed: z.boolean().openapi({
-      description:
-        'True while its channel and input/output are deleted because it stayed stopped longer than FANOUT_IDLE_CHANNEL_RECLAIM_MINUTES; a start re-creates them (a few seconds more) and answers 202 as usual',
+      description: 'True while its channel and input/output are deleted because it stayed stopped longer than FANOUT_IDLE_CHANNEL_RECLAIM_MINUTES; a start re-creates them (a few seconds more) and answers 202 as usual',
     }),
     lastError: LastErrorSchema.nullable(),
     version: z.number().int(),
@@ -74,17 +66,19 @@ export const UpdateDestinationSchema = z
 export const DestinationListSchema = z
   .object({
     destinations: z.array(DestinationSchema),
-    nextCursor: z
-      .string()
-      .nullable()
-      .optional()
-      .openapi({ description: 'With `limit` only: pass it as `cursor` for the next page; null on the last page. Absent without `limit` (the whole list).' }),
+    nextCursor: z.string().nullable().optional().openapi({ description: 'With `limit` only: pass it as `cursor` for the next page; null on the last page. Absent without `limit` (the whole list).' }),
   })
   .openapi('DestinationList');
 
 /** `?limit=&cursor=`: without `limit`, the whole list (what dashboards read); with it, one page in creation order. */
 export const DestinationListQuerySchema = z.object({
-  limit: z.coerce.number().int().min(1).max(500).optional().openapi({ param: { name: 'limit', in: 'query' }, description: 'Page size (1-500). Absent: every destination in one answer.' }),
+  limit: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(500)
+    .optional()
+    .openapi({ param: { name: 'limit', in: 'query' }, description: 'Page size (1-500). Absent: every destination in one answer.' }),
   cursor: z
     .string()
     .max(300)
@@ -93,9 +87,24 @@ export const DestinationListQuerySchema = z.object({
     .openapi({ param: { name: 'cursor', in: 'query' }, description: 'The `nextCursor` of the previous page' }),
 });
 
-export const IdParamSchema = z.object({ id: z.string().uuid().openapi({ param: { name: 'id', in: 'path' } }) });
-export const PresetIdParamSchema = z.object({ id: z.string().regex(PRESET_ID).openapi({ param: { name: 'id', in: 'path' } }) });
-export const PlatformIdParamSchema = z.object({ id: z.string().regex(PLATFORM_ID).openapi({ param: { name: 'id', in: 'path' } }) });
+export const IdParamSchema = z.object({
+  id: z
+    .string()
+    .uuid()
+    .openapi({ param: { name: 'id', in: 'path' } }),
+});
+export const PresetIdParamSchema = z.object({
+  id: z
+    .string()
+    .regex(PRESET_ID)
+    .openapi({ param: { name: 'id', in: 'path' } }),
+});
+export const PlatformIdParamSchema = z.object({
+  id: z
+    .string()
+    .regex(PLATFORM_ID)
+    .openapi({ param: { name: 'id', in: 'path' } }),
+});
 
 export const PresetInputSchema = z
   .object({
@@ -176,23 +185,19 @@ export const FlowStatusSchema = z
       .nullable()
       .openapi({
         description:
-          'The always-on primary output\'s channel, which flow-output starts whenever the primary output is on and the flow is ACTIVE. Null where the primary HLS simply follows the flow (local engine) or before flow-output has reported.',
+          "The always-on primary output's channel, which flow-output starts whenever the primary output is on and the flow is ACTIVE. Null where the primary HLS simply follows the flow (local engine) or before flow-output has reported.",
       }),
     updatedAt: z.string().nullable(),
   })
   .openapi('FlowStatus');
 
-export const HealthSchema = z
-  .object({ status: z.enum(['ok', 'degraded']), version: z.string(), runtime: z.string(), checks: z.record(z.string(), z.string()) })
-  .openapi('Health');
+export const HealthSchema = z.object({ status: z.enum(['ok', 'degraded']), version: z.string(), runtime: z.string(), checks: z.record(z.string(), z.string()) }).openapi('Health');
 
 export const TokenInputSchema = z
   .object({ name: NameSchema, role: z.enum(['admin', 'operator', 'metrics']) })
   .strict()
   .openapi('TokenInput');
-export const TokenSchema = z
-  .object({ tokenId: z.string(), name: z.string(), role: z.enum(['admin', 'operator', 'metrics']), createdAt: z.string() })
-  .openapi('Token');
+export const TokenSchema = z.object({ tokenId: z.string(), name: z.string(), role: z.enum(['admin', 'operator', 'metrics']), createdAt: z.string() }).openapi('Token');
 export const SessionSchema = z
   .object({
     tokenId: z.string(),
@@ -222,7 +227,13 @@ export const PresetQuerySchema = z.object({
     .optional()
     .openapi({ description: 'A platform id: its presets first, then the generic ones. Empty or absent: every preset.' }),
 });
-export const TokenIdParamSchema = z.object({ id: z.string().min(1).max(100).openapi({ param: { name: 'id', in: 'path' } }) });
+export const TokenIdParamSchema = z.object({
+  id: z
+    .string()
+    .min(1)
+    .max(100)
+    .openapi({ param: { name: 'id', in: 'path' } }),
+});
 export const TokenListSchema = z.object({ tokens: z.array(TokenSchema) }).openapi('TokenList');
 
 const InputHealthFields = {
@@ -259,7 +270,10 @@ export const InputSwitchSchema = z
   })
   .openapi('InputSwitch');
 
-export const InputSwitchRequestSchema = z.object({ to: z.enum(['main', 'backup']) }).strict().openapi('InputSwitchRequest');
+export const InputSwitchRequestSchema = z
+  .object({ to: z.enum(['main', 'backup']) })
+  .strict()
+  .openapi('InputSwitchRequest');
 
 /**
  * The contribution input's health. The top-level fields are the active input's (the main's where

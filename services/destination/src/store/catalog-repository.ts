@@ -25,9 +25,7 @@ export class CatalogRepository<T extends Versioned> {
   async seed(items: readonly T[]): Promise<void> {
     for (const item of items) {
       try {
-        await this.doc.send(
-          new PutCommand({ TableName: this.tableName, Item: stamp(this.schema, item), ConditionExpression: `attribute_not_exists(#k)`, ExpressionAttributeNames: { '#k': this.keyName } }),
-        );
+        await this.doc.send(new PutCommand({ TableName: this.tableName, Item: stamp(this.schema, item), ConditionExpression: `attribute_not_exists(#k)`, ExpressionAttributeNames: { '#k': this.keyName } }));
       } catch (err) {
         if (!isConditionalCheckFailed(err)) storeError(err);
       }
@@ -59,12 +57,9 @@ export class CatalogRepository<T extends Versioned> {
 
   async create(item: T): Promise<void> {
     try {
-      await this.doc.send(
-        new PutCommand({ TableName: this.tableName, Item: stamp(this.schema, item), ConditionExpression: 'attribute_not_exists(#k)', ExpressionAttributeNames: { '#k': this.keyName } }),
-      );
+      await this.doc.send(new PutCommand({ TableName: this.tableName, Item: stamp(this.schema, item), ConditionExpression: 'attribute_not_exists(#k)', ExpressionAttributeNames: { '#k': this.keyName } }));
     } catch (err) {
-      if (isConditionalCheckFailed(err))
-        throw new AppError('ALREADY_EXISTS', `${String(item[this.keyName])} already exists.`, { id: item[this.keyName] });
+      if (isConditionalCheckFailed(err)) throw new AppError('ALREADY_EXISTS', `${String(item[this.keyName])} already exists.`, { id: item[this.keyName] });
       storeError(err);
     }
   }

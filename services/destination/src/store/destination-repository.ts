@@ -125,8 +125,7 @@ export class DestinationRepository {
         }),
       );
     } catch (err) {
-      if (isConditionalCheckFailed(err))
-        throw new AppError('VERSION_CONFLICT', 'The destination changed while this request was being handled; retry.', {});
+      if (isConditionalCheckFailed(err)) throw new AppError('VERSION_CONFLICT', 'The destination changed while this request was being handled; retry.', {});
       return storeError(err);
     }
     await this.outbox.flushQuietly(item);

@@ -8,13 +8,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import {
-  DestinationCreatedV1,
-  DestinationDeletedV1,
-  DestinationStartRequestedV1,
-  DestinationStatusChangedV1,
-  DestinationUpdatedV1,
-} from '../../../../events/catalogue.ts';
+import { DestinationCreatedV1, DestinationDeletedV1, DestinationStartRequestedV1, DestinationStatusChangedV1, DestinationUpdatedV1 } from '../../../../events/catalogue.ts';
 import { AppError, type ErrorCode } from '../../../../shared/errors/index.ts';
 import { EmbeddedOutbox } from '../../../../shared/events/outbox.ts';
 import { buildEntry, type BusEntry, type EventPublisher } from '../../../../shared/events/publisher.ts';
@@ -79,26 +73,16 @@ function record(over: Partial<DestinationRecord> = {}): DestinationRecord {
 }
 
 const created = (r: DestinationRecord): BusEntry =>
-  buildEntry(
-    DestinationCreatedV1,
-    { destinationId: r.destinationId, aggregateVersion: r.version, name: r.name, platform: r.platform, preset: r.preset, rtmpUrl: r.rtmpUrl, status: r.status, desired: r.desired },
-    { correlationId },
-  );
-const updated = (r: DestinationRecord): BusEntry =>
-  buildEntry(DestinationUpdatedV1, { destinationId: r.destinationId, aggregateVersion: r.version, changed: ['name'], status: r.status, desired: r.desired }, { correlationId });
+  buildEntry(DestinationCreatedV1, { destinationId: r.destinationId, aggregateVersion: r.version, name: r.name, platform: r.platform, preset: r.preset, rtmpUrl: r.rtmpUrl, status: r.status, desired: r.desired }, { correlationId });
+const updated = (r: DestinationRecord): BusEntry => buildEntry(DestinationUpdatedV1, { destinationId: r.destinationId, aggregateVersion: r.version, changed: ['name'], status: r.status, desired: r.desired }, { correlationId });
 const startRequested = (r: DestinationRecord): BusEntry => buildEntry(DestinationStartRequestedV1, { destinationId: r.destinationId, aggregateVersion: r.version }, { correlationId });
 const statusChanged = (r: DestinationRecord, from: DestinationRecord['status']): BusEntry =>
-  buildEntry(
-    DestinationStatusChangedV1,
-    { destinationId: r.destinationId, aggregateVersion: r.version, from, to: r.status, desired: r.desired, lastError: r.lastError },
-    { correlationId },
-  );
+  buildEntry(DestinationStatusChangedV1, { destinationId: r.destinationId, aggregateVersion: r.version, from, to: r.status, desired: r.desired, lastError: r.lastError }, { correlationId });
 const deleted = (r: DestinationRecord): BusEntry => buildEntry(DestinationDeletedV1, { destinationId: r.destinationId, aggregateVersion: r.version }, { correlationId });
 
 const eventId = (e: BusEntry): string => (JSON.parse(e.Detail) as { id: string }).id;
 const ids = (entries: BusEntry[]): string[] => entries.map(eventId);
-const about = (entries: BusEntry[], destinationId: string): BusEntry[] =>
-  entries.filter((e) => (JSON.parse(e.Detail) as { data: { destinationId?: string } }).data.destinationId === destinationId);
+const about = (entries: BusEntry[], destinationId: string): BusEntry[] => entries.filter((e) => (JSON.parse(e.Detail) as { data: { destinationId?: string } }).data.destinationId === destinationId);
 
 async function rejectsWith(p: Promise<unknown>, code: ErrorCode): Promise<AppError> {
   let caught: unknown;
@@ -211,8 +195,7 @@ export function repositoryContract(name: string, makeDeps: () => Promise<Reposit
         const results = await Promise.allSettled(racers.map((x) => d.destinations.save(x, [updated(x)])));
         const won = results.flatMap((res, i) => (res.status === 'fulfilled' ? [racers[i]!] : []));
         assert.equal(won.length, 1, `winners: ${won.map((w) => w.name).join(', ')}`);
-        for (const res of results)
-          if (res.status === 'rejected') assert.ok(res.reason instanceof AppError && res.reason.code === 'VERSION_CONFLICT', String(res.reason));
+        for (const res of results) if (res.status === 'rejected') assert.ok(res.reason instanceof AppError && res.reason.code === 'VERSION_CONFLICT', String(res.reason));
         assert.deepEqual(await d.destinations.require(r.destinationId), won[0]);
         assert.equal(about(d.publisher.published, r.destinationId).length, 1, "only the winner's event is published");
       });

@@ -57,9 +57,7 @@ export class SystemStore {
 
   async completeIdempotencyKey(pk: string): Promise<void> {
     try {
-      await this.doc.send(
-        new UpdateCommand({ TableName: this.tableName, Key: { pk }, UpdateExpression: 'SET completed = :t', ConditionExpression: 'attribute_exists(pk)', ExpressionAttributeValues: { ':t': true } }),
-      );
+      await this.doc.send(new UpdateCommand({ TableName: this.tableName, Key: { pk }, UpdateExpression: 'SET completed = :t', ConditionExpression: 'attribute_exists(pk)', ExpressionAttributeValues: { ':t': true } }));
     } catch (err) {
       if (!isConditionalCheckFailed(err)) storeError(err);
     }

@@ -177,7 +177,11 @@ export class FlowOutputService {
       // The engine's error as it said it; anything else as ENGINE_UNAVAILABLE (or its registry code).
       const error = isEngineError(err)
         ? err.toLastError()
-        : { code: err instanceof AppError ? err.code : 'ENGINE_UNAVAILABLE', message: (err instanceof Error ? err.message : String(err)).slice(0, 500), hint: 'The primary output is retried at the next reconcile (every minute); see the engine logs.' };
+        : {
+            code: err instanceof AppError ? err.code : 'ENGINE_UNAVAILABLE',
+            message: (err instanceof Error ? err.message : String(err)).slice(0, 500),
+            hint: 'The primary output is retried at the next reconcile (every minute); see the engine logs.',
+          };
       this.d.logger.warn('primary channel could not be read or started', { channelId, code: error.code, message: error.message });
       return { channelId, state: null, error };
     }

@@ -270,16 +270,65 @@ export class Notifier {
       r.kind === 'sent'
         ? (() => {
             const d = sentRecord(q, r);
-            return { deliveryId: d.deliveryId, channelId: c.channelId, channelName: c.name, channel: c.kind, target: c.target, outcome: 'sent', reason: null, status: d.status, severity: d.severity, alertNames: d.alertNames, groups: d.groups, attempts: d.attempts, httpStatus: d.httpStatus, error: null, test, at: d.deliveredAt };
+            return {
+              deliveryId: d.deliveryId,
+              channelId: c.channelId,
+              channelName: c.name,
+              channel: c.kind,
+              target: c.target,
+              outcome: 'sent',
+              reason: null,
+              status: d.status,
+              severity: d.severity,
+              alertNames: d.alertNames,
+              groups: d.groups,
+              attempts: d.attempts,
+              httpStatus: d.httpStatus,
+              error: null,
+              test,
+              at: d.deliveredAt,
+            };
           })()
         : (() => {
             const d = failedRecord(q, r, (s) => scrub(s));
-            return { deliveryId: d.deliveryId, channelId: c.channelId, channelName: c.name, channel: c.kind, target: c.target, outcome: 'failed', reason: d.outcome, status: d.status, severity: d.severity, alertNames: d.alertNames, groups: d.groups, attempts: d.attempts, httpStatus: d.httpStatus, error: d.error, test, at: d.failedAt };
+            return {
+              deliveryId: d.deliveryId,
+              channelId: c.channelId,
+              channelName: c.name,
+              channel: c.kind,
+              target: c.target,
+              outcome: 'failed',
+              reason: d.outcome,
+              status: d.status,
+              severity: d.severity,
+              alertNames: d.alertNames,
+              groups: d.groups,
+              attempts: d.attempts,
+              httpStatus: d.httpStatus,
+              error: d.error,
+              test,
+              at: d.failedAt,
+            };
           })();
     await this.store.recordDelivery(record);
-    const entry = r.kind === 'sent' ? buildEntry(NotificationSentV1, sentRecord(q, r), { correlationId: r.delivery.deliveryId }) : buildEntry(NotificationFailedV1, failedRecord(q, r, (s) => scrub(s)), { correlationId: r.delivery.deliveryId });
+    const entry =
+      r.kind === 'sent'
+        ? buildEntry(NotificationSentV1, sentRecord(q, r), { correlationId: r.delivery.deliveryId })
+        : buildEntry(
+            NotificationFailedV1,
+            failedRecord(q, r, (s) => scrub(s)),
+            { correlationId: r.delivery.deliveryId },
+          );
     await this.deps.publisher.publish([entry]);
-    (r.kind === 'sent' ? this.deps.log.info : this.deps.log.warn).call(this.deps.log, r.kind === 'sent' ? 'notification delivered' : 'notification failed', { channelId: c.channelId, kind: c.kind, deliveryId: r.delivery.deliveryId, outcome: record.outcome, attempts: record.attempts, httpStatus: record.httpStatus, errorCode: record.error?.code });
+    (r.kind === 'sent' ? this.deps.log.info : this.deps.log.warn).call(this.deps.log, r.kind === 'sent' ? 'notification delivered' : 'notification failed', {
+      channelId: c.channelId,
+      kind: c.kind,
+      deliveryId: r.delivery.deliveryId,
+      outcome: record.outcome,
+      attempts: record.attempts,
+      httpStatus: record.httpStatus,
+      errorCode: record.error?.code,
+    });
     return record;
   }
 
@@ -314,7 +363,15 @@ export class Notifier {
       const q0 = enqueue(newQueue(this.settingsOf(c)), n, now);
       const due = nextDue({ ...q0, nextSendAtMs: 0 }, now);
       if (!('delivery' in due)) throw new Error('a fresh queue has its delivery due');
-      const outcome: AttemptOutcome = await attempt(this.senders, { kind: c.kind, channelName: c.name, deliveryId: due.delivery.deliveryId, notifications: [n], ...(secrets.get(c.channelId) ?? {}), render: this.renderContext(secrets), now });
+      const outcome: AttemptOutcome = await attempt(this.senders, {
+        kind: c.kind,
+        channelName: c.name,
+        deliveryId: due.delivery.deliveryId,
+        notifications: [n],
+        ...(secrets.get(c.channelId) ?? {}),
+        render: this.renderContext(secrets),
+        now,
+      });
       // One attempt: a test tells the admin what happens now, it is not retried.
       const done = complete(due.queue, outcome, this.now(), { ...this.policy, maximumAttempts: 1, maximumRateLimited: 0 });
       return (await this.settle(c, done.result, true))!;

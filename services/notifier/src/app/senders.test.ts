@@ -57,10 +57,14 @@ test('SNS: Publish to the topic, valid against the official model, with the filt
   expectAllValid(captured, models);
   const input = captured[0]!.input as { TopicArn: string; Subject: string; Message: string; MessageAttributes: Record<string, { DataType: string; StringValue: string }> };
   assert.equal(input.TopicArn, TOPIC);
-  assert.deepEqual(
-    Object.fromEntries(Object.entries(input.MessageAttributes).map(([k, v]) => [k, v.StringValue])),
-    { severity: 'critical', eventType: 'DestinationFailing', status: 'firing', stage: 'prod', destinationId: '6f1c0f43-3d5e-4a49-9d57-0d6f7b0c8e11', platform: 'youtube' },
-  );
+  assert.deepEqual(Object.fromEntries(Object.entries(input.MessageAttributes).map(([k, v]) => [k, v.StringValue])), {
+    severity: 'critical',
+    eventType: 'DestinationFailing',
+    status: 'firing',
+    stage: 'prod',
+    destinationId: '6f1c0f43-3d5e-4a49-9d57-0d6f7b0c8e11',
+    platform: 'youtube',
+  });
   assert.deepEqual(findSecrets(input, [HOOK]), []);
   // A burst of two alert types: eventType is a String.Array, still valid.
   sns.resetHistory();
@@ -91,6 +95,9 @@ test('network failures are outcomes with the system code', async () => {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   const { port } = server.address() as AddressInfo;
   await new Promise<void>((r) => server.close(() => r()));
-  const out = await attempt({ fetch, snsTopicArn: null, log: createLogger('test') }, { kind: 'slack', channelName: 'x', deliveryId: 'd', notifications: [notification()], url: `http://127.0.0.1:${port}/hook`, render: { stage: 'p', secrets: [] }, now: new Date() });
+  const out = await attempt(
+    { fetch, snsTopicArn: null, log: createLogger('test') },
+    { kind: 'slack', channelName: 'x', deliveryId: 'd', notifications: [notification()], url: `http://127.0.0.1:${port}/hook`, render: { stage: 'p', secrets: [] }, now: new Date() },
+  );
   assert.deepEqual(out, { kind: 'network', code: 'ECONNREFUSED', message: 'the receiver could not be reached' });
 });

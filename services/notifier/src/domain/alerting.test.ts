@@ -19,7 +19,14 @@ function dest(id: string, status: 'firing' | 'resolved', s: number, alertname = 
   };
 }
 function input(status: 'firing' | 'resolved', s: number): AlertUpdate {
-  return { status, labels: { alertname: 'ContributionInputLost', severity: 'critical', category: 'input', scope: 'input:contribution', input: CONTRIBUTION_INPUT, stage: 'test' }, annotations: { summary: 'input lost', description: '', hint: '' }, at: at(s), forMs: 0, oneShot: false };
+  return {
+    status,
+    labels: { alertname: 'ContributionInputLost', severity: 'critical', category: 'input', scope: 'input:contribution', input: CONTRIBUTION_INPUT, stage: 'test' },
+    annotations: { summary: 'input lost', description: '', hint: '' },
+    at: at(s),
+    forMs: 0,
+    oneShot: false,
+  };
 }
 
 /** Replays a timeline: updates at their second, ticks every second; returns what was sent and when. */
@@ -43,17 +50,44 @@ const fast: RouteConfig = { ...DEFAULT_ROUTE, groupWaitMs: 30_000, groupInterval
 
 describe('grouping and timing (group_wait 30 s, group_interval 5 min, repeat 1 h)', () => {
   test('alerts of one destination that start together go out together after group_wait', () => {
-    const { sent } = timeline([[0, dest(A, 'firing', 0)], [10, dest(A, 'firing', 10, 'MediaLiveChannelAlert')]], 100, fast);
+    const { sent } = timeline(
+      [
+        [0, dest(A, 'firing', 0)],
+        [10, dest(A, 'firing', 10, 'MediaLiveChannelAlert')],
+      ],
+      100,
+      fast,
+    );
     assert.deepEqual(sent, [[30, 'initial', ['DestinationFailing:a', 'MediaLiveChannelAlert:a'], []]]);
   });
 
   test('different destinations are different groups, each with its own wait', () => {
-    const { sent } = timeline([[0, dest(A, 'firing', 0)], [20, dest(B, 'firing', 20)]], 100, fast);
-    assert.deepEqual(sent.map(([s, , f]) => [s, f]), [[30, ['DestinationFailing:a']], [50, ['DestinationFailing:b']]]);
+    const { sent } = timeline(
+      [
+        [0, dest(A, 'firing', 0)],
+        [20, dest(B, 'firing', 20)],
+      ],
+      100,
+      fast,
+    );
+    assert.deepEqual(
+      sent.map(([s, , f]) => [s, f]),
+      [
+        [30, ['DestinationFailing:a']],
+        [50, ['DestinationFailing:b']],
+      ],
+    );
   });
 
   test('a new alert in a group already notified waits for group_interval, then goes with the rest', () => {
-    const { sent } = timeline([[0, dest(A, 'firing', 0)], [60, dest(A, 'firing', 60, 'MediaLiveChannelAlert')]], 400, fast);
+    const { sent } = timeline(
+      [
+        [0, dest(A, 'firing', 0)],
+        [60, dest(A, 'firing', 60, 'MediaLiveChannelAlert')],
+      ],
+      400,
+      fast,
+    );
     assert.deepEqual(sent, [
       [30, 'initial', ['DestinationFailing:a'], []],
       [330, 'update', ['DestinationFailing:a', 'MediaLiveChannelAlert:a'], []],
@@ -62,11 +96,25 @@ describe('grouping and timing (group_wait 30 s, group_interval 5 min, repeat 1 h
 
   test('what stays broken is repeated after repeat_interval; an unchanged group says nothing in between', () => {
     const { sent } = timeline([[0, dest(A, 'firing', 0)]], 7300, fast);
-    assert.deepEqual(sent.map(([s, r]) => [s, r]), [[30, 'initial'], [3630, 'repeat'], [7230, 'repeat']]);
+    assert.deepEqual(
+      sent.map(([s, r]) => [s, r]),
+      [
+        [30, 'initial'],
+        [3630, 'repeat'],
+        [7230, 'repeat'],
+      ],
+    );
   });
 
   test('a resolved alert gets a "resolved" message at the next flush, and the group ends', () => {
-    const { sent, state } = timeline([[0, dest(A, 'firing', 0)], [100, dest(A, 'resolved', 100)]], 1000, fast);
+    const { sent, state } = timeline(
+      [
+        [0, dest(A, 'firing', 0)],
+        [100, dest(A, 'resolved', 100)],
+      ],
+      1000,
+      fast,
+    );
     assert.deepEqual(sent, [
       [30, 'initial', ['DestinationFailing:a'], []],
       [330, 'resolved', [], ['DestinationFailing:a']],
@@ -76,13 +124,33 @@ describe('grouping and timing (group_wait 30 s, group_interval 5 min, repeat 1 h
   });
 
   test('resolved before group_wait: nobody is told it fired, or that it cleared', () => {
-    const { sent } = timeline([[0, dest(A, 'firing', 0)], [10, dest(A, 'resolved', 10)]], 1000, fast);
+    const { sent } = timeline(
+      [
+        [0, dest(A, 'firing', 0)],
+        [10, dest(A, 'resolved', 10)],
+      ],
+      1000,
+      fast,
+    );
     assert.deepEqual(sent, []);
   });
 
   test('a grace period (for): cleared within it is never an alert; held past it fires after grace + group_wait', () => {
-    assert.deepEqual(timeline([[0, dest(A, 'firing', 0, 'DestinationFailing', 60_000)], [50, dest(A, 'resolved', 50)]], 500, fast).sent, []);
-    assert.deepEqual(timeline([[0, dest(A, 'firing', 0, 'DestinationFailing', 60_000)]], 500, fast).sent.map(([s]) => s), [90]);
+    assert.deepEqual(
+      timeline(
+        [
+          [0, dest(A, 'firing', 0, 'DestinationFailing', 60_000)],
+          [50, dest(A, 'resolved', 50)],
+        ],
+        500,
+        fast,
+      ).sent,
+      [],
+    );
+    assert.deepEqual(
+      timeline([[0, dest(A, 'firing', 0, 'DestinationFailing', 60_000)]], 500, fast).sent.map(([s]) => s),
+      [90],
+    );
   });
 
   test('a stale update (older than what is known) changes nothing', () => {
@@ -101,17 +169,44 @@ describe('grouping and timing (group_wait 30 s, group_interval 5 min, repeat 1 h
 
 describe('inhibition: while the input is lost, the destinations it starves are not sent separately', () => {
   test('input lost and destinations failing at once: only the input alert', () => {
-    const { sent } = timeline([[0, input('firing', 0)], [2, dest(A, 'firing', 2)], [3, dest(B, 'firing', 3)]], 200, fast);
+    const { sent } = timeline(
+      [
+        [0, input('firing', 0)],
+        [2, dest(A, 'firing', 2)],
+        [3, dest(B, 'firing', 3)],
+      ],
+      200,
+      fast,
+    );
     assert.deepEqual(sent, [[30, 'initial', ['ContributionInputLost:'], []]]);
   });
 
   test('a rejected stream key is not caused by input loss and is still sent', () => {
-    const { sent } = timeline([[0, input('firing', 0)], [2, dest(A, 'firing', 2, 'StreamKeyRejected')]], 200, fast);
-    assert.deepEqual(sent.map(([s, , f]) => [s, f]).sort(), [[30, ['ContributionInputLost:']], [32, ['StreamKeyRejected:a']]]);
+    const { sent } = timeline(
+      [
+        [0, input('firing', 0)],
+        [2, dest(A, 'firing', 2, 'StreamKeyRejected')],
+      ],
+      200,
+      fast,
+    );
+    assert.deepEqual(sent.map(([s, , f]) => [s, f]).sort(), [
+      [30, ['ContributionInputLost:']],
+      [32, ['StreamKeyRejected:a']],
+    ]);
   });
 
   test('input back and the destinations recover: "input resolved", nothing about the destinations', () => {
-    const { sent } = timeline([[0, input('firing', 0)], [2, dest(A, 'firing', 2)], [100, input('resolved', 100)], [110, dest(A, 'resolved', 110)]], 1000, fast);
+    const { sent } = timeline(
+      [
+        [0, input('firing', 0)],
+        [2, dest(A, 'firing', 2)],
+        [100, input('resolved', 100)],
+        [110, dest(A, 'resolved', 110)],
+      ],
+      1000,
+      fast,
+    );
     assert.deepEqual(sent, [
       [30, 'initial', ['ContributionInputLost:'], []],
       [330, 'resolved', [], ['ContributionInputLost:']],
@@ -119,7 +214,15 @@ describe('inhibition: while the input is lost, the destinations it starves are n
   });
 
   test('input back but a destination still failing: it is sent once the inhibition ends', () => {
-    const { sent } = timeline([[0, input('firing', 0)], [2, dest(A, 'firing', 2)], [100, input('resolved', 100)]], 1000, fast);
+    const { sent } = timeline(
+      [
+        [0, input('firing', 0)],
+        [2, dest(A, 'firing', 2)],
+        [100, input('resolved', 100)],
+      ],
+      1000,
+      fast,
+    );
     assert.deepEqual(sent, [
       [30, 'initial', ['ContributionInputLost:'], []],
       [330, 'resolved', [], ['ContributionInputLost:']],
@@ -128,7 +231,14 @@ describe('inhibition: while the input is lost, the destinations it starves are n
   });
 
   test('no inhibition rules: everything is sent', () => {
-    const { sent } = timeline([[0, input('firing', 0)], [2, dest(A, 'firing', 2)]], 100, { ...fast, inhibitRules: [] });
+    const { sent } = timeline(
+      [
+        [0, input('firing', 0)],
+        [2, dest(A, 'firing', 2)],
+      ],
+      100,
+      { ...fast, inhibitRules: [] },
+    );
     assert.equal(sent.length, 2);
   });
 
@@ -143,7 +253,14 @@ describe('inhibition: while the input is lost, the destinations it starves are n
 
 describe('one-shot alerts (a budget threshold)', () => {
   test('sent once after group_wait, never repeated, never resolved', () => {
-    const budget: AlertUpdate = { status: 'firing', labels: { alertname: 'BudgetThresholdCrossed', severity: 'warning', category: 'budget', scope: 'budget', month: '2026-11', threshold: '80', stage: 'test' }, annotations: { summary: '80 %', description: '', hint: '' }, at: at(0), forMs: 0, oneShot: true };
+    const budget: AlertUpdate = {
+      status: 'firing',
+      labels: { alertname: 'BudgetThresholdCrossed', severity: 'warning', category: 'budget', scope: 'budget', month: '2026-11', threshold: '80', stage: 'test' },
+      annotations: { summary: '80 %', description: '', hint: '' },
+      at: at(0),
+      forMs: 0,
+      oneShot: true,
+    };
     const { sent, state } = timeline([[0, budget]], 8000, fast);
     assert.deepEqual(sent, [[30, 'initial', ['BudgetThresholdCrossed:'], []]]);
     assert.deepEqual(state.groups, {});
@@ -156,7 +273,10 @@ describe('the state', () => {
     s = JSON.parse(JSON.stringify(tick(s, at(30), fast).state)) as AlertingState;
     s = receive(s, dest(A, 'resolved', 40), fast);
     const r = tick(s, at(330), fast);
-    assert.deepEqual(r.notifications.map((n) => n.reason), ['resolved']);
+    assert.deepEqual(
+      r.notifications.map((n) => n.reason),
+      ['resolved'],
+    );
   });
 
   test('notification ids are stable per group and instant', () => {

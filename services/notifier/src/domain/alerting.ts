@@ -250,7 +250,13 @@ export function tick(state: AlertingState, now: string, cfg: RouteConfig = DEFAU
         at: new Date(nowMs).toISOString(),
       });
       for (const a of firing) g.alerts[a.fingerprint]!.notifiedFiring = true;
-      g.lastNotified = { firing: firing.filter((a) => !a.oneShot).map((a) => a.fingerprint).sort(), atMs: nowMs };
+      g.lastNotified = {
+        firing: firing
+          .filter((a) => !a.oneShot)
+          .map((a) => a.fingerprint)
+          .sort(),
+        atMs: nowMs,
+      };
     }
     // Forget what is over: resolved alerts (sent or never sent) and notified one-shots.
     for (const a of records) if (a.resolvedAtMs !== null || (a.oneShot && g.alerts[a.fingerprint]!.notifiedFiring)) delete g.alerts[a.fingerprint];

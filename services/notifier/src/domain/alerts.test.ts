@@ -23,13 +23,48 @@ const brief = (us: ReturnType<typeof alertsFromEvent>) => us.map((u) => [u.label
 
 describe('alerts from events', () => {
   const cases: [string, Parameters<typeof alertsFromEvent>[0], unknown[]][] = [
-    ['a destination in error: failing after the grace period', status('error', { code: 'RTMP_CONNECTION_REFUSED', message: 'refused', hint: 'check the URL' }), [['DestinationFailing', 'firing', 60_000], ['StreamKeyRejected', 'resolved', 0]]],
-    ['a rejected stream key: at once, as its own alert', status('error', { code: 'RTMP_STREAM_KEY_REJECTED', message: 'rejected', hint: 'copy the key again' }), [['StreamKeyRejected', 'firing', 0], ['DestinationFailing', 'resolved', 0]]],
-    ['out of error: both resolved', status('running', null), [['DestinationFailing', 'resolved', 0], ['StreamKeyRejected', 'resolved', 0]]],
+    [
+      'a destination in error: failing after the grace period',
+      status('error', { code: 'RTMP_CONNECTION_REFUSED', message: 'refused', hint: 'check the URL' }),
+      [
+        ['DestinationFailing', 'firing', 60_000],
+        ['StreamKeyRejected', 'resolved', 0],
+      ],
+    ],
+    [
+      'a rejected stream key: at once, as its own alert',
+      status('error', { code: 'RTMP_STREAM_KEY_REJECTED', message: 'rejected', hint: 'copy the key again' }),
+      [
+        ['StreamKeyRejected', 'firing', 0],
+        ['DestinationFailing', 'resolved', 0],
+      ],
+    ],
+    [
+      'out of error: both resolved',
+      status('running', null),
+      [
+        ['DestinationFailing', 'resolved', 0],
+        ['StreamKeyRejected', 'resolved', 0],
+      ],
+    ],
     ['flow ACTIVE without a source: input lost (10 s grace)', flow('ACTIVE', false), [['ContributionInputLost', 'firing', 10_000]]],
     ['source back: resolved', flow('ACTIVE', true), [['ContributionInputLost', 'resolved', 0]]],
-    ['primary not running while the flow is active', flow('ACTIVE', true, { channelId: '999', state: 'IDLE', error: null }), [['ContributionInputLost', 'resolved', 0], ['PrimaryOutputDown', 'firing', 60_000]]],
-    ['primary starting is not down', flow('ACTIVE', true, { channelId: '999', state: 'STARTING', error: null }), [['ContributionInputLost', 'resolved', 0], ['PrimaryOutputDown', 'resolved', 0]]],
+    [
+      'primary not running while the flow is active',
+      flow('ACTIVE', true, { channelId: '999', state: 'IDLE', error: null }),
+      [
+        ['ContributionInputLost', 'resolved', 0],
+        ['PrimaryOutputDown', 'firing', 60_000],
+      ],
+    ],
+    [
+      'primary starting is not down',
+      flow('ACTIVE', true, { channelId: '999', state: 'STARTING', error: null }),
+      [
+        ['ContributionInputLost', 'resolved', 0],
+        ['PrimaryOutputDown', 'resolved', 0],
+      ],
+    ],
     ['a flow in standby has no input to lose', flow('STANDBY', false), [['ContributionInputLost', 'resolved', 0]]],
   ];
   for (const [name, e, expected] of cases) test(name, () => assert.deepEqual(brief(alertsFromEvent(e, ctx)), expected));
@@ -42,7 +77,7 @@ describe('alerts from events', () => {
     assert.deepEqual(u!.labels, { alertname: 'DestinationFailing', severity: 'critical', category: 'destination', scope: `destination:${D}`, destinationId: D, input: 'contribution', stage: 'test', platform: 'youtube' });
   });
 
-  test('the native MediaLive Channel Alert: SET fires, CLEARED resolves, in the owning destination\'s group', () => {
+  test("the native MediaLive Channel Alert: SET fires, CLEARED resolves, in the owning destination's group", () => {
     assert.deepEqual(alertsFromEvent({ source: sample.source, detailType: sample['detail-type'], detail: sample.detail }, ctx), [], 'needs the event time');
     const [u] = alertsFromEvent({ source: sample.source, detailType: sample['detail-type'], detail: sample.detail, time: sample.time }, ctx);
     assert.equal(u!.status, 'firing');
@@ -54,7 +89,23 @@ describe('alerts from events', () => {
   });
 
   test('a budget crossing is a one-shot alert, critical at 100 %', () => {
-    const e = (pct: number) => ({ source: 'fanout.cost-tracker', detailType: 'BudgetThresholdCrossed', detail: env({ month: '2026-11', timeZone: 'UTC', thresholdPercent: pct, currency: 'USD', budget: '400.000000', threshold: '320.000000', basis: 'projection', monthToDate: '100.000000', projection: '330.000000', crossedAt: '2026-11-10T10:00:00.000Z', computation: 'x' }) });
+    const e = (pct: number) => ({
+      source: 'fanout.cost-tracker',
+      detailType: 'BudgetThresholdCrossed',
+      detail: env({
+        month: '2026-11',
+        timeZone: 'UTC',
+        thresholdPercent: pct,
+        currency: 'USD',
+        budget: '400.000000',
+        threshold: '320.000000',
+        basis: 'projection',
+        monthToDate: '100.000000',
+        projection: '330.000000',
+        crossedAt: '2026-11-10T10:00:00.000Z',
+        computation: 'x',
+      }),
+    });
     const [w] = alertsFromEvent(e(80), ctx);
     const [c] = alertsFromEvent(e(100), ctx);
     assert.deepEqual([w!.labels.severity, w!.oneShot, c!.labels.severity], ['warning', true, 'critical']);
@@ -67,14 +118,33 @@ describe('alerts from events', () => {
 
   test('each input switch is an alert: on the backup, the slate on air (with its end), back on the main, the slate timeout once', () => {
     const sw = (from: string | null, to: string, reason: string, slateStopsAt: string | null = null) =>
-      alertsFromEvent({ source: 'fanout.flow-output', detailType: 'InputSwitched', detail: env({ flowArn: 'arn:aws:mediaconnect:local:0:flow:1-x:fanout', from, to, reason, switchedAt: '2026-11-10T10:00:00.000Z', mode: 'automatic', slateStopsAt }) }, ctx).map((a) => [a.labels.alertname, a.status, a.labels.scope, a.oneShot]);
-    assert.deepEqual(sw('main', 'backup', 'input-loss'), [['SlateOnAir', 'resolved', 'input:contribution', false], ['InputSwitchedToBackup', 'firing', 'input:contribution', false]]);
-    assert.deepEqual(sw('backup', 'main', 'recovered'), [['SlateOnAir', 'resolved', 'input:contribution', false], ['InputSwitchedToBackup', 'resolved', 'input:contribution', false]]);
+      alertsFromEvent(
+        { source: 'fanout.flow-output', detailType: 'InputSwitched', detail: env({ flowArn: 'arn:aws:mediaconnect:local:0:flow:1-x:fanout', from, to, reason, switchedAt: '2026-11-10T10:00:00.000Z', mode: 'automatic', slateStopsAt }) },
+        ctx,
+      ).map((a) => [a.labels.alertname, a.status, a.labels.scope, a.oneShot]);
+    assert.deepEqual(sw('main', 'backup', 'input-loss'), [
+      ['SlateOnAir', 'resolved', 'input:contribution', false],
+      ['InputSwitchedToBackup', 'firing', 'input:contribution', false],
+    ]);
+    assert.deepEqual(sw('backup', 'main', 'recovered'), [
+      ['SlateOnAir', 'resolved', 'input:contribution', false],
+      ['InputSwitchedToBackup', 'resolved', 'input:contribution', false],
+    ]);
     assert.deepEqual(sw('main', 'slate', 'input-loss', '2026-11-10T10:05:00.000Z'), [['SlateOnAir', 'firing', 'input:contribution', false]]);
-    const [onAir] = alertsFromEvent({ source: 'fanout.flow-output', detailType: 'InputSwitched', detail: env({ flowArn: 'f', from: 'main', to: 'slate', reason: 'input-loss', switchedAt: '2026-11-10T10:00:00.000Z', mode: 'automatic', slateStopsAt: '2026-11-10T10:05:00.000Z' }) }, ctx);
+    const [onAir] = alertsFromEvent(
+      {
+        source: 'fanout.flow-output',
+        detailType: 'InputSwitched',
+        detail: env({ flowArn: 'f', from: 'main', to: 'slate', reason: 'input-loss', switchedAt: '2026-11-10T10:00:00.000Z', mode: 'automatic', slateStopsAt: '2026-11-10T10:05:00.000Z' }),
+      },
+      ctx,
+    );
     assert.match(onAir!.annotations.description, /until 2026-11-10T10:05:00.000Z/);
     assert.deepEqual(sw('slate', 'slate', 'slate-timeout'), [['SlateTimedOut', 'firing', 'input:contribution', true]]);
-    assert.deepEqual(sw('main', 'backup', 'manual').map((a) => a[0]), ['SlateOnAir', 'InputSwitchedToBackup']);
+    assert.deepEqual(
+      sw('main', 'backup', 'manual').map((a) => a[0]),
+      ['SlateOnAir', 'InputSwitchedToBackup'],
+    );
   });
 
   test('unknown events and malformed payloads give nothing', () => {

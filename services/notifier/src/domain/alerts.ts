@@ -68,7 +68,11 @@ export interface AlertUpdate {
 
 /** Alertmanager-style fingerprint: a hash of the sorted label set. */
 export function fingerprint(labels: Labels): string {
-  const canonical = JSON.stringify(Object.keys(labels).sort().map((k) => [k, labels[k]]));
+  const canonical = JSON.stringify(
+    Object.keys(labels)
+      .sort()
+      .map((k) => [k, labels[k]]),
+  );
   return createHash('sha256').update(canonical).digest('hex').slice(0, 16);
 }
 
@@ -147,7 +151,14 @@ export function alertsFromEvent(e: ReceivedEvent, ctx: AlertContext): AlertUpdat
       const key = destinationLabels(ctx, id, 'StreamKeyRejected', 'critical');
       const named = failing.name ?? id;
       if (data.to !== 'error' || !err) {
-        return [failing, key].map((x) => ({ status: 'resolved', labels: x.labels, annotations: { summary: `${named} recovered`, description: `status ${String(data.to)}`, hint: 'Nothing to do.' }, at: d.occurredAt, forMs: 0, oneShot: false }));
+        return [failing, key].map((x) => ({
+          status: 'resolved',
+          labels: x.labels,
+          annotations: { summary: `${named} recovered`, description: `status ${String(data.to)}`, hint: 'Nothing to do.' },
+          at: d.occurredAt,
+          forMs: 0,
+          oneShot: false,
+        }));
       }
       const isKey = KEY_REJECTED_CODES.has(err.code);
       const which = isKey ? key : failing;
@@ -266,7 +277,7 @@ function channelAlert(e: ReceivedEvent, ctx: AlertContext): AlertUpdate[] {
       annotations: {
         summary: `MediaLive: ${a.alert_type}${name ? ` (${name})` : ''}`,
         description: a.message,
-        hint: 'MediaLive raised this on the channel; it clears itself when the condition ends. See the channel\'s alerts in the MediaLive console.',
+        hint: "MediaLive raised this on the channel; it clears itself when the condition ends. See the channel's alerts in the MediaLive console.",
         ...(name ? { destinationName: name } : {}),
       },
       at: e.time,
@@ -296,7 +307,7 @@ const REASONS: Record<string, string> = {
   'input-loss': 'the active input stopped delivering media',
   recovered: 'an input delivers again',
   manual: 'an operator switched',
-  'slate-timeout': 'no input returned within the slate\'s time',
+  'slate-timeout': "no input returned within the slate's time",
 };
 
 /**
@@ -352,7 +363,10 @@ function inputSwitched(data: Record<string, unknown>, at: string, ctx: AlertCont
       annotations: {
         summary: 'Switched to the backup input',
         description: `${from} → backup: ${why}. The backup feeds every output.`,
-        hint: data.reason === 'manual' ? 'Switch back with POST /api/mediaconnect/inputs/switch (or `fanout input switch main`) when the main is ready.' : 'Check the main encoder; in automatic revertive mode Fanout switches back once it has been clean for the revert time.',
+        hint:
+          data.reason === 'manual'
+            ? 'Switch back with POST /api/mediaconnect/inputs/switch (or `fanout input switch main`) when the main is ready.'
+            : 'Check the main encoder; in automatic revertive mode Fanout switches back once it has been clean for the revert time.',
       },
       at,
       forMs: 0,

@@ -12,8 +12,25 @@ const slack: ChannelSettings = { channelId: 'ops-slack', name: 'ops Slack', kind
 const hook: ChannelSettings = { ...slack, channelId: 'ops-hook', name: 'ops webhook', kind: 'webhook', target: 'https://receiver.example/***wxyz' };
 
 function n(group: string, atMs: number, alertname = 'DestinationFailing', severity = 'critical'): Notification {
-  const a = { fingerprint: `fp-${group}-${alertname}`, status: 'firing' as const, labels: { alertname, severity, scope: group }, annotations: { summary: `${group} ${alertname}`, description: '', hint: '' }, startsAt: at(0).toISOString(), endsAt: null };
-  return { id: `${group}@${at(atMs).toISOString()}`, groupKey: group, groupLabels: { scope: group }, status: 'firing', reason: 'initial', severity: severity as Notification['severity'], firing: [a], resolved: [], at: at(atMs).toISOString() };
+  const a = {
+    fingerprint: `fp-${group}-${alertname}`,
+    status: 'firing' as const,
+    labels: { alertname, severity, scope: group },
+    annotations: { summary: `${group} ${alertname}`, description: '', hint: '' },
+    startsAt: at(0).toISOString(),
+    endsAt: null,
+  };
+  return {
+    id: `${group}@${at(atMs).toISOString()}`,
+    groupKey: group,
+    groupLabels: { scope: group },
+    status: 'firing',
+    reason: 'initial',
+    severity: severity as Notification['severity'],
+    firing: [a],
+    resolved: [],
+    at: at(atMs).toISOString(),
+  };
 }
 
 /**
@@ -40,14 +57,38 @@ const ok: AttemptOutcome = { kind: 'ok', status: 200 };
 
 describe('Slack: one message per second per webhook, bursts merged', () => {
   test('a burst of five groups within 300 ms: the first goes at once, the rest merge into one message a second later', () => {
-    const arrivals: [number, Notification][] = [[0, n('g1', 0)], [100, n('g2', 100)], [200, n('g3', 200)], [200, n('g4', 200)], [300, n('g5', 300)]];
+    const arrivals: [number, Notification][] = [
+      [0, n('g1', 0)],
+      [100, n('g2', 100)],
+      [200, n('g3', 200)],
+      [200, n('g4', 200)],
+      [300, n('g5', 300)],
+    ];
     const { attempts } = drive(newQueue(slack), arrivals, () => ok, 5000);
-    assert.deepEqual(attempts.map((a) => [a.ms, a.groups]), [[0, ['g1']], [1000, ['g2', 'g3', 'g4', 'g5']]]);
+    assert.deepEqual(
+      attempts.map((a) => [a.ms, a.groups]),
+      [
+        [0, ['g1']],
+        [1000, ['g2', 'g3', 'g4', 'g5']],
+      ],
+    );
   });
 
   test('a newer notification of a waiting group replaces the older one', () => {
-    const { attempts, queue } = drive(newQueue(slack), [[0, n('g1', 0)], [100, n('g2', 100)], [200, n('g2', 200)]], () => ok, 3000);
-    assert.deepEqual(attempts.map((a) => a.groups), [['g1'], ['g2']]);
+    const { attempts, queue } = drive(
+      newQueue(slack),
+      [
+        [0, n('g1', 0)],
+        [100, n('g2', 100)],
+        [200, n('g2', 200)],
+      ],
+      () => ok,
+      3000,
+    );
+    assert.deepEqual(
+      attempts.map((a) => a.groups),
+      [['g1'], ['g2']],
+    );
     assert.equal(queue.waiting.length, 0);
   });
 
@@ -60,11 +101,23 @@ describe('Slack: one message per second per webhook, bursts merged', () => {
 
   test('429 with Retry-After: nothing is sent to the webhook until it has passed, then one merged message', () => {
     const answer = (i: number): AttemptOutcome => (i === 1 ? { kind: 'http', status: 429, retryAfterMs: parseRetryAfter('5', at(0)), detail: 'rate_limited' } : ok);
-    const { attempts } = drive(newQueue(slack), [[0, n('g1', 0)], [1000, n('g2', 1000)], [2000, n('g3', 2000)]], answer, 10_000);
-    assert.deepEqual(attempts.map((a) => [a.ms, a.groups, a.result]), [
-      [0, ['g1'], 'retry'],
-      [5000, ['g1', 'g2', 'g3'], 'sent'],
-    ]);
+    const { attempts } = drive(
+      newQueue(slack),
+      [
+        [0, n('g1', 0)],
+        [1000, n('g2', 1000)],
+        [2000, n('g3', 2000)],
+      ],
+      answer,
+      10_000,
+    );
+    assert.deepEqual(
+      attempts.map((a) => [a.ms, a.groups, a.result]),
+      [
+        [0, ['g1'], 'retry'],
+        [5000, ['g1', 'g2', 'g3'], 'sent'],
+      ],
+    );
   });
 
   test('429 does not use up the attempts', () => {
@@ -76,19 +129,32 @@ describe('Slack: one message per second per webhook, bursts merged', () => {
 
 describe('retries (Temporal-style policy)', () => {
   test('backoff: initial 1 s, coefficient 2, capped at the maximum interval', () => {
-    assert.deepEqual([1, 2, 3, 4, 8, 20].map((a) => backoffMs(DEFAULT_RETRY_POLICY, a)), [1000, 2000, 4000, 8000, 100_000, 100_000]);
+    assert.deepEqual(
+      [1, 2, 3, 4, 8, 20].map((a) => backoffMs(DEFAULT_RETRY_POLICY, a)),
+      [1000, 2000, 4000, 8000, 100_000, 100_000],
+    );
   });
 
   test('500, 500, then 200: retried after 1 s and 2 s, the same delivery id each time', () => {
     const answer = (i: number): AttemptOutcome => (i < 3 ? { kind: 'http', status: 500, retryAfterMs: null } : ok);
     const { attempts } = drive(newQueue(hook), [[0, n('g1', 0)]], answer, 10_000);
-    assert.deepEqual(attempts.map((a) => [a.ms, a.result]), [[0, 'retry'], [1000, 'retry'], [3000, 'sent']]);
+    assert.deepEqual(
+      attempts.map((a) => [a.ms, a.result]),
+      [
+        [0, 'retry'],
+        [1000, 'retry'],
+        [3000, 'sent'],
+      ],
+    );
     assert.equal(new Set(attempts.map((a) => a.id)).size, 1);
   });
 
   test('a network error is retried like a 5xx', () => {
     const answer = (i: number): AttemptOutcome => (i === 1 ? { kind: 'network', code: 'ECONNREFUSED', message: 'connect ECONNREFUSED 127.0.0.1:9' } : ok);
-    assert.deepEqual(drive(newQueue(hook), [[0, n('g1', 0)]], answer, 5000).attempts.map((a) => a.result), ['retry', 'sent']);
+    assert.deepEqual(
+      drive(newQueue(hook), [[0, n('g1', 0)]], answer, 5000).attempts.map((a) => a.result),
+      ['retry', 'sent'],
+    );
   });
 
   const nonRetryable: [string, AttemptOutcome][] = [
@@ -100,13 +166,23 @@ describe('retries (Temporal-style policy)', () => {
   ];
   for (const [name, outcome] of nonRetryable)
     test(`${name}: fails at once, not retried`, () => {
-      assert.deepEqual(drive(newQueue(hook), [[0, n('g1', 0)]], () => outcome, 10_000).attempts.map((a) => a.result), ['failed']);
+      assert.deepEqual(
+        drive(newQueue(hook), [[0, n('g1', 0)]], () => outcome, 10_000).attempts.map((a) => a.result),
+        ['failed'],
+      );
     });
 
   test('the attempts run out: failed after the maximum', () => {
     const policy = { ...DEFAULT_RETRY_POLICY, maximumAttempts: 3 };
     const { attempts } = drive(newQueue(hook), [[0, n('g1', 0)]], () => ({ kind: 'http', status: 503, retryAfterMs: null }), 60_000, policy);
-    assert.deepEqual(attempts.map((a) => [a.ms, a.result]), [[0, 'retry'], [1000, 'retry'], [3000, 'failed']]);
+    assert.deepEqual(
+      attempts.map((a) => [a.ms, a.result]),
+      [
+        [0, 'retry'],
+        [1000, 'retry'],
+        [3000, 'failed'],
+      ],
+    );
   });
 
   test('Retry-After: seconds or an HTTP date', () => {
@@ -119,8 +195,24 @@ describe('retries (Temporal-style policy)', () => {
 
 describe('webhooks and SNS: one delivery per notification', () => {
   test('three notifications, three deliveries with their own ids, no minimum interval', () => {
-    const { attempts } = drive(newQueue({ ...hook, channelId: 'ops.hook' }), [[0, n('g1', 0)], [0, n('g2', 0)], [0, n('g3', 0)]], () => ok, 1000);
-    assert.deepEqual(attempts.map((a) => [a.ms, a.groups]), [[0, ['g1']], [100, ['g2']], [200, ['g3']]]);
+    const { attempts } = drive(
+      newQueue({ ...hook, channelId: 'ops.hook' }),
+      [
+        [0, n('g1', 0)],
+        [0, n('g2', 0)],
+        [0, n('g3', 0)],
+      ],
+      () => ok,
+      1000,
+    );
+    assert.deepEqual(
+      attempts.map((a) => [a.ms, a.groups]),
+      [
+        [0, ['g1']],
+        [100, ['g2']],
+        [200, ['g3']],
+      ],
+    );
     assert.equal(new Set(attempts.map((a) => a.id)).size, 3);
     for (const a of attempts) assert.doesNotMatch(a.id, /\./, 'usable as a webhook-id');
   });
@@ -130,8 +222,14 @@ describe('channel settings', () => {
   const mixed: Notification = { ...n('g1', 0), firing: [...n('g1', 0).firing, ...n('g1', 0, 'BudgetThresholdCrossed', 'warning').firing] };
   test('disabled channels get nothing; disabled alert types and lower severities are left out', () => {
     assert.equal(forChannel(mixed, { ...slack, enabled: false }), null);
-    assert.deepEqual(forChannel(mixed, { ...slack, alertNames: ['BudgetThresholdCrossed'] })!.firing.map((a) => a.labels.alertname), ['BudgetThresholdCrossed']);
-    assert.deepEqual(forChannel(mixed, { ...slack, minSeverity: 'critical' })!.firing.map((a) => a.labels.alertname), ['DestinationFailing']);
+    assert.deepEqual(
+      forChannel(mixed, { ...slack, alertNames: ['BudgetThresholdCrossed'] })!.firing.map((a) => a.labels.alertname),
+      ['BudgetThresholdCrossed'],
+    );
+    assert.deepEqual(
+      forChannel(mixed, { ...slack, minSeverity: 'critical' })!.firing.map((a) => a.labels.alertname),
+      ['DestinationFailing'],
+    );
     assert.equal(forChannel(mixed, { ...slack, alertNames: ['StreamKeyRejected'] }), null);
   });
 });

@@ -97,10 +97,7 @@ export function parseRetryAfter(value: string | null | undefined, now: Date): nu
   return Number.isFinite(at) ? Math.max(0, at - now.getTime()) : null;
 }
 
-export type AttemptOutcome =
-  | { kind: 'ok'; status: number | null }
-  | { kind: 'http'; status: number; retryAfterMs: number | null; detail?: string }
-  | { kind: 'network'; code: string; message: string };
+export type AttemptOutcome = { kind: 'ok'; status: number | null } | { kind: 'http'; status: number; retryAfterMs: number | null; detail?: string } | { kind: 'network'; code: string; message: string };
 
 // ---- the channel queue ------------------------------------------------------------------------------
 
@@ -263,7 +260,7 @@ export function failedRecord(q: ChannelQueue, r: Extract<CompletionResult, { kin
       message: scrubText(r.reason).slice(0, 500),
       hint:
         r.outcome === 'non-retryable'
-          ? 'The receiver refused the message: check the channel\'s settings (a removed Slack webhook answers 404, an archived channel 410), then send a test message.'
+          ? "The receiver refused the message: check the channel's settings (a removed Slack webhook answers 404, an archived channel 410), then send a test message."
           : 'The receiver kept failing; check that it is up and reachable, then send a test message.',
     },
   };

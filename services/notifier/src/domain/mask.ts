@@ -31,7 +31,10 @@ export function maskUrl(url: string): string {
 /** Free text made safe for a message: secrets out, URLs masked. */
 export function scrub(text: string, secrets: readonly string[] = []): string {
   // URLs first (a webhook URL shows as its masked form), then any known secret left in the text.
-  return redact(text.replace(HTTP_URL, (m) => maskUrl(m)), secrets);
+  return redact(
+    text.replace(HTTP_URL, (m) => maskUrl(m)),
+    secrets,
+  );
 }
 
 /** Every place in `value` (a rendered message) where one of `secrets` appears: paths like `attachments[0].blocks[2].text.text`. */

@@ -102,7 +102,8 @@ export function renderSlack(ns: readonly Notification[], ctx: RenderContext): Sl
   if (ns.length === 0) throw new Error('nothing to render');
   const shown = ns.slice(0, MAX_GROUPS_SHOWN);
   const attachments = shown.map((n) => groupAttachment(n, ctx));
-  if (ns.length > MAX_GROUPS_SHOWN) attachments.push({ color: SEVERITY_COLOURS.info, fallback: `${ns.length - MAX_GROUPS_SHOWN} more groups`, blocks: [{ type: 'context', elements: [{ type: 'mrkdwn', text: `…and ${ns.length - MAX_GROUPS_SHOWN} more alert groups` }] }] });
+  if (ns.length > MAX_GROUPS_SHOWN)
+    attachments.push({ color: SEVERITY_COLOURS.info, fallback: `${ns.length - MAX_GROUPS_SHOWN} more groups`, blocks: [{ type: 'context', elements: [{ type: 'mrkdwn', text: `…and ${ns.length - MAX_GROUPS_SHOWN} more alert groups` }] }] });
   const text = ns.length === 1 ? title(ns[0]!, ctx) : `${ns.length} alert groups: ${ns.map((n) => title(n, ctx)).join('; ')}`;
   return { text: clip(escapeSlack(text), 3000), attachments };
 }

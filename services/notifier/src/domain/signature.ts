@@ -44,14 +44,7 @@ export type VerifyResult = { ok: true; id: string } | { ok: false; reason: 'miss
  * What a receiver does. `seen(id)` answers whether the id was already accepted in the tolerance
  * window (the receiver's own store); pass `() => false` to check the signature alone.
  */
-export function verifyWebhook(p: {
-  secret: string;
-  headers: Record<string, string | undefined>;
-  body: string;
-  now: Date;
-  seen: (id: string) => boolean;
-  toleranceSeconds?: number;
-}): VerifyResult {
+export function verifyWebhook(p: { secret: string; headers: Record<string, string | undefined>; body: string; now: Date; seen: (id: string) => boolean; toleranceSeconds?: number }): VerifyResult {
   const h: Record<string, string | undefined> = {};
   for (const [k, v] of Object.entries(p.headers)) h[k.toLowerCase()] = v;
   const id = h['webhook-id'];

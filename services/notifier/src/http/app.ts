@@ -37,7 +37,14 @@ export function createNotifierApp(deps: NotifierApiDeps): OpenAPIHono<ApiEnv> {
   const n = () => deps.notifier;
 
   app.openapi(
-    apiRoute({ access: 'admin', method: 'get', path: '/api/admin/notifications/channels', tags: TAGS, summary: 'Admins: the notification channels (Slack, SNS, webhook, log), targets masked.', responses: { 200: json(s.ChannelListSchema, 'The channels'), ...problemResponses } }),
+    apiRoute({
+      access: 'admin',
+      method: 'get',
+      path: '/api/admin/notifications/channels',
+      tags: TAGS,
+      summary: 'Admins: the notification channels (Slack, SNS, webhook, log), targets masked.',
+      responses: { 200: json(s.ChannelListSchema, 'The channels'), ...problemResponses },
+    }),
     async (c) => c.json({ channels: await n().listChannels() }, 200),
   );
 
@@ -53,12 +60,30 @@ export function createNotifierApp(deps: NotifierApiDeps): OpenAPIHono<ApiEnv> {
     }),
     async (c) => {
       const b = c.req.valid('json');
-      return c.json(await n().createChannel({ name: b.name, kind: b.kind, ...(b.url !== undefined ? { url: b.url } : {}), ...(b.enabled !== undefined ? { enabled: b.enabled } : {}), ...(b.alertNames !== undefined ? { alertNames: b.alertNames } : {}), ...(b.minSeverity !== undefined ? { minSeverity: b.minSeverity } : {}) }), 201);
+      return c.json(
+        await n().createChannel({
+          name: b.name,
+          kind: b.kind,
+          ...(b.url !== undefined ? { url: b.url } : {}),
+          ...(b.enabled !== undefined ? { enabled: b.enabled } : {}),
+          ...(b.alertNames !== undefined ? { alertNames: b.alertNames } : {}),
+          ...(b.minSeverity !== undefined ? { minSeverity: b.minSeverity } : {}),
+        }),
+        201,
+      );
     },
   );
 
   app.openapi(
-    apiRoute({ access: 'admin', method: 'get', path: '/api/admin/notifications/channels/{channelId}', tags: TAGS, summary: 'Admins: one channel.', request: { params: s.ChannelParamsSchema }, responses: { 200: json(s.ChannelSchema, 'The channel'), ...problemResponses, 404: notFound } }),
+    apiRoute({
+      access: 'admin',
+      method: 'get',
+      path: '/api/admin/notifications/channels/{channelId}',
+      tags: TAGS,
+      summary: 'Admins: one channel.',
+      request: { params: s.ChannelParamsSchema },
+      responses: { 200: json(s.ChannelSchema, 'The channel'), ...problemResponses, 404: notFound },
+    }),
     async (c) => c.json(await n().getChannel(c.req.valid('param').channelId), 200),
   );
 
@@ -80,7 +105,15 @@ export function createNotifierApp(deps: NotifierApiDeps): OpenAPIHono<ApiEnv> {
   );
 
   app.openapi(
-    apiRoute({ access: 'admin', method: 'delete', path: '/api/admin/notifications/channels/{channelId}', tags: TAGS, summary: 'Admins: remove a channel (and what waits in its queue).', request: { params: s.ChannelParamsSchema }, responses: { 204: { description: 'Removed' }, ...problemResponses, 404: notFound } }),
+    apiRoute({
+      access: 'admin',
+      method: 'delete',
+      path: '/api/admin/notifications/channels/{channelId}',
+      tags: TAGS,
+      summary: 'Admins: remove a channel (and what waits in its queue).',
+      request: { params: s.ChannelParamsSchema },
+      responses: { 204: { description: 'Removed' }, ...problemResponses, 404: notFound },
+    }),
     async (c) => {
       await n().deleteChannel(c.req.valid('param').channelId);
       return c.body(null, 204);
@@ -101,7 +134,15 @@ export function createNotifierApp(deps: NotifierApiDeps): OpenAPIHono<ApiEnv> {
   );
 
   app.openapi(
-    apiRoute({ access: 'admin', method: 'get', path: '/api/admin/notifications/deliveries', tags: TAGS, summary: 'Admins: the last deliveries, newest first, with their outcome.', request: { query: s.DeliveryQuerySchema }, responses: { 200: json(s.DeliveryListSchema, 'Deliveries'), ...problemResponses } }),
+    apiRoute({
+      access: 'admin',
+      method: 'get',
+      path: '/api/admin/notifications/deliveries',
+      tags: TAGS,
+      summary: 'Admins: the last deliveries, newest first, with their outcome.',
+      request: { query: s.DeliveryQuerySchema },
+      responses: { 200: json(s.DeliveryListSchema, 'Deliveries'), ...problemResponses },
+    }),
     async (c) => {
       const q = c.req.valid('query');
       return c.json({ deliveries: await n().deliveries(q.limit, q.channelId) }, 200);
@@ -109,7 +150,14 @@ export function createNotifierApp(deps: NotifierApiDeps): OpenAPIHono<ApiEnv> {
   );
 
   app.openapi(
-    apiRoute({ access: 'admin', method: 'get', path: '/api/admin/notifications/alerts', tags: TAGS, summary: 'Admins: the alert types a channel can choose from, and the alerts firing now.', responses: { 200: json(s.AlertsSchema, 'Alert types and firing alerts'), ...problemResponses } }),
+    apiRoute({
+      access: 'admin',
+      method: 'get',
+      path: '/api/admin/notifications/alerts',
+      tags: TAGS,
+      summary: 'Admins: the alert types a channel can choose from, and the alerts firing now.',
+      responses: { 200: json(s.AlertsSchema, 'Alert types and firing alerts'), ...problemResponses },
+    }),
     async (c) => {
       const a = await n().alerts();
       return c.json({ alertNames: [...a.alertNames], severities: [...a.severities], firing: a.firing }, 200);

@@ -2,7 +2,7 @@
 import { z } from '../../../../shared/http/zod.ts';
 import { ALERT_NAMES, SEVERITIES } from '../domain/alerts.ts';
 
-const AlertNames = z.union([z.literal('all'), z.array(z.enum(ALERT_NAMES)).max(ALERT_NAMES.length)]).openapi({ description: "The alert types this channel gets: `all`, or a list (an empty list: none)" });
+const AlertNames = z.union([z.literal('all'), z.array(z.enum(ALERT_NAMES)).max(ALERT_NAMES.length)]).openapi({ description: 'The alert types this channel gets: `all`, or a list (an empty list: none)' });
 const Severity = z.enum(SEVERITIES).openapi({ description: 'The least severe alert it gets (critical < warning < info)' });
 const Url = z.string().min(8).max(2000).openapi({ description: 'slack / webhook: the URL to POST to. A secret: stored encrypted, never shown again (only masked)' });
 

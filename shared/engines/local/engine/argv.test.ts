@@ -51,8 +51,6 @@ test("encoder: level 'auto' is left to x264; a fractional GOP rounds", () => {
   assert.equal(opt(a, '-preset'), 'ultrafast');
 });
 
-
-
 test('HLS: MPEG-TS on stdin, copy, 2 s segments, 6 in the playlist, pruned, never ended', () => {
   const a = hlsArgs({ dir: '/data/hls/primary' });
   assert.equal(opt(a, '-i'), 'pipe:0');
@@ -74,7 +72,10 @@ test('mux: stream copy of the flow hub feed (stdin) to FLV on stdout, no key any
   assert.equal(opt(a, '-flvflags'), 'no_duration_filesize');
   assert.equal(opt(a, '-progress'), 'pipe:3');
   assert.equal(a.at(-1), 'pipe:1');
-  assert.deepEqual(a.filter((x) => x === '-map'), ['-map', '-map']);
+  assert.deepEqual(
+    a.filter((x) => x === '-map'),
+    ['-map', '-map'],
+  );
   assert.ok(a.includes('0:v:0?') && a.includes('0:a:0?'));
   assert.ok(!a.some((x) => /rtmp/.test(x)));
 });

@@ -19,10 +19,13 @@ test('illegal moves are typed errors', () => {
   assert.equal(isLegalTransition('IDLE', 'RUNNING'), false);
   assert.equal(isLegalTransition('RUNNING', 'STOPPING'), true);
   assert.equal(isLegalTransition('DELETED', 'IDLE'), false);
-  assert.throws(() => assertTransition('1234567', 'RUNNING', 'DELETING'), (e: unknown) => e instanceof MediaEngineError && e.code === 'ILLEGAL_TRANSITION' && /RUNNING → DELETING/.test(e.message));
+  assert.throws(
+    () => assertTransition('1234567', 'RUNNING', 'DELETING'),
+    (e: unknown) => e instanceof MediaEngineError && e.code === 'ILLEGAL_TRANSITION' && /RUNNING → DELETING/.test(e.message),
+  );
 });
 
-test('every local transition is one the port\'s MediaLive channel machine makes (port/channel-machine.ts)', () => {
+test("every local transition is one the port's MediaLive channel machine makes (port/channel-machine.ts)", () => {
   const ops = Object.values(CHANNEL_OPERATIONS);
   for (const [from, tos] of Object.entries(CHANNEL_TRANSITIONS) as [ChannelState, readonly ChannelState[]][]) {
     for (const to of tos) {
@@ -35,7 +38,7 @@ test('every local transition is one the port\'s MediaLive channel machine makes 
   }
 });
 
-test('the local engine refuses with the port\'s EngineError', () => {
+test("the local engine refuses with the port's EngineError", () => {
   const e = new MediaEngineError('CHANNEL_NOT_IDLE', 'channel 1 is RUNNING');
   assert.ok(e instanceof EngineError);
   assert.equal(e.hint, LOCAL_ENGINE_ERRORS.CHANNEL_NOT_IDLE.hint);

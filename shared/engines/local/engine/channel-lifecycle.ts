@@ -45,9 +45,9 @@ export function isLegalTransition(from: ChannelState, to: ChannelState): boolean
 export const LOCAL_ENGINE_ERRORS = {
   CHANNEL_NOT_FOUND: { summary: 'No such channel in the local engine', hint: 'Reconcile re-creates the channel of a destination that still wants one.', retryable: false },
   CHANNEL_NOT_IDLE: { summary: 'The channel is not IDLE (update and delete need IDLE)', hint: 'Stop the channel first, or wait for its state change.', retryable: false },
-  OUTPUT_NOT_FOUND: { summary: 'The channel\'s flow output does not exist', hint: 'flow-output adds it again on its next reconcile (every minute); the channel starts once it is there.', retryable: false },
+  OUTPUT_NOT_FOUND: { summary: "The channel's flow output does not exist", hint: 'flow-output adds it again on its next reconcile (every minute); the channel starts once it is there.', retryable: false },
   ILLEGAL_TRANSITION: { summary: 'A channel state change the lifecycle does not allow (an engine bug)', hint: 'This is a bug in the local engine; please report it with the message.', retryable: false },
-  INVALID_CHANNEL_SPEC: { summary: 'The channel spec cannot be run (URL, encode, output)', hint: 'Fix the destination\'s ingest URL or preset and save it again.', retryable: false },
+  INVALID_CHANNEL_SPEC: { summary: 'The channel spec cannot be run (URL, encode, output)', hint: "Fix the destination's ingest URL or preset and save it again.", retryable: false },
   INVALID_ENGINE_OPTIONS: { summary: 'The local engine was configured wrong', hint: 'Fix the FANOUT_* settings the message names and restart Fanout.', retryable: false },
   ENGINE_CLOSED: { summary: 'The local engine is not running (not started yet, or shutting down)', hint: 'Fanout is starting or stopping; the next reconcile after a start repeats the step.', retryable: false },
 } as const satisfies Record<string, { summary: string; hint: string; retryable: boolean }>;

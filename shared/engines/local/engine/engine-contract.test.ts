@@ -55,11 +55,15 @@ engineContract(
       encode: { video: { width: 320, height: 180, frameRate: 15, bitrate: 300_000, profile: 'main', level: 'auto', keyframeInterval: 2 }, audio: { bitrate: 64_000, sampleRate: 44_100, channels: 2 } },
       async feed() {
         // FFmpeg's SRT caller gives up after about 3 s without an answer: call again until connected.
-        await waitFor('the test source connected', async () => {
-          if ((await engine.inputHealth()).connected) return true;
-          if (!source || source.exitCode !== null || source.signalCode !== null) source = startTestSource({ host: '127.0.0.1', port: srtPort, passphrase: PASSPHRASE, keyLength: 16, ...SOURCE });
-          return false;
-        }, { timeoutMs: 20_000, intervalMs: 200 });
+        await waitFor(
+          'the test source connected',
+          async () => {
+            if ((await engine.inputHealth()).connected) return true;
+            if (!source || source.exitCode !== null || source.signalCode !== null) source = startTestSource({ host: '127.0.0.1', port: srtPort, passphrase: PASSPHRASE, keyLength: 16, ...SOURCE });
+            return false;
+          },
+          { timeoutMs: 20_000, intervalMs: 200 },
+        );
       },
       async close() {
         killGroup(source);

@@ -99,19 +99,19 @@ function spec(dest: string, key: string, encode: EncodeSpec | null): ChannelSpec
 }
 
 function run(cmd: string, args: string[]): Promise<string> {
-  return new Promise((resolve, reject) =>
-    execFile(cmd, args, { timeout: 15_000 }, (err, stdout, stderr) => (err ? reject(new Error(`${cmd}: ${err.message} ${stderr}`)) : resolve(stdout))),
-  );
+  return new Promise((resolve, reject) => execFile(cmd, args, { timeout: 15_000 }, (err, stdout, stderr) => (err ? reject(new Error(`${cmd}: ${err.message} ${stderr}`)) : resolve(stdout))));
 }
 
 /** ffmpeg / fanout-srt processes of this test (children of this process, or by what their command lines mention). */
 const engineProcessesInProc = (): number[] => mediaProcessesInProc([dataDir, `:${nginx.rtmpPort}/`]);
 
 /** An assert.rejects check for a typed error, keeping what it says for the secret scan. */
-const typed = (code: string) => (e: unknown): boolean => {
-  shown.push(String(e), (e as { hint?: string }).hint);
-  return (e as { code?: string }).code === code;
-};
+const typed =
+  (code: string) =>
+  (e: unknown): boolean => {
+    shown.push(String(e), (e as { hint?: string }).hint);
+    return (e as { code?: string }).code === code;
+  };
 
 const alertsFor = (channelId: string) => alertsIn(events, channelId);
 const statesFor = (channelId: string) => statesIn(events, channelId);
@@ -153,7 +153,10 @@ describe('LocalMediaEngine, end to end on loopback', { timeout: 150_000 }, () =>
     assert.equal(flow.flowArn, 'arn:aws:mediaconnect:local:000000000000:flow:1-local-primary:fanout-ingest');
     assert.deepEqual(
       events.filter((e) => e.detailType === 'MediaConnect Flow Status Change').map((e) => [e.detail['previousStatus'], e.detail['currentStatus']]),
-      [['STANDBY', 'STARTING'], ['STARTING', 'ACTIVE']],
+      [
+        ['STANDBY', 'STARTING'],
+        ['STARTING', 'ACTIVE'],
+      ],
     );
     const ingest = procs().find((p) => p.role === 'ingest');
     assert.ok(ingest?.pid);
@@ -165,11 +168,15 @@ describe('LocalMediaEngine, end to end on loopback', { timeout: 150_000 }, () =>
 
   it('refuses a caller with the wrong passphrase and reports it in input health', async () => {
     const wrong = startSource(WRONG_PASSPHRASE, { durationSeconds: 3 });
-    const health = await waitFor('a rejection in input health', async () => {
-      const h = await engine.inputHealth();
-      shown.push(h);
-      return h.lastError?.code === 'SRT_PASSPHRASE_REJECTED' && h;
-    }, { timeoutMs: 8000, intervalMs: 50 });
+    const health = await waitFor(
+      'a rejection in input health',
+      async () => {
+        const h = await engine.inputHealth();
+        shown.push(h);
+        return h.lastError?.code === 'SRT_PASSPHRASE_REJECTED' && h;
+      },
+      { timeoutMs: 8000, intervalMs: 50 },
+    );
     assert.equal(health.connected, false);
     assert.ok(health.lastError?.hint);
     const code = await exited(wrong);
@@ -178,11 +185,15 @@ describe('LocalMediaEngine, end to end on loopback', { timeout: 150_000 }, () =>
 
   it('accepts the right caller: connected, address, bitrate; media reaches the flow hub', async () => {
     source = startSource(PASSPHRASE);
-    const health = await waitFor('the source connected with a bitrate', async () => {
-      const h = await engine.inputHealth();
-      shown.push(h);
-      return h.connected && (h.bitrateInKbps ?? 0) > 100 && h;
-    }, { timeoutMs: 8000, intervalMs: 50 });
+    const health = await waitFor(
+      'the source connected with a bitrate',
+      async () => {
+        const h = await engine.inputHealth();
+        shown.push(h);
+        return h.connected && (h.bitrateInKbps ?? 0) > 100 && h;
+      },
+      { timeoutMs: 8000, intervalMs: 50 },
+    );
     assert.match(health.sourceAddress ?? '', /^127\.0\.0\.1:\d+$/);
     assert.ok(health.connectedSince);
     const hub = await waitFor('TS packets through the flow hub', () => {
@@ -239,7 +250,10 @@ describe('LocalMediaEngine, end to end on loopback', { timeout: 150_000 }, () =>
     assert.deepEqual(muxProc()?.channelIds, [ids.pass], 'one passthrough mux');
     const pushers = procs().filter((p) => p.role === 'pusher');
     assert.equal(pushers.length, 3, 'one publisher per channel in the view');
-    assert.ok(pushers.every((p) => p.pid === null), 'publishers run in the engine, not as processes');
+    assert.ok(
+      pushers.every((p) => p.pid === null),
+      'publishers run in the engine, not as processes',
+    );
     assert.deepEqual([...(encoders[0]?.channelIds ?? [])].sort(), [ids.tx1, ids.tx2].sort());
     const inProc = engineProcessesInProc().filter((pid) => (readCmdline(pid) ?? []).some((a) => a.startsWith('scale=320:240')));
     assert.equal(inProc.length, 1, 'one x264 process for the preset in /proc');
@@ -250,22 +264,26 @@ describe('LocalMediaEngine, end to end on loopback', { timeout: 150_000 }, () =>
 
   it('writes the primary HLS: a playlist and a decodable segment', async () => {
     const playlist = engine.primaryHls().playlistPath;
-    const segment = await waitFor('an HLS segment in the playlist', () => {
-      try {
-        const text = readFileSync(playlist, 'utf8');
-        const segs = text.split('\n').filter((l) => l.endsWith('.ts'));
-        return segs.length >= 1 && segs[0];
-      } catch {
-        return null;
-      }
-    }, { timeoutMs: 12_000, intervalMs: 100 });
+    const segment = await waitFor(
+      'an HLS segment in the playlist',
+      () => {
+        try {
+          const text = readFileSync(playlist, 'utf8');
+          const segs = text.split('\n').filter((l) => l.endsWith('.ts'));
+          return segs.length >= 1 && segs[0];
+        } catch {
+          return null;
+        }
+      },
+      { timeoutMs: 12_000, intervalMs: 100 },
+    );
     const text = readFileSync(playlist, 'utf8');
     assert.match(text, /#EXT-X-TARGETDURATION/);
     assert.match(text, /#EXT-X-INDEPENDENT-SEGMENTS/);
     assert.doesNotMatch(text, /#EXT-X-ENDLIST/);
-    const out = JSON.parse(
-      await run('ffprobe', ['-v', 'error', '-count_frames', '-select_streams', 'v:0', '-show_entries', 'stream=codec_name,width,height,nb_read_frames', '-of', 'json', join(playlist, '..', segment)]),
-    ) as { streams: { codec_name: string; width: number; height: number; nb_read_frames: string }[] };
+    const out = JSON.parse(await run('ffprobe', ['-v', 'error', '-count_frames', '-select_streams', 'v:0', '-show_entries', 'stream=codec_name,width,height,nb_read_frames', '-of', 'json', join(playlist, '..', segment)])) as {
+      streams: { codec_name: string; width: number; height: number; nb_read_frames: string }[];
+    };
     const v = out.streams[0];
     assert.equal(v?.codec_name, 'h264');
     assert.equal(v?.width, SOURCE.width);
@@ -296,7 +314,7 @@ describe('LocalMediaEngine, end to end on loopback', { timeout: 150_000 }, () =>
     assert.equal(now.connected, true);
     assert.equal(now.connectedSince, before_.connectedSince, 'the first caller was never dropped');
     // The refusal can take less than one read of the first caller's stream: wait for the next.
-    await waitFor('the first caller\'s media still reaching the flow hub', () => (engine.flowHubStats()?.bytesIn ?? 0) > bytesBefore, { timeoutMs: 5000, intervalMs: 25 });
+    await waitFor("the first caller's media still reaching the flow hub", () => (engine.flowHubStats()?.bytesIn ?? 0) > bytesBefore, { timeoutMs: 5000, intervalMs: 25 });
   });
 
   it('stops one transcoded channel; the other two keep publishing on the same connections', async () => {
@@ -315,10 +333,14 @@ describe('LocalMediaEngine, end to end on loopback', { timeout: 150_000 }, () =>
     assert.deepEqual(encoderProc()?.channelIds, [ids.tx2]);
     await waitFor('tx1 gone from nginx', async () => (await nginx.hasPublisher(KEYS.tx1))?.publishing === false, { timeoutMs: 5000 });
     // The others: frames keep growing, same process, same RTMP connection.
-    await waitFor('the other channels progress', async () => {
-      const m = await Promise.all(keep.map((k) => metrics(k.id)));
-      return m.every((x, i) => (x?.frames ?? 0) > (before_[i]?.frames ?? 0) + 20);
-    }, { timeoutMs: 8000, intervalMs: 100 });
+    await waitFor(
+      'the other channels progress',
+      async () => {
+        const m = await Promise.all(keep.map((k) => metrics(k.id)));
+        return m.every((x, i) => (x?.frames ?? 0) > (before_[i]?.frames ?? 0) + 20);
+      },
+      { timeoutMs: 8000, intervalMs: 100 },
+    );
     for (const [i, k] of keep.entries()) {
       const pub = await nginx.hasPublisher(k.key);
       assert.equal(pub?.publishing, true);
@@ -353,15 +375,23 @@ describe('LocalMediaEngine, end to end on loopback', { timeout: 150_000 }, () =>
     const passConn = (await nginx.hasPublisher(KEYS.pass))?.clientId;
     const alertsBefore = alertsFor(ids.pass).length;
     process.kill(victim, 'SIGKILL');
-    const replacement = await waitFor('a new passthrough mux', () => {
-      const pid = muxProc()?.pid ?? null;
-      return pid !== null && pid !== victim && pid;
-    }, { timeoutMs: 8000, intervalMs: 25 });
+    const replacement = await waitFor(
+      'a new passthrough mux',
+      () => {
+        const pid = muxProc()?.pid ?? null;
+        return pid !== null && pid !== victim && pid;
+      },
+      { timeoutMs: 8000, intervalMs: 25 },
+    );
     const before_ = (await metrics(ids.pass))?.frames ?? 0;
-    await waitFor('passthrough publishing again, alert cleared', async () => {
-      const pub = await nginx.hasPublisher(KEYS.pass);
-      return pub?.publishing && ((await metrics(ids.pass))?.frames ?? 0) > before_ + 10 && (await describe_(ids.pass))?.error === null && alertsFor(ids.pass).at(-1)?.detail['alarm_state'] === 'CLEARED';
-    }, { timeoutMs: 10_000, intervalMs: 50 });
+    await waitFor(
+      'passthrough publishing again, alert cleared',
+      async () => {
+        const pub = await nginx.hasPublisher(KEYS.pass);
+        return pub?.publishing && ((await metrics(ids.pass))?.frames ?? 0) > before_ + 10 && (await describe_(ids.pass))?.error === null && alertsFor(ids.pass).at(-1)?.detail['alarm_state'] === 'CLEARED';
+      },
+      { timeoutMs: 10_000, intervalMs: 50 },
+    );
     assert.ok(isAlive(replacement));
     assert.equal((await nginx.hasPublisher(KEYS.pass))?.clientId, passConn, 'the publisher kept its RTMP connection through the mux restart');
     assert.equal((await describe_(ids.pass))?.state, 'RUNNING');
@@ -369,7 +399,12 @@ describe('LocalMediaEngine, end to end on loopback', { timeout: 150_000 }, () =>
     assert.equal(engine.primaryHls().pid, others.hls);
     assert.equal((await nginx.hasPublisher(KEYS.tx2))?.clientId, tx2Conn, 'the transcoded channel kept its connection');
     // The crash was an alert, cleared once publishing again.
-    assert.equal(alertsFor(ids.pass).slice(alertsBefore).find((e) => e.detail['alarm_state'] === 'SET')?.detail['alert_type'], 'Process Failed');
+    assert.equal(
+      alertsFor(ids.pass)
+        .slice(alertsBefore)
+        .find((e) => e.detail['alarm_state'] === 'SET')?.detail['alert_type'],
+      'Process Failed',
+    );
   });
 
   it('restarts a shared encoder killed with SIGKILL; its channel keeps its connection, the others never notice', async () => {
@@ -380,12 +415,21 @@ describe('LocalMediaEngine, end to end on loopback', { timeout: 150_000 }, () =>
     const conn = (await nginx.hasPublisher(KEYS.tx2))?.clientId;
     const alertsBefore = alertsFor(ids.tx2).length;
     process.kill(encoder.pid, 'SIGKILL');
-    await waitFor('a new encoder, and the alert cleared', async () => {
-      const e = encoderProc();
-      const last = alertsFor(ids.tx2).at(-1);
-      return e?.pid && e.pid !== encoder.pid && e.state === 'running' && alertsFor(ids.tx2).length > alertsBefore && last?.detail['alarm_state'] === 'CLEARED';
-    }, { timeoutMs: 10_000, intervalMs: 50 });
-    assert.equal(alertsFor(ids.tx2).slice(alertsBefore).find((e) => e.detail['alarm_state'] === 'SET')?.detail['alert_type'], 'Process Failed');
+    await waitFor(
+      'a new encoder, and the alert cleared',
+      async () => {
+        const e = encoderProc();
+        const last = alertsFor(ids.tx2).at(-1);
+        return e?.pid && e.pid !== encoder.pid && e.state === 'running' && alertsFor(ids.tx2).length > alertsBefore && last?.detail['alarm_state'] === 'CLEARED';
+      },
+      { timeoutMs: 10_000, intervalMs: 50 },
+    );
+    assert.equal(
+      alertsFor(ids.tx2)
+        .slice(alertsBefore)
+        .find((e) => e.detail['alarm_state'] === 'SET')?.detail['alert_type'],
+      'Process Failed',
+    );
     const before_ = (await metrics(ids.tx2))?.frames ?? 0;
     await waitFor('tx2 frames growing again', async () => ((await metrics(ids.tx2))?.frames ?? 0) > before_ + 10, { timeoutMs: 8000, intervalMs: 50 });
     assert.equal((await nginx.hasPublisher(KEYS.tx2))?.clientId, conn, 'the pusher kept its RTMP connection through the encoder restart');
@@ -412,10 +456,14 @@ describe('LocalMediaEngine, end to end on loopback', { timeout: 150_000 }, () =>
   it('gives up on a stream key the platform rejects, and says so', async () => {
     ids.bad = (await engine.createChannel(spec('dest-bad', KEYS.bad, null))).channelId;
     await engine.startChannel(ids.bad);
-    const failed = await waitFor('the bad key given up', () => {
-      const p = publisherOf(ids.bad);
-      return p?.state === 'failed' && p;
-    }, { timeoutMs: 15_000, intervalMs: 50 });
+    const failed = await waitFor(
+      'the bad key given up',
+      () => {
+        const p = publisherOf(ids.bad);
+        return p?.state === 'failed' && p;
+      },
+      { timeoutMs: 15_000, intervalMs: 50 },
+    );
     assert.equal(failed.lastError?.code, 'RTMP_STREAM_KEY_REJECTED');
     const d = await describe_(ids.bad);
     assert.equal(d?.state, 'STARTING', 'it never published');
@@ -439,10 +487,14 @@ describe('LocalMediaEngine, end to end on loopback', { timeout: 150_000 }, () =>
     }
     const d = await describe_(ids.pass);
     assert.ok(d?.error?.hint.includes('port'), 'an actionable hint');
-    const m = await waitFor('backoff visible in metrics', async () => {
-      const x = await metrics(ids.pass);
-      return (x?.attempt ?? 0) >= 2 && x?.nextRetryAt && x;
-    }, { timeoutMs: 10_000, intervalMs: 50 });
+    const m = await waitFor(
+      'backoff visible in metrics',
+      async () => {
+        const x = await metrics(ids.pass);
+        return (x?.attempt ?? 0) >= 2 && x?.nextRetryAt && x;
+      },
+      { timeoutMs: 10_000, intervalMs: 50 },
+    );
     assert.ok(Date.parse(m.nextRetryAt ?? '') > Date.now() - 1000);
     for (const id of watched) {
       const set = alertsFor(id).filter((e) => e.detail['alarm_state'] === 'SET');
@@ -458,10 +510,14 @@ describe('LocalMediaEngine, end to end on loopback', { timeout: 150_000 }, () =>
       [ids.pass, KEYS.pass],
       [ids.tx2, KEYS.tx2],
     ] as const) {
-      await waitFor(`${id}: publishing again, alert cleared`, async () => {
-        const pub = await nginx.hasPublisher(key);
-        return pub?.publishing && alertsFor(id).at(-1)?.detail['alarm_state'] === 'CLEARED' && (await describe_(id))?.error === null;
-      }, { timeoutMs: 15_000, intervalMs: 50 });
+      await waitFor(
+        `${id}: publishing again, alert cleared`,
+        async () => {
+          const pub = await nginx.hasPublisher(key);
+          return pub?.publishing && alertsFor(id).at(-1)?.detail['alarm_state'] === 'CLEARED' && (await describe_(id))?.error === null;
+        },
+        { timeoutMs: 15_000, intervalMs: 50 },
+      );
     }
   });
 
@@ -478,15 +534,21 @@ describe('LocalMediaEngine, end to end on loopback', { timeout: 150_000 }, () =>
     assert.equal((await engine.inputHealth()).connected, false);
     source = startSource(PASSPHRASE);
     await waitFor('CONNECTED again', () => health().slice(before_).at(-1) === 'CONNECTED', { timeoutMs: 8000, intervalMs: 50 });
-    for (const [i, [id, key]] of ([
-      [ids.pass, KEYS.pass],
-      [ids.tx2, KEYS.tx2],
-    ] as const).entries()) {
-      await waitFor(`${id}: publishing the new session`, async () => {
-        const m = await metrics(id);
-        const d = await describe_(id);
-        return (await nginx.hasPublisher(key))?.publishing && d?.error === null && d.state === 'RUNNING' && (m?.bytesSent ?? 0) > (frames[i] ?? 0) + 50_000;
-      }, { timeoutMs: 20_000, intervalMs: 100 });
+    for (const [i, [id, key]] of (
+      [
+        [ids.pass, KEYS.pass],
+        [ids.tx2, KEYS.tx2],
+      ] as const
+    ).entries()) {
+      await waitFor(
+        `${id}: publishing the new session`,
+        async () => {
+          const m = await metrics(id);
+          const d = await describe_(id);
+          return (await nginx.hasPublisher(key))?.publishing && d?.error === null && d.state === 'RUNNING' && (m?.bytesSent ?? 0) > (frames[i] ?? 0) + 50_000;
+        },
+        { timeoutMs: 20_000, intervalMs: 100 },
+      );
     }
     await waitFor('HLS running on the new session', () => engine.primaryHls().state === 'running' && engine.primaryHls().pid, { timeoutMs: 10_000, intervalMs: 50 });
     console.log(`# reconnect: HLS pid ${hlsPid} → ${engine.primaryHls().pid}; restarts pass=${engine.channelMetrics(ids.pass)?.restarts} tx2=${engine.channelMetrics(ids.tx2)?.restarts}`);
@@ -524,22 +586,30 @@ describe('LocalMediaEngine, end to end on loopback', { timeout: 150_000 }, () =>
     assert.ok(ingest?.pid);
     const restartsBefore = ingest.restarts;
     process.kill(ingest.pid, 'SIGKILL'); // libsrt crashing, as far as the engine can tell
-    const next = await waitFor('a new ingest running', () => {
-      const p = procs().find((x) => x.role === 'ingest');
-      return p?.pid && p.pid !== ingest.pid && p.state === 'running' && p;
-    }, { timeoutMs: 10_000, intervalMs: 50 });
+    const next = await waitFor(
+      'a new ingest running',
+      () => {
+        const p = procs().find((x) => x.role === 'ingest');
+        return p?.pid && p.pid !== ingest.pid && p.state === 'running' && p;
+      },
+      { timeoutMs: 10_000, intervalMs: 50 },
+    );
     assert.ok(next.restarts > restartsBefore, 'restarted by the supervisor, not by us');
     assert.equal((await engine.describeFlow()).state, 'ACTIVE', 'the flow stays up');
     assert.ok(!readCmdline(next.pid!)?.join(' ').includes(PASSPHRASE), 'the new run got the passphrase on stdin too');
     // The encoder's connection died with the listener: it calls again (as an encoder would) once
     // it has noticed (SRT's peer idle timeout), and media reaches the flow hub again.
     const bytes0 = engine.flowHubStats()?.bytesIn ?? 0;
-    await waitFor('the encoder connected again, media through the flow hub', async () => {
-      if (source && (source.exitCode !== null || source.signalCode !== null)) source = startSource(PASSPHRASE);
-      const h = await engine.inputHealth();
-      shown.push(h);
-      return h.connected && (engine.flowHubStats()?.bytesIn ?? 0) > bytes0 + 100_000;
-    }, { timeoutMs: 25_000, intervalMs: 100 });
+    await waitFor(
+      'the encoder connected again, media through the flow hub',
+      async () => {
+        if (source && (source.exitCode !== null || source.signalCode !== null)) source = startSource(PASSPHRASE);
+        const h = await engine.inputHealth();
+        shown.push(h);
+        return h.connected && (engine.flowHubStats()?.bytesIn ?? 0) > bytes0 + 100_000;
+      },
+      { timeoutMs: 25_000, intervalMs: 100 },
+    );
     await waitFor('HLS running again', () => engine.primaryHls().state === 'running', { timeoutMs: 15_000, intervalMs: 50 });
   });
 
@@ -553,7 +623,10 @@ describe('LocalMediaEngine, end to end on loopback', { timeout: 150_000 }, () =>
     assert.ok(hub);
     assert.deepEqual([hub.droppedBytes, hub.discardedBytes], [0, 0]);
     assert.ok(hub.consumers.some((c) => c.id === 'tap:hls' && c.bytesOut > 0));
-    assert.ok(hub.consumers.some((c) => c.id === 'tap:mux' && c.attaches >= 2), 'the restarted mux got a fresh stdin');
+    assert.ok(
+      hub.consumers.some((c) => c.id === 'tap:mux' && c.attaches >= 2),
+      'the restarted mux got a fresh stdin',
+    );
   });
 
   it('never shows a stream key or the passphrase', async () => {

@@ -55,8 +55,35 @@ describe('GopCache', () => {
     dir = mkdtempSync(join(tmpdir(), 'fanout-gop-'));
     const file = join(dir, 'in.ts');
     execFileSync('ffmpeg', [
-      '-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=25', '-f', 'lavfi', '-i', 'sine',
-      '-t', '3', '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '25', '-keyint_min', '25', '-sc_threshold', '0', '-c:a', 'aac', '-f', 'mpegts', '-y', file,
+      '-hide_banner',
+      '-loglevel',
+      'error',
+      '-f',
+      'lavfi',
+      '-i',
+      'testsrc2=size=320x240:rate=25',
+      '-f',
+      'lavfi',
+      '-i',
+      'sine',
+      '-t',
+      '3',
+      '-c:v',
+      'libx264',
+      '-preset',
+      'ultrafast',
+      '-g',
+      '25',
+      '-keyint_min',
+      '25',
+      '-sc_threshold',
+      '0',
+      '-c:a',
+      'aac',
+      '-f',
+      'mpegts',
+      '-y',
+      file,
     ]);
     chunks = toChunks(readFileSync(file));
   });
@@ -77,7 +104,10 @@ describe('GopCache', () => {
     assert.ok(snap.length > 2);
     assert.equal(snap[0]?.length, 2 * TS_PACKET, 'one buffer with the PAT and the PMT');
     assert.equal(snap.at(-1), chunks[most - 1], 'ends with the latest chunk');
-    assert.ok(snap.every((b) => b.length % TS_PACKET === 0 && b[0] === 0x47), 'whole packets');
+    assert.ok(
+      snap.every((b) => b.length % TS_PACKET === 0 && b[0] === 0x47),
+      'whole packets',
+    );
     const file = join(dir, 'snap.ts');
     writeFileSync(file, Buffer.concat(snap));
     const out = execFileSync('ffprobe', ['-v', 'quiet', '-select_streams', 'v:0', '-show_entries', 'frame=key_frame,width', '-of', 'csv=p=0', file], { encoding: 'utf8' });

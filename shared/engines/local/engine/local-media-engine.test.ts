@@ -54,11 +54,7 @@ test('options are validated at construction, every problem reported at once', ()
         sink: (() => undefined) as never,
         stallTimeoutMs: -1,
       }),
-    (e: unknown) =>
-      e instanceof MediaEngineError &&
-      e.code === 'INVALID_ENGINE_OPTIONS' &&
-      ['dataDir', 'srtPort', 'srtKeyLength', 'srtPassphrase', 'stallTimeoutMs'].every((k) => e.message.includes(k)) &&
-      !e.message.includes('short'),
+    (e: unknown) => e instanceof MediaEngineError && e.code === 'INVALID_ENGINE_OPTIONS' && ['dataDir', 'srtPort', 'srtKeyLength', 'srtPassphrase', 'stallTimeoutMs'].every((k) => e.message.includes(k)) && !e.message.includes('short'),
   );
 });
 

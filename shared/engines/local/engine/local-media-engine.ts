@@ -73,18 +73,7 @@ import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ChannelState } from '../../../../events/channel-provisioner/common.ts';
 import type { LastError } from '../../../../events/envelope.ts';
-import type {
-  ChannelDescription,
-  ChannelEngine,
-  ChannelMetrics,
-  ChannelSpec,
-  FlowDescription,
-  FlowEngine,
-  FlowState,
-  InputHealth,
-  NativeEngineEvent,
-  OwnedResources,
-} from '../../port/ports.ts';
+import type { ChannelDescription, ChannelEngine, ChannelMetrics, ChannelSpec, FlowDescription, FlowEngine, FlowState, InputHealth, NativeEngineEvent, OwnedResources } from '../../port/ports.ts';
 import { Backoff } from '../process/backoff.ts';
 import { reapOrphans } from '../process/pidfile.ts';
 import { redact } from '../../../secrets/redact.ts';
@@ -98,17 +87,7 @@ import { ingestBinary } from './ingest/binary.ts';
 import { IDLE_INGEST_STATE, type SrtIngestState } from './ingest/monitor.ts';
 import { SrtIngest, type SrtIngestNotice } from './ingest/srt-ingest.ts';
 import { assertTransition, MediaEngineError } from './channel-lifecycle.ts';
-import {
-  alarmId,
-  alertTypeFor,
-  channelAlert,
-  channelArn,
-  channelStateChange,
-  FLOW_ARN,
-  flowStatusChange,
-  outputArn as outputArnFor,
-  sourceHealth,
-} from './native-events.ts';
+import { alarmId, alertTypeFor, channelAlert, channelArn, channelStateChange, FLOW_ARN, flowStatusChange, outputArn as outputArnFor, sourceHealth } from './native-events.ts';
 import { DEFAULTS, encoderKey, type LocalMediaEngineOptions, validateOptions, validateSpec } from './options.ts';
 import { Serial } from './serial.ts';
 import { TsHub, type TsHubStats } from './ts-hub.ts';
@@ -208,8 +187,6 @@ const SAMPLE_MS = 250;
 
 /** Errors that mean "no media came in": retried at once when media returns. */
 const INPUT_CODES = new Set(['INPUT_STALLED', 'START_TIMEOUT']);
-
-
 
 function clip(s: string, max: number): string {
   return s.length > max ? `${s.slice(0, max - 1)}…` : s;
@@ -949,10 +926,7 @@ export class LocalMediaEngine implements FlowEngine, ChannelEngine {
         const tapId = encode === null ? 'tap:mux' : `tap:encoder:${key}`;
         const kind = encode === null ? 'mux' : 'encoder';
         const label = encode === null ? 'mux-passthrough' : `encoder-${ch.spec.presetId}`;
-        const argv =
-          encode === null
-            ? muxArgs()
-            : encoderArgs({ encode, x264Preset: this.#o.x264Preset ?? DEFAULTS.x264Preset });
+        const argv = encode === null ? muxArgs() : encoderArgs({ encode, x264Preset: this.#o.x264Preset ?? DEFAULTS.x264Preset });
         const sup = this.#ffmpeg(label, argv, [], 'stream');
         const created: MediaSource = {
           key,
@@ -1073,15 +1047,7 @@ export class LocalMediaEngine implements FlowEngine, ChannelEngine {
 
   #publisherView(ch: Channel): EngineProcess {
     const st = ch.publish?.stats ?? null;
-    const state: SupervisorState = ch.gaveUp
-      ? 'failed'
-      : ch.retryTimer
-        ? 'backoff'
-        : ch.publish?.pushing
-          ? 'running'
-          : ch.publish
-            ? 'starting'
-            : 'idle';
+    const state: SupervisorState = ch.gaveUp ? 'failed' : ch.retryTimer ? 'backoff' : ch.publish?.pushing ? 'running' : ch.publish ? 'starting' : 'idle';
     return {
       name: `publisher-${ch.id}`,
       role: 'pusher',

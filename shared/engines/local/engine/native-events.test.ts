@@ -5,18 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { MediaConnectFlowStatusChange, MediaConnectSourceHealth, MediaLiveChannelAlert, MediaLiveChannelStateChange, channelIdFromArn } from '../../../../events/native/schemas.ts';
 import type { NativeEngineEvent } from '../../port/ports.ts';
 import { classifyStderrText, PROCESS_ERROR_CATALOG } from '../process/stderr-classifier.ts';
-import {
-  ALERT_TYPES,
-  alarmId,
-  alertTypeFor,
-  channelAlert,
-  channelArn,
-  channelStateChange,
-  destinationIdOfOutputArn,
-  flowStatusChange,
-  outputArn,
-  sourceHealth,
-} from './native-events.ts';
+import { ALERT_TYPES, alarmId, alertTypeFor, channelAlert, channelArn, channelStateChange, destinationIdOfOutputArn, flowStatusChange, outputArn, sourceHealth } from './native-events.ts';
 
 const envelope = (e: NativeEngineEvent) => ({
   version: '0',

@@ -39,7 +39,6 @@ export function channelArn(channelId: string): string {
   return `arn:aws:medialive:${LOCAL_REGION}:${LOCAL_ACCOUNT}:channel:${channelId}`;
 }
 
-
 export function channelStateChange(channelId: string, state: ChannelState): NativeEngineEvent {
   const arn = channelArn(channelId);
   return {
@@ -79,13 +78,12 @@ export function alertTypeFor(code: string): string {
 
 /** Stable per channel, alert type and episode, so SET and its CLEARED share it. */
 export function alarmId(channelId: string, alertType: string, episode: number): string {
-  return createHash('sha1').update(`${channelArn(channelId)}\0${alertType}\0${episode}`).digest('hex');
+  return createHash('sha1')
+    .update(`${channelArn(channelId)}\0${alertType}\0${episode}`)
+    .digest('hex');
 }
 
-export function channelAlert(
-  channelId: string,
-  o: { state: 'SET' | 'CLEARED'; alarmId: string; alertType: string; message: string; error: LastError | null },
-): NativeEngineEvent {
+export function channelAlert(channelId: string, o: { state: 'SET' | 'CLEARED'; alarmId: string; alertType: string; message: string; error: LastError | null }): NativeEngineEvent {
   const arn = channelArn(channelId);
   return {
     source: 'aws.medialive',

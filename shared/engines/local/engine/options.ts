@@ -57,7 +57,6 @@ export interface LocalMediaEngineOptions {
   sourceGraceMs?: number;
 }
 
-
 /** Defaults of the optional `LocalMediaEngineOptions`. */
 export const DEFAULTS = {
   x264Preset: 'veryfast',
@@ -70,7 +69,6 @@ export const DEFAULTS = {
   srtRejectionTtlMs: 300_000,
   sourceGraceMs: 10_000,
 } as const;
-
 
 /** Canonical key of an encode: the same settings always give the same key, whatever the field order. */
 export function encoderKey(presetId: string, e: EncodeSpec): string {
@@ -122,4 +120,3 @@ export function validateSpec(spec: ChannelSpec): void {
   }
   if (problems.length > 0) throw new MediaEngineError('INVALID_CHANNEL_SPEC', `invalid channel spec: ${problems.join('; ')}`);
 }
-

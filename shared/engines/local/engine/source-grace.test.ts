@@ -163,22 +163,41 @@ describe('LocalMediaEngine source grace, on loopback', { timeout: 60_000 }, () =
     const mark = events.length;
     const killedAt = Date.now();
     process.kill(victim, 'SIGKILL');
-    await waitFor('a new mux running within the grace', () => {
-      const m = sourceOf(pass);
-      return m?.pid && m.pid !== victim && m.state === 'running';
-    }, { timeoutMs: GRACE_MS - 200, intervalMs: 20 });
+    await waitFor(
+      'a new mux running within the grace',
+      () => {
+        const m = sourceOf(pass);
+        return m?.pid && m.pid !== victim && m.state === 'running';
+      },
+      { timeoutMs: GRACE_MS - 200, intervalMs: 20 },
+    );
     // Watch until well after the grace would have expired: the connection is never replaced.
-    await waitFor('the grace deadline passed', async () => {
-      assert.equal((await nginx.hasPublisher(pass.key))?.clientId, conn.clientId, 'the same RTMP connection throughout');
-      assert.notEqual((await engine.describeChannel(pass.id))?.error?.code, 'INPUT_STALLED');
-      return Date.now() > killedAt + GRACE_MS + 750;
-    }, { timeoutMs: GRACE_MS + 5000, intervalMs: 50 });
-    await waitFor('media flowing on it again, the alert cleared', async () => {
-      const pub = await nginx.hasPublisher(pass.key);
-      return (pub?.bytesIn ?? 0) > conn.bytesIn + 50_000 && (await publishingCleanly(pass)) === conn.clientId && alertsFor(events.slice(mark), pass.id).at(-1)?.detail['alarm_state'] === 'CLEARED';
-    }, { timeoutMs: 8000, intervalMs: 50 });
+    await waitFor(
+      'the grace deadline passed',
+      async () => {
+        assert.equal((await nginx.hasPublisher(pass.key))?.clientId, conn.clientId, 'the same RTMP connection throughout');
+        assert.notEqual((await engine.describeChannel(pass.id))?.error?.code, 'INPUT_STALLED');
+        return Date.now() > killedAt + GRACE_MS + 750;
+      },
+      { timeoutMs: GRACE_MS + 5000, intervalMs: 50 },
+    );
+    await waitFor(
+      'media flowing on it again, the alert cleared',
+      async () => {
+        const pub = await nginx.hasPublisher(pass.key);
+        return (pub?.bytesIn ?? 0) > conn.bytesIn + 50_000 && (await publishingCleanly(pass)) === conn.clientId && alertsFor(events.slice(mark), pass.id).at(-1)?.detail['alarm_state'] === 'CLEARED';
+      },
+      { timeoutMs: 8000, intervalMs: 50 },
+    );
     const alerts = alertsFor(events.slice(mark), pass.id);
-    assert.deepEqual(alerts.map((e) => [e.detail['alarm_state'], e.detail['alert_type']]), [['SET', 'Process Failed'], ['CLEARED', 'Process Failed']], 'the crash alerted, nothing said Input Loss');
+    assert.deepEqual(
+      alerts.map((e) => [e.detail['alarm_state'], e.detail['alert_type']]),
+      [
+        ['SET', 'Process Failed'],
+        ['CLEARED', 'Process Failed'],
+      ],
+      'the crash alerted, nothing said Input Loss',
+    );
     assert.equal(engine.channelMetrics(pass.id)?.restarts, restarts, 'the publisher was never re-added');
     assert.deepEqual(statesFor(events.slice(mark), pass.id), [], 'the channel state never moved');
     assert.ok(!isAlive(victim));
@@ -207,7 +226,11 @@ describe('LocalMediaEngine source grace, on loopback', { timeout: 60_000 }, () =
       // the outage; channel-provisioner reports RUNNING with an error, the destination shows `error`.
       assert.equal(desc.state, 'RUNNING');
       const set = alertsFor(events.slice(mark), d.id);
-      assert.deepEqual(set.map((e) => e.detail['alarm_state']), ['SET'], `${d.name}: one alert, still set`);
+      assert.deepEqual(
+        set.map((e) => e.detail['alarm_state']),
+        ['SET'],
+        `${d.name}: one alert, still set`,
+      );
       assert.equal(set[0]?.detail['alert_type'], 'Input Loss');
       const fe = set[0]?.detail['fanout_error'] as { code: string; hint: string };
       assert.equal(fe.code, 'INPUT_STALLED');
@@ -236,7 +259,10 @@ describe('LocalMediaEngine source grace, on loopback', { timeout: 60_000 }, () =
     for (const d of DESTS) {
       await publishingAgain(d);
       const cleared = alertsFor(events.slice(mark), d.id);
-      assert.deepEqual(cleared.map((e) => [e.detail['alarm_state'], e.detail['alert_type'], e.detail['alarm_id'], e.detail['fanout_error']]), [['CLEARED', 'Input Loss', setAlarm.get(d), null]]);
+      assert.deepEqual(
+        cleared.map((e) => [e.detail['alarm_state'], e.detail['alert_type'], e.detail['alarm_id'], e.detail['fanout_error']]),
+        [['CLEARED', 'Input Loss', setAlarm.get(d), null]],
+      );
       assert.deepEqual(statesFor(events.slice(mark), d.id), [], 'RUNNING all along, never announced twice');
       assert.equal(engine.channelMetrics(d.id)?.restarts, (restarts.get(d) ?? 0) + 1, 're-added once');
       assert.notEqual(engine.channelMetrics(d.id)?.uptimeSeconds ?? null, null, 'pushing again');
@@ -258,10 +284,14 @@ describe('LocalMediaEngine source grace, on loopback', { timeout: 60_000 }, () =
     }
     for (const d of DESTS) {
       // Past the grace the channel waits for media, not for the platform: it says so.
-      const error = await waitFor(`${d.name}: INPUT_STALLED`, async () => {
-        const e = (await engine.describeChannel(d.id))?.error;
-        return e?.code === 'INPUT_STALLED' && e;
-      }, { timeoutMs: GRACE_MS + 3000, intervalMs: 20 });
+      const error = await waitFor(
+        `${d.name}: INPUT_STALLED`,
+        async () => {
+          const e = (await engine.describeChannel(d.id))?.error;
+          return e?.code === 'INPUT_STALLED' && e;
+        },
+        { timeoutMs: GRACE_MS + 3000, intervalMs: 20 },
+      );
       // The grace's message, or the stall watchdog's once the source's next run found no media either.
       assert.match(error.message, new RegExp(`the ${d.sourceLabel} produced no media|^No media has arrived`));
       const last = alertsFor(events.slice(mark), d.id).at(-1);

@@ -11,12 +11,7 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
-import {
-  MediaConnectFlowStatusChange,
-  MediaConnectSourceHealth,
-  MediaLiveChannelAlert,
-  MediaLiveChannelStateChange,
-} from '../../../../events/native/schemas.ts';
+import { MediaConnectFlowStatusChange, MediaConnectSourceHealth, MediaLiveChannelAlert, MediaLiveChannelStateChange } from '../../../../events/native/schemas.ts';
 import type { NativeEngineEvent } from '../../port/ports.ts';
 import { isAlive, readCmdline, readStatFields } from '../process/proc.ts';
 import { type SpawnTestSourceOptions, spawnTestSource } from './ingest/test-source.ts';
@@ -92,15 +87,13 @@ export function tcpConnectionsTo(port: number): number {
   return n;
 }
 
-const ofChannel = (events: readonly NativeEngineEvent[], detailType: string, channelId: string): NativeEngineEvent[] =>
-  events.filter((e) => e.detailType === detailType && String(e.detail['channel_arn']).endsWith(`:${channelId}`));
+const ofChannel = (events: readonly NativeEngineEvent[], detailType: string, channelId: string): NativeEngineEvent[] => events.filter((e) => e.detailType === detailType && String(e.detail['channel_arn']).endsWith(`:${channelId}`));
 
 /** The "MediaLive Channel Alert" events of one channel. */
 export const alertsFor = (events: readonly NativeEngineEvent[], channelId: string): NativeEngineEvent[] => ofChannel(events, 'MediaLive Channel Alert', channelId);
 
 /** The states of one channel's "MediaLive Channel State Change" events, in order. */
-export const statesFor = (events: readonly NativeEngineEvent[], channelId: string): unknown[] =>
-  ofChannel(events, 'MediaLive Channel State Change', channelId).map((e) => e.detail['state']);
+export const statesFor = (events: readonly NativeEngineEvent[], channelId: string): unknown[] => ofChannel(events, 'MediaLive Channel State Change', channelId).map((e) => e.detail['state']);
 
 const NATIVE_SCHEMAS = {
   'MediaLive Channel State Change': MediaLiveChannelStateChange,

@@ -171,7 +171,10 @@ describe('TsHub', () => {
     assert.equal(warnings[0]?.['consumer'], 'stuck');
     // What it did get is whole packets, in order (a gap where the drops were).
     const received = stuck.numbers();
-    assert.deepEqual(received, [...received].sort((x, y) => x - y));
+    assert.deepEqual(
+      received,
+      [...received].sort((x, y) => x - y),
+    );
 
     stuck.release();
     feed(source, Buffer.concat(range(1000, 1010).map(ts)));

@@ -12,7 +12,10 @@ const rejected = { code: 'RTMP_STREAM_KEY_REJECTED', retryable: false };
 test('delays grow 1 s, 2 s, 4 s … and cap at 60 s with the default policy', () => {
   const p = resolveRetryPolicy();
   const expected = [1000, 2000, 4000, 8000, 16_000, 32_000, 60_000, 60_000, 60_000];
-  assert.deepEqual(expected.map((_, i) => delayForAttempt(p, i + 1)), expected);
+  assert.deepEqual(
+    expected.map((_, i) => delayForAttempt(p, i + 1)),
+    expected,
+  );
   assert.equal(delayForAttempt(resolveRetryPolicy({ backoffCoefficient: 1.5, initialIntervalMs: 100 }), 3), 225);
 });
 
@@ -45,7 +48,11 @@ test('each failure schedules the next retry at now + delay (fake clock)', () => 
   const b = new Backoff();
   assert.equal(b.attempt, 0);
   assert.equal(b.nextRetryAt, null);
-  for (const [n, delay] of [[1, 1000], [2, 2000], [3, 4000]] as const) {
+  for (const [n, delay] of [
+    [1, 1000],
+    [2, 2000],
+    [3, 4000],
+  ] as const) {
     const d = b.nextDelay(retryable);
     assert.deepEqual(d, { retry: true, attempt: n, delayMs: delay, retryAt: Date.now() + delay });
     assert.equal(b.attempt, n);

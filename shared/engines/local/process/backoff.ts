@@ -90,9 +90,7 @@ export function isRetryable(policy: Readonly<RetryPolicy>, failure: Failure): bo
 }
 
 /** The outcome of a failure: retry after a delay, or give up and say why. */
-export type RetryDecision =
-  | { retry: true; attempt: number; delayMs: number; retryAt: number }
-  | { retry: false; attempt: number; reason: 'non-retryable' | 'maximum-attempts'; explanation: string };
+export type RetryDecision = { retry: true; attempt: number; delayMs: number; retryAt: number } | { retry: false; attempt: number; reason: 'non-retryable' | 'maximum-attempts'; explanation: string };
 
 /**
  * Stateful backoff for one supervised process. Call `recordStart()` when a run is up, `nextDelay()`

@@ -130,10 +130,16 @@ test('reapOrphans keeps the records of a control plane that is still running', a
 test('reapOrphans kills a matching orphan group: SIGINT first, SIGKILL for what ignores it', async () => {
   const dir = tmp();
   // Leader and a member of its group that ignores SIGINT.
-  const leader = spawn(process.execPath, ['-e', "require('child_process').spawn(process.execPath, ['-e', \"process.on('SIGINT',()=>{});setInterval(()=>{},1000)\"], {stdio:'ignore'}); setInterval(()=>{},1000)"], { detached: true, stdio: 'ignore' });
+  const leader = spawn(process.execPath, ['-e', "require('child_process').spawn(process.execPath, ['-e', \"process.on('SIGINT',()=>{});setInterval(()=>{},1000)\"], {stdio:'ignore'}); setInterval(()=>{},1000)"], {
+    detached: true,
+    stdio: 'ignore',
+  });
   killLater(leader.pid);
   const member = await waitFor('group member', () => {
-    const m = readdirSync('/proc').filter((e) => /^\d+$/.test(e)).map(Number).find((p) => p !== leader.pid && readProcStat(p)?.pgrp === leader.pid);
+    const m = readdirSync('/proc')
+      .filter((e) => /^\d+$/.test(e))
+      .map(Number)
+      .find((p) => p !== leader.pid && readProcStat(p)?.pgrp === leader.pid);
     return m;
   });
   killLater(member);

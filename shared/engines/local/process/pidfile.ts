@@ -69,11 +69,7 @@ export function removePidfile(dir: string, pid: number): void {
 
 function isRecord(x: unknown): x is PidRecord {
   const r = x as Partial<PidRecord> | null;
-  return (
-    typeof r === 'object' && r !== null && r.version === 1 &&
-    Number.isInteger(r.pid) && Number.isInteger(r.pgid) && Number.isInteger(r.ownerPid) &&
-    typeof r.argvHash === 'string' && (r.pid as number) > 1 && (r.pgid as number) > 1
-  );
+  return typeof r === 'object' && r !== null && r.version === 1 && Number.isInteger(r.pid) && Number.isInteger(r.pgid) && Number.isInteger(r.ownerPid) && typeof r.argvHash === 'string' && (r.pid as number) > 1 && (r.pgid as number) > 1;
 }
 
 /** Every record in `dir` (unreadable or malformed files come back with `record: null`). */
@@ -190,9 +186,7 @@ export async function reapOrphans(dir: string, options: ReapOptions = {}): Promi
       }
     } else {
       const cmdline = readCmdline(r.pid);
-      const same =
-        cmdline !== null && hashArgv(cmdline) === r.argvHash && st.pgrp === r.pgid &&
-        (r.startTicks === null || st.startTicks === r.startTicks);
+      const same = cmdline !== null && hashArgv(cmdline) === r.argvHash && st.pgrp === r.pgid && (r.startTicks === null || st.startTicks === r.startTicks);
       if (!same) {
         done('not-ours');
         continue;

@@ -40,7 +40,10 @@ test('real transcript, SRT input lost: speed in scientific notation', () => {
   const snaps = parseProgress(fixture('ffmpeg-srt-input-lost.txt'));
   const speeds = snaps.map((s) => s.speed);
   assert.equal(speeds[0], null); // speed=N/A
-  assert.ok(speeds.some((v) => v !== null && v > 1000), `speeds ${speeds.join(',')}`); // speed=1.88e+04x
+  assert.ok(
+    speeds.some((v) => v !== null && v > 1000),
+    `speeds ${speeds.join(',')}`,
+  ); // speed=1.88e+04x
   assert.equal(snaps.at(-1)!.progress, 'end');
 });
 
@@ -71,7 +74,10 @@ test('fields are typed; N/A, missing and negative values become null', () => {
     [{ out_time: '01:02:03.500000', progress: 'continue' }, { outTimeMs: 3_723_500 }],
     [{ out_time_us: 'N/A', out_time: '-577014:32:22.775808', progress: 'continue' }, { outTimeMs: null }],
     [{ out_time_us: '-9000', progress: 'continue' }, { outTimeMs: null }],
-    [{ total_size: 'N/A', frame: 'x', progress: 'end' }, { totalSizeBytes: null, frame: null, progress: 'end' }],
+    [
+      { total_size: 'N/A', frame: 'x', progress: 'end' },
+      { totalSizeBytes: null, frame: null, progress: 'end' },
+    ],
     [{ progress: 'continue' }, { frame: null, fps: null, dupFrames: null, dropFrames: null }],
   ];
   for (const [fields, expected] of cases) {

@@ -162,4 +162,3 @@ export function parseProgress(text: string): ProgressSnapshot[] {
   const parser = new ProgressParser();
   return [...parser.push(text), ...parser.end()];
 }
-

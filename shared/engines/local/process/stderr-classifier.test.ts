@@ -2,23 +2,18 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { parseProgress } from './progress.ts';
-import {
-  classifyStderr,
-  classifyStderrText,
-  PROCESS_ERROR_CATALOG,
-  type ProcessErrorCode,
-  errorFor,
-  PUBLISH_REJECT_WINDOW_MS,
-  STDERR_RULES,
-} from './stderr-classifier.ts';
+import { classifyStderr, classifyStderrText, PROCESS_ERROR_CATALOG, type ProcessErrorCode, errorFor, PUBLISH_REJECT_WINDOW_MS, STDERR_RULES } from './stderr-classifier.ts';
 
 const dir = new URL('./fixtures/stderr/', import.meta.url);
 const read = (name: string): string => readFileSync(new URL(name, dir), 'utf8');
 const exitCodes = new Map(
-  read('exit-codes.txt').trim().split('\n').map((l) => {
-    const [name, code] = l.split(' ');
-    return [name!, Number(code)] as const;
-  }),
+  read('exit-codes.txt')
+    .trim()
+    .split('\n')
+    .map((l) => {
+      const [name, code] = l.split(' ');
+      return [name!, Number(code)] as const;
+    }),
 );
 /** How much media the recorded run had sent, from the progress recorded alongside it. */
 const mediaSent = (name: string): number | undefined => {
@@ -30,11 +25,12 @@ const mediaSent = (name: string): number | undefined => {
 };
 /** Every stream key and passphrase used while recording contains this. */
 const MARKER = /SECRET\d+/g;
-const secretsIn = (text: string): string[] => [...new Set(text.match(MARKER) ?? [])].map((s) => {
-  // The whole key: the token around the marker (sk_live_SECRET1, correcthorse_SECRET19, …).
-  const m = new RegExp(`[A-Za-z0-9_-]*${s}`).exec(text);
-  return m ? m[0] : s;
-});
+const secretsIn = (text: string): string[] =>
+  [...new Set(text.match(MARKER) ?? [])].map((s) => {
+    // The whole key: the token around the marker (sk_live_SECRET1, correcthorse_SECRET19, …).
+    const m = new RegExp(`[A-Za-z0-9_-]*${s}`).exec(text);
+    return m ? m[0] : s;
+  });
 
 // Every recorded failure and what it must become. `retryable` is what the operator sees.
 const CASES: { fixture: string; code: ProcessErrorCode; retryable: boolean; mediaSentMs?: number }[] = [

@@ -175,8 +175,7 @@ export interface StderrRule {
   when?: (ctx: ClassifyContext) => boolean;
 }
 
-const closedEarly = (ctx: ClassifyContext): boolean =>
-  ctx.mediaSentMs !== undefined && ctx.mediaSentMs < PUBLISH_REJECT_WINDOW_MS;
+const closedEarly = (ctx: ClassifyContext): boolean => ctx.mediaSentMs !== undefined && ctx.mediaSentMs < PUBLISH_REJECT_WINDOW_MS;
 
 /** The table, most specific first. Exported for the docs and for tests. */
 export const STDERR_RULES: readonly StderrRule[] = Object.freeze([

@@ -8,14 +8,7 @@ import { afterEach, mock, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { waitFor } from './fixtures/wait-for.ts';
 import { isAlive, readCmdline } from './proc.ts';
-import {
-  IllegalTransitionError,
-  ProcessSupervisor,
-  type StateChange,
-  type SupervisorOptions,
-  type SupervisorState,
-  TRANSITIONS,
-} from './supervisor.ts';
+import { IllegalTransitionError, ProcessSupervisor, type StateChange, type SupervisorOptions, type SupervisorState, TRANSITIONS } from './supervisor.ts';
 
 const FAKE = fileURLToPath(new URL('./fixtures/fake-ffmpeg.mjs', import.meta.url));
 const stderrFixture = (name: string): string => fileURLToPath(new URL(`./fixtures/stderr/${name}.txt`, import.meta.url));
@@ -139,7 +132,10 @@ test('a crash is retried with growing delays, and every exit is recorded', async
   await sup.stop();
 
   const backoffs = states.filter((s) => s.to === 'backoff');
-  assert.deepEqual(backoffs.slice(0, 3).map((s) => s.status.attempt), [1, 2, 3]);
+  assert.deepEqual(
+    backoffs.slice(0, 3).map((s) => s.status.attempt),
+    [1, 2, 3],
+  );
   // nextRetryAt is set a moment before the event's `at`, so the gap is the delay minus that moment.
   const delays = backoffs.slice(0, 3).map((s) => (s.status.nextRetryAt ?? 0) - s.at);
   for (const [i, expected] of [50, 100, 200].entries()) {
@@ -151,7 +147,12 @@ test('a crash is retried with growing delays, and every exit is recorded', async
   assert.ok(restart.at >= backoffs[1]!.status.nextRetryAt!, `restarted ${backoffs[1]!.status.nextRetryAt! - restart.at} ms early`);
   // Each run reached running (its one progress block) before crashing; under heavy load the exit
   // can be read before that block, so only the retry cycle itself is asserted strictly.
-  assert.deepEqual(path().filter((s) => s !== 'running').slice(0, 4), ['starting', 'backoff', 'starting', 'backoff']);
+  assert.deepEqual(
+    path()
+      .filter((s) => s !== 'running')
+      .slice(0, 4),
+    ['starting', 'backoff', 'starting', 'backoff'],
+  );
   assert.ok(path().includes('running'));
   assert.ok(exits.length >= 3 && exits.slice(0, 3).every((c) => c === 1), `exit codes ${exits}`);
   const err = backoffs[0]!.status.lastError!;
@@ -405,7 +406,10 @@ test('real srt-live-transmit + ffmpeg: a wrong SRT passphrase fails the caller, 
   live.push(listener);
   listener.start();
   await waitFor('listener up', () => listener.status().state === 'running' && listener.logTail().some((l) => l.startsWith('Media path')));
-  assert.ok(listener.logTail().some((l) => l.includes('passphrase=***')), listener.logTail().join('\n'));
+  assert.ok(
+    listener.logTail().some((l) => l.includes('passphrase=***')),
+    listener.logTail().join('\n'),
+  );
 
   const caller = new ProcessSupervisor({
     name: 'contributor',
@@ -433,7 +437,7 @@ test("stdout 'stream': each launch hands out its stdout raw (media, not log line
   const sup = new ProcessSupervisor({
     name: 'mux',
     binary: process.execPath,
-    argv: ['-e', "process.stdout.write(Buffer.from([0x46, 0x4c, 0x56, 0x0a, 0x01])); setTimeout(() => process.exit(1), 150)"],
+    argv: ['-e', 'process.stdout.write(Buffer.from([0x46, 0x4c, 0x56, 0x0a, 0x01])); setTimeout(() => process.exit(1), 150)'],
     progressFd: null,
     stdout: 'stream',
     retry: FAST,
@@ -492,13 +496,9 @@ test('a child that exits on its own has its stdin destroyed; writes to it are sw
 });
 
 test('reportFd: the child opens /dev/fd/N by path (a FIFO), its lines are redacted report events, not log tail', async () => {
-  const child = [
-    "const fs = require('fs');",
-    "const fd = fs.openSync('/dev/fd/3', 'w');",
-    `fs.writeSync(fd, '{"stat":1,"url":"${DEST}"}\\n{"stat":2}\\n');`,
-    "process.stderr.write('a log line\\n');",
-    'setInterval(() => {}, 1000);',
-  ].join(' ');
+  const child = ["const fs = require('fs');", "const fd = fs.openSync('/dev/fd/3', 'w');", `fs.writeSync(fd, '{"stat":1,"url":"${DEST}"}\\n{"stat":2}\\n');`, "process.stderr.write('a log line\\n');", 'setInterval(() => {}, 1000);'].join(
+    ' ',
+  );
   const dir = tmp();
   const sup = new ProcessSupervisor({ name: 'reporter', binary: process.execPath, argv: ['-e', child], progressFd: null, reportFd: 3, secrets: [KEY], pidDir: dir, retry: FAST });
   live.push(sup);
@@ -512,6 +512,10 @@ test('reportFd: the child opens /dev/fd/N by path (a FIFO), its lines are redact
   assert.ok(reports[0]?.includes('***') && !reports[0].includes(KEY), 'redacted');
   await waitFor('the log line', () => sup.logTail().includes('a log line'));
   assert.ok(!sup.logTail().some((l) => l.includes('stat')), 'reports are not log lines');
-  assert.deepEqual(readdirSync(dir).filter((f) => f.includes('fifo')), [], 'the FIFO is unlinked at once');
+  assert.deepEqual(
+    readdirSync(dir).filter((f) => f.includes('fifo')),
+    [],
+    'the FIFO is unlinked at once',
+  );
   assertNoSecret(sup, reports);
 });

@@ -501,9 +501,7 @@ export class ProcessSupervisor {
       return;
     }
     const pdeath = o.parentDeathSignal && process.platform === 'linux' && existsSync(o.setprivPath) ? o.parentDeathSignal : null;
-    const [cmd, args] = pdeath
-      ? [o.setprivPath, ['--pdeathsig', pdeath.replace(/^SIG/, ''), '--', o.binary, ...o.argv]]
-      : [o.binary, [...o.argv]];
+    const [cmd, args] = pdeath ? [o.setprivPath, ['--pdeathsig', pdeath.replace(/^SIG/, ''), '--', o.binary, ...o.argv]] : [o.binary, [...o.argv]];
     const stdio: ('pipe' | 'ignore' | number)[] = [o.stdin === 'stream' ? 'pipe' : 'ignore', o.stdout === 'stream' ? 'pipe' : 'ignore', 'pipe'];
     const extra = (fd: number, what: 'pipe' | number): void => {
       while (stdio.length <= fd) stdio.push('ignore');
@@ -714,8 +712,7 @@ export class ProcessSupervisor {
       if (this.#opts.pidDir) removePidfile(this.#opts.pidDir, run.pid);
     }
     const at = run.exitedAt ?? Date.now();
-    const cause: ExitCause =
-      run.terminate === 'stop' ? (run.escalated ? 'stop-escalated' : 'stop') : run.terminate ? 'watchdog' : 'unexpected';
+    const cause: ExitCause = run.terminate === 'stop' ? (run.escalated ? 'stop-escalated' : 'stop') : run.terminate ? 'watchdog' : 'unexpected';
     const exit: ExitRecord = {
       pid: run.pid,
       code: run.code,
@@ -752,10 +749,7 @@ export class ProcessSupervisor {
         ...(o.progressFd !== null ? { mediaSentMs: run.lastProgress?.outTimeMs ?? 0 } : {}),
       });
       if (run.terminate && error.code === 'UNKNOWN') {
-        error =
-          run.terminate === 'stall'
-            ? errorFor('INPUT_STALLED', `no progress for ${o.stallTimeoutMs} ms; the process was killed`)
-            : errorFor('START_TIMEOUT', `no progress ${o.startTimeoutMs} ms after start; the process was killed`);
+        error = run.terminate === 'stall' ? errorFor('INPUT_STALLED', `no progress for ${o.stallTimeoutMs} ms; the process was killed`) : errorFor('START_TIMEOUT', `no progress ${o.startTimeoutMs} ms after start; the process was killed`);
       }
     }
     this.#lastError = error;

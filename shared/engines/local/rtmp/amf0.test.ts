@@ -22,13 +22,9 @@ describe('amf0', () => {
   it('decodes what nginx-rtmp answers to connect', () => {
     // Captured: the AMF0 payload of nginx-rtmp 1.2.2's `_result` to connect.
     const hex =
-      '02000' + '75f726573756c74003ff0000000000000030006666d7356657202000d464d532f332c302c312c313233000c6361706162696c697469657300403f0000000000000000090300056c6576656c0200067374617475730004636f646502001d4e6574436f6e6e656374696f6e2e436f6e6e6563742e53756363657373000b6465736372697074696f6e020015436f6e6e656374696f6e207375636365656465642e000e6f626a656374456e636f64696e67000000000000000000000009';
-    assert.deepEqual(decodeAmf0(Buffer.from(hex, 'hex')), [
-      '_result',
-      1,
-      { fmsVer: 'FMS/3,0,1,123', capabilities: 31 },
-      { level: 'status', code: 'NetConnection.Connect.Success', description: 'Connection succeeded.', objectEncoding: 0 },
-    ]);
+      '02000' +
+      '75f726573756c74003ff0000000000000030006666d7356657202000d464d532f332c302c312c313233000c6361706162696c697469657300403f0000000000000000090300056c6576656c0200067374617475730004636f646502001d4e6574436f6e6e656374696f6e2e436f6e6e6563742e53756363657373000b6465736372697074696f6e020015436f6e6e656374696f6e207375636365656465642e000e6f626a656374456e636f64696e67000000000000000000000009';
+    assert.deepEqual(decodeAmf0(Buffer.from(hex, 'hex')), ['_result', 1, { fmsVer: 'FMS/3,0,1,123', capabilities: 31 }, { level: 'status', code: 'NetConnection.Connect.Success', description: 'Connection succeeded.', objectEncoding: 0 }]);
   });
 
   it('decodes dates and rejects truncated or unknown data', () => {

@@ -59,7 +59,10 @@ describe('FlvParser', () => {
     ]);
     const p = new FlvParser();
     const tags = p.push(flv);
-    assert.deepEqual(tags.map((t) => t.timestamp), [0x12345678, 0xfffffe, 0]);
+    assert.deepEqual(
+      tags.map((t) => t.timestamp),
+      [0x12345678, 0xfffffe, 0],
+    );
     assert.equal(tags[0]!.data.buffer, flv.buffer);
     assert.equal(tags[0]!.keyframe, true);
     assert.equal(tags[0]!.sequenceHeader, false);
@@ -77,9 +80,7 @@ describe('FlvParser', () => {
     const path = await ffmpegFlvFile({ seconds: 4, fps: 25, gop: 25 });
     const flv = readFileSync(path);
     const { parser, tags } = parseAll(flv, (i) => 1000 + ((i * 7919) % 65536));
-    const probe = await new Promise<string>((resolve, reject) =>
-      execFile('ffprobe', ['-v', 'error', '-count_packets', '-show_entries', 'stream=codec_type,nb_read_packets', '-of', 'json', path], (e, o) => (e ? reject(e) : resolve(o))),
-    );
+    const probe = await new Promise<string>((resolve, reject) => execFile('ffprobe', ['-v', 'error', '-count_packets', '-show_entries', 'stream=codec_type,nb_read_packets', '-of', 'json', path], (e, o) => (e ? reject(e) : resolve(o))));
     const streams = (JSON.parse(probe) as { streams: { codec_type: string; nb_read_packets: string }[] }).streams;
     const packets = (kind: string): number => Number(streams.find((s) => s.codec_type === kind)?.nb_read_packets);
     // FFmpeg ends the file with an AVC end-of-sequence tag (AVCPacketType 2), not a packet.
@@ -90,7 +91,10 @@ describe('FlvParser', () => {
     assert.equal(video.length, packets('video'));
     assert.equal(audio.length, packets('audio'));
     assert.equal(video.length, 100);
-    assert.deepEqual(video.flatMap((t, i) => (t.keyframe ? [i] : [])), [0, 25, 50, 75]);
+    assert.deepEqual(
+      video.flatMap((t, i) => (t.keyframe ? [i] : [])),
+      [0, 25, 50, 75],
+    );
     assert.equal(parser.keyframes, 4);
     assert.equal(tags[0]!.metadata, true);
     assert.ok(parser.videoSequenceHeader && parser.audioSequenceHeader);

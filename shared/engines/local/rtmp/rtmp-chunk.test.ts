@@ -38,16 +38,26 @@ describe('rtmp chunks', () => {
     // Interleave: a's first chunk, v's first chunk, a's rest, v's rest.
     const aFirst = 12 + 128;
     const vFirst = 12 + 128;
-    const stream = Buffer.concat([a.subarray(0, aFirst), v.subarray(0, vFirst), a.subarray(aFirst), v.subarray(vFirst), controlMessage(MSG.SET_CHUNK_SIZE, 4096), chunkMessage({ csid: 3, type: MSG.COMMAND_AMF0, streamId: 0, timestamp: 0, payload: payload(1000) }, 4096)]);
+    const stream = Buffer.concat([
+      a.subarray(0, aFirst),
+      v.subarray(0, vFirst),
+      a.subarray(aFirst),
+      v.subarray(vFirst),
+      controlMessage(MSG.SET_CHUNK_SIZE, 4096),
+      chunkMessage({ csid: 3, type: MSG.COMMAND_AMF0, streamId: 0, timestamp: 0, payload: payload(1000) }, 4096),
+    ]);
     const r = new ChunkReader();
     const out: RtmpMessage[] = [];
     for (let i = 0; i < stream.length; i++) out.push(...r.push(stream.subarray(i, i + 1)));
-    assert.deepEqual(out.map((m) => [m.csid, m.type, m.timestamp, m.payload.length]), [
-      [4, 8, 10, 300],
-      [6, 9, 20, 300],
-      [2, 1, 0, 4],
-      [3, 20, 0, 1000],
-    ]);
+    assert.deepEqual(
+      out.map((m) => [m.csid, m.type, m.timestamp, m.payload.length]),
+      [
+        [4, 8, 10, 300],
+        [6, 9, 20, 300],
+        [2, 1, 0, 4],
+        [3, 20, 0, 1000],
+      ],
+    );
     assert.equal(r.chunkSize, 4096);
   });
 
@@ -58,12 +68,15 @@ describe('rtmp chunks', () => {
     const fmt2 = Buffer.from([0x83, 0, 0, 7, 0xdd]);
     const fmt3 = Buffer.from([0xc3, 0xee]);
     const out = r.push(Buffer.concat([fmt0, fmt1, fmt2, fmt3]));
-    assert.deepEqual(out.map((m) => [m.timestamp, m.payload.toString('hex')]), [
-      [100, 'aabb'],
-      [105, 'cc'],
-      [112, 'dd'],
-      [119, 'ee'],
-    ]);
+    assert.deepEqual(
+      out.map((m) => [m.timestamp, m.payload.toString('hex')]),
+      [
+        [100, 'aabb'],
+        [105, 'cc'],
+        [112, 'dd'],
+        [119, 'ee'],
+      ],
+    );
   });
 
   it('OutboundMessage chunks once per (stream id, chunk size) and hands out the same Buffer', () => {
@@ -92,15 +105,21 @@ describe('rtmp chunks', () => {
     const bytes = batch.chunked(1, 4096);
     assert.equal(batch.chunked(1, 4096), bytes);
     assert.deepEqual(bytes, Buffer.concat(msgs.map((m) => m.chunked(1, 4096))));
-    assert.deepEqual(msgs.map((m) => m.chunkings), [1, 1, 1, 1]);
+    assert.deepEqual(
+      msgs.map((m) => m.chunkings),
+      [1, 1, 1, 1],
+    );
     assert.deepEqual([batch.videoFrames, batch.keyframes, batch.audioFrames, batch.firstTs, batch.lastTs], [2, 1, 1, 40, 80]);
     const r = new ChunkReader();
     r.chunkSize = 4096;
-    assert.deepEqual(r.push(bytes).map((m) => [m.type, m.timestamp, m.payload.length]), [
-      [9, 0, 50],
-      [9, 40, 9000],
-      [8, 42, 300],
-      [9, 80, 2000],
-    ]);
+    assert.deepEqual(
+      r.push(bytes).map((m) => [m.type, m.timestamp, m.payload.length]),
+      [
+        [9, 0, 50],
+        [9, 40, 9000],
+        [8, 42, 300],
+        [9, 80, 2000],
+      ],
+    );
   });
 });

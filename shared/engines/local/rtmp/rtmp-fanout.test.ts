@@ -36,8 +36,7 @@ async function feed(source: PassThrough, bytes: Buffer, piece = 65536): Promise<
 
 const tagBytes = (tags: readonly SyntheticTag[]): Buffer => Buffer.concat(tags.map(flvTag));
 /** Video frames a session received: [frame number (filler byte), keyframe, timestamp]. */
-const videoFrames = (s: FakeSession): [number, boolean, number][] =>
-  s.media.filter((m) => m.type === 9 && m.payload[1] === 1).map((m) => [m.payload[5]!, m.payload[0] === 0x17, m.timestamp]);
+const videoFrames = (s: FakeSession): [number, boolean, number][] => s.media.filter((m) => m.type === 9 && m.payload[1] === 1).map((m) => [m.payload[5]!, m.payload[0] === 0x17, m.timestamp]);
 const kinds = (ms: RtmpMessage[]): string[] => ms.map((m) => (m.type === 18 ? 'meta' : m.type === 9 ? (m.payload[1] === 0 ? 'vseq' : m.payload[0] === 0x17 ? 'key' : 'v') : m.payload[1] === 0 ? 'aseq' : 'a'));
 
 describe('RtmpFanout', () => {
@@ -85,14 +84,21 @@ describe('RtmpFanout', () => {
     const got = b.sessions[0]!.media;
     assert.deepEqual(kinds(got).slice(0, 4), ['meta', 'vseq', 'aseq', 'key']);
     const frames = videoFrames(b.sessions[0]!).map((f) => f[0]);
-    assert.deepEqual(frames, Array.from({ length: 40 }, (_, i) => 20 + i), 'GOP from keyframe 20, then live, no gap');
+    assert.deepEqual(
+      frames,
+      Array.from({ length: 40 }, (_, i) => 20 + i),
+      'GOP from keyframe 20, then live, no gap',
+    );
     assert.equal(fan.stats().destinations['b']!.skippedFrames, 0);
     // Caught up: the cached frames 20..30 are 1 ms apart and end at frame 30's own timestamp (what
     // `a` got), and no audio of the past comes before the live feed.
     const ts = (s: { media: RtmpMessage[] }, kind: (k: string) => boolean): number[] => s.media.filter((m) => kind(kinds([m])[0]!)).map((m) => m.timestamp);
     const aVideo = ts(a.sessions[0]!, (k) => k === 'key' || k === 'v');
     const bVideo = ts(b.sessions[0]!, (k) => k === 'key' || k === 'v');
-    assert.deepEqual(bVideo.slice(0, 11), Array.from({ length: 11 }, (_, i) => aVideo[30]! - 10 + i));
+    assert.deepEqual(
+      bVideo.slice(0, 11),
+      Array.from({ length: 11 }, (_, i) => aVideo[30]! - 10 + i),
+    );
     assert.deepEqual(bVideo.slice(11), aVideo.slice(31), 'then the live feed with its own timestamps');
     const firstAudio = b.sessions[0]!.media.findIndex((m) => kinds([m])[0] === 'a');
     const firstLive = b.sessions[0]!.media.findIndex((m) => m.type === 9 && m.timestamp === aVideo[31]);

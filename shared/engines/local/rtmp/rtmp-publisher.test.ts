@@ -49,10 +49,20 @@ async function startError(p: RtmpPublisher): Promise<RtmpPublishError> {
 describe('parseRtmpTarget', () => {
   it('splits URL and key the way FFmpeg does', () => {
     assert.deepEqual(parseRtmpTarget('rtmp://a.rtmp.youtube.com/live2', 'abcd-efgh'), {
-      secure: false, host: 'a.rtmp.youtube.com', port: 1935, app: 'live2', tcUrl: 'rtmp://a.rtmp.youtube.com/live2', streamName: 'abcd-efgh',
+      secure: false,
+      host: 'a.rtmp.youtube.com',
+      port: 1935,
+      app: 'live2',
+      tcUrl: 'rtmp://a.rtmp.youtube.com/live2',
+      streamName: 'abcd-efgh',
     });
     assert.deepEqual(parseRtmpTarget('rtmps://live-api-s.facebook.com:443/rtmp/', 'FB-123?s_bl=1'), {
-      secure: true, host: 'live-api-s.facebook.com', port: 443, app: 'rtmp', tcUrl: 'rtmps://live-api-s.facebook.com:443/rtmp', streamName: 'FB-123?s_bl=1',
+      secure: true,
+      host: 'live-api-s.facebook.com',
+      port: 443,
+      app: 'rtmp',
+      tcUrl: 'rtmps://live-api-s.facebook.com:443/rtmp',
+      streamName: 'FB-123?s_bl=1',
     });
     assert.equal(parseRtmpTarget('rtmps://h/app', 'k').port, 443);
     assert.equal(parseRtmpTarget('rtmp://[::1]:1936/a/b', 'k').host, '::1');
@@ -65,7 +75,12 @@ describe('parseRtmpTarget', () => {
   });
 
   it('refuses what is not an rtmp(s) URL with INVALID_URL, without the key', () => {
-    for (const [url, key] of [['http://h/live', KEY], ['rtmp://h', KEY], ['rtmp://h/live', ''], ['rtmp://h:99999/live', KEY]] as const) {
+    for (const [url, key] of [
+      ['http://h/live', KEY],
+      ['rtmp://h', KEY],
+      ['rtmp://h/live', ''],
+      ['rtmp://h:99999/live', KEY],
+    ] as const) {
       assert.throws(
         () => parseRtmpTarget(url, key),
         (e: unknown) => e instanceof RtmpPublishError && e.code === 'INVALID_URL' && !e.message.includes(KEY) && /RTMP publisher/.test(e.message) && !/FFmpeg/.test(e.message),
@@ -136,10 +151,13 @@ describe('RtmpPublisher against a fake server', () => {
     assert.equal(p.send(key), 'sent');
     assert.equal(p.send(inter), 'sent');
     await waitFor('media', () => session.media.length === 2);
-    assert.deepEqual(session.media.map((m) => [m.type, m.streamId, m.timestamp, m.payload.length]), [
-      [9, 7, 0, 10_005],
-      [9, 7, 40, 10_005],
-    ]);
+    assert.deepEqual(
+      session.media.map((m) => [m.type, m.streamId, m.timestamp, m.payload.length]),
+      [
+        [9, 7, 0, 10_005],
+        [9, 7, 40, 10_005],
+      ],
+    );
     const st = p.stats();
     assert.equal(st.videoFramesSent, 2);
     assert.equal(st.keyframesSent, 1);
@@ -164,7 +182,10 @@ describe('RtmpPublisher against a fake server', () => {
     const session = s.sessions[0]!;
     for (let i = 1; i <= 20; i++) s.ping(session, 1000 * i);
     await waitFor('pongs', () => session.pongs.length === 20);
-    assert.deepEqual(session.pongs, Array.from({ length: 20 }, (_, i) => 1000 * (i + 1)));
+    assert.deepEqual(
+      session.pongs,
+      Array.from({ length: 20 }, (_, i) => 1000 * (i + 1)),
+    );
     // 20 pings × 12 bytes plus the connect answers: several windows of 200 bytes.
     await waitFor('acks', () => session.acks.length >= 2);
     for (let i = 1; i < session.acks.length; i++) assert.ok(session.acks[i]! - session.acks[i - 1]! >= 200);
@@ -225,13 +246,17 @@ describe('RtmpPublisher against a fake server', () => {
     await p.start();
     let ts = 0;
     // Write until the kernel buffers are full and bytes wait in Node.
-    await waitFor('a full socket', () => {
-      for (let i = 0; i < 20; i++) {
-        ts += 40;
-        p.send(new OutboundMessage(MSG.VIDEO, ts, avcTag('key', 100_000), 6, true, false));
-      }
-      return p.bufferedBytes > 0;
-    }, { timeoutMs: 10_000 });
+    await waitFor(
+      'a full socket',
+      () => {
+        for (let i = 0; i < 20; i++) {
+          ts += 40;
+          p.send(new OutboundMessage(MSG.VIDEO, ts, avcTag('key', 100_000), 6, true, false));
+        }
+        return p.bufferedBytes > 0;
+      },
+      { timeoutMs: 10_000 },
+    );
     const err = await p.closed;
     assert.equal(err?.code, 'RTMP_TIMEOUT');
     assert.match(err?.message ?? '', /accepted no data/);

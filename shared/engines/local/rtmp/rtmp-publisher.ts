@@ -131,8 +131,7 @@ export interface RtmpEndpoint {
 export function parseRtmpTarget(url: string, streamKey: string): RtmpEndpoint {
   const key = streamKey.trim().replace(/^\/+/, '');
   const m = /^(rtmps?):\/\/(?:[^@/?#]*@)?(\[[^\]]+\]|[^:/?#]+)(?::(\d+))?(\/[^?#]*)?(\?[^#]*)?$/i.exec(url.trim());
-  const invalid = (why: string): RtmpPublishError =>
-    new RtmpPublishError(errorFor('INVALID_URL', why, key ? [key] : [], { message: "The local engine's RTMP publisher cannot use this URL" }));
+  const invalid = (why: string): RtmpPublishError => new RtmpPublishError(errorFor('INVALID_URL', why, key ? [key] : [], { message: "The local engine's RTMP publisher cannot use this URL" }));
   if (!m) throw invalid('expected rtmp://host[:port]/app or rtmps://host[:port]/app');
   const scheme = (m[1] as string).toLowerCase();
   const secure = scheme === 'rtmps';

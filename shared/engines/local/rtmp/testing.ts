@@ -110,13 +110,46 @@ function encodeArgs(o: FlvSourceOptions): string[] {
   const br = o.bitrate ?? 1_000_000;
   const gop = o.gop ?? fps * 2;
   return [
-    '-f', 'lavfi', '-i', `testsrc2=size=${w}x${h}:rate=${fps}`,
-    '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000',
-    '-map', '0:v', '-map', '1:a',
-    '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-pix_fmt', 'yuv420p',
-    '-g', String(gop), '-keyint_min', String(gop), '-sc_threshold', '0',
-    '-b:v', String(br), '-maxrate', String(br), '-bufsize', String(br), '-x264-params', 'nal-hrd=cbr',
-    '-c:a', 'aac', '-b:a', '128k', '-ac', '2',
+    '-f',
+    'lavfi',
+    '-i',
+    `testsrc2=size=${w}x${h}:rate=${fps}`,
+    '-f',
+    'lavfi',
+    '-i',
+    'sine=frequency=440:sample_rate=48000',
+    '-map',
+    '0:v',
+    '-map',
+    '1:a',
+    '-c:v',
+    'libx264',
+    '-preset',
+    'ultrafast',
+    '-tune',
+    'zerolatency',
+    '-pix_fmt',
+    'yuv420p',
+    '-g',
+    String(gop),
+    '-keyint_min',
+    String(gop),
+    '-sc_threshold',
+    '0',
+    '-b:v',
+    String(br),
+    '-maxrate',
+    String(br),
+    '-bufsize',
+    String(br),
+    '-x264-params',
+    'nal-hrd=cbr',
+    '-c:a',
+    'aac',
+    '-b:a',
+    '128k',
+    '-ac',
+    '2',
   ];
 }
 
@@ -311,4 +344,3 @@ export class FakeRtmpServer {
     });
   }
 }
-

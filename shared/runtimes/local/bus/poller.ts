@@ -56,7 +56,10 @@ export class SqsPoller {
       const kept = batch.filter((m) => fn.filterPatterns!.some((p) => matchesPattern(p, filterView(m))));
       const dropped = batch.filter((m) => !kept.includes(m));
       if (dropped.length > 0) {
-        this.o.queues.delete(q, dropped.map((m) => [m, m.receiptHandle!]));
+        this.o.queues.delete(
+          q,
+          dropped.map((m) => [m, m.receiptHandle!]),
+        );
         this.o.changed();
       }
       return kept;
@@ -90,7 +93,10 @@ export class SqsPoller {
       });
       failed = new Set(records.map((r) => r.messageId));
     }
-    this.o.queues.delete(q, handles.filter(([m]) => !failed.has(m.messageId)));
+    this.o.queues.delete(
+      q,
+      handles.filter(([m]) => !failed.has(m.messageId)),
+    );
     const attrs = { function: fn.name, queue: q.wiring.logicalId, messages: batch.length, failed: failed.size, ms: Math.round(performance.now() - started) };
     if (failed.size > 0 && failed.size < batch.length) this.o.log.warn('batch partially failed; failed messages will be retried', attrs);
     else if (failed.size === 0) this.o.log.info('batch processed', attrs);

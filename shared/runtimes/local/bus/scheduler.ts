@@ -77,7 +77,11 @@ export class Scheduler {
     const run = (async () => {
       try {
         const handler = await this.o.lambda.handlerFor(fn);
-        return await withTimeout(Promise.resolve().then(() => handler(event, this.o.lambda.context(fn, started + timeoutMs))), timeoutMs, fn.name);
+        return await withTimeout(
+          Promise.resolve().then(() => handler(event, this.o.lambda.context(fn, started + timeoutMs))),
+          timeoutMs,
+          fn.name,
+        );
       } catch (err) {
         this.o.log.error('scheduled run failed', { function: fn.name, error: (err as Error)?.message ?? String(err) });
         throw err;

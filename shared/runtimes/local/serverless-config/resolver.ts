@@ -129,19 +129,11 @@ export class Resolver {
     }
     const m = /^([A-Za-z][\w-]*):(.*)$/s.exec(ref);
     if (!m) {
-      throw new ServerlessConfigError(
-        `cannot resolve \${${whole}}: "${ref}" is neither a literal nor a source:address variable ` +
-          '(the local loader supports sls:, opt:, self:, aws:, env:)',
-        path,
-      );
+      throw new ServerlessConfigError(`cannot resolve \${${whole}}: "${ref}" is neither a literal nor a source:address variable ` + '(the local loader supports sls:, opt:, self:, aws:, env:)', path);
     }
     const v = this.source(m[1] as string, (m[2] as string).trim(), path);
     if (v === UNSUPPORTED) {
-      throw new ServerlessConfigError(
-        `cannot resolve \${${whole}}: "${m[1]}:${m[2]}" is not supported by the local loader (supported: ` +
-          '${sls:stage}, ${opt:...}, ${self:...}, ${aws:region}, ${aws:accountId}, ${env:...})',
-        path,
-      );
+      throw new ServerlessConfigError(`cannot resolve \${${whole}}: "${m[1]}:${m[2]}" is not supported by the local loader (supported: ` + '${sls:stage}, ${opt:...}, ${self:...}, ${aws:region}, ${aws:accountId}, ${env:...})', path);
     }
     return v;
   }

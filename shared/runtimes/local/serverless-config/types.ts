@@ -5,7 +5,10 @@
 import type { EventPattern } from '../event-pattern.ts';
 
 export class ServerlessConfigError extends Error {
-  constructor(message: string, readonly path?: string) {
+  constructor(
+    message: string,
+    readonly path?: string,
+  ) {
     super(path ? `serverless.yml: ${path}: ${message}` : `serverless.yml: ${message}`);
     this.name = 'ServerlessConfigError';
   }

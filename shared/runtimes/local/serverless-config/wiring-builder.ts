@@ -7,16 +7,7 @@
  */
 import { validatePattern } from '../event-pattern.ts';
 import { isObject, type Obj, type Resolver } from './resolver.ts';
-import {
-  ServerlessConfigError,
-  type HandlerRef,
-  type LocalWiring,
-  type QueueWiring,
-  type RuleWiring,
-  type ScheduledFunctionWiring,
-  type SqsFunctionWiring,
-  type TableWiring,
-} from './types.ts';
+import { ServerlessConfigError, type HandlerRef, type LocalWiring, type QueueWiring, type RuleWiring, type ScheduledFunctionWiring, type SqsFunctionWiring, type TableWiring } from './types.ts';
 
 /** `shared/runtimes/aws/x.inbox` → `{ file: 'shared/runtimes/aws/x.ts', exportName: 'inbox' }`. */
 export function handlerRef(handler: string): HandlerRef {
@@ -190,10 +181,7 @@ export class WiringBuilder {
   private rule(logicalId: string, props: Obj, at: string): RuleWiring {
     let pattern = props['EventPattern'];
     if (pattern === undefined) {
-      throw new ServerlessConfigError(
-        'rules without an EventPattern (ScheduleExpression rules) are not supported locally; use a function `schedule` event',
-        at,
-      );
+      throw new ServerlessConfigError('rules without an EventPattern (ScheduleExpression rules) are not supported locally; use a function `schedule` event', at);
     }
     if (typeof pattern === 'string') {
       try {
@@ -271,10 +259,7 @@ export class WiringBuilder {
       const fn = this.r.get(at);
       if (!isObject(fn)) throw new ServerlessConfigError('must be a mapping', at);
       if (fn['environment'] !== undefined) {
-        throw new ServerlessConfigError(
-          'function-level environment is not supported: all functions share one process locally; use provider.environment',
-          `${at}.environment`,
-        );
+        throw new ServerlessConfigError('function-level environment is not supported: all functions share one process locally; use provider.environment', `${at}.environment`);
       }
       if (typeof fn['handler'] !== 'string') throw new ServerlessConfigError('missing handler (container images are not supported locally)', `${at}.handler`);
       let handler: HandlerRef;
@@ -406,10 +391,7 @@ export function parseRate(expr: unknown, path = 'rate'): number {
   const unit = m ? (m[2] as string) : '';
   // Like EventBridge: "1 minute" and "5 minutes", never "1 minutes" or "5 minute".
   if (!m || n < 1 || (n === 1) === unit.endsWith('s')) {
-    throw new ServerlessConfigError(
-      `cannot run schedule ${JSON.stringify(expr)} locally: expected rate(1 minute|hour|day) or rate(<n> minutes|hours|days); cron() is not supported`,
-      path,
-    );
+    throw new ServerlessConfigError(`cannot run schedule ${JSON.stringify(expr)} locally: expected rate(1 minute|hour|day) or rate(<n> minutes|hours|days); cron() is not supported`, path);
   }
   return n * (RATE_UNITS[unit] as number);
 }

@@ -11,7 +11,8 @@ import { flowOutput } from './flow-output.ts';
 import { notifier } from './notifier.ts';
 import type { LocalService } from './local-service.ts';
 
-export const localServices: Record<string, LocalService<any>> = { // eslint-disable-line @typescript-eslint/no-explicit-any
+export const localServices: Record<string, LocalService<any>> = {
+  // eslint-disable-line @typescript-eslint/no-explicit-any
   'shared/runtimes/aws/destination.ts': destination,
   'shared/runtimes/aws/flow-output.ts': flowOutput,
   'shared/runtimes/aws/channel-provisioner.ts': channelProvisioner,

@@ -53,10 +53,13 @@ export const notifier = defineLocalService<NotifierDeps>({
       if (at >= timerAt) return;
       clearTimeout(timer);
       timerAt = at;
-      timer = setTimeout(() => {
-        timerAt = Infinity;
-        void bus.runScheduled('notifierTick').catch(() => undefined); // runScheduled logs its failures
-      }, Math.max(0, at - Date.now()) + 5);
+      timer = setTimeout(
+        () => {
+          timerAt = Infinity;
+          void bus.runScheduled('notifierTick').catch(() => undefined); // runScheduled logs its failures
+        },
+        Math.max(0, at - Date.now()) + 5,
+      );
       timer.unref();
     };
     const runTick = async () => {

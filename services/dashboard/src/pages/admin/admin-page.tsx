@@ -21,7 +21,9 @@ function ComingSoon({ title, what, issue }: { title: string; what: string; issue
   return (
     <section class="card" aria-labelledby="coming-title">
       <h2 id="coming-title">{title}</h2>
-      <p class="empty">Coming with {issue}. {what}</p>
+      <p class="empty">
+        Coming with {issue}. {what}
+      </p>
     </section>
   );
 }

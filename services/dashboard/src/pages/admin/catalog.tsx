@@ -264,7 +264,8 @@ function PresetsTab({ platforms }: { platforms: Platform[] }) {
               <div class="row-main">
                 <strong>{p.name}</strong>
                 <span class="muted">
-                  {p.presetId} · {p.platform} · {p.type === 'passthrough' ? 'passthrough' : `${p.video?.resolution} ${p.video?.frameRate} fps ${Math.round((p.video?.bitrate ?? 0) / 1000)} kb/s, audio ${Math.round((p.audio?.bitrate ?? 0) / 1000)} kb/s`}
+                  {p.presetId} · {p.platform} ·{' '}
+                  {p.type === 'passthrough' ? 'passthrough' : `${p.video?.resolution} ${p.video?.frameRate} fps ${Math.round((p.video?.bitrate ?? 0) / 1000)} kb/s, audio ${Math.round((p.audio?.bitrate ?? 0) / 1000)} kb/s`}
                   {p.isDefault ? ' · default' : ''}
                   {p.builtIn ? ' · built in' : ''}
                 </span>

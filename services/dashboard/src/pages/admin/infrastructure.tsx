@@ -75,7 +75,11 @@ function Failover() {
           <button type="submit" class="btn btn-primary" disabled={busy || draft === null}>
             {busy ? 'Saving…' : 'Save failover settings'}
           </button>
-          {saved ? <span role="status" data-testid="failover-saved">Saved.</span> : null}
+          {saved ? (
+            <span role="status" data-testid="failover-saved">
+              Saved.
+            </span>
+          ) : null}
         </div>
       </form>
     </section>
@@ -269,7 +273,13 @@ export function InfrastructurePage() {
           <dt>Engine</dt>
           <dd data-testid="engine">{health ? (health.runtime === 'aws' ? 'AWS (MediaConnect, MediaLive, MediaPackage)' : 'local (FFmpeg, srt-live-transmit)') : '–'}</dd>
           <dt>Health</dt>
-          <dd>{health ? `${health.status} (${Object.entries(health.checks).map(([k, v]) => `${k} ${v}`).join(', ')})` : '–'}</dd>
+          <dd>
+            {health
+              ? `${health.status} (${Object.entries(health.checks)
+                  .map(([k, v]) => `${k} ${v}`)
+                  .join(', ')})`
+              : '–'}
+          </dd>
           <dt>Flow</dt>
           <dd>{f?.state ?? 'UNKNOWN'}</dd>
           <dt>Flow ARN</dt>

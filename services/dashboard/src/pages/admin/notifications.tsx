@@ -34,11 +34,7 @@ export function NotificationsPage() {
 
   const load = async (): Promise<void> => {
     try {
-      const [c, d, a] = await Promise.all([
-        api.get<{ channels: NotificationChannel[] }>(`${BASE}/channels`),
-        api.get<{ deliveries: NotificationDelivery[] }>(`${BASE}/deliveries?limit=20`),
-        api.get<NotificationAlerts>(`${BASE}/alerts`),
-      ]);
+      const [c, d, a] = await Promise.all([api.get<{ channels: NotificationChannel[] }>(`${BASE}/channels`), api.get<{ deliveries: NotificationDelivery[] }>(`${BASE}/deliveries?limit=20`), api.get<NotificationAlerts>(`${BASE}/alerts`)]);
       setChannels(c.channels);
       setDeliveries(d.deliveries);
       setAlerts(a);
@@ -154,7 +150,8 @@ export function NotificationsPage() {
         <ProblemView problem={problem} />
         {testResult ? (
           <p class={`banner ${testResult.outcome === 'sent' ? 'banner-ok' : 'banner-error'}`} role="status" data-testid="test-result">
-            Test message to {testResult.channelName}: {testResult.outcome === 'sent' ? `delivered${testResult.httpStatus ? ` (HTTP ${testResult.httpStatus})` : ''}` : `not delivered: ${testResult.error?.message ?? ''} ${testResult.error?.hint ?? ''}`}
+            Test message to {testResult.channelName}:{' '}
+            {testResult.outcome === 'sent' ? `delivered${testResult.httpStatus ? ` (HTTP ${testResult.httpStatus})` : ''}` : `not delivered: ${testResult.error?.message ?? ''} ${testResult.error?.hint ?? ''}`}
           </p>
         ) : null}
         {!channels ? (
@@ -230,30 +227,30 @@ export function NotificationsPage() {
           <p class="empty">No deliveries yet.</p>
         ) : (
           <div class="table-wrap">
-          <table class="table">
-            <thead>
-              <tr>
-                <th scope="col">When</th>
-                <th scope="col">Channel</th>
-                <th scope="col">Outcome</th>
-                <th scope="col">About</th>
-                <th scope="col">Tries</th>
-                <th scope="col">Detail</th>
-              </tr>
-            </thead>
-            <tbody>
-              {deliveries.map((d) => (
-                <tr key={`${d.deliveryId}-${d.at}`}>
-                  <td>{new Date(d.at).toLocaleString()}</td>
-                  <td>{d.channelName}</td>
-                  <td>{d.outcome}</td>
-                  <td>{d.test ? 'test message' : `${d.status}: ${d.alertNames.join(', ')}`}</td>
-                  <td>{d.attempts}</td>
-                  <td>{d.error ? `${d.error.code}: ${d.error.hint}` : d.httpStatus ? `HTTP ${d.httpStatus}` : ''}</td>
+            <table class="table">
+              <thead>
+                <tr>
+                  <th scope="col">When</th>
+                  <th scope="col">Channel</th>
+                  <th scope="col">Outcome</th>
+                  <th scope="col">About</th>
+                  <th scope="col">Tries</th>
+                  <th scope="col">Detail</th>
                 </tr>
-              ))}
-            </tbody>
-          </table>
+              </thead>
+              <tbody>
+                {deliveries.map((d) => (
+                  <tr key={`${d.deliveryId}-${d.at}`}>
+                    <td>{new Date(d.at).toLocaleString()}</td>
+                    <td>{d.channelName}</td>
+                    <td>{d.outcome}</td>
+                    <td>{d.test ? 'test message' : `${d.status}: ${d.alertNames.join(', ')}`}</td>
+                    <td>{d.attempts}</td>
+                    <td>{d.error ? `${d.error.code}: ${d.error.hint}` : d.httpStatus ? `HTTP ${d.httpStatus}` : ''}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
           </div>
         )}
       </section>

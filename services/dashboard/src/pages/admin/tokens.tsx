@@ -5,7 +5,6 @@ import type { NewToken, Problem, Role, Token } from '../../api/types.ts';
 import { ConfirmDialog, CopyButton, described, Field, ProblemView } from '../../components/common.tsx';
 import { api } from '../../state/session.ts';
 
-
 export function TokensPage() {
   const [tokens, setTokens] = useState<Token[] | null>(null);
   const [problem, setProblem] = useState<Problem | null>(null);

@@ -70,7 +70,9 @@ export function BackupInputCard() {
     return (
       <section class="card backup-input" aria-labelledby="backup-title">
         <h2 id="backup-title">Backup input</h2>
-        <p class="muted" data-testid="backup-unavailable">{!i ? 'Waiting for the engine…' : 'This media engine has no backup input.'}</p>
+        <p class="muted" data-testid="backup-unavailable">
+          {!i ? 'Waiting for the engine…' : 'This media engine has no backup input.'}
+        </p>
       </section>
     );
   }

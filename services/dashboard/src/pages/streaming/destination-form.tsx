@@ -53,9 +53,12 @@ export function DestinationForm({ editing, onDone }: { editing?: Destination; on
   const list = platforms.value;
 
   useEffect(() => {
-    void loadPlatforms().then((ps) => {
-      if (!editing && !platform && ps[0]) setPlatform(ps.find((p) => p.platformId === 'youtube')?.platformId ?? ps[0].platformId);
-    }, (err: unknown) => setProblem(err instanceof ApiError ? err.problem : null));
+    void loadPlatforms().then(
+      (ps) => {
+        if (!editing && !platform && ps[0]) setPlatform(ps.find((p) => p.platformId === 'youtube')?.platformId ?? ps[0].platformId);
+      },
+      (err: unknown) => setProblem(err instanceof ApiError ? err.problem : null),
+    );
   }, []);
 
   const current = useMemo(() => list?.find((p) => p.platformId === platform), [list, platform]);
@@ -126,11 +129,41 @@ export function DestinationForm({ editing, onDone }: { editing?: Destination; on
             ))}
           </select>
         </Field>
-        <Field id={id('rtmpUrl')} label="Ingest URL" error={byField.rtmpUrl} hint={!editing && !current?.rtmpUrl && !current?.rtmpsUrl ? 'Paste the URL the platform gives you (rtmp:// or rtmps://).' : 'Pre-filled with the platform’s ingest (RTMPS where it offers it).'}>
-          <input id={id('rtmpUrl')} type="url" inputMode="url" autocomplete="off" spellcheck={false} value={rtmpUrl} onInput={(e) => { urlTouched.current = true; setRtmpUrl((e.target as HTMLInputElement).value); }} {...described(id('rtmpUrl'), byField.rtmpUrl, true)} />
+        <Field
+          id={id('rtmpUrl')}
+          label="Ingest URL"
+          error={byField.rtmpUrl}
+          hint={!editing && !current?.rtmpUrl && !current?.rtmpsUrl ? 'Paste the URL the platform gives you (rtmp:// or rtmps://).' : 'Pre-filled with the platform’s ingest (RTMPS where it offers it).'}
+        >
+          <input
+            id={id('rtmpUrl')}
+            type="url"
+            inputMode="url"
+            autocomplete="off"
+            spellcheck={false}
+            value={rtmpUrl}
+            onInput={(e) => {
+              urlTouched.current = true;
+              setRtmpUrl((e.target as HTMLInputElement).value);
+            }}
+            {...described(id('rtmpUrl'), byField.rtmpUrl, true)}
+          />
         </Field>
-        <Field id={id('streamKey')} label={editing ? 'New stream key (leave empty to keep it)' : 'Stream key'} error={byField.streamKey} hint={editing ? `Current key ends in ${editing.streamKeyLast4 ?? '••••'}.` : 'Sent once, stored encrypted, never shown again.'}>
-          <input id={id('streamKey')} type="password" autocomplete="new-password" spellcheck={false} value={streamKey} onInput={(e) => setStreamKey((e.target as HTMLInputElement).value)} {...described(id('streamKey'), byField.streamKey, true)} />
+        <Field
+          id={id('streamKey')}
+          label={editing ? 'New stream key (leave empty to keep it)' : 'Stream key'}
+          error={byField.streamKey}
+          hint={editing ? `Current key ends in ${editing.streamKeyLast4 ?? '••••'}.` : 'Sent once, stored encrypted, never shown again.'}
+        >
+          <input
+            id={id('streamKey')}
+            type="password"
+            autocomplete="new-password"
+            spellcheck={false}
+            value={streamKey}
+            onInput={(e) => setStreamKey((e.target as HTMLInputElement).value)}
+            {...described(id('streamKey'), byField.streamKey, true)}
+          />
         </Field>
         <Field id={id('preset')} label="Preset" error={byField.preset}>
           <select id={id('preset')} value={preset} disabled={!presets} onChange={(e) => setPreset((e.target as HTMLSelectElement).value)} {...described(id('preset'), byField.preset)}>
@@ -144,7 +177,17 @@ export function DestinationForm({ editing, onDone }: { editing?: Destination; on
           </select>
         </Field>
         <Field id={id('name')} label="Name" error={byField.name} hint="Tells this one apart from others of the same platform.">
-          <input id={id('name')} type="text" autocomplete="off" value={name} onInput={(e) => { nameTouched.current = true; setName((e.target as HTMLInputElement).value); }} {...described(id('name'), byField.name, true)} />
+          <input
+            id={id('name')}
+            type="text"
+            autocomplete="off"
+            value={name}
+            onInput={(e) => {
+              nameTouched.current = true;
+              setName((e.target as HTMLInputElement).value);
+            }}
+            {...described(id('name'), byField.name, true)}
+          />
         </Field>
       </div>
       <ProblemView problem={rest} />

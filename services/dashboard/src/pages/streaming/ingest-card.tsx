@@ -53,7 +53,7 @@ export function IngestCard() {
         <code class="url">{srt ?? 'not known here'}</code>
         {srt ? <CopyButton text={srt} label="Copy the SRT URL" /> : null}
       </div>
-      {config.srt ? <p class="muted">Caller mode, {config.srt.keyLength ? `AES-${config.srt.keyLength * 8}` : "AES (key length of your choice)"}, with the passphrase you were given (never shown here).</p> : null}
+      {config.srt ? <p class="muted">Caller mode, {config.srt.keyLength ? `AES-${config.srt.keyLength * 8}` : 'AES (key length of your choice)'}, with the passphrase you were given (never shown here).</p> : null}
       <div class="url-row">
         <span class="url-label">Primary HLS</span>
         <code class="url">{hls}</code>

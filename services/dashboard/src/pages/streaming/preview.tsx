@@ -58,7 +58,13 @@ export function Preview() {
           setWhy('This browser can play neither HLS nor Media Source Extensions.');
           return;
         }
-        const hls = new Hls({ enableWorker: false, liveSyncDurationCount: 3, manifestLoadPolicy: { default: { maxTimeToFirstByteMs: 10_000, maxLoadTimeMs: 20_000, timeoutRetry: { maxNumRetry: 6, retryDelayMs: 1000, maxRetryDelayMs: 4000 }, errorRetry: { maxNumRetry: 6, retryDelayMs: 1000, maxRetryDelayMs: 4000 } } } });
+        const hls = new Hls({
+          enableWorker: false,
+          liveSyncDurationCount: 3,
+          manifestLoadPolicy: {
+            default: { maxTimeToFirstByteMs: 10_000, maxLoadTimeMs: 20_000, timeoutRetry: { maxNumRetry: 6, retryDelayMs: 1000, maxRetryDelayMs: 4000 }, errorRetry: { maxNumRetry: 6, retryDelayMs: 1000, maxRetryDelayMs: 4000 } },
+          },
+        });
         hls.on(Hls.Events.ERROR, (_e, d) => {
           if (d.fatal) failed(`${d.type}: ${d.details}`);
         });

@@ -21,7 +21,14 @@ function DestinationList() {
       performance.mark('fanout:destinations-rendered', { detail: { count: ids.length } });
     }
   });
-  if (!loaded.value) return loadProblem.value ? <ProblemView problem={loadProblem.value} title="The destinations could not be read" /> : <p class="muted" role="status">Loading destinations…</p>;
+  if (!loaded.value)
+    return loadProblem.value ? (
+      <ProblemView problem={loadProblem.value} title="The destinations could not be read" />
+    ) : (
+      <p class="muted" role="status">
+        Loading destinations…
+      </p>
+    );
   if (ids.length === 0) return <p class="empty">No destinations yet. Add one to send the feed to a platform.</p>;
   return (
     <div class="dest-grid">

@@ -30,7 +30,15 @@ export const catalogRoutes = {
   }),
   // ---- admin: platforms
   adminPlatforms: apiRoute({ access: 'admin', method: 'get', path: '/api/admin/platforms', tags: ['admin'], summary: 'List platforms', responses: { 200: json(s.PlatformListSchema, 'Platforms'), ...problemResponses } }),
-  createPlatform: apiRoute({ access: 'admin', method: 'post', path: '/api/admin/platforms', tags: ['admin'], summary: 'Add a platform', request: body(s.PlatformInputSchema), responses: { 201: json(s.PlatformSchema, 'Created'), ...problemResponses, ...p409 } }),
+  createPlatform: apiRoute({
+    access: 'admin',
+    method: 'post',
+    path: '/api/admin/platforms',
+    tags: ['admin'],
+    summary: 'Add a platform',
+    request: body(s.PlatformInputSchema),
+    responses: { 201: json(s.PlatformSchema, 'Created'), ...problemResponses, ...p409 },
+  }),
   updatePlatform: apiRoute({
     access: 'admin',
     method: 'put',
@@ -51,7 +59,15 @@ export const catalogRoutes = {
   }),
   // ---- admin: presets
   adminPresets: apiRoute({ access: 'admin', method: 'get', path: '/api/admin/presets', tags: ['admin'], summary: 'List all presets', responses: { 200: json(s.PresetListSchema, 'Presets'), ...problemResponses } }),
-  createPreset: apiRoute({ access: 'admin', method: 'post', path: '/api/admin/presets', tags: ['admin'], summary: 'Add a preset', request: body(s.PresetInputSchema), responses: { 201: json(s.PresetSchema, 'Created'), ...problemResponses, ...p409, ...p422 } }),
+  createPreset: apiRoute({
+    access: 'admin',
+    method: 'post',
+    path: '/api/admin/presets',
+    tags: ['admin'],
+    summary: 'Add a preset',
+    request: body(s.PresetInputSchema),
+    responses: { 201: json(s.PresetSchema, 'Created'), ...problemResponses, ...p409, ...p422 },
+  }),
   updatePreset: apiRoute({
     access: 'admin',
     method: 'put',

@@ -30,7 +30,8 @@ export const flowRoutes = {
     method: 'get',
     path: '/api/mediaconnect/inputs/health',
     tags: ['flow'],
-    summary: 'Health of the contribution input (the active one): connected, source address, since, bitrate in, loss, retransmits, RTT; with a backup input also both inputs, which is active, the failover settings, the last switch and the slate',
+    summary:
+      'Health of the contribution input (the active one): connected, source address, since, bitrate in, loss, retransmits, RTT; with a backup input also both inputs, which is active, the failover settings, the last switch and the slate',
     responses: { 200: json(s.InputHealthSchema, 'Input health'), ...problemResponses, ...p503 },
   }),
   switchInput: apiRoute({

@@ -28,7 +28,7 @@ test('test source: fanout-srt calls and runs FFmpeg (pattern + tone, H.264 with 
   assert.ok(!a.some((x) => /srt:|pass/i.test(x)));
 });
 
-test('SRT passphrases: 10 to 79 characters, none that would break an encoder\'s srt:// URI', () => {
+test("SRT passphrases: 10 to 79 characters, none that would break an encoder's srt:// URI", () => {
   for (const ok of ['0123456789', 'correct-horse_battery.staple~42', 'a'.repeat(79), 'Az09!$()*+,-./:;=@[]^_{|}~']) assert.ok(SRT_PASSPHRASE_PATTERN.test(ok), ok);
   for (const bad of ['short', 'a'.repeat(80), 'has space here', 'amp&ersand12', 'hash#tag1234', 'percent%2012', 'quest?ion123', "quo'te123456"]) assert.ok(!SRT_PASSPHRASE_PATTERN.test(bad), bad);
 });

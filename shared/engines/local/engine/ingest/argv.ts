@@ -37,15 +37,7 @@ export interface IngestArgsOptions {
  * sending is refused at once (a `busy` event). Media on stdout, events on fd 3, libsrt's warnings on stderr.
  */
 export function ingestArgs(o: IngestArgsOptions): string[] {
-  return [
-    'listen',
-    '--bind', o.bindAddress,
-    '--port', String(o.port),
-    '--pbkeylen', String(o.keyLength),
-    '--latency', String(o.latencyMs ?? 120),
-    '--stats-ms', String(o.statsEveryMs ?? 1000),
-    '--events-fd', String(INGEST_EVENTS_FD),
-  ];
+  return ['listen', '--bind', o.bindAddress, '--port', String(o.port), '--pbkeylen', String(o.keyLength), '--latency', String(o.latencyMs ?? 120), '--stats-ms', String(o.statsEveryMs ?? 1000), '--events-fd', String(INGEST_EVENTS_FD)];
 }
 
 export interface TestSourceOptions {
@@ -71,16 +63,47 @@ export interface TestSourceOptions {
 export function testSourceFfmpegArgs(o: TestSourceOptions): string[] {
   const gop = String(Math.max(1, Math.round(o.fps * 2)));
   return [
-    '-hide_banner', '-nostdin', '-loglevel', 'warning',
-    '-re', '-f', 'lavfi', '-i', `testsrc2=size=${o.width}x${o.height}:rate=${o.fps}`,
-    '-re', '-f', 'lavfi', '-i', 'sine=frequency=1000:sample_rate=48000',
+    '-hide_banner',
+    '-nostdin',
+    '-loglevel',
+    'warning',
+    '-re',
+    '-f',
+    'lavfi',
+    '-i',
+    `testsrc2=size=${o.width}x${o.height}:rate=${o.fps}`,
+    '-re',
+    '-f',
+    'lavfi',
+    '-i',
+    'sine=frequency=1000:sample_rate=48000',
     ...(o.durationSeconds !== undefined ? ['-t', String(o.durationSeconds)] : []),
-    '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency',
-    '-g', gop, '-keyint_min', gop,
-    '-b:v', String(o.bitrate), '-maxrate', String(o.bitrate), '-bufsize', String(2 * o.bitrate),
-    '-pix_fmt', 'yuv420p',
-    '-c:a', 'aac', '-b:a', '128k',
-    '-f', 'mpegts', '-flush_packets', '1',
+    '-c:v',
+    'libx264',
+    '-preset',
+    'ultrafast',
+    '-tune',
+    'zerolatency',
+    '-g',
+    gop,
+    '-keyint_min',
+    gop,
+    '-b:v',
+    String(o.bitrate),
+    '-maxrate',
+    String(o.bitrate),
+    '-bufsize',
+    String(2 * o.bitrate),
+    '-pix_fmt',
+    'yuv420p',
+    '-c:a',
+    'aac',
+    '-b:a',
+    '128k',
+    '-f',
+    'mpegts',
+    '-flush_packets',
+    '1',
     'pipe:1',
   ];
 }
@@ -90,13 +113,5 @@ export function testSourceFfmpegArgs(o: TestSourceOptions): string[] {
  * stdin, connects, then runs FFmpeg in its process group and sends what FFmpeg writes.
  */
 export function testSourceArgs(o: TestSourceOptions): string[] {
-  return [
-    'call',
-    '--host', o.host,
-    '--port', String(o.port),
-    '--pbkeylen', String(o.keyLength),
-    '--',
-    o.ffmpegPath ?? 'ffmpeg',
-    ...testSourceFfmpegArgs(o),
-  ];
+  return ['call', '--host', o.host, '--port', String(o.port), '--pbkeylen', String(o.keyLength), '--', o.ffmpegPath ?? 'ffmpeg', ...testSourceFfmpegArgs(o)];
 }

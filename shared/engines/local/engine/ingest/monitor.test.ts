@@ -5,14 +5,19 @@ import { fileURLToPath } from 'node:url';
 import { type SrtIngestEvent, SrtIngestMonitor } from './monitor.ts';
 
 /** Recorded from `fanout-srt listen` (fd 3): a caller connects, sends 2 s and leaves; then a wrong passphrase. */
-const RECORDING = readFileSync(fileURLToPath(new URL('./fixtures/listener.events.jsonl', import.meta.url)), 'utf8').trim().split('\n');
+const RECORDING = readFileSync(fileURLToPath(new URL('./fixtures/listener.events.jsonl', import.meta.url)), 'utf8')
+  .trim()
+  .split('\n');
 
 const replay = (m: SrtIngestMonitor, lines: readonly string[], t0 = 1_000_000): SrtIngestEvent[] => lines.flatMap((l, i) => m.line(l, t0 + i * 10));
 
 test('a recording of fanout-srt: listening, connected (address), stats, disconnected, a wrong passphrase', () => {
   const m = new SrtIngestMonitor();
   const events = replay(m, RECORDING);
-  assert.deepEqual(events.map((e) => e.type), ['listening', 'connected', 'stats', 'stats', 'disconnected', 'rejected']);
+  assert.deepEqual(
+    events.map((e) => e.type),
+    ['listening', 'connected', 'stats', 'stats', 'disconnected', 'rejected'],
+  );
   const connected = events[1];
   assert.ok(connected?.type === 'connected' && /^127\.0\.0\.1:\d+$/.test(connected.address ?? ''));
   const rejected = events.at(-1);

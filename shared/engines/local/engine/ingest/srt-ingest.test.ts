@@ -39,10 +39,14 @@ describe('SrtIngest (fanout-srt listen), real SRT on loopback', { timeout: 90_00
   };
   const mediaAgain = async (what: string) => {
     const b0 = bytes;
-    await waitFor(what, () => {
-      keepSource();
-      return ingest.state().connected && bytes > b0 + 50_000;
-    }, { timeoutMs: 25_000, intervalMs: 100 });
+    await waitFor(
+      what,
+      () => {
+        keepSource();
+        return ingest.state().connected && bytes > b0 + 50_000;
+      },
+      { timeoutMs: 25_000, intervalMs: 100 },
+    );
   };
 
   before(async () => {

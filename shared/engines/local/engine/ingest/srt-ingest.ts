@@ -94,25 +94,28 @@ export class SrtIngest {
     // Over the limit on two checks in a row: after our own event loop was blocked, timers run
     // before the lines waiting on fd 3 are read, so one late check alone proves nothing.
     let suspect = false;
-    this.#watchdog = setInterval(() => {
-      const st = this.supervisor.status();
-      const silentMs = Date.now() - this.#lastLineAt;
-      if (st.state !== 'running' || st.pid === null || silentMs < this.#hangTimeoutMs) {
-        suspect = false;
-        return;
-      }
-      if (!suspect) {
-        suspect = true;
-        return;
-      }
-      this.#unwatch();
-      this.#dispatch([{ type: 'hung', silentMs, pid: st.pid, at: Date.now() }]);
-      try {
-        process.kill(-st.pid, 'SIGKILL'); // its process group; the supervisor sees a crash and restarts it
-      } catch {
-        /* already gone */
-      }
-    }, Math.max(50, Math.min(1000, this.#hangTimeoutMs / 4)));
+    this.#watchdog = setInterval(
+      () => {
+        const st = this.supervisor.status();
+        const silentMs = Date.now() - this.#lastLineAt;
+        if (st.state !== 'running' || st.pid === null || silentMs < this.#hangTimeoutMs) {
+          suspect = false;
+          return;
+        }
+        if (!suspect) {
+          suspect = true;
+          return;
+        }
+        this.#unwatch();
+        this.#dispatch([{ type: 'hung', silentMs, pid: st.pid, at: Date.now() }]);
+        try {
+          process.kill(-st.pid, 'SIGKILL'); // its process group; the supervisor sees a crash and restarts it
+        } catch {
+          /* already gone */
+        }
+      },
+      Math.max(50, Math.min(1000, this.#hangTimeoutMs / 4)),
+    );
     this.#watchdog.unref();
   }
 
