@@ -73,3 +73,18 @@ export async function feedFile(onPid?: (pid: number) => void): Promise<{ path: s
   renameSync(part, path);
   return { path, cached: false, encodeSeconds: (performance.now() - started) / 1000 };
 }
+
+/**
+ * Arguments of `fanout-srt call` (its binary from `ingestBinary()`, the passphrase on its stdin)
+ * sending `file` looped in real time with `-c copy` to the SRT listener on 127.0.0.1:`port`: the
+ * bench's encoder stand-in, costing little CPU.
+ */
+export function loopedFeedCallerArgs(port: number, file: string): string[] {
+  // biome-ignore format: one flag and its value a line
+  return [
+    'call', '--host', '127.0.0.1', '--port', String(port), '--pbkeylen', '16', '--',
+    'ffmpeg', '-hide_banner', '-nostdin', '-loglevel', 'error',
+    '-re', '-stream_loop', '-1', '-i', file,
+    '-c', 'copy', '-f', 'mpegts', '-flush_packets', '1', 'pipe:1',
+  ];
+}

@@ -22,7 +22,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { ingestArgs, ingestBinary } from '../../shared/engines/local/engine/index.ts';
 import { freeUdpPort } from '../support/nginx-rtmp.ts';
-import { feedFile } from './feed.ts';
+import { feedFile, loopedFeedCallerArgs } from './feed.ts';
 import { runNs } from './proc.ts';
 import { meanSe } from './stats.ts';
 
@@ -69,37 +69,7 @@ function listen(name: string, bin: string, args: string[], stdinText: string | n
 
 function sender(bin: string, port: number, passphrase: string, file: string): ChildProcess {
   // prettier-ignore
-  const child = spawn(
-    bin,
-    [
-      'call',
-      '--host',
-      '127.0.0.1',
-      '--port',
-      String(port),
-      '--pbkeylen',
-      '16',
-      '--',
-      'ffmpeg',
-      '-hide_banner',
-      '-nostdin',
-      '-loglevel',
-      'error',
-      '-re',
-      '-stream_loop',
-      '-1',
-      '-i',
-      file,
-      '-c',
-      'copy',
-      '-f',
-      'mpegts',
-      '-flush_packets',
-      '1',
-      'pipe:1',
-    ],
-    { stdio: ['pipe', 'ignore', 'ignore'], detached: true, env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } },
-  );
+  const child = spawn(bin, loopedFeedCallerArgs(port, file), { stdio: ['pipe', 'ignore', 'ignore'], detached: true, env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } });
   child.stdin!.end(`${passphrase}\n`);
   return child;
 }

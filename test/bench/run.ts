@@ -42,7 +42,7 @@
  * BENCH_STARTS (default 10 starts per kind), BENCH_CPU_SECONDS (default 20), BENCH_SLOPE_ROUNDS (default 10),
  * BENCH_SLOPE_SECONDS (default 10), BENCH_SETTLE_SECONDS (default 10). It runs with the V8 flags of `npm start` (ADR 0011).
  */
-import { FEED, feedFile } from './feed.ts';
+import { FEED, feedFile, loopedFeedCallerArgs } from './feed.ts';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
 import { cpus } from 'node:os';
@@ -745,37 +745,7 @@ async function main(): Promise<void> {
   // The SRT caller (fanout-srt call, the passphrase on its stdin) running FFmpeg, which copies the file.
   const caller = ingestBinary();
   if (caller.problem) throw new Error(caller.problem);
-  sender = new Looping(
-    'srt-sender',
-    [
-      'call',
-      '--host',
-      '127.0.0.1',
-      '--port',
-      String(srtPort),
-      '--pbkeylen',
-      '16',
-      '--',
-      'ffmpeg',
-      '-hide_banner',
-      '-nostdin',
-      '-loglevel',
-      'error',
-      '-re',
-      '-stream_loop',
-      '-1',
-      '-i',
-      src.path,
-      '-c',
-      'copy',
-      '-f',
-      'mpegts',
-      '-flush_packets',
-      '1',
-      'pipe:1',
-    ],
-    { binary: caller.path, stdin: `${passphrase}\n` },
-  ).start();
+  sender = new Looping('srt-sender', loopedFeedCallerArgs(srtPort, src.path), { binary: caller.path, stdin: `${passphrase}\n` }).start();
   loops.push(sender);
   const feed = sender;
   await eventually(

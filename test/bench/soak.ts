@@ -22,7 +22,7 @@ import { performance } from 'node:perf_hooks';
 import { ingestBinary } from '../../shared/engines/local/engine/index.ts';
 import { eventually, startTestRuntime, type TestRuntime } from '../support/local.ts';
 import { freeUdpPort, NginxRtmp } from '../support/nginx-rtmp.ts';
-import { FEED, feedFile } from './feed.ts';
+import { FEED, feedFile, loopedFeedCallerArgs } from './feed.ts';
 import { descendants, rssOf } from './proc.ts';
 
 const PASSTHROUGH = 20;
@@ -110,37 +110,7 @@ export async function runSoak(seconds: number, log: (msg: string) => void): Prom
     const runtime = rt;
     const caller = ingestBinary();
     if (caller.problem) throw new Error(caller.problem);
-    sender = spawn(
-      caller.path,
-      [
-        'call',
-        '--host',
-        '127.0.0.1',
-        '--port',
-        String(srtPort),
-        '--pbkeylen',
-        '16',
-        '--',
-        'ffmpeg',
-        '-hide_banner',
-        '-nostdin',
-        '-loglevel',
-        'error',
-        '-re',
-        '-stream_loop',
-        '-1',
-        '-i',
-        feed.path,
-        '-c',
-        'copy',
-        '-f',
-        'mpegts',
-        '-flush_packets',
-        '1',
-        'pipe:1',
-      ],
-      { stdio: ['pipe', 'ignore', 'ignore'] },
-    );
+    sender = spawn(caller.path, loopedFeedCallerArgs(srtPort, feed.path), { stdio: ['pipe', 'ignore', 'ignore'] });
     sender.stdin?.on('error', () => undefined);
     sender.stdin?.end(`${passphrase}\n`);
     if (sender.pid) helperPids.add(sender.pid);
