@@ -57,6 +57,7 @@ import { DescribeFlowCommand, DescribeFlowSourceMetadataCommand, MediaConnectCli
 import type { ChannelState } from '../../../events/channel-provisioner/common.ts';
 import { ACTIVE_STATES, CHANNEL_OPERATIONS, DELETABLE_STATES } from '../port/channel-machine.ts';
 import { portError } from '../port/errors.ts';
+import { idleInputHealth } from '../port/input-health.ts';
 import type { ChannelDescription, ChannelEngine, ChannelSpec, FlowDescription, FlowEngine, FlowState, InputHealth, OwnedOutput, OwnedResources } from '../port/ports.ts';
 import { channelSettings, DEFAULT_PASSTHROUGH, InvalidTargetError, type ChannelSettings, type PassthroughEncode } from './channel-settings.ts';
 import { silentLog, type Log } from '../../logging/logger.ts';
@@ -592,18 +593,7 @@ export class AwsMediaEngine implements FlowEngine, ChannelEngine {
   }
 
   private async sourceHealth(state: FlowState): Promise<InputHealth> {
-    const health: InputHealth = {
-      connected: false,
-      sourceAddress: null,
-      connectedSince: null,
-      bitrateInKbps: null,
-      packetLossPercent: null,
-      packetsLost: null,
-      retransmits: null,
-      rttMs: null,
-      lastError: null,
-      updatedAt: new Date().toISOString(),
-    };
+    const health: InputHealth = idleInputHealth();
     if (state !== 'ACTIVE') return health;
     try {
       const meta = await this.d.mediaconnect.send(new DescribeFlowSourceMetadataCommand({ FlowArn: this.cfg.flowArn }));

@@ -26,6 +26,7 @@
 import { GetMetricDataCommand, type CloudWatchClient, type MetricDataQuery } from '@aws-sdk/client-cloudwatch';
 import { DescribeFlowCommand, DescribeFlowSourceMetadataCommand, type MediaConnectClient } from '@aws-sdk/client-mediaconnect';
 import { LRUCache } from 'lru-cache';
+import { idleInputHealth } from '../port/input-health.ts';
 import type { ChannelMetrics, InputHealth } from '../port/ports.ts';
 
 export interface AwsMetricsReaderConfig {
@@ -89,18 +90,7 @@ export class AwsMetricsReader {
   }
 
   private async readInputHealth(): Promise<InputHealth> {
-    const health: InputHealth = {
-      connected: false,
-      sourceAddress: null,
-      connectedSince: null,
-      bitrateInKbps: null,
-      packetLossPercent: null,
-      packetsLost: null,
-      retransmits: null,
-      rttMs: null,
-      lastError: null,
-      updatedAt: this.now().toISOString(),
-    };
+    const health: InputHealth = idleInputHealth(this.now());
     const flow = await this.d.mediaconnect.send(new DescribeFlowCommand({ FlowArn: this.cfg.flowArn }));
     if (flow.Flow?.Status !== 'ACTIVE') return health;
     const flowDim = { FlowARN: this.cfg.flowArn };

@@ -2,7 +2,7 @@
  * `SrtIngest`: the contribution listener of the local engine, one supervised `fanout-srt listen`
  * (ADR 0020). Its own process, so a crash or a hang of libsrt takes down the ingest alone: the
  * `ProcessSupervisor` restarts it with backoff, and the control plane, the flow hub, the HLS and
- * the RTMP publishers carry on (the publishers wait out the gap, see local-media-engine.ts).
+ * the RTMP publishers carry on (the publishers wait out the gap, see source-pool.ts).
  *
  * - The passphrase goes in on the child's stdin (one line, then EOF) at each launch, never in its
  *   argv or environment (the supervisor gives children PATH and nothing else).
