@@ -221,16 +221,21 @@ describe('the dashboards in Chromium, against a real Fanout with real media', { 
     assert.equal((await dest(ids.main))?.status, 'running');
     assert.ok((await nginx.hasPublisher(KEYS.main))?.publishing, 'nginx receives the stream');
     await eventually(async () => (await card(operator, ids.main).locator('[data-health]').getAttribute('data-health')) === 'ok', { timeoutMs: 15_000, what: 'health ok (bytes and frames leaving)' });
-    const kbps = await eventually(
+    // Above zero at once; above 100 kb/s (a real video stream, not a unit slip) once the encoder
+    // has settled: the first sample window of a start on a loaded machine can hold a few kb/s.
+    const seen: number[] = [];
+    await eventually(
       async () => {
         const t = (await card(operator, ids.main).getByTestId('bitrate').textContent()) ?? '';
         const m = /([\d.]+) (kb|Mb)\/s/.exec(t);
         const v = m ? Number(m[1]) * (m[2] === 'Mb' ? 1000 : 1) : 0;
-        return v > 0 ? v : null;
+        if (v > 0 && seen.at(-1) !== v) seen.push(v);
+        return v > 100 ? v : null;
       },
-      { timeoutMs: 15_000, what: 'a bitrate above zero on the card' },
-    );
-    assert.ok(kbps > 100, `bitrate ${kbps} kb/s`);
+      { timeoutMs: 30_000, what: 'a bitrate above 100 kb/s on the card' },
+    ).catch((err: Error) => {
+      throw new Error(`${err.message} (the card showed: ${seen.join(', ') || 'nothing above zero'} kb/s)`);
+    });
     assert.equal(await card(operator, ids.backup).locator('[data-health]').getAttribute('data-health'), 'off', 'the other one is not green');
     // The preview: the video's clock advances.
     const t0 = await eventually(
