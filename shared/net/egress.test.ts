@@ -58,6 +58,8 @@ describe('EgressPolicy.checkAddress', () => {
         assert.ok(r, a);
         assert.equal(r.setting, null, 'nothing can allow it');
         assert.match(r.message, /never connects/);
+        // One sentence that reads: the host, then why (it once said "may not connect to 169.254.169.254 is a ...").
+        assert.ok(r.message.startsWith(`Fanout may not connect to ${a}: it is `), r.message);
       }
     }
   });
@@ -106,7 +108,7 @@ describe('EgressPolicy.check (names resolved by an injected resolver)', () => {
     assert.equal(await closed.check('public.example', resolve), null);
     const r = await closed.check('mixed.example', resolve);
     assert.equal(r?.address, '10.0.0.5');
-    assert.match(r!.message, /mixed\.example resolves to 10\.0\.0\.5, a private-network address/);
+    assert.match(r!.message, /^Fanout may not connect to mixed\.example: it resolves to 10\.0\.0\.5, a private-network address; allowed only with /);
     assert.equal((await closed.check('rebind.example', resolve))?.reason, 'metadata');
   });
 

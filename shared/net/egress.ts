@@ -244,7 +244,7 @@ type AllCallback = (err: NodeJS.ErrnoException | null, addresses: LookupAddress[
 export type ConnectLookup = (hostname: string, options: LookupOneOptions | LookupAllOptions | number, callback: (err: NodeJS.ErrnoException | null, address: string, family: number) => void) => void;
 
 function refusal(host: string, address: string | null, reason: EgressReason, setting: string | null): EgressRefusal {
-  const what = address === null || address === host.replace(/^\[|\]$/g, '') ? `${host} is ${describe(reason)}` : `${host} resolves to ${address}, ${describe(reason)}`;
+  const what = address === null || address === host.replace(/^\[|\]$/g, '') ? `it is ${describe(reason)}` : `it resolves to ${address}, ${describe(reason)}`;
   const allow = setting ? `; allowed only with ${setting}` : '; Fanout never connects there';
-  return { host, address, reason, message: `Fanout may not connect to ${what}${allow}.`, setting };
+  return { host, address, reason, message: `Fanout may not connect to ${host}: ${what}${allow}.`, setting };
 }

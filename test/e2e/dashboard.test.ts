@@ -10,8 +10,11 @@
  * the destination list again after its first load: no polling).
  *
  * Also: the API's field errors inline (bad URL, empty key) with nothing created; presets created,
- * edited and refused deletion while in use; an operator's token kept out of the admin pages; a
- * destination named like markup shown as text; axe-core on every page (no serious or critical
+ * edited and refused deletion while in use; the infrastructure page (engine, channels, processes as
+ * the API lists them, validate); an operator's token kept out of the admin pages; a
+ * destination named like markup shown as text; the streaming page driven by the keyboard alone
+ * (Tab reaches every control, each with a focus ring; Enter and Escape in the removal dialog);
+ * axe-core on every page (no serious or critical
  * finding); no horizontal scrolling at 390 px; a screenshot of each page in test-output/dashboard/;
  * and, last, the page saying it is offline when Fanout goes away.
  */
@@ -221,16 +224,21 @@ describe('the dashboards in Chromium, against a real Fanout with real media', { 
     assert.equal((await dest(ids.main))?.status, 'running');
     assert.ok((await nginx.hasPublisher(KEYS.main))?.publishing, 'nginx receives the stream');
     await eventually(async () => (await card(operator, ids.main).locator('[data-health]').getAttribute('data-health')) === 'ok', { timeoutMs: 15_000, what: 'health ok (bytes and frames leaving)' });
-    const kbps = await eventually(
+    // Above zero at once; above 100 kb/s (a real video stream, not a unit slip) once the encoder
+    // has settled: the first sample window of a start on a loaded machine can hold a few kb/s.
+    const seen: number[] = [];
+    await eventually(
       async () => {
         const t = (await card(operator, ids.main).getByTestId('bitrate').textContent()) ?? '';
         const m = /([\d.]+) (kb|Mb)\/s/.exec(t);
         const v = m ? Number(m[1]) * (m[2] === 'Mb' ? 1000 : 1) : 0;
-        return v > 0 ? v : null;
+        if (v > 0 && seen.at(-1) !== v) seen.push(v);
+        return v > 100 ? v : null;
       },
-      { timeoutMs: 15_000, what: 'a bitrate above zero on the card' },
-    );
-    assert.ok(kbps > 100, `bitrate ${kbps} kb/s`);
+      { timeoutMs: 30_000, what: 'a bitrate above 100 kb/s on the card' },
+    ).catch((err: Error) => {
+      throw new Error(`${err.message} (the card showed: ${seen.join(', ') || 'nothing above zero'} kb/s)`);
+    });
     assert.equal(await card(operator, ids.backup).locator('[data-health]').getAttribute('data-health'), 'off', 'the other one is not green');
     // The preview: the video's clock advances.
     const t0 = await eventually(
@@ -323,6 +331,66 @@ describe('the dashboards in Chromium, against a real Fanout with real media', { 
     await waitDom(operator, id, 'idle');
   });
 
+  it('keyboard only: Tab reaches every control of the page with a visible focus ring; Enter opens the removal dialog, Escape cancels it, focus comes back', async () => {
+    const xssId = (await api('GET', '/api/destinations')).json.destinations.find((d: { name: string }) => d.name === XSS).destinationId as string;
+    await operator.evaluate('document.activeElement?.blur(); window.scrollTo(0, 0)');
+    // What has the focus: its role, its name, the card it is in, and whether it shows a focus ring.
+    const focused = () =>
+      operator.evaluate(`(() => {
+        const el = document.activeElement;
+        if (!el || el === document.body) return null;
+        const ring = getComputedStyle(el).outlineStyle !== 'none' && parseFloat(getComputedStyle(el).outlineWidth) > 0;
+        return { tag: el.tagName.toLowerCase(), name: (el.getAttribute('aria-label') || el.textContent || el.id || '').trim(), card: el.closest('[data-destination]')?.getAttribute('data-destination') ?? null, ring };
+      })()`) as Promise<{ tag: string; name: string; card: string | null; ring: boolean } | null>;
+    const reached: NonNullable<Awaited<ReturnType<typeof focused>>>[] = [];
+    for (let i = 0; i < 120; i++) {
+      await operator.keyboard.press('Tab');
+      const f = await focused();
+      if (!f) continue;
+      if (reached.some((r) => r.tag === f.tag && r.name === f.name && r.card === f.card)) break; // wrapped around
+      reached.push(f);
+    }
+    const names = reached.map((r) => `${r.card ? `[${r.card.slice(0, 8)}] ` : ''}${r.name}`);
+    for (const name of ['Start all', 'Stop all', 'Add destination'])
+      assert.ok(
+        reached.some((r) => r.name === name && !r.card),
+        `Tab reaches ${name}: ${names.join(' | ')}`,
+      );
+    for (const id of [ids.main, xssId])
+      for (const name of ['Start', 'Edit', 'Remove'])
+        assert.ok(
+          reached.some((r) => r.card === id && r.name === name),
+          `Tab reaches ${name} of ${id.slice(0, 8)}: ${names.join(' | ')}`,
+        );
+    const noRing = reached.filter((r) => !r.ring).map((r) => `${r.tag} ${r.name}`);
+    assert.deepEqual(noRing, [], 'every control reached by Tab shows where the focus is');
+
+    // Back to Remove of the markup-named card by keyboard, then Enter, Escape.
+    await operator.evaluate('document.activeElement?.blur(); window.scrollTo(0, 0)');
+    let onRemove = false;
+    for (let i = 0; i < 120 && !onRemove; i++) {
+      await operator.keyboard.press('Tab');
+      const f = await focused();
+      onRemove = f?.card === xssId && f.name === 'Remove';
+    }
+    assert.ok(onRemove, 'Tab brings the focus to Remove');
+    await operator.keyboard.press('Enter');
+    const dialog = operator.getByRole('dialog');
+    await dialog.waitFor();
+    assert.ok(await operator.evaluate("document.activeElement?.closest('dialog') !== null"), 'the focus moved into the dialog');
+    await operator.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'hidden' });
+    await eventually(
+      async () => {
+        const f = await focused();
+        return f?.card === xssId && f.name === 'Remove';
+      },
+      { timeoutMs: 2_000, what: 'the focus back on Remove after Escape' },
+    );
+    assert.equal((await api('GET', `/api/destinations/${xssId}`)).status, 200, 'Escape removed nothing');
+    assert.equal(await card(operator, xssId).count(), 1);
+  });
+
   it('an operator cannot open the admin pages: the page says it needs an admin token, the API refuses', async () => {
     await operator.goto(`${rt.url}/admin/tokens`);
     await operator.getByRole('heading', { name: 'This page needs an admin token' }).waitFor();
@@ -392,6 +460,33 @@ describe('the dashboards in Chromium, against a real Fanout with real media', { 
     await admin.getByRole('dialog').getByRole('button', { name: 'Revoke' }).click();
     await eventually(async () => (await admin.getByRole('button', { name: 'Revoke CLI on the studio laptop' }).count()) === 0, { what: 'the token gone from the list' });
     assert.equal((await api('GET', '/api/destinations', undefined, shown)).status, 401, 'revoked');
+  });
+
+  it('infrastructure: the local engine, each channel with its state, the engine processes as the API lists them (no secret in a command line), validate with nothing to clean up', async () => {
+    await admin.goto(`${rt.url}/admin/infrastructure`);
+    await eventually(async () => (await admin.getByTestId('engine').textContent())?.startsWith('local (') === true, { what: 'the engine named' });
+    const channels = admin.locator('section[aria-labelledby="channels-title"]');
+    const mainRow = channels.locator('li.row', { hasText: 'YouTube main' });
+    await mainRow.waitFor();
+    assert.equal(await mainRow.locator('[data-status]').getAttribute('data-status'), (await dest(ids.main))?.status);
+    const processes = (await api('GET', '/api/admin/engine/processes')).json.processes as { name: string; role: string }[];
+    assert.ok(
+      processes.some((p) => p.role === 'ingest'),
+      `the ingest runs: ${JSON.stringify(processes)}`,
+    );
+    const procs = admin.locator('section[aria-labelledby="procs-title"]');
+    for (const p of processes) await procs.locator('li.row strong', { hasText: p.name }).first().waitFor();
+    const shown = (await procs.textContent()) ?? '';
+    for (const secret of [...Object.values(KEYS), PASSPHRASE, operatorToken, ADMIN_TOKEN]) assert.ok(!shown.includes(secret), 'no secret in the process list');
+    const orphans = admin.locator('section[aria-labelledby="validate-title"]');
+    const cleanup = orphans.getByRole('button', { name: 'Clean up orphans…' });
+    assert.ok(await cleanup.isDisabled(), 'nothing to clean up before a validation');
+    await orphans.getByRole('button', { name: 'Validate' }).click();
+    const report = (await api('GET', '/api/channels/validate')).json as { orphans: unknown[]; mismatches: unknown[] };
+    assert.deepEqual(report.orphans, [], 'nothing orphaned in this run');
+    await eventually(async () => /: 0 orphans, \d+ mismatch(es)?\.$/.test((await admin.getByTestId('validate-summary').textContent()) ?? ''), { what: 'the validation summary' });
+    assert.ok(await cleanup.isDisabled(), 'no orphan: no cleanup');
+    await shot(admin, 'admin-infrastructure');
   });
 
   it('costs: month to date and projection from GET /api/cost, a budget set from the page', async () => {

@@ -33,6 +33,27 @@ test('the served OpenAPI document is the one generated from the route definition
   assert.equal((JSON.parse(bodies[0]!) as { openapi: string }).openapi, '3.1.0');
 });
 
+test('the document is built at the first request only, not per request (a flood of it would cost CPU the fan-out shares)', async () => {
+  let builds = 0;
+  // A fragment every build reads once: the count of builds.
+  const counting = {
+    get paths() {
+      builds++;
+      return {};
+    },
+  };
+  const a = createApp({
+    logger: createLogger('openapi-test'),
+    auth: new ApiAuth({ tokens: { onRevoked: () => undefined } as unknown as TokenStore, requestsPerMinute: 60, failuresPerMinute: 60 }),
+    version: 'test',
+    hlsDir: '/nonexistent',
+    openApiExtra: [counting],
+  } as unknown as ApiDeps);
+  assert.equal(builds, 0, 'not built before it is asked for');
+  for (let i = 0; i < 20; i++) assert.equal((await a.request('http://fanout.test/api/openapi.json')).status, 200);
+  assert.equal(builds, 1);
+});
+
 test('the document and the app agree: every API route the app serves is described, and nothing else', () => {
   const doc = openApiDocument('test');
   const described = new Set(Object.entries(doc.paths ?? {}).flatMap(([path, ops]) => Object.keys(ops as object).map((m) => `${m.toUpperCase()} ${path}`)));

@@ -100,7 +100,7 @@ describe('RtmpPublisher and the egress policy (checked where it connects)', () =
     const err = await startError(publisher({ url: s.url(), egress: closed }));
     assert.equal(err.code, 'EGRESS_REFUSED');
     assert.equal(err.error.retryable, false);
-    assert.match(err.error.message, /127\.0\.0\.1 is a loopback address/);
+    assert.match(err.error.message, /may not connect to 127\.0\.0\.1: it is a loopback address/);
     assert.equal(s.sessions.length, 0, 'nothing was sent to the server');
   });
 
@@ -109,7 +109,7 @@ describe('RtmpPublisher and the egress policy (checked where it connects)', () =
     for (const scheme of ['rtmp', 'rtmps'] as const) {
       const err = await startError(publisher({ url: `${scheme}://rebound.example:${s.port}/live`, egress: { ...closed, resolve: rebound } }));
       assert.equal(err.code, 'EGRESS_REFUSED', scheme);
-      assert.match(err.error.message, /rebound\.example resolves to 127\.0\.0\.1/);
+      assert.match(err.error.message, /rebound\.example: it resolves to 127\.0\.0\.1/);
     }
     assert.equal(s.sessions.length, 0, 'no connection was made');
   });

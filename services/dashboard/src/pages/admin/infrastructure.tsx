@@ -271,7 +271,7 @@ export function InfrastructurePage() {
         <h2 id="engine-title">Engine and flow</h2>
         <dl class="facts">
           <dt>Engine</dt>
-          <dd data-testid="engine">{health ? (health.runtime === 'aws' ? 'AWS (MediaConnect, MediaLive, MediaPackage)' : 'local (FFmpeg, srt-live-transmit)') : '–'}</dd>
+          <dd data-testid="engine">{health ? (health.runtime === 'aws' ? 'AWS (MediaConnect, MediaLive, MediaPackage)' : 'local (FFmpeg, fanout-srt over libsrt)') : '–'}</dd>
           <dt>Health</dt>
           <dd>
             {health
