@@ -124,3 +124,60 @@ test('inbox, tick and API of the Lambda entry: one session from a run, duplicate
   const model = ModelValidator.fromFile(modelFile);
   for (const c of calls) assert.deepEqual(model.validate('PutEvents', c.args[0].input).map(formatProblem), []);
 });
+
+/** EMF lines written to stdout while `fn` runs (Powertools Metrics writes them there). */
+async function emfLinesOf(fn: () => Promise<unknown>): Promise<Record<string, any>[]> {
+  const lines: string[] = [];
+  const write = process.stdout.write.bind(process.stdout);
+  process.stdout.write = ((chunk: string | Uint8Array, ...rest: never[]) => {
+    lines.push(String(chunk));
+    return write(chunk, ...rest);
+  }) as typeof process.stdout.write;
+  try {
+    await fn();
+  } finally {
+    process.stdout.write = write;
+  }
+  return lines
+    .flatMap((l) => l.split('\n'))
+    .filter((l) => l.includes('"_aws"'))
+    .map((l) => JSON.parse(l) as Record<string, any>);
+}
+
+test("the tick writes the cost figures as EMF: the same month to date, per destination row, budget and ratio as GET /api/cost", async () => {
+  const entry = await import('../shared/runtimes/aws/cost-tracker.ts');
+  const put = { ...httpEvent('PUT', '/api/admin/cost/budget'), headers: { ...httpEvent('PUT', '/api/admin/cost/budget').headers, 'content-type': 'application/json' }, body: JSON.stringify({ amount: 400 }) };
+  const set = (await entry.api(put, context)) as { statusCode: number; body: string };
+  assert.equal(set.statusCode, 200, set.body);
+  const emf = await emfLinesOf(() => entry.tick());
+  const report = JSON.parse(((await entry.api(httpEvent('GET', '/api/cost'), context)) as { body: string }).body) as {
+    month: string;
+    monthToDate: string;
+    byDestination: { key: string; cost: string }[];
+  };
+  for (const line of emf) {
+    const d = line._aws.CloudWatchMetrics[0];
+    assert.equal(d.Namespace, 'Fanout');
+    assert.equal(line.service, 'cost-tracker');
+    assert.equal(line.deployment, 'fanout-dev');
+    assert.equal(line.month, report.month, 'the month as metadata');
+    assert.ok(d.Metrics.every((m: { Unit: string }) => m.Unit === 'None'));
+  }
+  const totals = emf.filter((l) => 'CostMonthToDate' in l);
+  assert.equal(totals.length, 1);
+  const [total] = totals;
+  assert.deepEqual(total!._aws.CloudWatchMetrics[0].Dimensions, [['service', 'deployment']]);
+  assert.deepEqual(total!._aws.CloudWatchMetrics[0].Metrics.map((m: { Name: string }) => m.Name).sort(), ['CostBudget', 'CostBudgetUsedRatio', 'CostMonthToDate']);
+  assert.equal(total!.CostMonthToDate, Number(report.monthToDate));
+  assert.equal(total!.CostBudget, 400);
+  assert.ok(Math.abs(total!.CostBudgetUsedRatio - Number(report.monthToDate) / 400) < 1e-6);
+
+  const rows = emf.filter((l) => 'CostDestinationMonthToDate' in l);
+  assert.ok(report.byDestination.length > 0, 'the first test recorded a session');
+  assert.deepEqual(rows.map((l) => l.destination).sort(), report.byDestination.map((r) => r.key).sort());
+  for (const l of rows) {
+    assert.deepEqual(l._aws.CloudWatchMetrics[0].Dimensions, [['service', 'deployment', 'destination']]);
+    assert.equal(l.CostDestinationMonthToDate, Number(report.byDestination.find((r) => r.key === l.destination)!.cost));
+  }
+  assert.ok(!emf.some((l) => JSON.stringify(l).includes(TOKEN)), 'no token in a metric line');
+});

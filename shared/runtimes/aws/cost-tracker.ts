@@ -1,7 +1,8 @@
 /**
  * cost-tracker's Lambda entry (DEPS-CONVENTION): builds `CostTrackerDeps` from configuration once
  * per container, with only the clients this service uses (DynamoDB, EventBridge; no media engine),
- * and exports the handlers serverless.yml names: `api`, `inbox`, `tick`, `summary`.
+ * and exports the handlers serverless.yml names: `api`, `inbox`, `tick` (which also writes the cost
+ * figures as CloudWatch EMF, cost-metrics.ts), `summary`.
  */
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { APIGatewayProxyEventV2, Context, SQSEvent } from 'aws-lambda';
@@ -11,11 +12,12 @@ import { EventBridgePublisher } from '../../events/publisher.ts';
 import { createLogger } from '../../logging/logger.ts';
 import { createDocumentClient, createDynamoClient } from '../../store/dynamo.ts';
 import type { CostTrackerDeps } from '../../../services/cost-tracker/src/deps.ts';
-import { SERVICE_NAME } from '../../../services/cost-tracker/src/app/build.ts';
+import { costTrackerFor, SERVICE_NAME } from '../../../services/cost-tracker/src/app/build.ts';
 import { createApiHandler } from '../../../services/cost-tracker/src/handlers/api.ts';
 import { createInboxHandler } from '../../../services/cost-tracker/src/handlers/inbox.ts';
 import { createSummaryHandler } from '../../../services/cost-tracker/src/handlers/summary.ts';
 import { createTickHandler } from '../../../services/cost-tracker/src/handlers/tick.ts';
+import { publishCostMetrics } from './cost-metrics.ts';
 
 let deps: CostTrackerDeps | undefined;
 
@@ -52,5 +54,21 @@ function lazy<A extends unknown[], R>(make: () => (...args: A) => R | Promise<R>
 
 export const api = lazy((): ((e: APIGatewayProxyEventV2, c: Context) => Promise<unknown>) => createApiHandler(costTrackerDeps()));
 export const inbox = lazy((): ((e: SQSEvent, c: Context) => Promise<unknown>) => createInboxHandler(costTrackerDeps()));
-export const tick = lazy(() => createTickHandler(costTrackerDeps()));
+/**
+ * The minute tick, then the cost figures as EMF (cost-metrics.ts: the local runtime's
+ * `fanout_cost_*` gauges). A failure to compute them is logged, never the tick's failure.
+ */
+export const tick = lazy(() => {
+  const d = costTrackerDeps();
+  const run = createTickHandler(d);
+  return async () => {
+    const out = await run();
+    try {
+      publishCostMetrics(await costTrackerFor(d).gauges(), { deployment: config().deployment });
+    } catch (err) {
+      d.log.warn('cost metrics not published', { error: err instanceof Error ? err.message : String(err) });
+    }
+    return out;
+  };
+});
 export const summary = lazy(() => createSummaryHandler(costTrackerDeps()));
