@@ -4,6 +4,7 @@
  * Typed only with the shared libraries; the service never imports `shared/runtimes/`.
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { PricingClient } from '@aws-sdk/client-pricing';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ApiAuth } from '../../../shared/auth/api-auth.ts';
 import type { EventPublisher } from '../../../shared/events/publisher.ts';
@@ -36,6 +37,11 @@ export interface CostTrackerDeps {
   primaryChannelId?: string;
   /** Local engine: its processes with their pids (CPU time is read from /proc/<pid>/stat). */
   processes?: () => EngineProcessInfo[];
+  /**
+   * AWS: the Price List API (`GetProducts`) and the Region whose products are read, for the rate
+   * refresh (app/price-list-refresh.ts). Absent: a refresh is PRICE_LIST_UNAVAILABLE.
+   */
+  priceList?: { client: Pick<PricingClient, 'send'>; region: string };
   /** The process's one authentication (the API's routes). */
   auth?: ApiAuth;
   now?: () => Date;

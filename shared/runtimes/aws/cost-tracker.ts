@@ -1,10 +1,12 @@
 /**
  * cost-tracker's Lambda entry (DEPS-CONVENTION): builds `CostTrackerDeps` from configuration once
- * per container, with only the clients this service uses (DynamoDB, EventBridge; no media engine),
+ * per container, with only the clients this service uses (DynamoDB, EventBridge, Pricing; no media engine),
  * and exports the handlers serverless.yml names: `api`, `inbox`, `tick` (which also writes the cost
- * figures as CloudWatch EMF, cost-metrics.ts), `summary`.
+ * figures as CloudWatch EMF, cost-metrics.ts), `summary`, `priceList` (the daily AWS Price List
+ * refresh of the rate table).
  */
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { PricingClient } from '@aws-sdk/client-pricing';
 import type { APIGatewayProxyEventV2, Context, SQSEvent } from 'aws-lambda';
 import { apiAuthFor } from '../../auth/api-auth.ts';
 import { config } from '../../config/index.ts';
@@ -15,9 +17,13 @@ import type { CostTrackerDeps } from '../../../services/cost-tracker/src/deps.ts
 import { costTrackerFor, SERVICE_NAME } from '../../../services/cost-tracker/src/app/build.ts';
 import { createApiHandler } from '../../../services/cost-tracker/src/handlers/api.ts';
 import { createInboxHandler } from '../../../services/cost-tracker/src/handlers/inbox.ts';
+import { createPriceListHandler } from '../../../services/cost-tracker/src/handlers/price-list.ts';
 import { createSummaryHandler } from '../../../services/cost-tracker/src/handlers/summary.ts';
 import { createTickHandler } from '../../../services/cost-tracker/src/handlers/tick.ts';
 import { publishCostMetrics } from './cost-metrics.ts';
+
+/** Where the Price List API is called (it serves every Region's products). */
+export const PRICE_LIST_ENDPOINT_REGION = 'us-east-1';
 
 let deps: CostTrackerDeps | undefined;
 
@@ -38,6 +44,9 @@ export function costTrackerDeps(): CostTrackerDeps {
     settleMs: cfg.costSettleSeconds * 1000,
     local: { machineHourUsd: cfg.costLocalMachineHourUsd, cores: 1 },
     ...(cfg.primaryChannelId ? { primaryChannelId: cfg.primaryChannelId } : {}),
+    // The Price List API answers in us-east-1 (also eu-central-1, ap-south-1) for every Region's
+    // products; the products read are the deployment's Region's.
+    priceList: { client: new PricingClient({ region: PRICE_LIST_ENDPOINT_REGION }), region: cfg.awsRegion },
     auth: apiAuthFor({ doc }, cfg),
   };
   return deps;
@@ -72,3 +81,4 @@ export const tick = lazy(() => {
   };
 });
 export const summary = lazy(() => createSummaryHandler(costTrackerDeps()));
+export const priceList = lazy(() => createPriceListHandler(costTrackerDeps()));

@@ -75,6 +75,7 @@ test('the real serverless.yml: event routing wiring', () => {
     scheduled('channelReconcile', 'channel-provisioner', 'reconcile', 300),
     { name: 'costTrackerTick', handler: { file: 'shared/runtimes/aws/cost-tracker.ts', exportName: 'tick' }, rateSeconds: 60, timeoutSeconds: 60 },
     { name: 'costTrackerSummary', handler: { file: 'shared/runtimes/aws/cost-tracker.ts', exportName: 'summary' }, rateSeconds: 3600, timeoutSeconds: 60 },
+    { name: 'costTrackerPriceList', handler: { file: 'shared/runtimes/aws/cost-tracker.ts', exportName: 'priceList' }, rateSeconds: 86400, timeoutSeconds: 120 },
     { name: 'notifierTick', handler: { file: 'shared/runtimes/aws/notifier.ts', exportName: 'tick' }, rateSeconds: 60, timeoutSeconds: 120 },
   ]);
   assert.deepEqual(
@@ -82,7 +83,7 @@ test('the real serverless.yml: event routing wiring', () => {
     [
       ['api', 'shared/runtimes/aws/destination.ts', ['*']],
       ['channelProvisionerApi', 'shared/runtimes/aws/channel-provisioner.ts', ['GET /api/channels/validate', 'POST /api/channels/cleanup']],
-      ['costTrackerApi', 'shared/runtimes/aws/cost-tracker.ts', ['GET /api/cost', 'GET /api/cost/sessions', 'POST /api/cost/estimate', '* /api/admin/cost/budget', '* /api/admin/cost/rates']],
+      ['costTrackerApi', 'shared/runtimes/aws/cost-tracker.ts', ['GET /api/cost', 'GET /api/cost/sessions', 'POST /api/cost/estimate', '* /api/admin/cost/budget', '* /api/admin/cost/rates', '* /api/admin/cost/rates/refresh']],
       ['notifierApi', 'shared/runtimes/aws/notifier.ts', ['* /api/admin/notifications/{proxy+}']],
     ],
   );
