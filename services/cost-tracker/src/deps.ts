@@ -12,10 +12,18 @@ import type { Logger } from '../../../shared/logging/logger.ts';
 
 /** A process of the local media engine, as `GET /api/admin/engine/processes` lists it. */
 export interface EngineProcessInfo {
+  /** Its name in the engine's list (`publisher-<channelId>` for an RTMP publisher). */
+  name?: string;
   role: string;
   pid: number | null;
   /** The channels the process works for (an encoder shared by a preset: all of them). */
   channelIds: string[];
+  /**
+   * Work done inside Fanout's own process (pid null: the RTMP publishers), measured by the engine
+   * itself: the CPU seconds it used so far and what identifies this run of it (a new `start`
+   * counts from zero, like a new pid). Absent: nothing measured, not attributed.
+   */
+  cpu?: { start: string; seconds: number };
 }
 
 export interface CostTrackerDeps {

@@ -357,7 +357,8 @@ export class CostTracker {
   /** Local engine: per running destination, the CPU seconds its processes used in its current session. */
   private async cpuObservations(state: TrackerState, nowIso: string): Promise<Observation[]> {
     if (!this.d.processes) return [];
-    const procs = this.d.processes().filter((p) => p.pid !== null && p.channelIds.length > 0);
+    // OS processes (CPU time from /proc) and work measured inside Fanout's process (the RTMP publishers).
+    const procs = this.d.processes().filter((p) => (p.pid !== null || p.cpu !== undefined) && p.channelIds.length > 0);
     const dests = await this.d.destinations.list();
     const destOfChannel = new Map(dests.filter((d) => d.mediaLiveChannelId).map((d) => [d.mediaLiveChannelId!, d.destinationId]));
     const open = new Map(
@@ -372,10 +373,11 @@ export class CostTracker {
       const destinations: CpuRecord['destinations'] = {};
       for (const [id, v] of Object.entries(current?.destinations ?? {})) if (open.get(id) === v.sessionId) destinations[id] = { ...v };
       for (const p of procs) {
-        const cpu = read(p.pid!);
+        const key = p.pid !== null ? String(p.pid) : `in-process:${p.name ?? `${p.role}:${p.channelIds.join(',')}`}`;
+        const cpu = p.pid !== null ? read(p.pid) : p.cpu!;
         if (!cpu) continue;
-        pids[String(p.pid)] = { start: cpu.start, seconds: cpu.seconds };
-        const before = current?.pids[String(p.pid)];
+        pids[key] = { start: cpu.start, seconds: cpu.seconds };
+        const before = current?.pids[key];
         // A process first seen now counts from its start: its whole CPU time so far is new.
         const delta = before && before.start === cpu.start ? Math.max(0, cpu.seconds - before.seconds) : cpu.seconds;
         const users = p.channelIds.map((c) => destOfChannel.get(c)).filter((id): id is string => id !== undefined && open.has(id));

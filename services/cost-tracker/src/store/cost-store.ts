@@ -52,7 +52,7 @@ export interface SummariesRecord extends Base {
   published: string[];
 }
 export interface CpuRecord extends Base {
-  /** Per pid: the process's start time (pid reuse) and its CPU seconds last read. */
+  /** Per pid (or `in-process:<name>` for work measured inside Fanout's process): its start (pid reuse, a new run) and its CPU seconds last read. */
   pids: Record<string, { start: string; seconds: number }>;
   /** Per destination: the running session its CPU seconds belong to. */
   destinations: Record<string, { sessionId: string; seconds: number }>;
