@@ -148,7 +148,7 @@ async function emfLinesOf(fn: () => Promise<unknown>): Promise<Record<string, an
     .map((l) => JSON.parse(l) as Record<string, any>);
 }
 
-test("the tick writes the cost figures as EMF: the same month to date, per destination row, budget and ratio as GET /api/cost", async () => {
+test('the tick writes the cost figures as EMF: the same month to date, per destination row, budget and ratio as GET /api/cost', async () => {
   const entry = await import('../shared/runtimes/aws/cost-tracker.ts');
   const put = { ...httpEvent('PUT', '/api/admin/cost/budget'), headers: { ...httpEvent('PUT', '/api/admin/cost/budget').headers, 'content-type': 'application/json' }, body: JSON.stringify({ amount: 400 }) };
   const set = (await entry.api(put, context)) as { statusCode: number; body: string };
@@ -218,12 +218,19 @@ test('the AWS Price List refresh: on demand and scheduled, every GetProducts val
   assert.deepEqual(fake.problems, []);
   assert.deepEqual([...new Set(fake.requests.map((r) => r.ServiceCode))], ['AWSElementalMediaLive', 'AWSElementalMediaConnect', 'AWSElementalMediaPackage']);
   assert.ok(fake.requests.every((r) => r.FormatVersion === 'aws_v1' && r.Filters?.some((f) => f.Type === 'TERM_MATCH' && f.Field === 'regionCode' && f.Value === 'eu-west-1')));
-  assert.ok(fake.requests.some((r) => r.NextToken), 'pages followed');
+  assert.ok(
+    fake.requests.some((r) => r.NextToken),
+    'pages followed',
+  );
   assert.equal(out.services.find((x) => x.serviceCode === 'AWSElementalMediaLive')!.products, PRODUCTS_BY_SERVICE.AWSElementalMediaLive!.length, 'every page read');
   assert.equal(out.rates, 12);
   assert.ok(out.services.find((x) => x.serviceCode === 'AWSElementalMediaConnect')!.unmatched.includes('EUW1-MediaConnect-DataTransfer-Out-Internet'));
 
-  const rates = async () => JSON.parse(((await entry.api(httpEvent('GET', '/api/admin/cost/rates'), context)) as { body: string }).body) as { table: { rates: { key: string; price: number; source: { kind: string }; effectiveDate: string | null }[] }; priceList: { rates: number } | null };
+  const rates = async () =>
+    JSON.parse(((await entry.api(httpEvent('GET', '/api/admin/cost/rates'), context)) as { body: string }).body) as {
+      table: { rates: { key: string; price: number; source: { kind: string }; effectiveDate: string | null }[] };
+      priceList: { rates: number } | null;
+    };
   const r1 = await rates();
   assert.equal(r1.priceList?.rates, 12);
   const flow = r1.table.rates.filter((r) => r.key === 'mediaconnect:flow-hour');
@@ -237,7 +244,11 @@ test('the AWS Price List refresh: on demand and scheduled, every GetProducts val
   );
 
   // An admin override of the flow-hour wins over the refreshed rate: the primary flow's session line says admin.
-  const put = { ...httpEvent('PUT', '/api/admin/cost/rates'), headers: { ...httpEvent('PUT', '/api/admin/cost/rates').headers, 'content-type': 'application/json' }, body: JSON.stringify({ overrides: [{ key: 'mediaconnect:flow-hour', price: 0.15, note: 'our contract' }] }) };
+  const put = {
+    ...httpEvent('PUT', '/api/admin/cost/rates'),
+    headers: { ...httpEvent('PUT', '/api/admin/cost/rates').headers, 'content-type': 'application/json' },
+    body: JSON.stringify({ overrides: [{ key: 'mediaconnect:flow-hour', price: 0.15, note: 'our contract' }] }),
+  };
   assert.equal(((await entry.api(put, context)) as { statusCode: number }).statusCode, 200);
   const { costTrackerDeps } = entry;
   const { costTrackerFor } = await import('../services/cost-tracker/src/app/build.ts');

@@ -145,7 +145,12 @@ test("local engine: the RTMP publishers' CPU, measured inside Fanout's process, 
     [a, chA],
     [b, chB],
   ] as const)
-    await d.doc.send(new PutCommand({ TableName: d.tables.destinations, Item: { destinationId: id, name: id.slice(0, 4), platform: 'youtube', preset: 'passthrough', status: 'running', desired: 'running', mediaLiveChannelId: ch, lastModified: '2026-12-12T09:00:00Z' } }));
+    await d.doc.send(
+      new PutCommand({
+        TableName: d.tables.destinations,
+        Item: { destinationId: id, name: id.slice(0, 4), platform: 'youtube', preset: 'passthrough', status: 'running', desired: 'running', mediaLiveChannelId: ch, lastModified: '2026-12-12T09:00:00Z' },
+      }),
+    );
   const tracker = costTrackerFor(d);
   await tracker.record(stateEvent(a, 'RUNNING', '2026-12-12T10:00:00Z'), 'c');
   await tracker.record(stateEvent(b, 'RUNNING', '2026-12-12T10:00:00Z'), 'c');

@@ -184,7 +184,11 @@ export class CostTracker {
       const next: PriceListRecord = { pk: 'pricelist', version: (current?.version ?? 0) + 1, ...data };
       try {
         await this.d.store.put(next);
-        this.d.log.info('rates refreshed from the AWS Price List', { region: data.region, rates: data.rates.length, services: data.services.map((x) => ({ serviceCode: x.serviceCode, products: x.products, mapped: x.mapped, unmatched: x.unmatched.length, keptPrevious: x.keptPrevious })) });
+        this.d.log.info('rates refreshed from the AWS Price List', {
+          region: data.region,
+          rates: data.rates.length,
+          services: data.services.map((x) => ({ serviceCode: x.serviceCode, products: x.products, mapped: x.mapped, unmatched: x.unmatched.length, keptPrevious: x.keptPrevious })),
+        });
         return next;
       } catch (err) {
         if (!isConflict(err) || attempt >= MAX_ATTEMPTS) throw err;

@@ -188,7 +188,8 @@ export function ratesFromPriceList(service: PriceListService, priceList: readonl
     mapped++;
     for (const r of got) {
       const had = byKey.get(r.key);
-      if (!had || r.price < had.price || (r.price === had.price && r.source.title < had.source.title)) byKey.set(r.key, had ? { ...r, source: { ...r.source, note: `${r.source.note ?? ''} (the lowest of several products for this key)`.trim().slice(0, 500) } } : r);
+      if (!had || r.price < had.price || (r.price === had.price && r.source.title < had.source.title))
+        byKey.set(r.key, had ? { ...r, source: { ...r.source, note: `${r.source.note ?? ''} (the lowest of several products for this key)`.trim().slice(0, 500) } } : r);
     }
   }
   return { rates: [...byKey.values()].sort((a, b) => a.key.localeCompare(b.key)), products: priceList.length, mapped, unmatched: [...unmatched].sort().slice(0, 50), malformed };

@@ -29,8 +29,8 @@ export function createWakeHandler(deps: NotifierDeps): (event: SQSEvent) => Prom
     for (const record of event.Records) {
       try {
         if (!deps.wake) throw new Error('notifierWake needs FANOUT_NOTIFY_WAKE_QUEUE_URL (serverless.yml)');
-        // One run covers every due wake of the batch.
-        const outcome = await handleWake({ wake: deps.wake, store: notifierFor(deps).store, body: record.body, now: now(deps), log: deps.log, run: async () => void (ran = true) });
+        // One run (below) covers every due wake of the batch.
+        const outcome = await handleWake({ wake: deps.wake, store: notifierFor(deps).store, body: record.body, now: now(deps), log: deps.log, run: async () => undefined });
         if (outcome === 'ran') ran = true;
       } catch (err) {
         deps.log.warn('notifier wake failed; SQS retries it', { messageId: record.messageId, error: err instanceof Error ? err.message : String(err) });

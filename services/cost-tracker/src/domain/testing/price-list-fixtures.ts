@@ -35,10 +35,7 @@ export function product(o: {
   const dims = Object.fromEntries(
     tiers.map((t, i) => {
       const rateCode = `${sku}.JRTCKXETXF.${String(i).padStart(10, '6YS6EN2CT7')}`;
-      return [
-        rateCode,
-        { rateCode, description: o.description ?? `${o.usagetype} per ${o.unit}`, beginRange: t.begin ?? '0', endRange: t.end ?? 'Inf', unit: o.unit, pricePerUnit: { USD: t.usd }, appliesTo: [] },
-      ];
+      return [rateCode, { rateCode, description: o.description ?? `${o.usagetype} per ${o.unit}`, beginRange: t.begin ?? '0', endRange: t.end ?? 'Inf', unit: o.unit, pricePerUnit: { USD: t.usd }, appliesTo: [] }];
     }),
   );
   const term = { [`${sku}.JRTCKXETXF`]: { offerTermCode: 'JRTCKXETXF', sku, effectiveDate: o.effectiveDate ?? FIXTURE_EFFECTIVE, priceDimensions: dims, termAttributes: {} } };
@@ -85,7 +82,16 @@ export const MEDIALIVE_PRODUCTS: string[] = [
 /** MediaConnect: the flow-hour, transfer to AWS services, internet transfer (tiered), a CDI flow. */
 export const MEDIACONNECT_PRODUCTS: string[] = [
   product({ serviceCode: mc, family: 'Media Transport', usagetype: 'EUW1-MediaConnect-FlowHours', operation: 'Flow', unit: 'Hrs', usd: '0.1700000000', description: '$0.17 per flow-hour' }),
-  product({ serviceCode: mc, family: 'Data Transfer', usagetype: 'EUW1-MediaConnect-DataTransfer-AWS', operation: 'DataTransfer', unit: 'GB', usd: '0.0100000000', description: '$0.01 per GB transferred to AWS services in the same region', extra: { transferType: 'AWS Services' } }),
+  product({
+    serviceCode: mc,
+    family: 'Data Transfer',
+    usagetype: 'EUW1-MediaConnect-DataTransfer-AWS',
+    operation: 'DataTransfer',
+    unit: 'GB',
+    usd: '0.0100000000',
+    description: '$0.01 per GB transferred to AWS services in the same region',
+    extra: { transferType: 'AWS Services' },
+  }),
   product({
     serviceCode: mc,
     family: 'Data Transfer',
