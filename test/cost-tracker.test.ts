@@ -220,6 +220,13 @@ test('estimate, budget and rates: answers, problem documents on bad input, acces
     const rates = await rt.api('PUT', '/api/admin/cost/rates', { body: { overrides: [{ key: 'mediaconnect:flow-hour', price: 0.2, effectiveDate: null, note: 'our contract' }] } });
     assert.equal(rates.status, 200, rates.text);
     assert.equal(rates.json.overrides[0].by, 'admin-env');
+    assert.equal(rates.json.priceList, null, 'no Price List refresh yet');
+    // The local runtime cannot read the AWS Price List: 503, a stable code, nothing changed; operators may not ask.
+    const refresh = await rt.api('POST', '/api/admin/cost/rates/refresh', { body: {} });
+    assert.equal(refresh.status, 503, refresh.text);
+    assert.equal(refresh.json.code, 'PRICE_LIST_UNAVAILABLE');
+    assert.equal((await rt.api('GET', '/api/admin/cost/rates')).json.overrides.length, 1);
+    assert.deepEqual(await rt.bus.runScheduled('costTrackerPriceList'), { refreshed: false, reason: 'no Price List client in this runtime' });
 
     // Operators read the report and estimate; only admins reach /api/admin/cost/*; nobody without a token.
     const op = (await rt.api('POST', '/api/admin/tokens', { body: { name: 'op', role: 'operator' } })).json.token as string;
@@ -228,10 +235,11 @@ test('estimate, budget and rates: answers, problem documents on bad input, acces
     assert.equal((await rt.api('GET', '/api/admin/cost/budget', { token: op })).json.code, 'FORBIDDEN');
     assert.equal((await rt.api('PUT', '/api/admin/cost/budget', { token: op, body: { amount: 1 } })).json.code, 'FORBIDDEN');
     assert.equal((await rt.api('PUT', '/api/admin/cost/rates', { token: op, body: { overrides: [] } })).json.code, 'FORBIDDEN');
+    assert.equal((await rt.api('POST', '/api/admin/cost/rates/refresh', { token: op, body: {} })).json.code, 'FORBIDDEN');
     for (const path of ['/api/cost', '/api/cost/sessions', '/api/admin/cost/budget', '/api/admin/cost/rates']) assert.equal((await rt.api('GET', path, { token: null })).status, 401, path);
     // The routes are in the OpenAPI document.
     const doc = (await rt.api('GET', '/api/openapi.json', { token: null })).json;
-    for (const p of ['/api/cost', '/api/cost/sessions', '/api/cost/estimate', '/api/admin/cost/budget', '/api/admin/cost/rates']) assert.ok(doc.paths[p], `${p} in the OpenAPI document`);
+    for (const p of ['/api/cost', '/api/cost/sessions', '/api/cost/estimate', '/api/admin/cost/budget', '/api/admin/cost/rates', '/api/admin/cost/rates/refresh']) assert.ok(doc.paths[p], `${p} in the OpenAPI document`);
   } finally {
     await rt.close();
   }

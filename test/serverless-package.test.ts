@@ -48,6 +48,10 @@ const STAR_RESOURCE_ALLOWED: Record<string, { actions: string[]; reason: string 
     actions: ['cloudwatch:GetMetricData'],
     reason: 'CloudWatch GetMetricData has no resource type in the IAM service authorization reference',
   },
+  ReadPriceList: {
+    actions: ['pricing:GetProducts'],
+    reason: 'The AWS Price List API has no resource types in the IAM service authorization reference (cost-tracker rate refresh)',
+  },
   MediaConnectManagedOutputs: {
     actions: ['mediaconnect:ManagedAddOutput', 'mediaconnect:ManagedDescribeFlow', 'mediaconnect:ManagedRemoveOutput'],
     reason: 'MediaLive-only role; no resource type documented for the Managed* actions, every AWS-published policy uses "*"',
@@ -195,10 +199,11 @@ test('serverless package --stage dev produces the expected CloudFormation', { ti
         ['DestinationInboxQueue', 'DestinationInboxLambdaFunction'],
         ['FlowOutputQueue', 'FlowOutputInboxLambdaFunction'],
         ['NotifierQueue', 'NotifierInboxLambdaFunction'],
+        ['NotifierWakeQueue', 'NotifierWakeLambdaFunction'],
       ].map(([q, f]) => [JSON.stringify({ 'Fn::GetAtt': [q, 'Arn'] }), JSON.stringify({ 'Fn::GetAtt': [f, 'Arn'] })]),
     );
     for (const [, m] of mappings) assert.deepEqual(m.Properties.FunctionResponseTypes, ['ReportBatchItemFailures']);
-    for (const q of ['FlowOutputQueue', 'ChannelProvisionerQueue', 'CostTrackerQueue', 'NotifierQueue']) {
+    for (const q of ['FlowOutputQueue', 'ChannelProvisionerQueue', 'CostTrackerQueue', 'NotifierQueue', 'NotifierWakeQueue']) {
       assert.deepEqual(resources[q].Properties.RedrivePolicy.maxReceiveCount, 5, `${q} redrive`);
       const dlqAlarm = resources[q.replace('Queue', 'DLQAlarm')];
       assert.deepEqual(dlqAlarm.Properties.AlarmActions, [{ Ref: 'AlertsTopic' }], `${q} DLQ alarm → SNS`);
@@ -214,9 +219,9 @@ test('serverless package --stage dev produces the expected CloudFormation', { ti
     assert.deepEqual(mapping[1].Properties.FunctionName, { 'Fn::GetAtt': ['DestinationInboxLambdaFunction', 'Arn'] });
 
     const schedules = ofType(resources, 'AWS::Events::Rule').filter(([, r]) => r.Properties.ScheduleExpression);
-    assert.deepEqual(schedules.map(([, r]) => r.Properties.ScheduleExpression).sort(), ['rate(1 hour)', 'rate(1 minute)', 'rate(1 minute)', 'rate(1 minute)', 'rate(1 minute)', 'rate(1 minute)']);
+    assert.deepEqual(schedules.map(([, r]) => r.Properties.ScheduleExpression).sort(), ['rate(1 day)', 'rate(1 hour)', 'rate(1 minute)', 'rate(1 minute)', 'rate(1 minute)', 'rate(1 minute)', 'rate(1 minute)']);
     // The notifier hears of every dead-letter queue by its alarm's name (CloudWatch Alarm State Change).
-    for (const dlq of ['DestinationInboxDLQ', 'FlowOutputDLQ', 'ChannelProvisionerDLQ', 'CostTrackerDLQ', 'NotifierDLQ']) assert.equal(resources[`${dlq}Alarm`].Properties.AlarmName, `fanout-dev-dlq-${dlq}`);
+    for (const dlq of ['DestinationInboxDLQ', 'FlowOutputDLQ', 'ChannelProvisionerDLQ', 'CostTrackerDLQ', 'NotifierDLQ', 'NotifierWakeDLQ']) assert.equal(resources[`${dlq}Alarm`].Properties.AlarmName, `fanout-dev-dlq-${dlq}`);
     assert.equal(resources['NotificationsTopic'].Type, 'AWS::SNS::Topic');
 
     // ------------------------------------------------------------------ alarm → topic, key
@@ -335,7 +340,7 @@ test('serverless package --stage dev produces the expected CloudFormation', { ti
     const dlqs = ofType(resources, 'AWS::SQS::Queue')
       .map(([, q]) => q.Properties.RedrivePolicy?.deadLetterTargetArn?.['Fn::GetAtt']?.[0])
       .filter((id): id is string => typeof id === 'string');
-    assert.equal(dlqs.length, 5);
+    assert.equal(dlqs.length, 6);
     for (const dlq of dlqs) {
       assert.ok(
         Object.values(alarms).some((a) => a.Properties.MetricName === 'ApproximateNumberOfMessagesVisible' && JSON.stringify(a.Properties.Dimensions) === JSON.stringify([{ Name: 'QueueName', Value: { 'Fn::GetAtt': [dlq, 'QueueName'] } }])),
@@ -426,15 +431,28 @@ test('serverless package --stage dev produces the expected CloudFormation', { ti
       ChannelProvisionerInboxLambdaFunction: 'ChannelProvisionerQueue',
       CostTrackerInboxLambdaFunction: 'CostTrackerQueue',
       NotifierInboxLambdaFunction: 'NotifierQueue',
+      NotifierWakeLambdaFunction: 'NotifierWakeQueue',
     };
+    // The notifier's functions schedule its wake-ups (ADR 0027): SendMessage to the wake queue, nothing else.
+    const wakeSenders = ['NotifierInboxLambdaFunction', 'NotifierTickLambdaFunction', 'NotifierWakeLambdaFunction'];
     for (const fn of Object.keys(lambdas)) {
-      const sqs = granted(fn, 'sqs:');
+      const all = granted(fn, 'sqs:');
+      const sends = all.filter((x) => list(x['Action']).includes('sqs:SendMessage'));
+      const sqs = all.filter((x) => !sends.includes(x));
+      if (wakeSenders.includes(fn)) assert.deepEqual([sends.flatMap((x) => list(x['Action'])), resourcesOf(sends)], [['sqs:SendMessage'], [arnOf('NotifierWakeQueue')]], `${fn} sends wake-ups only`);
+      else assert.deepEqual(sends, [], `${fn} sends to no queue`);
       if (!consumers[fn]) {
         assert.deepEqual(sqs, [], `${fn} reads no queue`);
         continue;
       }
       assert.deepEqual(list(sqs[0]!['Action']).sort(), ['sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ReceiveMessage']);
       assert.deepEqual(resourcesOf(sqs), [arnOf(consumers[fn]!)], `${fn}: its own queue only`);
+    }
+    // The AWS Price List (cost-tracker's rate refresh): GetProducts only, by the refresh function and the API.
+    for (const fn of Object.keys(lambdas)) {
+      const pricing = granted(fn, 'pricing:');
+      if (['CostTrackerPriceListLambdaFunction', 'CostTrackerApiLambdaFunction'].includes(fn)) assert.deepEqual([pricing.flatMap((x) => list(x['Action'])), resourcesOf(pricing)], [['pricing:GetProducts'], ['"*"']], `${fn} Price List`);
+      else assert.deepEqual(pricing, [], `${fn} reads no price list`);
     }
 
     // Tables: exactly the ones each function touches.
@@ -453,8 +471,10 @@ test('serverless package --stage dev produces the expected CloudFormation', { ti
       CostTrackerInboxLambdaFunction: ['CostsTable', 'DestinationsTable', 'IdempotencyTable', 'PresetsTable'].map(arnOf),
       CostTrackerTickLambdaFunction: ['CostsTable', 'DestinationsTable', 'PresetsTable'].map(arnOf),
       CostTrackerSummaryLambdaFunction: [arnOf('CostsTable')],
+      CostTrackerPriceListLambdaFunction: [arnOf('CostsTable')],
       NotifierInboxLambdaFunction: ['DestinationsTable', 'IdempotencyTable', 'NotifierTable'].map(arnOf),
       NotifierTickLambdaFunction: ['DestinationsTable', 'NotifierTable'].map(arnOf),
+      NotifierWakeLambdaFunction: ['DestinationsTable', 'NotifierTable'].map(arnOf),
       NotifierApiLambdaFunction: ['DestinationsTable', 'NotifierTable', 'TokensTable'].map(arnOf),
     };
     assert.deepEqual(Object.keys(tablesOf).sort(), Object.keys(lambdas).sort(), 'every function is covered');
@@ -467,6 +487,7 @@ test('serverless package --stage dev produces the expected CloudFormation', { ti
       'CostTrackerTickLambdaFunction',
       'NotifierInboxLambdaFunction',
       'NotifierTickLambdaFunction',
+      'NotifierWakeLambdaFunction',
       'NotifierApiLambdaFunction',
     ]) {
       for (const s of granted(fn, 'dynamodb:').filter((x) => resourcesOf([x]).includes(arnOf('DestinationsTable')))) {
@@ -475,10 +496,10 @@ test('serverless package --stage dev produces the expected CloudFormation', { ti
     }
     assert.deepEqual(list(granted('AdminBootstrapLambdaFunction', 'dynamodb:')[0]!['Action']).sort(), ['dynamodb:PutItem', 'dynamodb:Scan']);
 
-    // Domain events: every function but the bootstrap publishes, to the Fanout bus only.
+    // Domain events: every function but the bootstrap and the Price List refresh publishes, to the Fanout bus only.
     for (const fn of Object.keys(lambdas)) {
       const events = granted(fn, 'events:');
-      if (fn === 'AdminBootstrapLambdaFunction') assert.deepEqual(events, []);
+      if (fn === 'AdminBootstrapLambdaFunction' || fn === 'CostTrackerPriceListLambdaFunction') assert.deepEqual(events, []);
       else assert.deepEqual([list(events[0]!['Action']), resourcesOf(events)], [['events:PutEvents'], [arnOf('FanoutBus')]], `${fn} PutEvents`);
     }
 
@@ -491,6 +512,7 @@ test('serverless package --stage dev produces the expected CloudFormation', { ti
       NotifierApiLambdaFunction: ['kms:Decrypt', 'kms:Encrypt'],
       NotifierInboxLambdaFunction: ['kms:Decrypt'],
       NotifierTickLambdaFunction: ['kms:Decrypt'],
+      NotifierWakeLambdaFunction: ['kms:Decrypt'],
     };
     // SNS: only the notifier publishes, to its own topic.
     for (const fn of Object.keys(lambdas)) {
@@ -599,6 +621,7 @@ test('serverless package --stage dev produces the expected CloudFormation', { ti
       'ChannelReconcileLambdaFunction',
       'CostTrackerApiLambdaFunction',
       'CostTrackerInboxLambdaFunction',
+      'CostTrackerPriceListLambdaFunction',
       'CostTrackerSummaryLambdaFunction',
       'CostTrackerTickLambdaFunction',
       'DestinationInboxLambdaFunction',
@@ -607,6 +630,7 @@ test('serverless package --stage dev produces the expected CloudFormation', { ti
       'NotifierApiLambdaFunction',
       'NotifierInboxLambdaFunction',
       'NotifierTickLambdaFunction',
+      'NotifierWakeLambdaFunction',
       'OutboxRelayLambdaFunction',
     ]);
     const expectedFns: Record<string, [string, number]> = {
@@ -623,8 +647,10 @@ test('serverless package --stage dev produces the expected CloudFormation', { ti
       CostTrackerInboxLambdaFunction: ['shared/runtimes/aws/cost-tracker.inbox', 60],
       CostTrackerTickLambdaFunction: ['shared/runtimes/aws/cost-tracker.tick', 60],
       CostTrackerSummaryLambdaFunction: ['shared/runtimes/aws/cost-tracker.summary', 60],
+      CostTrackerPriceListLambdaFunction: ['shared/runtimes/aws/cost-tracker.priceList', 120],
       NotifierInboxLambdaFunction: ['shared/runtimes/aws/notifier.inbox', 60],
       NotifierTickLambdaFunction: ['shared/runtimes/aws/notifier.tick', 120],
+      NotifierWakeLambdaFunction: ['shared/runtimes/aws/notifier.wake', 120],
       NotifierApiLambdaFunction: ['shared/runtimes/aws/notifier.api', 29],
     };
     for (const [id, f] of Object.entries(functions)) {
@@ -643,6 +669,7 @@ test('serverless package --stage dev produces the expected CloudFormation', { ti
       assert.deepEqual(env.FANOUT_MEDIALIVE_ROLE_ARN, { 'Fn::GetAtt': ['MediaLiveAccessRole', 'Arn'] });
       assert.deepEqual(env.FANOUT_PRIMARY_CHANNEL_ID, { Ref: 'PrimaryChannel' });
       assert.equal(env.NODE_OPTIONS, '--enable-source-maps');
+      assert.deepEqual(env.FANOUT_NOTIFY_WAKE_QUEUE_URL, { Ref: 'NotifierWakeQueue' });
     }
     assert.equal(ofType(resources, 'AWS::Lambda::Version').length, Object.keys(functions).length, 'versionFunctions: true');
     // The bootstrap function runs only when invoked: no event source, no schedule, no route.
@@ -665,6 +692,7 @@ test('serverless package --stage dev produces the expected CloudFormation', { ti
         '$default',
         'ANY /api/admin/cost/budget',
         'ANY /api/admin/cost/rates',
+        'ANY /api/admin/cost/rates/refresh',
         'ANY /api/admin/notifications/{proxy+}',
         'GET /api/channels/validate',
         'GET /api/cost',

@@ -163,6 +163,12 @@ export const settings = {
     schema: optionalString,
     description: "SNS topic the notifier's `sns` channels publish to (aws runtime; serverless.yml sets it to NotificationsTopic). Unset: no SNS channel can be used.",
   }),
+  notifyWakeQueueUrl: setting({
+    env: 'FANOUT_NOTIFY_WAKE_QUEUE_URL',
+    schema: optionalString,
+    description:
+      "SQS queue the notifier schedules its own wake-ups on with DelaySeconds (aws runtime; serverless.yml sets it to NotifierWakeQueue), so group waits, repeats and retries go out on time. Unset: the minute tick (and, locally, the runtime's timer) does it.",
+  }),
   stage: setting({ env: 'FANOUT_STAGE', schema: z.string().min(1).max(64).default('local'), description: 'Deployment stage named in notifications (SNS attribute `stage`, message footers).' }),
   notifyGroupWaitSeconds: setting({
     env: 'FANOUT_NOTIFY_GROUP_WAIT_SECONDS',

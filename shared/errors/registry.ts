@@ -54,6 +54,11 @@ export const errorRegistry = {
   },
   INGEST_HOST_NOT_FOUND: { status: 422, title: 'The ingest host name does not resolve', hint: 'Check the host name for typos (DNS has no address for it).' },
   DNS_UNAVAILABLE: { status: 503, title: 'DNS did not answer', hint: "Retry shortly; check this machine's DNS if it persists." },
+  PRICE_LIST_UNAVAILABLE: {
+    status: 503,
+    title: 'The AWS Price List could not be read',
+    hint: 'On AWS: retry later, and check that the function role allows pricing:GetProducts (`reason` names the error). The local runtime has no Price List access: set rates as overrides (PUT /api/admin/cost/rates).',
+  },
   PRESET_NOT_ENCODABLE: {
     status: 422,
     title: 'The preset cannot be encoded as given',

@@ -4,6 +4,7 @@
  * Typed only with the shared libraries; the service never imports `shared/runtimes/`.
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { PricingClient } from '@aws-sdk/client-pricing';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ApiAuth } from '../../../shared/auth/api-auth.ts';
 import type { EventPublisher } from '../../../shared/events/publisher.ts';
@@ -11,10 +12,18 @@ import type { Logger } from '../../../shared/logging/logger.ts';
 
 /** A process of the local media engine, as `GET /api/admin/engine/processes` lists it. */
 export interface EngineProcessInfo {
+  /** Its name in the engine's list (`publisher-<channelId>` for an RTMP publisher). */
+  name?: string;
   role: string;
   pid: number | null;
   /** The channels the process works for (an encoder shared by a preset: all of them). */
   channelIds: string[];
+  /**
+   * Work done inside Fanout's own process (pid null: the RTMP publishers), measured by the engine
+   * itself: the CPU seconds it used so far and what identifies this run of it (a new `start`
+   * counts from zero, like a new pid). Absent: nothing measured, not attributed.
+   */
+  cpu?: { start: string; seconds: number };
 }
 
 export interface CostTrackerDeps {
@@ -36,6 +45,11 @@ export interface CostTrackerDeps {
   primaryChannelId?: string;
   /** Local engine: its processes with their pids (CPU time is read from /proc/<pid>/stat). */
   processes?: () => EngineProcessInfo[];
+  /**
+   * AWS: the Price List API (`GetProducts`) and the Region whose products are read, for the rate
+   * refresh (app/price-list-refresh.ts). Absent: a refresh is PRICE_LIST_UNAVAILABLE.
+   */
+  priceList?: { client: Pick<PricingClient, 'send'>; region: string };
   /** The process's one authentication (the API's routes). */
   auth?: ApiAuth;
   now?: () => Date;

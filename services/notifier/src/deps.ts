@@ -6,6 +6,7 @@
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SNSClient } from '@aws-sdk/client-sns';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ApiAuth } from '../../../shared/auth/api-auth.ts';
 import type { EventPublisher } from '../../../shared/events/publisher.ts';
@@ -45,6 +46,11 @@ export interface NotifierDeps {
   settings: NotifierSettings;
   /** SNS, for `sns` channels (absent: they fail with SNS_UNAVAILABLE). */
   sns?: Pick<SNSClient, 'send'>;
+  /**
+   * AWS: the wake queue (NotifierWakeQueue) the notifier schedules its next run on with SQS
+   * DelaySeconds (app/wake.ts, ADR 0027). Absent: the minute tick (locally, the runtime's timer).
+   */
+  wake?: { sqs: Pick<SQSClient, 'send'>; queueUrl: string };
   /** HTTP for Slack and webhooks (default: the global fetch). */
   fetch?: typeof fetch;
   /** Where Slack and webhook URLs may point (checked when a channel is saved); absent: anywhere. */

@@ -1,9 +1,12 @@
 /**
  * cost-tracker's Lambda entry (DEPS-CONVENTION): builds `CostTrackerDeps` from configuration once
- * per container, with only the clients this service uses (DynamoDB, EventBridge; no media engine),
- * and exports the handlers serverless.yml names: `api`, `inbox`, `tick`, `summary`.
+ * per container, with only the clients this service uses (DynamoDB, EventBridge, Pricing; no media engine),
+ * and exports the handlers serverless.yml names: `api`, `inbox`, `tick` (which also writes the cost
+ * figures as CloudWatch EMF, cost-metrics.ts), `summary`, `priceList` (the daily AWS Price List
+ * refresh of the rate table).
  */
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { PricingClient } from '@aws-sdk/client-pricing';
 import type { APIGatewayProxyEventV2, Context, SQSEvent } from 'aws-lambda';
 import { apiAuthFor } from '../../auth/api-auth.ts';
 import { config } from '../../config/index.ts';
@@ -11,11 +14,16 @@ import { EventBridgePublisher } from '../../events/publisher.ts';
 import { createLogger } from '../../logging/logger.ts';
 import { createDocumentClient, createDynamoClient } from '../../store/dynamo.ts';
 import type { CostTrackerDeps } from '../../../services/cost-tracker/src/deps.ts';
-import { SERVICE_NAME } from '../../../services/cost-tracker/src/app/build.ts';
+import { costTrackerFor, SERVICE_NAME } from '../../../services/cost-tracker/src/app/build.ts';
 import { createApiHandler } from '../../../services/cost-tracker/src/handlers/api.ts';
 import { createInboxHandler } from '../../../services/cost-tracker/src/handlers/inbox.ts';
+import { createPriceListHandler } from '../../../services/cost-tracker/src/handlers/price-list.ts';
 import { createSummaryHandler } from '../../../services/cost-tracker/src/handlers/summary.ts';
 import { createTickHandler } from '../../../services/cost-tracker/src/handlers/tick.ts';
+import { publishCostMetrics } from './cost-metrics.ts';
+
+/** Where the Price List API is called (it serves every Region's products). */
+export const PRICE_LIST_ENDPOINT_REGION = 'us-east-1';
 
 let deps: CostTrackerDeps | undefined;
 
@@ -36,6 +44,9 @@ export function costTrackerDeps(): CostTrackerDeps {
     settleMs: cfg.costSettleSeconds * 1000,
     local: { machineHourUsd: cfg.costLocalMachineHourUsd, cores: 1 },
     ...(cfg.primaryChannelId ? { primaryChannelId: cfg.primaryChannelId } : {}),
+    // The Price List API answers in us-east-1 (also eu-central-1, ap-south-1) for every Region's
+    // products; the products read are the deployment's Region's.
+    priceList: { client: new PricingClient({ region: PRICE_LIST_ENDPOINT_REGION }), region: cfg.awsRegion },
     auth: apiAuthFor({ doc }, cfg),
   };
   return deps;
@@ -52,5 +63,22 @@ function lazy<A extends unknown[], R>(make: () => (...args: A) => R | Promise<R>
 
 export const api = lazy((): ((e: APIGatewayProxyEventV2, c: Context) => Promise<unknown>) => createApiHandler(costTrackerDeps()));
 export const inbox = lazy((): ((e: SQSEvent, c: Context) => Promise<unknown>) => createInboxHandler(costTrackerDeps()));
-export const tick = lazy(() => createTickHandler(costTrackerDeps()));
+/**
+ * The minute tick, then the cost figures as EMF (cost-metrics.ts: the local runtime's
+ * `fanout_cost_*` gauges). A failure to compute them is logged, never the tick's failure.
+ */
+export const tick = lazy(() => {
+  const d = costTrackerDeps();
+  const run = createTickHandler(d);
+  return async () => {
+    const out = await run();
+    try {
+      publishCostMetrics(await costTrackerFor(d).gauges(), { deployment: config().deployment });
+    } catch (err) {
+      d.log.warn('cost metrics not published', { error: err instanceof Error ? err.message : String(err) });
+    }
+    return out;
+  };
+});
 export const summary = lazy(() => createSummaryHandler(costTrackerDeps()));
+export const priceList = lazy(() => createPriceListHandler(costTrackerDeps()));

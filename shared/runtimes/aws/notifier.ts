@@ -4,16 +4,19 @@
  * engine) and exports its handlers, which serverless.yml names:
  *
  *   notifierInbox  shared/runtimes/aws/notifier.inbox   NotifierQueue (SQS)
- *   notifierTick   shared/runtimes/aws/notifier.tick    rate(1 minute)
+ *   notifierTick   shared/runtimes/aws/notifier.tick    rate(1 minute), the backstop
+ *   notifierWake   shared/runtimes/aws/notifier.wake    NotifierWakeQueue (SQS delayed messages: precise waits, ADR 0027)
  *   notifierApi    shared/runtimes/aws/notifier.api     /api/admin/notifications/{proxy+}
  */
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SNSClient } from '@aws-sdk/client-sns';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2, Context, SQSEvent } from 'aws-lambda';
 import { handle } from 'hono/aws-lambda';
 import { createApiHandler } from '../../../services/notifier/src/handlers/api.ts';
 import { createInboxHandler } from '../../../services/notifier/src/handlers/inbox.ts';
 import { createTickHandler } from '../../../services/notifier/src/handlers/tick.ts';
+import { createWakeHandler } from '../../../services/notifier/src/handlers/wake.ts';
 import type { NotifierDeps } from '../../../services/notifier/src/deps.ts';
 import { apiAuthFor } from '../../auth/api-auth.ts';
 import { config, type Config } from '../../config/index.ts';
@@ -53,6 +56,7 @@ export function createAwsNotifierDeps(cfg: Config): NotifierDeps {
     auth: apiAuthFor({ doc }, cfg),
     settings: notifierSettings(cfg),
     sns: new SNSClient({ region: cfg.awsRegion }),
+    ...(cfg.notifyWakeQueueUrl ? { wake: { sqs: new SQSClient({ region: cfg.awsRegion }), queueUrl: cfg.notifyWakeQueueUrl } } : {}),
     egress: { policy: new EgressPolicy({ allowPrivate: cfg.egressAllowPrivate, allowHosts: cfg.egressAllowHosts }), resolve: systemResolver },
   };
 }
@@ -62,6 +66,7 @@ const notifierDeps = (): NotifierDeps => (deps ??= createAwsNotifierDeps(config(
 
 let inboxHandler: ReturnType<typeof createInboxHandler> | undefined;
 let tickHandler: ReturnType<typeof createTickHandler> | undefined;
+let wakeHandler: ReturnType<typeof createWakeHandler> | undefined;
 let apiHandler: ReturnType<typeof handle> | undefined;
 
 export const inbox = (event: SQSEvent, context: Context) => {
@@ -72,6 +77,11 @@ export const inbox = (event: SQSEvent, context: Context) => {
 export const tick = () => {
   tickHandler ??= createTickHandler(notifierDeps());
   return tickHandler();
+};
+
+export const wake = (event: SQSEvent) => {
+  wakeHandler ??= createWakeHandler(notifierDeps());
+  return wakeHandler(event);
 };
 
 export const api = async (event: APIGatewayProxyEventV2, context: Context) => {

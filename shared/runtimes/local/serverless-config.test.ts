@@ -39,6 +39,8 @@ test('the real serverless.yml: event routing wiring', () => {
     // cost-tracker's handlers are factories over its deps; its Lambda entry is in shared/runtimes/aws/ (DEPS-CONVENTION).
     { ...consumer('costTrackerInbox', 'cost-tracker', 'CostTrackerQueue', 60), handler: { file: 'shared/runtimes/aws/cost-tracker.ts', exportName: 'inbox' }, maximumBatchingWindowSeconds: 1 },
     { ...consumer('notifierInbox', 'notifier', 'NotifierQueue', 60), handler: { file: 'shared/runtimes/aws/notifier.ts', exportName: 'inbox' } },
+    // The notifier's own wake-ups (SQS DelaySeconds, ADR 0027): no rule feeds this queue.
+    { ...consumer('notifierWake', 'notifier', 'NotifierWakeQueue', 120), handler: { file: 'shared/runtimes/aws/notifier.ts', exportName: 'wake' } },
   ]);
   // AWS guidance: each queue's visibility timeout is at least 6x its consumer's timeout; each has a DLQ.
   for (const fn of w.sqsFunctions) {
@@ -75,6 +77,7 @@ test('the real serverless.yml: event routing wiring', () => {
     scheduled('channelReconcile', 'channel-provisioner', 'reconcile', 300),
     { name: 'costTrackerTick', handler: { file: 'shared/runtimes/aws/cost-tracker.ts', exportName: 'tick' }, rateSeconds: 60, timeoutSeconds: 60 },
     { name: 'costTrackerSummary', handler: { file: 'shared/runtimes/aws/cost-tracker.ts', exportName: 'summary' }, rateSeconds: 3600, timeoutSeconds: 60 },
+    { name: 'costTrackerPriceList', handler: { file: 'shared/runtimes/aws/cost-tracker.ts', exportName: 'priceList' }, rateSeconds: 86400, timeoutSeconds: 120 },
     { name: 'notifierTick', handler: { file: 'shared/runtimes/aws/notifier.ts', exportName: 'tick' }, rateSeconds: 60, timeoutSeconds: 120 },
   ]);
   assert.deepEqual(
@@ -82,7 +85,7 @@ test('the real serverless.yml: event routing wiring', () => {
     [
       ['api', 'shared/runtimes/aws/destination.ts', ['*']],
       ['channelProvisionerApi', 'shared/runtimes/aws/channel-provisioner.ts', ['GET /api/channels/validate', 'POST /api/channels/cleanup']],
-      ['costTrackerApi', 'shared/runtimes/aws/cost-tracker.ts', ['GET /api/cost', 'GET /api/cost/sessions', 'POST /api/cost/estimate', '* /api/admin/cost/budget', '* /api/admin/cost/rates']],
+      ['costTrackerApi', 'shared/runtimes/aws/cost-tracker.ts', ['GET /api/cost', 'GET /api/cost/sessions', 'POST /api/cost/estimate', '* /api/admin/cost/budget', '* /api/admin/cost/rates', '* /api/admin/cost/rates/refresh']],
       ['notifierApi', 'shared/runtimes/aws/notifier.ts', ['* /api/admin/notifications/{proxy+}']],
     ],
   );
@@ -143,7 +146,7 @@ test('the real serverless.yml: tables and environment', () => {
     NODE_OPTIONS: '--enable-source-maps',
   });
   // AWS resources with no local value (the local runtime has its own key file and media engine).
-  assert.deepEqual(w.omittedEnvironment, ['FANOUT_KMS_KEY_ID', 'FANOUT_MEDIACONNECT_FLOW_ARN', 'FANOUT_MEDIALIVE_ROLE_ARN', 'FANOUT_PRIMARY_CHANNEL_ID', 'FANOUT_NOTIFY_TOPIC_ARN']);
+  assert.deepEqual(w.omittedEnvironment, ['FANOUT_KMS_KEY_ID', 'FANOUT_MEDIACONNECT_FLOW_ARN', 'FANOUT_MEDIALIVE_ROLE_ARN', 'FANOUT_PRIMARY_CHANNEL_ID', 'FANOUT_NOTIFY_TOPIC_ARN', 'FANOUT_NOTIFY_WAKE_QUEUE_URL']);
 });
 
 test('the real serverless.yml: stage and region options flow into names', () => {

@@ -124,3 +124,59 @@ test("the fixed design's comparison: priced on the AWS engine; on the local engi
   assert.match(onLocal.fixedDesignNotApplicable!.detail, /machine by the hour whether the destinations' processes run or not/);
   assert.match(onLocal.fixedDesignNotApplicable!.detail, /AWS engine only/);
 });
+
+test("local engine: the RTMP publishers' CPU, measured inside Fanout's process, goes to their destinations with the encoders'", async () => {
+  clock = new Date('2026-12-12T10:00:00Z');
+  const a = randomUUID();
+  const b = randomUUID();
+  const chA = `ch-${a.slice(0, 4)}`;
+  const chB = `ch-${b.slice(0, 4)}`;
+  // The encoder (pid 4242) feeds both destinations; each has its publisher in Fanout's process (no pid).
+  const cpu = { encoder: 10, pubA: 0.4, pubB: 0.1, pubAStart: 'publisher-a#0' };
+  const processes = () => [
+    { name: 'encoder-x', role: 'encoder', pid: 4242, channelIds: [chA, chB] },
+    { name: `publisher-${chA}`, role: 'pusher', pid: null, channelIds: [chA], cpu: { start: cpu.pubAStart, seconds: cpu.pubA } },
+    { name: `publisher-${chB}`, role: 'pusher', pid: null, channelIds: [chB], cpu: { start: 'publisher-b#0', seconds: cpu.pubB } },
+    // Not measured: nothing attributed (and no crash).
+    { name: 'publisher-unmeasured', role: 'pusher', pid: null, channelIds: [chA] },
+  ];
+  const d = { ...deps(), engine: 'local' as const, processes, readCpu: (pid: number) => (pid === 4242 ? { start: 'boot-1', seconds: cpu.encoder } : null) };
+  for (const [id, ch] of [
+    [a, chA],
+    [b, chB],
+  ] as const)
+    await d.doc.send(
+      new PutCommand({
+        TableName: d.tables.destinations,
+        Item: { destinationId: id, name: id.slice(0, 4), platform: 'youtube', preset: 'passthrough', status: 'running', desired: 'running', mediaLiveChannelId: ch, lastModified: '2026-12-12T09:00:00Z' },
+      }),
+    );
+  const tracker = costTrackerFor(d);
+  await tracker.record(stateEvent(a, 'RUNNING', '2026-12-12T10:00:00Z'), 'c');
+  await tracker.record(stateEvent(b, 'RUNNING', '2026-12-12T10:00:00Z'), 'c');
+  const near = (got: number | null, want: number) => assert.ok(got !== null && Math.abs(got - want) < 1e-9, `${got} ≈ ${want}`);
+  const cpuOf = async (id: string) => {
+    const { chosen } = await tracker.sessions({ destinationId: id, kind: 'running' });
+    assert.equal(chosen.length, 1);
+    return chosen[0]!.session.cpuSeconds;
+  };
+  // First reading: everything so far is new (a process first seen counts from its start).
+  clock = new Date('2026-12-12T10:01:00Z');
+  await tracker.tick('t');
+  near(await cpuOf(a), 10 / 2 + 0.4);
+  near(await cpuOf(b), 10 / 2 + 0.1);
+  // A minute later: the growth of each, the publishers' to their own destination only.
+  Object.assign(cpu, { encoder: 16, pubA: 1.4, pubB: 0.3 });
+  clock = new Date('2026-12-12T10:02:00Z');
+  await tracker.tick('t');
+  near(await cpuOf(a), 8 + 1.4);
+  near(await cpuOf(b), 8 + 0.3);
+  // A's publisher restarted (a new run): it counts from its own start, never negative.
+  Object.assign(cpu, { pubA: 0.25, pubAStart: 'publisher-a#1' });
+  clock = new Date('2026-12-12T10:03:00Z');
+  await tracker.tick('t');
+  near(await cpuOf(a), 8 + 1.4 + 0.25);
+  // Priced as core-hours of the machine, the line says it was measured.
+  const { chosen } = await tracker.sessions({ destinationId: a, kind: 'running' });
+  assert.match(chosen[0]!.pricing.lines.map((l) => l.computation).join(' '), /9\.65 CPU-s measured/);
+});

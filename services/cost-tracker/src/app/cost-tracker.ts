@@ -12,7 +12,8 @@
  *   estimate()           the what-if, against Fanout's design and the plan's fixed design
  *
  * The rate table is the shipped one (src/domain/default-rates.ts) with the local machine-hour from
- * configuration and the admins' overrides applied.
+ * configuration, the last AWS Price List refresh's rates (refreshRates, AWS) and the admins'
+ * overrides applied (an override in force wins).
  */
 import { createHash } from 'node:crypto';
 import { BudgetThresholdCrossedV1 } from '../../../../events/cost-tracker/budget-threshold-crossed.v1.ts';
@@ -34,7 +35,8 @@ import { applyOverrides, rateKeys, type Rate, type RateOverride, type RateTable 
 import { DEFAULT_TRACKER_OPTIONS, observe, reconcile, settle, snapshot, type CurrentState, type Observation, type TrackerState, type UsageSession } from '../domain/sessions.ts';
 import { breakdown, localIdleLine, monthToDate, partsWithin, type PricedSession } from '../domain/summary.ts';
 import type { CostTrackerDeps } from '../deps.ts';
-import type { BudgetRecord, CostStore, CpuRecord, RatesRecord, SummariesRecord } from '../store/cost-store.ts';
+import type { BudgetRecord, CostStore, CpuRecord, PriceListRecord, RatesRecord, SummariesRecord } from '../store/cost-store.ts';
+import { refreshPriceList } from './price-list-refresh.ts';
 import { readProcessCpu, type ProcessCpu } from './proc-cpu.ts';
 
 /** The plan's fixed design (seeds/003): four destination channels that exist all month, the primary and the flow 24/7. */
@@ -147,23 +149,58 @@ export class CostTracker {
     return { ...DEFAULT_RATE_TABLE, rates: [...DEFAULT_RATE_TABLE.rates.filter((r) => r.key !== rateKeys.localMachineHour), local] };
   }
 
-  async rates(): Promise<{ table: RateTable; overrides: RateOverride[]; record: RatesRecord | undefined }> {
-    const record = await this.d.store.get<RatesRecord>('rates');
+  /** The shipped table with the last AWS Price List refresh's rates added (dated rates of their own; price-list-refresh.ts). */
+  async pricedTable(): Promise<{ table: RateTable; priceList: PriceListRecord | undefined }> {
+    const base = this.baseTable();
+    const priceList = await this.d.store.get<PriceListRecord>('pricelist');
+    if (!priceList || priceList.rates.length === 0) return { table: base, priceList };
+    return { table: { ...base, rates: [...base.rates, ...priceList.rates] }, priceList };
+  }
+
+  async rates(): Promise<{ table: RateTable; overrides: RateOverride[]; record: RatesRecord | undefined; priceList: PriceListRecord | undefined }> {
+    const [record, { table: base, priceList }] = await Promise.all([this.d.store.get<RatesRecord>('rates'), this.pricedTable()]);
     const overrides = record?.overrides ?? [];
-    const applied = applyOverrides(this.baseTable(), overrides);
+    const applied = applyOverrides(base, overrides);
     // Stored overrides were valid when set; a key a newer table dropped is reported, not fatal.
     if (!applied.ok) {
       this.d.log.warn('stored rate overrides no longer apply; priced without them', { problems: applied.problems });
-      return { table: this.baseTable(), overrides, record };
+      return { table: base, overrides, record, priceList };
     }
-    return { table: applied.table, overrides, record };
+    return { table: applied.table, overrides, record, priceList };
+  }
+
+  /**
+   * Reads the AWS Price List (MediaLive, MediaConnect, MediaPackage in the deployment's Region) and
+   * stores the rates it maps to, replacing the previous refresh's; admin overrides still win.
+   * PRICE_LIST_UNAVAILABLE (nothing changes) without a Pricing client or when a call fails.
+   */
+  async refreshRates(): Promise<PriceListRecord> {
+    const pl = this.d.priceList;
+    if (!pl) throw new AppError('PRICE_LIST_UNAVAILABLE', 'This runtime has no access to the AWS Price List (it is read on the AWS runtime only); set rates as overrides instead.', { reason: 'no-price-list-client' });
+    const knownKeys = new Set(this.baseTable().rates.map((r) => r.key));
+    for (let attempt = 0; ; attempt++) {
+      const current = await this.d.store.get<PriceListRecord>('pricelist');
+      const data = await refreshPriceList({ client: pl.client, region: pl.region, now: this.now(), previous: current, knownKeys });
+      const next: PriceListRecord = { pk: 'pricelist', version: (current?.version ?? 0) + 1, ...data };
+      try {
+        await this.d.store.put(next);
+        this.d.log.info('rates refreshed from the AWS Price List', {
+          region: data.region,
+          rates: data.rates.length,
+          services: data.services.map((x) => ({ serviceCode: x.serviceCode, products: x.products, mapped: x.mapped, unmatched: x.unmatched.length, keptPrevious: x.keptPrevious })),
+        });
+        return next;
+      } catch (err) {
+        if (!isConflict(err) || attempt >= MAX_ATTEMPTS) throw err;
+      }
+    }
   }
 
   /** Replaces the admins' overrides (all at once: PUT). Refused, changing nothing, when one names an unknown key. */
   async setRates(input: { key: string; price: number; effectiveDate: string | null; note?: string }[], by: string): Promise<{ table: RateTable; overrides: RateOverride[] }> {
     const setOn = this.now().toISOString().slice(0, 10);
     const overrides: RateOverride[] = input.map((o) => ({ key: o.key, price: o.price, effectiveDate: o.effectiveDate, by, setOn, ...(o.note ? { note: o.note } : {}) }));
-    const applied = applyOverrides(this.baseTable(), overrides);
+    const applied = applyOverrides((await this.pricedTable()).table, overrides);
     if (!applied.ok) throw new AppError('VALIDATION_FAILED', 'A rate override does not apply.', { errors: applied.problems.map((message) => ({ path: 'overrides', message })) });
     for (let attempt = 0; ; attempt++) {
       const current = await this.d.store.get<RatesRecord>('rates');
@@ -324,7 +361,8 @@ export class CostTracker {
   /** Local engine: per running destination, the CPU seconds its processes used in its current session. */
   private async cpuObservations(state: TrackerState, nowIso: string): Promise<Observation[]> {
     if (!this.d.processes) return [];
-    const procs = this.d.processes().filter((p) => p.pid !== null && p.channelIds.length > 0);
+    // OS processes (CPU time from /proc) and work measured inside Fanout's process (the RTMP publishers).
+    const procs = this.d.processes().filter((p) => (p.pid !== null || p.cpu !== undefined) && p.channelIds.length > 0);
     const dests = await this.d.destinations.list();
     const destOfChannel = new Map(dests.filter((d) => d.mediaLiveChannelId).map((d) => [d.mediaLiveChannelId!, d.destinationId]));
     const open = new Map(
@@ -339,10 +377,11 @@ export class CostTracker {
       const destinations: CpuRecord['destinations'] = {};
       for (const [id, v] of Object.entries(current?.destinations ?? {})) if (open.get(id) === v.sessionId) destinations[id] = { ...v };
       for (const p of procs) {
-        const cpu = read(p.pid!);
+        const key = p.pid !== null ? String(p.pid) : `in-process:${p.name ?? `${p.role}:${p.channelIds.join(',')}`}`;
+        const cpu = p.pid !== null ? read(p.pid) : p.cpu!;
         if (!cpu) continue;
-        pids[String(p.pid)] = { start: cpu.start, seconds: cpu.seconds };
-        const before = current?.pids[String(p.pid)];
+        pids[key] = { start: cpu.start, seconds: cpu.seconds };
+        const before = current?.pids[key];
         // A process first seen now counts from its start: its whole CPU time so far is new.
         const delta = before && before.start === cpu.start ? Math.max(0, cpu.seconds - before.seconds) : cpu.seconds;
         const users = p.channelIds.map((c) => destOfChannel.get(c)).filter((id): id is string => id !== undefined && open.has(id));

@@ -3,7 +3,8 @@
  * applies and whether it is only an estimate. Nothing in the pricing code knows a price; it looks
  * rates up here by key. Admins override any rate (an override is one more rate with a later
  * effective date and source `admin`), and an optional AWS Price List refresh can add rates the
- * same way (`ratesFromPriceListProduct`), so a table's history stays readable.
+ * same way (`ratesFromPriceListProduct`, price-list.ts), so a table's history stays readable. An
+ * admin's rate in force always wins (`lookupRate`).
  *
  * Keys mirror the price list's own dimensions, so a refresh can fill them:
  *
@@ -122,8 +123,9 @@ function utcDay(iso: string): string {
 
 /**
  * The rate for `key` in force at `at`: of the rates with that key whose effective date is on or
- * before that day, the one with the latest date; among equal dates the one listed last (so an
- * override added later wins). Undefined when the table has none.
+ * before that day, an admin's if there is one (an override wins over the shipped figure and over
+ * a Price List refresh, whatever their dates), else the one with the latest date; among equal
+ * dates the one listed last (so an override added later wins). Undefined when the table has none.
  */
 export function lookupRate(table: RateTable, key: string, at: string): Rate | undefined {
   const day = utcDay(at);
@@ -131,6 +133,10 @@ export function lookupRate(table: RateTable, key: string, at: string): Rate | un
   for (const r of table.rates) {
     if (r.key !== key) continue;
     if (r.effectiveDate !== null && r.effectiveDate > day) continue;
+    if (best && (best.source.kind === 'admin') !== (r.source.kind === 'admin')) {
+      if (r.source.kind === 'admin') best = r;
+      continue;
+    }
     if (!best || (r.effectiveDate ?? '') >= (best.effectiveDate ?? '')) best = r;
   }
   return best;

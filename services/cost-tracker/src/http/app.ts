@@ -12,13 +12,14 @@
  *   PUT  /api/admin/cost/budget    admins: set it
  *   GET  /api/admin/cost/rates     admins: the rate table in force (every rate with its source) and the overrides
  *   PUT  /api/admin/cost/rates     admins: replace the overrides (refused as a whole if one names an unknown key)
+ *   POST /api/admin/cost/rates/refresh  admins: read the AWS Price List now (AWS; PRICE_LIST_UNAVAILABLE elsewhere)
  */
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { apiRoute, assertAccessDeclared, installApiBasics, problemResponses, validationHook, type ApiEnv } from '../../../../shared/http/api-kit.ts';
 import type { ApiAuth } from '../../../../shared/auth/api-auth.ts';
 import type { Logger } from '../../../../shared/logging/logger.ts';
 import type { CostTracker } from '../app/cost-tracker.ts';
-import type { BudgetRecord } from '../store/cost-store.ts';
+import type { BudgetRecord, PriceListRecord } from '../store/cost-store.ts';
 import { focusCsv, focusRows } from '../domain/focus.ts';
 import { formatMicros } from '../domain/money.ts';
 import type { CostLine } from '../domain/pricing.ts';
@@ -69,6 +70,8 @@ const sessionOut = ({ session: x, pricing }: PricedSession) => ({
   estimated: pricing.estimated,
   lines: pricing.lines.map(lineOut),
 });
+
+const priceListOut = (r: PriceListRecord | undefined) => (r ? { refreshedAt: r.refreshedAt, region: r.region, rates: r.rates.length, services: r.services } : null);
 
 const budgetOut = (r: BudgetRecord | undefined) => ({
   budget: r?.config ? { amount: formatMicros(r.config.budgetMicros), thresholdsPercent: r.config.thresholdsPercent, minElapsedHours: r.config.minElapsedHours, timeZone: r.config.timeZone } : null,
@@ -209,8 +212,8 @@ export function createCostApp(deps: CostApiDeps): OpenAPIHono<ApiEnv> {
       responses: { 200: json(s.RatesSchema, 'Rates'), ...problemResponses },
     }),
     async (c) => {
-      const { table, overrides } = await t.rates();
-      return c.json({ table: { id: table.id, currency: table.currency, region: table.region, rates: table.rates }, overrides }, 200);
+      const { table, overrides, priceList } = await t.rates();
+      return c.json({ table: { id: table.id, currency: table.currency, region: table.region, rates: table.rates }, overrides, priceList: priceListOut(priceList) }, 200);
     },
   );
 
@@ -225,9 +228,23 @@ export function createCostApp(deps: CostApiDeps): OpenAPIHono<ApiEnv> {
       responses: { 200: json(s.RatesSchema, 'Rates with the new overrides'), ...problemResponses },
     }),
     async (c) => {
-      const { table, overrides } = await t.setRates(c.req.valid('json').overrides, c.get('principal').tokenId);
-      return c.json({ table: { id: table.id, currency: table.currency, region: table.region, rates: table.rates }, overrides }, 200);
+      await t.setRates(c.req.valid('json').overrides, c.get('principal').tokenId);
+      const { table, overrides, priceList } = await t.rates();
+      return c.json({ table: { id: table.id, currency: table.currency, region: table.region, rates: table.rates }, overrides, priceList: priceListOut(priceList) }, 200);
     },
+  );
+
+  app.openapi(
+    apiRoute({
+      access: 'admin',
+      method: 'post',
+      path: '/api/admin/cost/rates/refresh',
+      tags: ['cost'],
+      summary:
+        "Admins: read the AWS Price List now (MediaLive, MediaConnect, MediaPackage in the deployment's Region) and add its rates to the table (source `aws-price-list`, dated by the price list); overrides still win. 503 PRICE_LIST_UNAVAILABLE, changing nothing, where the Price List cannot be read (the local runtime, a denied call).",
+      responses: { 200: json(s.PriceListStatusSchema, 'What the refresh read and added'), ...problemResponses },
+    }),
+    async (c) => c.json(priceListOut(await t.refreshRates())!, 200),
   );
 
   assertAccessDeclared(app);

@@ -173,9 +173,29 @@ const RateOut = z.object({
   estimated: z.boolean(),
 });
 
+export const PriceListStatusSchema = z
+  .object({
+    refreshedAt: z.string().openapi({ description: 'When the AWS Price List was last read' }),
+    region: z.string().openapi({ description: "The Region whose products were read (the deployment's)" }),
+    rates: z.number().int().openapi({ description: 'Rates the refresh added to the table (source `aws-price-list`)' }),
+    services: z.array(
+      z.object({
+        serviceCode: z.string(),
+        products: z.number().int(),
+        mapped: z.number().int().openapi({ description: 'Products that gave a rate' }),
+        rates: z.number().int(),
+        unmatched: z.array(z.string()).openapi({ description: 'Usage types with an on-demand price that gave no rate (at most 50): check them after a first refresh' }),
+        malformed: z.number().int(),
+        keptPrevious: z.boolean().openapi({ description: "The service answered no product: the previous refresh's rates were kept" }),
+      }),
+    ),
+  })
+  .openapi('PriceListStatus');
+
 export const RatesSchema = z
   .object({
     table: z.object({ id: z.string(), currency: z.literal('USD'), region: z.string(), rates: z.array(RateOut) }),
     overrides: z.array(z.object({ key: z.string(), price: z.number(), effectiveDate: z.string().nullable(), by: z.string(), setOn: z.string(), note: z.string().optional() })),
+    priceList: PriceListStatusSchema.nullable().openapi({ description: 'The last AWS Price List refresh (null: none yet)' }),
   })
   .openapi('CostRates');

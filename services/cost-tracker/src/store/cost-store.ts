@@ -8,6 +8,7 @@
  *   budget               the admins' monthly budget and the thresholds crossed this month (outbox:
  *                        BudgetThresholdCrossed)
  *   rates                the admins' rate overrides
+ *   pricelist            the last AWS Price List refresh: its mapped rates, what it read per service
  *   summaries            which day and month summaries were published (outbox: CostSummary)
  *   cpu                  local engine: the CPU ticks last read per process, and each running
  *                        destination's CPU seconds in its current session
@@ -20,6 +21,7 @@ import type { BusEntry, EventPublisher } from '../../../../shared/events/publish
 import type { Logger } from '../../../../shared/logging/logger.ts';
 import { RecordStore } from '../../../../shared/store/record-store.ts';
 import type { BudgetConfig, BudgetState } from '../domain/budget.ts';
+import type { PriceListRecordData } from '../domain/price-list.ts';
 import type { RateOverride } from '../domain/rates.ts';
 import { emptyTracker, type TrackerState, type UsageSession } from '../domain/sessions.ts';
 
@@ -43,18 +45,20 @@ export interface BudgetRecord extends Base {
 export interface RatesRecord extends Base {
   overrides: RateOverride[];
 }
+/** The last AWS Price List refresh: its mapped rates and what it read per service. */
+export interface PriceListRecord extends Base, PriceListRecordData {}
 export interface SummariesRecord extends Base {
   /** `day:YYYY-MM-DD` and `month:YYYY-MM` labels already published (the newest 400). */
   published: string[];
 }
 export interface CpuRecord extends Base {
-  /** Per pid: the process's start time (pid reuse) and its CPU seconds last read. */
+  /** Per pid (or `in-process:<name>` for work measured inside Fanout's process): its start (pid reuse, a new run) and its CPU seconds last read. */
   pids: Record<string, { start: string; seconds: number }>;
   /** Per destination: the running session its CPU seconds belong to. */
   destinations: Record<string, { sessionId: string; seconds: number }>;
 }
 
-type AnyRecord = TrackerRecord | SessionRecord | BudgetRecord | RatesRecord | SummariesRecord | CpuRecord;
+type AnyRecord = TrackerRecord | SessionRecord | BudgetRecord | RatesRecord | PriceListRecord | SummariesRecord | CpuRecord;
 
 const SESSION_PREFIX = 'session#';
 
@@ -92,12 +96,12 @@ export class CostStore {
     return all.filter((r): r is SessionRecord => r.pk.startsWith(SESSION_PREFIX)).map((r) => r.session);
   }
 
-  async get<T extends AnyRecord>(pk: 'budget' | 'rates' | 'summaries' | 'cpu'): Promise<T | undefined> {
+  async get<T extends AnyRecord>(pk: 'budget' | 'rates' | 'pricelist' | 'summaries' | 'cpu'): Promise<T | undefined> {
     return (await this.records.get(pk)) as T | undefined;
   }
 
   /** Writes a singleton record: `next.version` must be the stored version + 1 (1 for a new one). */
-  async put(next: BudgetRecord | RatesRecord | SummariesRecord | CpuRecord, events: BusEntry[] = []): Promise<void> {
+  async put(next: BudgetRecord | RatesRecord | PriceListRecord | SummariesRecord | CpuRecord, events: BusEntry[] = []): Promise<void> {
     await this.records.put(next, events);
   }
 

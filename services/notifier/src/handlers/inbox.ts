@@ -2,7 +2,8 @@
  * SQS consumer of the notifier (queue NotifierQueue): what people must hear about (destination
  * status, the flow, input switches, budget thresholds), native MediaLive channel alerts, and the dead-letter
  * queue alarms' state changes. Idempotent on the event id (shared/events/consumer.ts); after each
- * batch, whatever became due at once (an alert without grace or group wait) goes out.
+ * batch, whatever became due at once (an alert without grace or group wait) goes out, and the next
+ * wake-up is scheduled (wake.ts: on AWS an SQS delayed message at the moment the next wait ends).
  */
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { BudgetThresholdCrossedV1, DestinationDeletedV1, DestinationStatusChangedV1, FlowStateChangedV1, InputSwitchedV1 } from '../../../../events/catalogue.ts';
@@ -10,6 +11,7 @@ import { CloudWatchAlarmStateChange, MediaLiveChannelAlert } from '../../../../e
 import { createEventConsumer, domainRoute, type NativeOrDomainEvent } from '../../../../shared/events/consumer.ts';
 import type { NotifierDeps } from '../deps.ts';
 import { notifierFor } from './notifier.ts';
+import { afterRun } from './wake.ts';
 
 export const SERVICE_NAME = 'notifier';
 
@@ -70,6 +72,7 @@ export function createInboxHandler(deps: NotifierDeps): (event: SQSEvent, contex
     // What is due now goes out now; the rest waits for the tick. A failure here is the tick's to retry.
     await n()
       .run()
+      .then((r) => afterRun(deps, r))
       .catch((err: unknown) => deps.log.warn('notifier run after a batch failed; the tick retries', { error: err instanceof Error ? err.message : String(err) }));
     return result;
   };

@@ -99,6 +99,14 @@ export interface RtmpPublisherStats {
   /** The message stream id the server gave us (null before createStream). */
   streamId: number | null;
   error: ClassifiedError | null;
+  /**
+   * CPU time (µs, user + system, from `process.cpuUsage()` deltas) spent in this publisher's media
+   * writes (`send`, `sendBatch`: gating, chunking, the socket write and, for rtmps://, the TLS
+   * encryption done in it). The publishers run inside Fanout's process, so this is how their CPU
+   * is attributed to destinations (docs/cost.md); work the socket does later, off these calls, is
+   * not in it.
+   */
+  cpuMicros: number;
 }
 
 /** Rejection of `start()`: the typed error. */
@@ -209,6 +217,8 @@ export class RtmpPublisher {
 
   // Counters
   #bytesQueued = 0;
+  /** CPU time spent in this publisher's media writes (send, sendBatch), µs. */
+  #cpuMicros = 0;
   #videoFrames = 0;
   #keyframes = 0;
   #audioFrames = 0;
@@ -322,6 +332,21 @@ export class RtmpPublisher {
    * @returns what happened to it
    */
   send(msg: OutboundMessage): 'sent' | 'dropped' | 'skipped' | 'closed' {
+    const t0 = process.cpuUsage();
+    try {
+      return this.#sendOne(msg);
+    } finally {
+      this.#addCpu(t0);
+    }
+  }
+
+  /** The CPU time of a media write, added to this publisher's (`stats().cpuMicros`). */
+  #addCpu(t0: NodeJS.CpuUsage): void {
+    const d = process.cpuUsage(t0);
+    this.#cpuMicros += d.user + d.system;
+  }
+
+  #sendOne(msg: OutboundMessage): 'sent' | 'dropped' | 'skipped' | 'closed' {
     if (this.#state !== 'publishing' || this.#socket === null) return 'closed';
     if (msg.config) {
       this.#write(msg.chunked(this.#streamId ?? 1, this.chunkSize));
@@ -366,6 +391,15 @@ export class RtmpPublisher {
    * is gated and the buffer has room for all of it (the steady state).
    */
   sendBatch(batch: OutboundBatch): void {
+    const t0 = process.cpuUsage();
+    try {
+      this.#sendBatch(batch);
+    } finally {
+      this.#addCpu(t0);
+    }
+  }
+
+  #sendBatch(batch: OutboundBatch): void {
     const s = this.#socket;
     if (this.#state !== 'publishing' || s === null) return;
     if (!this.#waitKeyframe && this.#startedMedia && s.writableLength + batch.bytes <= this.maxBufferBytes) {
@@ -380,7 +414,7 @@ export class RtmpPublisher {
       return;
     }
     s.cork();
-    for (const m of batch.messages) this.send(m);
+    for (const m of batch.messages) this.#sendOne(m);
     s.uncork();
   }
 
@@ -418,6 +452,7 @@ export class RtmpPublisher {
       connectMs: this.#publishedAt === null ? null : this.#publishedAt - this.#startedAt,
       streamId: this.#streamId,
       error: this.#error,
+      cpuMicros: this.#cpuMicros,
     };
   }
 

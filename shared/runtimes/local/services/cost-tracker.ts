@@ -1,7 +1,9 @@
 /**
  * cost-tracker in the local runtime: its deps from the local infrastructure (dynalite, the
  * in-process bus's publisher, the local engine's processes for the CPU-time split), its handlers
- * by the export names of its Lambda entry (shared/runtimes/aws/cost-tracker.ts).
+ * by the export names of its Lambda entry (shared/runtimes/aws/cost-tracker.ts). No AWS Price List
+ * here (no network beyond loopback): `priceList` does nothing, the refresh route answers
+ * PRICE_LIST_UNAVAILABLE.
  */
 import { availableParallelism } from 'node:os';
 import { createLogger } from '../../../logging/logger.ts';
@@ -9,6 +11,7 @@ import { SERVICE_NAME, VERSION } from '../../../../services/cost-tracker/src/app
 import type { CostTrackerDeps } from '../../../../services/cost-tracker/src/deps.ts';
 import { createCostApi } from '../../../../services/cost-tracker/src/handlers/api.ts';
 import { createInboxHandler } from '../../../../services/cost-tracker/src/handlers/inbox.ts';
+import { createPriceListHandler } from '../../../../services/cost-tracker/src/handlers/price-list.ts';
 import { createSummaryHandler } from '../../../../services/cost-tracker/src/handlers/summary.ts';
 import { createTickHandler } from '../../../../services/cost-tracker/src/handlers/tick.ts';
 import { costOpenApiDocument, createCostApp } from '../../../../services/cost-tracker/src/http/app.ts';
@@ -39,7 +42,7 @@ export const costTracker = defineLocalService<CostTrackerDeps>({
       auth: infra.auth,
     };
   },
-  handlers: { api: createCostApi, inbox: createInboxHandler, tick: createTickHandler, summary: createSummaryHandler },
+  handlers: { api: createCostApi, inbox: createInboxHandler, tick: createTickHandler, summary: createSummaryHandler, priceList: createPriceListHandler },
   needsEngine: true,
   openApi: () => costTrackerOpenApi() as never,
   atStart: ['costTrackerTick'],

@@ -7,13 +7,16 @@
  *                        State Change" on the default bus; here the bus's own DLQs are watched and
  *                        the same native event is delivered when one fills or empties, so the
  *                        consumer under test is the consumer on AWS
- *   precise waits        notifierTick runs every minute on both; locally it also runs when the
- *                        notifier says it next has something to do (group wait, Retry-After, retry)
+ *   precise waits        on AWS the notifier schedules its own wake-ups on NotifierWakeQueue (SQS
+ *                        DelaySeconds, ADR 0027); here there is no wake queue URL (a queue's Ref has
+ *                        no local value), so the runtime runs notifierTick when the notifier says it
+ *                        next has something to do (group wait, Retry-After, retry), and every minute
  */
 import type { NotifierDeps } from '../../../../services/notifier/src/deps.ts';
 import { createApiHandler } from '../../../../services/notifier/src/handlers/api.ts';
 import { createInboxHandler } from '../../../../services/notifier/src/handlers/inbox.ts';
 import { createTickHandler } from '../../../../services/notifier/src/handlers/tick.ts';
+import { createWakeHandler } from '../../../../services/notifier/src/handlers/wake.ts';
 import { notifierOpenApiDocument } from '../../../../services/notifier/src/http/app.ts';
 import { createLogger } from '../../../logging/logger.ts';
 import { EgressPolicy, systemResolver } from '../../../net/egress.ts';
@@ -37,7 +40,7 @@ export const notifier = defineLocalService<NotifierDeps>({
       ...(infra.fetch ? { fetch: infra.fetch } : {}),
     };
   },
-  handlers: { inbox: createInboxHandler, tick: createTickHandler, api: createApiHandler },
+  handlers: { inbox: createInboxHandler, tick: createTickHandler, wake: createWakeHandler, api: createApiHandler },
   needsEngine: true,
   openApi: () => notifierOpenApiDocument() as never,
   attach: ({ deps, bus, infra }) => {
