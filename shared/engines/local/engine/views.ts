@@ -23,6 +23,11 @@ export interface EngineProcess {
   attempt: number;
   lastError: LastError | null;
   command: string[];
+  /**
+   * CPU time measured inside this process when it has no pid of its own (an in-process RTMP
+   * publisher: its media writes, `RtmpPublisherStats.cpuMicros`); `start` names the run it counts from.
+   */
+  cpu?: { start: string; seconds: number };
 }
 
 export interface PrimaryHlsStatus {
@@ -71,6 +76,7 @@ function publisherView(ctx: EngineContext, ch: Channel): EngineProcess {
     attempt: ch.backoff.attempt,
     lastError: ch.error ? { ...ch.error } : st?.error ? ctx.lastError(st.error) : null,
     command: ['rtmp-publisher', ctx.redact(`${ch.spec.target.url.replace(/\/+$/, '')}/${ch.spec.target.streamKey.reveal()}`)],
+    ...(st ? { cpu: { start: `${ch.id}#${ch.restarts}`, seconds: st.cpuMicros / 1e6 } } : {}),
   };
 }
 
