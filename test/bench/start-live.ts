@@ -20,8 +20,9 @@
  *   nginx; nginx's own stat (polled every 25 ms, coarser) confirms it received bytes.
  *
  * Cases: the destination alone (the feed in, no other destination: its start also starts the
- * passthrough mux, a cold FFmpeg) and with `BENCH_START_LIVE_RUNNING` (default 100) passthrough
- * destinations running (the mux warm: the joiner gets the cached GOP, caught up, ADR 0005).
+ * passthrough mux, a cold FFmpeg), then with 1 and with `BENCH_START_LIVE_RUNNING` (default 100)
+ * passthrough destinations running (the mux warm: the joiner gets the cached GOP, caught up, ADR
+ * 0005). Each start begins with the bus drained (the previous stop's events handled).
  * `BENCH_START_LIVE_STARTS` (default 20) starts each; between two starts the destination is stopped
  * and (alone) the mux is gone. Targets: p50 ≤ 300 ms, p95 ≤ 800 ms in both cases.
  *
@@ -331,7 +332,10 @@ async function measureCase(o: { rt: TestRuntime; sink: NginxRtmp; probe: StartPr
   const timelines: StartTimeline[] = [];
   const failures: string[] = [];
   for (let i = 0; i < STARTS; i++) {
-    await sleep(randomInt(200, 900)); // decorrelate from the feed's 2 s GOP
+    // Each start from a control plane at rest: the previous stop's events (status, notifier,
+    // cost tracker) have been handled. Then a random pause, to decorrelate from the feed's 2 s GOP.
+    await rt.bus.drain(15_000).catch(() => undefined);
+    await sleep(randomInt(200, 900));
     try {
       probe.reset();
       const res = await rt.api('POST', `/api/destinations/${d.id}/start`);
@@ -415,11 +419,14 @@ export async function benchStartLive(log: (msg: string) => void): Promise<StartL
     all.push(d);
     cases.push(await measureCase({ rt, sink, probe, d, label: 'alone (starts the mux)', running: 0, coldMux: true, log }));
 
-    if (RUNNING > 0) {
-      const others: Dest[] = [];
-      for (let i = 0; i < RUNNING; i += 10) others.push(...(await Promise.all(Array.from({ length: Math.min(10, RUNNING - i) }, (_, j) => createDest(runtime, sink, `bg${i + j}`)))));
-      all.push(...others);
-      for (const o of others) {
+    // The joiner with 1, then RUNNING, passthrough destinations already running (the mux warm).
+    const others: Dest[] = [];
+    for (const n of [...new Set([1, RUNNING])].filter((x) => x > 0)) {
+      const more: Dest[] = [];
+      for (let i = others.length; i < n; i += 10) more.push(...(await Promise.all(Array.from({ length: Math.min(10, n - i) }, (_, j) => createDest(runtime, sink, `bg${i + j}`)))));
+      all.push(...more);
+      others.push(...more);
+      for (const o of more) {
         const r = await rt.api('POST', `/api/destinations/${o.id}/start`);
         if (r.status !== 202) throw new Error(`start background: ${r.status} ${r.text}`);
       }
@@ -430,17 +437,20 @@ export async function benchStartLive(log: (msg: string) => void): Promise<StartL
           live = others.filter((o) => keys.has(o.key)).length;
           return live === others.length;
         },
-        { timeoutMs: 120_000, intervalMs: 500, what: `${RUNNING} destinations live` },
+        { timeoutMs: 120_000, intervalMs: 500, what: `${n} destinations live` },
       ).catch((err: Error) => {
         throw new Error(`${err.message} (${live} are)`);
       });
       await eventually(async () => (await Promise.all(others.map((o) => statusOf(runtime, o.id)))).every((s) => s === 'running'), { timeoutMs: 60_000, intervalMs: 500, what: 'background running' });
       await sleep(5000);
-      log(`start-live: ${RUNNING} passthrough destinations running`);
-      cases.push(await measureCase({ rt, sink, probe, d, label: `with ${RUNNING} running`, running: RUNNING, coldMux: false, log }));
-      const m = (await Promise.all(others.map(async (o) => (await runtime.api('GET', `/api/destinations/${o.id}/metrics`)).json?.metrics as { restarts?: number } | null))).reduce((s, x) => s + (x?.restarts ?? 0), 0);
-      if (m > 0) notes.push(`the ${RUNNING} background destinations restarted ${m} time(s) during the run`);
+      log(`start-live: ${n} passthrough destination(s) running`);
+      cases.push(await measureCase({ rt, sink, probe, d, label: `with ${n} running`, running: n, coldMux: false, log }));
     }
+    const restarts = (await Promise.all(others.map(async (o) => (await runtime.api('GET', `/api/destinations/${o.id}/metrics`)).json?.metrics as { restarts?: number } | null))).reduce((s, x) => s + (x?.restarts ?? 0), 0);
+    if (restarts > 0) notes.push(`the ${others.length} background destinations restarted ${restarts} time(s) during the run`);
+    const keys = await liveKeys(sink);
+    const down = others.filter((o) => !keys.has(o.key)).length;
+    if (down > 0) warnings.push(`start-live: ${down} of the ${others.length} background destinations were not live at the end`);
     for (const c of cases) {
       if ((c.liveMs.p50 ?? Infinity) > START_LIVE_TARGETS.p50Ms) warnings.push(`start-to-live ${c.label}: p50 ${c.liveMs.p50} ms > target ${START_LIVE_TARGETS.p50Ms} ms`);
       if ((c.liveMs.p95 ?? Infinity) > START_LIVE_TARGETS.p95Ms) warnings.push(`start-to-live ${c.label}: p95 ${c.liveMs.p95} ms > target ${START_LIVE_TARGETS.p95Ms} ms`);
