@@ -245,8 +245,7 @@ class StartProbe {
   timeline(destinationId: string, answered: number, nginxBytes: number | null): StartTimeline {
     const rel = (t: number | null | undefined): number | null => (t === null || t === undefined ? null : t - this.t0);
     const pub = this.traces.find(
-      (t): t is Extract<BusTrace, { type: 'published' }> =>
-        t.type === 'published' && t.detailType === 'DestinationStartRequested' && (t.detail as { data?: { destinationId?: string } }).data?.destinationId === destinationId,
+      (t): t is Extract<BusTrace, { type: 'published' }> => t.type === 'published' && t.detailType === 'DestinationStartRequested' && (t.detail as { data?: { destinationId?: string } }).data?.destinationId === destinationId,
     );
     const msg = pub?.messages.find((m) => m.queue === 'ChannelProvisionerQueue')?.messageId;
     const recv = msg ? this.traces.find((t): t is Extract<BusTrace, { type: 'received' }> => t.type === 'received' && t.messageIds.includes(msg)) : undefined;
@@ -394,10 +393,7 @@ export async function benchStartLive(log: (msg: string) => void): Promise<StartL
   const all: Dest[] = [];
   try {
     const src = await feedFile();
-    rt = await startTestRuntime(
-      { FANOUT_SRT_HOST: '127.0.0.1', FANOUT_SRT_PORT: String(srtPort), FANOUT_SRT_PASSPHRASE: passphrase, FANOUT_LOG_LEVEL: 'WARN', FANOUT_RATE_LIMIT_PER_MINUTE: '1000000' },
-      { engine: 'local' },
-    );
+    rt = await startTestRuntime({ FANOUT_SRT_HOST: '127.0.0.1', FANOUT_SRT_PORT: String(srtPort), FANOUT_SRT_PASSPHRASE: passphrase, FANOUT_LOG_LEVEL: 'WARN', FANOUT_RATE_LIMIT_PER_MINUTE: '1000000' }, { engine: 'local' });
     const caller = ingestBinary();
     if (caller.problem) throw new Error(caller.problem);
     sender = spawn(caller.path, loopedFeedCallerArgs(srtPort, src.path), { stdio: ['pipe', 'ignore', 'ignore'] });
@@ -484,7 +480,11 @@ export function startLiveReport(f: StartLiveFigures): string[] {
       ['case', 'n', 'p50', 'p95', 'min..max', 'target'],
       f.cases.map((c) => [c.label, String(c.liveMs.n), ms(c.liveMs.p50), ms(c.liveMs.p95), `${ms(c.liveMs.min)}..${ms(c.liveMs.max)}`, verdict(c)]),
     ),
-    ...table('Start-to-live, milestones (ms after the request left, p50 / p95)', ['milestone', ...heads], MILESTONES.map(([label]) => [label, ...f.cases.map((c) => cell(c.milestones[label]))])),
+    ...table(
+      'Start-to-live, milestones (ms after the request left, p50 / p95)',
+      ['milestone', ...heads],
+      MILESTONES.map(([label]) => [label, ...f.cases.map((c) => cell(c.milestones[label]))]),
+    ),
     ...table(
       'Start-to-live, each hop (its own p50 / p95: hops overlap, they do not add up exactly)',
       ['hop', ...heads],

@@ -612,7 +612,11 @@ test('onTrace: each hop of an event in order (published → received → complet
     assert.deepEqual((hops[3] as Extract<BusTrace, { type: 'completed' }>).failed, []);
     for (const t of hops) assert.equal(t.function, 'inbox');
     const at = [p.at, ...hops.map((t) => t.at)];
-    assert.deepEqual(at, [...at].sort((a, b) => a - b), 'in time order');
+    assert.deepEqual(
+      at,
+      [...at].sort((a, b) => a - b),
+      'in time order',
+    );
     const done = hops[3] as Extract<BusTrace, { type: 'completed' }>;
     assert.ok(done.startedAt >= hops[2]!.at && done.startedAt <= done.at);
 

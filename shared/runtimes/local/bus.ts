@@ -14,7 +14,8 @@
  * This file is the bus as its users see it; each job is a module of its own under bus/:
  * event-bridge.ts (buses, rules, PutEvents), sqs.ts (queues, visibility, redrive and DLQs),
  * poller.ts (Lambda's SQS event source), scheduler.ts (scheduled functions), lambda.ts (handlers,
- * context, timeouts), types.ts (the shapes).
+ * context, timeouts), trace.ts (each hop of each event for `onTrace` listeners, off by default:
+ * the bench's start-to-live breakdown), types.ts (the shapes).
  *
  * Time: every duration taken from serverless.yml (visibility timeout, queue delay, batching window,
  * function timeout, schedule rate) is multiplied by `timeScale` (default 1), so tests can run a
@@ -141,7 +142,17 @@ export class LocalEventBus {
     if (this.running) return;
     this.running = true;
     for (const fn of this.wiring.sqsFunctions) {
-      const poller = new SqsPoller({ fn, queues: this.queues, lambda: this.lambda, log: this.log, scaled: (s) => s * 1000 * this.timeScale, running: () => this.running, inFlight: this.inFlight, changed: () => this.notifyChange(), tracer: this.tracer });
+      const poller = new SqsPoller({
+        fn,
+        queues: this.queues,
+        lambda: this.lambda,
+        log: this.log,
+        scaled: (s) => s * 1000 * this.timeScale,
+        running: () => this.running,
+        inFlight: this.inFlight,
+        changed: () => this.notifyChange(),
+        tracer: this.tracer,
+      });
       for (let i = 0; i < this.pollers; i++) this.workers.push(poller.run());
     }
     if (this.opts.runSchedules !== false) this.scheduler.start();
