@@ -25,6 +25,11 @@
  *   7. the latency Fanout adds (test/bench/latency.ts, first, on its own Fanout): a flash every 3 s
  *      timed at receivers of the direct path, of passthrough and transcode destinations, and of a
  *      simple relay, at 6 and 1 Mbit/s (`BENCH_LATENCY=0` leaves it out)
+ *   8. start-to-live hop by hop (test/bench/start-live.ts, first, on its own Fanout): a passthrough
+ *      destination joining the running feed, alone and with 100 passthrough destinations running,
+ *      from POST /start to its first keyframe at nginx: the API, each event hop (the bus's trace),
+ *      the engine call, the RTMP session, p50/p95 over 20 starts each (`BENCH_START_LIVE=0` leaves
+ *      it out; `BENCH_START_LIVE_STARTS`, `BENCH_START_LIVE_RUNNING`)
  *   6. the dashboards (test/bench/dashboard.ts, first, before any media runs): their JavaScript
  *      gzipped without the lazily loaded preview, first render with 50 destinations, and the delay
  *      from an SSE status event to the DOM (p50/p95), in Debian's Chromium (`BENCH_DASHBOARD=0`
@@ -56,6 +61,7 @@ import { meanSe, median } from './stats.ts';
 import { benchDashboard, type DashboardFigures } from './dashboard.ts';
 import { benchIngest, type IngestFigures } from './ingest.ts';
 import { benchLatency, latencyReport, type LatencyFigures } from './latency.ts';
+import { benchStartLive, startLiveReport, type StartLiveFigures } from './start-live.ts';
 import { ingestBinary } from '../../shared/engines/local/engine/index.ts';
 import { alive, cmdline, descendants, measureCpu, measureCpuOf, pssOf, rssOf, tree, type CpuWindow, type ProcStat } from './proc.ts';
 
@@ -713,6 +719,16 @@ async function main(): Promise<void> {
       notes.push(`latency figures not measured: ${(err as Error).message}`);
     }
   }
+  if (process.env.BENCH_START_LIVE !== '0') {
+    try {
+      const sl = await benchStartLive(log);
+      results.startLive = sl;
+      warnings.push(...sl.warnings);
+      notes.push(...sl.notes);
+    } catch (err) {
+      notes.push(`start-to-live breakdown not measured: ${(err as Error).message}`);
+    }
+  }
   if (process.env.BENCH_INGEST !== '0') {
     try {
       const ing = await benchIngest(log);
@@ -1258,6 +1274,8 @@ function report(): void {
   }
   const lat = results.latency as LatencyFigures | undefined;
   if (lat) out.push(...latencyReport(lat));
+  const sl = results.startLive as StartLiveFigures | undefined;
+  if (sl) out.push(...startLiveReport(sl));
   const dash = results.dashboard as DashboardFigures | undefined;
   if (dash) {
     const kib = (b: number): string => `${(b / 1024).toFixed(1)} KiB`;

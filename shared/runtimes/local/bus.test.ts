@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
-import { LocalEventBus, type BusLogger, type EventBridgeEvent, type LambdaContextLike, type LambdaHandler, type SqsBatchResponse, type SqsEvent, type SqsRecord } from './bus.ts';
+import { LocalEventBus, type BusLogger, type BusTrace, type EventBridgeEvent, type LambdaContextLike, type LambdaHandler, type SqsBatchResponse, type SqsEvent, type SqsRecord } from './bus.ts';
 import { loadServerlessConfig, type LocalWiring, type SqsFunctionWiring } from './serverless-config.ts';
 import {
   ChannelDeletedV1,
@@ -582,4 +582,58 @@ test('the real serverless.yml wiring routes fanout events to the destination inb
     await bus.stop();
   }
   assert.deepEqual(batches.flat().sort(), consumed.map((d) => `${d.source} ${d.name}`).sort());
+});
+
+test('onTrace: each hop of an event in order (published → received → completed, failures named); nothing once unsubscribed', async () => {
+  let fail = true;
+  const { bus } = setup({
+    inbox: async () => {
+      if (fail) {
+        fail = false;
+        throw new Error('first try fails');
+      }
+    },
+  });
+  const traces: BusTrace[] = [];
+  const off = bus.onTrace((t) => traces.push(t));
+  bus.start();
+  try {
+    await bus.putEvents([order(1)]);
+    await bus.drain(5_000);
+    const published = traces.filter((t) => t.type === 'published');
+    assert.equal(published.length, 1);
+    const p = published[0] as Extract<BusTrace, { type: 'published' }>;
+    assert.equal(p.detailType, 'OrderPlaced');
+    assert.deepEqual(p.detail, { n: 1 });
+    assert.deepEqual(
+      p.messages.map((m) => m.queue),
+      ['Inbox'],
+    );
+    const id = p.messages[0]!.messageId;
+    const hops = traces.filter((t) => t.type !== 'published' && t.messageIds.includes(id)) as Exclude<BusTrace, { type: 'published' }>[];
+    // First try: received, completed with the message failed; after the visibility timeout: received, completed.
+    assert.deepEqual(
+      hops.map((t) => t.type),
+      ['received', 'completed', 'received', 'completed'],
+    );
+    assert.deepEqual((hops[1] as Extract<BusTrace, { type: 'completed' }>).failed, [id]);
+    assert.deepEqual((hops[3] as Extract<BusTrace, { type: 'completed' }>).failed, []);
+    for (const t of hops) assert.equal(t.function, 'inbox');
+    const at = [p.at, ...hops.map((t) => t.at)];
+    assert.deepEqual(
+      at,
+      [...at].sort((a, b) => a - b),
+      'in time order',
+    );
+    const done = hops[3] as Extract<BusTrace, { type: 'completed' }>;
+    assert.ok(done.startedAt >= hops[2]!.at && done.startedAt <= done.at);
+
+    off();
+    const before = traces.length;
+    await bus.putEvents([order(2)]);
+    await bus.drain(5_000);
+    assert.equal(traces.length, before, 'no trace without a listener');
+  } finally {
+    await bus.stop();
+  }
 });

@@ -14,7 +14,8 @@
  * This file is the bus as its users see it; each job is a module of its own under bus/:
  * event-bridge.ts (buses, rules, PutEvents), sqs.ts (queues, visibility, redrive and DLQs),
  * poller.ts (Lambda's SQS event source), scheduler.ts (scheduled functions), lambda.ts (handlers,
- * context, timeouts), types.ts (the shapes).
+ * context, timeouts), trace.ts (each hop of each event for `onTrace` listeners, off by default:
+ * the bench's start-to-live breakdown), types.ts (the shapes).
  *
  * Time: every duration taken from serverless.yml (visibility timeout, queue delay, batching window,
  * function timeout, schedule rate) is multiplied by `timeScale` (default 1), so tests can run a
@@ -27,7 +28,8 @@ import { LambdaFunctions } from './bus/lambda.ts';
 import { SqsPoller } from './bus/poller.ts';
 import { Scheduler } from './bus/scheduler.ts';
 import { SqsQueues } from './bus/sqs.ts';
-import type { BusEntry, BusLogger, DeadLetter, LocalEventBusOptions, PublishedEvent, PutEventsResult, QueueStats } from './bus/types.ts';
+import { BusTracer } from './bus/trace.ts';
+import type { BusEntry, BusLogger, BusTrace, DeadLetter, LocalEventBusOptions, PublishedEvent, PutEventsResult, QueueStats } from './bus/types.ts';
 import type { LocalWiring } from './serverless-config.ts';
 
 export type * from './bus/types.ts';
@@ -48,6 +50,7 @@ export class LocalEventBus {
   private readonly scheduler: Scheduler;
   private readonly pollers: number;
   private readonly listeners = new Set<() => void>();
+  private readonly tracer = new BusTracer();
   private running = false;
   private workers: Promise<void>[] = [];
   /** Batches and scheduled runs executing (stop and drain wait for them). */
@@ -68,7 +71,7 @@ export class LocalEventBus {
     const scaled = (seconds: number) => seconds * 1000 * this.timeScale;
     const changed = () => this.notifyChange();
     this.queues = new SqsQueues(wiring.queues, { log: this.log, clock, account, region, scaled, changed });
-    this.events = new LocalEventBridge({ buses: wiring.buses.map((b) => b.name), rules: wiring.rules, queues: this.queues, log: this.log, clock, account, region, historySize: opts.historySize ?? 1000, changed });
+    this.events = new LocalEventBridge({ buses: wiring.buses.map((b) => b.name), rules: wiring.rules, queues: this.queues, log: this.log, clock, account, region, historySize: opts.historySize ?? 1000, changed, tracer: this.tracer });
     for (const fn of wiring.sqsFunctions) this.queues.queue(fn.queue, `event source of function ${fn.name}`);
     this.lambda = new LambdaFunctions({ resolveHandler: opts.resolveHandler, service: wiring.service, stage: wiring.stage, account, region });
     this.scheduler = new Scheduler({ functions: wiring.scheduledFunctions, lambda: this.lambda, log: this.log, clock, account, region, scaled, inFlight: this.inFlight, changed });
@@ -139,7 +142,17 @@ export class LocalEventBus {
     if (this.running) return;
     this.running = true;
     for (const fn of this.wiring.sqsFunctions) {
-      const poller = new SqsPoller({ fn, queues: this.queues, lambda: this.lambda, log: this.log, scaled: (s) => s * 1000 * this.timeScale, running: () => this.running, inFlight: this.inFlight, changed: () => this.notifyChange() });
+      const poller = new SqsPoller({
+        fn,
+        queues: this.queues,
+        lambda: this.lambda,
+        log: this.log,
+        scaled: (s) => s * 1000 * this.timeScale,
+        running: () => this.running,
+        inFlight: this.inFlight,
+        changed: () => this.notifyChange(),
+        tracer: this.tracer,
+      });
       for (let i = 0; i < this.pollers; i++) this.workers.push(poller.run());
     }
     if (this.opts.runSchedules !== false) this.scheduler.start();
@@ -212,6 +225,15 @@ export class LocalEventBus {
   onChange(listener: () => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /**
+   * Calls `listener` with each hop of every event (published, received by a function, its batch
+   * completed: `BusTrace`); returns the unsubscribe. Off, and free, while nobody listens (the
+   * bench's start-to-live breakdown listens; bus/trace.ts).
+   */
+  onTrace(listener: (t: BusTrace) => void): () => void {
+    return this.tracer.listen(listener);
   }
 
   private isIdle(): boolean {

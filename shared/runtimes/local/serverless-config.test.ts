@@ -38,7 +38,8 @@ test('the real serverless.yml: event routing wiring', () => {
     consumer('channelProvisionerInbox', 'channel-provisioner', 'ChannelProvisionerQueue', 60),
     // cost-tracker's handlers are factories over its deps; its Lambda entry is in shared/runtimes/aws/ (DEPS-CONVENTION).
     { ...consumer('costTrackerInbox', 'cost-tracker', 'CostTrackerQueue', 60), handler: { file: 'shared/runtimes/aws/cost-tracker.ts', exportName: 'inbox' }, maximumBatchingWindowSeconds: 1 },
-    { ...consumer('notifierInbox', 'notifier', 'NotifierQueue', 60), handler: { file: 'shared/runtimes/aws/notifier.ts', exportName: 'inbox' } },
+    // Off the operator's critical path, both batch for a second (docs/performance.md, "Start-to-live").
+    { ...consumer('notifierInbox', 'notifier', 'NotifierQueue', 60), handler: { file: 'shared/runtimes/aws/notifier.ts', exportName: 'inbox' }, maximumBatchingWindowSeconds: 1 },
     // The notifier's own wake-ups (SQS DelaySeconds, ADR 0027): no rule feeds this queue.
     { ...consumer('notifierWake', 'notifier', 'NotifierWakeQueue', 120), handler: { file: 'shared/runtimes/aws/notifier.ts', exportName: 'wake' } },
   ]);

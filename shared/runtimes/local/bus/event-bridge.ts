@@ -5,9 +5,11 @@
  * enabled matching rule of its bus (event-pattern.ts) to the rule's target queues.
  */
 import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import { matchesPattern } from '../event-pattern.ts';
 import type { RuleWiring } from '../serverless-config.ts';
 import type { SqsQueues } from './sqs.ts';
+import type { BusTracer } from './trace.ts';
 import type { BusEntry, BusLogger, EventBridgeEvent, PublishedEvent, PutEventsResult } from './types.ts';
 
 /** SenderId SQS reports for messages EventBridge delivered (a principal id, not a secret). */
@@ -26,6 +28,7 @@ export interface EventBridgeOptions {
   region: string;
   historySize: number;
   changed: () => void;
+  tracer: BusTracer;
 }
 
 export class LocalEventBridge {
@@ -101,9 +104,15 @@ export class LocalEventBridge {
     };
     const matched = this.rules.filter((rule) => rule.enabled && rule.busName === busName && matchesPattern(rule.eventPattern, event));
     const body = JSON.stringify(event);
+    const tracing = this.o.tracer.active;
+    const messages: { queue: string; messageId: string }[] = [];
     for (const rule of matched) {
-      for (const target of rule.targetQueues) this.o.queues.enqueue(this.o.queues.queue(target), body, EVENTBRIDGE_SENDER_ID);
+      for (const target of rule.targetQueues) {
+        const messageId = this.o.queues.enqueue(this.o.queues.queue(target), body, EVENTBRIDGE_SENDER_ID);
+        if (tracing) messages.push({ queue: target, messageId });
+      }
     }
+    if (tracing) this.o.tracer.emit({ type: 'published', at: performance.now(), eventId: event.id, source: event.source, detailType: event['detail-type'], detail, messages });
     this.history.push({ event, busName, matchedRules: matched.map((r) => r.logicalId) });
     if (this.history.length > this.o.historySize) this.history.splice(0, this.history.length - this.o.historySize);
     this.o.log.info('event published', {

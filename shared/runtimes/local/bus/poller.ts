@@ -12,6 +12,7 @@ import { matchesPattern } from '../event-pattern.ts';
 import type { SqsFunctionWiring } from '../serverless-config.ts';
 import { TimeoutError, withTimeout, type LambdaFunctions } from './lambda.ts';
 import type { QueueState, SqsQueues, StoredMessage } from './sqs.ts';
+import type { BusTracer } from './trace.ts';
 import type { BusLogger, SqsEvent, SqsRecord } from './types.ts';
 
 export interface SqsPollerOptions {
@@ -25,6 +26,7 @@ export interface SqsPollerOptions {
   /** Batches in flight (the bus's drain and stop wait for them). */
   inFlight: Set<Promise<void>>;
   changed: () => void;
+  tracer: BusTracer;
 }
 
 export class SqsPoller {
@@ -36,6 +38,7 @@ export class SqsPoller {
     while (this.o.running()) {
       const batch = await this.receive(q);
       if (batch.length === 0) continue;
+      if (this.o.tracer.active) this.o.tracer.emit({ type: 'received', at: performance.now(), function: this.o.fn.name, queue: q.wiring.logicalId, messageIds: batch.map((m) => m.messageId) });
       const run = this.invokeBatch(q, batch);
       this.o.inFlight.add(run);
       try {
@@ -97,6 +100,9 @@ export class SqsPoller {
       q,
       handles.filter(([m]) => !failed.has(m.messageId)),
     );
+    if (this.o.tracer.active) {
+      this.o.tracer.emit({ type: 'completed', at: performance.now(), startedAt: started, function: fn.name, queue: q.wiring.logicalId, messageIds: records.map((r) => r.messageId), failed: [...failed] });
+    }
     const attrs = { function: fn.name, queue: q.wiring.logicalId, messages: batch.length, failed: failed.size, ms: Math.round(performance.now() - started) };
     if (failed.size > 0 && failed.size < batch.length) this.o.log.warn('batch partially failed; failed messages will be retried', attrs);
     else if (failed.size === 0) this.o.log.info('batch processed', attrs);

@@ -106,6 +106,19 @@ export interface LocalEventBusOptions {
   historySize?: number;
 }
 
+/**
+ * What `LocalEventBus.onTrace` listeners see, `at` in `performance.now()` milliseconds:
+ * - `published`: an event accepted by PutEvents (or delivered by a service), with the message it
+ *   became in each target queue;
+ * - `received`: a function's poller took these messages for a batch (after its filters);
+ * - `completed`: the batch's handler returned (or threw, or timed out: `failed` lists what will
+ *   be redelivered), `startedAt` when it was invoked.
+ */
+export type BusTrace =
+  | { type: 'published'; at: number; eventId: string; source: string; detailType: string; detail: unknown; messages: { queue: string; messageId: string }[] }
+  | { type: 'received'; at: number; function: string; queue: string; messageIds: string[] }
+  | { type: 'completed'; at: number; startedAt: number; function: string; queue: string; messageIds: string[]; failed: string[] };
+
 export interface DeadLetter {
   messageId: string;
   body: string;
