@@ -17,7 +17,12 @@
  * IDLE; an input can be deleted only once detached. Every method reads the current state first
  * and does only what is missing, so it is idempotent and resumable after a Lambda timeout; the
  * callers never wait for a state, they react to the native "MediaLive Channel State Change" events
- * AWS puts on EventBridge (this class emits nothing itself).
+ * AWS puts on EventBridge (this class emits nothing itself, but for input switches: below).
+ *
+ * Input redundancy (port InputRedundancy, ADR 0024 "AWS"): MediaConnect source failover on the
+ * flow's two SRT sources, in aws-inputs.ts (MediaConnect client only, so the destination Lambda
+ * runs the same code without this engine). MediaConnect has no event for a source switch, so the
+ * switches are reported through `deps.sink` as the native-shaped "MediaConnect Source Failover Switch".
  *
  * Ownership: everything this engine creates is tagged `fanout:deployment` + `fanout:destinationId`;
  * it lists, describes, stops, updates and deletes only resources carrying its deployment's tags.
@@ -57,7 +62,25 @@ import { DescribeFlowCommand, DescribeFlowSourceMetadataCommand, MediaConnectCli
 import type { ChannelState } from '../../../events/channel-provisioner/common.ts';
 import { ACTIVE_STATES, CHANNEL_OPERATIONS, DELETABLE_STATES } from '../port/channel-machine.ts';
 import { portError } from '../port/errors.ts';
-import type { ChannelDescription, ChannelEngine, ChannelSpec, FlowDescription, FlowEngine, FlowState, InputHealth, OwnedOutput, OwnedResources } from '../port/ports.ts';
+import type {
+  BackupTestResult,
+  ChannelDescription,
+  ChannelEngine,
+  ChannelSpec,
+  EngineEventSink,
+  FailoverSettings,
+  FlowDescription,
+  FlowEngine,
+  FlowState,
+  InputHealth,
+  InputName,
+  InputRedundancy,
+  InputsHealth,
+  InputSwitch,
+  OwnedOutput,
+  OwnedResources,
+} from '../port/ports.ts';
+import { AwsInputRedundancy } from './aws-inputs.ts';
 import { channelSettings, DEFAULT_PASSTHROUGH, InvalidTargetError, type ChannelSettings, type PassthroughEncode } from './channel-settings.ts';
 import { silentLog, type Log } from '../../logging/logger.ts';
 import { AWS_ENGINE_ERRORS, AwsEngineError, QUOTAS, toDomainError, type ErrorContext } from './errors.ts';
@@ -99,6 +122,8 @@ export interface AwsEngineConfig {
    * `fanout:resource: primary-channel`; it never stops, updates or deletes it.
    */
   primaryChannelId?: string;
+  /** The flow's main and backup source names (default `srt-in`, `srt-backup`: serverless.yml). */
+  sourceNames?: Partial<Record<InputName, string>>;
 }
 
 export interface AwsEngineDeps {
@@ -106,6 +131,12 @@ export interface AwsEngineDeps {
   mediaconnect: MediaConnectClient;
   /** Where the engine's log lines go (it logs `info` and `warn`). */
   logger?: Pick<Log, 'info' | 'warn'>;
+  /**
+   * Where the engine reports the input switches it makes or observes, as the native-shaped
+   * "MediaConnect Source Failover Switch" (aws-inputs.ts). The only event the engine emits itself:
+   * MediaConnect puts none on EventBridge for a source switch.
+   */
+  sink?: EngineEventSink;
 }
 
 const DEFAULT_INPUT_SPEC: InputSpecification = Object.freeze({ Codec: 'AVC', Resolution: 'HD', MaximumBitrate: 'MAX_10_MBPS' });
@@ -146,10 +177,12 @@ function tagValue(s: string): string {
     .slice(0, 256);
 }
 
-export class AwsMediaEngine implements FlowEngine, ChannelEngine {
+export class AwsMediaEngine implements FlowEngine, ChannelEngine, InputRedundancy {
   private readonly cfg: Readonly<AwsEngineConfig>;
   private readonly account: string;
   private readonly log: Pick<Log, 'info' | 'warn'>;
+  /** Main and backup input: MediaConnect source failover on the flow (aws-inputs.ts). */
+  private readonly inputs: AwsInputRedundancy;
 
   constructor(
     config: AwsEngineConfig,
@@ -160,6 +193,7 @@ export class AwsMediaEngine implements FlowEngine, ChannelEngine {
     this.cfg = Object.freeze({ ...config, tags: Object.freeze({ ...config.tags }) });
     this.account = FLOW_ARN.exec(config.flowArn)![2]!;
     this.log = d.logger ?? silentLog;
+    this.inputs = new AwsInputRedundancy({ flowArn: config.flowArn, ...(config.sourceNames ? { sourceNames: config.sourceNames } : {}) }, { mediaconnect: d.mediaconnect, ...(d.sink ? { sink: d.sink } : {}), log: this.log });
   }
 
   get flowArn(): string {
@@ -608,7 +642,8 @@ export class AwsMediaEngine implements FlowEngine, ChannelEngine {
     try {
       const meta = await this.d.mediaconnect.send(new DescribeFlowSourceMetadataCommand({ FlowArn: this.cfg.flowArn }));
       health.connected = (meta.TransportMediaInfo?.Programs?.length ?? 0) > 0;
-      const problem = (meta.Messages ?? [])[0];
+      // While media arrives, a message naming one source (the idle backup, a lost main the flow failed over from) is that input's, in inputsHealth.
+      const problem = (meta.Messages ?? []).find((m) => !health.connected || !m.ResourceName);
       // One stable code; MediaConnect's own (SOURCE_DISCONNECTED, ...) is open-ended, so it goes in the message.
       if (problem) health.lastError = { code: 'SOURCE_PROBLEM', message: `${problem.Code ?? 'source'}: ${problem.Message ?? ''}`.slice(0, 500), hint: AWS_ENGINE_ERRORS.SOURCE_PROBLEM.hint };
       if (meta.Timestamp) health.updatedAt = new Date(meta.Timestamp).toISOString();
@@ -636,6 +671,24 @@ export class AwsMediaEngine implements FlowEngine, ChannelEngine {
     if (state === 'DELETING') throw new AwsEngineError('CONFLICT', 'the flow is being deleted', 'The stack owns the flow: redeploy it.');
     await this.call({ operation: 'MediaConnect StartFlow', subject: `flow ${this.cfg.flowArn}` }, () => this.d.mediaconnect.send(new StartFlowCommand({ FlowArn: this.cfg.flowArn })));
     this.log.info('flow starting', { flowArn: this.cfg.flowArn });
+  }
+
+  // ---- input redundancy (aws-inputs.ts) ---------------------------------------------------------
+
+  inputsHealth(): Promise<InputsHealth> {
+    return this.inputs.inputsHealth();
+  }
+
+  switchInput(to: InputName): Promise<InputSwitch> {
+    return this.inputs.switchInput(to);
+  }
+
+  testBackupInput(): Promise<BackupTestResult> {
+    return this.inputs.testBackupInput();
+  }
+
+  setFailover(settings: FailoverSettings): Promise<FailoverSettings> {
+    return this.inputs.setFailover(settings);
   }
 
   async stopFlow(): Promise<void> {
