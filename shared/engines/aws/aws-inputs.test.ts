@@ -194,6 +194,32 @@ describe('AwsInputRedundancy', () => {
     assert.equal((await inputs.testBackupInput()).connected, false);
   });
 
+  test('without a sink (the destination API) a switch is recorded only; the next observer with one reports it once, as recorded', async (t) => {
+    const { fake, inputs: reporter, events } = await harness(t);
+    const api = new AwsInputRedundancy({ flowArn: fake.flowArn }, { mediaconnect: fake.mediaconnect });
+    fake.connectSource('main');
+    fake.connectSource('backup');
+    assert.equal((await reporter.inputsHealth()).active, 'main');
+    const sw = await api.switchInput('backup');
+    assert.equal(fake.tagsOfFlow[INPUT_TAGS.active], 'main', 'not reported yet');
+    assert.deepEqual((await api.inputsHealth()).lastSwitch, sw, 'the API reads its switch back');
+    assert.equal(events.length, 0);
+    assert.deepEqual((await reporter.inputsHealth()).lastSwitch, sw);
+    await reporter.inputsHealth();
+    assert.deepEqual(
+      events.map((e) => [e.detail.previous_source, e.detail.current_source, e.detail.reason, e.detail.switched_at]),
+      [['main', 'backup', 'manual', sw.at]],
+    );
+    // A switch MediaConnect makes while only the API looks: recorded with the time it was first seen, reported later as that.
+    fake.loseSource('backup');
+    const seen = (await api.inputsHealth()).lastSwitch;
+    assert.deepEqual([seen?.from, seen?.to, seen?.reason], ['backup', 'main', 'input-loss']);
+    assert.deepEqual((await api.inputsHealth()).lastSwitch, seen, 'stable between reads');
+    await reporter.inputsHealth();
+    assert.deepEqual(events.at(-1)?.detail.switched_at, seen?.at);
+    assert.equal(events.length, 2);
+  });
+
   test('MediaConnect throttling the update is the port ENGINE_UNAVAILABLE, and nothing switched', async (t) => {
     const { fake, inputs } = await harness(t);
     fake.connectSource('main');

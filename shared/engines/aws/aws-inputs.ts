@@ -34,8 +34,15 @@
  *
  * State kept in the flow's tags (MediaConnect TagResource; tag values allow `/ : = . _ + - @`):
  *   fanout:failover      mode=automatic/loss=1000/clear=10000/slate=300000   (clear=none: non-revertive)
- *   fanout:active-input  main | backup | slate                                (last observed)
- *   fanout:last-switch   from=main/to=backup/reason=manual/at=<ISO time>
+ *   fanout:active-input  main | backup | slate        (the active input as last *reported* through a sink)
+ *   fanout:last-switch   from=main/to=backup/reason=manual/at=<ISO time>     (the last switch, reported or not)
+ *
+ * Who reports: only an instance with a `sink` moves `fanout:active-input` and emits. The
+ * destination Lambda (no sink: it cannot put an `aws.*` event on EventBridge, and InputSwitched is
+ * flow-output's) records its manual switches in `fanout:last-switch`; flow-output's reconcile on
+ * AWS (every minute, with a sink into its own InputSwitched path) observes the flow and reports
+ * the recorded switch, or the one MediaConnect made, once. A switch undone before that
+ * observation is not reported.
  */
 import {
   DescribeFlowCommand,
@@ -256,11 +263,18 @@ export class AwsInputRedundancy implements InputRedundancy {
     let lastSwitch = decodeSwitch(o.tags[INPUT_TAGS.lastSwitch]);
     if (active !== before && active !== null) {
       if (before !== null) {
-        // The switch MediaConnect made by itself: to the primary once it returned (recovered), otherwise away from a lost input.
+        // Recorded but not reported yet (a manual switch made without a sink, by the destination API), or one MediaConnect made by
+        // itself: to the primary once it returned (recovered), otherwise away from a lost input.
+        const pending = lastSwitch && lastSwitch.from === before && lastSwitch.to === active ? lastSwitch : null;
         const reason: InputSwitch['reason'] = active !== 'slate' && before === 'slate' ? 'recovered' : active !== 'slate' && o.primary === active && o.delivering[before as InputName] ? 'recovered' : 'input-loss';
-        lastSwitch = { from: before, to: active, reason, at: o.at };
-        await this.tag({ [INPUT_TAGS.active]: active, [INPUT_TAGS.lastSwitch]: encodeSwitch(lastSwitch) });
-        this.emit(lastSwitch, settings);
+        const sw: InputSwitch = pending ?? { from: before, to: active, reason, at: o.at };
+        lastSwitch = sw;
+        if (this.d.sink) {
+          await this.tag({ [INPUT_TAGS.active]: active, [INPUT_TAGS.lastSwitch]: encodeSwitch(sw) });
+          this.emit(sw, settings);
+        } else if (!pending) {
+          await this.tag({ [INPUT_TAGS.lastSwitch]: encodeSwitch(sw) }); // recorded for whoever reports (flow-output's reconcile)
+        }
       } else {
         await this.tag({ [INPUT_TAGS.active]: active }); // the first input ever seen: not a switch
       }
@@ -297,7 +311,8 @@ export class AwsInputRedundancy implements InputRedundancy {
     await this.updateFailover(this.failoverConfig(to));
     const sw: InputSwitch = { from: before, to, reason: 'manual', at: this.now().toISOString() };
     if (before !== to) {
-      await this.tag({ [INPUT_TAGS.active]: to, [INPUT_TAGS.lastSwitch]: encodeSwitch(sw) });
+      // Without a sink the switch is recorded only; the next observer with one reports it (inputsHealth).
+      await this.tag({ ...(this.d.sink ? { [INPUT_TAGS.active]: to } : {}), [INPUT_TAGS.lastSwitch]: encodeSwitch(sw) });
       this.emit(sw, settings);
       return sw;
     }
