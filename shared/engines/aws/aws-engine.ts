@@ -81,7 +81,7 @@ import type {
   OwnedResources,
 } from '../port/ports.ts';
 import { AwsInputRedundancy } from './aws-inputs.ts';
-import { channelSettings, DEFAULT_PASSTHROUGH, InvalidTargetError, type ChannelSettings, type PassthroughEncode } from './channel-settings.ts';
+import { channelSettings, DEFAULT_INPUT_LOSS, DEFAULT_PASSTHROUGH, inputLossProblems, InvalidTargetError, type ChannelSettings, type InputLossSettings, type PassthroughEncode } from './channel-settings.ts';
 import { silentLog, type Log } from '../../logging/logger.ts';
 import { AWS_ENGINE_ERRORS, AwsEngineError, QUOTAS, toDomainError, type ErrorContext } from './errors.ts';
 
@@ -116,6 +116,8 @@ export interface AwsEngineConfig {
   inputSpecification?: InputSpecification;
   /** The encode a passthrough preset becomes (MediaLive always encodes). */
   passthrough?: PassthroughEncode;
+  /** What destination channels show while no input delivers (default DEFAULT_INPUT_LOSS: the last frame for 1 s, then a dark grey card). */
+  inputLoss?: InputLossSettings;
   /**
    * The always-on primary MediaLive channel the stack creates (FANOUT_PRIMARY_CHANNEL_ID). The
    * engine only describes and starts it, and only while it carries this deployment's tag and
@@ -158,6 +160,7 @@ export function validateAwsEngineConfig(cfg: AwsEngineConfig): string[] {
   else if (flow && flow[1] !== cfg.region) out.push(`the flow is in ${flow[1]} but region is ${cfg.region}: MediaLive inputs must be in the flow's Region`);
   if (!ROLE_ARN.test(cfg.mediaLiveRoleArn ?? '')) out.push(`mediaLiveRoleArn must be an IAM role ARN, got ${JSON.stringify(cfg.mediaLiveRoleArn)}`);
   if (cfg.primaryChannelId !== undefined && !/^\d{1,32}$/.test(cfg.primaryChannelId)) out.push(`primaryChannelId must be a MediaLive channel id (digits), got ${JSON.stringify(cfg.primaryChannelId)}`);
+  if (cfg.inputLoss) out.push(...inputLossProblems(cfg.inputLoss));
   if (!DEPLOYMENT.test(cfg.deployment ?? '')) out.push(`deployment must be 1-32 lowercase letters, digits or dashes, got ${JSON.stringify(cfg.deployment)}`);
   for (const [k, v] of Object.entries(cfg.tags ?? {})) {
     if (/^(fanout|aws):/i.test(k)) out.push(`tag key ${k} is reserved (fanout:/aws:)`);
@@ -343,6 +346,7 @@ export class AwsMediaEngine implements FlowEngine, ChannelEngine, InputRedundanc
         inputId,
         inputSpecification: this.cfg.inputSpecification ?? DEFAULT_INPUT_SPEC,
         passthrough: this.cfg.passthrough ?? DEFAULT_PASSTHROUGH,
+        inputLoss: this.cfg.inputLoss ?? DEFAULT_INPUT_LOSS,
       });
     } catch (err) {
       if (err instanceof InvalidTargetError) throw new AwsEngineError('INVALID_TARGET', `destination ${spec.destinationId}: ${err.message}`, "Fix the destination's RTMP URL or preset.");
