@@ -27,7 +27,11 @@ async function harness(t: TestContext, o: { backupSource?: boolean; active?: boo
     if (models) expectAllValid(fake.captured(), models);
     fake.close();
   });
-  const updates = () => fake.captured().filter((c) => c.operation === 'UpdateFlow').map((c) => (c.input as { SourceFailoverConfig: unknown }).SourceFailoverConfig);
+  const updates = () =>
+    fake
+      .captured()
+      .filter((c) => c.operation === 'UpdateFlow')
+      .map((c) => (c.input as { SourceFailoverConfig: unknown }).SourceFailoverConfig);
   return { fake, inputs, events, updates };
 }
 
@@ -80,7 +84,17 @@ describe('AwsInputRedundancy', () => {
     assert.equal(health.active, 'backup');
     assert.deepEqual(health.lastSwitch, sw);
     assert.equal(events.length, 1);
-    const wire = MediaConnectSourceFailoverSwitch.parse({ version: '0', id: 'x', account: fake.account, time: sw.at, region: fake.region, 'detail-type': events[0]!.detailType, source: events[0]!.source, resources: events[0]!.resources, detail: events[0]!.detail });
+    const wire = MediaConnectSourceFailoverSwitch.parse({
+      version: '0',
+      id: 'x',
+      account: fake.account,
+      time: sw.at,
+      region: fake.region,
+      'detail-type': events[0]!.detailType,
+      source: events[0]!.source,
+      resources: events[0]!.resources,
+      detail: events[0]!.detail,
+    });
     assert.deepEqual([wire.detail.previous_source, wire.detail.current_source, wire.detail.reason], ['main', 'backup', 'manual']);
     assert.deepEqual(await inputs.switchInput('backup'), sw, 'switching to the active input is a no-op');
     assert.equal(updates().length, 1);

@@ -295,9 +295,7 @@ export class AwsInputRedundancy implements InputRedundancy {
   }
 
   private async updateFailover(config: UpdateFailoverConfig): Promise<void> {
-    await this.call({ operation: 'MediaConnect UpdateFlow', subject: `flow ${this.cfg.flowArn}`, conflict: 'CONFLICT' }, () =>
-      this.d.mediaconnect.send(new UpdateFlowCommand({ FlowArn: this.cfg.flowArn, SourceFailoverConfig: config })),
-    );
+    await this.call({ operation: 'MediaConnect UpdateFlow', subject: `flow ${this.cfg.flowArn}`, conflict: 'CONFLICT' }, () => this.d.mediaconnect.send(new UpdateFlowCommand({ FlowArn: this.cfg.flowArn, SourceFailoverConfig: config })));
   }
 
   async switchInput(to: InputName): Promise<InputSwitch> {

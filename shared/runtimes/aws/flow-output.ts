@@ -61,8 +61,21 @@ export async function reportInputSwitches(deps: AwsFlowOutputDeps): Promise<numb
   }
   const taken = deps.takeSwitches();
   for (const e of taken) {
-    const id = createHash('sha256').update(JSON.stringify([e.resources, e.detail])).digest('hex').slice(0, 32);
-    const wire = MediaConnectSourceFailoverSwitch.parse({ version: '0', id, 'detail-type': e.detailType, source: e.source, account: '', time: String(e.detail.switched_at), region: deps.config.awsRegion, resources: e.resources, detail: e.detail });
+    const id = createHash('sha256')
+      .update(JSON.stringify([e.resources, e.detail]))
+      .digest('hex')
+      .slice(0, 32);
+    const wire = MediaConnectSourceFailoverSwitch.parse({
+      version: '0',
+      id,
+      'detail-type': e.detailType,
+      source: e.source,
+      account: '',
+      time: String(e.detail.switched_at),
+      region: deps.config.awsRegion,
+      resources: e.resources,
+      detail: e.detail,
+    });
     await flowOutputService(deps).reportInputSwitch(wire, `native-${id}`);
   }
   return taken.length;

@@ -166,7 +166,10 @@ export const DEFAULT_RATE_TABLE: RateTable = Object.freeze({
       unit: 'Hours',
       price: 0.09,
       effectiveDate: null,
-      source: { ...THIRD_PARTY_PRICE_LIST, note: 'aws-prices.json thirdPartyCandidates running20mbpsInputPerHour, read as one more flow source; whether AWS bills a failover source separately from the flow-hour is not confirmed (AWS-FACTS §5)' },
+      source: {
+        ...THIRD_PARTY_PRICE_LIST,
+        note: 'aws-prices.json thirdPartyCandidates running20mbpsInputPerHour, read as one more flow source; whether AWS bills a failover source separately from the flow-hour is not confirmed (AWS-FACTS §5)',
+      },
       estimated: true,
       billing: FLOW_BILLING,
     },
