@@ -138,7 +138,7 @@ test('without an engine the input routes answer 503 ENGINE_UNAVAILABLE', async (
   }
 });
 
-test('an engine without InputRedundancy (the AWS engine over the in-memory AWS, today): health as before, the rest 501 INPUT_REDUNDANCY_UNSUPPORTED', async () => {
+test('an engine without InputRedundancy (the AWS engine over the in-memory AWS, before it had it): health as before, the rest 501 INPUT_REDUNDANCY_UNSUPPORTED', async () => {
   const rt = await startTestRuntime({}, { engine: 'aws-fake' });
   try {
     if (typeof (rt.engine as unknown as { switchInput?: unknown }).switchInput === 'function') return; // the engine has gained it: its own contract tests cover it
@@ -156,6 +156,41 @@ test('an engine without InputRedundancy (the AWS engine over the in-memory AWS, 
       assert.match(res.headers.get('content-type') ?? '', /application\/problem\+json/);
       assert.equal(res.json.code, 'INPUT_REDUNDANCY_UNSUPPORTED');
     }
+  } finally {
+    await rt.close();
+  }
+});
+
+test('the AWS engine over the in-memory AWS (aws-fake): both inputs from the flow, an API switch is UpdateFlow, MediaConnect failing over is seen, each an InputSwitched', { timeout: 30_000 }, async () => {
+  const rt = await startTestRuntime({}, { engine: 'aws-fake' });
+  try {
+    const fake = rt.awsFake!;
+    await rt.engine!.startFlow();
+    await eventually(async () => (await rt.engine!.describeFlow()).state === 'ACTIVE', { timeoutMs: 5000, what: 'flow ACTIVE' });
+    fake.connectSource('main');
+    fake.connectSource('backup');
+    const health = await rt.api('GET', '/api/mediaconnect/inputs/health');
+    assert.equal(health.status, 200, health.text);
+    assert.deepEqual([health.json.active, health.json.inputs.main.connected, health.json.inputs.backup.configured, health.json.inputs.backup.connected], ['main', true, true, true]);
+    const sw = await rt.api('POST', '/api/mediaconnect/inputs/switch', { body: { to: 'backup' } });
+    assert.equal(sw.status, 200, sw.text);
+    assert.equal(fake.sourceInUse, 'backup', 'MediaConnect uses the new primary source');
+    assert.deepEqual(fake.sourceFailoverConfig?.SourcePriority, { PrimarySource: 'srt-backup' });
+    // MediaConnect fails over by itself when the backup's encoder stops; the next read sees it.
+    fake.loseSource('backup');
+    await eventually(async () => (await rt.api('GET', '/api/mediaconnect/inputs/health')).json.active === 'main', { timeoutMs: 5000, what: 'back on the main' });
+    const switched = () => rt.published.filter((e) => e.DetailType === 'InputSwitched').map((e) => (JSON.parse(e.Detail) as { data: { from: string; to: string; reason: string } }).data);
+    await eventually(() => switched().length >= 2, { timeoutMs: 5000, what: 'two InputSwitched events' });
+    assert.deepEqual(
+      switched().map((d) => [d.from, d.to, d.reason]),
+      [
+        ['main', 'backup', 'manual'],
+        ['backup', 'main', 'input-loss'],
+      ],
+    );
+    const test = await rt.api('POST', '/api/mediaconnect/inputs/backup/test');
+    assert.equal(test.status, 200, test.text);
+    assert.equal(test.json.connected, false, 'the backup encoder is gone');
   } finally {
     await rt.close();
   }

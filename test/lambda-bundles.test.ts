@@ -3,8 +3,9 @@
  * bundled the way serverless-esbuild does at `serverless package` (the options of serverless.yml's
  * custom.esbuild: bundle everything, @aws-sdk included, ESM for Node 22), and the metafile says
  * which modules went in. The destination service's functions carry no media engine: no MediaLive
- * client, nothing of shared/engines/ but the port and the read-only readers (input health from
- * MediaConnect's DescribeFlow, metrics from CloudWatch); the services that drive the engine do
+ * client, nothing of shared/engines/ but the port, the read-only readers (input health from
+ * MediaConnect's DescribeFlow, metrics from CloudWatch) and the MediaConnect-only input redundancy
+ * (aws-inputs.ts, with the AWS error mapping it throws through); the services that drive the engine do
  * carry it (so the check can fail).
  */
 import assert from 'node:assert/strict';
@@ -58,7 +59,7 @@ test("the destination service's Lambda bundles hold no MediaLive client and no e
       `${client}`,
     );
   assert.deepEqual(
-    inputs.filter((i) => i.startsWith('shared/engines/') && !i.startsWith('shared/engines/port/') && !/^shared\/engines\/aws\/(readers|metrics-reader)\.ts$/.test(i)),
+    inputs.filter((i) => i.startsWith('shared/engines/') && !i.startsWith('shared/engines/port/') && !/^shared\/engines\/aws\/(readers|metrics-reader|aws-inputs|errors)\.ts$/.test(i)),
     [],
     'no engine code',
   );

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { APIGatewayProxyEventV2, Context, SQSEvent } from 'aws-lambda';
 import { CloudWatchClient, GetMetricDataCommand, type GetMetricDataCommandInput } from '@aws-sdk/client-cloudwatch';
-import { DescribeFlowCommand, DescribeFlowSourceMetadataCommand, MediaConnectClient } from '@aws-sdk/client-mediaconnect';
+import { DescribeFlowCommand, DescribeFlowSourceMetadataCommand, ListTagsForResourceCommand, MediaConnectClient, TagResourceCommand, UpdateFlowCommand } from '@aws-sdk/client-mediaconnect';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient, type AwsStub } from 'aws-sdk-client-mock';
 import { FlowOutputAddedV1 } from '../events/catalogue.ts';
@@ -140,9 +140,18 @@ test('on AWS the API reads input health from MediaConnect and destination metric
         AvailabilityZone: 'eu-west-1a',
         Entitlements: [],
         Outputs: [],
-        Source: { Name: 'srt', SourceArn: `${flowArn}:source`, IngestIp: '198.51.100.7', IngestPort: 5000 },
+        Source: { Name: 'srt-in', SourceArn: `${flowArn}:source`, IngestIp: '198.51.100.7', IngestPort: 9998 },
+        // The stack's second SRT listener and source failover (serverless.yml ContributionBackupSource).
+        Sources: [
+          { Name: 'srt-in', SourceArn: `${flowArn}:source`, IngestIp: '198.51.100.7', IngestPort: 9998 },
+          { Name: 'srt-backup', SourceArn: `${flowArn}:source-backup`, IngestIp: '198.51.100.7', IngestPort: 9999 },
+        ],
+        SourceFailoverConfig: { State: 'ENABLED', FailoverMode: 'FAILOVER', SourcePriority: { PrimarySource: 'srt-in' } },
       },
     });
+    mc.on(ListTagsForResourceCommand as never).resolves({ Tags: {} });
+    mc.on(TagResourceCommand as never).resolves({});
+    mc.on(UpdateFlowCommand as never).resolves({});
     mc.on(DescribeFlowSourceMetadataCommand as never).resolves({
       FlowArn: flowArn,
       Timestamp: new Date(),
@@ -160,8 +169,17 @@ test('on AWS the API reads input health from MediaConnect and destination metric
     const handler = destinationLambdas(() => ({ ...destinationDeps, live: awsDestinationReaders() })).api;
     const health = await handler(httpEvent('GET', '/api/mediaconnect/inputs/health'), context);
     assert.equal(health.statusCode, 200, health.body);
-    const h = JSON.parse(health.body!) as { connected: boolean; rttMs: number; bitrateInKbps: number };
+    const h = JSON.parse(health.body!) as { connected: boolean; rttMs: number; bitrateInKbps: number; active: string; inputs: { backup: { configured: boolean; connected: boolean } } };
     assert.deepEqual([h.connected, h.rttMs, h.bitrateInKbps], [true, 41, 5000]);
+    assert.deepEqual([h.active, h.inputs.backup.configured, h.inputs.backup.connected], ['main', true, true], 'both inputs, from the flow (ADR 0024 "AWS")');
+    // A manual switch from the API Lambda: UpdateFlow names the backup the primary source; recorded on the flow's tags.
+    const switched = await handler(httpEvent('POST', '/api/mediaconnect/inputs/switch', { to: 'backup' }), context);
+    assert.equal(switched.statusCode, 200, switched.body);
+    assert.deepEqual((JSON.parse(switched.body!) as { to: string; reason: string }).reason, 'manual');
+    assert.deepEqual(
+      mc.commandCalls(UpdateFlowCommand as never).map((c) => (c.args[0] as { input: { SourceFailoverConfig: unknown } }).input.SourceFailoverConfig),
+      [{ State: 'ENABLED', FailoverMode: 'FAILOVER', SourcePriority: { PrimarySource: 'srt-backup' } }],
+    );
 
     const created = JSON.parse((await handler(httpEvent('POST', '/api/destinations', { name: 'CW', platform: 'youtube', streamKey: 'lambda-cw-stream-key-0123' }), context)).body!) as { destinationId: string };
     const doc = createDocumentClient(createDynamoClient({ region: 'eu-west-1', endpoint: db.endpoint }));

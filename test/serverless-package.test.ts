@@ -22,6 +22,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runInNewContext } from 'node:vm';
 import { contentSecurityPolicy } from '../services/dashboard/site.ts';
+import { SOURCE_NAMES } from '../shared/engines/aws/aws-inputs.ts';
+import { formatProblem } from '../shared/engines/aws/model-validator.ts';
+import { loadModels } from '../shared/engines/aws/request-capture.ts';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
 const SRT_CIDR = '203.0.113.0/24';
@@ -95,6 +98,17 @@ function statements(node: unknown, out: Json[] = []): Json[] {
 }
 
 const list = (v: unknown): unknown[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+
+/** A template value with every intrinsic function (`Ref`, `Fn::*`) replaced by a string, for the model validator. */
+function resolveIntrinsics(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(resolveIntrinsics);
+  if (node && typeof node === 'object') {
+    const keys = Object.keys(node);
+    if (keys.length === 1 && (keys[0] === 'Ref' || keys[0]!.startsWith('Fn::'))) return 'resolved-at-deploy';
+    return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, resolveIntrinsics(v)]));
+  }
+  return node;
+}
 
 test('serverless package --stage dev produces the expected CloudFormation', { timeout: 300_000 }, async () => {
   const out = mkdtempSync(join(tmpdir(), 'fanout-sls-'));
@@ -273,7 +287,36 @@ test('serverless package --stage dev produces the expected CloudFormation', { ti
     assert.equal(mcStatements.length, 1);
     assert.ok(list(mcStatements[0]!['Action']).every((a) => String(a).startsWith('secretsmanager:') && !String(a).includes('*')));
     assert.ok(list(mcStatements[0]!['Action']).includes('secretsmanager:GetSecretValue'));
-    assert.deepEqual(list(mcStatements[0]!['Resource']), [{ Ref: 'SrtPassphraseSecret' }], 'that secret only');
+    assert.deepEqual(list(mcStatements[0]!['Resource']), [{ Ref: 'SrtPassphraseSecret' }, { Ref: 'SrtBackupPassphraseSecret' }], 'the two passphrases only');
+
+    // ------------------------------------------------------------------ the backup source and source failover (issue 15)
+    const backupSecret = resources['SrtBackupPassphraseSecret'];
+    assert.equal(backupSecret.Type, 'AWS::SecretsManager::Secret');
+    assert.deepEqual([backupSecret.DeletionPolicy, backupSecret.UpdateReplacePolicy, backupSecret.Properties.Name], ['Retain', 'Retain', 'fanout/dev/srt-backup-passphrase']);
+    assert.deepEqual(backupSecret.Properties.GenerateSecretString, secret.Properties.GenerateSecretString, 'the same passphrase rules as the main one');
+    const backup = resources['ContributionBackupSource'];
+    assert.equal(backup.Type, 'AWS::MediaConnect::FlowSource');
+    const bp = backup.Properties;
+    assert.deepEqual(bp.FlowArn, { 'Fn::GetAtt': ['ContributionFlow', 'FlowArn'] });
+    assert.deepEqual([bp.Name, bp.Protocol, bp.IngestPort, bp.WhitelistCidr, bp.MinLatency, bp.MaxBitrate], ['srt-backup', 'srt-listener', 9999, SRT_CIDR, source.MinLatency, source.MaxBitrate]);
+    assert.notEqual(bp.IngestPort, source.IngestPort, 'two listeners on one ingest address need two ports');
+    assert.deepEqual(bp.Decryption, { KeyType: 'srt-password', RoleArn: { 'Fn::GetAtt': ['MediaConnectSecretRole', 'Arn'] }, SecretArn: { Ref: 'SrtBackupPassphraseSecret' } }, 'its own passphrase');
+    const failover = flow.Properties.SourceFailoverConfig;
+    assert.deepEqual([failover.State, failover.FailoverMode, failover.SourcePriority], ['ENABLED', 'FAILOVER', { PrimarySource: source.Name }], 'the main is the primary source');
+    assert.ok(Number.isInteger(failover.RecoveryWindow));
+    // The source names are the ones the engine reads (shared/engines/aws/aws-inputs.ts SOURCE_NAMES).
+    assert.deepEqual([source.Name, bp.Name], [SOURCE_NAMES.main, SOURCE_NAMES.backup]);
+    assert.equal(template['Outputs']['SrtBackupIngestPort'].Value, '9999');
+    // CloudFormation's property names are the MediaConnect API's: checked against the official model
+    // (intrinsic functions stand in as strings of the right shape).
+    const models = loadModels();
+    if (models) {
+      const flowArn = 'arn:aws:mediaconnect:eu-west-1:111122223333:flow:1-AbCdEfGhIjKlMnOp-0123456789ab:fanout-dev-contribution';
+      const { FlowArn: _f, ...sourceProps } = resolveIntrinsics(bp) as Json;
+      assert.deepEqual(models.mediaconnect.validate('AddFlowSources', { FlowArn: flowArn, Sources: [resolveIntrinsics(source), sourceProps] }).map(formatProblem), [], 'FlowSource properties');
+      assert.deepEqual(models.mediaconnect.validate('UpdateFlow', { FlowArn: flowArn, SourceFailoverConfig: failover }).map(formatProblem), [], 'SourceFailoverConfig');
+      assert.deepEqual(models.mediaconnect.validate('CreateFlow', { Name: flow.Properties.Name, Source: resolveIntrinsics(source), SourceFailoverConfig: failover }).map(formatProblem), [], 'Flow properties');
+    }
 
     // ------------------------------------------------------------------ MediaLive role, primary channel
     const mlRole = resources['MediaLiveAccessRole'];
@@ -320,6 +363,14 @@ test('serverless package --stage dev produces the expected CloudFormation', { ti
     }
     const selectors = ch.InputAttachments[0].InputSettings.AudioSelectors.map((a: Json) => a.Name);
     for (const a of ch.EncoderSettings.AudioDescriptions as Json[]) assert.ok(selectors.includes(a.AudioSelectorName), a.AudioSelectorName);
+    // Input loss (issue 15): the last frame, then a card, and the HLS output keeps emitting.
+    assert.deepEqual(ch.EncoderSettings.GlobalConfiguration.InputLossBehavior, { RepeatFrameMsec: 1000, BlackFrameMsec: 0, InputLossImageType: 'COLOR', InputLossImageColor: '1A1A1A' });
+    assert.equal(hls.InputLossAction, 'EMIT_OUTPUT');
+    const mlModels = loadModels();
+    if (mlModels) {
+      const { Tags: _t, ...channelProps } = resolveIntrinsics(ch) as Json;
+      assert.deepEqual(mlModels.medialive.validate('CreateChannel', channelProps).map(formatProblem), [], 'the primary channel against the MediaLive model');
+    }
     assert.equal(ch.Tags['fanout:deployment'], 'fanout-dev');
     assert.equal(ch.Tags['fanout:destinationId'], undefined, 'the engine never treats the primary as a destination');
 
@@ -530,15 +581,16 @@ test('serverless package --stage dev produces the expected CloudFormation', { ti
     for (const fn of Object.keys(lambdas)) assert.deepEqual(granted(fn, 'secretsmanager:'), [], `${fn} reads no secret`);
 
     // Media services: only flow-output and channel-provisioner, each only its part; the api
-    // function reads the flow's health and nothing else of them (input health, issue 12 item 8).
+    // function reads the flow's health (issue 12 item 8) and switches its inputs (issue 15:
+    // UpdateFlow's SourceFailoverConfig, the flow's tags), on the flow alone.
     const media = ['FlowOutputInboxLambdaFunction', 'FlowOutputReconcileLambdaFunction', 'ChannelProvisionerInboxLambdaFunction', 'ChannelReconcileLambdaFunction', 'ChannelProvisionerApiLambdaFunction'];
     assert.deepEqual(
       granted('ApiLambdaFunction', 'mediaconnect:')
         .flatMap((s) => list(s['Action']))
         .sort(),
-      ['mediaconnect:DescribeFlow', 'mediaconnect:DescribeFlowSourceMetadata'],
+      ['mediaconnect:DescribeFlow', 'mediaconnect:DescribeFlowSourceMetadata', 'mediaconnect:ListTagsForResource', 'mediaconnect:TagResource', 'mediaconnect:UpdateFlow'],
     );
-    assert.deepEqual(resourcesOf(granted('ApiLambdaFunction', 'mediaconnect:')), [JSON.stringify({ 'Fn::GetAtt': ['ContributionFlow', 'FlowArn'] })], 'api: the contribution flow only');
+    assert.deepEqual([...new Set(resourcesOf(granted('ApiLambdaFunction', 'mediaconnect:')))], [JSON.stringify({ 'Fn::GetAtt': ['ContributionFlow', 'FlowArn'] })], 'api: the contribution flow only');
     for (const fn of Object.keys(lambdas).filter((f) => !media.includes(f))) {
       if (fn === 'ApiLambdaFunction') {
         for (const prefix of ['medialive:', 'mediapackagev2:', 'iam:']) assert.deepEqual(granted(fn, prefix), [], `${fn} has no ${prefix} actions`);
@@ -554,7 +606,7 @@ test('serverless package --stage dev produces the expected CloudFormation', { ti
         granted(fn, 'mediaconnect:')
           .flatMap((s) => list(s['Action']))
           .sort(),
-        ['mediaconnect:DescribeFlow', 'mediaconnect:DescribeFlowSourceMetadata', 'mediaconnect:StartFlow', 'mediaconnect:StopFlow'],
+        ['mediaconnect:DescribeFlow', 'mediaconnect:DescribeFlowSourceMetadata', 'mediaconnect:ListTagsForResource', 'mediaconnect:StartFlow', 'mediaconnect:StopFlow', 'mediaconnect:TagResource'],
       );
       assert.deepEqual(resourcesOf(granted(fn, 'mediaconnect:')), [JSON.stringify({ 'Fn::GetAtt': ['ContributionFlow', 'FlowArn'] })], `${fn}: the contribution flow only`);
       assert.deepEqual(

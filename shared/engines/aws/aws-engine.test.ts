@@ -83,6 +83,15 @@ describe('AwsMediaEngine', () => {
         },
       );
       assert.throws(() => new AwsMediaEngine({ flowArn: fake.flowArn, mediaLiveRoleArn: 'arn:aws:iam::111122223333:role/R', region: 'us-east-1', tags: {}, deployment: 'dev' }, fake), /inputs must be in the flow's Region/);
+      // The channels' input-loss image (issue 15) is checked with the rest.
+      assert.throws(
+        () =>
+          new AwsMediaEngine(
+            { flowArn: fake.flowArn, mediaLiveRoleArn: 'arn:aws:iam::111122223333:role/R', region: 'eu-west-1', tags: {}, deployment: 'dev', inputLoss: { repeatFrameMsec: 1000, blackFrameMsec: 0, image: { type: 'color', color: 'grey' } } },
+            fake,
+          ),
+        /input-loss colour must be 6 hex digits/,
+      );
     } finally {
       fake.close();
     }

@@ -17,7 +17,12 @@
  * IDLE; an input can be deleted only once detached. Every method reads the current state first
  * and does only what is missing, so it is idempotent and resumable after a Lambda timeout; the
  * callers never wait for a state, they react to the native "MediaLive Channel State Change" events
- * AWS puts on EventBridge (this class emits nothing itself).
+ * AWS puts on EventBridge (this class emits nothing itself, but for input switches: below).
+ *
+ * Input redundancy (port InputRedundancy, ADR 0024 "AWS"): MediaConnect source failover on the
+ * flow's two SRT sources, in aws-inputs.ts (MediaConnect client only, so the destination Lambda
+ * runs the same code without this engine). MediaConnect has no event for a source switch, so the
+ * switches are reported through `deps.sink` as the native-shaped "MediaConnect Source Failover Switch".
  *
  * Ownership: everything this engine creates is tagged `fanout:deployment` + `fanout:destinationId`;
  * it lists, describes, stops, updates and deletes only resources carrying its deployment's tags.
@@ -58,8 +63,26 @@ import type { ChannelState } from '../../../events/channel-provisioner/common.ts
 import { ACTIVE_STATES, CHANNEL_OPERATIONS, DELETABLE_STATES } from '../port/channel-machine.ts';
 import { portError } from '../port/errors.ts';
 import { idleInputHealth } from '../port/input-health.ts';
-import type { ChannelDescription, ChannelEngine, ChannelSpec, FlowDescription, FlowEngine, FlowState, InputHealth, OwnedOutput, OwnedResources } from '../port/ports.ts';
-import { channelSettings, DEFAULT_PASSTHROUGH, InvalidTargetError, type ChannelSettings, type PassthroughEncode } from './channel-settings.ts';
+import type {
+  BackupTestResult,
+  ChannelDescription,
+  ChannelEngine,
+  ChannelSpec,
+  EngineEventSink,
+  FailoverSettings,
+  FlowDescription,
+  FlowEngine,
+  FlowState,
+  InputHealth,
+  InputName,
+  InputRedundancy,
+  InputsHealth,
+  InputSwitch,
+  OwnedOutput,
+  OwnedResources,
+} from '../port/ports.ts';
+import { AwsInputRedundancy } from './aws-inputs.ts';
+import { channelSettings, DEFAULT_INPUT_LOSS, DEFAULT_PASSTHROUGH, inputLossProblems, InvalidTargetError, type ChannelSettings, type InputLossSettings, type PassthroughEncode } from './channel-settings.ts';
 import { silentLog, type Log } from '../../logging/logger.ts';
 import { AWS_ENGINE_ERRORS, AwsEngineError, QUOTAS, toDomainError, type ErrorContext } from './errors.ts';
 
@@ -94,12 +117,16 @@ export interface AwsEngineConfig {
   inputSpecification?: InputSpecification;
   /** The encode a passthrough preset becomes (MediaLive always encodes). */
   passthrough?: PassthroughEncode;
+  /** What destination channels show while no input delivers (default DEFAULT_INPUT_LOSS: the last frame for 1 s, then a dark grey card). */
+  inputLoss?: InputLossSettings;
   /**
    * The always-on primary MediaLive channel the stack creates (FANOUT_PRIMARY_CHANNEL_ID). The
    * engine only describes and starts it, and only while it carries this deployment's tag and
    * `fanout:resource: primary-channel`; it never stops, updates or deletes it.
    */
   primaryChannelId?: string;
+  /** The flow's main and backup source names (default `srt-in`, `srt-backup`: serverless.yml). */
+  sourceNames?: Partial<Record<InputName, string>>;
 }
 
 export interface AwsEngineDeps {
@@ -107,6 +134,12 @@ export interface AwsEngineDeps {
   mediaconnect: MediaConnectClient;
   /** Where the engine's log lines go (it logs `info` and `warn`). */
   logger?: Pick<Log, 'info' | 'warn'>;
+  /**
+   * Where the engine reports the input switches it makes or observes, as the native-shaped
+   * "MediaConnect Source Failover Switch" (aws-inputs.ts). The only event the engine emits itself:
+   * MediaConnect puts none on EventBridge for a source switch.
+   */
+  sink?: EngineEventSink;
 }
 
 const DEFAULT_INPUT_SPEC: InputSpecification = Object.freeze({ Codec: 'AVC', Resolution: 'HD', MaximumBitrate: 'MAX_10_MBPS' });
@@ -128,6 +161,7 @@ export function validateAwsEngineConfig(cfg: AwsEngineConfig): string[] {
   else if (flow && flow[1] !== cfg.region) out.push(`the flow is in ${flow[1]} but region is ${cfg.region}: MediaLive inputs must be in the flow's Region`);
   if (!ROLE_ARN.test(cfg.mediaLiveRoleArn ?? '')) out.push(`mediaLiveRoleArn must be an IAM role ARN, got ${JSON.stringify(cfg.mediaLiveRoleArn)}`);
   if (cfg.primaryChannelId !== undefined && !/^\d{1,32}$/.test(cfg.primaryChannelId)) out.push(`primaryChannelId must be a MediaLive channel id (digits), got ${JSON.stringify(cfg.primaryChannelId)}`);
+  if (cfg.inputLoss) out.push(...inputLossProblems(cfg.inputLoss));
   if (!DEPLOYMENT.test(cfg.deployment ?? '')) out.push(`deployment must be 1-32 lowercase letters, digits or dashes, got ${JSON.stringify(cfg.deployment)}`);
   for (const [k, v] of Object.entries(cfg.tags ?? {})) {
     if (/^(fanout|aws):/i.test(k)) out.push(`tag key ${k} is reserved (fanout:/aws:)`);
@@ -147,10 +181,12 @@ function tagValue(s: string): string {
     .slice(0, 256);
 }
 
-export class AwsMediaEngine implements FlowEngine, ChannelEngine {
+export class AwsMediaEngine implements FlowEngine, ChannelEngine, InputRedundancy {
   private readonly cfg: Readonly<AwsEngineConfig>;
   private readonly account: string;
   private readonly log: Pick<Log, 'info' | 'warn'>;
+  /** Main and backup input: MediaConnect source failover on the flow (aws-inputs.ts). */
+  private readonly inputs: AwsInputRedundancy;
 
   constructor(
     config: AwsEngineConfig,
@@ -161,6 +197,7 @@ export class AwsMediaEngine implements FlowEngine, ChannelEngine {
     this.cfg = Object.freeze({ ...config, tags: Object.freeze({ ...config.tags }) });
     this.account = FLOW_ARN.exec(config.flowArn)![2]!;
     this.log = d.logger ?? silentLog;
+    this.inputs = new AwsInputRedundancy({ flowArn: config.flowArn, ...(config.sourceNames ? { sourceNames: config.sourceNames } : {}) }, { mediaconnect: d.mediaconnect, ...(d.sink ? { sink: d.sink } : {}), log: this.log });
   }
 
   get flowArn(): string {
@@ -310,6 +347,7 @@ export class AwsMediaEngine implements FlowEngine, ChannelEngine {
         inputId,
         inputSpecification: this.cfg.inputSpecification ?? DEFAULT_INPUT_SPEC,
         passthrough: this.cfg.passthrough ?? DEFAULT_PASSTHROUGH,
+        inputLoss: this.cfg.inputLoss ?? DEFAULT_INPUT_LOSS,
       });
     } catch (err) {
       if (err instanceof InvalidTargetError) throw new AwsEngineError('INVALID_TARGET', `destination ${spec.destinationId}: ${err.message}`, "Fix the destination's RTMP URL or preset.");
@@ -598,7 +636,8 @@ export class AwsMediaEngine implements FlowEngine, ChannelEngine {
     try {
       const meta = await this.d.mediaconnect.send(new DescribeFlowSourceMetadataCommand({ FlowArn: this.cfg.flowArn }));
       health.connected = (meta.TransportMediaInfo?.Programs?.length ?? 0) > 0;
-      const problem = (meta.Messages ?? [])[0];
+      // While media arrives, a message naming one source (the idle backup, a lost main the flow failed over from) is that input's, in inputsHealth.
+      const problem = (meta.Messages ?? []).find((m) => !health.connected || !m.ResourceName);
       // One stable code; MediaConnect's own (SOURCE_DISCONNECTED, ...) is open-ended, so it goes in the message.
       if (problem) health.lastError = { code: 'SOURCE_PROBLEM', message: `${problem.Code ?? 'source'}: ${problem.Message ?? ''}`.slice(0, 500), hint: AWS_ENGINE_ERRORS.SOURCE_PROBLEM.hint };
       if (meta.Timestamp) health.updatedAt = new Date(meta.Timestamp).toISOString();
@@ -626,6 +665,24 @@ export class AwsMediaEngine implements FlowEngine, ChannelEngine {
     if (state === 'DELETING') throw new AwsEngineError('CONFLICT', 'the flow is being deleted', 'The stack owns the flow: redeploy it.');
     await this.call({ operation: 'MediaConnect StartFlow', subject: `flow ${this.cfg.flowArn}` }, () => this.d.mediaconnect.send(new StartFlowCommand({ FlowArn: this.cfg.flowArn })));
     this.log.info('flow starting', { flowArn: this.cfg.flowArn });
+  }
+
+  // ---- input redundancy (aws-inputs.ts) ---------------------------------------------------------
+
+  inputsHealth(): Promise<InputsHealth> {
+    return this.inputs.inputsHealth();
+  }
+
+  switchInput(to: InputName): Promise<InputSwitch> {
+    return this.inputs.switchInput(to);
+  }
+
+  testBackupInput(): Promise<BackupTestResult> {
+    return this.inputs.testBackupInput();
+  }
+
+  setFailover(settings: FailoverSettings): Promise<FailoverSettings> {
+    return this.inputs.setFailover(settings);
   }
 
   async stopFlow(): Promise<void> {

@@ -14,6 +14,13 @@
  *            ─(channelStopMs)→ IDLE, DELETING ─(channelDeleteMs)→ DELETED; a call the machine
  *            does not accept → 409 ConflictException
  *   flow     STANDBY|ERROR ─StartFlow→ STARTING ─(flowStartMs)→ ACTIVE ─StopFlow→ STOPPING ─→ STANDBY
+ *   sources  the stack's two SRT listener sources, `srt-in` (main) and `srt-backup` (backup), with
+ *            source failover (FAILOVER mode) as MediaConnect documents it: the flow uses the
+ *            primary source (SourcePriority.PrimarySource) whenever it delivers, else the other;
+ *            with no primary (equal priority) it stays on the source in use while that delivers.
+ *            Tests connect and cut encoders (`connectSource`, `loseSource`); UpdateFlow changes the
+ *            SourceFailoverConfig; the flow's tags (TagResource, ListTagsForResource) are kept.
+ *            MediaConnect puts no event on EventBridge for a source switch, so neither does this.
  *
  * Every channel transition emits "MediaLive Channel State Change" and every flow transition
  * "MediaConnect Flow Status Change" to the sink, in the shapes of events/native/*.json (no Fanout
@@ -59,11 +66,14 @@ import {
   BadRequestException as McBadRequest,
   DescribeFlowCommand,
   DescribeFlowSourceMetadataCommand,
+  ListTagsForResourceCommand,
   MediaConnectClient,
   NotFoundException as McNotFound,
   StartFlowCommand,
   StopFlowCommand,
+  TagResourceCommand,
   TooManyRequestsException as McThrottle,
+  UpdateFlowCommand,
 } from '@aws-sdk/client-mediaconnect';
 import { mockClient, type AwsClientStub, type AwsStub } from 'aws-sdk-client-mock';
 import type { ChannelState } from '../../../events/channel-provisioner/common.ts';
@@ -122,6 +132,28 @@ export interface AwsFakeOptions {
    */
   primaryChannelFor?: string;
   initialFlowState?: FlowState;
+  /** The flow has the backup source `srt-backup` and source failover (as serverless.yml declares it). Default true. */
+  backupSource?: boolean;
+}
+
+export type FakeSourceName = 'main' | 'backup';
+
+/** What an encoder on a source sends, as DescribeFlowSourceMetadata reports it while that source is in use. */
+export interface FakeSourceFeed {
+  video?: { codec: string; width: number; height: number; frameRate: string };
+  audio?: { codec: string; sampleRate: number; channels: number };
+}
+
+const DEFAULT_FEED: Required<FakeSourceFeed> = { video: { codec: 'h264', width: 1280, height: 720, frameRate: '30' }, audio: { codec: 'aac', sampleRate: 48_000, channels: 2 } };
+
+/** The source names serverless.yml gives the flow. */
+export const FAKE_SOURCE_NAMES: Readonly<Record<FakeSourceName, string>> = Object.freeze({ main: 'srt-in', backup: 'srt-backup' });
+
+interface FakeFailoverConfig {
+  State?: string;
+  FailoverMode?: string;
+  RecoveryWindow?: number;
+  SourcePriority?: { PrimarySource?: string };
 }
 
 interface FakeInput {
@@ -209,8 +241,13 @@ export class AwsFake {
   private nextId = 1_000_000 + (randomBytes(2).readUInt16BE(0) % 1000) * 1000;
   private failCreates = 0;
   private hiddenFromLists = new Set<string>();
-  /** Whether the contribution encoder is connected (DescribeFlowSourceMetadata shows a program). */
-  sourceConnected = false;
+  /** What each source's encoder sends; null = nothing connected. */
+  private readonly feeds: Record<FakeSourceName, FakeSourceFeed | null> = { main: null, backup: null };
+  /** The source the flow uses (MediaConnect's failover rule, `reselect`). */
+  private inUse: FakeSourceName | null = null;
+  private failover: FakeFailoverConfig | undefined;
+  private readonly flowTags: Record<string, string> = {};
+  private readonly sourceProblems: Record<FakeSourceName, { Code: string; Message: string } | undefined> = { main: undefined, backup: undefined };
   /** The stack's primary channel, when `primaryChannelFor` was given. */
   readonly primaryChannelId: string | undefined;
 
@@ -220,6 +257,7 @@ export class AwsFake {
     this.timings = { ...AWS_TIMINGS, ...o.timings };
     this.flowArn = `arn:aws:mediaconnect:${this.region}:${this.account}:flow:1-FakeFlowAbCdEfGh-0123456789ab:fanout-ingest`;
     this.flowState = o.initialFlowState ?? 'STANDBY';
+    if (o.backupSource ?? true) this.failover = { State: 'ENABLED', FailoverMode: 'FAILOVER', SourcePriority: { PrimarySource: FAKE_SOURCE_NAMES.main } };
     if (o.primaryOutput ?? true) {
       this.outputs.push({
         Name: 'primary-medialive',
@@ -261,6 +299,50 @@ export class AwsFake {
   }
 
   // ---- test controls -----------------------------------------------------------------------------
+
+  /** Whether the main source's encoder is connected (DescribeFlowSourceMetadata shows a program while it is in use). */
+  get sourceConnected(): boolean {
+    return this.feeds.main !== null;
+  }
+  set sourceConnected(v: boolean) {
+    if (v) this.connectSource('main');
+    else this.loseSource('main');
+  }
+
+  /** An encoder connects to a source and delivers media. */
+  connectSource(name: FakeSourceName, feed: FakeSourceFeed = {}): void {
+    if (name === 'backup' && !this.failover) throw new Error('AwsFake: this flow has no backup source');
+    this.feeds[name] = { ...DEFAULT_FEED, ...feed };
+    this.sourceProblems[name] = undefined;
+    this.reselect();
+  }
+
+  /** The encoder on a source stops. */
+  loseSource(name: FakeSourceName): void {
+    this.feeds[name] = null;
+    this.sourceProblems[name] = undefined;
+    this.reselect();
+  }
+
+  /** An encoder reaches a source but MediaConnect refuses its media (e.g. a wrong SRT passphrase): the source's message says why. */
+  failSource(name: FakeSourceName, problem: { Code: string; Message: string }): void {
+    this.feeds[name] = null;
+    this.sourceProblems[name] = problem;
+    this.reselect();
+  }
+
+  /** The source the flow uses now (null: none delivers). */
+  get sourceInUse(): FakeSourceName | null {
+    return this.inUse;
+  }
+
+  get sourceFailoverConfig(): Readonly<FakeFailoverConfig> | undefined {
+    return this.failover && structuredClone(this.failover);
+  }
+
+  get tagsOfFlow(): Readonly<Record<string, string>> {
+    return { ...this.flowTags };
+  }
 
   /** The next `times` calls of `operation` (e.g. 'StartChannel') fail with `error` before touching any state. */
   failNext(operation: string, error: Error | (() => Error), times = 1): void {
@@ -429,6 +511,14 @@ export class AwsFake {
     mc.on(DescribeFlowCommand as AnyCommandClass).callsFake(this.handle('DescribeFlow', (i: { FlowArn: string }) => ({ Flow: this.describeFlow(i.FlowArn), Messages: {} })));
     mc.on(StartFlowCommand as AnyCommandClass).callsFake(this.handle('StartFlow', (i: { FlowArn: string }) => this.startFlow(i.FlowArn)));
     mc.on(StopFlowCommand as AnyCommandClass).callsFake(this.handle('StopFlow', (i: { FlowArn: string }) => this.stopFlow(i.FlowArn)));
+    mc.on(UpdateFlowCommand as AnyCommandClass).callsFake(this.handle('UpdateFlow', (i: { FlowArn: string; SourceFailoverConfig?: FakeFailoverConfig }) => this.updateFlow(i)));
+    mc.on(TagResourceCommand as AnyCommandClass).callsFake(this.handle('TagResource', (i: { ResourceArn: string; Tags: Record<string, string> }) => this.tagFlow(i)));
+    mc.on(ListTagsForResourceCommand as AnyCommandClass).callsFake(
+      this.handle('ListTagsForResource', (i: { ResourceArn: string }) => {
+        this.requireFlow(i.ResourceArn);
+        return { Tags: { ...this.flowTags } };
+      }),
+    );
     mc.on(DescribeFlowSourceMetadataCommand as AnyCommandClass).callsFake(this.handle('DescribeFlowSourceMetadata', (i: { FlowArn: string }) => this.sourceMetadata(i.FlowArn)));
   }
 
@@ -686,15 +776,67 @@ export class AwsFake {
     if (arn !== this.flowArn) throw mediaconnectError('NotFoundException', `Flow ${arn} not found`);
   }
 
+  private sourceOf(name: FakeSourceName, port: number) {
+    return {
+      Name: FAKE_SOURCE_NAMES[name],
+      SourceArn: this.flowArn.replace(':flow:', ':source:').replace(/:fanout-ingest$/, `:${FAKE_SOURCE_NAMES[name]}`),
+      IngestIp: '198.51.100.7',
+      IngestPort: port,
+      WhitelistCidr: '203.0.113.0/24',
+      Transport: { Protocol: 'srt-listener', MinLatency: 2000, MaxBitrate: 20_000_000 },
+    };
+  }
+
+  private sourceNames(): FakeSourceName[] {
+    return this.failover ? ['main', 'backup'] : ['main'];
+  }
+
+  /** MediaConnect's FAILOVER rule: the primary while it delivers, else the other; with equal priority, the source in use while it delivers. */
+  private reselect(): void {
+    const delivering = (n: FakeSourceName) => this.feeds[n] !== null && this.sourceNames().includes(n);
+    const primaryName = this.failover?.State === 'ENABLED' ? this.failover.SourcePriority?.PrimarySource : FAKE_SOURCE_NAMES.main;
+    const primary = (Object.keys(FAKE_SOURCE_NAMES) as FakeSourceName[]).find((n) => FAKE_SOURCE_NAMES[n] === primaryName) ?? null;
+    const preferred: FakeSourceName = primary ?? this.inUse ?? 'main';
+    const other: FakeSourceName = preferred === 'main' ? 'backup' : 'main';
+    this.inUse = delivering(preferred) ? preferred : delivering(other) ? other : null;
+  }
+
+  private updateFlow(req: { FlowArn: string; SourceFailoverConfig?: FakeFailoverConfig }) {
+    this.requireFlow(req.FlowArn);
+    const next = req.SourceFailoverConfig;
+    if (next) {
+      if (!this.failover) throw mediaconnectError('BadRequestException', '[inferred] the flow has one source: add a second source before configuring source failover');
+      const merged: FakeFailoverConfig = { ...this.failover, ...Object.fromEntries(Object.entries(next).filter(([, v]) => v !== undefined)) };
+      const primary = merged.SourcePriority?.PrimarySource;
+      if (primary && !Object.values(FAKE_SOURCE_NAMES).includes(primary)) throw mediaconnectError('BadRequestException', `[inferred] PrimarySource ${primary} is not a source of this flow`);
+      if (merged.State === 'DISABLED') throw mediaconnectError('BadRequestException', '[inferred] source failover cannot be disabled while the flow has two sources (a flow without failover has one source)');
+      if (merged.FailoverMode === 'MERGE') throw mediaconnectError('BadRequestException', '[inferred] MERGE (SMPTE 2022-7) needs RTP-based sources; these are SRT listeners');
+      this.failover = merged;
+      this.reselect();
+    }
+    return { Flow: this.describeFlow(req.FlowArn) };
+  }
+
+  private tagFlow(req: { ResourceArn: string; Tags: Record<string, string> }): Record<string, never> {
+    this.requireFlow(req.ResourceArn);
+    for (const [k, v] of Object.entries(req.Tags)) {
+      if (k.length > 128 || v.length > 256) throw mediaconnectError('BadRequestException', `tag ${k}: keys are at most 128 characters and values at most 256`);
+      this.flowTags[k] = v;
+    }
+    return {};
+  }
+
   private describeFlow(arn: string) {
     this.requireFlow(arn);
+    const sources = this.sourceNames().map((n) => this.sourceOf(n, n === 'main' ? 9998 : 9999));
     return {
+      ...(this.failover ? { Sources: sources, SourceFailoverConfig: structuredClone(this.failover) } : {}),
       AvailabilityZone: `${this.region}a`,
       Entitlements: [],
       FlowArn: this.flowArn,
       Name: 'fanout-ingest',
       Outputs: this.outputs.map((o) => ({ ...o })),
-      Source: { Name: 'srt-in', SourceArn: this.flowArn.replace(':flow:', ':source:').replace(/:fanout-ingest$/, ':srt-in'), IngestIp: '198.51.100.7', IngestPort: 9998, Transport: { Protocol: 'srt-listener' } },
+      Source: sources[0],
       Status: this.flowState,
       EgressIp: '198.51.100.8',
     };
@@ -716,14 +858,30 @@ export class AwsFake {
     return { FlowArn: arn, Status: 'STOPPING' };
   }
 
+  /**
+   * The metadata of the source in use, and one message per configured source that delivers
+   * nothing, naming it in ResourceName [inferred: MessageDetail has a ResourceName member; which
+   * resource MediaConnect names there is not documented].
+   */
   private sourceMetadata(arn: string) {
     this.requireFlow(arn);
-    const receiving = this.flowState === 'ACTIVE' && this.sourceConnected;
+    const active = this.flowState === 'ACTIVE';
+    const feed = active && this.inUse ? this.feeds[this.inUse] : null;
+    const streams = feed
+      ? [
+          { Pid: 256, StreamType: '27', Codec: feed.video!.codec, FrameRate: feed.video!.frameRate, FrameResolution: { FrameWidth: feed.video!.width, FrameHeight: feed.video!.height } },
+          { Pid: 257, StreamType: '15', Codec: feed.audio!.codec, SampleRate: feed.audio!.sampleRate, Channels: feed.audio!.channels },
+        ]
+      : [];
     return {
       FlowArn: arn,
       Timestamp: new Date(),
-      Messages: this.flowState === 'ACTIVE' && !receiving ? [{ Code: 'SOURCE_DISCONNECTED', Message: 'No data is being received from the source.' }] : [],
-      TransportMediaInfo: { Programs: receiving ? [{ PcrPid: 256, ProgramName: 'program', ProgramNumber: 1, ProgramPid: 4096, Streams: [] }] : [] },
+      Messages: active
+        ? this.sourceNames()
+            .filter((n) => !this.feeds[n])
+            .map((n) => ({ ...(this.sourceProblems[n] ?? { Code: 'SOURCE_DISCONNECTED', Message: 'No data is being received from the source.' }), ResourceName: FAKE_SOURCE_NAMES[n] }))
+        : [],
+      TransportMediaInfo: { Programs: feed ? [{ PcrPid: 256, ProgramName: 'program', ProgramNumber: 1, ProgramPid: 4096, Streams: streams }] : [] },
     };
   }
 }

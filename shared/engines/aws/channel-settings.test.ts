@@ -7,7 +7,7 @@ import { describe, test } from 'node:test';
 import type { CreateChannelCommandInput } from '@aws-sdk/client-medialive';
 import { Secret } from '../../secrets/secret.ts';
 import type { ChannelSpec, EncodeSpec } from '../port/ports.ts';
-import { AUDIO_SELECTOR, channelSettings, DEFAULT_PASSTHROUGH, encoderSettings, frameRateFraction, h264Level, InvalidTargetError, RTMP_DESTINATION_ID, rtmpUrl } from './channel-settings.ts';
+import { AUDIO_SELECTOR, channelSettings, DEFAULT_INPUT_LOSS, DEFAULT_PASSTHROUGH, encoderSettings, frameRateFraction, h264Level, inputLossProblems, InvalidTargetError, RTMP_DESTINATION_ID, rtmpUrl } from './channel-settings.ts';
 import { encoderArgs } from '../local/engine/argv.ts';
 import { formatProblem } from './model-validator.ts';
 import { modelsOrSkip } from './request-capture.ts';
@@ -46,6 +46,29 @@ describe('channel settings', () => {
       assert.deepEqual(models.medialive.validate('UpdateChannel', { ...settings, ChannelId: '1234567' }).map(formatProblem), []);
     });
   }
+
+  test('input loss: every channel repeats the last frame, then shows the input-loss image, and keeps its RTMP output alive; no automatic input failover', () => {
+    for (const [name, e] of Object.entries(ENCODES)) {
+      const enc = encoderSettings(e);
+      assert.deepEqual(enc.GlobalConfiguration?.InputLossBehavior, { RepeatFrameMsec: 1000, BlackFrameMsec: 0, InputLossImageType: 'COLOR', InputLossImageColor: '1A1A1A' }, name);
+      assert.equal(enc.OutputGroups![0]!.OutputGroupSettings!.RtmpGroupSettings!.InputLossAction, 'EMIT_OUTPUT', `${name}: the RTMP push goes on, so the platform keeps the session`);
+    }
+    const settings = channelSettings(spec(null), ctx);
+    assert.equal(settings.InputAttachments.length, 1, 'one MEDIACONNECT input (ADR 0007): failover is the flow’s, upstream');
+    assert.equal(settings.InputAttachments[0]!.AutomaticInputFailoverSettings, undefined);
+  });
+
+  test('input loss: a slate image or another colour, as configured; out-of-range settings are named', (t) => {
+    const slate = channelSettings(spec(ENCODES['youtube-1080p30']!), { ...ctx, inputLoss: { repeatFrameMsec: 500, blackFrameMsec: 250, image: { type: 'slate', uri: 's3://fanout-assets/slate-1080p.png' } } });
+    assert.deepEqual(slate.EncoderSettings.GlobalConfiguration?.InputLossBehavior, { RepeatFrameMsec: 500, BlackFrameMsec: 250, InputLossImageType: 'SLATE', InputLossImageSlate: { Uri: 's3://fanout-assets/slate-1080p.png' } });
+    const black = encoderSettings(null, DEFAULT_PASSTHROUGH, { ...DEFAULT_INPUT_LOSS, image: { type: 'color', color: '000000' } });
+    assert.equal(black.GlobalConfiguration?.InputLossBehavior?.InputLossImageColor, '000000');
+    assert.deepEqual(inputLossProblems(DEFAULT_INPUT_LOSS), []);
+    assert.equal(inputLossProblems({ repeatFrameMsec: -1, blackFrameMsec: 2_000_000, image: { type: 'color', color: 'black' } }).length, 3);
+    assert.equal(inputLossProblems({ ...DEFAULT_INPUT_LOSS, image: { type: 'slate', uri: 'file:///slate.png' } }).length, 1);
+    const models = modelsOrSkip(t);
+    if (models) assert.deepEqual(models.medialive.validate('CreateChannel', { ...slate, ChannelClass: 'SINGLE_PIPELINE' }).map(formatProblem), []);
+  });
 
   test('keyframes on a fixed cadence: scene-change detection off for every encode, passthrough included', () => {
     for (const [name, e] of Object.entries(ENCODES)) {

@@ -13,6 +13,17 @@
  * source (Width/Height omitted, `INITIALIZE_FROM_SOURCE`), H.264 High / level auto, CBR at a
  * configured bitrate (the control plane cannot know the source's), 2 s GOP, AAC-LC stereo. A frame
  * rate initialised from the source is billed in the 30–60 fps band (AWS-FACTS §1.4).
+ *
+ * Input loss (issue 15, ADR 0024 "AWS"): MediaConnect fails over between the flow's two sources
+ * upstream, so a channel sees at most a short gap; with neither source delivering, the channel
+ * keeps every output alive by itself: `GlobalConfiguration.InputLossBehavior` repeats the last
+ * frame for `repeatFrameMsec`, then shows black for `blackFrameMsec`, then the input-loss image
+ * (a colour, or a slate image MediaLive reads from a URI) for as long as the loss lasts, with
+ * silence; the RTMP group's `InputLossAction: EMIT_OUTPUT` keeps pushing that instead of pausing,
+ * so the platform's RTMP session stays open and its timestamps keep moving. No
+ * `AutomaticInputFailoverSettings`: it pairs two inputs attached to the channel, and a second
+ * MEDIACONNECT input on the same flow would carry the same (already failed-over) stream at the
+ * price of a second input and a second flow output each (ADR 0024 "AWS").
  */
 import type { AudioDescription, CreateChannelCommandInput, EncoderSettings, InputSpecification, UpdateChannelCommandInput, VideoDescription } from '@aws-sdk/client-medialive';
 import type { ChannelSpec, EncodeSpec } from '../port/ports.ts';
@@ -30,6 +41,37 @@ export interface PassthroughEncode {
 
 export const DEFAULT_PASSTHROUGH: PassthroughEncode = Object.freeze({ videoBitrate: 6_000_000, audioBitrate: 128_000 });
 
+/** What a channel shows while its input delivers nothing (MediaLive InputLossBehavior). */
+export interface InputLossSettings {
+  /** Repeat the last frame this long (ms, 0-1000000; 1000000 = for ever). */
+  repeatFrameMsec: number;
+  /** Then black this long, before the image (ms, 0-1000000). */
+  blackFrameMsec: number;
+  /** Then this image until the input returns: a colour (6 hex digits, RGB) or a slate image at a URI MediaLive can read (S3 or HTTP). */
+  image: { type: 'color'; color: string } | { type: 'slate'; uri: string };
+}
+
+/** One second of the last frame (a blip a viewer barely notices), then a dark grey card: black is what a dead encoder looks like. */
+export const DEFAULT_INPUT_LOSS: InputLossSettings = Object.freeze({ repeatFrameMsec: 1000, blackFrameMsec: 0, image: Object.freeze({ type: 'color' as const, color: '1A1A1A' }) });
+
+/** Every problem with `s` (empty = valid), by the model's ranges. */
+export function inputLossProblems(s: InputLossSettings): string[] {
+  const out: string[] = [];
+  for (const k of ['repeatFrameMsec', 'blackFrameMsec'] as const) if (!Number.isInteger(s[k]) || s[k] < 0 || s[k] > 1_000_000) out.push(`${k} must be an integer from 0 to 1000000, got ${s[k]}`);
+  if (s.image.type === 'color' && !/^[0-9A-Fa-f]{6}$/.test(s.image.color)) out.push(`the input-loss colour must be 6 hex digits (RGB), got ${JSON.stringify(s.image.color)}`);
+  if (s.image.type === 'slate' && !/^(s3|s3ssl|https?):\/\/\S{1,2040}$/.test(s.image.uri)) out.push('the slate image must be an s3://, s3ssl://, http:// or https:// URI MediaLive can read');
+  return out;
+}
+
+/** GlobalConfiguration.InputLossBehavior for `s`. */
+export function inputLossBehavior(s: InputLossSettings): NonNullable<NonNullable<EncoderSettings['GlobalConfiguration']>['InputLossBehavior']> {
+  return {
+    RepeatFrameMsec: s.repeatFrameMsec,
+    BlackFrameMsec: s.blackFrameMsec,
+    ...(s.image.type === 'color' ? { InputLossImageType: 'COLOR', InputLossImageColor: s.image.color.toUpperCase() } : { InputLossImageType: 'SLATE', InputLossImageSlate: { Uri: s.image.uri } }),
+  };
+}
+
 /** What a channel's settings need besides the spec. */
 export interface ChannelSettingsContext {
   name: string;
@@ -37,6 +79,8 @@ export interface ChannelSettingsContext {
   inputId: string;
   inputSpecification: InputSpecification;
   passthrough: PassthroughEncode;
+  /** Default DEFAULT_INPUT_LOSS. */
+  inputLoss?: InputLossSettings;
 }
 
 /** The members CreateChannel and UpdateChannel share (everything but RequestId/Tags/ChannelId). */
@@ -178,10 +222,12 @@ function videoDescription(encode: EncodeSpec | null, passthrough: PassthroughEnc
 }
 
 /** EncoderSettings for one RTMP output (`encode: null` = passthrough, see the header). */
-export function encoderSettings(encode: EncodeSpec | null, passthrough: PassthroughEncode = DEFAULT_PASSTHROUGH): EncoderSettings {
+export function encoderSettings(encode: EncodeSpec | null, passthrough: PassthroughEncode = DEFAULT_PASSTHROUGH, inputLoss: InputLossSettings = DEFAULT_INPUT_LOSS): EncoderSettings {
   const audio = encode ? encode.audio : { bitrate: passthrough.audioBitrate, sampleRate: 48_000, channels: 2 };
   return {
     TimecodeConfig: { Source: 'SYSTEMCLOCK' },
+    // Through an input loss: the last frame, then the input-loss image, with silence (header).
+    GlobalConfiguration: { InputLossBehavior: inputLossBehavior(inputLoss) },
     VideoDescriptions: [videoDescription(encode, passthrough)],
     AudioDescriptions: [audioDescription(audio)],
     OutputGroups: [
@@ -193,7 +239,7 @@ export function encoderSettings(encode: EncodeSpec | null, passthrough: Passthro
             CacheFullBehavior: 'DISCONNECT_IMMEDIATELY',
             CacheLength: 30,
             CaptionData: 'ALL',
-            // Keep pushing (slate) through a contribution drop, so the platform keeps the stream open.
+            // Keep pushing (the InputLossBehavior image) through a contribution drop, so the platform keeps the stream open.
             InputLossAction: 'EMIT_OUTPUT',
             RestartDelay: 15,
           },
@@ -233,6 +279,6 @@ export function channelSettings(spec: ChannelSpec, ctx: ChannelSettingsContext):
       },
     ],
     Destinations: [{ Id: RTMP_DESTINATION_ID, Settings: [{ Url: rtmpUrl(spec.target.url), StreamName: spec.target.streamKey.reveal() }] }],
-    EncoderSettings: encoderSettings(spec.encode, ctx.passthrough),
+    EncoderSettings: encoderSettings(spec.encode, ctx.passthrough, ctx.inputLoss),
   };
 }

@@ -109,7 +109,8 @@ export class AwsMetricsReader {
     ]);
     if (meta) {
       health.connected = (meta.TransportMediaInfo?.Programs?.length ?? 0) > 0;
-      const problem = (meta.Messages ?? [])[0];
+      // While media arrives, a message naming one source (the idle backup, a lost main the flow failed over from) is that input's (inputsHealth).
+      const problem = (meta.Messages ?? []).find((m) => !health.connected || !m.ResourceName);
       if (problem) health.lastError = { code: (problem.Code ?? 'SOURCE_PROBLEM').slice(0, 64), message: (problem.Message ?? '').slice(0, 500), hint: 'Check the contribution encoder (SRT caller, passphrase, allowed CIDR).' };
     }
     const v = figures.values;

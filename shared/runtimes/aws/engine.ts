@@ -17,7 +17,7 @@ export const ENGINE_SETTINGS = [
 ] as const satisfies readonly RequiredSetting[];
 
 /** The engine (construction only); `requireSettings(cfg, ENGINE_SETTINGS)` first. */
-export function createAwsEngine(cfg: Config, engineDeps?: AwsEngineDeps): AwsMediaEngine {
+export function createAwsEngine(cfg: Config, engineDeps?: AwsEngineDeps, sink?: AwsEngineDeps['sink']): AwsMediaEngine {
   return new AwsMediaEngine(
     {
       flowArn: cfg.mediaConnectFlowArn!,
@@ -27,7 +27,7 @@ export function createAwsEngine(cfg: Config, engineDeps?: AwsEngineDeps): AwsMed
       tags: {},
       ...(cfg.primaryChannelId ? { primaryChannelId: cfg.primaryChannelId } : {}),
     },
-    engineDeps ?? { ...createAwsClients(cfg.awsRegion), logger: engineLogger() },
+    engineDeps ?? { ...createAwsClients(cfg.awsRegion), logger: engineLogger(), ...(sink ? { sink } : {}) },
   );
 }
 

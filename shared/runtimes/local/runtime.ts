@@ -128,7 +128,8 @@ async function createAwsFakeEngine(o: { sink: EngineEventSink; deployment: strin
   const fake = new Fake({ sink: o.sink, timings, primaryChannelFor: o.deployment });
   const aws = new AwsMediaEngine(
     { flowArn: fake.flowArn, mediaLiveRoleArn: `arn:aws:iam::${fake.account}:role/fanout-local-medialive`, region: fake.region, deployment: o.deployment, tags: {}, primaryChannelId: fake.primaryChannelId! },
-    { medialive: fake.medialive, mediaconnect: fake.mediaconnect },
+    // The engine reports input switches itself (MediaConnect has no event for them): onto the same default bus.
+    { medialive: fake.medialive, mediaconnect: fake.mediaconnect, sink: o.sink },
   );
   const engine: LocalEngine = Object.assign(aws, {
     inputHealth: async () => (await aws.describeFlow()).source,

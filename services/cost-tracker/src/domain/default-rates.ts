@@ -155,6 +155,24 @@ export const DEFAULT_RATE_TABLE: RateTable = Object.freeze({
       estimated: true,
       billing: FLOW_BILLING,
     },
+    // The backup SRT listener (issue 15). The stored copies hold no AWS figure for a failover
+    // source; the third-party copy's "running ≤20 Mb/s input per hour" ($0.09) is read as the
+    // charge of one more source. Estimated until a Price List refresh or an override says otherwise.
+    {
+      key: rateKeys.flowSourceHour,
+      service: SERVICE_NAMES.mediaconnect,
+      operation: 'FLOW_SOURCE_ACTIVE',
+      description: 'MediaConnect second (backup) source of an ACTIVE flow, ≤20 Mb/s',
+      unit: 'Hours',
+      price: 0.09,
+      effectiveDate: null,
+      source: {
+        ...THIRD_PARTY_PRICE_LIST,
+        note: 'aws-prices.json thirdPartyCandidates running20mbpsInputPerHour, read as one more flow source; whether AWS bills a failover source separately from the flow-hour is not confirmed (AWS-FACTS §5)',
+      },
+      estimated: true,
+      billing: FLOW_BILLING,
+    },
     {
       key: rateKeys.flowTransferGb,
       service: SERVICE_NAMES.mediaconnect,

@@ -59,6 +59,7 @@ describe('events → observations', () => {
       ],
     );
     assert.equal(os[0]!.attributes?.flowOutputs, 2);
+    assert.equal(os[0]!.attributes?.flowSources, ctx.engine === 'aws' ? 2 : 1, "the stack's flow has a backup source on AWS (issue 15)");
   });
 
   test('ChannelReclaimed ends with reason reclaimed; unknown events and bad payloads give nothing', () => {

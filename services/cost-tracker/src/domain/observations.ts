@@ -29,6 +29,9 @@ export interface DestinationFacts {
   encode: EncodeProfile;
 }
 
+/** The stack's flow has two sources on AWS (serverless.yml ContributionFlow `srt-in` + ContributionBackupSource `srt-backup`). */
+export const AWS_FLOW_SOURCES = 2;
+
 export interface ObservationContext {
   engine: 'aws' | 'local';
   destination: (destinationId: string) => DestinationFacts | undefined;
@@ -127,7 +130,7 @@ export function observationsFromEvent(e: ReceivedEvent, ctx: ObservationContext)
       const out: Observation[] = [];
       const mapped = flowStateToObserved(data.state as string);
       const flow = { kind: 'flow' as const, id: data.flowArn as string, destinationId: null };
-      const attributes: Partial<SessionAttributes> = { engine: ctx.engine, flowOutputs: data.outputs as number, pushInputs: 0 };
+      const attributes: Partial<SessionAttributes> = { engine: ctx.engine, flowOutputs: data.outputs as number, pushInputs: 0, flowSources: ctx.engine === 'aws' ? AWS_FLOW_SOURCES : 1 };
       out.push({ eventId: d.id, observedAt: d.occurredAt, resource: flow, attributes, ...(mapped ?? {}) });
       const primary = data.primary as { channelId: string | null; state: ChannelState | null; error: unknown } | null | undefined;
       if (primary?.channelId && primary.state)

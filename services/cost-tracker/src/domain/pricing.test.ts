@@ -176,6 +176,22 @@ describe('the flow', () => {
     assert.equal(gb.estimated, true);
   });
 
+  test('ACTIVE 2 h with the backup source: flow-hours + one source-hour line at the estimated rate; STANDBY bills neither', () => {
+    const p = priceSession(session({ kind: 'flow', id: 'arn:flow', start: T, durationMs: 2 * HOUR, flowOutputHours: 0, attributes: { flowSources: 2 } }), table);
+    const lines = p.lines.filter((l) => l.serviceLine === 'MediaConnect flow');
+    assert.deepEqual(
+      lines.map((l) => [l.description, l.costMicros, l.estimated]),
+      [
+        ['flow ACTIVE', 320_000, true], // 2 h × $0.16
+        ['backup source (second SRT listener) while the flow is ACTIVE', 180_000, true], // 2 h × $0.09 (estimated)
+      ],
+    );
+    assert.equal(lines[1]!.rateKey, 'mediaconnect:source-hour');
+    assert.equal(p.totalMicros, 500_000);
+    const standby = priceSession(session({ kind: 'flow', id: 'arn:flow', start: T, durationMs: 2 * HOUR, sessionKind: 'idle', attributes: { flowSources: 2 } }), table);
+    assert.equal(standby.totalMicros, 0);
+  });
+
   test('ACTIVE with no outputs: flow-hours only', () => {
     const p = priceSession(session({ kind: 'flow', id: 'arn:flow', start: T, durationMs: HOUR, flowOutputHours: 0 }), table);
     assert.deepEqual(

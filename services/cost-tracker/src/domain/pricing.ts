@@ -328,6 +328,12 @@ function priceAws(ctx: Ctx): void {
   }
   if (!rate) missingLine(ctx, rateKeys.flowHour, 'MediaConnect flow', 'usage', 'flow ACTIVE', 'Hours', 0, { actualMs: durationMs, billedMs: 0 });
   else timeLine(ctx, rate, 'MediaConnect flow', 'usage', 'flow ACTIVE');
+  // Each source past the first (the backup SRT listener) is billed while the flow is ACTIVE, whether it receives or not.
+  for (let i = 1; i < (a.flowSources ?? 1); i++) {
+    const source = lookupRate(ctx.table, rateKeys.flowSourceHour, ctx.at);
+    if (!source) missingLine(ctx, rateKeys.flowSourceHour, 'MediaConnect flow', 'usage', 'backup source while the flow is ACTIVE', 'Hours', 0, { actualMs: durationMs, billedMs: 0 });
+    else timeLine(ctx, source, 'MediaConnect flow', 'usage', 'backup source (second SRT listener) while the flow is ACTIVE');
+  }
   const outputHours = s.flowOutputHours ?? 0;
   if (s.bytesOut !== null) {
     gbLine(ctx, rateKeys.flowTransferGb, 'MediaConnect data transfer', 'usage', 'flow → MediaLive inputs (managed outputs)', { value: s.bytesOut, how: 'measured', estimated: false });

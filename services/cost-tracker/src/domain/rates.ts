@@ -13,6 +13,7 @@
  *   medialive:idle-channel:<class>                                      INACTIVE_CHANNEL, per hour
  *   medialive:idle-push-input                                           INACTIVE_INPUT, per hour
  *   mediaconnect:flow-hour                                              per flow-hour while ACTIVE
+ *   mediaconnect:source-hour                                            per extra source-hour while ACTIVE (the backup)
  *   mediaconnect:transfer-to-aws-gb                                     per GB, flow → MediaLive
  *   aws:data-transfer-out-internet-gb                                   per GB, RTMP to platforms
  *   mediapackage:ingest-gb / mediapackage:origination-gb                per GB
@@ -109,6 +110,7 @@ export const rateKeys = {
   idleChannel: (cls: ChannelClass) => `medialive:idle-channel:${cls}`,
   idlePushInput: 'medialive:idle-push-input',
   flowHour: 'mediaconnect:flow-hour',
+  flowSourceHour: 'mediaconnect:source-hour',
   flowTransferGb: 'mediaconnect:transfer-to-aws-gb',
   internetOutGb: 'aws:data-transfer-out-internet-gb',
   packageIngestGb: 'mediapackage:ingest-gb',

@@ -71,6 +71,8 @@ export interface SessionAttributes {
   flowOutputs: number;
   /** A flow's contribution bitrate in bits/s, when known (estimates transfer GB when unmeasured). */
   contributionBitrate: number | null;
+  /** A flow's sources (absent = 1; 2 with the backup SRT listener, each billed while the flow is ACTIVE). */
+  flowSources?: number;
 }
 
 export const DEFAULT_ATTRIBUTES: SessionAttributes = Object.freeze({
