@@ -339,6 +339,12 @@ function startPids(procs: { pid: number; role: string; start: number }[]): () =>
   };
 }
 
+const byRole = (w: Window): string =>
+  Object.entries(w.byRole)
+    .sort((a, b) => b[1] - a[1])
+    .map(([k, v]) => `${k} ${(v * 100).toFixed(2)}`)
+    .join(', ');
+
 const notFanout = (p: ProcStat): boolean => p.comm === 'nginx' || helperPids.has(p.pid);
 
 function fanoutRole(p: ProcStat): string {
@@ -567,7 +573,7 @@ export async function benchJob(log: (m: string) => void): Promise<JobFigures> {
     let made = 0;
     const createDests = async (n: number): Promise<void> => {
       while (dests.length < n) {
-        const batch = Array.from({ length: Math.min(20, n - dests.length) }, () => made++);
+        const batch = Array.from({ length: Math.min(10, n - dests.length) }, () => made++);
         const created = await Promise.all(
           batch.map(async (i) => {
             const key = `fanout-${tagId}-${i}`;
@@ -580,21 +586,29 @@ export async function benchJob(log: (m: string) => void): Promise<JobFigures> {
       }
       rt!.responses.length = 0;
     };
+    const lastStatus = new Map<string, string>();
     const status = async (id: string): Promise<string | null> => {
       const r = await api('GET', `/api/destinations/${id}`);
-      return r.status === 200 ? (r.json as { status: string }).status : null;
+      const st = r.status === 200 ? (r.json as { status: string }).status : null;
+      lastStatus.set(id, `${st} ${r.status === 200 ? JSON.stringify((r.json as { lastError?: unknown }).lastError ?? null) : r.status}`);
+      return st;
     };
+    /** Waits for `want` (the control plane is slow on a loaded machine: a minute). */
+    const waitStatus = (id: string, want: string): Promise<unknown> =>
+      eventually(async () => (await status(id)) === want, { timeoutMs: 60_000, intervalMs: 200, what: `destination ${want}` }).catch((err: Error) => {
+        throw new Error(`${err.message} (last: ${lastStatus.get(id)})`);
+      });
     let running = 0;
     const setFanout = async (n: number): Promise<void> => {
       await createDests(n);
       for (let i = running; i < n; i++) {
         const d = dests[i]!;
-        await eventually(async () => (await status(d.id)) === 'idle', { timeoutMs: 20_000, intervalMs: 100, what: 'destination idle' });
+        await waitStatus(d.id, 'idle');
         const r = await api('POST', `/api/destinations/${d.id}/start`);
         if (r.status !== 202) throw new Error(`start: ${r.status} ${JSON.stringify(r.json)}`);
       }
       for (let i = n; i < running; i++) await api('POST', `/api/destinations/${dests[i]!.id}/stop`);
-      if (n < running) await Promise.all(dests.slice(n, running).map((d) => eventually(async () => (await status(d.id)) === 'idle', { timeoutMs: 30_000, intervalMs: 200, what: 'destination idle' })));
+      if (n < running) await Promise.all(dests.slice(n, running).map((d) => waitStatus(d.id, 'idle')));
       running = n;
       rt!.responses.length = 0;
     };
@@ -659,7 +673,7 @@ export async function benchJob(log: (m: string) => void): Promise<JobFigures> {
         rateP.push(...rp.ratios);
         if (withPd) rateD.push(...rates(x.a, x.b, pdKeys(n), refKey).ratios);
         log(
-          `job N=${n} window ${w + 1}/${WINDOWS}: Fanout ${(x.fanout.cores * 100).toFixed(2)}%, peer stack ${(x.peer.cores * 100).toFixed(2)}%${x.perDest ? `, per-destination FFmpegs ${(x.perDest.cores * 100).toFixed(2)}%` : ''} of a core; min rate Fanout ${r3(rf.min)}, peer ${r3(rp.min)} (ref ${rf.refMbps} Mbit/s); load ${loads.at(-1)}`,
+          `job N=${n} window ${w + 1}/${WINDOWS}: Fanout ${(x.fanout.cores * 100).toFixed(2)}% (${byRole(x.fanout)}), peer stack ${(x.peer.cores * 100).toFixed(2)}% (${byRole(x.peer)})${x.perDest ? `, per-destination FFmpegs ${(x.perDest.cores * 100).toFixed(2)}%` : ''} of a core; min rate Fanout ${r3(rf.min)}, peer ${r3(rp.min)} (ref ${rf.refMbps} Mbit/s); load ${loads.at(-1)}`,
         );
       }
       const mm = (v: number[]): { min: number; median: number } => ({ min: v.length ? Math.min(...v) : Number.NaN, median: median(v) });
@@ -699,7 +713,7 @@ export async function benchJob(log: (m: string) => void): Promise<JobFigures> {
     // The peer stack's feed stays; its nginx gets the feed into an application for one push.
     await setPeer(1);
     const startStopOne = async (extra: Dest): Promise<{ startMs: number; stopMs: number }> => {
-      await eventually(async () => (await status(extra.id)) === 'idle', { timeoutMs: 20_000, intervalMs: 100, what: 'destination idle' });
+      await waitStatus(extra.id, 'idle');
       const t0 = now();
       const r = await api('POST', `/api/destinations/${extra.id}/start`);
       if (r.status !== 202) throw new Error(`start: ${r.status}`);
@@ -717,7 +731,7 @@ export async function benchJob(log: (m: string) => void): Promise<JobFigures> {
       const t1 = now();
       await api('POST', `/api/destinations/${extra.id}/stop`);
       const stopMs = await eventually(async () => (!(await sinkStreams(sink)).get(extra.key)?.publishing ? now() - t1 : false), { timeoutMs: 20_000, intervalMs: 20, what: 'the extra destination gone' });
-      await eventually(async () => (await status(extra.id)) === 'idle', { timeoutMs: 20_000, intervalMs: 100, what: 'destination idle' });
+      await waitStatus(extra.id, 'idle');
       return { startMs: Math.round(startMs), stopMs: Math.round(stopMs) };
     };
     const memOf = (): Memory => {
