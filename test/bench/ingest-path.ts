@@ -108,11 +108,17 @@ if (process.argv[2] === '--child') {
           total += c;
         }
         res.total.push(total);
-        for (const [k, v] of Object.entries(roles)) (res.byRole[k] ??= []).push(v);
+        for (const [k, v] of Object.entries(roles)) {
+          const list = res.byRole[k] ?? [];
+          list.push(v);
+          res.byRole[k] = list;
+        }
         res.reads.push((s.reads - before[i]!.reads) / sec);
-        line.push(`${s.name}: ${total.toFixed(2)}% (${Object.entries(roles)
-          .map(([k, v]) => `${k} ${v.toFixed(2)}`)
-          .join(', ')}), ${Math.round((s.reads - before[i]!.reads) / sec)} reads/s`);
+        line.push(
+          `${s.name}: ${total.toFixed(2)}% (${Object.entries(roles)
+            .map(([k, v]) => `${k} ${v.toFixed(2)}`)
+            .join(', ')}), ${Math.round((s.reads - before[i]!.reads) / sec)} reads/s`,
+        );
       });
       console.log(`[ingest-path] round ${r + 1}/${ROUNDS}: ${line.join('; ')}; load ${loadavg()[0]!.toFixed(2)}`);
     }

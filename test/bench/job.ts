@@ -476,10 +476,7 @@ export async function benchJob(log: (m: string) => void): Promise<JobFigures> {
     const relayHls = mkdtempSync(join(tmpdir(), 'fanout-bench-perdest-hls-'));
 
     const srtPort = await freeUdpPort();
-    rt = await startTestRuntime(
-      { FANOUT_SRT_HOST: '127.0.0.1', FANOUT_SRT_PORT: String(srtPort), FANOUT_SRT_PASSPHRASE: passphrase, FANOUT_LOG_LEVEL: 'WARN', FANOUT_RATE_LIMIT_PER_MINUTE: '1000000' },
-      { engine: 'local' },
-    );
+    rt = await startTestRuntime({ FANOUT_SRT_HOST: '127.0.0.1', FANOUT_SRT_PORT: String(srtPort), FANOUT_SRT_PASSPHRASE: passphrase, FANOUT_LOG_LEVEL: 'WARN', FANOUT_RATE_LIMIT_PER_MINUTE: '1000000' }, { engine: 'local' });
     const api = async (method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> => rt!.api(method, path, body === undefined ? {} : { body });
     const sender = (port: number, name: string): Helper => {
       const h = new Helper(name, caller.path, loopedFeedCallerArgs(port, file), `${passphrase}\n`).start();
@@ -489,7 +486,30 @@ export async function benchJob(log: (m: string) => void): Promise<JobFigures> {
     sender(srtPort, 'srt-sender fanout');
     // The reference: the same file, straight to the sink.
     const refKey = `ref-${tagId}`;
-    helpers.push(new Helper('reference', 'ffmpeg', ['-hide_banner', '-nostdin', '-loglevel', 'error', '-re', '-stream_loop', '-1', '-i', file, '-map', '0:v:0', '-map', '0:a:0', '-c', 'copy', '-f', 'flv', '-flvflags', 'no_duration_filesize', `${sink.url('live')}/${refKey}`]).start());
+    helpers.push(
+      new Helper('reference', 'ffmpeg', [
+        '-hide_banner',
+        '-nostdin',
+        '-loglevel',
+        'error',
+        '-re',
+        '-stream_loop',
+        '-1',
+        '-i',
+        file,
+        '-map',
+        '0:v:0',
+        '-map',
+        '0:a:0',
+        '-c',
+        'copy',
+        '-f',
+        'flv',
+        '-flvflags',
+        'no_duration_filesize',
+        `${sink.url('live')}/${refKey}`,
+      ]).start(),
+    );
 
     // The peer stack: a listener like Fanout's, piped into one FFmpeg that publishes to nginx's application for N.
     const peerPort = await freeUdpPort();
@@ -499,11 +519,10 @@ export async function benchJob(log: (m: string) => void): Promise<JobFigures> {
     const setPeer = async (n: number): Promise<void> => {
       await peerSender?.stop();
       await peerPipe?.stop();
-      peerPipe = new Helper(
-        'peer pipeline',
-        'bash',
-        ['-c', `srt-live-transmit -q "${srtUrl(peerPort)}" file://con | ffmpeg -hide_banner -nostdin -loglevel error -f mpegts -i pipe:0 -map 0:v:0 -map 0:a:0 -c copy -f flv -flvflags no_duration_filesize ${peer.url(`p${n}`)}/src`],
-      ).start();
+      peerPipe = new Helper('peer pipeline', 'bash', [
+        '-c',
+        `srt-live-transmit -q "${srtUrl(peerPort)}" file://con | ffmpeg -hide_banner -nostdin -loglevel error -f mpegts -i pipe:0 -map 0:v:0 -map 0:a:0 -c copy -f flv -flvflags no_duration_filesize ${peer.url(`p${n}`)}/src`,
+      ]).start();
       helpers.push(peerPipe);
       await sleep(300);
       peerSender = sender(peerPort, 'srt-sender peer');
@@ -532,7 +551,21 @@ export async function benchJob(log: (m: string) => void): Promise<JobFigures> {
         await sleep(3000);
       }
       while (pdEgress.length < n) {
-        const h = new Helper(`egress ${pdEgress.length}`, 'ffmpeg', ['-hide_banner', '-nostdin', '-loglevel', 'error', '-i', `${relay.url('relay')}/src`, '-c', 'copy', '-f', 'flv', '-flvflags', 'no_duration_filesize', `${sink.url('live')}/perdest-${tagId}-${pdEgress.length}`]).start();
+        const h = new Helper(`egress ${pdEgress.length}`, 'ffmpeg', [
+          '-hide_banner',
+          '-nostdin',
+          '-loglevel',
+          'error',
+          '-i',
+          `${relay.url('relay')}/src`,
+          '-c',
+          'copy',
+          '-f',
+          'flv',
+          '-flvflags',
+          'no_duration_filesize',
+          `${sink.url('live')}/perdest-${tagId}-${pdEgress.length}`,
+        ]).start();
         helpers.push(h);
         pdEgress.push(h);
       }
@@ -831,7 +864,7 @@ export async function benchJob(log: (m: string) => void): Promise<JobFigures> {
         const mb = side === 'fanout' ? await metrics(dests.slice(0, n)) : null;
         const r = rates(x, y, keys, refKey);
         const dropped = ma && mb ? mb.dropped - ma.dropped : undefined;
-        const corePercent = r2(((fc?.cores ?? pp?.().cores) ?? Number.NaN) * 100);
+        const corePercent = r2((fc?.cores ?? pp?.().cores ?? Number.NaN) * 100);
         out.steps.push({ n, minRate: r3(r.min), medianRate: r3(r.median), ...(dropped !== undefined ? { droppedFrames: dropped } : {}), loadAverage: load(), corePercent });
         out.maxTried = n;
         log(`knee ${side} N=${n}: min ${r3(r.min)} median ${r3(r.median)} of the reference, ${corePercent}% of a core${dropped !== undefined ? `, dropped ${dropped}` : ''}; load ${load()}`);
@@ -880,8 +913,7 @@ export async function benchJob(log: (m: string) => void): Promise<JobFigures> {
       warnings.push(
         `scale: ${SCALE_N} destinations not all whole (below 99 %: ${scale.below99}, min ${scale.minRate}, dropped ${scale.droppedFrames}, restarts ${scale.restarts}, reconnects ${scale.reconnects}; over one more start/stop: min ${r3(rd.min)}, reconnects ${rd.reconnects}, dropped ${m2.dropped - m1.dropped})`,
       );
-    if (startDelta > Math.max(200, median(with1.startMs)))
-      warnings.push(`scale: starting one more with ${SCALE_N} running takes ${median(with100.startMs)} ms (p50) against ${median(with1.startMs)} ms with 1 running`);
+    if (startDelta > Math.max(200, median(with1.startMs))) warnings.push(`scale: starting one more with ${SCALE_N} running takes ${median(with100.startMs)} ms (p50) against ${median(with1.startMs)} ms with 1 running`);
     figures.scale = scale;
     return figures;
   } finally {
@@ -942,7 +974,8 @@ export function jobReport(f: JobFigures): string[] {
     out.push(
       `  one more destination: with 1 running start-to-live ${ss.with1.startMs.join(', ')} ms, stop ${ss.with1.stopMs.join(', ')} ms; with ${s.n} running ${ss.with100.startMs.join(', ')} ms, stop ${ss.with100.stopMs.join(', ')} ms; the ${s.n} others over it: min rate ${ss.othersDisturbed.minRate}, reconnects ${ss.othersDisturbed.reconnects}, dropped ${ss.othersDisturbed.droppedFrames}`,
     );
-    const kn = (k: KneeResult): string => `${k.knee === null ? `none up to ${k.maxTried}` : `N=${k.knee}`} (${k.steps.map((x) => `${x.n}: min ${x.minRate}${x.droppedFrames !== undefined ? ` dropped ${x.droppedFrames}` : ''}, ${x.corePercent}% cpu, load ${x.loadAverage.split(' ')[0]}`).join('; ')})`;
+    const kn = (k: KneeResult): string =>
+      `${k.knee === null ? `none up to ${k.maxTried}` : `N=${k.knee}`} (${k.steps.map((x) => `${x.n}: min ${x.minRate}${x.droppedFrames !== undefined ? ` dropped ${x.droppedFrames}` : ''}, ${x.corePercent}% cpu, load ${x.loadAverage.split(' ')[0]}`).join('; ')})`;
     out.push(`  knee (first N with a destination under 99 % of the reference, one stack at a time at the sink): Fanout ${kn(s.knee.fanout)}; nginx push ${kn(s.knee.nginxPush)}`);
   }
   return out;
