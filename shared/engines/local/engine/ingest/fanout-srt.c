@@ -5,7 +5,7 @@
  * the engine when the binary is missing or older than this file (see binary.ts).
  *
  *   fanout-srt listen --bind ADDR --port N [--latency MS] [--pbkeylen 16|24|32] [--stats-ms MS]
- *                     [--flush-bytes N] [--passphrase-fd 0] [--events-fd 3]
+ *                     [--passphrase-fd 0] [--events-fd 3]
  *       SRT listener (AES): the passphrase is the first line read from --passphrase-fd (stdin by
  *       default), never an argument or an environment variable. The MPEG-TS of the connected
  *       caller goes to stdout, byte for byte; what happens goes to --events-fd as JSON lines:
@@ -32,9 +32,9 @@
  *       exit status; a killed caller takes PROGRAM with it (its next write fails with EPIPE).
  *
  * Speed: the listener reads every packet libsrt has ready per wake-up and writes them to stdout
- * in one write once 8 KiB (`--flush-bytes`, 188 to 63 KiB) are buffered or the oldest buffered
- * byte is FLUSH_MS old (about 90 writes a second at 6 Mbit/s, half of srt-live-transmit's 4 KiB
- * stdio blocks); no allocation after start-up. `test/bench/ingest-path.ts` compares two sizes.
+ * in one write once 8 KiB are buffered or the oldest buffered byte is FLUSH_MS old (about 90
+ * writes a second at 6 Mbit/s, half of srt-live-transmit's 4 KiB stdio blocks); no allocation
+ * after start-up.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -57,15 +57,13 @@
 #define TS_PACKET 188
 #define SRT_PAYLOAD (7 * TS_PACKET)
 #define OUT_CAP (64 * 1024)
-#define FLUSH_BYTES_DEFAULT (8 * 1024)
+#define FLUSH_BYTES (8 * 1024)
 #define FLUSH_MS 20
 #define LOG_WARNING_LEVEL 4
 /* A connected caller that has sent nothing for this long is taken for gone when another calls. */
 #define STALE_MS 1500
 
 static volatile sig_atomic_t stopping = 0;
-/* --flush-bytes: stdout is written once this much is buffered (or after FLUSH_MS). */
-static size_t flush_bytes = FLUSH_BYTES_DEFAULT;
 static int events_fd = 3;
 static pthread_mutex_t peer_lock = PTHREAD_MUTEX_INITIALIZER;
 static char last_peer[80] = "";
@@ -334,7 +332,7 @@ static int run_listener(const char *bind_host, int port, const char *pass, int p
       }
     }
     t = now_ms();
-    if (used >= flush_bytes || (used > 0 && t - oldest >= FLUSH_MS)) {
+    if (used >= FLUSH_BYTES || (used > 0 && t - oldest >= FLUSH_MS)) {
       if (!write_all(out, used)) return 1;
       used = 0;
     }
@@ -432,7 +430,7 @@ static int run_caller(const char *host, int port, const char *pass, int pbkeylen
 }
 
 static void usage(void) {
-  fprintf(stderr, "usage: fanout-srt listen --bind ADDR --port N [--latency MS] [--pbkeylen 16|24|32] [--stats-ms MS] [--flush-bytes N] [--passphrase-fd 0] [--events-fd 3]\n"
+  fprintf(stderr, "usage: fanout-srt listen --bind ADDR --port N [--latency MS] [--pbkeylen 16|24|32] [--stats-ms MS] [--passphrase-fd 0] [--events-fd 3]\n"
                   "       fanout-srt call --host H --port N [--latency MS] [--pbkeylen 16|24|32] [--passphrase-fd 0] [-- PROGRAM ARGS...]\n");
   exit(2);
 }
@@ -459,10 +457,9 @@ int main(int argc, char **argv) {
     else if (!strcmp(k, "--stats-ms")) stats_ms = atoi(v);
     else if (!strcmp(k, "--passphrase-fd")) pass_fd = atoi(v);
     else if (!strcmp(k, "--events-fd")) events_fd = atoi(v);
-    else if (!strcmp(k, "--flush-bytes")) flush_bytes = (size_t)atoi(v);
     else usage();
   }
-  if (port <= 0 || port > 65535 || !host || stats_ms <= 0 || flush_bytes < TS_PACKET || flush_bytes > OUT_CAP - 1500) usage();
+  if (port <= 0 || port > 65535 || !host || stats_ms <= 0) usage();
   if (pbkeylen != 16 && pbkeylen != 24 && pbkeylen != 32) usage();
 
   char pass[96];
