@@ -616,6 +616,8 @@ export async function benchJob(log: (m: string) => void): Promise<JobFigures> {
           }),
         );
         dests.push(...created);
+        // Each batch idle before the next: more at once left one `creating` for minutes on a loaded machine.
+        await Promise.all(created.map((d) => waitStatus(d.id, 'idle')));
       }
       rt!.responses.length = 0;
     };
