@@ -30,6 +30,12 @@
  *      from POST /start to its first keyframe at nginx: the API, each event hop (the bus's trace),
  *      the engine call, the RTMP session, p50/p95 over 20 starts each (`BENCH_START_LIVE=0` leaves
  *      it out; `BENCH_START_LIVE_STARTS`, `BENCH_START_LIVE_RUNNING`)
+ *   9. the whole job against the peer stack, and scale (test/bench/job.ts, first, on its own
+ *      Fanout): one SRT feed in, the primary HLS and N passthrough destinations out, for Fanout,
+ *      srt-live-transmit | ffmpeg -c copy | nginx-rtmp push+hls, and one FFmpeg per destination,
+ *      side by side at N = 1, 10, 100; then 100 destinations for 60 s, memory per destination,
+ *      one more started and stopped, and the knee (`BENCH_JOB=0` leaves it out; `--job` runs it
+ *      alone, `--quick` keeps it short)
  *   6. the dashboards (test/bench/dashboard.ts, first, before any media runs): their JavaScript
  *      gzipped without the lazily loaded preview, first render with 50 destinations, and the delay
  *      from an SSE status event to the DOM (p50/p95), in Debian's Chromium (`BENCH_DASHBOARD=0`
@@ -62,6 +68,7 @@ import { benchDashboard, type DashboardFigures } from './dashboard.ts';
 import { benchIngest, type IngestFigures } from './ingest.ts';
 import { benchLatency, latencyReport, type LatencyFigures } from './latency.ts';
 import { benchStartLive, startLiveReport, type StartLiveFigures } from './start-live.ts';
+import { benchJob, jobReport, type JobFigures } from './job.ts';
 import { ingestBinary } from '../../shared/engines/local/engine/index.ts';
 import { alive, cmdline, descendants, measureCpu, measureCpuOf, pssOf, rssOf, tree, type CpuWindow, type ProcStat } from './proc.ts';
 
@@ -82,6 +89,23 @@ if (soakAt >= 0) {
     process.exit(0);
   } catch (err) {
     console.error(`soak failed: ${(err as Error).stack ?? String(err)}`);
+    process.exit(1);
+  }
+}
+
+// ------------------------------------------------------------------------------------------------
+// `npm run bench -- --job [--quick]`: the whole job against the peer stack, and scale (test/bench/job.ts), alone
+
+if (process.argv.includes('--job')) {
+  const jobLog = (msg: string): void => console.log(`[job ${new Date().toISOString().slice(11, 19)}] ${msg}`);
+  try {
+    const f = await benchJob(jobLog);
+    console.log(`\n${jobReport(f).join('\n')}`);
+    for (const w of f.warnings) console.log(`WARNING: ${w}`);
+    console.log(`BENCH_JSON ${JSON.stringify({ job: f })}`);
+    process.exit(0);
+  } catch (err) {
+    console.error(`job bench failed: ${(err as Error).stack ?? String(err)}`);
     process.exit(1);
   }
 }
@@ -116,7 +140,7 @@ const TARGETS = { startToLivePassthroughP50Ms: 1000, stopP50Ms: 500, deleteP50Ms
 /** "A change made anywhere shows within a second" (issue 13): the stream's share of it. */
 const DASHBOARD_EVENT_TARGET_MS = 1000;
 /** Whole run; past it the bench cleans up and exits 2. */
-const HARD_LIMIT_MS = 20 * 60_000;
+const HARD_LIMIT_MS = 35 * 60_000;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const now = (): number => performance.now();
@@ -729,6 +753,16 @@ async function main(): Promise<void> {
       notes.push(`start-to-live breakdown not measured: ${(err as Error).message}`);
     }
   }
+  if (process.env.BENCH_JOB !== '0') {
+    try {
+      const job = await benchJob(log);
+      results.job = job;
+      warnings.push(...job.warnings);
+      notes.push(...job.notes);
+    } catch (err) {
+      notes.push(`whole-job and scale figures not measured: ${(err as Error).message}`);
+    }
+  }
   if (process.env.BENCH_INGEST !== '0') {
     try {
       const ing = await benchIngest(log);
@@ -1276,6 +1310,8 @@ function report(): void {
   if (lat) out.push(...latencyReport(lat));
   const sl = results.startLive as StartLiveFigures | undefined;
   if (sl) out.push(...startLiveReport(sl));
+  const job = results.job as JobFigures | undefined;
+  if (job) out.push(...jobReport(job));
   const dash = results.dashboard as DashboardFigures | undefined;
   if (dash) {
     const kib = (b: number): string => `${(b / 1024).toFixed(1)} KiB`;
