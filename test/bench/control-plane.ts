@@ -306,7 +306,7 @@ export async function benchControlPlane(log: (m: string) => void = console.log):
       const r = await api('POST', `/api/destinations/${id}/start`);
       if (r.status !== 202) throw new Error(`start: ${r.status} ${r.text}`);
     }
-    const liveMs = await running(t0);
+    const liveMs = run === 0 ? 0 : await running(t0);
     log(`control plane: ${RUNNING} destinations live after ${Math.round(liveMs)} ms`);
 
     // -- 3. The list ----------------------------------------------------------------------------------
