@@ -323,10 +323,7 @@ export const EngineProcessListSchema = z
         attempt: z.number(),
         lastError: LastErrorSchema.nullable(),
         command: z.array(z.string()).openapi({ description: 'argv with stream keys and passphrases replaced by ***' }),
-        cpu: z
-          .object({ start: z.string(), seconds: z.number() })
-          .optional()
-          .openapi({ description: 'CPU seconds measured inside Fanout for a process without a pid of its own (an in-process RTMP publisher), since the run named by start' }),
+        cpu: z.object({ start: z.string(), seconds: z.number() }).optional().openapi({ description: 'CPU seconds measured inside Fanout for a process without a pid of its own (an in-process RTMP publisher), since the run named by start' }),
       }),
     ),
   })
