@@ -28,10 +28,7 @@ export interface DestinationView {
   lastModified: string;
 }
 
-/** What the list index holds of a destination (ADR 0025): the record without its secrets and bookkeeping, enough for its view. */
-export type DestinationListItem = Omit<DestinationRecord, 'streamKeyCiphertext' | 'lastObservedAt'>;
-
-export function toView(r: DestinationListItem): DestinationView {
+export function toView(r: DestinationRecord): DestinationView {
   return {
     destinationId: r.destinationId,
     name: r.name,
