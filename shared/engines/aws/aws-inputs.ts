@@ -55,6 +55,7 @@ import {
   type Source,
   type UpdateFailoverConfig,
 } from '@aws-sdk/client-mediaconnect';
+import { idleInputHealth } from '../port/input-health.ts';
 import { portError } from '../port/errors.ts';
 import type { BackupTestResult, EngineEventSink, FailoverSettings, InputHealth, InputName, InputRedundancy, InputsHealth, InputSwitch } from '../port/ports.ts';
 import { AWS_ENGINE_ERRORS, toDomainError, type ErrorContext } from './errors.ts';
@@ -216,14 +217,9 @@ export class AwsInputRedundancy implements InputRedundancy {
     const source = o.sources[input];
     const problem = o.problems[input];
     return {
+      // MediaConnect gives no per-source address or figures here: those stay as for an idle input.
+      ...idleInputHealth(),
       connected: o.delivering[input],
-      sourceAddress: null,
-      connectedSince: null,
-      bitrateInKbps: null,
-      packetLossPercent: null,
-      packetsLost: null,
-      retransmits: null,
-      rttMs: null,
       // One stable code; MediaConnect's own (SOURCE_DISCONNECTED, ...) leads the message.
       lastError: source && problem ? { code: 'SOURCE_PROBLEM', message: `${problem.code}: ${problem.message}`.slice(0, 500), hint: AWS_ENGINE_ERRORS.SOURCE_PROBLEM.hint } : null,
       updatedAt: o.meta?.Timestamp ? new Date(o.meta.Timestamp).toISOString() : o.at,
