@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { apiAuthFor } from '../shared/auth/api-auth.ts';
 import { hashToken, TokenStore } from '../shared/auth/tokens.ts';
 import { loadConfig, setConfig } from '../shared/config/index.ts';
@@ -19,6 +19,7 @@ import { ensureTables, startDynalite, type EmbeddedDynamo } from '../shared/runt
 import { loadServerlessConfig } from '../shared/runtimes/local/serverless-config.ts';
 import { LocalKeyFileCipher } from '../shared/secrets/cipher.ts';
 import { createDocumentClient, createDynamoClient } from '../shared/store/dynamo.ts';
+import { httpEvent as lambdaHttpEvent, lambdaContext } from './support/lambda.ts';
 
 let db: EmbeddedDynamo;
 let dir: string;
@@ -62,26 +63,7 @@ async function capturing<T>(fn: () => Promise<T>): Promise<T> {
 }
 
 function httpEvent(method: string, path: string, token: string): APIGatewayProxyEventV2 {
-  return {
-    version: '2.0',
-    routeKey: '$default',
-    rawPath: path,
-    rawQueryString: '',
-    headers: { host: 'abc.execute-api.eu-west-1.amazonaws.com', authorization: `Bearer ${token}` },
-    requestContext: {
-      accountId: '111122223333',
-      apiId: 'abc',
-      domainName: 'abc.execute-api.eu-west-1.amazonaws.com',
-      domainPrefix: 'abc',
-      http: { method, path, protocol: 'HTTP/1.1', sourceIp: '203.0.113.9', userAgent: 'test' },
-      requestId: 'r1',
-      routeKey: '$default',
-      stage: '$default',
-      time: '21/Nov/2026:10:00:00 +0000',
-      timeEpoch: 1795255200000,
-    },
-    isBase64Encoded: false,
-  };
+  return lambdaHttpEvent(method, path, { token });
 }
 
 test('adminBootstrap: the first invoke returns an admin token once; later invokes make none unless recovering', async () => {
@@ -100,7 +82,7 @@ test('adminBootstrap: the first invoke returns an admin token once; later invoke
 
   // The token works: the API handler lets it into an admin-only route.
   const api = lambdas.api;
-  const context = { functionName: 'fanout-dev-api', awsRequestId: 'req-1', getRemainingTimeInMillis: () => 25_000 } as unknown as Context;
+  const context = lambdaContext('fanout-dev-api');
   const listed = await api(httpEvent('GET', '/api/admin/tokens', first.token), context);
   assert.equal(listed.statusCode, 200, listed.body);
   assert.ok(!listed.body!.includes(first.token), 'the token list shows no token');

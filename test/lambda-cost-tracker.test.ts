@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { GetProductsCommand, PricingClient, type GetProductsCommandInput } from '@aws-sdk/client-pricing';
-import type { APIGatewayProxyEventV2, Context, SQSEvent } from 'aws-lambda';
+import type { APIGatewayProxyEventV2, SQSEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { ChannelStateChangedV1 } from '../events/catalogue.ts';
 import { TokenStore } from '../shared/auth/tokens.ts';
@@ -23,6 +23,7 @@ import { loadServerlessConfig } from '../shared/runtimes/local/serverless-config
 import { Secret } from '../shared/secrets/secret.ts';
 import { createDocumentClient, createDynamoClient } from '../shared/store/dynamo.ts';
 import { existsSync } from 'node:fs';
+import { httpEvent as lambdaHttpEvent, lambdaContext } from './support/lambda.ts';
 import { PRODUCTS_BY_SERVICE } from '../services/cost-tracker/src/domain/testing/price-list-fixtures.ts';
 
 const TOKEN = 'lambda-cost-token-0123456789abcdef';
@@ -30,29 +31,10 @@ const DEST = '5b0c8f0e-3f7e-4d43-9a53-8d1a2f0c9e11';
 let db: EmbeddedDynamo;
 const eventBridge = mockClient(EventBridgeClient);
 const pricing = mockClient(PricingClient);
-const context = { functionName: 'fanout-dev-costTrackerInbox', awsRequestId: 'req-1', getRemainingTimeInMillis: () => 25_000 } as unknown as Context;
+const context = lambdaContext('fanout-dev-costTrackerInbox');
 
 function httpEvent(method: string, path: string, query = ''): APIGatewayProxyEventV2 {
-  return {
-    version: '2.0',
-    routeKey: `${method} ${path}`,
-    rawPath: path,
-    rawQueryString: query,
-    headers: { host: 'abc.execute-api.eu-west-1.amazonaws.com', authorization: `Bearer ${TOKEN}` },
-    requestContext: {
-      accountId: '111122223333',
-      apiId: 'abc',
-      domainName: 'abc.execute-api.eu-west-1.amazonaws.com',
-      domainPrefix: 'abc',
-      http: { method, path, protocol: 'HTTP/1.1', sourceIp: '203.0.113.9', userAgent: 'test' },
-      requestId: 'r1',
-      routeKey: `${method} ${path}`,
-      stage: '$default',
-      time: '21/Nov/2026:10:00:00 +0000',
-      timeEpoch: 1795255200000,
-    },
-    isBase64Encoded: false,
-  };
+  return lambdaHttpEvent(method, path, { token: TOKEN, query, routeKey: `${method} ${path}` });
 }
 
 function sqsBatch(entries: { Source: string; DetailType: string; Detail: string }[]): SQSEvent {

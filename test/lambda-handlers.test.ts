@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import type { APIGatewayProxyEventV2, Context, SQSEvent } from 'aws-lambda';
+import type { APIGatewayProxyEventV2, SQSEvent } from 'aws-lambda';
 import { CloudWatchClient, GetMetricDataCommand, type GetMetricDataCommandInput } from '@aws-sdk/client-cloudwatch';
 import { DescribeFlowCommand, DescribeFlowSourceMetadataCommand, ListTagsForResourceCommand, MediaConnectClient, TagResourceCommand, UpdateFlowCommand } from '@aws-sdk/client-mediaconnect';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
@@ -35,6 +35,7 @@ import { LocalKeyFileCipher } from '../shared/secrets/cipher.ts';
 import { Secret } from '../shared/secrets/secret.ts';
 import { createDocumentClient, createDynamoClient } from '../shared/store/dynamo.ts';
 import { pathSpellings } from './support/raw-http.ts';
+import { httpEvent as lambdaHttpEvent, lambdaContext, lambdaEnvironment } from './support/lambda.ts';
 import { testResolver } from './support/local.ts';
 
 const TOKEN = 'lambda-test-token-0123456789abcdef';
@@ -47,30 +48,10 @@ let destination: ReturnType<typeof destinationLambdas>;
 let destinationDeps: DestinationDeps;
 let channels: ReturnType<typeof channelProvisionerLambdas>;
 
-const context = { functionName: 'fanout-dev-api', awsRequestId: 'req-1', getRemainingTimeInMillis: () => 25_000 } as unknown as Context;
+const context = lambdaContext('fanout-dev-api');
 
 function httpEvent(method: string, path: string, body?: unknown): APIGatewayProxyEventV2 {
-  return {
-    version: '2.0',
-    routeKey: '$default',
-    rawPath: path,
-    rawQueryString: '',
-    headers: { host: 'abc.execute-api.eu-west-1.amazonaws.com', authorization: `Bearer ${TOKEN}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-    requestContext: {
-      accountId: '111122223333',
-      apiId: 'abc',
-      domainName: 'abc.execute-api.eu-west-1.amazonaws.com',
-      domainPrefix: 'abc',
-      http: { method, path, protocol: 'HTTP/1.1', sourceIp: '203.0.113.9', userAgent: 'test' },
-      requestId: 'r1',
-      routeKey: '$default',
-      stage: '$default',
-      time: '21/Nov/2026:10:00:00 +0000',
-      timeEpoch: 1795255200000,
-    },
-    isBase64Encoded: false,
-    ...(body ? { body: JSON.stringify(body) } : {}),
-  };
+  return lambdaHttpEvent(method, path, { token: TOKEN, body });
 }
 
 before(async () => {
@@ -335,15 +316,7 @@ test('the notifier Lambda entry: deps from configuration, the admin API on a v2 
   const { createApiHandler } = await import('../services/notifier/src/handlers/api.ts');
   const { createInboxHandler } = await import('../services/notifier/src/handlers/inbox.ts');
   const { handle } = await import('hono/aws-lambda');
-  const wiring = loadServerlessConfig({ stage: 'dev' });
-  const cfg = loadConfig({
-    ...wiring.environment,
-    FANOUT_RUNTIME: 'aws',
-    FANOUT_LOG_LEVEL: 'WARN',
-    FANOUT_DYNAMODB_ENDPOINT: db.endpoint,
-    FANOUT_KMS_KEY_ID: 'arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab',
-    FANOUT_NOTIFY_TOPIC_ARN: 'arn:aws:sns:eu-west-1:111122223333:fanout-dev-notifications',
-  });
+  const cfg = loadConfig(lambdaEnvironment(db.endpoint, { FANOUT_NOTIFY_TOPIC_ARN: 'arn:aws:sns:eu-west-1:111122223333:fanout-dev-notifications' }));
   assert.throws(() => createAwsNotifierDeps({ ...cfg, kmsKeyId: undefined }), /FANOUT_KMS_KEY_ID/);
   const built = createAwsNotifierDeps(cfg);
   assert.equal(built.settings.stage, 'dev');

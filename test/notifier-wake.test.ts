@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import type { Context, SQSEvent } from 'aws-lambda';
+import type { SQSEvent } from 'aws-lambda';
 import { loadConfig } from '../shared/config/index.ts';
 import { formatProblem, ModelValidator } from '../shared/engines/aws/model-validator.ts';
 import { MODELS_DIR, operationOf } from '../shared/engines/aws/request-capture.ts';
@@ -20,9 +20,10 @@ import { ensureTables, startDynalite, type EmbeddedDynamo } from '../shared/runt
 import { loadServerlessConfig } from '../shared/runtimes/local/serverless-config.ts';
 import { LocalKeyFileCipher } from '../shared/secrets/cipher.ts';
 import { createDynamoClient } from '../shared/store/dynamo.ts';
+import { lambdaContext, lambdaEnvironment } from './support/lambda.ts';
 
 const QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/111122223333/fanout-dev-NotifierWakeQueue';
-const context = { functionName: 'fanout-dev-notifierInbox', awsRequestId: 'req-1', getRemainingTimeInMillis: () => 25_000 } as unknown as Context;
+const context = lambdaContext('fanout-dev-notifierInbox');
 let db: EmbeddedDynamo;
 let dir: string;
 
@@ -74,17 +75,7 @@ test('precise waits: SQS delayed wake-ups at group_wait, covered wakes, 900 s ch
   const { createWakeHandler } = await import('../services/notifier/src/handlers/wake.ts');
   const { createTickHandler } = await import('../services/notifier/src/handlers/tick.ts');
   const { notifierFor } = await import('../services/notifier/src/handlers/notifier.ts');
-  const wiring = loadServerlessConfig({ stage: 'dev' });
-  const cfg = loadConfig({
-    ...wiring.environment,
-    FANOUT_RUNTIME: 'aws',
-    FANOUT_LOG_LEVEL: 'WARN',
-    FANOUT_DYNAMODB_ENDPOINT: db.endpoint,
-    FANOUT_KMS_KEY_ID: 'arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab',
-    FANOUT_NOTIFY_WAKE_QUEUE_URL: QUEUE_URL,
-    AWS_ACCESS_KEY_ID: 'x',
-    AWS_SECRET_ACCESS_KEY: 'y',
-  });
+  const cfg = loadConfig(lambdaEnvironment(db.endpoint, { FANOUT_NOTIFY_WAKE_QUEUE_URL: QUEUE_URL, AWS_ACCESS_KEY_ID: 'x', AWS_SECRET_ACCESS_KEY: 'y' }));
   const built = createAwsNotifierDeps(cfg);
   assert.equal(built.wake?.queueUrl, QUEUE_URL, 'the entry wires the wake queue from FANOUT_NOTIFY_WAKE_QUEUE_URL');
   assert.equal(createAwsNotifierDeps({ ...cfg, notifyWakeQueueUrl: undefined }).wake, undefined);
@@ -196,8 +187,7 @@ test('precise waits: SQS delayed wake-ups at group_wait, covered wakes, 900 s ch
 test('a wake message that is not ours runs the notifier once and is let go; without a wake queue the handler fails the record', async () => {
   const { createAwsNotifierDeps } = await import('../shared/runtimes/aws/notifier.ts');
   const { createWakeHandler } = await import('../services/notifier/src/handlers/wake.ts');
-  const wiring = loadServerlessConfig({ stage: 'dev' });
-  const cfg = loadConfig({ ...wiring.environment, FANOUT_RUNTIME: 'aws', FANOUT_LOG_LEVEL: 'ERROR', FANOUT_DYNAMODB_ENDPOINT: db.endpoint, FANOUT_KMS_KEY_ID: 'arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab' });
+  const cfg = loadConfig(lambdaEnvironment(db.endpoint, { FANOUT_LOG_LEVEL: 'ERROR' }));
   const deps = { ...createAwsNotifierDeps(cfg), cipher: LocalKeyFileCipher.open(join(dir, 'n.key')), publisher: { publish: async () => undefined } };
   const noQueue = createWakeHandler(deps);
   const ev = sqsEvent(['{"id":"x","wakeAt":"2026-12-02T10:00:00Z"}'], 'NotifierWakeQueue');
