@@ -18,16 +18,8 @@
  * unit is `None` and the metric name says it is dollars (docs/cost.md, "Metrics").
  */
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { CostGauges } from '../../../services/cost-tracker/src/app/cost-tracker.ts';
 import { METRICS_NAMESPACE } from './api-metrics.ts';
-
-/** What CostTracker.gauges() answers (kept structural: this module does not import the service). */
-export interface CostGauges {
-  month: string;
-  totalUsd: number;
-  byDestination: { key: string; label: string; usd: number }[];
-  budgetUsd: number | null;
-  budgetUsed: number | null;
-}
 
 export const COST_METRIC_NAMES = {
   monthToDate: 'CostMonthToDate',

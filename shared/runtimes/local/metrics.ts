@@ -25,6 +25,7 @@
  */
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { CostGauges } from '../../../services/cost-tracker/src/app/cost-tracker.ts';
 import type { ApiAuth } from '../../auth/api-auth.ts';
 import type { ChannelMetrics, InputHealth } from '../../engines/port/ports.ts';
 import { assertAccessDeclared, installApiBasics, requireAccess, type ApiEnv, type RequestObserver } from '../../http/api-kit.ts';
@@ -48,16 +49,6 @@ export interface LocalMetricsSources {
   queues: () => { stats: Record<string, QueueStats>; oldestAges: Record<string, number> };
   /** cost-tracker's month to date and budget (absent when cost-tracker does not run: engine `none`). */
   cost?: () => Promise<CostGauges>;
-}
-
-/** What cost-tracker reports for the gauges (services/cost-tracker `CostTracker.gauges()`). */
-export interface CostGauges {
-  month: string;
-  totalUsd: number;
-  byDestination: { key: string; label: string; usd: number }[];
-  budgetUsd: number | null;
-  /** Month to date over the budget (a fraction: 0.5 is half; above 1 over budget); null without a budget. */
-  budgetUsed: number | null;
 }
 
 const DESTINATION_LABELS = ['destination_id', 'name', 'platform'] as const;

@@ -50,6 +50,16 @@ export const PLAN_FIXED_DESIGN: FixedDesignConfig = {
   primaryEncodes: DEFAULT_PRIMARY_ENCODES,
 };
 
+/** What `CostTracker.gauges()` answers: the cost gauges of GET /metrics (local) and of the EMF metrics (AWS). */
+export interface CostGauges {
+  month: string;
+  totalUsd: number;
+  byDestination: { key: string; label: string; usd: number }[];
+  budgetUsd: number | null;
+  /** Month to date over the budget (a fraction: 0.5 is half; above 1 over budget); null without a budget. */
+  budgetUsed: number | null;
+}
+
 export interface CostTrackerAppDeps extends CostTrackerDeps {
   store: CostStore;
   destinations: DestinationReader;
@@ -488,7 +498,7 @@ export class CostTracker {
    * (USD, in total and per destination row, the idle, shared and redundancy rows included, as in
    * GET /api/cost `byDestination`) and the fraction of the budget it used (null without a budget).
    */
-  async gauges(): Promise<{ month: string; totalUsd: number; byDestination: { key: string; label: string; usd: number }[]; budgetUsd: number | null; budgetUsed: number | null }> {
+  async gauges(): Promise<CostGauges> {
     const [mtd, budget] = await Promise.all([this.monthToDate(), this.budget()]);
     const usd = (micros: number) => micros / 1_000_000;
     const config = budget?.config;
