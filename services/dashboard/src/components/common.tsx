@@ -1,5 +1,6 @@
 /**
- * Small shared pieces: the API's problem shown as it says it (detail and hint), copy buttons,
+ * Small shared pieces: the API's problem shown as it says it (detail and hint), copy buttons, a
+ * secret shown once,
  * a confirmation dialog (the native <dialog>: focus kept inside, Escape cancels), status chips and
  * platform badges. Everything renders text through JSX: user input is never markup.
  */
@@ -40,6 +41,25 @@ export function CopyButton({ text, label }: { text: string; label: string }) {
     <button type="button" class="btn btn-small" onClick={() => void copy()} aria-label={label}>
       {done === 'copied' ? 'Copied' : done === 'failed' ? 'Copy failed' : 'Copy'}
     </button>
+  );
+}
+
+/**
+ * A secret the API returns once (a new token, a webhook signing secret): the words around it, the
+ * value with a copy button, and a button that hides it for good.
+ */
+export function OneTimeSecret(props: { testId: string; value: string; copyLabel: string; onDone: () => void; children: ComponentChildren }) {
+  return (
+    <div class="banner banner-ok" role="status" data-testid={props.testId}>
+      <p>{props.children}</p>
+      <div class="url-row">
+        <code class="url">{props.value}</code>
+        <CopyButton text={props.value} label={props.copyLabel} />
+      </div>
+      <button type="button" class="btn btn-small" onClick={props.onDone}>
+        Done, hide it
+      </button>
+    </div>
   );
 }
 

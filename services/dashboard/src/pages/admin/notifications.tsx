@@ -7,7 +7,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { fieldErrors, problemOf } from '../../api/client.ts';
 import type { NotificationAlerts, NotificationChannel, NotificationChannelCreated, NotificationDelivery, NotificationKind, NotificationSeverity, Problem } from '../../api/types.ts';
-import { ConfirmDialog, CopyButton, described, Field, ProblemView } from '../../components/common.tsx';
+import { ConfirmDialog, described, Field, OneTimeSecret, ProblemView } from '../../components/common.tsx';
 import { api } from '../../state/session.ts';
 
 const BASE = '/api/admin/notifications';
@@ -130,18 +130,9 @@ export function NotificationsPage() {
           </button>
         </div>
         {created?.signingSecret ? (
-          <div class="banner banner-ok" role="status" data-testid="signing-secret">
-            <p>
-              Signing secret of <strong>{created.channel.name}</strong>. It is shown only now: give it to the receiver, which verifies each request's <code>webhook-signature</code> with it.
-            </p>
-            <div class="url-row">
-              <code class="url">{created.signingSecret}</code>
-              <CopyButton text={created.signingSecret} label="Copy the signing secret" />
-            </div>
-            <button type="button" class="btn btn-small" onClick={() => setCreated(null)}>
-              Done, hide it
-            </button>
-          </div>
+          <OneTimeSecret testId="signing-secret" value={created.signingSecret} copyLabel="Copy the signing secret" onDone={() => setCreated(null)}>
+            Signing secret of <strong>{created.channel.name}</strong>. It is shown only now: give it to the receiver, which verifies each request's <code>webhook-signature</code> with it.
+          </OneTimeSecret>
         ) : null}
       </form>
 

@@ -2,7 +2,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { fieldErrors, problemOf } from '../../api/client.ts';
 import type { NewToken, Problem, Role, Token } from '../../api/types.ts';
-import { ConfirmDialog, CopyButton, described, Field, ProblemView } from '../../components/common.tsx';
+import { ConfirmDialog, described, Field, OneTimeSecret, ProblemView } from '../../components/common.tsx';
 import { api } from '../../state/session.ts';
 
 export function TokensPage() {
@@ -70,18 +70,9 @@ export function TokensPage() {
           </button>
         </div>
         {created ? (
-          <div class="banner banner-ok" role="status" data-testid="new-token">
-            <p>
-              Token for <strong>{created.name}</strong> ({created.role}). It is shown only now: copy it and give it to its user.
-            </p>
-            <div class="url-row">
-              <code class="url">{created.token}</code>
-              <CopyButton text={created.token} label="Copy the new token" />
-            </div>
-            <button type="button" class="btn btn-small" onClick={() => setCreated(null)}>
-              Done, hide it
-            </button>
-          </div>
+          <OneTimeSecret testId="new-token" value={created.token} copyLabel="Copy the new token" onDone={() => setCreated(null)}>
+            Token for <strong>{created.name}</strong> ({created.role}). It is shown only now: copy it and give it to its user.
+          </OneTimeSecret>
         ) : null}
       </form>
       <section class="card" aria-labelledby="tokens-title">
