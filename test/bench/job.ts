@@ -33,12 +33,16 @@
  * short run: 1 window of 10 s per N, 20 s at 100 destinations, knee steps 200 only), or as part of
  * `npm run bench` (`BENCH_JOB=0` leaves it out). Env: BENCH_JOB_SECONDS (default 15),
  * BENCH_JOB_WINDOWS (3), BENCH_JOB_SETTLE_SECONDS (10), BENCH_JOB_NS (1,10,100),
- * BENCH_SCALE_SECONDS (60), BENCH_KNEE_STEPS (150,200,300,400; empty: no knee), BENCH_SCALE=0 (§1 only).
+ * BENCH_SCALE_SECONDS (60), BENCH_KNEE_STEPS (150,200,300,400; empty: no knee), BENCH_SCALE=0 (§1 only),
+ * BENCH_JOB_CPU_PROF=<dir>: a V8 CPU profile of this process (Fanout's Node) over each N's windows,
+ * `<dir>/job-N<n>.cpuprofile` (the profiler costs CPU of its own: not for figures; read them with
+ * `npx tsx test/bench/cpuprofile.ts <file>`).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
+import { Session } from 'node:inspector/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setFlagsFromString } from 'node:v8';
@@ -72,6 +76,23 @@ const SRT_LATENCY_MS = 120;
 /** A destination receiving less than this share of the reference's bytes is behind. */
 const RATE_FLOOR = 0.99;
 const STARTS = QUICK ? 2 : 3;
+
+const CPU_PROF_DIR = process.env.BENCH_JOB_CPU_PROF ?? '';
+
+/** Starts V8's sampling profiler on this thread; the returned function stops it and writes the profile. */
+async function startCpuProfile(): Promise<(file: string) => Promise<void>> {
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.setSamplingInterval', { interval: 500 });
+  await session.post('Profiler.start');
+  return async (file) => {
+    const { profile } = await session.post('Profiler.stop');
+    session.disconnect();
+    mkdirSync(CPU_PROF_DIR, { recursive: true });
+    writeFileSync(join(CPU_PROF_DIR, file), JSON.stringify(profile));
+  };
+}
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const now = (): number => performance.now();
@@ -703,6 +724,7 @@ export async function benchJob(log: (m: string) => void): Promise<JobFigures> {
       const rateP: number[] = [];
       const rateD: number[] = [];
       const loads: string[] = [];
+      const stopProfile = CPU_PROF_DIR ? await startCpuProfile() : null;
       for (let w = 0; w < WINDOWS; w++) {
         const x = await windowAll(withPd);
         ws.push(x);
@@ -715,6 +737,10 @@ export async function benchJob(log: (m: string) => void): Promise<JobFigures> {
         log(
           `job N=${n} window ${w + 1}/${WINDOWS}: Fanout ${(x.fanout.cores * 100).toFixed(2)}% (${byRole(x.fanout)}), peer stack ${(x.peer.cores * 100).toFixed(2)}% (${byRole(x.peer)})${x.perDest ? `, per-destination FFmpegs ${(x.perDest.cores * 100).toFixed(2)}%` : ''} of a core; min rate Fanout ${r3(rf.min)}, peer ${r3(rp.min)} (ref ${rf.refMbps} Mbit/s); load ${loads.at(-1)}`,
         );
+      }
+      if (stopProfile) {
+        await stopProfile(`job-N${n}.cpuprofile`);
+        log(`job N=${n}: CPU profile in ${join(CPU_PROF_DIR, `job-N${n}.cpuprofile`)}`);
       }
       const mm = (v: number[]): { min: number; median: number } => ({ min: v.length ? Math.min(...v) : Number.NaN, median: median(v) });
       const point: JobPoint = {
