@@ -102,7 +102,8 @@ export interface RtmpPublisherStats {
   /**
    * CPU time (µs, user + system, from `process.cpuUsage()` deltas) spent in this publisher's media
    * writes (`send`, `sendBatch`: gating, chunking, the socket write and, for rtmps://, the TLS
-   * encryption done in it). The publishers run inside Fanout's process, so this is how their CPU
+   * encryption done in it; fed by `RtmpFanout`, an equal share of its write loop over the live
+   * publishers, measured once per read). The publishers run inside Fanout's process, so this is how their CPU
    * is attributed to destinations (docs/cost.md); work the socket does later, off these calls, is
    * not in it.
    */
@@ -397,6 +398,20 @@ export class RtmpPublisher {
     } finally {
       this.#addCpu(t0);
     }
+  }
+
+  /**
+   * `sendBatch()` without its own CPU measurement: for a caller that measures a loop over many
+   * publishers once (two `getrusage` calls per publisher per read cost ~0.1 % of a core at 10
+   * destinations, ADR 0005) and adds each one's share with `addCpuMicros()`.
+   */
+  sendBatchUnmeasured(batch: OutboundBatch): void {
+    this.#sendBatch(batch);
+  }
+
+  /** Adds CPU time measured by the caller to this publisher's media writes (`stats().cpuMicros`). */
+  addCpuMicros(us: number): void {
+    this.#cpuMicros += us;
   }
 
   #sendBatch(batch: OutboundBatch): void {
