@@ -4,7 +4,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { CreateTableCommand, ListTablesCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { type AttributeValue, BatchWriteItemCommand, CreateTableCommand, DeleteTableCommand, DescribeTableCommand, ListTablesCommand, ScanCommand, type DynamoDBClient, type WriteRequest } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
 import type { TableWiring } from './serverless-config.ts';
 
@@ -31,19 +31,92 @@ export async function startDynalite(path: string | undefined): Promise<EmbeddedD
   };
 }
 
-/** Creates every table of the wiring that does not exist yet. */
+/**
+ * Creates every table of the wiring that does not exist yet, and gives an existing one the global
+ * secondary indexes its definition gained since it was created (the destinations' list index,
+ * ADR 0025). DynamoDB adds an index to a live table (CloudFormation does it on AWS); dynalite
+ * cannot, so the table is rebuilt: its items copied to `<table>.rebuild`, the table made again
+ * with its indexes, the items copied back, the copy dropped. A start cut short in the middle finds
+ * the copy and finishes from it (the copy is complete before the table is dropped).
+ */
 export async function ensureTables(client: DynamoDBClient, tables: readonly TableWiring[]): Promise<void> {
   const existing = new Set((await client.send(new ListTablesCommand({}))).TableNames ?? []);
   for (const t of tables) {
-    if (existing.has(t.tableName)) continue;
-    await client.send(
-      new CreateTableCommand({
-        TableName: t.tableName,
-        KeySchema: t.keySchema,
-        AttributeDefinitions: t.attributeDefinitions,
-        BillingMode: 'PAY_PER_REQUEST',
-        ...(t.globalSecondaryIndexes ? { GlobalSecondaryIndexes: t.globalSecondaryIndexes as never } : {}),
-      }),
-    );
+    const copy = `${t.tableName}.rebuild`;
+    if (existing.has(copy)) {
+      // An earlier rebuild was cut short: the copy holds every item.
+      if (existing.has(t.tableName)) await deleteTable(client, t.tableName);
+      await createTable(client, t, t.tableName);
+      await copyItems(client, copy, t.tableName);
+      await deleteTable(client, copy);
+      continue;
+    }
+    if (!existing.has(t.tableName)) {
+      await createTable(client, t, t.tableName);
+      continue;
+    }
+    const wanted = ((t.globalSecondaryIndexes ?? []) as { IndexName: string }[]).map((i) => i.IndexName);
+    if (wanted.length === 0) continue;
+    const has = new Set(((await client.send(new DescribeTableCommand({ TableName: t.tableName }))).Table?.GlobalSecondaryIndexes ?? []).map((i) => i.IndexName));
+    if (wanted.every((n) => has.has(n))) continue;
+    await createTable(client, { ...t, globalSecondaryIndexes: [] }, copy);
+    await copyItems(client, t.tableName, copy);
+    await deleteTable(client, t.tableName);
+    await createTable(client, t, t.tableName);
+    await copyItems(client, copy, t.tableName);
+    await deleteTable(client, copy);
   }
+}
+
+/** The table's status, null once it is gone (dynalite drops a deleted table's entry a moment after answering). */
+async function statusOf(client: DynamoDBClient, name: string): Promise<string | null> {
+  try {
+    return (await client.send(new DescribeTableCommand({ TableName: name }))).Table?.TableStatus ?? null;
+  } catch (err) {
+    if ((err as { name?: string }).name === 'ResourceNotFoundException') return null;
+    throw err;
+  }
+}
+
+async function until(what: string, done: () => Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 500; i++) {
+    if (await done()) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`dynalite: timed out waiting for ${what}`);
+}
+
+async function deleteTable(client: DynamoDBClient, name: string): Promise<void> {
+  await client.send(new DeleteTableCommand({ TableName: name }));
+  await until(`table ${name} deleted`, async () => (await statusOf(client, name)) === null);
+}
+
+async function createTable(client: DynamoDBClient, t: TableWiring, name: string): Promise<void> {
+  const gsis = t.globalSecondaryIndexes && t.globalSecondaryIndexes.length > 0 ? t.globalSecondaryIndexes : undefined;
+  // An index's key attributes are defined only with the index (DynamoDB refuses unused definitions).
+  const used = new Set([...t.keySchema, ...((gsis ?? []) as { KeySchema: { AttributeName: string }[] }[]).flatMap((i) => i.KeySchema)].map((k) => k.AttributeName));
+  await client.send(
+    new CreateTableCommand({
+      TableName: name,
+      KeySchema: t.keySchema,
+      AttributeDefinitions: t.attributeDefinitions.filter((a) => used.has(a.AttributeName!)),
+      BillingMode: 'PAY_PER_REQUEST',
+      ...(gsis ? { GlobalSecondaryIndexes: gsis as never } : {}),
+    }),
+  );
+  await until(`table ${name} active`, async () => (await statusOf(client, name)) === 'ACTIVE');
+}
+
+/** Every item of `from` written to `to` (25 a request, what BatchWriteItem takes; unprocessed ones again). */
+async function copyItems(client: DynamoDBClient, from: string, to: string): Promise<void> {
+  let startKey: Record<string, AttributeValue> | undefined;
+  do {
+    const page = await client.send(new ScanCommand({ TableName: from, ConsistentRead: true, ExclusiveStartKey: startKey }));
+    const items = page.Items ?? [];
+    for (let i = 0; i < items.length; i += 25) {
+      let requests: Record<string, WriteRequest[]> | undefined = { [to]: items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } })) };
+      while (requests && Object.keys(requests).length > 0) requests = (await client.send(new BatchWriteItemCommand({ RequestItems: requests }))).UnprocessedItems;
+    }
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
 }
