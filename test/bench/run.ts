@@ -116,6 +116,23 @@ if (process.argv.includes('--job')) {
 }
 
 // ------------------------------------------------------------------------------------------------
+// `npm run bench -- --control-plane`: the control plane at 1,000 destinations (test/bench/control-plane.ts), alone
+
+if (process.argv.includes('--control-plane')) {
+  const cpLog = (msg: string): void => console.log(`[control-plane ${new Date().toISOString().slice(11, 19)}] ${msg}`);
+  try {
+    const f = await benchControlPlane(cpLog);
+    for (const [measure, value, target] of controlPlaneRows(f)) console.log(`${measure}: ${value}${target ? ` (target ${target})` : ''}`);
+    for (const w of f.warnings) console.log(`WARNING: ${w}`);
+    console.log(`BENCH_JSON ${JSON.stringify({ controlPlane: f })}`);
+    process.exit(0);
+  } catch (err) {
+    console.error(`control-plane bench failed: ${(err as Error).stack ?? String(err)}`);
+    process.exit(1);
+  }
+}
+
+// ------------------------------------------------------------------------------------------------
 // Settings
 
 const STARTS = Number(process.env.BENCH_STARTS ?? 10);
