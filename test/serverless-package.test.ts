@@ -509,7 +509,7 @@ test('serverless package --stage dev produces the expected CloudFormation', { ti
     // Tables: exactly the ones each function touches.
     const index = (table: string, name: string) => JSON.stringify({ 'Fn::Sub': `\${${table}.Arn}/index/${name}` });
     const tablesOf: Record<string, string[]> = {
-      ApiLambdaFunction: ['DestinationsTable', 'PlatformsTable', 'PresetsTable', 'SystemTable', 'TokensTable'].map(arnOf),
+      ApiLambdaFunction: [...['DestinationsTable', 'PlatformsTable', 'PresetsTable', 'SystemTable', 'TokensTable'].map(arnOf), index('DestinationsTable', 'byCreation')],
       DestinationInboxLambdaFunction: ['DestinationsTable', 'IdempotencyTable', 'SystemTable'].map(arnOf),
       OutboxRelayLambdaFunction: [arnOf('DestinationsTable')],
       FlowOutputInboxLambdaFunction: ['DestinationsTable', 'FlowOutputsTable', 'IdempotencyTable'].map(arnOf),

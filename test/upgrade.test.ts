@@ -98,8 +98,11 @@ test('this code starts on a data dir written before schema versions and serves e
     await servesEverything(rt);
     // Migrated in place at start-up: the raw items carry the current schema version.
     const raw = await rt.infrastructure.doc.send(new GetCommand({ TableName: rt.config.tableDestinations, Key: { destinationId: '4f2a3af0-958e-42e4-a41e-47072ffacbea' }, ConsistentRead: true }));
-    assert.equal(raw.Item?.schemaVersion, 2);
+    assert.equal(raw.Item?.schemaVersion, 3);
     assert.equal(raw.Item?.rtmpUrl, 'rtmp://ingest.xn--bcher-kva.example:1935/live', 'rewritten, so other services read it too');
+    // Version 3: the list index's keys (ADR 0025); the table was rebuilt with the index (dynalite cannot add one).
+    assert.equal(raw.Item?.listKey, 'destination');
+    assert.equal(raw.Item?.listSort, `${raw.Item?.createdAt}#4f2a3af0-958e-42e4-a41e-47072ffacbea`);
   } finally {
     await rt.close();
   }
@@ -124,5 +127,5 @@ test('a data dir written by a newer Fanout is refused at start with the reason',
   const current = await rt.infrastructure.doc.send(new GetCommand({ TableName: rt.config.tableDestinations, Key: { destinationId: id }, ConsistentRead: true }));
   await rt.infrastructure.doc.send(new PutCommand({ TableName: rt.config.tableDestinations, Item: { ...current.Item, schemaVersion: 99, futureField: 'x' } }));
   await rt.close();
-  await assert.rejects(start(dir), /written by a newer Fanout .*schema version 99; this Fanout reads up to 2/);
+  await assert.rejects(start(dir), /written by a newer Fanout .*schema version 99; this Fanout reads up to 3/);
 });

@@ -36,6 +36,10 @@
  *      side by side at N = 1, 10, 100; then 100 destinations for 60 s, memory per destination,
  *      one more started and stopped, and the knee (`BENCH_JOB=0` leaves it out; `--job` runs it
  *      alone, `--quick` keeps it short)
+ *  10. the control plane at 1,000 destinations (test/bench/control-plane.ts, first, on its own
+ *      Fanout and sink): GET /api/destinations p50/p95 by 1 and by 8 clients, create throughput,
+ *      the event stream fanned out to 50 clients, restart until the 20 running are live again
+ *      (`BENCH_CONTROL_PLANE=0` leaves it out; CP_DESTINATIONS, CP_RUNNING change its size)
  *   6. the dashboards (test/bench/dashboard.ts, first, before any media runs): their JavaScript
  *      gzipped without the lazily loaded preview, first render with 50 destinations, and the delay
  *      from an SSE status event to the DOM (p50/p95), in Debian's Chromium (`BENCH_DASHBOARD=0`
@@ -65,6 +69,7 @@ import { freeUdpPort, NginxRtmp } from '../support/nginx-rtmp.ts';
 import { NginxPush } from './nginx-push.ts';
 import { meanSe, median } from './stats.ts';
 import { benchDashboard, type DashboardFigures } from './dashboard.ts';
+import { benchControlPlane, type ControlPlaneFigures, controlPlaneRows } from './control-plane.ts';
 import { benchIngest, type IngestFigures } from './ingest.ts';
 import { benchLatency, latencyReport, type LatencyFigures } from './latency.ts';
 import { benchStartLive, startLiveReport, type StartLiveFigures } from './start-live.ts';
@@ -106,6 +111,23 @@ if (process.argv.includes('--job')) {
     process.exit(0);
   } catch (err) {
     console.error(`job bench failed: ${(err as Error).stack ?? String(err)}`);
+    process.exit(1);
+  }
+}
+
+// ------------------------------------------------------------------------------------------------
+// `npm run bench -- --control-plane`: the control plane at 1,000 destinations (test/bench/control-plane.ts), alone
+
+if (process.argv.includes('--control-plane')) {
+  const cpLog = (msg: string): void => console.log(`[control-plane ${new Date().toISOString().slice(11, 19)}] ${msg}`);
+  try {
+    const f = await benchControlPlane(cpLog);
+    for (const [measure, value, target] of controlPlaneRows(f)) console.log(`${measure}: ${value}${target ? ` (target ${target})` : ''}`);
+    for (const w of f.warnings) console.log(`WARNING: ${w}`);
+    console.log(`BENCH_JSON ${JSON.stringify({ controlPlane: f })}`);
+    process.exit(0);
+  } catch (err) {
+    console.error(`control-plane bench failed: ${(err as Error).stack ?? String(err)}`);
     process.exit(1);
   }
 }
@@ -727,6 +749,15 @@ const warnings: string[] = [];
 const notes: string[] = [];
 
 async function main(): Promise<void> {
+  if (process.env.BENCH_CONTROL_PLANE !== '0') {
+    try {
+      const cp = await benchControlPlane(log);
+      results.controlPlane = cp;
+      warnings.push(...cp.warnings);
+    } catch (err) {
+      notes.push(`control-plane figures not measured: ${(err as Error).message}`);
+    }
+  }
   if (process.env.BENCH_DASHBOARD !== '0') {
     try {
       results.dashboard = await benchDashboard(log);
@@ -1312,6 +1343,8 @@ function report(): void {
   if (sl) out.push(...startLiveReport(sl));
   const job = results.job as JobFigures | undefined;
   if (job) out.push(...jobReport(job));
+  const cp = results.controlPlane as ControlPlaneFigures | undefined;
+  if (cp) out.push(table(`The control plane at ${cp.destinations} destinations, ${cp.running} running (engine: ${cp.engine})`, ['measure', 'value', 'target'], controlPlaneRows(cp)));
   const dash = results.dashboard as DashboardFigures | undefined;
   if (dash) {
     const kib = (b: number): string => `${(b / 1024).toFixed(1)} KiB`;

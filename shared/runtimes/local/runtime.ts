@@ -38,7 +38,7 @@ import type { HostResolver } from '../../net/egress.ts';
 import type { AwsFake, FakeTimings } from '../../engines/aws/testing.ts';
 import { LocalEventBus, type FunctionRef, type LambdaHandler } from './bus.ts';
 import { prepareDataDir } from './data-dir.ts';
-import { ensureTables, startDynalite } from './dynalite.ts';
+import { ensureTables, repairIndexes, startDynalite } from './dynalite.ts';
 import { loadServerlessConfig } from './serverless-config.ts';
 import { SseHub } from '../../../services/destination/src/http/sse-hub.ts';
 import { forwardToSse } from '../../../services/destination/src/http/sse-forward.ts';
@@ -241,6 +241,8 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
 
   const dynamo = createDynamoClient({ region: cfg.awsRegion, endpoint: db.endpoint });
   await ensureTables(dynamo, wiring.tables);
+  // A kill -9 can leave dynalite's indexes disagreeing with their tables (dynalite.ts): mended before anything reads them.
+  for (const r of await repairIndexes(dynamo, wiring.tables, (message, data) => logger.warn(message, data))) logger.info('dynalite: index mended after an unclean stop', { ...r });
 
   // The services' handlers, by the Lambda entry and export serverless.yml names (built below,
   // once the infrastructure they need exists; the bus asks for them only after that).

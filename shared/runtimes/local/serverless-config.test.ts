@@ -97,7 +97,15 @@ test('the real serverless.yml: tables and environment', () => {
   const keys = Object.fromEntries(w.tables.map((t) => [t.logicalId, [t.tableName, t.keySchema, t.attributeDefinitions]]));
   const hash = (name: string) => [[{ AttributeName: name, KeyType: 'HASH' }], [{ AttributeName: name, AttributeType: 'S' }]];
   assert.deepEqual(keys, {
-    DestinationsTable: ['fanout-dev-destinations', ...hash('destinationId')],
+    DestinationsTable: [
+      'fanout-dev-destinations',
+      [{ AttributeName: 'destinationId', KeyType: 'HASH' }],
+      [
+        { AttributeName: 'destinationId', AttributeType: 'S' },
+        { AttributeName: 'listKey', AttributeType: 'S' },
+        { AttributeName: 'listSort', AttributeType: 'S' },
+      ],
+    ],
     PresetsTable: ['fanout-dev-presets', ...hash('presetId')],
     PlatformsTable: ['fanout-dev-platforms', ...hash('platformId')],
     TokensTable: ['fanout-dev-tokens', ...hash('tokenHash')],

@@ -360,9 +360,14 @@ export class Provisioner {
     const counts = { created: 0, started: 0, stopped: 0, deleted: 0, reclaimed: 0, observed: 0, announced: 0, published };
     const [records, destinations, inEngine] = await Promise.all([this.d.channels.list(), this.d.destinations.list(), engine.listChannels()]);
     const destById = new Map(destinations.map((d) => [d.destinationId, d]));
-    for (const rec of records) {
+    const inEngineById = new Map(inEngine.map((c) => [c.channelId, c]));
+    const wants = (id: string): boolean => destById.get(id)?.desired === 'running';
+    // Destinations that want to run first: after a restart of the local engine every channel is
+    // created again, and the running ones should not wait behind a thousand stopped ones (ADR 0025).
+    const ordered = [...records.filter((r) => wants(r.destinationId)), ...records.filter((r) => !wants(r.destinationId))];
+    for (const rec of ordered) {
       const dest = destById.get(rec.destinationId);
-      const desc = inEngine.find((c) => c.channelId === rec.channelId);
+      const desc = inEngineById.get(rec.channelId);
       const deleting = rec.pendingDelete || !dest || dest.status === 'deleting';
       try {
         if (rec.reclaimed && !deleting) {
@@ -432,7 +437,7 @@ export class Provisioner {
       }
     }
     const recorded = new Set(records.map((r) => r.destinationId));
-    for (const dest of destinations) {
+    for (const dest of [...destinations.filter((d) => wants(d.destinationId)), ...destinations.filter((d) => !wants(d.destinationId))]) {
       if (recorded.has(dest.destinationId)) continue;
       try {
         if (dest.status === 'deleting') {

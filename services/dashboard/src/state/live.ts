@@ -104,9 +104,22 @@ export async function refreshInput(): Promise<void> {
   }
 }
 
+/** Every destination, following the list's pages (500 a page, the most the API gives; ADR 0025). */
+async function allDestinations(): Promise<{ destinations: Destination[] }> {
+  const destinations: Destination[] = [];
+  let cursor: string | null = null;
+  for (let page = 0; page < 1000; page++) {
+    const p: { destinations: Destination[]; nextCursor?: string | null } = await api.get(`/api/destinations?limit=500${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+    destinations.push(...p.destinations);
+    cursor = p.nextCursor ?? null;
+    if (!cursor) break;
+  }
+  return { destinations };
+}
+
 /** Reads the lists once (at the stream's `ready` and at `reset`). */
 export async function loadSnapshot(): Promise<void> {
-  const [list, f, i] = await Promise.allSettled([api.get<{ destinations: Destination[] }>('/api/destinations'), api.get<FlowStatus>('/api/mediaconnect/flow/status'), api.get<InputHealth>('/api/mediaconnect/inputs/health')]);
+  const [list, f, i] = await Promise.allSettled([allDestinations(), api.get<FlowStatus>('/api/mediaconnect/flow/status'), api.get<InputHealth>('/api/mediaconnect/inputs/health')]);
   batch(() => {
     if (list.status === 'fulfilled') {
       const seen = new Set(list.value.destinations.map((d) => d.destinationId));

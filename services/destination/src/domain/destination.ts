@@ -28,7 +28,10 @@ export interface DestinationView {
   lastModified: string;
 }
 
-export function toView(r: DestinationRecord): DestinationView {
+/** What the list index holds of a destination (ADR 0025): the record without its secrets and bookkeeping, enough for its view. */
+export type DestinationListItem = Omit<DestinationRecord, 'streamKeyCiphertext' | 'lastObservedAt'>;
+
+export function toView(r: DestinationListItem): DestinationView {
   return {
     destinationId: r.destinationId,
     name: r.name,

@@ -66,11 +66,14 @@ export const UpdateDestinationSchema = z
 export const DestinationListSchema = z
   .object({
     destinations: z.array(DestinationSchema),
-    nextCursor: z.string().nullable().optional().openapi({ description: 'With `limit` only: pass it as `cursor` for the next page; null on the last page. Absent without `limit` (the whole list).' }),
+    nextCursor: z.string().nullable().openapi({ description: 'Pass it as `cursor` for the next page; null on the last page.' }),
   })
   .openapi('DestinationList');
 
-/** `?limit=&cursor=`: without `limit`, the whole list (what dashboards read); with it, one page in creation order. */
+/** The page size of GET /api/destinations without `limit` (ADR 0025). */
+export const DEFAULT_LIST_LIMIT = 100;
+
+/** `?limit=&cursor=`: one page in creation order; without `limit`, DEFAULT_LIST_LIMIT destinations. */
 export const DestinationListQuerySchema = z.object({
   limit: z.coerce
     .number()
@@ -78,7 +81,7 @@ export const DestinationListQuerySchema = z.object({
     .min(1)
     .max(500)
     .optional()
-    .openapi({ param: { name: 'limit', in: 'query' }, description: 'Page size (1-500). Absent: every destination in one answer.' }),
+    .openapi({ param: { name: 'limit', in: 'query' }, description: `Page size (1-500, default ${DEFAULT_LIST_LIMIT}).` }),
   cursor: z
     .string()
     .max(300)

@@ -9,6 +9,11 @@
  *     never drops data, and the engine reports what it cannot use.
  *   - presets: a level stored as `auto` becomes the level chosen for its encode (domain/encoding.ts),
  *     so both engines are given the same level; one that fits no level stays `auto`.
+ *
+ * Version 3 (destinations only): the keys of the list index `byCreation` (`listKey`, `listSort`),
+ * which GET /api/destinations pages through (ADR 0025); a deleted (tombstoned) record has none, so
+ * it leaves the index. The migration at start-up (and the outbox relay's, on AWS) gives them to
+ * records written before.
  */
 import type { RecordSchema } from '../../../../shared/store/schema-version.ts';
 import { chooseLevel } from '../domain/encoding.ts';
@@ -20,11 +25,18 @@ function normalisedUrl(url: unknown): unknown {
   return parsed.ok ? parsed.value.url : url;
 }
 
+/** The list index's partition (serverless.yml `byCreation`): one for every live destination. */
+export const LIST_KEY = 'destination';
+/** The list index's sort key: creation time, then id (the list's order). */
+export const listSort = (r: { createdAt: string; destinationId: string }): string => `${r.createdAt}#${r.destinationId}`;
+
 export const DESTINATION_SCHEMA: RecordSchema = {
   name: 'destination',
-  version: 2,
+  version: 3,
   steps: {
     1: (r) => ({ ...r, rtmpUrl: normalisedUrl(r.rtmpUrl) }),
+    // Version 3: the keys of the list index (ADR 0025), so a record written before it is listed.
+    2: (r) => (r.tombstone === true ? r : { ...r, listKey: LIST_KEY, listSort: listSort(r as { createdAt: string; destinationId: string }) }),
   },
 };
 

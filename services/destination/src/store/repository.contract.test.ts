@@ -154,6 +154,39 @@ export function repositoryContract(name: string, makeDeps: () => Promise<Reposit
         assert.deepEqual(order, [a.destinationId, b.destinationId]);
       });
 
+      test('page: the list index in creation order, the view fields only; a tombstone leaves it at once (ADR 0025)', async () => {
+        const a = record({ createdAt: '2031-01-01T00:00:00.000Z' });
+        const b = record({ createdAt: '2031-01-01T00:00:01.000Z' });
+        const c = record({ createdAt: '2031-01-01T00:00:02.000Z' });
+        for (const r of [c, a, b]) await d.destinations.create(r, []);
+        const mine = async () => {
+          const out: Record<string, unknown>[] = [];
+          let cursor: string | undefined;
+          do {
+            const p = await d.destinations.page(2, cursor);
+            out.push(...(p.items as unknown as Record<string, unknown>[]).filter((x) => [a, b, c].some((r) => r.destinationId === x.destinationId)));
+            cursor = p.nextCursor ?? undefined;
+          } while (cursor);
+          return out;
+        };
+        const listed = await mine();
+        assert.deepEqual(
+          listed.map((x) => x.destinationId),
+          [a, b, c].map((r) => r.destinationId),
+        );
+        const { streamKeyCiphertext: _c, lastObservedAt: _o, ...view } = a;
+        assert.deepEqual(listed[0], view, 'no ciphertext, outbox, index keys or schema version');
+        d.publisher.failing = true; // the tombstone stays (its event waits), yet it is no longer listed
+        const gone = { ...b, status: 'deleting' as const, version: 2 };
+        await d.destinations.save(gone, [deleted(gone)], { tombstone: true });
+        d.publisher.failing = false;
+        assert.deepEqual(
+          (await mine()).map((x) => x.destinationId),
+          [a, c].map((r) => r.destinationId),
+        );
+        assert.equal((await d.rawDestination(b.destinationId))?.tombstone, true);
+      });
+
       test('creating the same id twice returns false and keeps the first record', async () => {
         const r = record({ name: 'First' });
         assert.equal(await d.destinations.create(r, [created(r)]), true);

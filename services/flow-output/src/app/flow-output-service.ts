@@ -258,7 +258,9 @@ export class FlowOutputService {
     let added = 0;
     let removed = 0;
     let announced = 0;
-    for (const r of records) {
+    // Destinations that want to run first: after a restart of the local engine every output is
+    // added again, and those the running channels wait for should not queue behind the rest (ADR 0025).
+    for (const r of wantedFirst(records, destById)) {
       const dest = destById.get(r.destinationId);
       try {
         if (!dest) {
@@ -324,4 +326,10 @@ export class FlowOutputService {
     if (added + removed + announced + published > 0) this.d.logger.info('flow reconciled', { added, removed, announced, published });
     return { added, removed, announced, published };
   }
+}
+
+/** `records` with those whose destination wants to run first, each group in its own order. */
+export function wantedFirst<R extends { destinationId: string }>(records: readonly R[], destById: ReadonlyMap<string, { desired: string }>): R[] {
+  const wants = (r: R): boolean => destById.get(r.destinationId)?.desired === 'running';
+  return [...records.filter(wants), ...records.filter((r) => !wants(r))];
 }

@@ -131,7 +131,10 @@ export class Notifier {
         if (remembered) known.set(destinationId, remembered);
       }
     }
-    if (e.source === 'aws.medialive') {
+    // Only a channel alert names its channel's owner (channelAlert in domain/alerts.ts); a state
+    // change does not, and finding the owner reads every destination (ADR 0025: at 1,000
+    // destinations, one such read per channel event made the notifier the saga's slowest step).
+    if (e.source === 'aws.medialive' && e.detailType === 'MediaLive Channel Alert') {
       const arn = (e.detail as { channel_arn?: unknown } | null)?.channel_arn;
       if (typeof arn === 'string' && arn.includes(':channel:')) {
         const channelId = channelIdFromArn(arn);

@@ -1,9 +1,8 @@
 /**
- * Destinations: add, list (whole or paged), get, update, delete, start, stop, metrics. The route
+ * Destinations: add, list (a page at a time), get, update, delete, start, stop, metrics. The route
  * definitions (what openapi.ts describes) and the handlers that serve them.
  */
 import type { OpenAPIHono } from '@hono/zod-openapi';
-import { AppError } from '../../../../../shared/errors/index.ts';
 import { apiRoute, problemResponses } from '../../../../../shared/http/api-kit.ts';
 import { toView } from '../../domain/destination.ts';
 import type { ApiDeps } from '../api-deps.ts';
@@ -39,9 +38,9 @@ export const destinationRoutes = {
     method: 'get',
     path: '/api/destinations',
     tags: ['destinations'],
-    summary: 'List destinations with their live status (all of them, or a page with ?limit=&cursor=)',
+    summary: 'List destinations with their live status, a page at a time in creation order (?limit=&cursor=; follow nextCursor)',
     request: { query: s.DestinationListQuerySchema },
-    responses: { 200: json(s.DestinationListSchema, 'All destinations, or one page in creation order'), ...problemResponses },
+    responses: { 200: json(s.DestinationListSchema, 'One page of destinations in creation order, and the cursor of the next'), ...problemResponses },
   }),
   get: apiRoute({
     access: 'operator',
@@ -96,12 +95,8 @@ export function mountDestinationRoutes(app: OpenAPIHono<Env>, deps: ApiDeps): vo
 
   app.openapi(r.list, async (c) => {
     const { limit, cursor } = c.req.valid('query');
-    if (limit === undefined) {
-      if (cursor !== undefined) throw new AppError('VALIDATION_FAILED', 'cursor: send it with limit.', { errors: [{ path: 'cursor', message: 'send it with limit' }] });
-      // Exactly what it always was (dashboards read it): the whole list, no paging members.
-      return c.json({ destinations: (await deps.destinations.list()).map(toView) }, 200);
-    }
-    const page = await deps.destinations.page(limit, cursor);
+    // Always a page (ADR 0025): without `limit`, the default size; clients follow nextCursor.
+    const page = await deps.destinations.page(limit ?? s.DEFAULT_LIST_LIMIT, cursor);
     return c.json({ destinations: page.items.map(toView), nextCursor: page.nextCursor }, 200);
   });
 

@@ -8,7 +8,24 @@ import { streamSSE } from 'hono/streaming';
 import { AppError } from '../../../../../shared/errors/index.ts';
 import { requireAccess } from '../../../../../shared/http/api-kit.ts';
 import type { ApiDeps } from '../api-deps.ts';
+import type { SseEvent } from '../sse-hub.ts';
 import type { Env } from './common.ts';
+
+/**
+ * An event's SSE frame, encoded once however many streams send it (ADR 0025: with 50 dashboards
+ * open, each status change was serialised and encoded 50 times). The same frame Hono's writeSSE
+ * writes: `event:`, `data:` (one line: JSON has no raw newlines), `id:` when it has one.
+ */
+const frames = new WeakMap<SseEvent, Uint8Array>();
+const encoder = new TextEncoder();
+export function frameOf(e: SseEvent): Uint8Array {
+  let f = frames.get(e);
+  if (!f) {
+    f = encoder.encode(`event: ${e.event}\ndata: ${JSON.stringify(e.data)}\n${e.id ? `id: ${e.id}\n` : ''}\n`);
+    frames.set(e, f);
+  }
+  return f;
+}
 
 export function mountEventStream(app: OpenAPIHono<Env>, deps: ApiDeps): void {
   // A revoked token's open streams end at once (the store tells every listener of a revocation).
@@ -25,7 +42,7 @@ export function mountEventStream(app: OpenAPIHono<Env>, deps: ApiDeps): void {
     if (c.req.method === 'HEAD') return c.body(null, 200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store' });
     const max = deps.sseStreamsPerToken ?? 20;
     const resumeFrom = c.req.header('last-event-id') ?? c.req.query('lastEventId');
-    const queue: { id: string; event: string; data: unknown }[] = [];
+    const queue: SseEvent[] = [];
     let wake: (() => void) | undefined;
     let ended: string | undefined;
     // Held from here (before the response starts), so the bound holds however fast streams are opened.
@@ -58,8 +75,7 @@ export function mountEventStream(app: OpenAPIHono<Env>, deps: ApiDeps): void {
         const pingMs = deps.ssePingMs ?? 15_000;
         while (!closed && ended === undefined) {
           while (queue.length > 0 && !closed && ended === undefined) {
-            const e = queue.shift()!;
-            await stream.writeSSE({ ...(e.id ? { id: e.id } : {}), event: e.event, data: JSON.stringify(e.data) });
+            await stream.write(frameOf(queue.shift()!));
           }
           if (closed || ended !== undefined) break;
           const timedOut = await new Promise<boolean>((resolve) => {
