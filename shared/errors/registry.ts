@@ -79,8 +79,8 @@ export const errorRegistry = {
   INPUT_NOT_CONNECTED: { status: 409, title: 'That input delivers no media', hint: 'Connect an encoder to that input first (GET /api/mediaconnect/inputs/health shows both), then switch.' },
   INPUT_REDUNDANCY_UNSUPPORTED: {
     status: 501,
-    title: 'This media engine has no backup input',
-    hint: 'Run an engine with input redundancy (the memory engine; the local and AWS engines once they have it); GET /api/mediaconnect/inputs/health still reports the main input.',
+    title: 'This media engine has no backup input configured or implemented',
+    hint: 'The media engine of this runtime has no backup input configured or implemented, so there is nothing to switch to or test: configure the backup input where the engine supports one (on AWS, the backup source of the stack); GET /api/mediaconnect/inputs/health still reports the main input.',
   },
   ENGINE_UNAVAILABLE: { status: 503, title: 'The media engine is unavailable', hint: "Retry shortly; check the media engine's health at /api/health." },
 } as const satisfies Record<string, ErrorSpec>;

@@ -158,6 +158,66 @@ describe('AwsInputRedundancy', () => {
     assert.deepEqual([back.lastSwitch?.from, back.lastSwitch?.reason, back.slate], ['slate', 'recovered', null]);
   });
 
+  test('the slate past its time: one slate-timeout switch, stamped when it ran out, recorded; nothing sent to MediaLive; an input back is recovered', async (t) => {
+    const fake = new AwsFake({ timings: FAST_TIMINGS, initialFlowState: 'ACTIVE' });
+    let now = Date.parse('2026-12-02T10:00:00.000Z');
+    const events: NativeEngineEvent[] = [];
+    const sink = (e: NativeEngineEvent) => void events.push(e);
+    const inputs = new AwsInputRedundancy({ flowArn: fake.flowArn }, { mediaconnect: fake.mediaconnect, sink, now: () => new Date(now) });
+    t.after(() => {
+      const models = modelsOrSkip(t);
+      if (models) expectAllValid(fake.captured(), models);
+      fake.close();
+    });
+    await inputs.setFailover({ ...REVERTIVE, slateTimeoutMs: 120_000 });
+    fake.connectSource('main');
+    await inputs.inputsHealth();
+    fake.loseSource('main');
+    const slate = await inputs.inputsHealth();
+    assert.equal(slate.slate?.stopsAt, '2026-12-02T10:02:00.000Z');
+    now += 60_000;
+    await inputs.inputsHealth();
+    assert.deepEqual(
+      events.map((e) => e.detail.reason),
+      ['input-loss'],
+      'not before its time',
+    );
+    now += 61_000;
+    const timedOut = await inputs.inputsHealth();
+    assert.deepEqual(timedOut.lastSwitch, { from: 'slate', to: 'slate', reason: 'slate-timeout', at: '2026-12-02T10:02:00.000Z' });
+    assert.deepEqual(timedOut.slate, { since: '2026-12-02T10:00:00.000Z', stopsAt: '2026-12-02T10:02:00.000Z' }, 'the slate still says when it began and ran out');
+    const wire = MediaConnectSourceFailoverSwitch.safeParse({
+      version: '0',
+      id: 'x',
+      'detail-type': events.at(-1)!.detailType,
+      source: events.at(-1)!.source,
+      account: '',
+      time: '2026-12-02T10:02:00Z',
+      region: 'eu-west-1',
+      resources: events.at(-1)!.resources,
+      detail: events.at(-1)!.detail,
+    });
+    assert.ok(wire.success, 'the native shape flow-output parses');
+    assert.equal(events.at(-1)!.detail.slate_stops_at, null);
+    now += 60_000;
+    await inputs.inputsHealth();
+    await new AwsInputRedundancy({ flowArn: fake.flowArn }, { mediaconnect: fake.mediaconnect, sink, now: () => new Date(now) }).inputsHealth();
+    assert.deepEqual(
+      events.map((e) => e.detail.reason),
+      ['input-loss', 'slate-timeout'],
+      'once, also for a new instance (the tag remembers it)',
+    );
+    assert.equal(fake.tagsOfFlow[INPUT_TAGS.lastSwitch], 'from=slate/to=slate/reason=slate-timeout/at=2026-12-02T10:02:00.000Z');
+    assert.deepEqual(
+      fake.captured().filter((c) => c.service !== 'mediaconnect'),
+      [],
+      'the inputs never call MediaLive: the destinations stop through their own events',
+    );
+    fake.connectSource('main');
+    const back = await inputs.inputsHealth();
+    assert.deepEqual([back.active, back.lastSwitch?.from, back.lastSwitch?.reason, back.slate], ['main', 'slate', 'recovered', null]);
+  });
+
   test('the backup test: connected and clean without switching; codec and resolution once it is in use; a refused encoder says why', async (t) => {
     const { fake, inputs, updates } = await harness(t);
     fake.connectSource('main');

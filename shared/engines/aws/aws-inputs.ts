@@ -29,8 +29,10 @@
  *   - the metadata describes the source in use only: the backup test reports whether the backup
  *     delivers a transport stream MediaConnect has no complaint about (`decodable` at the TS
  *     level); its codec and resolution only while it is the active one;
- *   - the slate is the MediaLive channels' (InputLossBehavior, channel-settings.ts); nothing on AWS
- *     stops the outputs after `slateTimeoutMs` (reported in `slate.stopsAt`, not enforced).
+ *   - the slate is the MediaLive channels' (InputLossBehavior, channel-settings.ts); its end after
+ *     `slateTimeoutMs` is observed here (by the instance with a sink: flow-output's reconcile, every
+ *     minute) and reported once as a slate-timeout switch; the destination service stops the
+ *     destinations on the InputSwitched it becomes (ADR 0024 "AWS").
  *
  * State kept in the flow's tags (MediaConnect TagResource; tag values allow `/ : = . _ + - @`):
  *   fanout:failover      mode=automatic/loss=1000/clear=10000/slate=300000   (clear=none: non-revertive)
@@ -241,7 +243,7 @@ export class AwsInputRedundancy implements InputRedundancy {
         reason: sw.reason,
         switched_at: sw.at,
         failover_mode: settings.mode,
-        slate_stops_at: sw.to === 'slate' ? new Date(Date.parse(sw.at) + settings.slateTimeoutMs).toISOString() : null,
+        slate_stops_at: sw.to === 'slate' && sw.reason !== 'slate-timeout' ? new Date(Date.parse(sw.at) + settings.slateTimeoutMs).toISOString() : null,
       },
     });
   }
@@ -275,7 +277,19 @@ export class AwsInputRedundancy implements InputRedundancy {
         await this.tag({ [INPUT_TAGS.active]: active }); // the first input ever seen: not a switch
       }
     }
-    const slateSince = active === 'slate' ? (lastSwitch?.to === 'slate' ? lastSwitch.at : o.at) : null;
+    const slateSince = active === 'slate' ? this.slateSince(lastSwitch, settings, o.at) : null;
+    // The slate's time ran out: reported once (slate-timeout, recorded in fanout:last-switch) by
+    // the observer with a sink, at the time it ran out; the destination service stops the
+    // destinations on the InputSwitched it becomes. Nothing here touches MediaLive.
+    if (slateSince && active === 'slate' && before === 'slate' && this.d.sink && lastSwitch?.reason !== 'slate-timeout') {
+      const stopsAt = Date.parse(slateSince) + settings.slateTimeoutMs;
+      if (Date.parse(o.at) >= stopsAt) {
+        const sw: InputSwitch = { from: 'slate', to: 'slate', reason: 'slate-timeout', at: new Date(stopsAt).toISOString() };
+        await this.tag({ [INPUT_TAGS.lastSwitch]: encodeSwitch(sw) });
+        lastSwitch = sw;
+        this.emit(sw, settings);
+      }
+    }
     return {
       active,
       settings,
@@ -283,6 +297,12 @@ export class AwsInputRedundancy implements InputRedundancy {
       inputs: { main: { ...this.health(o, 'main'), configured: true }, backup: { ...this.health(o, 'backup'), configured: !!o.sources.backup } },
       slate: slateSince ? { since: slateSince, stopsAt: new Date(Date.parse(slateSince) + settings.slateTimeoutMs).toISOString() } : null,
     };
+  }
+
+  /** Since when the slate is on air: the switch to it, or (once timed out, stamped when it ran out) that time less the slate's time; else now. */
+  private slateSince(last: InputSwitch | null, settings: FailoverSettings, at: string): string {
+    if (last?.to !== 'slate') return at;
+    return last.reason === 'slate-timeout' ? new Date(Date.parse(last.at) - settings.slateTimeoutMs).toISOString() : last.at;
   }
 
   private failoverConfig(primary: InputName | null): UpdateFailoverConfig {

@@ -51,3 +51,39 @@ test('the AWS reconcile observes the inputs and publishes InputSwitched once per
   const models = modelsOrSkip(t);
   if (models) expectAllValid(fake.captured(), models);
 });
+
+test('the AWS reconcile reports the slate’s timeout once (reason slate-timeout), and sends MediaLive nothing for it', async (t) => {
+  const fake = new AwsFake({ timings: FAST_TIMINGS, initialFlowState: 'ACTIVE' });
+  t.after(() => fake.close());
+  const cfg = loadConfig({
+    FANOUT_RUNTIME: 'aws',
+    AWS_REGION: fake.region,
+    FANOUT_EVENT_BUS: 'fanout-dev',
+    FANOUT_DEPLOYMENT: 'fanout-dev',
+    FANOUT_MEDIACONNECT_FLOW_ARN: fake.flowArn,
+    FANOUT_MEDIALIVE_ROLE_ARN: `arn:aws:iam::${fake.account}:role/MediaLiveAccessRole`,
+  });
+  const published: BusEntry[] = [];
+  const deps = { ...flowOutputDepsFromConfig(cfg, { medialive: fake.medialive, mediaconnect: fake.mediaconnect }), publisher: { publish: async (e: BusEntry[]) => void published.push(...e) } };
+  const switched = () => published.filter((e) => e.DetailType === 'InputSwitched').map((e) => (JSON.parse(e.Detail) as { data: { from: string; to: string; reason: string; slateStopsAt: string | null } }).data);
+  await new AwsInputRedundancy({ flowArn: fake.flowArn }, { mediaconnect: fake.mediaconnect }).setFailover({ mode: 'automatic', inputLossThresholdMs: 1000, errorClearTimeMs: 10_000, slateTimeoutMs: 50 });
+  fake.connectSource('main');
+  await reportInputSwitches(deps);
+  fake.loseSource('main');
+  assert.equal(await reportInputSwitches(deps), 1, 'the slate on air');
+  const medialiveBefore = fake.captured().filter((c) => c.service === 'medialive').length;
+  await new Promise((r) => setTimeout(r, 80));
+  assert.equal(await reportInputSwitches(deps), 1, 'its time ran out');
+  assert.equal(await reportInputSwitches(deps), 0, 'reported once');
+  assert.equal(fake.captured().filter((c) => c.service === 'medialive').length, medialiveBefore, 'flow-output stops no channel itself');
+  assert.deepEqual(
+    switched().map((d) => [d.from, d.to, d.reason]),
+    [
+      ['main', 'slate', 'input-loss'],
+      ['slate', 'slate', 'slate-timeout'],
+    ],
+  );
+  assert.equal(switched()[1]!.slateStopsAt, null);
+  const models = modelsOrSkip(t);
+  if (models) expectAllValid(fake.captured(), models);
+});

@@ -59,6 +59,21 @@ export interface DestinationServiceDeps {
   now?: () => Date;
 }
 
+const SLATE_TIMEOUT_MESSAGE = 'The slate timed out: neither the main nor the backup input delivered media';
+
+/** The `lastError` of a destination stopped because the slate's time ran out (INPUT_STALLED, as the local engine says a lost input). */
+export function slateTimeoutError(at: string): LastError {
+  return {
+    code: 'INPUT_STALLED',
+    message: `${SLATE_TIMEOUT_MESSAGE} for the slate's whole time, so the destination was stopped at ${at}.`,
+    hint: 'Check the contribution encoders (main and backup), then start the destination again: it does not restart by itself when an input returns. The slate time is in PUT /api/mediaconnect/inputs/failover (slateTimeoutMs).',
+  };
+}
+
+export function isSlateTimeoutError(e: LastError | null | undefined): boolean {
+  return e?.code === 'INPUT_STALLED' && e.message.startsWith(SLATE_TIMEOUT_MESSAGE);
+}
+
 /** How many times an internal read-modify-write that lost an optimistic-concurrency race is tried. */
 const MAX_RACE_RETRIES = 8;
 
@@ -239,6 +254,34 @@ export class DestinationService {
     });
   }
 
+  /**
+   * InputSwitched with reason `slate-timeout` (issue 15, ADR 0024): neither input delivered for the
+   * slate's time, so every destination that wants to run is stopped, as an operator's stop would
+   * (desired `stopped`, DestinationStopRequested: the channel-provisioner stops its channel), with
+   * the reason in `lastError` (INPUT_STALLED, "the slate timed out"), kept through the stop. The
+   * wanted state is what changed: an input that returns later restarts nothing; a start does (and
+   * clears the error). Idempotent: a destination already stopped is left as it is.
+   */
+  async stopForSlateTimeout(e: { switchedAt: string; slateStopsAt: string | null }, correlationId: string): Promise<string[]> {
+    const stopped: string[] = [];
+    for (const d of await this.d.destinations.list()) {
+      if (d.desired !== 'running' || d.status === 'deleting') continue;
+      const done = await this.withRetry(async () => {
+        const current = await this.d.destinations.get(d.destinationId);
+        if (!current || current.desired !== 'running' || current.status === 'deleting') return false;
+        const outcome = applyCommand('stop', current.status, current.desired);
+        const next: DestinationRecord = { ...current, desired: outcome.desired, status: outcome.status, lastError: slateTimeoutError(e.switchedAt), version: current.version + 1, lastModified: this.now().toISOString() };
+        const events: BusEntry[] = [buildEntry(DestinationStopRequestedV1, { destinationId: current.destinationId, aggregateVersion: next.version }, { correlationId })];
+        events.push(this.statusEvent(current.status, next, correlationId));
+        await this.d.destinations.save(next, events);
+        return true;
+      });
+      if (done) stopped.push(d.destinationId);
+    }
+    if (stopped.length > 0) this.d.logger.warn('slate timed out: destinations stopped', { stopped: stopped.length, switchedAt: e.switchedAt, correlationId });
+    return stopped;
+  }
+
   // ---- observations from the other services ----------------------------------------------
 
   /** The engine reported the channel's state (native MediaLive state, via channel-provisioner). */
@@ -251,8 +294,17 @@ export class DestinationService {
       if (recreating) return { mediaLiveChannelId: e.channelId, lastObservedAt: e.observedAt };
       const to = statusForChannelState(e.state, current.status, e.error);
       // The engine's typed error when it gave one; a failure state without one still says what happened.
+      // A stop for the slate's timeout keeps saying why through STOPPING and IDLE (until a start clears it).
+      const stoppedBySlate = current.desired === 'stopped' && isSlateTimeoutError(current.lastError) && (e.state === 'STOPPING' || e.state === 'IDLE');
       const lastError =
-        e.error ?? (to === 'error' ? { code: `CHANNEL_${e.state}`, message: `The channel reported ${e.state}.`, hint: 'Fanout retries on its next reconcile; check the engine logs if it persists.' } : to ? null : current.lastError);
+        e.error ??
+        (to === 'error'
+          ? { code: `CHANNEL_${e.state}`, message: `The channel reported ${e.state}.`, hint: 'Fanout retries on its next reconcile; check the engine logs if it persists.' }
+          : stoppedBySlate
+            ? current.lastError
+            : to
+              ? null
+              : current.lastError);
       return {
         status: to ?? current.status,
         mediaLiveChannelId: e.state === 'DELETED' ? null : e.channelId,

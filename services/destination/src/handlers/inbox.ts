@@ -3,7 +3,18 @@
  * flow-output and channel-provisioner report about a destination's output and channel becomes its
  * observed status. Idempotent per event id; partial batch failures.
  */
-import { ChannelDeletedV1, ChannelFailedV1, ChannelReclaimedV1, ChannelStateChangedV1, FlowOutputAddedV1, FlowOutputFailedV1, FlowOutputRemovedV1, FlowStateChangedV1, OrphanResourcesCleanedUpV1 } from '../../../../events/catalogue.ts';
+import {
+  ChannelDeletedV1,
+  ChannelFailedV1,
+  ChannelReclaimedV1,
+  ChannelStateChangedV1,
+  FlowOutputAddedV1,
+  FlowOutputFailedV1,
+  FlowOutputRemovedV1,
+  FlowStateChangedV1,
+  InputSwitchedV1,
+  OrphanResourcesCleanedUpV1,
+} from '../../../../events/catalogue.ts';
 import { createEventConsumer, domainRoute } from '../../../../shared/events/consumer.ts';
 import type { DestinationDeps } from '../deps.ts';
 import { destinationModule } from '../module.ts';
@@ -28,6 +39,10 @@ export function createInboxHandler(deps: DestinationDeps) {
       domainRoute(FlowOutputAddedV1, (d) => m().service.observeOutputAdded(d.data, d.correlationId)),
       domainRoute(FlowOutputFailedV1, (d) => m().service.observeFailure(d.data, d.correlationId)),
       domainRoute(FlowOutputRemovedV1, (d) => m().service.observeOutputRemoved(d.data, d.correlationId)),
+      // The slate's time ran out (ADR 0024): the destinations that want to run are stopped, saying why.
+      domainRoute(InputSwitchedV1, async (d) => {
+        if (d.data.reason === 'slate-timeout') await m().service.stopForSlateTimeout(d.data, d.correlationId);
+      }),
       domainRoute(FlowStateChangedV1, (d) => m().system.putFlowStatus({ pk: 'flow#primary', ...d.data, updatedAt: d.occurredAt })),
     ],
   });
