@@ -225,7 +225,9 @@ export async function runSoak(seconds: number, log: (msg: string) => void): Prom
       if (samples.length > 0 && live < dests.length) stalls++;
       samples.push(s);
       if (DETAIL) log(`soak t=${String(s.t).padStart(5)} s  detail ${JSON.stringify(await detail(runtime))}`);
-      log(`soak t=${String(s.t).padStart(5)} s  RSS ${s.rssMiB} MiB  heap ${s.heapMiB} MiB  external ${s.externalMiB} MiB (arrayBuffers ${s.arrayBuffersMiB})  fds ${s.fds}  processes ${s.processes}  live ${live}/${dests.length}  reconnects ${reconnects}`);
+      log(
+        `soak t=${String(s.t).padStart(5)} s  RSS ${s.rssMiB} MiB  heap ${s.heapMiB} MiB  external ${s.externalMiB} MiB (arrayBuffers ${s.arrayBuffersMiB})  fds ${s.fds}  processes ${s.processes}  live ${live}/${dests.length}  reconnects ${reconnects}`,
+      );
       return s;
     };
     await take();
