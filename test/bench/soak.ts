@@ -17,8 +17,11 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeHeapSnapshot } from 'node:v8';
 import { performance } from 'node:perf_hooks';
+import { DynamoDBClient, ListTablesCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { ingestBinary } from '../../shared/engines/local/engine/index.ts';
 import { eventually, startTestRuntime, type TestRuntime } from '../support/local.ts';
 import { freeUdpPort, NginxRtmp } from '../support/nginx-rtmp.ts';
@@ -28,6 +31,12 @@ import { descendants, rssOf } from './proc.ts';
 const PASSTHROUGH = 20;
 const TRANSCODE_PRESET = 'generic-720p30';
 const INTERVAL_MS = Number(process.env.BENCH_SOAK_INTERVAL_SECONDS ?? 30) * 1000;
+/** Diagnostics (BENCH_SOAK_DETAIL=1): every sample also logs each table's item count and size, the bus's queues and the runtime's kept events. */
+const DETAIL = process.env.BENCH_SOAK_DETAIL === '1';
+/** Where the database lives: `disk` (LevelDB in the data dir, as `npm start` runs it; the default) or `memory` (the tests' in-memory store). */
+const DB = process.env.BENCH_SOAK_DB === 'memory' ? 'memory' : 'disk';
+/** Diagnostics: a directory to write V8 heap snapshots to (after the warm-up, half-way, at the end). */
+const SNAPSHOTS = process.env.BENCH_SOAK_HEAPSNAPSHOTS || null;
 const TARGETS = { rssSlopeMiBPerHour: 10, fdFloorRise: 0, processFloorRise: 0, reconnects: 0 };
 
 export interface SoakSample {
@@ -37,6 +46,8 @@ export interface SoakSample {
   heapMiB: number;
   /** V8's external memory (Buffers and the like: dynalite's in-memory store lives there). */
   externalMiB: number;
+  /** The part of external memory that is ArrayBuffers (Buffers). */
+  arrayBuffersMiB: number;
   fds: number;
   processes: number;
   /** Destinations publishing at the sink with bytes growing since the last sample. */
@@ -60,6 +71,43 @@ export interface SoakFigures {
   stalls: number;
   targets: typeof TARGETS;
   warnings: string[];
+}
+
+/** What the runtime keeps that could grow: per table, items and bytes (a full Scan: diagnostics only). */
+async function detail(rt: TestRuntime): Promise<Record<string, unknown>> {
+  const dynamo = new DynamoDBClient({ region: rt.config.awsRegion, endpoint: rt.config.dynamoEndpoint, credentials: { accessKeyId: 'soak', secretAccessKey: 'soak' } });
+  const tables: Record<string, string> = {};
+  try {
+    for (const name of (await dynamo.send(new ListTablesCommand({}))).TableNames ?? []) {
+      let items = 0;
+      let bytes = 0;
+      let start: Record<string, unknown> | undefined;
+      do {
+        const page = await dynamo.send(new ScanCommand({ TableName: name, ...(start ? { ExclusiveStartKey: start as never } : {}) }));
+        items += page.Count ?? 0;
+        bytes += JSON.stringify(page.Items ?? []).length;
+        start = page.LastEvaluatedKey;
+      } while (start);
+      tables[name.replace(/^fanout-local-/, '')] = `${items}/${Math.round(bytes / 1024)}K`;
+    }
+  } finally {
+    dynamo.destroy();
+  }
+  const queues = Object.fromEntries(Object.entries(rt.bus.queueStats()).filter(([, q]) => Object.values(q).some((v) => typeof v === 'number' && v > 0)));
+  return { tables, dbDiskKiB: duKiB(join(rt.dataDir, 'db')), queues, published: rt.published.length, history: rt.bus.publishedEvents().length };
+}
+
+function duKiB(dir: string): number {
+  let total = 0;
+  const walk = (d: string): void => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else total += statSync(p, { throwIfNoEntry: false })?.size ?? 0;
+    }
+  };
+  if (existsSync(dir)) walk(dir);
+  return Math.round(total / 1024);
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -105,7 +153,7 @@ export async function runSoak(seconds: number, log: (msg: string) => void): Prom
         FANOUT_RATE_LIMIT_PER_MINUTE: '1000000',
         FANOUT_X264_PRESET: process.env.FANOUT_X264_PRESET ?? 'ultrafast',
       },
-      { engine: 'local' },
+      { engine: 'local', inMemory: DB === 'memory' },
     );
     const runtime = rt;
     const caller = ingestBinary();
@@ -152,6 +200,7 @@ export async function runSoak(seconds: number, log: (msg: string) => void): Prom
       const mem = process.memoryUsage();
       const heapMiB = mib(mem.heapUsed);
       const externalMiB = mib(mem.external);
+      const arrayBuffersMiB = mib(mem.arrayBuffers);
       const fds = readdirSync('/proc/self/fd').length;
       const processes = descendants(process.pid).filter((p) => p.state !== 'Z' && !notFanout(p.comm, p.pid)).length;
       let live = 0;
@@ -168,20 +217,29 @@ export async function runSoak(seconds: number, log: (msg: string) => void): Prom
         rssMiB,
         heapMiB,
         externalMiB,
+        arrayBuffersMiB,
         fds,
         processes,
         live,
       };
       if (samples.length > 0 && live < dests.length) stalls++;
       samples.push(s);
-      log(`soak t=${String(s.t).padStart(5)} s  RSS ${s.rssMiB} MiB  heap ${s.heapMiB} MiB  external ${s.externalMiB} MiB  fds ${s.fds}  processes ${s.processes}  live ${live}/${dests.length}  reconnects ${reconnects}`);
+      if (DETAIL) log(`soak t=${String(s.t).padStart(5)} s  detail ${JSON.stringify(await detail(runtime))}`);
+      log(
+        `soak t=${String(s.t).padStart(5)} s  RSS ${s.rssMiB} MiB  heap ${s.heapMiB} MiB  external ${s.externalMiB} MiB (arrayBuffers ${s.arrayBuffersMiB})  fds ${s.fds}  processes ${s.processes}  live ${live}/${dests.length}  reconnects ${reconnects}`,
+      );
       return s;
     };
     await take();
     const end = t0 + seconds * 1000;
+    const snapshotAt = SNAPSHOTS ? [Math.min(300, seconds / 4), seconds / 2, seconds - INTERVAL_MS / 1000] : [];
     while (performance.now() < end) {
       await Promise.race([sleep(Math.min(INTERVAL_MS, Math.max(0, end - performance.now()))), senderExit]);
-      await take();
+      const s = await take();
+      if (snapshotAt.length > 0 && s.t >= snapshotAt[0]!) {
+        snapshotAt.shift();
+        log(`soak t=${String(s.t).padStart(5)} s  heap snapshot ${writeHeapSnapshot(join(SNAPSHOTS!, `soak-${s.t}.heapsnapshot`))}`);
+      }
     }
 
     let engineRestarts = 0;
