@@ -50,7 +50,7 @@ test('npm start works from a fresh clone and stops cleanly on Ctrl+C', { timeout
       assert.equal(health.status, 200);
       const list = await fetch(`${url}/api/destinations`, { headers: { authorization: `Bearer ${token}` } });
       assert.equal(list.status, 200);
-      assert.deepEqual(await list.json(), { destinations: [] });
+      assert.deepEqual(await list.json(), { destinations: [], nextCursor: null });
     } finally {
       process.kill(-child.pid!, 'SIGINT');
     }
