@@ -5,7 +5,7 @@
  * destination API recorded without a sink. Over the in-memory AWS; every request model-checked.
  */
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { type TestContext, test } from 'node:test';
 import { loadConfig } from '../../config/index.ts';
 import { AwsFake, FAST_TIMINGS } from '../../engines/aws/testing.ts';
 import { AwsInputRedundancy } from '../../engines/aws/readers.ts';
@@ -13,7 +13,8 @@ import { expectAllValid, modelsOrSkip } from '../../engines/aws/request-capture.
 import type { BusEntry } from '../../events/publisher.ts';
 import { flowOutputDepsFromConfig, reportInputSwitches } from './flow-output.ts';
 
-test('the AWS reconcile observes the inputs and publishes InputSwitched once per switch, the API’s recorded ones included', async (t) => {
+/** An ACTIVE fake flow and flow-output's AWS deps on it, with what they publish collected. */
+function reconcileRig(t: TestContext) {
   const fake = new AwsFake({ timings: FAST_TIMINGS, initialFlowState: 'ACTIVE' });
   t.after(() => fake.close());
   const cfg = loadConfig({
@@ -26,6 +27,11 @@ test('the AWS reconcile observes the inputs and publishes InputSwitched once per
   });
   const published: BusEntry[] = [];
   const deps = { ...flowOutputDepsFromConfig(cfg, { medialive: fake.medialive, mediaconnect: fake.mediaconnect }), publisher: { publish: async (e: BusEntry[]) => void published.push(...e) } };
+  return { fake, deps, published };
+}
+
+test('the AWS reconcile observes the inputs and publishes InputSwitched once per switch, the API’s recorded ones included', async (t) => {
+  const { fake, deps, published } = reconcileRig(t);
   const switched = () => published.filter((e) => e.DetailType === 'InputSwitched').map((e) => (JSON.parse(e.Detail) as { data: { from: string; to: string; reason: string } }).data);
 
   fake.connectSource('main');
@@ -53,18 +59,7 @@ test('the AWS reconcile observes the inputs and publishes InputSwitched once per
 });
 
 test('the AWS reconcile reports the slate’s timeout once (reason slate-timeout), and sends MediaLive nothing for it', async (t) => {
-  const fake = new AwsFake({ timings: FAST_TIMINGS, initialFlowState: 'ACTIVE' });
-  t.after(() => fake.close());
-  const cfg = loadConfig({
-    FANOUT_RUNTIME: 'aws',
-    AWS_REGION: fake.region,
-    FANOUT_EVENT_BUS: 'fanout-dev',
-    FANOUT_DEPLOYMENT: 'fanout-dev',
-    FANOUT_MEDIACONNECT_FLOW_ARN: fake.flowArn,
-    FANOUT_MEDIALIVE_ROLE_ARN: `arn:aws:iam::${fake.account}:role/MediaLiveAccessRole`,
-  });
-  const published: BusEntry[] = [];
-  const deps = { ...flowOutputDepsFromConfig(cfg, { medialive: fake.medialive, mediaconnect: fake.mediaconnect }), publisher: { publish: async (e: BusEntry[]) => void published.push(...e) } };
+  const { fake, deps, published } = reconcileRig(t);
   const switched = () => published.filter((e) => e.DetailType === 'InputSwitched').map((e) => (JSON.parse(e.Detail) as { data: { from: string; to: string; reason: string; slateStopsAt: string | null } }).data);
   await new AwsInputRedundancy({ flowArn: fake.flowArn }, { mediaconnect: fake.mediaconnect }).setFailover({ mode: 'automatic', inputLossThresholdMs: 1000, errorClearTimeMs: 10_000, slateTimeoutMs: 50 });
   fake.connectSource('main');
