@@ -33,6 +33,7 @@ import { reportChannelState } from '../support/engine-events.ts';
 import { ADMIN_TOKEN, eventually, startTestRuntime, type TestRuntime } from '../support/local.ts';
 import { freeUdpPort, NginxRtmp } from '../support/nginx-rtmp.ts';
 import { feedFile, loopedFeedCallerArgs } from './feed.ts';
+import { parseSinkStreams, untilLive } from './sink.ts';
 
 const DESTINATIONS = Number(process.env.CP_DESTINATIONS ?? 1000);
 const RUNNING = Number(process.env.CP_RUNNING ?? 20);
@@ -121,37 +122,10 @@ class Sender {
   }
 }
 
-/** Every stream of the sink's `live` application: publishing and bytes_in, by key. */
-async function sinkStreams(sink: NginxRtmp): Promise<Map<string, { publishing: boolean; bytesIn: number }>> {
-  const xml = await sink.stat();
-  const out = new Map<string, { publishing: boolean; bytesIn: number }>();
-  for (const st of xml.matchAll(/<stream>([\s\S]*?)<\/stream>/g)) {
-    const s = st[1] ?? '';
-    const name = /<name>([^<]*)<\/name>/.exec(s)?.[1];
-    if (!name) continue;
-    out.set(name, { publishing: /<publishing\/>/.test(s.replace(/<client>[\s\S]*?<\/client>/g, '')), bytesIn: Number(/<bytes_in>(\d+)<\/bytes_in>/.exec(s)?.[1] ?? 0) });
-  }
-  return out;
-}
-
 /** Resolves (ms after `t0`) once every key is publishing at the sink with bytes_in growing. */
 async function allLive(sink: NginxRtmp, keys: string[], t0: number, timeoutMs: number): Promise<number> {
-  const last = new Map<string, number>();
-  const live = new Set<string>();
-  return eventually(
-    async () => {
-      const s = await sinkStreams(sink);
-      for (const k of keys) {
-        const i = s.get(k);
-        if (!i?.publishing) continue;
-        const prev = last.get(k);
-        if (prev !== undefined && i.bytesIn > prev) live.add(k);
-        last.set(k, i.bytesIn);
-      }
-      return live.size === keys.length ? now() - t0 : false;
-    },
-    { timeoutMs, intervalMs: 50, what: `${keys.length} streams live at the sink (${live.size} are)` },
-  );
+  await untilLive(async () => parseSinkStreams(await sink.stat()), keys, { timeoutMs, intervalMs: 50 });
+  return now() - t0;
 }
 
 /** `n` requests by `clients` loops at once; each request's time in ms, and the whole wall time. */

@@ -52,6 +52,7 @@ import { eventually, startTestRuntime, type TestRuntime } from '../support/local
 import { freeTcpPort, freeUdpPort, portOpen, RTMP_MODULE } from '../support/nginx-rtmp.ts';
 import { FEED, feedFile, loopedFeedCallerArgs } from './feed.ts';
 import { cmdline, measureCpu, type ProcStat, pssOf, rssOf, runNs, tree } from './proc.ts';
+import { parseSinkStreams, type SinkStream, untilLive } from './sink.ts';
 import { meanSe, median } from './stats.ts';
 
 const QUICK = process.argv.includes('--quick') || process.env.BENCH_QUICK === '1';
@@ -250,33 +251,8 @@ ${rtmpBody(dir)}
 // ------------------------------------------------------------------------------------------------
 // The sink's view
 
-interface SinkStream {
-  publishing: boolean;
-  bytesIn: number;
-  /** The publishing connection's id: a new one is a reconnect. */
-  clientId: number | null;
-}
-
-function tag(xml: string, name: string): string | null {
-  const m = new RegExp(`<${name}>([^<]*)</${name}>`).exec(xml);
-  return m ? (m[1] ?? null) : null;
-}
-
 async function sinkStreams(sink: Nginx): Promise<Map<string, SinkStream>> {
-  const xml = await (await fetch(`http://127.0.0.1:${sink.httpPort}/stat`)).text();
-  const out = new Map<string, SinkStream>();
-  for (const st of xml.matchAll(/<stream>([\s\S]*?)<\/stream>/g)) {
-    const s = st[1] ?? '';
-    const name = tag(s, 'name');
-    if (!name) continue;
-    const publisher = [...s.matchAll(/<client>([\s\S]*?)<\/client>/g)].map((m) => m[1] ?? '').find((c) => c.includes('<publishing/>'));
-    out.set(name, {
-      publishing: /<publishing\/>/.test(s.replace(/<client>[\s\S]*?<\/client>/g, '')),
-      bytesIn: Number(tag(s, 'bytes_in') ?? 0),
-      clientId: publisher ? Number(tag(publisher, 'id')) : null,
-    });
-  }
-  return out;
+  return parseSinkStreams(await (await fetch(`http://127.0.0.1:${sink.httpPort}/stat`)).text());
 }
 
 interface Snapshot {
@@ -310,26 +286,8 @@ function rates(a: Snapshot, b: Snapshot, keys: string[], ref: string): { ratios:
   return { ratios, min: ratios.length ? Math.min(...ratios) : Number.NaN, median: median(ratios), refMbps: r2((refBytes * 8) / ((b.at - a.at) / 1000) / 1e6), reconnects, missing };
 }
 
-async function waitLive(sink: Nginx, keys: string[], timeoutMs: number): Promise<void> {
-  const last = new Map<string, number>();
-  const live = new Set<string>();
-  await eventually(
-    async () => {
-      const s = await sinkStreams(sink);
-      for (const k of keys) {
-        const i = s.get(k);
-        if (!i?.publishing) continue;
-        const prev = last.get(k);
-        if (prev !== undefined && i.bytesIn > prev) live.add(k);
-        last.set(k, i.bytesIn);
-      }
-      return live.size === keys.length;
-    },
-    { timeoutMs, intervalMs: 250, what: `${keys.length} streams live at the sink` },
-  ).catch((err: Error) => {
-    const missing = keys.filter((k) => !live.has(k));
-    throw new Error(`${err.message}; live: ${live.size}/${keys.length}; not live: ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', …' : ''}`);
-  });
+function waitLive(sink: Nginx, keys: string[], timeoutMs: number): Promise<void> {
+  return untilLive(() => sinkStreams(sink), keys, { timeoutMs, intervalMs: 250 });
 }
 
 // ------------------------------------------------------------------------------------------------
