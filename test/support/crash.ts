@@ -227,13 +227,25 @@ export function disagreement(id: string, e: Expectation, d: DestinationView | un
  * and the validation finds no orphan and no disagreement. Polled with a deadline; returns the time
  * it took.
  */
+/** Every destination, page by page (the list answers 100 at a time, ADR 0025). */
+async function everyDestination(f: FanoutChild): Promise<DestinationView[]> {
+  const all: DestinationView[] = [];
+  let cursor: string | null = null;
+  do {
+    const page = (await f.api('GET', `/api/destinations${cursor ? `?cursor=${encodeURIComponent(cursor)}` : ''}`)).json as { destinations: DestinationView[]; nextCursor: string | null };
+    all.push(...page.destinations);
+    cursor = page.nextCursor;
+  } while (cursor);
+  return all;
+}
+
 export async function allReachWanted(f: FanoutChild, ledger: Ledger, timeoutMs = 60_000): Promise<number> {
   const t0 = Date.now();
   let last = '';
   try {
     await f.until(
       async () => {
-        const list = (await f.api('GET', '/api/destinations')).json.destinations as DestinationView[];
+        const list = await everyDestination(f);
         const byId = new Map(list.map((d) => [d.destinationId, d]));
         const problems: string[] = [];
         for (const [id, e] of ledger.expected) {
