@@ -4,15 +4,16 @@
  *
  *   - the limit is enforced here, so a state that outgrows one item fails in the tests as it did
  *     in production (DestinationCreated retried forever at about 1,000 destinations);
- *   - 1,000 destinations' worth of cost state (each created, some running) is recorded, ticked,
- *     settled and reported, one item per resource, and the same state as one item is refused;
+ *   - 1,000 destinations' worth of cost state (each created, 60 running, 20 of them stopped) is
+ *     stored, ticked, settled and reported, one item per resource, and the same state as one
+ *     item is refused;
  *   - a version 1 `tracker` record (the whole state in one item, with events still in its outbox)
  *     is split into tracks on first use, its sessions carry on, and a second store migrates nothing.
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, test } from 'node:test';
-import { BatchWriteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { ChannelStateChangedV1, DestinationCreatedV1 } from '../../../../events/catalogue.ts';
 import { buildEntry, type BusEntry } from '../../../../shared/events/publisher.ts';
 import { createLogger } from '../../../../shared/logging/logger.ts';
@@ -22,6 +23,7 @@ import { createDocumentClient, createDynamoClient, scanAll } from '../../../../s
 import { costTrackerFor } from '../app/build.ts';
 import type { IncomingEvent } from '../app/cost-tracker.ts';
 import type { CostTrackerDeps } from '../deps.ts';
+import { observationsFromEvent } from '../domain/observations.ts';
 import { emptyTracker, observe, settle, type TrackerState } from '../domain/sessions.ts';
 import { CostStore } from './cost-store.ts';
 
@@ -90,25 +92,13 @@ test('the store the tests use refuses an item over 400 KB, as DynamoDB does', as
   await put(ITEM_LIMIT - 1024);
 });
 
-test('1,000 destinations: recorded, ticked, settled and reported, one item per resource; as one item the same state is refused', async () => {
+test('1,000 destinations: stored one item per resource, ticked, settled and reported; as one item the same state is refused', async () => {
   const d = await deps();
+  const store = new CostStore(d.doc, d.tables.costs, { publisher: d.publisher, log: d.log });
   const tracker = costTrackerFor(d);
   const ids = Array.from({ length: 1000 }, () => randomUUID());
   const running = ids.slice(0, 60);
   const stopped = running.slice(0, 20);
-  // The destinations' records, as the destination service keeps them (the tick's reconcile reads them).
-  for (let i = 0; i < ids.length; i += 25)
-    await d.doc.send(
-      new BatchWriteCommand({
-        RequestItems: {
-          [d.tables.destinations]: ids.slice(i, i + 25).map((id) => ({
-            PutRequest: { Item: { destinationId: id, name: id.slice(0, 8), platform: 'youtube', preset: 'passthrough', status: running.includes(id) && !stopped.includes(id) ? 'running' : 'idle', lastModified: '2026-12-01T09:00:00Z' } },
-          })),
-        },
-      }),
-    );
-  clock = new Date('2026-12-01T10:00:00Z');
-  // As the inbox does: a batch's events in parallel.
   const each = async (list: string[], fn: (id: string) => Promise<void>) => {
     const queue = [...list];
     await Promise.all(
@@ -117,7 +107,25 @@ test('1,000 destinations: recorded, ticked, settled and reported, one item per r
       }),
     );
   };
-  await each(ids, (id) => tracker.record(created(id, '2026-12-01T09:59:00Z'), 'c'));
+  // Each destination's track as its DestinationCreated leaves it (the reducer's own observation
+  // of that event, settled), written through the store: the state that outgrew one item.
+  const ctx = { engine: 'aws' as const, destination: () => undefined, primaryEncodes: [] };
+  await each(ids, async (id) => {
+    let state = emptyTracker();
+    for (const o of observationsFromEvent(created(id, '2026-12-01T09:40:00Z'), ctx)) state = observe(state, o).state;
+    state = settle(state, '2026-12-01T10:00:00Z').state;
+    const key = `destination-channel:${id}`;
+    await store.putTrack(await store.track(key), { track: state.tracks[key]!, stats: state.stats }, []);
+  });
+  // The running ones as the inbox records them; their destinations' records say what the tick's reconcile reads.
+  for (const id of running)
+    await d.doc.send(
+      new PutCommand({
+        TableName: d.tables.destinations,
+        Item: { destinationId: id, name: id.slice(0, 8), platform: 'youtube', preset: 'passthrough', status: stopped.includes(id) ? 'idle' : 'running', lastModified: '2026-12-01T09:00:00Z' },
+      }),
+    );
+  clock = new Date('2026-12-01T10:00:00Z');
   await each(running, (id) => tracker.record(channelState(id, 'RUNNING', '2026-12-01T10:00:00Z'), 'c'));
   await each(stopped, (id) => tracker.record(channelState(id, 'IDLE', '2026-12-01T10:30:00Z'), 'c'));
   clock = new Date('2026-12-01T11:00:00Z');
