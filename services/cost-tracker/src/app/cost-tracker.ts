@@ -9,12 +9,12 @@
  *                        a reconcile of open sessions with the destinations' status (a stop nobody
  *                        heard is closed; a session still running resumes), settle every track,
  *                        the budget
- *
- * The reducer's state is stored one item per resource (a track, ADR 0028): an event reads and
- * writes only its own resource's item, so no item grows with the number of destinations.
  *   publishSummaries()   CostSummary for each finished day (the last 7) and month, once each
  *   report(), sessions() what the API shows: settled sessions + a provisional snapshot of the open
  *   estimate()           the what-if, against Fanout's design and the plan's fixed design
+ *
+ * The reducer's state is stored one item per resource (a track, ADR 0028): an event reads and
+ * writes only its own resource's item, so no item grows with the number of destinations.
  *
  * The rate table is the shipped one (src/domain/default-rates.ts) with the local machine-hour from
  * configuration, the last AWS Price List refresh's rates (refreshRates, AWS) and the admins'
