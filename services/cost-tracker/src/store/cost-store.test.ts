@@ -153,7 +153,7 @@ test('1,000 destinations: stored one item per resource, ticked, settled and repo
   );
 });
 
-test('a version 1 tracker (one item, events in its outbox) is split on first use; its sessions carry on; a second store migrates nothing', async () => {
+test('a version 1 tracker (one item, events in its outbox) is split on first use, a track an interrupted run wrote is kept; its sessions carry on; a second store migrates nothing', async () => {
   const d = await deps();
   const [a, b] = [randomUUID(), randomUUID()];
   // The reducer's state as version 1 stored it: A running since 09:00, B idle since 08:00.
@@ -164,6 +164,13 @@ test('a version 1 tracker (one item, events in its outbox) is split on first use
   state = settle(state, '2026-12-02T09:30:00Z').state;
   const pending = buildEntry(ChannelStateChangedV1, { destinationId: a, channelId: 'ch-a', state: 'RUNNING', observedAt: '2026-12-02T09:00:00Z', error: null } as never, { correlationId: 'c' });
   const pendingId = JSON.parse(pending.Detail).id as string;
+
+  // An interrupted earlier run (or another container) already wrote C's track, changed since: kept.
+  const c = randomUUID();
+  const cState = observe(emptyTracker(), { eventId: 'e-c', observedAt: '2026-12-02T09:10:00Z', resource: ref(c), state: 'idle' }).state;
+  const cTrack = { pk: `track#destination-channel:${c}`, version: 3, schemaVersion: 2, state: JSON.stringify({ track: cState.tracks[`destination-channel:${c}`], stats: cState.stats }) };
+  await d.doc.send(new PutCommand({ TableName: d.tables.costs, Item: cTrack }));
+  state = { ...state, tracks: { ...state.tracks, [`destination-channel:${c}`]: settle(cState, '2026-12-02T08:00:00Z').state.tracks[`destination-channel:${c}`]! } };
   await d.doc.send(new PutCommand({ TableName: d.tables.costs, Item: { pk: 'tracker', version: 7, state: JSON.stringify(state), lastTickAt: '2026-12-02T09:30:00Z', outbox: { [pendingId]: { seq: 1, entry: pending } } } }));
 
   clock = new Date('2026-12-02T10:00:00Z');
@@ -191,6 +198,7 @@ test('a version 1 tracker (one item, events in its outbox) is split on first use
     assert.equal(t?.schemaVersion, 2);
     assert.equal(t?.version, 1);
   }
+  assert.deepEqual(await get(cTrack.pk), cTrack, 'a track already migrated is not overwritten');
   published.length = 0;
 
   // A second store (a new process, another container) finds nothing to migrate and changes nothing.
