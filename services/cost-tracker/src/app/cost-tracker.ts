@@ -1,15 +1,20 @@
 /**
  * cost-tracker's use cases, over its store and the domain (src/domain, pure):
  *
- *   record(event)        an event → observations → the tracker (deduplicated, in order), then
- *                        whatever the settle window has passed is settled: each closed session
- *                        stored and announced once (UsageSessionClosed, in the tracker's outbox)
+ *   record(event)        an event → observations → the tracks of their resources (deduplicated,
+ *                        in order), then what the settle window has passed on those tracks is
+ *                        settled: each closed session stored and announced once
+ *                        (UsageSessionClosed, in the track's outbox)
  *   tick()               every minute: the local engine's CPU time per destination (from /proc),
  *                        a reconcile of open sessions with the destinations' status (a stop nobody
- *                        heard is closed; a session still running resumes), settle, the budget
+ *                        heard is closed; a session still running resumes), settle every track,
+ *                        the budget
  *   publishSummaries()   CostSummary for each finished day (the last 7) and month, once each
  *   report(), sessions() what the API shows: settled sessions + a provisional snapshot of the open
  *   estimate()           the what-if, against Fanout's design and the plan's fixed design
+ *
+ * The reducer's state is stored one item per resource (a track, ADR 0028): an event reads and
+ * writes only its own resource's item, so no item grows with the number of destinations.
  *
  * The rate table is the shipped one (src/domain/default-rates.ts) with the local machine-hour from
  * configuration, the last AWS Price List refresh's rates (refreshRates, AWS) and the admins'
@@ -32,10 +37,10 @@ import { flowStateToObserved, channelStateToObserved, observationsFromEvent, typ
 import { dayBounds, dayOf, monthBounds, monthOf } from '../domain/periods.ts';
 import { priceSession, type CostLine } from '../domain/pricing.ts';
 import { applyOverrides, rateKeys, type Rate, type RateOverride, type RateTable } from '../domain/rates.ts';
-import { DEFAULT_TRACKER_OPTIONS, observe, reconcile, settle, snapshot, type CurrentState, type Observation, type TrackerState, type UsageSession } from '../domain/sessions.ts';
+import { DEFAULT_TRACKER_OPTIONS, observe, reconcile, resourceKey, settle, snapshot, type CurrentState, type Observation, type TrackerState, type UsageSession } from '../domain/sessions.ts';
 import { breakdown, localIdleLine, monthToDate, partsWithin, type PricedSession } from '../domain/summary.ts';
 import type { CostTrackerDeps } from '../deps.ts';
-import type { BudgetRecord, CostStore, CpuRecord, PriceListRecord, RatesRecord, SummariesRecord } from '../store/cost-store.ts';
+import type { BudgetRecord, CostStore, CpuRecord, LoadedTrack, PriceListRecord, RatesRecord, SummariesRecord } from '../store/cost-store.ts';
 import { refreshPriceList } from './price-list-refresh.ts';
 import { readProcessCpu, type ProcessCpu } from './proc-cpu.ts';
 
@@ -122,6 +127,33 @@ export function stableUuid(name: string): string {
 }
 
 const isConflict = (err: unknown) => err instanceof AppError && err.code === 'VERSION_CONFLICT';
+
+/** How many tracks the tick writes at once (each is its own item: ADR 0028). */
+const TRACK_WRITES = 8;
+
+function groupBy<T>(items: readonly T[], key: (t: T) => string): Map<string, T[]> {
+  const out = new Map<string, T[]>();
+  for (const item of items) out.set(key(item), [...(out.get(key(item)) ?? []), item]);
+  return out;
+}
+
+/** Runs `fn` over `items`, at most `limit` at once; the first failure is thrown once all settled. */
+async function eachLimited<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const errors: unknown[] = [];
+  const worker = async () => {
+    while (next < items.length) {
+      const item = items[next++]!;
+      try {
+        await fn(item);
+      } catch (err) {
+        errors.push(err);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  if (errors.length > 0) throw errors[0];
+}
 
 /** How long a destination's facts (name, platform, preset) are reused before they are read again. */
 const FACTS_TTL_MS = 60_000;
@@ -311,30 +343,46 @@ export class CostTracker {
     return observationsFromEvent({ source: e.source, detailType: e.detailType, detail: e.detail }, ctx);
   }
 
-  /** Records an event's observations (duplicates and reordering are the reducer's business), then settles. */
+  /** Records an event's observations (duplicates and reordering are the reducer's business), then settles their tracks. */
   async record(e: IncomingEvent, correlationId: string): Promise<void> {
     const observations = await this.observationsOf(e);
     if (observations.length === 0) return;
-    await this.commit(correlationId, (state) => observations.reduce((s, o) => observe(s, o).state, state));
+    const byTrack = groupBy(observations, (o) => resourceKey(o.resource));
+    const rates = this.ratesOnce();
+    // Each track is its own item: a redelivery after a crash between two of them finds the
+    // first one's observation already there (a duplicate) and applies the rest.
+    for (const [key, obs] of byTrack) await this.commitTrack(correlationId, key, (state) => obs.reduce((s, o) => observe(s, o).state, state), rates);
+  }
+
+  /** The rate table, read at most once per call site (only when a session closes). */
+  private ratesOnce(): () => Promise<RateTable> {
+    let table: Promise<RateTable> | undefined;
+    return () => (table ??= this.rates().then((r) => r.table));
   }
 
   /**
-   * Applies `change` to the stored tracker, settles what the window has passed, stores each closed
-   * session and writes the tracker with their UsageSessionClosed events (its outbox). A lost race
-   * runs again on the state the winner wrote.
+   * Applies `change` to one stored track (the reducer's state restricted to it), settles what the
+   * window has passed, stores each closed session and writes the track with their
+   * UsageSessionClosed events (its outbox); a track the reducer forgot is removed. Nothing is
+   * written when nothing changed. A lost race runs again on the track the winner wrote.
+   * `known` is the track as just read (the tick's scan), used for the first attempt.
    */
-  private async commit(correlationId: string, change: (s: TrackerState) => TrackerState, o: { tick?: boolean } = {}): Promise<UsageSession[]> {
+  private async commitTrack(correlationId: string, key: string, change: (s: TrackerState) => TrackerState, rates: () => Promise<RateTable>, known?: LoadedTrack): Promise<UsageSession[]> {
     for (let attempt = 0; ; attempt++) {
-      const { record, state } = await this.d.store.tracker();
+      const current = attempt === 0 && known ? known : await this.d.store.track(key);
+      const before: TrackerState = { version: 1, tracks: current.track ? { [key]: current.track } : {}, stats: current.stats };
       const nowIso = this.now().toISOString();
-      const settled = settle(change(state), nowIso, this.trackerOptions);
-      const { table } = settled.closed.length > 0 ? await this.rates() : { table: DEFAULT_RATE_TABLE };
+      const settled = settle(change(before), nowIso, this.trackerOptions);
+      const after = settled.state.tracks[key];
+      const next = after ? { track: after, stats: settled.state.stats } : undefined;
+      if (settled.closed.length === 0 && JSON.stringify(next) === JSON.stringify(current.track ? { track: current.track, stats: current.stats } : undefined)) return [];
+      const table = settled.closed.length > 0 ? await rates() : DEFAULT_RATE_TABLE;
       for (const s of settled.closed) await this.d.store.putSession(s);
       const events: BusEntry[] = settled.closed.map((s) =>
         buildEntry(UsageSessionClosedV1, usageSessionClosedData(s, priceSession(s, table, this.pricingOptions), table), { correlationId, id: stableUuid(`UsageSessionClosed:${s.sessionId}`) }),
       );
       try {
-        await this.d.store.putTracker(record, settled.state, o.tick ? nowIso : (record?.lastTickAt ?? null), events);
+        await this.d.store.putTrack(current, next, events);
         if (settled.closed.length > 0) this.d.log.info('usage sessions settled', { sessions: settled.closed.map((s) => ({ sessionId: s.sessionId, durationMs: s.durationMs, endReason: s.endReason })) });
         return settled.closed;
       } catch (err) {
@@ -417,28 +465,51 @@ export class CostTracker {
     }
   }
 
-  /** The scheduled minute: outboxes, CPU time, reconcile, settle, budget. */
+  /**
+   * The scheduled minute: outboxes, CPU time, reconcile, settle, budget. One scan reads every
+   * track; each track that changed is written on its own (TRACK_WRITES at a time).
+   */
   async tick(correlationId: string): Promise<{ closed: UsageSession[]; reconciled: Observation[] }> {
     await this.d.store.sweepOutbox();
     const nowIso = this.now().toISOString();
-    const { state } = await this.d.store.tracker();
+    const { tracks, state } = await this.d.store.everything();
     const cpu = await this.cpuObservations(state, nowIso);
     const current = await this.destinationStates(state, Date.parse(nowIso));
-    let reconciled: Observation[] = [];
-    const closed = await this.commit(
-      correlationId,
-      (s) => {
-        let next = cpu.reduce((acc, o) => observe(acc, o).state, s);
-        const r = reconcile(next, current, nowIso);
-        reconciled = r.added;
-        next = r.state;
-        return next;
-      },
-      { tick: true },
-    );
+    const cpuOf = groupBy(cpu, (o) => resourceKey(o.resource));
+    const currentOf = groupBy(current, (c) => resourceKey(c.resource));
+    const known = new Map(tracks.map((t) => [t.key, t]));
+    const keys = [...new Set([...known.keys(), ...cpuOf.keys(), ...currentOf.keys()])];
+    const reconciledOf = new Map<string, Observation[]>();
+    const rates = this.ratesOnce();
+    const closed: UsageSession[] = [];
+    await eachLimited(keys, TRACK_WRITES, async (key) => {
+      const change = (s: TrackerState): TrackerState => {
+        const next = (cpuOf.get(key) ?? []).reduce((acc, o) => observe(acc, o).state, s);
+        const r = reconcile(next, currentOf.get(key) ?? [], nowIso);
+        reconciledOf.set(key, r.added);
+        return r.state;
+      };
+      closed.push(...(await this.commitTrack(correlationId, key, change, rates, known.get(key) ?? { key, record: undefined, track: undefined, stats: { applied: 0, duplicates: 0, late: 0 } })));
+    });
+    const reconciled = [...reconciledOf.values()].flat();
     if (reconciled.length > 0) this.d.log.info("usage sessions reconciled with the destinations' status", { resources: reconciled.map((o) => ({ id: o.resource.id, state: o.state ?? null })) });
+    await this.markTick(nowIso);
     await this.evaluateBudget(correlationId);
     return { closed, reconciled };
+  }
+
+  /** The summary's `lastTickAt` (a later tick that got there first wins). */
+  private async markTick(nowIso: string): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      const summary = await this.d.store.summary();
+      if (summary?.lastTickAt && summary.lastTickAt >= nowIso) return;
+      try {
+        await this.d.store.putSummary(summary, nowIso);
+        return;
+      } catch (err) {
+        if (!isConflict(err) || attempt >= MAX_ATTEMPTS) throw err;
+      }
+    }
   }
 
   private async evaluateBudget(correlationId: string): Promise<void> {
@@ -472,7 +543,7 @@ export class CostTracker {
   async priced(table?: RateTable): Promise<{ priced: PricedSession[]; table: RateTable; asOf: string }> {
     const t = table ?? (await this.rates()).table;
     const asOf = this.now().toISOString();
-    const [stored, { state }] = await Promise.all([this.d.store.sessions(), this.d.store.tracker()]);
+    const { sessions: stored, state } = await this.d.store.everything();
     const snap = snapshot(state, asOf);
     const seen = new Set(stored.map((s) => s.sessionId));
     const all = [...stored, ...snap.closed.filter((s) => !seen.has(s.sessionId)), ...snap.open];
