@@ -10,10 +10,10 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { DynamoDBClient, ListTablesCommand, PutItemCommand, QueryCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { countLevelResources } from '../../../test/support/level-resources.ts';
 import { waitFor } from '../../engines/local/process/fixtures/wait-for.ts';
 import { ensureTables, repairIndexes, startDynalite } from './dynalite.ts';
 import type { TableWiring } from './serverless-config.ts';
@@ -95,54 +95,17 @@ interface LevelLike {
   close(): Promise<void>;
 }
 
-/**
- * Counts the resources (iterators, snapshots) the databases of both of dynalite's stores hold
- * open: abstract-level's attach/detach, found the way dynalite loads it. Returns the live count
- * and a restore.
- */
-function openResources(): { count(): number; restore(): void } {
-  const fromDynalite = createRequire(createRequire(import.meta.url).resolve('dynalite'));
-  const protos = new Set<{ attachResource(r: object): void; detachResource(r: object): void }>();
-  for (const chain of [['level', 'classic-level'], ['memory-level']]) {
-    let req = fromDynalite;
-    for (const name of chain) req = createRequire(req.resolve(name));
-    protos.add((req('abstract-level') as { AbstractLevel: { prototype: { attachResource(r: object): void; detachResource(r: object): void } } }).AbstractLevel.prototype);
-  }
-  const open = new Set<object>();
-  const restores: (() => void)[] = [];
-  for (const proto of protos) {
-    const { attachResource, detachResource } = proto;
-    proto.attachResource = function (r) {
-      open.add(r);
-      attachResource.call(this, r);
-    };
-    proto.detachResource = function (r) {
-      open.delete(r);
-      detachResource.call(this, r);
-    };
-    restores.push(() => {
-      Object.assign(proto, { attachResource, detachResource });
-    });
-  }
-  return {
-    count: () => open.size,
-    restore: () => {
-      for (const r of restores) r();
-    },
-  };
-}
-
 for (const where of ['disk', 'memory'] as const) {
   test(`every Query, Scan and ListTables closes its iterator (database ${where === 'disk' ? 'on disk' : 'in memory'})`, async () => {
     const dir = where === 'disk' ? mkdtempSync(join(tmpdir(), 'fanout-dynalite-')) : undefined;
-    const resources = openResources();
+    const resources = countLevelResources();
     try {
       const db = await startDynalite(dir);
       const c = client(db.endpoint);
       try {
         await ensureTables(c, [TABLE]);
         for (let i = 0; i < 12; i++) await c.send(new PutItemCommand({ TableName: 'things', Item: { id: { S: `t${i}` }, listKey: { S: 'thing' }, listSort: { S: `t#${i}` }, status: { S: 'idle' } } }));
-        const before = resources.count();
+        const before = resources.open();
         const reads: [string, () => Promise<unknown>][] = [
           ['Query on an index, to its end', () => listed(c)],
           ['Query on an index, cut short by a Limit', () => c.send(new QueryCommand({ TableName: 'things', IndexName: 'byCreation', KeyConditionExpression: 'listKey = :k', ExpressionAttributeValues: { ':k': { S: 'thing' } }, Limit: 3 }))],
@@ -153,8 +116,8 @@ for (const where of ['disk', 'memory'] as const) {
         ];
         for (const [what, read] of reads) {
           for (let i = 0; i < 10; i++) await read();
-          await waitFor(`${what}: its iterators closed`, () => resources.count() <= before, { timeoutMs: 5_000, intervalMs: 20 }).catch((err: Error) =>
-            assert.fail(`${err.message}: ${resources.count() - before} still open after 10 requests`),
+          await waitFor(`${what}: its iterators closed`, () => resources.open() <= before, { timeoutMs: 5_000, intervalMs: 20 }).catch((err: Error) =>
+            assert.fail(`${err.message}: ${resources.open() - before} still open after 10 requests`),
           );
         }
       } finally {
