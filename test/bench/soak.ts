@@ -23,6 +23,7 @@ import { writeHeapSnapshot } from 'node:v8';
 import { performance } from 'node:perf_hooks';
 import { DynamoDBClient, ListTablesCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { ingestBinary } from '../../shared/engines/local/engine/index.ts';
+import { countLevelResources, unpatchDynaliteIterators } from '../support/level-resources.ts';
 import { eventually, startTestRuntime, type TestRuntime } from '../support/local.ts';
 import { freeUdpPort, NginxRtmp } from '../support/nginx-rtmp.ts';
 import { FEED, feedFile, loopedFeedCallerArgs } from './feed.ts';
@@ -37,6 +38,8 @@ const DETAIL = process.env.BENCH_SOAK_DETAIL === '1';
 const DB = process.env.BENCH_SOAK_DB === 'memory' ? 'memory' : 'disk';
 /** Diagnostics: a directory to write V8 heap snapshots to (after the warm-up, half-way, at the end). */
 const SNAPSHOTS = process.env.BENCH_SOAK_HEAPSNAPSHOTS || null;
+/** Diagnostics (BENCH_SOAK_UNPATCHED=1): dynalite's iterators as it ships them, never closed (the "before" of ADR 0029). */
+const UNPATCHED = process.env.BENCH_SOAK_UNPATCHED === '1';
 const TARGETS = { rssSlopeMiBPerHour: 10, fdFloorRise: 0, processFloorRise: 0, reconnects: 0 };
 
 export interface SoakSample {
@@ -52,12 +55,16 @@ export interface SoakSample {
   processes: number;
   /** Destinations publishing at the sink with bytes growing since the last sample. */
   live: number;
+  /** LevelDB iterators and snapshots the database holds open (ADR 0029: each Query or Scan left one open). */
+  levelOpen: number;
 }
 
 export interface SoakFigures {
   seconds: number;
   destinations: { passthrough: number; transcode: number };
   warmupSeconds: number;
+  /** BENCH_SOAK_UNPATCHED: dynalite's iterators left open, as before ADR 0029. */
+  unpatched: boolean;
   samples: SoakSample[];
   rssSlopeMiBPerHour: number | null;
   heapSlopeMiBPerHour: number | null;
@@ -143,6 +150,7 @@ export async function runSoak(seconds: number, log: (msg: string) => void): Prom
   const passphrase = `soak-${randomBytes(12).toString('hex')}`;
   let rt: TestRuntime | null = null;
   let sender: ChildProcess | null = null;
+  const level = countLevelResources();
   try {
     rt = await startTestRuntime(
       {
@@ -156,6 +164,7 @@ export async function runSoak(seconds: number, log: (msg: string) => void): Prom
       { engine: 'local', inMemory: DB === 'memory' },
     );
     const runtime = rt;
+    if (UNPATCHED) unpatchDynaliteIterators();
     const caller = ingestBinary();
     if (caller.problem) throw new Error(caller.problem);
     sender = spawn(caller.path, loopedFeedCallerArgs(srtPort, feed.path), { stdio: ['pipe', 'ignore', 'ignore'] });
@@ -169,7 +178,7 @@ export async function runSoak(seconds: number, log: (msg: string) => void): Prom
       intervalMs: 200,
       what: 'the SRT feed at Fanout',
     });
-    log(`soak: feed ${FEED.width}x${FEED.height}@${FEED.fps} ${FEED.videoBitrate / 1e6} Mbit/s connected; starting ${PASSTHROUGH} passthrough + 1 ${TRANSCODE_PRESET}`);
+    log(`soak: feed ${FEED.width}x${FEED.height}@${FEED.fps} ${FEED.videoBitrate / 1e6} Mbit/s connected; starting ${PASSTHROUGH} passthrough + 1 ${TRANSCODE_PRESET} (database ${DB}${UNPATCHED ? ', dynalite iterators unpatched' : ''})`);
 
     const dests: { id: string; key: string }[] = [];
     for (let i = 0; i < PASSTHROUGH + 1; i++) {
@@ -203,6 +212,7 @@ export async function runSoak(seconds: number, log: (msg: string) => void): Prom
       const arrayBuffersMiB = mib(mem.arrayBuffers);
       const fds = readdirSync('/proc/self/fd').length;
       const processes = descendants(process.pid).filter((p) => p.state !== 'Z' && !notFanout(p.comm, p.pid)).length;
+      const levelOpen = level.open();
       let live = 0;
       for (const d of dests) {
         const p = await sink.hasPublisher(d.key);
@@ -221,12 +231,13 @@ export async function runSoak(seconds: number, log: (msg: string) => void): Prom
         fds,
         processes,
         live,
+        levelOpen,
       };
       if (samples.length > 0 && live < dests.length) stalls++;
       samples.push(s);
       if (DETAIL) log(`soak t=${String(s.t).padStart(5)} s  detail ${JSON.stringify(await detail(runtime))}`);
       log(
-        `soak t=${String(s.t).padStart(5)} s  RSS ${s.rssMiB} MiB  heap ${s.heapMiB} MiB  external ${s.externalMiB} MiB (arrayBuffers ${s.arrayBuffersMiB})  fds ${s.fds}  processes ${s.processes}  live ${live}/${dests.length}  reconnects ${reconnects}`,
+        `soak t=${String(s.t).padStart(5)} s  RSS ${s.rssMiB} MiB  heap ${s.heapMiB} MiB  external ${s.externalMiB} MiB (arrayBuffers ${s.arrayBuffersMiB})  fds ${s.fds}  processes ${s.processes}  LevelDB open ${s.levelOpen}  live ${live}/${dests.length}  reconnects ${reconnects}`,
       );
       return s;
     };
@@ -254,6 +265,7 @@ export async function runSoak(seconds: number, log: (msg: string) => void): Prom
       seconds,
       destinations: { passthrough: PASSTHROUGH, transcode: 1 },
       warmupSeconds,
+      unpatched: UNPATCHED,
       samples,
       rssSlopeMiBPerHour: perHour((s) => s.rssMiB),
       heapSlopeMiBPerHour: perHour((s) => s.heapMiB),
@@ -280,6 +292,7 @@ export async function runSoak(seconds: number, log: (msg: string) => void): Prom
     sender?.kill('SIGKILL');
     await rt?.close();
     await sink.close();
+    level.restore();
   }
 }
 

@@ -1,4 +1,7 @@
 /**
+ * Every Query, Scan and ListTables closes its LevelDB iterator (closeDynaliteIterators), on disk
+ * and in memory: read to its end or cut short by a Limit.
+ *
  * repairIndexes: what a kill -9 leaves between dynalite's index write and its item write (an
  * entry for an item never written, an entry telling a write the item never got, a live item
  * without its entry) is mended at the next start, and the table is the truth. The crash is made
@@ -9,7 +12,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { DynamoDBClient, PutItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, ListTablesCommand, PutItemCommand, QueryCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { countLevelResources } from '../../../test/support/level-resources.ts';
+import { waitFor } from '../../engines/local/process/fixtures/wait-for.ts';
 import { ensureTables, repairIndexes, startDynalite } from './dynalite.ts';
 import type { TableWiring } from './serverless-config.ts';
 
@@ -88,4 +93,40 @@ interface LevelLike {
   del(key: string): Promise<void>;
   put(key: string, value: unknown): Promise<void>;
   close(): Promise<void>;
+}
+
+for (const where of ['disk', 'memory'] as const) {
+  test(`every Query, Scan and ListTables closes its iterator (database ${where === 'disk' ? 'on disk' : 'in memory'})`, async () => {
+    const dir = where === 'disk' ? mkdtempSync(join(tmpdir(), 'fanout-dynalite-')) : undefined;
+    const resources = countLevelResources();
+    try {
+      const db = await startDynalite(dir);
+      const c = client(db.endpoint);
+      try {
+        await ensureTables(c, [TABLE]);
+        for (let i = 0; i < 12; i++) await c.send(new PutItemCommand({ TableName: 'things', Item: { id: { S: `t${i}` }, listKey: { S: 'thing' }, listSort: { S: `t#${i}` }, status: { S: 'idle' } } }));
+        const before = resources.open();
+        const reads: [string, () => Promise<unknown>][] = [
+          ['Query on an index, to its end', () => listed(c)],
+          ['Query on an index, cut short by a Limit', () => c.send(new QueryCommand({ TableName: 'things', IndexName: 'byCreation', KeyConditionExpression: 'listKey = :k', ExpressionAttributeValues: { ':k': { S: 'thing' } }, Limit: 3 }))],
+          ['Query on the table', () => c.send(new QueryCommand({ TableName: 'things', KeyConditionExpression: 'id = :id', ExpressionAttributeValues: { ':id': { S: 't1' } } }))],
+          ['Scan, to its end', () => c.send(new ScanCommand({ TableName: 'things' }))],
+          ['Scan, cut short by a Limit', () => c.send(new ScanCommand({ TableName: 'things', Limit: 2 }))],
+          ['ListTables', () => c.send(new ListTablesCommand({}))],
+        ];
+        for (const [what, read] of reads) {
+          for (let i = 0; i < 10; i++) await read();
+          await waitFor(`${what}: its iterators closed`, () => resources.open() <= before, { timeoutMs: 5_000, intervalMs: 20 }).catch((err: Error) =>
+            assert.fail(`${err.message}: ${resources.open() - before} still open after 10 requests`),
+          );
+        }
+      } finally {
+        c.destroy();
+        await db.close();
+      }
+    } finally {
+      resources.restore();
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    }
+  });
 }

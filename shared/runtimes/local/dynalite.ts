@@ -3,6 +3,7 @@
  * the data dir, with the tables created from their definitions in serverless.yml.
  */
 import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import {
   type AttributeValue,
@@ -26,8 +27,49 @@ export interface EmbeddedDynamo {
   close(): Promise<void>;
 }
 
+/**
+ * dynalite 4.0.0 reads every Query, Scan and ListTables through a stream over an abstract-level
+ * iterator, and ends that iterator with `iterator.return()` (the async-iterator protocol) when the
+ * stream is done or cut short (a Limit). abstract-level 3's iterators have no `return`: they end
+ * with `close()`. So each of those requests left its iterator open until the database closed: held
+ * in the database's set of open resources (the V8 heap) and, on disk, a LevelDB iterator with the
+ * snapshot, memtables and table files it pins (native memory, outside V8). The soak measured it as
+ * 185.8 MiB/h of RSS with the database on disk (docs/performance.md, ADR 0029). The iterators get
+ * the `return` dynalite calls, which closes them; the patch finds abstract-level the way dynalite
+ * itself loads it (through `level` → `classic-level` on disk, `memory-level` in memory), and
+ * leaves alone an iterator class that already has a `return`.
+ */
+export function closeDynaliteIterators(): number {
+  let patched = 0;
+  const fromDynalite = createRequire(createRequire(import.meta.url).resolve('dynalite'));
+  const chains = [
+    ['level', 'classic-level', 'abstract-level'],
+    ['memory-level', 'abstract-level'],
+  ];
+  for (const chain of chains) {
+    let req = fromDynalite;
+    for (const name of chain.slice(0, -1)) req = createRequire(req.resolve(name));
+    const lib = req(chain.at(-1)!) as Record<string, { prototype: object } | undefined>;
+    for (const name of ['AbstractIterator', 'AbstractKeyIterator', 'AbstractValueIterator']) {
+      const proto = lib[name]?.prototype as { close?: () => Promise<void>; return?: unknown } | undefined;
+      if (!proto || typeof proto.close !== 'function' || 'return' in proto) continue;
+      Object.defineProperty(proto, 'return', {
+        configurable: true,
+        writable: true,
+        value: async function (this: { close(): Promise<void> }): Promise<IteratorReturnResult<undefined>> {
+          await this.close();
+          return { done: true, value: undefined };
+        },
+      });
+      patched++;
+    }
+  }
+  return patched;
+}
+
 /** Starts dynalite; `path` undefined keeps everything in memory (tests). */
 export async function startDynalite(path: string | undefined): Promise<EmbeddedDynamo> {
+  closeDynaliteIterators();
   if (path) mkdirSync(path, { recursive: true });
   const server = dynalite({ path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   await new Promise<void>((resolve, reject) => {
