@@ -22,6 +22,10 @@
  *            SourceFailoverConfig; the flow's tags (TagResource, ListTagsForResource) are kept.
  *            MediaConnect puts no event on EventBridge for a source switch, so neither does this.
  *
+ * CloudWatch (`fakeCloudWatch`): GetMetricData answered from a table of datapoints per metric and
+ * dimensions, newest first, within the request's time range (the metrics MediaLive and
+ * MediaConnect publish; metrics-reader.ts reads them).
+ *
  * Every channel transition emits "MediaLive Channel State Change" and every flow transition
  * "MediaConnect Flow Status Change" to the sink, in the shapes of events/native/*.json (no Fanout
  * extensions: this stands for AWS). Timers are plain `setTimeout`, so tests drive the minutes-long
@@ -75,6 +79,7 @@ import {
   TooManyRequestsException as McThrottle,
   UpdateFlowCommand,
 } from '@aws-sdk/client-mediaconnect';
+import { CloudWatchClient, GetMetricDataCommand, type GetMetricDataCommandInput, type MetricDataResult } from '@aws-sdk/client-cloudwatch';
 import { mockClient, type AwsClientStub, type AwsStub } from 'aws-sdk-client-mock';
 import type { ChannelState } from '../../../events/channel-provisioner/common.ts';
 import type { EngineEventSink, FlowState, NativeEngineEvent } from '../port/ports.ts';
@@ -142,9 +147,15 @@ export type FakeSourceName = 'main' | 'backup';
 export interface FakeSourceFeed {
   video?: { codec: string; width: number; height: number; frameRate: string };
   audio?: { codec: string; sampleRate: number; channels: number };
+  /**
+   * The encoder's address, as DescribeFlow's Source.PeerIpAddress (in the MediaConnect model
+   * since 2025). The fake answers past the SDK's deserializer; the pinned
+   * @aws-sdk/client-mediaconnect 3.654.0 drops this field from a real answer.
+   */
+  peerIpAddress?: string;
 }
 
-const DEFAULT_FEED: Required<FakeSourceFeed> = { video: { codec: 'h264', width: 1280, height: 720, frameRate: '30' }, audio: { codec: 'aac', sampleRate: 48_000, channels: 2 } };
+const DEFAULT_FEED: Required<Omit<FakeSourceFeed, 'peerIpAddress'>> = { video: { codec: 'h264', width: 1280, height: 720, frameRate: '30' }, audio: { codec: 'aac', sampleRate: 48_000, channels: 2 } };
 
 /** The source names serverless.yml gives the flow. */
 export const FAKE_SOURCE_NAMES: Readonly<Record<FakeSourceName, string>> = Object.freeze({ main: 'srt-in', backup: 'srt-backup' });
@@ -776,14 +787,20 @@ export class AwsFake {
     if (arn !== this.flowArn) throw mediaconnectError('NotFoundException', `Flow ${arn} not found`);
   }
 
+  /** A source's ARN, as DescribeFlow reports it (CloudWatch's SourceARN dimension). */
+  sourceArn(name: FakeSourceName): string {
+    return this.flowArn.replace(':flow:', ':source:').replace(/:fanout-ingest$/, `:${FAKE_SOURCE_NAMES[name]}`);
+  }
+
   private sourceOf(name: FakeSourceName, port: number) {
     return {
       Name: FAKE_SOURCE_NAMES[name],
-      SourceArn: this.flowArn.replace(':flow:', ':source:').replace(/:fanout-ingest$/, `:${FAKE_SOURCE_NAMES[name]}`),
+      SourceArn: this.sourceArn(name),
       IngestIp: '198.51.100.7',
       IngestPort: port,
       WhitelistCidr: '203.0.113.0/24',
       Transport: { Protocol: 'srt-listener', MinLatency: 2000, MaxBitrate: 20_000_000 },
+      ...(this.feeds[name]?.peerIpAddress ? { PeerIpAddress: this.feeds[name].peerIpAddress } : {}),
     };
   }
 
@@ -884,4 +901,34 @@ export class AwsFake {
       TransportMediaInfo: { Programs: feed ? [{ PcrPid: 256, ProgramName: 'program', ProgramNumber: 1, ProgramPid: 4096, Streams: streams }] : [] },
     };
   }
+}
+
+/** Datapoints, newest first, keyed by `metricKey(namespace, metric, dimensions)`. */
+export type FakeDatapoints = Record<string, [Date, number][]>;
+
+/** `namespace metric dim=value,...` with the dimensions sorted by name: a metric's identity in CloudWatch. */
+export function metricKey(namespace: string, name: string, dims: Record<string, string>): string {
+  return `${namespace} ${name} ${Object.keys(dims)
+    .sort()
+    .map((k) => `${k}=${dims[k]}`)
+    .join(',')}`;
+}
+
+/**
+ * A CloudWatch client whose GetMetricData answers from `points` (mutable: tests add datapoints as
+ * they go); a query whose metric and exact dimension set have no datapoints in the range gets an
+ * empty series, as CloudWatch answers it.
+ */
+export function fakeCloudWatch(points: FakeDatapoints = {}): { client: CloudWatchClient; mock: AwsClientStub<CloudWatchClient>; points: FakeDatapoints } {
+  const client = new CloudWatchClient({ region: 'eu-west-1' });
+  const mock = mockClient(client);
+  mock.on(GetMetricDataCommand).callsFake((input: GetMetricDataCommandInput) => ({
+    MetricDataResults: input.MetricDataQueries!.map((q): MetricDataResult => {
+      const m = q.MetricStat!.Metric!;
+      const dims = Object.fromEntries((m.Dimensions ?? []).map((d) => [d.Name!, d.Value!]));
+      const found = (points[metricKey(m.Namespace!, m.MetricName!, dims)] ?? []).filter(([at]) => at >= input.StartTime! && at <= input.EndTime!);
+      return { Id: q.Id!, Label: m.MetricName!, StatusCode: 'Complete', Timestamps: found.map(([at]) => at), Values: found.map(([, v]) => v) };
+    }),
+  }));
+  return { client, mock, points };
 }

@@ -2,18 +2,21 @@
  * Input redundancy on AWS (aws-inputs.ts) against the in-memory MediaConnect (aws-fake.ts): what
  * each port call sends (UpdateFlow's SourceFailoverConfig, the flow's tags), what MediaConnect's
  * failover rule then does, how the engine reads it back (the active input, switches MediaConnect
- * made by itself, the slate, the backup's problems) and that every request is valid against the
- * official MediaConnect model.
+ * made by itself, the slate, the backup's problems), each input's CloudWatch figures (through
+ * AwsMetricsReader over a datapoint table: one cached GetMetricData for both sources) and that
+ * every request is valid against the official MediaConnect and CloudWatch models.
  */
 import assert from 'node:assert/strict';
 import { describe, test, type TestContext } from 'node:test';
+import { GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { MediaConnectSourceFailoverSwitch } from '../../../events/native/schemas.ts';
 import { EngineError } from '../port/errors.ts';
-import type { FailoverSettings, NativeEngineEvent } from '../port/ports.ts';
-import { AwsFake, FAST_TIMINGS, mediaconnectError } from './aws-fake.ts';
+import type { FailoverSettings, InputHealth, NativeEngineEvent } from '../port/ports.ts';
+import { AwsFake, FAST_TIMINGS, fakeCloudWatch, mediaconnectError, metricKey } from './aws-fake.ts';
 import { AwsInputRedundancy, decodeFailover, decodeSwitch, encodeFailover, encodeSwitch, INPUT_TAGS } from './aws-inputs.ts';
 import { waitFor } from '../local/process/fixtures/wait-for.ts';
-import { expectAllValid, modelsOrSkip } from './request-capture.ts';
+import { AwsMetricsReader } from './metrics-reader.ts';
+import { capturedFromMock, expectAllValid, modelsOrSkip } from './request-capture.ts';
 
 const REVERTIVE: FailoverSettings = { mode: 'automatic', inputLossThresholdMs: 1000, errorClearTimeMs: 10_000, slateTimeoutMs: 300_000 };
 const NON_REVERTIVE: FailoverSettings = { ...REVERTIVE, errorClearTimeMs: null };
@@ -301,5 +304,99 @@ describe('AwsInputRedundancy', () => {
     fake.failNext('UpdateFlow', () => mediaconnectError('TooManyRequestsException', 'Too many requests'));
     await assert.rejects(inputs.switchInput('backup'), (e: unknown) => e instanceof EngineError && e.code === 'ENGINE_UNAVAILABLE' && e.retryable);
     await waitFor('still on the main', async () => (await inputs.inputsHealth()).active === 'main', { timeoutMs: 1_000 });
+  });
+  describe('figures per input (CloudWatch by SourceARN)', () => {
+    const NOW = new Date('2026-12-02T10:00:00Z');
+    const ago = (s: number) => new Date(NOW.getTime() - s * 1000);
+
+    function withMetrics(t: TestContext, o: { cacheMs?: number; active?: boolean } = {}) {
+      const fake = new AwsFake({ timings: FAST_TIMINGS, initialFlowState: o.active === false ? 'STANDBY' : 'ACTIVE' });
+      const cw = fakeCloudWatch();
+      const src = (name: string, input: 'main' | 'backup') => metricKey('AWS/MediaConnect', name, { SourceARN: fake.sourceArn(input) });
+      const warnings: string[] = [];
+      const log = { warn: (m: string) => void warnings.push(m) };
+      const metrics = new AwsMetricsReader({ flowArn: fake.flowArn, cacheMs: o.cacheMs ?? 0 }, { cloudwatch: cw.client, mediaconnect: fake.mediaconnect, now: () => NOW });
+      const inputs = new AwsInputRedundancy({ flowArn: fake.flowArn }, { mediaconnect: fake.mediaconnect, metrics, now: () => NOW, log });
+      t.after(() => {
+        const models = modelsOrSkip(t);
+        if (models) expectAllValid([...fake.captured(), ...capturedFromMock(cw.mock, 'cloudwatch')], models);
+        fake.close();
+      });
+      const metricCalls = () => cw.mock.commandCalls(GetMetricDataCommand).length;
+      return { fake, cw, src, inputs, metricCalls, warnings };
+    }
+
+    test('main and backup each report their own bitrate, loss, lost packets, retransmits, RTT and connected-since; a source without datapoints has null figures', async (t) => {
+      const { fake, cw, src, inputs, metricCalls } = withMetrics(t);
+      fake.connectSource('main', { peerIpAddress: '203.0.113.20' });
+      fake.connectSource('backup');
+      Object.assign(cw.points, {
+        [src('SourceBitRate', 'main')]: [[ago(60), 5_200_000]],
+        [src('SourcePacketLossPercent', 'main')]: [[ago(60), 0.1]],
+        [src('SourceNotRecoveredPackets', 'main')]: [[ago(60), 1]],
+        [src('SourceARQRequests', 'main')]: [[ago(60), 17]],
+        [src('SourceRoundTripTime', 'main')]: [[ago(60), 33]],
+        [src('SourceUptime', 'main')]: [[ago(60), 3600]],
+        [src('SourceBitRate', 'backup')]: [[ago(60), 2_900_000]],
+        [src('SourcePacketLossPercent', 'backup')]: [[ago(60), 2.5]],
+        [src('SourceNotRecoveredPackets', 'backup')]: [[ago(60), 9]],
+        [src('SourceARQRequests', 'backup')]: [[ago(60), 120]],
+        [src('SourceRoundTripTime', 'backup')]: [[ago(60), 140]],
+        [src('SourceUptime', 'backup')]: [[ago(60), 120]],
+      });
+      const health = await inputs.inputsHealth();
+      const figures = (h: InputHealth) => [h.bitrateInKbps, h.packetLossPercent, h.packetsLost, h.retransmits, h.rttMs, h.connectedSince];
+      assert.deepEqual(figures(health.inputs.main), [5200, 0.1, 1, 17, 33, ago(3600).toISOString()]);
+      assert.deepEqual(figures(health.inputs.backup), [2900, 2.5, 9, 120, 140, ago(120).toISOString()]);
+      assert.equal(health.inputs.main.sourceAddress, '203.0.113.20', "the encoder's address (Source.PeerIpAddress)");
+      assert.equal(health.inputs.backup.sourceAddress, null);
+      assert.equal(metricCalls(), 1, 'one GetMetricData for both sources');
+
+      // The backup's encoder goes away and its series stops: null figures, no connected-since, the main unchanged.
+      fake.loseSource('backup');
+      for (const k of Object.keys(cw.points)) if (k.includes(fake.sourceArn('backup'))) delete cw.points[k];
+      const after = await inputs.inputsHealth();
+      assert.deepEqual(figures(after.inputs.backup), [null, null, null, null, null, null]);
+      assert.equal(after.inputs.backup.connected, false);
+      assert.deepEqual(figures(after.inputs.main), figures(health.inputs.main));
+    });
+
+    test('a lost source keeps no connected-since or address even while its last period still shows', async (t) => {
+      const { fake, cw, src, inputs } = withMetrics(t);
+      fake.connectSource('main');
+      fake.connectSource('backup', { peerIpAddress: '203.0.113.21' });
+      cw.points[src('SourceUptime', 'backup')] = [[ago(60), 300]];
+      cw.points[src('SourceBitRate', 'backup')] = [[ago(60), 1_000_000]];
+      fake.loseSource('backup');
+      const backup = (await inputs.inputsHealth()).inputs.backup;
+      assert.equal(backup.connected, false);
+      assert.equal(backup.connectedSince, null);
+      assert.equal(backup.sourceAddress, null);
+      assert.equal(backup.bitrateInKbps, 1000, "the newest minute's figure, as CloudWatch has it");
+    });
+
+    test('two health reads within the cache window cost one GetMetricData; a flow in standby asks nothing', async (t) => {
+      const { fake, inputs, metricCalls } = withMetrics(t, { cacheMs: 30_000 });
+      fake.connectSource('main');
+      fake.connectSource('backup');
+      await inputs.inputsHealth();
+      await inputs.inputsHealth();
+      assert.equal(metricCalls(), 1);
+      const standby = withMetrics(t, { active: false });
+      const health = await standby.inputs.inputsHealth();
+      assert.equal(health.inputs.main.bitrateInKbps, null);
+      assert.equal(standby.metricCalls(), 0, 'a flow in standby publishes nothing: nothing is asked');
+    });
+
+    test('CloudWatch failing leaves the figures null and the health answered', async (t) => {
+      const { fake, cw, inputs, warnings } = withMetrics(t);
+      fake.connectSource('main');
+      cw.mock.on(GetMetricDataCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'Throttling' }));
+      const health = await inputs.inputsHealth();
+      assert.equal(health.active, 'main');
+      assert.equal(health.inputs.main.connected, true);
+      assert.equal(health.inputs.main.bitrateInKbps, null);
+      assert.deepEqual(warnings, ['source metrics unavailable']);
+    });
   });
 });

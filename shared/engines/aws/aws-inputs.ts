@@ -7,7 +7,11 @@
  *   inputsHealth   = DescribeFlow (Sources, SourceFailoverConfig, Status) + DescribeFlowSourceMetadata
  *                    (a message naming a source in `ResourceName` = that source delivers nothing;
  *                    TransportMediaInfo = the streams of the source the flow is using) + the flow's
- *                    `fanout:*` tags (the settings as given, the last switch)
+ *                    `fanout:*` tags (the settings as given, the last switch) + with a `metrics`
+ *                    reader (metrics-reader.ts `sourceFigures`), each source's CloudWatch figures
+ *                    by its SourceArn (bitrate, loss, lost packets, retransmits, RTT, connected
+ *                    since: one GetMetricData for both, cached) + the source's `PeerIpAddress` (the
+ *                    connected encoder) as sourceAddress, where the SDK delivers it
  *   switchInput    = UpdateFlow SourceFailoverConfig { State ENABLED, FailoverMode FAILOVER,
  *                    SourcePriority { PrimarySource: <that source's name> } }: MediaConnect uses the
  *                    primary source whenever it delivers, so naming the target primary is the switch
@@ -61,6 +65,7 @@ import { idleInputHealth } from '../port/input-health.ts';
 import { portError } from '../port/errors.ts';
 import type { BackupTestResult, EngineEventSink, FailoverSettings, InputHealth, InputName, InputRedundancy, InputsHealth, InputSwitch } from '../port/ports.ts';
 import { AWS_ENGINE_ERRORS, toDomainError, type ErrorContext } from './errors.ts';
+import type { SourceFigures, SourceFiguresReader } from './metrics-reader.ts';
 
 export const DEFAULT_AWS_FAILOVER: FailoverSettings = Object.freeze({ mode: 'automatic', inputLossThresholdMs: 1000, errorClearTimeMs: 10_000, slateTimeoutMs: 300_000 });
 
@@ -77,6 +82,11 @@ export interface AwsInputsConfig {
 
 export interface AwsInputsDeps {
   mediaconnect: Pick<MediaConnectClient, 'send'>;
+  /**
+   * Each source's CloudWatch figures for inputsHealth (AwsMetricsReader; optional: without it, or
+   * when CloudWatch fails, the figures stay null and the health is still answered).
+   */
+  metrics?: SourceFiguresReader;
   /** Where switches are reported as the native "MediaConnect Source Failover Switch" (optional). */
   sink?: EngineEventSink;
   now?: () => Date;
@@ -215,13 +225,32 @@ export class AwsInputRedundancy implements InputRedundancy {
     return v && ENDS.has(v) ? (v as Active) : null;
   }
 
-  private health(o: Observation, input: InputName): InputHealth {
+  /** Each source's figures while the flow runs (a flow in standby publishes none); null figures without a reader or when CloudWatch fails. */
+  private async figures(o: Observation): Promise<Partial<Record<InputName, SourceFigures>>> {
+    if (!this.d.metrics || !o.flowActive) return {};
+    const arns = { ...(o.sources.main?.SourceArn ? { main: o.sources.main.SourceArn } : {}), ...(o.sources.backup?.SourceArn ? { backup: o.sources.backup.SourceArn } : {}) };
+    try {
+      return await this.d.metrics.sourceFigures(arns);
+    } catch (err) {
+      this.d.log?.warn('source metrics unavailable', { error: err instanceof Error ? err.name : String(err) });
+      return {};
+    }
+  }
+
+  private health(o: Observation, input: InputName, figures: SourceFigures | undefined): InputHealth {
     const source = o.sources[input];
     const problem = o.problems[input];
+    const connected = o.delivering[input];
+    // The connected encoder's address: Source.PeerIpAddress (in the model since 2025; an SDK older than that drops it when
+    // it reads DescribeFlow, and then it stays null). Only while the source delivers: the field may keep the last sender.
+    const peer = (source as (Source & { PeerIpAddress?: string }) | undefined)?.PeerIpAddress;
     return {
-      // MediaConnect gives no per-source address or figures here: those stay as for an idle input.
       ...idleInputHealth(),
-      connected: o.delivering[input],
+      ...figures,
+      // connectedSince only for a source that delivers now (SourceUptime's newest period may predate the loss).
+      connectedSince: connected ? (figures?.connectedSince ?? null) : null,
+      sourceAddress: connected && peer ? peer : null,
+      connected,
       // One stable code; MediaConnect's own (SOURCE_DISCONNECTED, ...) leads the message.
       lastError: source && problem ? { code: 'SOURCE_PROBLEM', message: `${problem.code}: ${problem.message}`.slice(0, 500), hint: AWS_ENGINE_ERRORS.SOURCE_PROBLEM.hint } : null,
       updatedAt: o.meta?.Timestamp ? new Date(o.meta.Timestamp).toISOString() : o.at,
@@ -254,6 +283,7 @@ export class AwsInputRedundancy implements InputRedundancy {
    */
   async inputsHealth(): Promise<InputsHealth> {
     const o = await this.observe();
+    const figures = await this.figures(o);
     const settings = this.settingsOf(o);
     const before = this.lastObserved(o);
     // A flow in standby feeds nothing, by choice: no input is active and nothing has switched.
@@ -294,7 +324,7 @@ export class AwsInputRedundancy implements InputRedundancy {
       active,
       settings,
       lastSwitch,
-      inputs: { main: { ...this.health(o, 'main'), configured: true }, backup: { ...this.health(o, 'backup'), configured: !!o.sources.backup } },
+      inputs: { main: { ...this.health(o, 'main', figures.main), configured: true }, backup: { ...this.health(o, 'backup', figures.backup), configured: !!o.sources.backup } },
       slate: slateSince ? { since: slateSince, stopsAt: new Date(Date.parse(slateSince) + settings.slateTimeoutMs).toISOString() } : null,
     };
   }

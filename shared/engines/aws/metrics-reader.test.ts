@@ -1,46 +1,24 @@
 /**
  * AwsMetricsReader against the in-memory MediaConnect (aws-fake.ts) and a CloudWatch that answers
- * GetMetricData from a table of datapoints per metric and dimensions (aws-sdk-client-mock): what
- * each API figure is made of, when nothing is asked (a flow in standby), null for a channel with
- * no datapoints, the cache, and every request checked against the official models.
+ * GetMetricData from a table of datapoints per metric and dimensions (aws-fake.ts fakeCloudWatch):
+ * what each API figure is made of, when nothing is asked (a flow in standby), null for a channel
+ * with no datapoints, each source's figures by SourceARN, the cache, and every request checked
+ * against the official models.
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { CloudWatchClient, GetMetricDataCommand, type GetMetricDataCommandInput, type MetricDataResult } from '@aws-sdk/client-cloudwatch';
-import { mockClient } from 'aws-sdk-client-mock';
-import { AwsFake } from './aws-fake.ts';
+import { GetMetricDataCommand, type GetMetricDataCommandInput } from '@aws-sdk/client-cloudwatch';
+import { AwsFake, fakeCloudWatch, metricKey, type FakeDatapoints } from './aws-fake.ts';
 import { AwsMetricsReader } from './metrics-reader.ts';
 import { capturedFromMock, expectAllValid, modelsOrSkip } from './request-capture.ts';
 
 const NOW = new Date('2026-12-02T10:00:00Z');
 const minutesAgo = (m: number) => new Date(NOW.getTime() - m * 60_000);
 
-/** Datapoints, newest first, keyed by `namespace metric dim=value,...` (dimensions sorted). */
-type Datapoints = Record<string, [Date, number][]>;
-const key = (ns: string, name: string, dims: Record<string, string>) =>
-  `${ns} ${name} ${Object.keys(dims)
-    .sort()
-    .map((k) => `${k}=${dims[k]}`)
-    .join(',')}`;
-
-function cloudWatch(points: Datapoints) {
-  const client = new CloudWatchClient({ region: 'eu-west-1' });
-  const mock = mockClient(client);
-  mock.on(GetMetricDataCommand).callsFake((input: GetMetricDataCommandInput) => ({
-    MetricDataResults: input.MetricDataQueries!.map((q): MetricDataResult => {
-      const m = q.MetricStat!.Metric!;
-      const dims = Object.fromEntries((m.Dimensions ?? []).map((d) => [d.Name!, d.Value!]));
-      const found = (points[key(m.Namespace!, m.MetricName!, dims)] ?? []).filter(([at]) => at >= input.StartTime! && at <= input.EndTime!);
-      return { Id: q.Id!, Label: m.MetricName!, StatusCode: 'Complete', Timestamps: found.map(([at]) => at), Values: found.map(([, v]) => v) };
-    }),
-  }));
-  return { client, mock };
-}
-
-function harness(o: { flow?: 'ACTIVE' | 'STANDBY'; connected?: boolean; points?: Datapoints; cacheMs?: number } = {}) {
+function harness(o: { flow?: 'ACTIVE' | 'STANDBY'; connected?: boolean; points?: FakeDatapoints; cacheMs?: number } = {}) {
   const fake = new AwsFake({ initialFlowState: o.flow ?? 'ACTIVE' });
   fake.sourceConnected = o.connected ?? true;
-  const cw = cloudWatch(o.points ?? {});
+  const cw = fakeCloudWatch(o.points ?? {});
   const reader = new AwsMetricsReader({ flowArn: fake.flowArn, cacheMs: o.cacheMs ?? 0 }, { cloudwatch: cw.client, mediaconnect: fake.mediaconnect, now: () => NOW });
   const captured = () => [...fake.captured(), ...capturedFromMock(cw.mock, 'cloudwatch')];
   return { fake, reader, cw, captured };
@@ -50,7 +28,7 @@ describe('AwsMetricsReader', () => {
   test('input health: the flow source (DescribeFlow, DescribeFlowSourceMetadata) and the newest MediaConnect source metrics', async (t) => {
     const fake = new AwsFake();
     const flow = { FlowARN: fake.flowArn };
-    const mc = (name: string) => key('AWS/MediaConnect', name, flow);
+    const mc = (name: string) => metricKey('AWS/MediaConnect', name, flow);
     const h = harness({
       points: {
         [mc('SourceBitRate')]: [
@@ -106,7 +84,7 @@ describe('AwsMetricsReader', () => {
 
   test("a destination's channel: NetworkOut (Mbps), OutputVideoFrameRate and DroppedFrames on pipeline 0; null without datapoints", async (t) => {
     const ch = { ChannelId: '1234567', Pipeline: '0' };
-    const ml = (name: string, extra: Record<string, string> = {}) => key('AWS/MediaLive', name, { ...ch, ...extra });
+    const ml = (name: string, extra: Record<string, string> = {}) => metricKey('AWS/MediaLive', name, { ...ch, ...extra });
     const h = harness({
       points: {
         [ml('NetworkOut')]: [[minutesAgo(1), 4.6]],
@@ -129,8 +107,46 @@ describe('AwsMetricsReader', () => {
 
   test('no active output: the bitrate is 0 whatever NetworkOut says (nothing reaches the platform)', async () => {
     const ch = { ChannelId: '1234567', Pipeline: '0' };
-    const h = harness({ points: { [key('AWS/MediaLive', 'NetworkOut', ch)]: [[minutesAgo(1), 0.1]], [key('AWS/MediaLive', 'ActiveOutputs', { ...ch, OutputGroupName: 'rtmp' })]: [[minutesAgo(1), 0]] } });
+    const h = harness({ points: { [metricKey('AWS/MediaLive', 'NetworkOut', ch)]: [[minutesAgo(1), 0.1]], [metricKey('AWS/MediaLive', 'ActiveOutputs', { ...ch, OutputGroupName: 'rtmp' })]: [[minutesAgo(1), 0]] } });
     assert.equal((await h.reader.channelMetrics('1234567'))?.bitrateKbps, 0);
+  });
+
+  test('per source: the Source* metrics and SourceUptime by SourceARN, main and backup in one GetMetricData; a source with no datapoints has null figures', async (t) => {
+    const fake = new AwsFake();
+    const src = (name: string, input: 'main' | 'backup') => metricKey('AWS/MediaConnect', name, { SourceARN: fake.sourceArn(input) });
+    const h = harness({
+      points: {
+        [src('SourceBitRate', 'main')]: [[minutesAgo(1), 6_000_400]],
+        [src('SourcePacketLossPercent', 'main')]: [[minutesAgo(1), 0.5]],
+        [src('SourceNotRecoveredPackets', 'main')]: [[minutesAgo(1), 2]],
+        [src('SourceARQRequests', 'main')]: [[minutesAgo(1), 40]],
+        [src('SourceRoundTripTime', 'main')]: [[minutesAgo(1), 21]],
+        // Connected 10 minutes before the end of the newest period (one minute ago + 60 s = now).
+        [src('SourceUptime', 'main')]: [[minutesAgo(1), 600]],
+        // The flow-level series (every source together) is not what a source reports.
+        [metricKey('AWS/MediaConnect', 'SourceBitRate', { FlowARN: fake.flowArn })]: [[minutesAgo(1), 9_999_000]],
+      },
+    });
+    const figures = await h.reader.sourceFigures({ main: fake.sourceArn('main'), backup: fake.sourceArn('backup') });
+    assert.deepEqual(figures.main, { bitrateInKbps: 6000, packetLossPercent: 0.5, packetsLost: 2, retransmits: 40, rttMs: 21, connectedSince: minutesAgo(10).toISOString() });
+    assert.deepEqual(figures.backup, { bitrateInKbps: null, packetLossPercent: null, packetsLost: null, retransmits: null, rttMs: null, connectedSince: null });
+    const calls = h.captured().filter((c) => c.operation === 'GetMetricData');
+    assert.equal(calls.length, 1, 'one request for both sources');
+    const queries = (calls[0]!.input as GetMetricDataCommandInput).MetricDataQueries!;
+    assert.equal(queries.length, 12, 'six metrics per source');
+    assert.deepEqual(new Set(queries.map((q) => q.MetricStat!.Metric!.Dimensions!.map((d) => d.Name).join(','))), new Set(['SourceARN']));
+    assert.deepEqual(new Set(queries.map((q) => q.MetricStat!.Metric!.Dimensions![0]!.Value)), new Set([fake.sourceArn('main'), fake.sourceArn('backup')]));
+    assert.ok(queries.every((q) => /^[a-z][a-zA-Z0-9_]*$/.test(q.Id!)));
+    const models = modelsOrSkip(t);
+    if (models) expectAllValid(h.captured(), models);
+  });
+
+  test('per source: nothing to ask without a source ARN; an uptime of 0 is no connectedSince', async () => {
+    const fake = new AwsFake();
+    const h = harness({ points: { [metricKey('AWS/MediaConnect', 'SourceUptime', { SourceARN: fake.sourceArn('main') })]: [[minutesAgo(1), 0]] } });
+    assert.equal((await h.reader.sourceFigures({})).main.bitrateInKbps, null);
+    assert.equal(h.cw.mock.commandCalls(GetMetricDataCommand).length, 0);
+    assert.equal((await h.reader.sourceFigures({ main: fake.sourceArn('main') })).main.connectedSince, null);
   });
 
   test('answers are reused for cacheMs: a polling dashboard costs one GetMetricData per channel per period', async () => {
@@ -139,7 +155,10 @@ describe('AwsMetricsReader', () => {
     await h.reader.channelMetrics('1234567');
     await h.reader.inputHealth();
     await h.reader.inputHealth();
-    assert.equal(h.cw.mock.commandCalls(GetMetricDataCommand).length, 2);
+    const sources = { main: h.fake.sourceArn('main'), backup: h.fake.sourceArn('backup') };
+    await h.reader.sourceFigures(sources);
+    await h.reader.sourceFigures({ ...sources });
+    assert.equal(h.cw.mock.commandCalls(GetMetricDataCommand).length, 3);
     const uncached = harness({ cacheMs: 0 });
     await uncached.reader.channelMetrics('1234567');
     await uncached.reader.channelMetrics('1234567');

@@ -11,6 +11,11 @@
  *                   FlowARN: SourceBitRate (b/s), SourcePacketLossPercent, SourceNotRecoveredPackets
  *                   (lost), SourceARQRequests (retransmissions asked for and received),
  *                   SourceRoundTripTime (ms)
+ *   input sources = the same metrics per source of the two-source flow (input redundancy, issue 15:
+ *                   main and backup in one GetMetricData), dimension SourceARN instead of FlowARN
+ *                   (FlowARN aggregates over every source of the flow), plus SourceUptime (seconds
+ *                   since the source last connected: connectedSince). `sourceFigures`, for
+ *                   aws-inputs.ts' inputsHealth.
  *   destination   = CloudWatch AWS/MediaLive, dimensions ChannelId + Pipeline 0 (SINGLE_PIPELINE
  *                   channels publish on pipeline 0 only): NetworkOut (Mbps: the bitrate sent),
  *                   DroppedFrames; with OutputName `rtmp` (channel-settings.ts): OutputVideoFrameRate;
@@ -19,7 +24,8 @@
  * Each figure is the newest datapoint of the last `windowSeconds` at a `periodSeconds` period;
  * counts (dropped frames, lost packets, retransmits) are the sum over that newest period, not since
  * the start as locally (docs/operations.md says so). A channel with no datapoint at all is not
- * running: null. Answers are kept `cacheMs` (default 30 s) per channel and for the input, so a
+ * running: null. Answers are kept `cacheMs` (default 30 s) per channel, for the input and for the
+ * pair of sources, so a
  * dashboard that polls does not turn into one GetMetricData per request (CloudWatch bills per
  * metric requested).
  */
@@ -27,7 +33,7 @@ import { GetMetricDataCommand, type CloudWatchClient, type MetricDataQuery } fro
 import { DescribeFlowCommand, DescribeFlowSourceMetadataCommand, type MediaConnectClient } from '@aws-sdk/client-mediaconnect';
 import { LRUCache } from 'lru-cache';
 import { idleInputHealth } from '../port/input-health.ts';
-import type { ChannelMetrics, InputHealth } from '../port/ports.ts';
+import type { ChannelMetrics, InputHealth, InputName } from '../port/ports.ts';
 
 export interface AwsMetricsReaderConfig {
   flowArn: string;
@@ -51,8 +57,44 @@ interface MetricRead {
   id: string;
   namespace: 'AWS/MediaLive' | 'AWS/MediaConnect';
   name: string;
-  stat: 'Average' | 'Sum' | 'Minimum';
+  stat: 'Average' | 'Sum' | 'Minimum' | 'Maximum';
   dimensions: Record<string, string>;
+}
+
+/**
+ * One source's newest figures (all null for a source with no datapoint in the window: not
+ * connected, or a flow that publishes nothing for it). `connectedSince` comes from SourceUptime:
+ * the end of its newest period (or now) less the uptime, to within a period; null while 0.
+ */
+export type SourceFigures = Pick<InputHealth, 'bitrateInKbps' | 'packetLossPercent' | 'packetsLost' | 'retransmits' | 'rttMs' | 'connectedSince'>;
+
+/** What aws-inputs.ts needs of this reader (a type, so the inputs module stays free of CloudWatch). */
+export interface SourceFiguresReader {
+  sourceFigures(sourceArns: Partial<Record<InputName, string>>): Promise<Record<InputName, SourceFigures>>;
+}
+
+/** The MediaConnect source metrics behind InputHealth's figures: query id suffix, metric, statistic. */
+const SOURCE_METRICS = [
+  { id: 'bitrate', name: 'SourceBitRate', stat: 'Average' },
+  { id: 'loss', name: 'SourcePacketLossPercent', stat: 'Average' },
+  { id: 'lost', name: 'SourceNotRecoveredPackets', stat: 'Sum' },
+  { id: 'arq', name: 'SourceARQRequests', stat: 'Sum' },
+  { id: 'rtt', name: 'SourceRoundTripTime', stat: 'Average' },
+] as const satisfies readonly Omit<MetricRead, 'namespace' | 'dimensions'>[];
+
+/** The figures of InputHealth from the newest values of SOURCE_METRICS read under ids `${prefix}${id}`. */
+function figuresOf(values: Record<string, number | undefined>, prefix = ''): Pick<InputHealth, 'bitrateInKbps' | 'packetLossPercent' | 'packetsLost' | 'retransmits' | 'rttMs'> {
+  const v = (id: (typeof SOURCE_METRICS)[number]['id']) => values[`${prefix}${id}`];
+  const bitrate = v('bitrate');
+  const lost = v('lost');
+  const arq = v('arq');
+  return {
+    bitrateInKbps: bitrate === undefined ? null : Math.round(bitrate / 1000),
+    packetLossPercent: v('loss') ?? null,
+    packetsLost: lost === undefined ? null : Math.round(lost),
+    retransmits: arq === undefined ? null : Math.round(arq),
+    rttMs: v('rtt') ?? null,
+  };
 }
 
 /** The output and output group names Fanout's channels use (shared/engines/aws/channel-settings.ts). */
@@ -74,6 +116,15 @@ export class AwsMetricsReader {
   /** The contribution input's health, as GET /api/mediaconnect/inputs/health shows it. */
   inputHealth(): Promise<InputHealth> {
     return this.cached('input', () => this.readInputHealth());
+  }
+
+  /**
+   * Each source's figures (main and backup of the two-source flow), by the sources' ARNs
+   * (DescribeFlow's Sources[].SourceArn): one GetMetricData for both, cached like the rest. A
+   * source not given, or with no datapoint, has every figure null.
+   */
+  sourceFigures(sourceArns: Partial<Record<InputName, string>>): Promise<Record<InputName, SourceFigures>> {
+    return this.cached(`sources:${sourceArns.main ?? ''}|${sourceArns.backup ?? ''}`, () => this.readSourceFigures(sourceArns));
   }
 
   /** A destination channel's figures from MediaLive's CloudWatch metrics; null when it has published none lately (not running). */
@@ -99,13 +150,7 @@ export class AwsMetricsReader {
         this.d.log?.warn('flow source metadata unavailable', { error: err instanceof Error ? err.name : String(err) });
         return null;
       }),
-      this.newest([
-        { id: 'bitrate', namespace: 'AWS/MediaConnect', name: 'SourceBitRate', stat: 'Average', dimensions: flowDim },
-        { id: 'loss', namespace: 'AWS/MediaConnect', name: 'SourcePacketLossPercent', stat: 'Average', dimensions: flowDim },
-        { id: 'lost', namespace: 'AWS/MediaConnect', name: 'SourceNotRecoveredPackets', stat: 'Sum', dimensions: flowDim },
-        { id: 'arq', namespace: 'AWS/MediaConnect', name: 'SourceARQRequests', stat: 'Sum', dimensions: flowDim },
-        { id: 'rtt', namespace: 'AWS/MediaConnect', name: 'SourceRoundTripTime', stat: 'Average', dimensions: flowDim },
-      ]),
+      this.newest(SOURCE_METRICS.map((m) => ({ ...m, namespace: 'AWS/MediaConnect', dimensions: flowDim }))),
     ]);
     if (meta) {
       health.connected = (meta.TransportMediaInfo?.Programs?.length ?? 0) > 0;
@@ -113,13 +158,33 @@ export class AwsMetricsReader {
       const problem = (meta.Messages ?? []).find((m) => !health.connected || !m.ResourceName);
       if (problem) health.lastError = { code: (problem.Code ?? 'SOURCE_PROBLEM').slice(0, 64), message: (problem.Message ?? '').slice(0, 500), hint: 'Check the contribution encoder (SRT caller, passphrase, allowed CIDR).' };
     }
-    const v = figures.values;
-    if (v.bitrate !== undefined) health.bitrateInKbps = Math.round(v.bitrate / 1000);
-    if (v.loss !== undefined) health.packetLossPercent = v.loss;
-    if (v.lost !== undefined) health.packetsLost = Math.round(v.lost);
-    if (v.arq !== undefined) health.retransmits = Math.round(v.arq);
-    if (v.rtt !== undefined) health.rttMs = v.rtt;
-    return health;
+    return { ...health, ...figuresOf(figures.values) };
+  }
+
+  private async readSourceFigures(sourceArns: Partial<Record<InputName, string>>): Promise<Record<InputName, SourceFigures>> {
+    const inputs = (['main', 'backup'] as const).filter((i) => sourceArns[i]);
+    const none: SourceFigures = { bitrateInKbps: null, packetLossPercent: null, packetsLost: null, retransmits: null, rttMs: null, connectedSince: null };
+    const out: Record<InputName, SourceFigures> = { main: { ...none }, backup: { ...none } };
+    if (inputs.length === 0) return out;
+    const { values, at } = await this.newest(
+      inputs.flatMap((input) => {
+        const dimensions = { SourceARN: sourceArns[input]! };
+        return [
+          ...SOURCE_METRICS.map((m): MetricRead => ({ id: `${input}_${m.id}`, namespace: 'AWS/MediaConnect', name: m.name, stat: m.stat, dimensions })),
+          { id: `${input}_uptime`, namespace: 'AWS/MediaConnect', name: 'SourceUptime', stat: 'Maximum', dimensions },
+        ];
+      }),
+    );
+    const now = this.now().getTime();
+    const period = (this.cfg.periodSeconds ?? 60) * 1000;
+    for (const input of inputs) {
+      const uptime = values[`${input}_uptime`];
+      const periodStart = at[`${input}_uptime`];
+      // The uptime's maximum is the one at the end of its period (it only grows while connected).
+      const since = uptime !== undefined && uptime > 0 && periodStart ? new Date(Math.min(now, periodStart.getTime() + period) - Math.round(uptime) * 1000) : null;
+      out[input] = { ...figuresOf(values, `${input}_`), connectedSince: since ? since.toISOString() : null };
+    }
+    return out;
   }
 
   private async readChannelMetrics(channelId: string): Promise<ChannelMetrics | null> {
@@ -148,8 +213,8 @@ export class AwsMetricsReader {
     };
   }
 
-  /** The newest datapoint of each metric in the window (one GetMetricData call), and the newest timestamp among them. */
-  private async newest(reads: MetricRead[]): Promise<{ values: Record<string, number | undefined>; newestAt: Date | null }> {
+  /** The newest datapoint of each metric in the window (one GetMetricData call, paged), its timestamp, and the newest timestamp among them. */
+  private async newest(reads: MetricRead[]): Promise<{ values: Record<string, number | undefined>; at: Record<string, Date | undefined>; newestAt: Date | null }> {
     const end = this.now();
     const period = this.cfg.periodSeconds ?? 60;
     const start = new Date(end.getTime() - (this.cfg.windowSeconds ?? 300) * 1000);
@@ -163,6 +228,7 @@ export class AwsMetricsReader {
       ReturnData: true,
     }));
     const values: Record<string, number | undefined> = {};
+    const stamps: Record<string, Date | undefined> = {};
     let newestAt: Date | null = null;
     let NextToken: string | undefined;
     do {
@@ -171,10 +237,11 @@ export class AwsMetricsReader {
         const at = r.Timestamps?.[0];
         if (!r.Id || values[r.Id] !== undefined || at === undefined || r.Values?.[0] === undefined) continue;
         values[r.Id] = r.Values[0];
+        stamps[r.Id] = new Date(at);
         if (!newestAt || at > newestAt) newestAt = new Date(at);
       }
       NextToken = out.NextToken;
     } while (NextToken && reads.some((r) => values[r.id] === undefined));
-    return { values, newestAt };
+    return { values, at: stamps, newestAt };
   }
 }

@@ -9,9 +9,10 @@
  * exactly these calls (serverless.yml ApiRole: FlowHealthRead, MediaMetricsRead).
  *
  * Input redundancy (issue 15, ADR 0024): `inputs` is the AWS engine's InputRedundancy over
- * MediaConnect alone (AwsInputRedundancy: DescribeFlow, DescribeFlowSourceMetadata,
+ * MediaConnect (AwsInputRedundancy: DescribeFlow, DescribeFlowSourceMetadata,
  * ListTagsForResource, UpdateFlow, TagResource on the flow; ApiRole FlowHealthRead and
- * FlowInputSwitch). Built without a sink: the API records its switches on the flow and
+ * FlowInputSwitch), with the reader's per-source CloudWatch figures in its health (GetMetricData
+ * by SourceARN; ApiRole MediaMetricsRead). Built without a sink: the API records its switches on the flow and
  * flow-output's reconcile reports them as InputSwitched (aws-inputs.ts "Who reports").
  *
  * The destination service's Lambda entry (./destination.ts) puts `awsDestinationReaders()` in
@@ -43,7 +44,8 @@ export function createDestinationReaders(cfg: Config, deps?: ConstructorParamete
     log: { warn: (m: string, a?: Record<string, unknown>) => log.warn(m, a ?? {}) },
   };
   const reader = new AwsMetricsReader({ flowArn: cfg.mediaConnectFlowArn }, clients);
-  const inputs = new AwsInputRedundancy({ flowArn: cfg.mediaConnectFlowArn }, { mediaconnect: clients.mediaconnect, ...(clients.log ? { log: clients.log } : {}) });
+  // The same reader gives each input's figures (one cache for the container): CloudWatch by source ARN.
+  const inputs = new AwsInputRedundancy({ flowArn: cfg.mediaConnectFlowArn }, { mediaconnect: clients.mediaconnect, metrics: reader, ...(clients.log ? { log: clients.log } : {}) });
   return {
     metrics: async (d) => (d.mediaLiveChannelId ? reader.channelMetrics(d.mediaLiveChannelId) : null),
     inputHealth: () => reader.inputHealth(),
