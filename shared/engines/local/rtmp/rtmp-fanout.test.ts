@@ -3,7 +3,7 @@ import { PassThrough } from 'node:stream';
 import { afterEach, describe, it } from 'node:test';
 import { waitFor } from '../process/fixtures/wait-for.ts';
 import type { RtmpMessage } from './rtmp-chunk.ts';
-import { RtmpFanout, type RtmpFanoutEvent, type RtmpFanoutOptions } from './rtmp-fanout.ts';
+import { JOIN_QUIET_MS, RtmpFanout, type RtmpFanoutEvent, type RtmpFanoutOptions } from './rtmp-fanout.ts';
 import { FakeRtmpServer, type FakeRtmpServerOptions, flvHeader, flvTag, syntheticStream, type FakeSession, type SyntheticTag } from './testing.ts';
 
 const cleanup: (() => Promise<void>)[] = [];
@@ -19,7 +19,8 @@ async function server(o: FakeRtmpServerOptions = {}): Promise<FakeRtmpServer> {
 
 function fanout(o: RtmpFanoutOptions = {}): { fan: RtmpFanout; events: RtmpFanoutEvent[]; source: PassThrough } {
   const events: RtmpFanoutEvent[] = [];
-  const fan = new RtmpFanout({ ...o, onEvent: (e) => events.push(e) });
+  // Every read is live unless a test says otherwise (the start-up hold has its own test).
+  const fan = new RtmpFanout({ joinQuietMs: 0, ...o, onEvent: (e) => events.push(e) });
   const source = new PassThrough();
   fan.attach(source);
   cleanup.push(() => fan.close());
@@ -104,6 +105,43 @@ describe('RtmpFanout', () => {
     const firstLive = b.sessions[0]!.media.findIndex((m) => m.type === 9 && m.timestamp === aVideo[31]);
     assert.ok(firstAudio > 0 && b.sessions[0]!.media[firstAudio]!.timestamp >= aVideo[30]! - 40, 'no cached audio');
     assert.ok(firstLive > 0);
+  });
+
+  it('holds a publisher that publishes while the source starts until its start-up burst is over, then gives it the GOP caught up: a keyframe first, nothing of the past as it came', async () => {
+    const s = await server();
+    const { fan, events, source } = fanout({ joinQuietMs: JOIN_QUIET_MS });
+    fan.add('d', { url: s.url(), streamKey: 'key-d-abcdef' });
+    await waitFor('connected', () => fan.publisher('d')?.publishing);
+    assert.equal(fan.joined('d'), false, 'held: no source read yet');
+    // The burst: a GOP and a half (keyframes 0 and 20), read back to back.
+    const { tags } = syntheticStream({ frames: 60, gop: 20, frameBytes: 1000 });
+    const cut = 3 + 2 * 31;
+    await feed(source, Buffer.concat([flvHeader(), tagBytes(tags.slice(0, cut))]), 512);
+    assert.equal(fan.joined('d'), false, 'held through the burst');
+    assert.equal(events.filter((e) => e.type === 'publishing').length, 0);
+    assert.equal(s.sessions[0]!.media.length, 0, 'nothing of the burst sent');
+    // Live: frames one at a time, after a quiet gap.
+    for (let i = cut; i < tags.length; i += 2) {
+      await new Promise((r) => setTimeout(r, JOIN_QUIET_MS + 5));
+      source.write(tagBytes(tags.slice(i, i + 2)));
+    }
+    await waitFor('d got the live feed', () => videoFrames(s.sessions[0]!).at(-1)?.[0] === 59);
+    assert.equal(fan.joined('d'), true);
+    assert.equal(events.filter((e) => e.type === 'publishing').length, 1);
+    const got = s.sessions[0]!.media;
+    assert.deepEqual(kinds(got).slice(0, 4), ['meta', 'vseq', 'aseq', 'key']);
+    const frames = videoFrames(s.sessions[0]!);
+    // Joined at the first live read (frame 31): the GOP from keyframe 20 up to it, caught up (1 ms
+    // apart, ending at frame 31's timestamp), then the live feed: no gap, no frame of the first GOP.
+    assert.deepEqual(
+      frames.map((f) => f[0]),
+      Array.from({ length: 40 }, (_, i) => 20 + i),
+    );
+    assert.deepEqual(
+      frames.slice(0, 12).map((f) => f[2]),
+      Array.from({ length: 12 }, (_, i) => 31 * 40 - 11 + i),
+    );
+    assert.equal(frames[12]![2], 32 * 40);
   });
 
   it('drops video on a stalled destination only, until a keyframe, and recovers', async () => {
