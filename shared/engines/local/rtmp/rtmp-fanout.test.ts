@@ -3,7 +3,7 @@ import { PassThrough } from 'node:stream';
 import { afterEach, describe, it } from 'node:test';
 import { waitFor } from '../process/fixtures/wait-for.ts';
 import type { RtmpMessage } from './rtmp-chunk.ts';
-import { JOIN_QUIET_MS, RtmpFanout, type RtmpFanoutEvent, type RtmpFanoutOptions } from './rtmp-fanout.ts';
+import { RtmpFanout, type RtmpFanoutEvent, type RtmpFanoutOptions } from './rtmp-fanout.ts';
 import { FakeRtmpServer, type FakeRtmpServerOptions, flvHeader, flvTag, syntheticStream, type FakeSession, type SyntheticTag } from './testing.ts';
 
 const cleanup: (() => Promise<void>)[] = [];
@@ -20,7 +20,7 @@ async function server(o: FakeRtmpServerOptions = {}): Promise<FakeRtmpServer> {
 function fanout(o: RtmpFanoutOptions = {}): { fan: RtmpFanout; events: RtmpFanoutEvent[]; source: PassThrough } {
   const events: RtmpFanoutEvent[] = [];
   // Every read is live unless a test says otherwise (the start-up hold has its own test).
-  const fan = new RtmpFanout({ joinQuietMs: 0, ...o, onEvent: (e) => events.push(e) });
+  const fan = new RtmpFanout({ holdUntilLive: false, ...o, onEvent: (e) => events.push(e) });
   const source = new PassThrough();
   fan.attach(source);
   cleanup.push(() => fan.close());
@@ -109,20 +109,24 @@ describe('RtmpFanout', () => {
 
   it('holds a publisher that publishes while the source starts until its start-up burst is over, then gives it the GOP caught up: a keyframe first, nothing of the past as it came', async () => {
     const s = await server();
-    const { fan, events, source } = fanout({ joinQuietMs: JOIN_QUIET_MS });
+    const { fan, events, source } = fanout({ holdUntilLive: true });
     fan.add('d', { url: s.url(), streamKey: 'key-d-abcdef' });
     await waitFor('connected', () => fan.publisher('d')?.publishing);
     assert.equal(fan.joined('d'), false, 'held: no source read yet');
-    // The burst: a GOP and a half (keyframes 0 and 20), read back to back.
+    // The burst: a GOP and a half (keyframes 0 and 20, 40 ms apart), read in pieces, with a pause
+    // of more than a frame inside it (FFmpeg descheduled): still the burst.
     const { tags } = syntheticStream({ frames: 60, gop: 20, frameBytes: 1000 });
     const cut = 3 + 2 * 31;
-    await feed(source, Buffer.concat([flvHeader(), tagBytes(tags.slice(0, cut))]), 512);
+    const burst = Buffer.concat([flvHeader(), tagBytes(tags.slice(0, cut))]);
+    await feed(source, burst.subarray(0, burst.length / 2), 512);
+    await new Promise((r) => setTimeout(r, 60));
+    await feed(source, burst.subarray(burst.length / 2), 512);
     assert.equal(fan.joined('d'), false, 'held through the burst');
     assert.equal(events.filter((e) => e.type === 'publishing').length, 0);
     assert.equal(s.sessions[0]!.media.length, 0, 'nothing of the burst sent');
-    // Live: frames one at a time, after a quiet gap.
+    // Live: a frame (and its audio) every 40 ms, at the media's own pace.
     for (let i = cut; i < tags.length; i += 2) {
-      await new Promise((r) => setTimeout(r, JOIN_QUIET_MS + 5));
+      await new Promise((r) => setTimeout(r, 40));
       source.write(tagBytes(tags.slice(i, i + 2)));
     }
     await waitFor('d got the live feed', () => videoFrames(s.sessions[0]!).at(-1)?.[0] === 59);
@@ -131,17 +135,22 @@ describe('RtmpFanout', () => {
     const got = s.sessions[0]!.media;
     assert.deepEqual(kinds(got).slice(0, 4), ['meta', 'vseq', 'aseq', 'key']);
     const frames = videoFrames(s.sessions[0]!);
-    // Joined at the first live read (frame 31): the GOP from keyframe 20 up to it, caught up (1 ms
-    // apart, ending at frame 31's timestamp), then the live feed: no gap, no frame of the first GOP.
+    // Joined at a live read (frame j ≥ 31): the GOP from keyframe 20 up to it, caught up (1 ms
+    // apart, ending at frame j's own timestamp), then the live feed: no gap, nothing of the first GOP.
     assert.deepEqual(
       frames.map((f) => f[0]),
       Array.from({ length: 40 }, (_, i) => 20 + i),
     );
+    const j = frames.findIndex((f, i) => i > 0 && f[2] - frames[i - 1]![2] === 40) + 19;
+    assert.ok(j >= 31 && j < 59, `joined at frame ${j}`);
     assert.deepEqual(
-      frames.slice(0, 12).map((f) => f[2]),
-      Array.from({ length: 12 }, (_, i) => 31 * 40 - 11 + i),
+      frames.slice(0, j - 19).map((f) => f[2]),
+      Array.from({ length: j - 19 }, (_, i) => j * 40 - (j - 20) + i),
     );
-    assert.equal(frames[12]![2], 32 * 40);
+    assert.ok(
+      frames.slice(j - 19).every((f) => f[2] === f[0] * 40),
+      'then the live feed with its own timestamps',
+    );
   });
 
   it('drops video on a stalled destination only, until a keyframe, and recovers', async () => {

@@ -26,9 +26,9 @@
  *   starts, so its TCP/TLS/RTMP handshake overlaps the FFmpeg's start). Publishing before the
  *   source's output is live, it is held: a starting source first writes the flow hub's cached GOP
  *   (up to a GOP in the past) in one burst, and a publisher given that burst with its own
- *   timestamps stays as far behind for its session. The output is live at the first gap of
- *   `JOIN_QUIET_MS` between two reads (or `JOIN_HOLD_MAX_MS` after the first); the held
- *   publishers then join as above, the cached GOP caught up ending at that read.
+ *   timestamps stays as far behind for its session. The output is live once its video keeps the
+ *   wall clock's pace over `JOIN_WINDOW_MS` (or `JOIN_HOLD_MAX_MS` after its first media); the
+ *   held publishers then join as above, the cached GOP caught up ending at that read.
  * - a slow destination drops frames on its own (see RtmpPublisher) and never slows the others.
  * - `attach()` a new source (the muxing FFmpeg restarted): connections stay up; timestamps go on
  *   from where the previous source ended (RTMP timestamps must not jump back), publishers wait for
@@ -59,12 +59,11 @@ export interface RtmpFanoutOptions {
    */
   join?: 'catch-up' | 'replay' | 'keyframe';
   /**
-   * A publisher that is publishing before the source's output is live is held until a gap of
-   * this many ms between two reads of the source (the start-up burst is over), then joins with
-   * the cached GOP caught up. Default `JOIN_QUIET_MS`; 0: every read is live (a publisher joins
-   * at once and gets the source from its next read).
+   * Hold a publisher that is publishing before the source's output is live (`JOIN_WINDOW_MS`)
+   * until it is, then join it with the cached GOP caught up. Default true; false: every read is
+   * live (a publisher joins at once and gets the source from its next read).
    */
-  joinQuietMs?: number;
+  holdUntilLive?: boolean;
   /** Drop the GOP cache (until the next keyframe) beyond this. Default 16 MiB. */
   maxGopCacheBytes?: number;
   /** Defaults for every publisher (chunk size, buffer limit, timeouts, logger). */
@@ -98,15 +97,20 @@ const SET_DATA_FRAME = encodeAmf0('@setDataFrame');
 /** A step put between the last timestamp of a source and the first of the next. */
 const SOURCE_SWITCH_STEP_MS = 40;
 /**
- * A gap between two reads of the source this long says its output is live: a source that starts
- * (the mux or an encoder, fed the flow hub's cached TS GOP first) writes that past GOP in one
- * burst, reads back to back, then the live feed a frame at a time (33 ms apart at 30 fps, audio
- * between). A publisher that is publishing before that gap is held, so that it never gets the
- * burst with its own timestamps (media from the past: a receiver that plays in real time would
- * stay that far behind for the session).
+ * When a source's output is live. A source that starts (the mux or an encoder, fed the flow hub's
+ * cached TS GOP first) writes that past GOP in one burst, its media time running far ahead of the
+ * wall clock, then the live feed at the wall clock's pace. A publisher that is publishing before
+ * then is held, so that it never gets the burst with its own timestamps (media from the past: a
+ * receiver that plays in real time would stay that far behind for the session). Live: over at
+ * least `JOIN_WINDOW_MS` of reads, the video's timestamps advanced by at most the wall time plus
+ * `JOIN_LEAD_MS` (live media comes in bunches of a frame or two). A gap between two reads alone
+ * (15 ms was tried) also fires inside the burst on a loaded machine, where FFmpeg is descheduled
+ * mid-burst or pauses between its header and its first packets: measured, one such join stayed
+ * 1049 ms behind for its session.
  */
-export const JOIN_QUIET_MS = 15;
-/** A source that never leaves such a gap is taken as live this long after its first read. */
+export const JOIN_WINDOW_MS = 100;
+export const JOIN_LEAD_MS = 50;
+/** A source that never looks live by that rule is taken as live this long after its first media. */
 export const JOIN_HOLD_MAX_MS = 1000;
 
 export class RtmpFanout {
@@ -137,19 +141,16 @@ export class RtmpFanout {
   #chunkings = 0;
   #writes = 0;
   #closed = false;
-  // Whether the current source's output is live (see JOIN_QUIET_MS), and its reads' timing.
+  // Whether the current source's output is live (see JOIN_WINDOW_MS): its first media read, and
+  // the start of the current window (wall ms, video timestamp).
   #sourceLive = false;
-  #firstReadAt: number | null = null;
-  #lastReadAt: number | null = null;
-  /** Publishers that are publishing and wait for the source to be live (`JOIN_QUIET_MS`). */
+  #firstMediaAt: number | null = null;
+  #window: { at: number; ts: number } | null = null;
+  /** Publishers that are publishing and wait for the source to be live (`JOIN_WINDOW_MS`). */
   #held: { id: string; p: RtmpPublisher }[] = [];
 
   constructor(opts: RtmpFanoutOptions = {}) {
     this.#opts = opts;
-  }
-
-  get #quietMs(): number {
-    return this.#opts.joinQuietMs ?? JOIN_QUIET_MS;
   }
 
   /**
@@ -172,9 +173,9 @@ export class RtmpFanout {
     }
     this.#gop = null;
     this.#gopBytes = 0;
-    this.#sourceLive = this.#quietMs === 0;
-    this.#firstReadAt = null;
-    this.#lastReadAt = null;
+    this.#sourceLive = this.#opts.holdUntilLive === false;
+    this.#firstMediaAt = null;
+    this.#window = null;
     const onData = (chunk: Buffer): void => this.#onData(chunk);
     const onEnd = (): void => this.#sourceEnded(source, null);
     const onError = (err: Error): void => this.#sourceEnded(source, err);
@@ -199,7 +200,7 @@ export class RtmpFanout {
   /**
    * Adds a destination and starts publishing to it: it may be added before the source runs (its
    * TCP, TLS and RTMP handshake then overlap the source's start). It joins the feed once the
-   * server accepted the publish and the source's output is live (`JOIN_QUIET_MS`; held until
+   * server accepted the publish and the source's output is live (`JOIN_WINDOW_MS`; held until
    * then), with the `publishing` event; a failure is reported as a `closed` event with the
    * error, and the destination is removed.
    * @throws Error if `id` exists; RtmpPublishError INVALID_URL for a bad URL
@@ -306,12 +307,6 @@ export class RtmpFanout {
 
   #onData(chunk: Buffer): void {
     this.#bytesIn += chunk.length;
-    if (!this.#sourceLive) {
-      const now = performance.now();
-      this.#firstReadAt ??= now;
-      if ((this.#lastReadAt !== null && now - this.#lastReadAt >= this.#quietMs) || now - this.#firstReadAt >= JOIN_HOLD_MAX_MS) this.#sourceLive = true;
-      this.#lastReadAt = now;
-    }
     let tags: FlvTag[];
     try {
       tags = this.#parser.push(chunk);
@@ -321,6 +316,7 @@ export class RtmpFanout {
       return;
     }
     if (tags.length === 0) return;
+    if (!this.#sourceLive) this.#watchForLive(tags);
     const msgs: OutboundMessage[] = [];
     for (const tag of tags) {
       const msg = this.#message(tag);
@@ -354,6 +350,28 @@ export class RtmpFanout {
     for (const p of live) p.addCpuMicros(share);
     this.#writes += live.length;
     for (const m of msgs) this.#chunkings += m.chunkings;
+  }
+
+  /** Sets `#sourceLive` once the source's video keeps the wall clock's pace (`JOIN_WINDOW_MS`). */
+  #watchForLive(tags: FlvTag[]): void {
+    let ts: number | null = null;
+    for (const t of tags) if (t.type === FLV_TAG_VIDEO && !t.sequenceHeader) ts = t.timestamp;
+    if (ts === null) return;
+    const now = performance.now();
+    this.#firstMediaAt ??= now;
+    if (now - this.#firstMediaAt >= JOIN_HOLD_MAX_MS) {
+      this.#sourceLive = true;
+      return;
+    }
+    const w = this.#window;
+    if (w === null) {
+      this.#window = { at: now, ts };
+      return;
+    }
+    const wall = now - w.at;
+    if (wall < JOIN_WINDOW_MS) return;
+    if (ts - w.ts <= wall + JOIN_LEAD_MS) this.#sourceLive = true;
+    else this.#window = { at: now, ts };
   }
 
   #message(tag: FlvTag): OutboundMessage | null {
