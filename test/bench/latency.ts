@@ -21,8 +21,9 @@
  *
  * Targets: passthrough ≤ the SRT latency + 100 ms at either bitrate and never behind the simple
  * relay (p50); transcode ≤ the SRT latency + the encoder's own look-ahead + 150 ms (the look-ahead
- * of x264 at the preset Fanout runs: rc-lookahead or B-frames, whichever is more, plus one frame
- * per frame thread past the first, at 30 fps).
+ * of x264 as Fanout runs it: 0 under `-tune zerolatency`, which Fanout's encoders use; otherwise
+ * rc-lookahead or B-frames, whichever is more, plus one frame per frame thread past the first, at
+ * 30 fps).
  *
  * `npm run bench` runs it first (`BENCH_LATENCY=0` leaves it out); alone:
  * `flock /tmp/fanout-media.lock npx tsx test/bench/latency.ts`. Environment:
@@ -61,8 +62,13 @@ const X264_LOOKAHEAD: Record<string, [number, number]> = {
   medium: [40, 3],
 };
 
-/** The encoder's own delay at `preset`, ms: look-ahead frames plus frame threads past the first. */
-export function x264LookaheadMs(preset: string, cores = cpus().length, fps = FPS): number {
+/**
+ * The encoder's own delay at `preset`, ms: look-ahead frames plus frame threads past the first.
+ * Fanout's encoders run `-tune zerolatency` (argv.ts): no look-ahead, no B-frames, sliced threads
+ * (no frame-thread delay), so 0 whatever the preset.
+ */
+export function x264LookaheadMs(preset: string, cores = cpus().length, fps = FPS, tune: string | null = 'zerolatency'): number {
+  if (tune === 'zerolatency') return 0;
   const [rc, b] = X264_LOOKAHEAD[preset] ?? [40, 3];
   const frameThreads = Math.max(1, Math.floor(cores * 1.5));
   return Math.round(((Math.max(rc, b) + frameThreads - 1) * 1000) / fps);

@@ -21,18 +21,29 @@ const TS_FROM_HUB = ['-f', 'mpegts', '-i', 'pipe:0'];
 /** FFmpeg arguments common to every engine FFmpeg: quiet banner, machine-readable progress on fd 3. */
 const PROGRESS = ['-progress', 'pipe:3', '-stats_period', '0.25'];
 
-/** FLV on stdout (`pipe:1`), read by an `RtmpFanout`; progress on fd 3. */
-const FLV_TO_STDOUT = ['-f', 'flv', '-flvflags', 'no_duration_filesize', ...PROGRESS, 'pipe:1'];
+/**
+ * FLV on stdout (`pipe:1`), read by an `RtmpFanout`; progress on fd 3. A write per packet
+ * (`-flush_packets 1`): whole 32 KiB blocks (`-flush_packets 0`, the pipe's default) saved Node
+ * about 55 reads a second but held each frame until its block filled: ~45 ms at 6 Mbit/s, ~260 ms
+ * at 1 Mbit/s, behind the simple relay (srt-live-transmit → ffmpeg -c copy) in the latency bench
+ * (ADR 0005). The same for the encoders' output.
+ */
+const FLV_TO_STDOUT = ['-flush_packets', '1', '-f', 'flv', '-flvflags', 'no_duration_filesize', ...PROGRESS, 'pipe:1'];
 const COMMON_IN = ['-hide_banner', '-nostdin', '-nostats', '-loglevel', 'info'];
 
 /**
  * Input probing of the MPEG-TS feed. FFmpeg needs a keyframe (SPS/PPS) before it knows the frame
  * size, and on MPEG-TS it always reads the whole `-analyzeduration` (in stream time), since new
  * streams may appear at any moment. The flow hub replays the current GOP to a consumer that joins
- * (see gop-cache.ts), so a keyframe comes first and a GOP of a second or more covers the 1 s probe
- * at once; without a cached GOP, FFmpeg probes the live feed until it has seen a keyframe.
+ * (see gop-cache.ts), so a keyframe comes first and a GOP at least as old as the analysis covers
+ * it at once; a younger GOP leaves FFmpeg waiting for live media for the rest, which is where a
+ * cold start's spread came from (0 to the whole analysis, by where in the GOP it starts; ADR 0005,
+ * "Start-to-live"). 0.5 s (it was 1 s) still finds both streams of an encoder's MPEG-TS, whose
+ * audio and video are interleaved within a frame or two; an encoder whose audio came more than
+ * 0.5 s after its video would be copied without audio parameters. `-probesize` only caps the
+ * bytes (5 MB: 0.5 s up to 80 Mbit/s).
  */
-const PROBE = ['-probesize', '5000000', '-analyzeduration', '1000000'];
+const PROBE = ['-probesize', '5000000', '-analyzeduration', '500000'];
 
 /** Reads the MPEG-TS the hub writes to stdin and copies its first video and audio stream (no re-encode). */
 const COPY_FROM_HUB = [...COMMON_IN, ...PROBE, ...TS_FROM_HUB, '-map', '0:v:0?', '-map', '0:a:0?', '-c', 'copy'];
@@ -80,8 +91,8 @@ export interface EncoderArgsOptions {
 }
 
 /**
- * One rendition, encoded once for every channel of the same preset: x264 CBR-ish (maxrate =
- * bitrate, bufsize = 2 × bitrate), a fixed GOP of frameRate × keyframeInterval with scene-cut off
+ * One rendition, encoded once for every channel of the same preset: x264 tuned for zero latency,
+ * CBR-ish (maxrate = bitrate, bufsize = 2 × bitrate), a fixed GOP of frameRate × keyframeInterval with scene-cut off
  * (platforms want keyframes on a steady cadence), scaled with letterboxing to the exact size.
  * Output is FLV on stdout, read by the encoder's `RtmpFanout`.
  */
@@ -93,6 +104,11 @@ export function encoderArgs(o: EncoderArgsOptions): string[] {
   return [
     ...COMMON_IN,
     ...PROBE,
+    // The decoder outputs each frame as soon as it is decoded: slice threads instead of frame
+    // threads (one frame of delay per thread past the first, ~67–100 ms on two cores); frame
+    // reordering of a contribution with B-frames still follows its SPS.
+    '-flags',
+    'low_delay',
     ...TS_FROM_HUB,
     '-map',
     '0:v:0',
@@ -106,6 +122,11 @@ export function encoderArgs(o: EncoderArgsOptions): string[] {
     'libx264',
     '-preset',
     o.x264Preset,
+    // No B-frames, no rate-control look-ahead, sliced threads (no frame-thread delay): a frame
+    // leaves the encoder as soon as it is encoded. Live platforms take streams without B-frames;
+    // the price is some quality per bit (no mb-tree, no look-ahead), ADR 0005 "Latency".
+    '-tune',
+    'zerolatency',
     '-b:v',
     String(v.bitrate),
     '-maxrate',
@@ -141,14 +162,5 @@ export function encoderArgs(o: EncoderArgsOptions): string[] {
  * passthrough destination.
  */
 export function muxArgs(): string[] {
-  return [
-    ...COPY_FROM_HUB,
-    // A write per packet: whole 32 KiB blocks (`-flush_packets 0`, before) saved Node about 55
-    // reads a second but held each frame until its block filled: ~45 ms at 6 Mbit/s, ~260 ms at
-    // 1 Mbit/s, behind the simple relay (srt-live-transmit → ffmpeg -c copy) in the latency bench
-    // (ADR 0005).
-    '-flush_packets',
-    '1',
-    ...FLV_TO_STDOUT,
-  ];
+  return [...COPY_FROM_HUB, ...FLV_TO_STDOUT];
 }

@@ -289,7 +289,14 @@ export class Channels {
   sourceFailed(src: MediaSource, err: LastError): void {
     for (const id of src.users) {
       const user = this.#channels.get(id);
-      if (user && user.desired === 'running') this.#raise(user, err);
+      if (!user) continue;
+      // A publisher connected while the source started, not yet fed: closed (the platform would
+      // see a silent publisher); the source's next `running` connects it again.
+      if (src.fan.has(id) && !src.fan.joined(id)) {
+        void src.fan.remove(id);
+        user.publish = null;
+      }
+      if (user.desired === 'running') this.#raise(user, err);
     }
   }
 
@@ -334,14 +341,17 @@ export class Channels {
   // Publishers (one per running channel, inside its source's RtmpFanout)
 
   /**
-   * Adds the channel's publisher to its source's fan-out, once the source has media (otherwise
-   * the source's `running` does it), unless a retry is pending or the channel gave up.
+   * Adds the channel's publisher to its source's fan-out, once the source is starting or has
+   * media (otherwise the source's `running` does it), unless a retry is pending or the channel
+   * gave up. Added while the source starts, the publisher connects to the platform meanwhile and
+   * the fan-out holds it until the source's output is live (rtmp-fanout.ts, `JOIN_QUIET_MS`):
+   * the TCP, TLS and RTMP handshakes are off a cold start's path.
    */
   #connect(ch: Channel): void {
     const ctx = this.#ctx;
     if (ctx.closed || ch.desired !== 'running' || ch.retryTimer || ch.gaveUp || !ch.sourceKey) return;
     const src = this.#pool.get(ch.sourceKey);
-    if (!src || src.fan.has(ch.id) || !SourcePool.live(src)) return;
+    if (!src || src.fan.has(ch.id) || !SourcePool.startingOrLive(src)) return;
     if (ch.launches > 0) ch.restarts += 1;
     ch.launches += 1;
     ch.publish = { publishing: false, pushing: false, growth: 0, lastBytes: 0, lastFrames: 0, lastAt: Date.now(), bitrateKbps: null, fps: null, stats: null };

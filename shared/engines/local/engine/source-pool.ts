@@ -97,6 +97,12 @@ export class SourcePool {
     return src.attached && src.sup.status().state === 'running';
   }
 
+  /** Whether the source's FFmpeg is starting or running (not waiting in backoff, not given up). */
+  static startingOrLive(src: MediaSource): boolean {
+    const state = src.sup.status().state;
+    return state === 'starting' || SourcePool.live(src);
+  }
+
   /** The source for `spec` (started if none runs), with `channelId` among its users. */
   acquire(channelId: string, spec: ChannelSpec): Promise<MediaSource> {
     return this.#serial.run(async () => {

@@ -19,7 +19,8 @@ async function server(o: FakeRtmpServerOptions = {}): Promise<FakeRtmpServer> {
 
 function fanout(o: RtmpFanoutOptions = {}): { fan: RtmpFanout; events: RtmpFanoutEvent[]; source: PassThrough } {
   const events: RtmpFanoutEvent[] = [];
-  const fan = new RtmpFanout({ ...o, onEvent: (e) => events.push(e) });
+  // Every read is live unless a test says otherwise (the start-up hold has its own test).
+  const fan = new RtmpFanout({ holdUntilLive: false, ...o, onEvent: (e) => events.push(e) });
   const source = new PassThrough();
   fan.attach(source);
   cleanup.push(() => fan.close());
@@ -104,6 +105,52 @@ describe('RtmpFanout', () => {
     const firstLive = b.sessions[0]!.media.findIndex((m) => m.type === 9 && m.timestamp === aVideo[31]);
     assert.ok(firstAudio > 0 && b.sessions[0]!.media[firstAudio]!.timestamp >= aVideo[30]! - 40, 'no cached audio');
     assert.ok(firstLive > 0);
+  });
+
+  it('holds a publisher that publishes while the source starts until its start-up burst is over, then gives it the GOP caught up: a keyframe first, nothing of the past as it came', async () => {
+    const s = await server();
+    const { fan, events, source } = fanout({ holdUntilLive: true });
+    fan.add('d', { url: s.url(), streamKey: 'key-d-abcdef' });
+    await waitFor('connected', () => fan.publisher('d')?.publishing);
+    assert.equal(fan.joined('d'), false, 'held: no source read yet');
+    // The burst: a GOP and a half (keyframes 0 and 20, 40 ms apart), read in pieces, with a pause
+    // of more than a frame inside it (FFmpeg descheduled): still the burst.
+    const { tags } = syntheticStream({ frames: 60, gop: 20, frameBytes: 1000 });
+    const cut = 3 + 2 * 31;
+    const burst = Buffer.concat([flvHeader(), tagBytes(tags.slice(0, cut))]);
+    await feed(source, burst.subarray(0, burst.length / 2), 512);
+    await new Promise((r) => setTimeout(r, 60));
+    await feed(source, burst.subarray(burst.length / 2), 512);
+    assert.equal(fan.joined('d'), false, 'held through the burst');
+    assert.equal(events.filter((e) => e.type === 'publishing').length, 0);
+    assert.equal(s.sessions[0]!.media.length, 0, 'nothing of the burst sent');
+    // Live: a frame (and its audio) every 40 ms, at the media's own pace.
+    for (let i = cut; i < tags.length; i += 2) {
+      await new Promise((r) => setTimeout(r, 40));
+      source.write(tagBytes(tags.slice(i, i + 2)));
+    }
+    await waitFor('d got the live feed', () => videoFrames(s.sessions[0]!).at(-1)?.[0] === 59);
+    assert.equal(fan.joined('d'), true);
+    assert.equal(events.filter((e) => e.type === 'publishing').length, 1);
+    const got = s.sessions[0]!.media;
+    assert.deepEqual(kinds(got).slice(0, 4), ['meta', 'vseq', 'aseq', 'key']);
+    const frames = videoFrames(s.sessions[0]!);
+    // Joined at a live read (frame j ≥ 31): the GOP from keyframe 20 up to it, caught up (1 ms
+    // apart, ending at frame j's own timestamp), then the live feed: no gap, nothing of the first GOP.
+    assert.deepEqual(
+      frames.map((f) => f[0]),
+      Array.from({ length: 40 }, (_, i) => 20 + i),
+    );
+    const j = frames.findIndex((f, i) => i > 0 && f[2] - frames[i - 1]![2] === 40) + 19;
+    assert.ok(j >= 31 && j < 59, `joined at frame ${j}`);
+    assert.deepEqual(
+      frames.slice(0, j - 19).map((f) => f[2]),
+      Array.from({ length: j - 19 }, (_, i) => j * 40 - (j - 20) + i),
+    );
+    assert.ok(
+      frames.slice(j - 19).every((f) => f[2] === f[0] * 40),
+      'then the live feed with its own timestamps',
+    );
   });
 
   it('drops video on a stalled destination only, until a keyframe, and recovers', async () => {

@@ -20,7 +20,15 @@
  *   with its own timestamps, the GOP put a receiver that plays in real time (a player, a
  *   platform's live transcoder) as far behind as the GOP was old, 0 to 2 s with a 2 s GOP, for
  *   the whole session (measured, ADR 0005). Its audio is left out (squeezed, it is noise). Without
- *   a usable GOP (too big for its buffer) it waits for the next keyframe.
+ *   a usable GOP (too big for its buffer) it waits for the next keyframe. Either way its first
+ *   frame is a keyframe.
+ * - a destination may be added before the source runs (the engine adds it while the mux or encoder
+ *   starts, so its TCP/TLS/RTMP handshake overlaps the FFmpeg's start). Publishing before the
+ *   source's output is live, it is held: a starting source first writes the flow hub's cached GOP
+ *   (up to a GOP in the past) in one burst, and a publisher given that burst with its own
+ *   timestamps stays as far behind for its session. The output is live once its video keeps the
+ *   wall clock's pace over `JOIN_WINDOW_MS` (or `JOIN_HOLD_MAX_MS` after its first media); the
+ *   held publishers then join as above, the cached GOP caught up ending at that read.
  * - a slow destination drops frames on its own (see RtmpPublisher) and never slows the others.
  * - `attach()` a new source (the muxing FFmpeg restarted): connections stay up; timestamps go on
  *   from where the previous source ended (RTMP timestamps must not jump back), publishers wait for
@@ -50,6 +58,12 @@ export interface RtmpFanoutOptions {
    * `keyframe`: none, the joiner waits for the next keyframe.
    */
   join?: 'catch-up' | 'replay' | 'keyframe';
+  /**
+   * Hold a publisher that is publishing before the source's output is live (`JOIN_WINDOW_MS`)
+   * until it is, then join it with the cached GOP caught up. Default true; false: every read is
+   * live (a publisher joins at once and gets the source from its next read).
+   */
+  holdUntilLive?: boolean;
   /** Drop the GOP cache (until the next keyframe) beyond this. Default 16 MiB. */
   maxGopCacheBytes?: number;
   /** Defaults for every publisher (chunk size, buffer limit, timeouts, logger). */
@@ -82,6 +96,22 @@ export interface RtmpFanoutStats {
 const SET_DATA_FRAME = encodeAmf0('@setDataFrame');
 /** A step put between the last timestamp of a source and the first of the next. */
 const SOURCE_SWITCH_STEP_MS = 40;
+/**
+ * When a source's output is live. A source that starts (the mux or an encoder, fed the flow hub's
+ * cached TS GOP first) writes that past GOP in one burst, its media time running far ahead of the
+ * wall clock, then the live feed at the wall clock's pace. A publisher that is publishing before
+ * then is held, so that it never gets the burst with its own timestamps (media from the past: a
+ * receiver that plays in real time would stay that far behind for the session). Live: over at
+ * least `JOIN_WINDOW_MS` of reads, the video's timestamps advanced by at most the wall time plus
+ * `JOIN_LEAD_MS` (live media comes in bunches of a frame or two). A gap between two reads alone
+ * (15 ms was tried) also fires inside the burst on a loaded machine, where FFmpeg is descheduled
+ * mid-burst or pauses between its header and its first packets: measured, one such join stayed
+ * 1049 ms behind for its session.
+ */
+export const JOIN_WINDOW_MS = 100;
+export const JOIN_LEAD_MS = 50;
+/** A source that never looks live by that rule is taken as live this long after its first media. */
+export const JOIN_HOLD_MAX_MS = 1000;
 
 export class RtmpFanout {
   readonly #opts: RtmpFanoutOptions;
@@ -111,6 +141,13 @@ export class RtmpFanout {
   #chunkings = 0;
   #writes = 0;
   #closed = false;
+  // Whether the current source's output is live (see JOIN_WINDOW_MS): its first media read, and
+  // the start of the current window (wall ms, video timestamp).
+  #sourceLive = false;
+  #firstMediaAt: number | null = null;
+  #window: { at: number; ts: number } | null = null;
+  /** Publishers that are publishing and wait for the source to be live (`JOIN_WINDOW_MS`). */
+  #held: { id: string; p: RtmpPublisher }[] = [];
 
   constructor(opts: RtmpFanoutOptions = {}) {
     this.#opts = opts;
@@ -136,6 +173,9 @@ export class RtmpFanout {
     }
     this.#gop = null;
     this.#gopBytes = 0;
+    this.#sourceLive = this.#opts.holdUntilLive === false;
+    this.#firstMediaAt = null;
+    this.#window = null;
     const onData = (chunk: Buffer): void => this.#onData(chunk);
     const onEnd = (): void => this.#sourceEnded(source, null);
     const onError = (err: Error): void => this.#sourceEnded(source, err);
@@ -158,9 +198,11 @@ export class RtmpFanout {
   }
 
   /**
-   * Adds a destination and starts publishing to it. It joins the feed once the server accepted the
-   * publish (`publishing` event); a failure is reported as a `closed` event with the error, and
-   * the destination is removed.
+   * Adds a destination and starts publishing to it: it may be added before the source runs (its
+   * TCP, TLS and RTMP handshake then overlap the source's start). It joins the feed once the
+   * server accepted the publish and the source's output is live (`JOIN_WINDOW_MS`; held until
+   * then), with the `publishing` event; a failure is reported as a `closed` event with the
+   * error, and the destination is removed.
    * @throws Error if `id` exists; RtmpPublishError INVALID_URL for a bad URL
    */
   add(id: string, opts: RtmpPublisherOptions): RtmpPublisher {
@@ -169,12 +211,13 @@ export class RtmpFanout {
     const p = new RtmpPublisher({ logger: this.#opts.logger, ...this.#opts.publisherDefaults, label: id, ...opts });
     this.#publishers.set(id, p);
     p.start().then(
-      () => this.#join(id, p),
+      () => this.#joinOrHold(id, p),
       () => {},
     );
     void p.closed.then((error) => {
       if (this.#publishers.get(id) === p) this.#publishers.delete(id);
       this.#live = this.#live.filter((x) => x !== p);
+      this.#held = this.#held.filter((h) => h.p !== p);
       this.#emit({ type: 'closed', id, error, stats: p.stats() });
     });
     return p;
@@ -186,11 +229,18 @@ export class RtmpFanout {
     if (!p) return;
     this.#publishers.delete(id);
     this.#live = this.#live.filter((x) => x !== p);
+    this.#held = this.#held.filter((h) => h.p !== p);
     await p.close();
   }
 
   has(id: string): boolean {
     return this.#publishers.has(id);
+  }
+
+  /** Whether destination `id` gets the feed (it joined: not connecting, not held). */
+  joined(id: string): boolean {
+    const p = this.#publishers.get(id);
+    return p !== undefined && this.#live.includes(p);
   }
 
   publisher(id: string): RtmpPublisher | undefined {
@@ -237,6 +287,13 @@ export class RtmpFanout {
     this.#emit({ type: 'source-end', error: err });
   }
 
+  /** Publishing: joins now if the source's output is live, else waits for it (`#held`). */
+  #joinOrHold(id: string, p: RtmpPublisher): void {
+    if (this.#publishers.get(id) !== p || !p.publishing) return;
+    if (this.#source !== null && this.#sourceLive) this.#join(id, p);
+    else this.#held.push({ id, p });
+  }
+
   #join(id: string, p: RtmpPublisher): void {
     if (this.#publishers.get(id) !== p || !p.publishing) return;
     p.cork();
@@ -259,6 +316,7 @@ export class RtmpFanout {
       return;
     }
     if (tags.length === 0) return;
+    if (!this.#sourceLive) this.#watchForLive(tags);
     const msgs: OutboundMessage[] = [];
     for (const tag of tags) {
       const msg = this.#message(tag);
@@ -267,6 +325,19 @@ export class RtmpFanout {
       msgs.push(msg);
     }
     this.#messages += msgs.length;
+    // The source just turned live: the held publishers join now, after this read (so that the
+    // cached GOP they get ends with it), and get its messages through that GOP, not twice.
+    if (this.#sourceLive && this.#held.length > 0) {
+      const held = this.#held;
+      this.#held = [];
+      this.#sendLive(msgs);
+      for (const h of held) this.#join(h.id, h.p);
+      return;
+    }
+    this.#sendLive(msgs);
+  }
+
+  #sendLive(msgs: OutboundMessage[]): void {
     const live = this.#live;
     if (live.length === 0 || msgs.length === 0) return;
     const batch = new OutboundBatch(msgs);
@@ -279,6 +350,28 @@ export class RtmpFanout {
     for (const p of live) p.addCpuMicros(share);
     this.#writes += live.length;
     for (const m of msgs) this.#chunkings += m.chunkings;
+  }
+
+  /** Sets `#sourceLive` once the source's video keeps the wall clock's pace (`JOIN_WINDOW_MS`). */
+  #watchForLive(tags: FlvTag[]): void {
+    let ts: number | null = null;
+    for (const t of tags) if (t.type === FLV_TAG_VIDEO && !t.sequenceHeader) ts = t.timestamp;
+    if (ts === null) return;
+    const now = performance.now();
+    this.#firstMediaAt ??= now;
+    if (now - this.#firstMediaAt >= JOIN_HOLD_MAX_MS) {
+      this.#sourceLive = true;
+      return;
+    }
+    const w = this.#window;
+    if (w === null) {
+      this.#window = { at: now, ts };
+      return;
+    }
+    const wall = now - w.at;
+    if (wall < JOIN_WINDOW_MS) return;
+    if (ts - w.ts <= wall + JOIN_LEAD_MS) this.#sourceLive = true;
+    else this.#window = { at: now, ts };
   }
 
   #message(tag: FlvTag): OutboundMessage | null {
