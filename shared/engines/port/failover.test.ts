@@ -17,12 +17,12 @@ function rig(settings: FailoverSettings = AUTO, backup = true) {
     const out: string[] = [];
     // Ticks of 50 ms, as the local engine does.
     const end = now + ms;
-    do {
+    for (let more = true; more; ) {
       for (const n of ['main', 'backup'] as const) if (live[n] && (n === 'main' || backup)) last[n] = now;
       for (const s of c.observe(now, { ...last })) out.push(`${s.switch.from}>${s.switch.to}:${s.switch.reason}`);
-      if (now >= end) break;
+      more = now < end;
       now = Math.min(end, now + 50);
-    } while (true);
+    }
     log.push(...out);
     return out;
   };
