@@ -124,7 +124,8 @@ describe('input failover and the slate with real media', { timeout: 540_000 }, (
   before(async () => {
     nginx = await NginxRtmp.start();
     backupPort = await freeUdpPort();
-    feed = await startTestFeed({ passphrase: PASSPHRASE, env: { FANOUT_SRT_BACKUP_PORT: String(backupPort) } });
+    // The test polls the API often: the rate limit is not what it is about.
+    feed = await startTestFeed({ passphrase: PASSPHRASE, env: { FANOUT_SRT_BACKUP_PORT: String(backupPort), FANOUT_RATE_LIMIT_PER_MINUTE: '1000000' } });
     ({ rt, encoder: main } = feed);
     const put = await rt.api('PUT', '/api/mediaconnect/inputs/failover', { body: FAILOVER });
     assert.equal(put.status, 200, put.text);
@@ -159,10 +160,17 @@ describe('input failover and the slate with real media', { timeout: 540_000 }, (
     assert.equal(h.inputs.backup.connected, true);
     assert.equal(h.inputs.backup.configured, true);
     assert.equal(h.lastSwitch, null);
-    const t = await rt.api('POST', '/api/mediaconnect/inputs/backup/test');
+    // Connected comes before media: the backup encoder sends a moment after its SRT handshake.
+    const t = await eventually(
+      async () => {
+        const r = await rt.api('POST', '/api/mediaconnect/inputs/backup/test');
+        return r.json?.decodable === true ? r : null;
+      },
+      { timeoutMs: 15_000, what: 'the backup test decodable' },
+    );
     assert.equal(t.status, 200, t.text);
     assert.equal(t.json.connected, true);
-    assert.equal(t.json.decodable, true);
+    assert.equal(t.json.decodable, true, t.text);
     assert.deepEqual([t.json.video.codec, t.json.video.width, t.json.video.height], ['h264', FEED_PICTURE.width, FEED_PICTURE.height]);
     assert.equal(t.json.audio.codec, 'aac');
     assert.deepEqual(t.json.problems, []);
@@ -221,8 +229,18 @@ describe('input failover and the slate with real media', { timeout: 540_000 }, (
 
   it('a wrong passphrase on the backup shows on the backup only; a switch to a silent backup is refused', async () => {
     await kill(backup);
+    // A caller is refused while the last one still looks connected: call once the backup is free.
+    await eventually(async () => !(await health()).inputs.backup.connected, { timeoutMs: 20_000, what: 'the backup encoder gone' });
     backup = spawnBackup('wrong-passphrase-9876543210');
-    const h = await eventually(async () => ((await health()).inputs.backup.lastError?.code === 'SRT_PASSPHRASE_REJECTED' ? await health() : null), { timeoutMs: 20_000, what: 'the backup rejection' });
+    const h = await eventually(
+      async () => {
+        // The SRT caller gives up after a rejection: an encoder calls again.
+        if (backup && (backup.exitCode !== null || backup.signalCode !== null)) backup = spawnBackup('wrong-passphrase-9876543210');
+        const now = await health();
+        return now.inputs.backup.lastError?.code === 'SRT_PASSPHRASE_REJECTED' ? now : null;
+      },
+      { timeoutMs: 20_000, what: 'the backup rejection' },
+    );
     assert.equal(h.inputs.main.lastError, null);
     assert.equal(h.inputs.main.connected, true);
     assert.equal(h.active, 'main');

@@ -69,6 +69,16 @@ test('input loss after inputLossThresholdMs, not before; revert after errorClear
   assert.equal(r.c.active, 'main');
 });
 
+test('automatic and revertive: a manual switch to the backup holds for errorClearTimeMs, then the clean main returns', () => {
+  const r = rig();
+  r.feed('main');
+  r.feed('backup');
+  r.step(20_000);
+  assert.equal(r.c.manual('backup', r.now())?.switch.reason, 'manual');
+  assert.deepEqual(r.step(9900), []);
+  assert.deepEqual(r.step(200), ['backup>main:recovered']);
+});
+
 test('non-revertive: stays on the backup; back to the main only when the backup is lost', () => {
   const r = rig({ ...AUTO, errorClearTimeMs: null });
   r.feed('main');
@@ -93,8 +103,10 @@ test('slate when nothing delivers, its stop time, the timeout once, and the real
   assert.ok(slate);
   assert.equal(Date.parse(slate.stopsAt) - Date.parse(slate.since), 5000);
   assert.equal(r.c.nextDueAt(), Date.parse(slate.stopsAt));
+  r.c.setSettings({ ...AUTO, slateTimeoutMs: 6000 });
+  assert.equal(Date.parse(r.c.slate!.stopsAt) - Date.parse(slate.since), 6000, 'new settings move the stop time');
   assert.deepEqual(r.step(3000), []);
-  assert.deepEqual(r.step(3000), ['slate>slate:slate-timeout']);
+  assert.deepEqual(r.step(3100), ['slate>slate:slate-timeout']);
   assert.ok(r.c.slateTimedOut);
   assert.deepEqual(r.step(3000), [], 'the timeout is reported once');
   r.feed('backup');

@@ -11,7 +11,8 @@
  *                    automatic and the other input delivers  → the other   (input-loss)
  *                    otherwise (manual, or nothing delivers) → the slate   (input-loss)
  *                  automatic, active = backup, errorClearTimeMs not null, the main delivering
- *                  without a break for errorClearTimeMs                   → the main (recovered)
+ *                  without a break for errorClearTimeMs (counted from the switch to the
+ *                  backup at the earliest: a manual switch holds that long too) → the main (recovered)
  *   active slate   automatic: the main if it delivers, else the backup   (recovered)
  *                  manual: only the input that was lost returns by itself (recovered)
  *                  slateTimeoutMs after the slate went on air: one slate→slate switch
@@ -79,9 +80,17 @@ export class FailoverController {
     return t !== null && now - t <= this.#settings.inputLossThresholdMs;
   }
 
-  /** Replaces the settings; the rules apply to them from the next `observe`. */
+  /**
+   * Replaces the settings; the rules apply to them from the next `observe`. A slate on air (not yet
+   * timed out) stops at its start plus the new slateTimeoutMs.
+   */
   setSettings(settings: FailoverSettings): void {
     this.#settings = { ...settings };
+    const slate = this.#slate;
+    if (slate && !slate.timedOut) {
+      slate.stopsAtMs = Date.parse(slate.since) + settings.slateTimeoutMs;
+      slate.stopsAt = new Date(slate.stopsAtMs).toISOString();
+    }
   }
 
   /** Forgets the active input and the slate (the flow stopped): the next input to deliver becomes active. */
@@ -129,7 +138,7 @@ export class FailoverController {
       steps.push(this.#switchTo(s.mode === 'automatic' && this.delivering(other, now) ? other : 'slate', 'input-loss', now));
       return steps;
     }
-    const clean = this.#cleanSince.main;
+    const clean = this.#revertClock();
     if (s.mode === 'automatic' && s.errorClearTimeMs !== null && active === 'backup' && clean !== null && now - clean >= s.errorClearTimeMs) {
       steps.push(this.#switchTo('main', 'recovered', now));
     }
@@ -156,11 +165,22 @@ export class FailoverController {
     if (active === 'main' || active === 'backup') {
       const t = this.#last[active];
       if (t !== null) due.push(t + s.inputLossThresholdMs + 1);
-      const clean = this.#cleanSince.main;
+      const clean = this.#revertClock();
       if (active === 'backup' && s.mode === 'automatic' && s.errorClearTimeMs !== null && clean !== null) due.push(clean + s.errorClearTimeMs);
     }
     if (active === 'slate' && this.#slate && !this.#slate.timedOut) due.push(this.#slate.stopsAtMs);
     return due.length > 0 ? Math.min(...due) : null;
+  }
+
+  /**
+   * Since when the main counts as clean for a switch back: since it delivers without a break, but
+   * not before the switch to the backup (a manual switch to it holds for errorClearTimeMs too).
+   */
+  #revertClock(): number | null {
+    const clean = this.#cleanSince.main;
+    if (clean === null) return null;
+    const switchedAt = this.#lastSwitch ? Date.parse(this.#lastSwitch.at) : Number.NEGATIVE_INFINITY;
+    return Math.max(clean, switchedAt);
   }
 
   #switchTo(to: InputName | 'slate', reason: InputSwitch['reason'], now: number): FailoverStep {

@@ -27,8 +27,20 @@ function rate(r: unknown): number | null {
   return Math.round((n / d) * 100) / 100;
 }
 
-/** Probes the hub's cached GOP; never throws (a failure is a `problem`). */
-export async function probeHub(hub: TsHub, o: { ffprobePath: string; timeoutMs?: number }): Promise<ProbeResult> {
+/**
+ * Probes the hub's cached GOP; never throws (a failure is a `problem`). A GOP caught just after its
+ * keyframe holds part of one frame: it is probed again, up to `attempts` times 300 ms apart.
+ */
+export async function probeHub(hub: TsHub, o: { ffprobePath: string; timeoutMs?: number; attempts?: number }): Promise<ProbeResult> {
+  let r = await probeOnce(hub, o);
+  for (let i = 1; i < (o.attempts ?? 4) && !r.decodable && hub.gopSnapshot().length > 0; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    r = await probeOnce(hub, o);
+  }
+  return r;
+}
+
+async function probeOnce(hub: TsHub, o: { ffprobePath: string; timeoutMs?: number }): Promise<ProbeResult> {
   const gop = hub.gopSnapshot();
   if (gop.length === 0) return { ...EMPTY, problem: 'no media arriving (no GOP to probe)' };
   const args = ['-hide_banner', '-v', 'error', '-count_frames', '-show_streams', '-of', 'json', '-f', 'mpegts', '-i', 'pipe:0'];
