@@ -32,6 +32,8 @@ test('npm start works from a fresh clone and stops cleanly on Ctrl+C', { timeout
         // Not the default 9998: other tests and a running Fanout may hold it.
         FANOUT_SRT_PORT: String(await freeUdpPort()),
         FANOUT_SRT_HOST: '127.0.0.1',
+        // No backup listener: the default 9999 would collide between parallel runs.
+        FANOUT_SRT_BACKUP_PORT: '0',
       },
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,

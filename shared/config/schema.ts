@@ -79,6 +79,29 @@ export const settings = {
     secret: true,
     description: 'SRT passphrase (10-79 characters) the encoder must use. Unset: generated at first start and stored in the data dir.',
   }),
+  srtBackupPort: setting({
+    env: 'FANOUT_SRT_BACKUP_PORT',
+    schema: z.coerce.number().int().min(0).max(65535).default(9999),
+    description: 'SRT listener port of the backup input (a second encoder; automatic failover, issue 15). 0: no backup input.',
+  }),
+  srtBackupPassphrase: setting({
+    env: 'FANOUT_SRT_BACKUP_PASSPHRASE',
+    schema: optionalString.pipe(
+      z
+        .string()
+        .min(10, 'must be 10 to 79 characters')
+        .max(79, 'must be 10 to 79 characters')
+        .regex(/^[A-Za-z0-9!$()*+,\-./:;=@[\]^_{|}~]+$/, 'may use letters, digits and !$()*+,-./:;=@[]^_{|}~ (no spaces, quotes or & # ? %)')
+        .optional(),
+    ),
+    secret: true,
+    description: "The backup input's own SRT passphrase (same rules as FANOUT_SRT_PASSPHRASE). Unset: the main's.",
+  }),
+  slateImage: setting({
+    env: 'FANOUT_SLATE_IMAGE',
+    schema: optionalString,
+    description: 'An image (PNG or JPEG path) the slate shows while no input delivers. Unset: a generated card "We\u2019ll be right back".',
+  }),
   srtKeyLength: setting({
     env: 'FANOUT_SRT_KEY_LENGTH',
     schema: z.coerce

@@ -58,6 +58,7 @@ test('kill -9 of the control plane leaves no orphans; a restart brings wanted-ru
     FANOUT_ADMIN_TOKEN: ADMIN_TOKEN,
     FANOUT_SRT_PORT: String(srtPort),
     FANOUT_SRT_HOST: '127.0.0.1',
+    FANOUT_SRT_BACKUP_PORT: '0',
     FANOUT_SRT_PASSPHRASE: PASSPHRASE,
     FANOUT_X264_PRESET: 'ultrafast',
     FANOUT_LOG_LEVEL: 'WARN',

@@ -81,6 +81,8 @@ export class FanoutChild {
         FANOUT_LOG_LEVEL: 'WARN',
         // The tests poll; the API's rate limit is not what they are about.
         FANOUT_RATE_LIMIT_PER_MINUTE: '1000000',
+        // No backup SRT listener (the default 9999 would collide between parallel runs).
+        FANOUT_SRT_BACKUP_PORT: '0',
         CRASH_ENGINE: o.engine ?? 'memory',
         CRASH_TIME_SCALE: String(o.timeScale ?? 0.1),
         ...(o.point ? { CRASH_POINT: JSON.stringify(o.point) } : {}),

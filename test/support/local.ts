@@ -57,6 +57,8 @@ export async function startTestRuntime(env: Record<string, string> = {}, opts: O
       FANOUT_DATA_DIR: dataDir,
       FANOUT_ADMIN_TOKEN: ADMIN_TOKEN,
       FANOUT_LOG_LEVEL: 'WARN',
+      // No backup SRT listener unless a test asks for one (on a free port): parallel runs would all bind 9999.
+      FANOUT_SRT_BACKUP_PORT: '0',
       ...env,
     },
   });

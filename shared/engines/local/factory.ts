@@ -34,6 +34,10 @@ export async function createLocalMediaEngine(o: { sink: EngineEventSink; config:
     srtPassphrase: passphrase,
     srtKeyLength: o.config.srtKeyLength,
     srtBindAddress: o.config.srtHost,
+    // The backup input (issue 15): its own port, 0 for none; its own passphrase or the main's.
+    srtBackupPort: o.config.srtBackupPort,
+    ...(o.config.srtBackupPassphrase ? { srtBackupPassphrase: new Secret(o.config.srtBackupPassphrase) } : {}),
+    ...(o.config.slateImage ? { slateImage: o.config.slateImage } : {}),
     sink: o.sink,
     // Its own lines (sources, publishers, SRT callers, the flow hub dropping for a slow FFmpeg) are
     // redacted by the engine, and once more by the logger.

@@ -1,14 +1,14 @@
 /**
  * The memory engine's input redundancy (port: InputRedundancy): a main and a backup input whose
- * connection tests set (`connect`, `lose`), the failover rules of the port applied with real timers
- * (input loss after `inputLossThresholdMs`, revert after `errorClearTimeMs`, the slate's timeout),
- * and every switch reported as the native "MediaConnect Source Failover Switch" event. No media:
- * the backup test answers from what `connect` was told.
+ * connection tests set (`connect`, `lose`), the failover rules of the port (`FailoverController`,
+ * port/failover.ts, the same as the local engine's) woken by one timer at the next moment they may
+ * act (input loss after `inputLossThresholdMs`, revert after `errorClearTimeMs`, the slate's
+ * timeout), and every switch reported as the native "MediaConnect Source Failover Switch" event.
+ * No media: the backup test answers from what `connect` was told.
  */
 import { portError } from '../port/errors.ts';
+import { DEFAULT_FAILOVER, FailoverController, type FailoverStep, failoverSwitchDetail } from '../port/failover.ts';
 import type { BackupTestResult, EngineEventSink, FailoverSettings, InputHealth, InputName, InputsHealth, InputSwitch } from '../port/ports.ts';
-
-export const DEFAULT_FAILOVER: FailoverSettings = { mode: 'automatic', inputLossThresholdMs: 1000, errorClearTimeMs: 10_000, slateTimeoutMs: 300_000 };
 
 /** What a test says an encoder on an input sends. */
 export interface MemoryFeed {
@@ -20,6 +20,8 @@ export interface MemoryFeed {
 interface InputState {
   feed: MemoryFeed | null;
   connectedSince: string | null;
+  /** When `lose` was called (its media stops counting once inputLossThresholdMs has passed). */
+  lostAt: number | null;
 }
 
 const DEFAULT_FEED: Required<MemoryFeed> = {
@@ -29,39 +31,37 @@ const DEFAULT_FEED: Required<MemoryFeed> = {
 };
 
 export class MemoryInputs {
-  private settings: FailoverSettings = { ...DEFAULT_FAILOVER };
-  private active: InputName | 'slate' | null = null;
-  private lastSwitch: InputSwitch | null = null;
-  private slate: { since: string; stopsAt: string } | null = null;
-  /** The input whose loss put the slate on air. */
-  private lostInput: InputName | null = null;
-  private readonly inputs: Record<InputName, InputState> = { main: { feed: null, connectedSince: null }, backup: { feed: null, connectedSince: null } };
-  private lossTimer: NodeJS.Timeout | undefined;
-  private revertTimer: NodeJS.Timeout | undefined;
-  private slateTimer: NodeJS.Timeout | undefined;
+  readonly #rules = new FailoverController(DEFAULT_FAILOVER);
+  private readonly inputs: Record<InputName, InputState> = { main: { feed: null, connectedSince: null, lostAt: null }, backup: { feed: null, connectedSince: null, lostAt: null } };
+  private timer: NodeJS.Timeout | undefined;
+  private closed = false;
 
   constructor(private readonly o: { sink: EngineEventSink; flowArn: string; backupConfigured: boolean }) {}
 
   async inputsHealth(): Promise<InputsHealth> {
     return {
-      active: this.active,
-      settings: { ...this.settings },
-      lastSwitch: this.lastSwitch,
+      active: this.#rules.active,
+      settings: this.#rules.settings,
+      lastSwitch: this.#rules.lastSwitch,
       inputs: { main: { ...this.health('main'), configured: true }, backup: { ...this.health('backup'), configured: this.o.backupConfigured } },
-      slate: this.slate,
+      slate: this.#rules.slate,
     };
   }
 
   /** The active input's health (what FlowDescription.source reports), the main's before any switch. */
   activeHealth(): InputHealth {
-    return this.health(this.active === 'backup' ? 'backup' : 'main');
+    return this.health(this.#rules.active === 'backup' ? 'backup' : 'main');
   }
 
   async switchInput(to: InputName): Promise<InputSwitch> {
     if (to === 'backup' && !this.o.backupConfigured) throw portError('INPUT_NOT_CONNECTED', 'no backup input is configured');
     if (!this.inputs[to].feed) throw portError('INPUT_NOT_CONNECTED', `the ${to} input delivers no media`);
-    if (this.active === to && this.lastSwitch) return this.lastSwitch;
-    return this.switchTo(to, 'manual');
+    const last = this.#rules.lastSwitch;
+    if (this.#rules.active === to && last) return last;
+    const step = this.#rules.manual(to, Date.now());
+    if (step) this.emit(step);
+    this.evaluate();
+    return step?.switch ?? (this.#rules.lastSwitch as InputSwitch);
   }
 
   async testBackupInput(): Promise<BackupTestResult> {
@@ -80,27 +80,26 @@ export class MemoryInputs {
   }
 
   async setFailover(settings: FailoverSettings): Promise<FailoverSettings> {
-    this.settings = { ...settings };
+    this.#rules.setSettings(settings);
     this.evaluate();
-    return { ...this.settings };
+    return this.#rules.settings;
   }
 
   /** Test control: an encoder connects to `name` (and starts delivering media). */
   connect(name: InputName, feed: MemoryFeed = {}): void {
-    this.inputs[name] = { feed: { ...DEFAULT_FEED, ...feed }, connectedSince: new Date().toISOString() };
+    this.inputs[name] = { feed: { ...DEFAULT_FEED, ...feed }, connectedSince: new Date().toISOString(), lostAt: null };
     this.evaluate();
   }
 
   /** Test control: the encoder on `name` stops delivering media. */
   lose(name: InputName): void {
-    this.inputs[name] = { feed: null, connectedSince: null };
+    if (this.inputs[name].feed) this.inputs[name] = { feed: null, connectedSince: null, lostAt: Date.now() };
     this.evaluate();
   }
 
   close(): void {
-    clearTimeout(this.lossTimer);
-    clearTimeout(this.revertTimer);
-    clearTimeout(this.slateTimer);
+    this.closed = true;
+    clearTimeout(this.timer);
   }
 
   private health(name: InputName): InputHealth {
@@ -119,85 +118,41 @@ export class MemoryInputs {
     };
   }
 
-  private delivering(name: InputName): boolean {
-    return this.inputs[name].feed !== null && (name === 'main' || this.o.backupConfigured);
+  /** When each input last delivered: now while connected, the loss time after `lose`. */
+  private lastMedia(now: number): Record<InputName, number | null> {
+    const at = (name: InputName): number | null => {
+      if (name === 'backup' && !this.o.backupConfigured) return null;
+      const i = this.inputs[name];
+      return i.feed ? now : i.lostAt;
+    };
+    return { main: at('main'), backup: at('backup') };
   }
 
-  /** Applies the failover rules to the inputs as they are now (timers for what waits). */
+  /** Applies the failover rules now and wakes up again when they may next act. */
   private evaluate(): void {
-    const active = this.active;
-    // The first input that ever delivers becomes active (the main if both do): not a switch.
-    if (active === null) {
-      const first = this.delivering('main') ? 'main' : this.delivering('backup') ? 'backup' : null;
-      if (first) this.active = first;
-      return;
+    if (this.closed) return;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    // A switch may make another due at once (the backup lost right after it took over): apply until quiet.
+    for (let i = 0; i < 4; i++) {
+      const steps = this.#rules.observe(Date.now(), this.lastMedia(Date.now()));
+      if (steps.length === 0) break;
+      for (const step of steps) this.emit(step);
     }
-    if (active === 'slate') {
-      clearTimeout(this.lossTimer);
-      this.lossTimer = undefined;
-      // Automatic: whichever input delivers (the main first); manual: only the input that was lost returns by itself.
-      const candidates: InputName[] = this.settings.mode === 'automatic' ? ['main', 'backup'] : this.lostInput ? [this.lostInput] : [];
-      const back = candidates.find((name) => this.delivering(name));
-      if (back) this.switchTo(back, 'recovered');
-      return;
-    }
-    if (!this.delivering(active)) {
-      if (!this.lossTimer) {
-        this.lossTimer = setTimeout(() => {
-          this.lossTimer = undefined;
-          if (this.active !== active || this.delivering(active)) return;
-          const other: InputName = active === 'main' ? 'backup' : 'main';
-          if (this.settings.mode === 'automatic' && this.delivering(other)) this.switchTo(other, 'input-loss');
-          else if (!this.delivering(other) || this.settings.mode === 'manual') this.switchTo('slate', 'input-loss');
-        }, this.settings.inputLossThresholdMs);
-      }
-    } else {
-      clearTimeout(this.lossTimer);
-      this.lossTimer = undefined;
-    }
-    // Revertive: back to the main once it has been clean for errorClearTimeMs.
-    const revert = this.settings.mode === 'automatic' && this.settings.errorClearTimeMs !== null && this.active === 'backup' && this.delivering('main');
-    if (!revert) {
-      clearTimeout(this.revertTimer);
-      this.revertTimer = undefined;
-    } else if (!this.revertTimer) {
-      this.revertTimer = setTimeout(() => {
-        this.revertTimer = undefined;
-        if (this.active === 'backup' && this.delivering('main') && this.settings.mode === 'automatic' && this.settings.errorClearTimeMs !== null) this.switchTo('main', 'recovered');
-      }, this.settings.errorClearTimeMs ?? 0);
+    const due = this.#rules.nextDueAt();
+    // Connected inputs deliver "now" at every look: only what waits on a lost input or a clock is due.
+    if (due !== null) {
+      this.timer = setTimeout(() => this.evaluate(), Math.max(0, due - Date.now()));
+      this.timer.unref?.();
     }
   }
 
-  private switchTo(to: InputName | 'slate', reason: InputSwitch['reason']): InputSwitch {
-    const from = this.active;
-    const at = new Date().toISOString();
-    const sw: InputSwitch = { from, to, at, reason };
-    this.active = to;
-    this.lastSwitch = sw;
-    clearTimeout(this.slateTimer);
-    if (to === 'slate') {
-      if (from === 'main' || from === 'backup') this.lostInput = from;
-      this.slate = { since: at, stopsAt: new Date(Date.now() + this.settings.slateTimeoutMs).toISOString() };
-      this.slateTimer = setTimeout(() => {
-        if (this.active !== 'slate') return;
-        const timedOut: InputSwitch = { from: 'slate', to: 'slate', at: new Date().toISOString(), reason: 'slate-timeout' };
-        this.lastSwitch = timedOut;
-        this.emit(timedOut, null);
-      }, this.settings.slateTimeoutMs);
-    } else {
-      this.slate = null;
-    }
-    this.emit(sw, this.slate?.stopsAt ?? null);
-    this.evaluate();
-    return sw;
-  }
-
-  private emit(sw: InputSwitch, slateStopsAt: string | null): void {
+  private emit(step: FailoverStep): void {
     this.o.sink({
       source: 'aws.mediaconnect',
       detailType: 'MediaConnect Source Failover Switch',
       resources: [this.o.flowArn],
-      detail: { previous_source: sw.from, current_source: sw.to, reason: sw.reason, switched_at: sw.at, failover_mode: this.settings.mode, slate_stops_at: slateStopsAt },
+      detail: failoverSwitchDetail(step, this.#rules.settings.mode),
     });
   }
 }

@@ -6,12 +6,14 @@
  *
  *   npm run test-source                      # 1280x720, 30 fps, 3 Mbps, until Ctrl+C
  *   npm run test-source -- --size 1920x1080 --fps 30 --bitrate 6000000 --host 127.0.0.1
+ *   npm run test-source -- --backup          # to the backup input (FANOUT_SRT_BACKUP_PORT, its passphrase)
  */
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type Config, ConfigError, loadConfig } from '../../config/index.ts';
 import { spawnTestSource, srtPassphrase } from '../../engines/local/index.ts';
 import { redact } from '../../secrets/redact.ts';
+import { Secret } from '../../secrets/secret.ts';
 
 const { values } = parseArgs({
   options: {
@@ -20,6 +22,7 @@ const { values } = parseArgs({
     fps: { type: 'string', default: '30' },
     bitrate: { type: 'string', default: '3000000' },
     duration: { type: 'string' },
+    backup: { type: 'boolean', default: false },
   },
 });
 
@@ -31,13 +34,19 @@ try {
   process.exit(78);
 }
 const [width, height] = (values.size ?? '1280x720').split('x').map(Number);
-const { passphrase } = srtPassphrase(config, resolve(config.dataDir));
-process.stdout.write(`Sending a ${values.size} ${values.fps} fps test pattern with tone to srt://${values.host}:${config.srtPort} (encrypted, key length ${config.srtKeyLength}). Ctrl+C stops.\n`);
+const main = srtPassphrase(config, resolve(config.dataDir)).passphrase;
+if (values.backup && config.srtBackupPort === 0) {
+  process.stderr.write('FANOUT_SRT_BACKUP_PORT is 0: there is no backup input to send to.\n');
+  process.exit(78);
+}
+const port = values.backup ? config.srtBackupPort : config.srtPort;
+const passphrase = values.backup && config.srtBackupPassphrase ? new Secret(config.srtBackupPassphrase) : main;
+process.stdout.write(`Sending a ${values.size} ${values.fps} fps test pattern with tone to srt://${values.host}:${port}${values.backup ? ' (the backup input)' : ''} (encrypted, key length ${config.srtKeyLength}). Ctrl+C stops.\n`);
 let child: ReturnType<typeof spawnTestSource>;
 try {
   child = spawnTestSource({
     host: values.host ?? '127.0.0.1',
-    port: config.srtPort,
+    port,
     passphrase: passphrase.reveal(),
     keyLength: config.srtKeyLength,
     width: width ?? 1280,

@@ -6,6 +6,7 @@
  *   ffmpeg             hlsArgs         flow hub → stdin → primary HLS (-c copy)
  *   ffmpeg             encoderArgs     flow hub → stdin → one rendition (x264/AAC) → FLV on stdout → RtmpFanout
  *   ffmpeg             muxArgs         flow hub → stdin → -c copy → FLV on stdout → RtmpFanout (passthrough)
+ *   ffmpeg             slateArgs       lavfi colour + card text (or an image) + silence → MPEG-TS on stdout → slate hub
  *
  * No secret reaches any of them: the SRT passphrase stops at the ingest (its stdin), and stream
  * keys never reach a process: the Node RTMP publishers send them.
@@ -58,8 +59,15 @@ export const HLS_LIST_SIZE = 6;
  */
 export const HLS_DELETE_THRESHOLD = 1 + HLS_LIST_SIZE;
 
-/** The primary HLS output: a copy of the contribution, segmented. */
-export function hlsArgs(o: { dir: string }): string[] {
+/**
+ * The primary HLS output: a copy of the contribution, segmented. `append`: after an input switch
+ * (inputs.ts) the new FFmpeg continues the playlist the previous one left (`append_list`: its
+ * segments and media sequence, an EXT-X-DISCONTINUITY before the first new segment), so a player
+ * follows the switch instead of meeting a new playlist; the sequence then comes from that playlist,
+ * not the clock.
+ */
+export function hlsArgs(o: { dir: string; append?: boolean }): string[] {
+  const flags = o.append ? 'delete_segments+independent_segments+omit_endlist+append_list' : 'delete_segments+independent_segments+omit_endlist+discont_start';
   return [
     ...COPY_FROM_HUB,
     '-f',
@@ -72,11 +80,11 @@ export function hlsArgs(o: { dir: string }): string[] {
     String(HLS_DELETE_THRESHOLD),
     // discont_start: a restarted FFmpeg starts its timestamps again, so its first segment says so.
     '-hls_flags',
-    'delete_segments+independent_segments+omit_endlist+discont_start',
+    flags,
     // Sequence numbers (and segment names) from the clock: a restart never reuses a name a player
-    // may still hold, and the media sequence keeps increasing as HLS requires.
-    '-hls_start_number_source',
-    'epoch',
+    // may still hold, and the media sequence keeps increasing as HLS requires (an appending run
+    // continues the playlist's own sequence instead).
+    ...(o.append ? [] : ['-hls_start_number_source', 'epoch']),
     '-hls_segment_filename',
     `${o.dir}/seg_%05d.ts`,
     ...PROGRESS,
@@ -163,4 +171,70 @@ export function encoderArgs(o: EncoderArgsOptions): string[] {
  */
 export function muxArgs(): string[] {
   return [...COPY_FROM_HUB, ...FLV_TO_STDOUT];
+}
+
+export interface SlateArgsOptions {
+  video: { width: number; height: number; frameRate: number };
+  /** An image shown instead of the generated card (scaled and letterboxed to the size). */
+  image?: string | null;
+  /** A font for the card's text; null: a plain colour card (no drawtext). */
+  fontFile?: string | null;
+}
+
+/** The slate's colour (a blue-violet no camera produces by accident: tests detect it in frames). */
+export const SLATE_COLOUR = '0x3020A0';
+/** The card's words; a typographic apostrophe, so the filter needs no quoting. */
+export const SLATE_TEXT = 'We\u2019ll be right back';
+
+/**
+ * The slate (inputs.ts): a card in real time, H.264 + AAC silence as MPEG-TS on stdout, the shape of
+ * a contribution, so it feeds a hub of its own and reaches every output through the same repoint
+ * as an input. Same size and frame rate as the main's where known, a 1 s GOP (a joiner waits at
+ * most a second), low bitrate (a still picture).
+ */
+export function slateArgs(o: SlateArgsOptions): string[] {
+  const { width: w, height: h, frameRate: r } = o.video;
+  const fit = `scale=${w}:${h}:force_original_aspect_ratio=decrease,pad=${w}:${h}:(ow-iw)/2:(oh-ih)/2:color=${SLATE_COLOUR},setsar=1,fps=${r}`;
+  const video = o.image ? ['-re', '-loop', '1', '-framerate', String(r), '-i', o.image] : ['-re', '-f', 'lavfi', '-i', `color=c=${SLATE_COLOUR}:s=${w}x${h}:r=${r}`];
+  const text = !o.image && o.fontFile ? `,drawtext=fontfile=${o.fontFile}:text=${SLATE_TEXT}:fontcolor=white:fontsize=${Math.max(12, Math.round(h / 12))}:x=(w-text_w)/2:y=(h-text_h)/2` : '';
+  const gop = String(Math.max(1, Math.round(r)));
+  return [
+    ...COMMON_IN,
+    ...video,
+    '-re',
+    '-f',
+    'lavfi',
+    '-i',
+    'anullsrc=r=48000:cl=stereo',
+    '-map',
+    '0:v:0',
+    '-map',
+    '1:a:0',
+    '-vf',
+    `${fit}${text}`,
+    '-c:v',
+    'libx264',
+    '-preset',
+    'ultrafast',
+    '-tune',
+    'zerolatency',
+    '-pix_fmt',
+    'yuv420p',
+    '-g',
+    gop,
+    '-keyint_min',
+    gop,
+    '-sc_threshold',
+    '0',
+    '-b:v',
+    '500k',
+    '-c:a',
+    'aac',
+    '-b:a',
+    '96k',
+    '-f',
+    'mpegts',
+    ...PROGRESS,
+    'pipe:1',
+  ];
 }

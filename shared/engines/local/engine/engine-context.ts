@@ -27,6 +27,8 @@ export class EngineContext {
   readonly log: Log;
   readonly pidDir: string;
   readonly passphrase: string;
+  /** The backup input's passphrase, when it has its own. */
+  readonly backupPassphrase: string | null;
   readonly #streamKeys: () => string[];
   #closed = false;
 
@@ -36,6 +38,7 @@ export class EngineContext {
     this.log = options.logger ?? silentLog;
     this.pidDir = join(options.dataDir, 'run', 'pids');
     this.passphrase = options.srtPassphrase.reveal();
+    this.backupPassphrase = options.srtBackupPassphrase?.reveal() ?? null;
     this.#streamKeys = streamKeys;
   }
 
@@ -48,9 +51,9 @@ export class EngineContext {
     this.#closed = true;
   }
 
-  /** Every secret the engine knows: the passphrase and every channel's stream key. */
+  /** Every secret the engine knows: the passphrases and every channel's stream key. */
   secrets(): string[] {
-    return [this.passphrase, ...this.#streamKeys()];
+    return [this.passphrase, ...(this.backupPassphrase ? [this.backupPassphrase] : []), ...this.#streamKeys()];
   }
 
   redact(text: string): string {

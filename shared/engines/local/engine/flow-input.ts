@@ -3,7 +3,8 @@
  * on one port), what it reports (source connected / disconnected as MediaConnect Source Health
  * events, rejected and refused callers logged) and the hub it feeds (`ts-hub.ts`, keeping the
  * current GOP). Everything downstream (the primary HLS, the passthrough mux, the encoders) reads
- * an input's hub; a second input (a backup) is a second `FlowInput` on another port.
+ * an input's hub; the backup input (issue 15) is a second `FlowInput` on another port, with its own
+ * passphrase or the main's, and `inputs.ts` decides which hub is on air.
  *
  *   encoder ──SRT (AES, passphrase)──► fanout-srt listen :srtPort (ingest/, libsrt; passphrase on stdin)
  *                                         │ stdout (MPEG-TS; JSON events and stats on fd 3)
@@ -35,6 +36,15 @@ export interface FlowInputOptions {
   /** The hub's name (logs, stats). */
   name: string;
   port: number;
+  /** The SRT passphrase callers must use (revealed); default the engine's. */
+  passphrase?: string;
+  /** The ingest's process name. Default `srt-ingest`. */
+  processName?: string;
+  /**
+   * Report callers connecting and leaving as "MediaConnect Source Health" (the flow's source). The
+   * main does; the backup's health is read through `inputsHealth` instead. Default true.
+   */
+  sourceHealthEvents?: boolean;
   /** Media starts (true) or stops (false) arriving in the hub. */
   onActivity: (active: boolean) => void;
 }
@@ -43,9 +53,14 @@ export class FlowInput {
   readonly #ctx: EngineContext;
   readonly hub: TsHub;
   readonly #ingest: SrtIngest;
+  readonly #sourceHealthEvents: boolean;
+  /** For logs: which input. */
+  readonly name: string;
 
   constructor(ctx: EngineContext, options: FlowInputOptions) {
     this.#ctx = ctx;
+    this.name = options.name;
+    this.#sourceHealthEvents = options.sourceHealthEvents ?? true;
     const o = ctx.o;
     this.hub = new TsHub({
       name: options.name,
@@ -61,10 +76,11 @@ export class FlowInput {
       binary = built.path;
     }
     this.#ingest = new SrtIngest({
+      name: options.processName ?? 'srt-ingest',
       binary,
       port: options.port,
       bindAddress: o.srtBindAddress ?? DEFAULTS.srtBindAddress,
-      passphrase: ctx.passphrase,
+      passphrase: options.passphrase ?? ctx.passphrase,
       keyLength: o.srtKeyLength,
       retry: o.retryPolicy ?? {},
       stopGraceMs: o.stopGraceMs ?? DEFAULTS.stopGraceMs,
@@ -125,21 +141,21 @@ export class FlowInput {
     const { log } = this.#ctx;
     switch (ev.type) {
       case 'connected':
-        log.info('SRT source connected', { address: ev.address });
-        this.#ctx.emit(sourceHealth('CONNECTED', 'DISCONNECTED'));
+        log.info('SRT source connected', { input: this.name, address: ev.address });
+        if (this.#sourceHealthEvents) this.#ctx.emit(sourceHealth('CONNECTED', 'DISCONNECTED'));
         break;
       case 'disconnected':
-        log.info('SRT source disconnected');
-        this.#ctx.emit(sourceHealth('DISCONNECTED', 'CONNECTED'));
+        log.info('SRT source disconnected', { input: this.name });
+        if (this.#sourceHealthEvents) this.#ctx.emit(sourceHealth('DISCONNECTED', 'CONNECTED'));
         break;
       case 'rejected':
-        log.warn('SRT caller rejected', { code: ev.error.code, address: ev.address });
+        log.warn('SRT caller rejected', { input: this.name, code: ev.error.code, address: ev.address });
         break;
       case 'busy':
-        log.warn('SRT caller refused: another encoder is connected', { address: ev.address });
+        log.warn('SRT caller refused: another encoder is connected', { input: this.name, address: ev.address });
         break;
       case 'hung':
-        log.error('the SRT ingest stopped reporting: killed, to be restarted', { silentMs: ev.silentMs, pid: ev.pid });
+        log.error('the SRT ingest stopped reporting: killed, to be restarted', { input: this.name, silentMs: ev.silentMs, pid: ev.pid });
         break;
       case 'listening':
       case 'stats':

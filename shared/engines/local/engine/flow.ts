@@ -1,9 +1,16 @@
 /**
- * The flow (MediaConnect's part of the local engine): its state machine, its outputs, its input
- * (`flow-input.ts`: the SRT ingest and its hub) and the primary HLS, a tap on the input's hub.
+ * The flow (MediaConnect's part of the local engine): its state machine, its outputs, its inputs
+ * (`flow-input.ts`: the main and, when configured, the backup SRT ingest, each with its hub), the
+ * slate (`slate.ts`), which of them is on air (`inputs.ts`) and the primary HLS, a tap on the hub
+ * on air.
  *
- *   input hub (flow-input.ts) ──► primary HLS  ffmpeg -c copy → <dataDir>/hls/primary/
- *                                 (tap; runs while the flow is ACTIVE and media arrives)
+ *   hub on air (inputs.ts) ──► primary HLS  ffmpeg -c copy → <dataDir>/hls/primary/
+ *                              (tap; runs while the flow is ACTIVE and media arrives on air)
+ *
+ * An input switch restarts the HLS FFmpeg on the new hub with `append_list` (argv.ts): it
+ * continues the playlist the previous one finished, with an EXT-X-DISCONTINUITY before the new
+ * segments, so a player follows it; the passthrough mux and the encoders follow through
+ * `onRepoint` (source-pool.ts, make-before-break).
  *
  * States follow MediaConnect: STANDBY → STARTING → ACTIVE → STOPPING → STANDBY, ERROR if the ingest
  * cannot run (its supervisor gave up); ACTIVE again once it runs. When media starts arriving the
@@ -13,7 +20,7 @@
  * An output is a destination's right to a passthrough channel, as on MediaConnect; every
  * passthrough channel reads the one passthrough mux (`source-pool.ts`).
  */
-import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FlowDescription, FlowState, InputHealth } from '../../port/ports.ts';
 import type { ProcessSupervisor, SupervisorState, SupervisorStatus } from '../process/supervisor.ts';
@@ -21,8 +28,10 @@ import { hlsArgs } from './argv.ts';
 import { MediaEngineError } from './channel-lifecycle.ts';
 import type { EngineContext } from './engine-context.ts';
 import { FlowInput } from './flow-input.ts';
+import { LocalInputs } from './inputs.ts';
 import { FLOW_ARN, flowStatusChange, outputArn as outputArnFor } from './native-events.ts';
 import { Serial } from './serial.ts';
+import { Slate } from './slate.ts';
 import type { TsHub, TsHubStats } from './ts-hub.ts';
 
 export interface FlowOutput {
@@ -30,25 +39,36 @@ export interface FlowOutput {
   outputArn: string;
 }
 
-/** What exists only once the flow is open (the input, the HLS supervisor). */
+/** What exists only once the flow is open (the inputs, the HLS supervisor). */
 interface FlowRuntime {
   input: FlowInput;
+  inputs: LocalInputs;
   hls: ProcessSupervisor;
+  /** The hub the HLS supervisor reads. */
+  hlsHub: TsHub;
+  offHls: () => void;
 }
 
 export class Flow {
   readonly #ctx: EngineContext;
   readonly #onMediaReturn: () => void;
+  readonly #onRepoint: () => void;
   readonly hlsDir: string;
+  /** HLS restarts after switches, one after the other. */
+  #hlsChain: Promise<void> = Promise.resolve();
   readonly #outputs = new Map<string, FlowOutput>();
   readonly #serial = new Serial();
   #rt: FlowRuntime | null = null;
   #state: FlowState = 'STANDBY';
 
-  /** `onMediaReturn`: media arrives again (what waited in backoff for input may restart now). */
-  constructor(ctx: EngineContext, onMediaReturn: () => void) {
+  /**
+   * `onMediaReturn`: media arrives again (what waited in backoff for input may restart now).
+   * `onRepoint`: another hub is on air (an input switch): the sources must follow `hub`.
+   */
+  constructor(ctx: EngineContext, onMediaReturn: () => void, onRepoint: () => void) {
     this.#ctx = ctx;
     this.#onMediaReturn = onMediaReturn;
+    this.#onRepoint = onRepoint;
     this.hlsDir = join(ctx.o.dataDir, 'hls', 'primary');
   }
 
@@ -60,17 +80,73 @@ export class Flow {
     rmSync(join(this.hlsDir, 'index.m3u8'), { force: true });
   }
 
-  /** Creates the input and the primary HLS supervisor; nothing runs until `start()`. */
+  /** Creates the inputs, the slate and the primary HLS supervisor; nothing runs until `start()`. */
   open(): void {
     const ctx = this.#ctx;
-    const input = new FlowInput(ctx, { name: 'flow', port: ctx.o.srtPort, onActivity: (active) => this.#onMediaActivity(active) });
+    const input = new FlowInput(ctx, { name: 'flow', port: ctx.o.srtPort, onActivity: (active) => this.#onHubActivity(() => input.hub, active) });
     input.supervisor.on('state', (c) => this.#onIngestState(c.to, c.status));
-    const hls = ctx.ffmpeg('hls-primary', hlsArgs({ dir: this.hlsDir }));
-    hls.on('state', (c) => {
+    const backupPort = ctx.o.srtBackupPort ?? 0;
+    const backup =
+      backupPort > 0
+        ? new FlowInput(ctx, {
+            name: 'backup',
+            port: backupPort,
+            processName: 'srt-ingest-backup',
+            sourceHealthEvents: false,
+            ...(ctx.backupPassphrase ? { passphrase: ctx.backupPassphrase } : {}),
+            onActivity: (active) => this.#onHubActivity(() => backup!.hub, active),
+          })
+        : null;
+    backup?.supervisor.on('state', (c) => {
+      if (c.to === 'backoff' || c.to === 'failed') ctx.log.warn('the backup SRT ingest failed', { error: c.status.lastError, state: c.to });
+    });
+    const slate: Slate = new Slate(ctx, (active) => this.#onHubActivity(() => slate.hub, active));
+    const inputs = new LocalInputs(ctx, { main: input, backup, slate, repoint: (hub) => this.#repoint(hub) });
+    const hls = this.#makeHls(input.hub, false);
+    this.#rt = { input, inputs, hls: hls.sup, hlsHub: input.hub, offHls: hls.off };
+  }
+
+  #makeHls(hub: TsHub, append: boolean): { sup: ProcessSupervisor; off: () => void } {
+    const ctx = this.#ctx;
+    const sup = ctx.ffmpeg('hls-primary', hlsArgs({ dir: this.hlsDir, append }));
+    const offState = sup.on('state', (c) => {
       if (c.to === 'backoff' || c.to === 'failed') ctx.log.warn('primary HLS failed', { error: c.status.lastError, state: c.to });
     });
-    ctx.feedOnLaunch(hls, input.hub, 'tap:hls');
-    this.#rt = { input, hls };
+    const offFeed = ctx.feedOnLaunch(sup, hub, 'tap:hls');
+    return {
+      sup,
+      off: () => {
+        offState();
+        offFeed();
+      },
+    };
+  }
+
+  /**
+   * Another hub is on air: the sources follow (make-before-break, source-pool.ts) and the HLS
+   * FFmpeg restarts on it, continuing the playlist (`append_list`).
+   */
+  #repoint(hub: TsHub): void {
+    this.#onRepoint();
+    if (hub.active) this.#onMediaReturn();
+    this.#hlsChain = this.#hlsChain
+      .then(async () => {
+        const rt = this.#rt;
+        // The hub on air when this restart runs (several switches in a row: only the last counts).
+        const target = rt?.inputs.onAirHub;
+        if (!rt || !target || this.#ctx.closed || rt.hlsHub === target) return;
+        // The old FFmpeg finishes its segment and playlist first: the new one appends to them.
+        await rt.hls.stop();
+        rt.offHls();
+        rt.hlsHub.remove('tap:hls');
+        if (this.#ctx.closed || this.#rt !== rt) return;
+        const next = this.#makeHls(target, existsSync(join(this.hlsDir, 'index.m3u8')));
+        rt.hls = next.sup;
+        rt.offHls = next.off;
+        rt.hlsHub = target;
+        if (this.#state === 'ACTIVE' && target.active) this.#startHls();
+      })
+      .catch((err: unknown) => this.#ctx.log.error('primary HLS: the switch failed', { error: this.#ctx.redact(String(err)) }));
   }
 
   #runtime(): FlowRuntime {
@@ -83,14 +159,20 @@ export class Flow {
     return this.#rt !== null;
   }
 
-  /** The input's hub, which every FFmpeg of the engine reads. */
+  /** The hub on air (the main's, the backup's or the slate's), which every FFmpeg of the engine reads. */
   get hub(): TsHub {
-    return this.#runtime().input.hub;
+    return this.#runtime().inputs.onAirHub;
   }
 
-  /** The ingest's and the primary HLS's supervisors (null before `open()`), for the views. */
-  supervisors(): { ingest: ProcessSupervisor; hls: ProcessSupervisor } | null {
-    return this.#rt ? { ingest: this.#rt.input.supervisor, hls: this.#rt.hls } : null;
+  /** The inputs and their failover (null before `open()`). */
+  get inputs(): LocalInputs | null {
+    return this.#rt?.inputs ?? null;
+  }
+
+  /** The ingests', the slate's and the primary HLS's supervisors (null before `open()`), for the views. */
+  supervisors(): { ingest: ProcessSupervisor; backupIngest: ProcessSupervisor | null; slate: ProcessSupervisor | null; hls: ProcessSupervisor } | null {
+    const rt = this.#rt;
+    return rt ? { ingest: rt.input.supervisor, backupIngest: rt.inputs.backup?.supervisor ?? null, slate: rt.inputs.slate.supervisor, hls: rt.hls } : null;
   }
 
   get state(): FlowState {
@@ -105,14 +187,14 @@ export class Flow {
     return [...this.#outputs.values()].find((o) => o.outputArn === outputArn);
   }
 
-  /** Counters of the input's hub, drops per consumer included; null before `open()`. */
+  /** Counters of the hub on air, drops per consumer included; null before `open()`. */
   hubStats(): TsHubStats | null {
-    return this.#rt?.input.hubStats() ?? null;
+    return this.#rt?.inputs.onAirHub.stats() ?? null;
   }
 
-  /** The input's health; null before `open()`. */
+  /** The health of the input on air (the main's but while the backup is); null before `open()`. */
   health(): InputHealth | null {
-    return this.#rt?.input.health() ?? null;
+    return this.#rt?.inputs.activeHealth() ?? null;
   }
 
   #setState(to: FlowState): void {
@@ -131,9 +213,18 @@ export class Flow {
     }
   }
 
+  /** Media starts or stops arriving in a hub: only the hub on air drives the HLS and the recovery. */
+  #onHubActivity(hub: () => TsHub, active: boolean): void {
+    if (this.#ctx.closed || !this.#rt) return;
+    const h = hub();
+    this.#ctx.log.info(active ? 'media arriving' : 'media stopped arriving', { hub: h.name });
+    this.#rt.inputs.evaluate();
+    if (h !== this.#rt.inputs.onAirHub || h !== this.#rt.hlsHub) return;
+    this.#onMediaActivity(active);
+  }
+
   #onMediaActivity(active: boolean): void {
     if (this.#ctx.closed) return;
-    this.#ctx.log.info(active ? 'media arriving' : 'media stopped arriving');
     if (active) {
       if (this.#state === 'ACTIVE') this.#startHls();
       // Whatever gave up waiting for input retries now rather than at its next backoff step.
@@ -179,7 +270,7 @@ export class Flow {
     return this.#serial.run(async () => {
       if (this.#state === 'ACTIVE' || this.#state === 'STARTING') return;
       this.#setState('STARTING');
-      const { input } = this.#runtime();
+      const { input, inputs } = this.#runtime();
       const settled = new Promise<void>((resolve) => {
         const off = input.supervisor.on('state', (c) => {
           if (c.to === 'running' || c.to === 'failed') {
@@ -189,8 +280,11 @@ export class Flow {
         });
       });
       input.start();
+      inputs.backup?.start();
+      inputs.start();
       await settled;
-      if (input.active) this.#startHls();
+      inputs.evaluate();
+      if (inputs.onAirHub.active) this.#startHls();
     });
   }
 
@@ -199,8 +293,10 @@ export class Flow {
     return this.#serial.run(async () => {
       if (this.#state === 'STANDBY') return;
       this.#setState('STOPPING');
-      const { input, hls } = this.#runtime();
-      await Promise.all([hls.stop(), input.stop()]);
+      const rt = this.#runtime();
+      await rt.inputs.stop();
+      await this.#hlsChain;
+      await Promise.all([rt.hls.stop(), rt.input.stop(), rt.inputs.backup?.stop()]);
       this.#setState('STANDBY');
     });
   }
@@ -226,14 +322,19 @@ export class Flow {
     });
   }
 
-  /** Stops the ingest and the HLS (for `close()`; no state change, no event). */
+  /** Stops the ingests, the slate and the HLS (for `close()`; no state change, no event). */
   stopProcesses(): Promise<void>[] {
     const rt = this.#runtime();
-    return [rt.input.stop(), rt.hls.stop()];
+    rt.inputs.close();
+    const hls = this.#hlsChain.then(() => rt.hls.stop());
+    return [rt.input.stop(), hls, rt.inputs.slate.stop(), ...(rt.inputs.backup ? [rt.inputs.backup.stop()] : [])];
   }
 
-  /** Closes the input's hub, after every process reading it stopped. */
+  /** Closes the hubs, after every process reading them stopped. */
   closeInput(): void {
-    this.#runtime().input.close();
+    const rt = this.#runtime();
+    rt.input.close();
+    rt.inputs.backup?.close();
+    rt.inputs.slate.close();
   }
 }

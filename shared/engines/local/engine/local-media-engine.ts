@@ -56,7 +56,22 @@
  */
 import { mkdirSync } from 'node:fs';
 import { idleInputHealth } from '../../port/input-health.ts';
-import type { ChannelDescription, ChannelEngine, ChannelMetrics, ChannelSpec, FlowDescription, FlowEngine, InputHealth, OwnedResources } from '../../port/ports.ts';
+import type {
+  BackupTestResult,
+  ChannelDescription,
+  ChannelEngine,
+  ChannelMetrics,
+  ChannelSpec,
+  FailoverSettings,
+  FlowDescription,
+  FlowEngine,
+  InputHealth,
+  InputName,
+  InputRedundancy,
+  InputsHealth,
+  InputSwitch,
+  OwnedResources,
+} from '../../port/ports.ts';
 import { reapOrphans } from '../process/pidfile.ts';
 import { MediaEngineError } from './channel-lifecycle.ts';
 import { Channels } from './channels.ts';
@@ -74,7 +89,7 @@ export type { EngineProcess, PrimaryHlsStatus } from './views.ts';
 /** How often publisher stats are sampled (RUNNING detection, bitrate, fps, stable-run reset). */
 const SAMPLE_MS = 250;
 
-export class LocalMediaEngine implements FlowEngine, ChannelEngine {
+export class LocalMediaEngine implements FlowEngine, ChannelEngine, InputRedundancy {
   readonly #ctx: EngineContext;
   readonly #flow: Flow;
   readonly #pool: SourcePool;
@@ -90,7 +105,11 @@ export class LocalMediaEngine implements FlowEngine, ChannelEngine {
   constructor(options: LocalMediaEngineOptions) {
     validateOptions(options);
     this.#ctx = new EngineContext(options, () => this.#channels.streamKeys());
-    this.#flow = new Flow(this.#ctx, () => this.#pool.kickWaiting());
+    this.#flow = new Flow(
+      this.#ctx,
+      () => this.#pool.kickWaiting(),
+      () => void this.#pool.repoint(),
+    );
     this.#pool = new SourcePool(this.#ctx, () => this.#flow.hub, {
       running: (src) => this.#channels.sourceRunning(src),
       failed: (src, err) => this.#channels.sourceFailed(src, err),
@@ -167,6 +186,38 @@ export class LocalMediaEngine implements FlowEngine, ChannelEngine {
   /** The contribution's health: connection, address, bitrate, SRT loss/retransmits/RTT, last rejection. */
   async inputHealth(): Promise<InputHealth> {
     return this.#flow.health() ?? idleInputHealth(); // before the ingest has started
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // InputRedundancy (inputs.ts)
+
+  #inputs() {
+    const inputs = this.#flow.inputs;
+    if (!inputs) throw new MediaEngineError('ENGINE_CLOSED', 'the local media engine has not started');
+    return inputs;
+  }
+
+  /** Both inputs' health, which is on air, the failover settings, the last switch, the slate. */
+  async inputsHealth(): Promise<InputsHealth> {
+    await this.#ready();
+    return this.#inputs().inputsHealth();
+  }
+
+  /** @throws EngineError INPUT_NOT_CONNECTED (no backup configured, or `to` delivers no media) */
+  async switchInput(to: InputName): Promise<InputSwitch> {
+    await this.#ready();
+    return this.#inputs().switchInput(to);
+  }
+
+  /** Is the backup connected and decodable (ffprobe of its cached GOP), and like the main? Switches nothing. */
+  async testBackupInput(): Promise<BackupTestResult> {
+    await this.#ready();
+    return this.#inputs().testBackupInput();
+  }
+
+  async setFailover(settings: FailoverSettings): Promise<FailoverSettings> {
+    await this.#ready();
+    return this.#inputs().setFailover(settings);
   }
 
   // ---------------------------------------------------------------------------------------------

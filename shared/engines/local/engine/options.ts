@@ -6,7 +6,7 @@
  */
 import type { Log } from '../../../logging/logger.ts';
 import type { Secret } from '../../../secrets/secret.ts';
-import type { ChannelSpec, EncodeSpec, EngineEventSink } from '../../port/ports.ts';
+import type { ChannelSpec, EncodeSpec, EngineEventSink, FailoverSettings } from '../../port/ports.ts';
 import type { RetryPolicy } from '../process/backoff.ts';
 import type { RtmpPublisherOptions } from '../rtmp/rtmp-publisher.ts';
 import { MediaEngineError } from './channel-lifecycle.ts';
@@ -20,6 +20,16 @@ export interface LocalMediaEngineOptions {
   /** SRT passphrase (10 to 79 characters). */
   srtPassphrase: Secret;
   srtKeyLength: 16 | 24 | 32;
+  /** UDP port of the backup SRT listener (issue 15); 0 or absent: no backup input. */
+  srtBackupPort?: number;
+  /** The backup's own SRT passphrase; absent: the main's. */
+  srtBackupPassphrase?: Secret;
+  /** The failover settings the engine starts with (`setFailover` replaces them). Default DEFAULT_FAILOVER. */
+  failover?: FailoverSettings;
+  /** An image the slate shows instead of the generated card. */
+  slateImage?: string;
+  /** ffprobe, for the backup test and the slate's size. Default `ffprobe`. */
+  ffprobePath?: string;
   /** Receives every native event. Called synchronously; must not throw (errors are logged). */
   sink: EngineEventSink;
   logger?: Log;
@@ -61,6 +71,7 @@ export interface LocalMediaEngineOptions {
 export const DEFAULTS = {
   x264Preset: 'veryfast',
   ffmpegPath: 'ffmpeg',
+  ffprobePath: 'ffprobe',
   srtBindAddress: '127.0.0.1',
   stallTimeoutMs: 10_000,
   startTimeoutMs: 30_000,
@@ -82,6 +93,20 @@ export function validateOptions(o: LocalMediaEngineOptions): void {
   const problems: string[] = [];
   if (!o.dataDir) problems.push('dataDir is required');
   if (!(Number.isInteger(o.srtPort) && o.srtPort > 0 && o.srtPort < 65536)) problems.push(`srtPort must be a port number, got ${o.srtPort}`);
+  if (o.srtBackupPort !== undefined && o.srtBackupPort !== 0) {
+    if (!(Number.isInteger(o.srtBackupPort) && o.srtBackupPort > 0 && o.srtBackupPort < 65536)) problems.push(`srtBackupPort must be a port number or 0, got ${o.srtBackupPort}`);
+    else if (o.srtBackupPort === o.srtPort) problems.push(`srtBackupPort must differ from srtPort (${o.srtPort})`);
+  }
+  if (o.srtBackupPassphrase && !SRT_PASSPHRASE_PATTERN.test(o.srtBackupPassphrase.reveal())) {
+    problems.push('srtBackupPassphrase must be 10 to 79 characters, printable ASCII without spaces, quotes, &, #, ? or %');
+  }
+  if (o.failover) {
+    const f = o.failover;
+    if (f.mode !== 'automatic' && f.mode !== 'manual') problems.push(`failover.mode must be automatic or manual, got ${String(f.mode)}`);
+    if (!(Number.isFinite(f.inputLossThresholdMs) && f.inputLossThresholdMs >= 0)) problems.push('failover.inputLossThresholdMs must be >= 0');
+    if (f.errorClearTimeMs !== null && !(Number.isFinite(f.errorClearTimeMs) && f.errorClearTimeMs >= 0)) problems.push('failover.errorClearTimeMs must be >= 0 or null');
+    if (!(Number.isFinite(f.slateTimeoutMs) && f.slateTimeoutMs >= 0)) problems.push('failover.slateTimeoutMs must be >= 0');
+  }
   if (![16, 24, 32].includes(o.srtKeyLength)) problems.push(`srtKeyLength must be 16, 24 or 32, got ${o.srtKeyLength}`);
   if (!o.srtPassphrase || !SRT_PASSPHRASE_PATTERN.test(o.srtPassphrase.reveal())) {
     problems.push('srtPassphrase must be 10 to 79 characters, printable ASCII without spaces, quotes, &, #, ? or %');

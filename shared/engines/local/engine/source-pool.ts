@@ -19,8 +19,15 @@
  *   continue, publishers wait for a keyframe); once the grace is over the listener's `stalled`
  *   closes them with INPUT_STALLED. `kickWaiting` restarts at once what waits in backoff for input
  *   (media is back).
+ * - An input switch (`repoint`, issue 15, ADR 0023) is make-before-break: each source gets a new
+ *   FFmpeg reading the hub now on air (the backup's, the main's or the slate's, fed its cached GOP
+ *   first), while the old one goes on feeding the fan-out; at the new FFmpeg's first byte its
+ *   stdout is attached to the same fan-out (`RtmpFanout.attach`: the publishers' connections stay,
+ *   timestamps continue 40 ms after the last one sent, publishers wait for the new keyframe) and
+ *   only then the old FFmpeg stops. A restart after a crash takes the same `attach` path.
  */
 import type { LastError } from '../../../../events/envelope.ts';
+import type { Readable } from 'node:stream';
 import type { ProcessSupervisor, SupervisorState, SupervisorStatus } from '../process/supervisor.ts';
 import { errorFor } from '../process/stderr-classifier.ts';
 import { RtmpFanout, type RtmpFanoutEvent } from '../rtmp/rtmp-fanout.ts';
@@ -39,16 +46,34 @@ export interface MediaSource {
   key: string;
   kind: 'mux' | 'encoder';
   label: string;
+  /** The newest FFmpeg (the one that reads the hub on air, or will once it has taken over). */
   sup: ProcessSupervisor;
+  argv: string[];
   fan: RtmpFanout;
-  /** Its FFmpeg's consumer id in the hub. */
+  /** Its FFmpeg's consumer id in the hub it reads. */
   tapId: string;
+  /** The hub `sup` reads. */
+  hub: TsHub;
   users: Set<string>;
+  /** `sup`'s listeners. */
   offs: (() => void)[];
+  /** The FFmpeg whose stdout feeds the fan-out now (`sup` but during a repoint). */
+  feeding: ProcessSupervisor | null;
+  /** FFmpegs of earlier hubs still running until the new one takes over (make-before-break). */
+  retiring: Retiring[];
+  /** Repoints so far (tap ids of later generations carry it). */
+  generation: number;
   /** The FFmpeg's stdout is attached to the fan-out. */
   attached: boolean;
   /** Running since its source ended: publishers are closed when it fires. */
   graceTimer: NodeJS.Timeout | null;
+}
+
+interface Retiring {
+  sup: ProcessSupervisor;
+  offs: (() => void)[];
+  hub: TsHub;
+  tapId: string;
 }
 
 /** What the pool tells the users of a source (the channels). */
@@ -77,7 +102,7 @@ export class SourcePool {
   readonly #sources = new Map<string, MediaSource>();
   readonly #serial = new Serial();
 
-  /** `hub`: the hub the sources read (asked when a source starts). */
+  /** `hub`: the hub on air, which the sources read (asked when a source starts and at each `repoint`). */
   constructor(ctx: EngineContext, hub: () => TsHub, listener: SourceListener) {
     this.#ctx = ctx;
     this.#hub = hub;
@@ -115,35 +140,104 @@ export class SourcePool {
         const kind = encode === null ? 'mux' : 'encoder';
         const label = encode === null ? 'mux-passthrough' : `encoder-${spec.presetId}`;
         const argv = encode === null ? muxArgs() : encoderArgs({ encode, x264Preset: ctx.o.x264Preset ?? DEFAULTS.x264Preset });
-        const sup = ctx.ffmpeg(label, argv, [], 'stream');
         const created: MediaSource = {
           key,
           kind,
           label,
-          sup,
+          sup: null as unknown as ProcessSupervisor,
+          argv,
           fan: null as unknown as RtmpFanout,
           tapId,
+          hub: this.#hub(),
           users: new Set(),
           offs: [],
           attached: false,
           graceTimer: null,
+          feeding: null,
+          retiring: [],
+          generation: 0,
         };
         created.fan = new RtmpFanout({ logger: ctx.log, onEvent: (e) => this.#onFanEvent(created, e) });
-        created.offs.push(
-          sup.on('stdout', ({ stream }) => {
-            created.fan.attach(stream);
-            created.attached = true;
-          }),
-          sup.on('state', (c) => this.#onSourceState(created, c.to, c.status)),
-          ctx.feedOnLaunch(sup, this.#hub(), tapId),
-        );
+        this.#launch(created, created.hub, tapId);
         this.#sources.set(key, created);
-        sup.start();
         ctx.log.info(`${what(created)} started`, { source: label });
         src = created;
       }
       src.users.add(channelId);
       return src;
+    });
+  }
+
+  /**
+   * A new FFmpeg for `src` reading `hub` (consumer `tapId`), made `src.sup` and started. Its stdout
+   * feeds the fan-out at once when nothing else does (first start, restart after a crash), or
+   * takes over from the FFmpeg feeding it at its first byte (a repoint).
+   */
+  #launch(src: MediaSource, hub: TsHub, tapId: string): void {
+    const ctx = this.#ctx;
+    const sup = ctx.ffmpeg(src.label, src.argv, [], 'stream');
+    src.sup = sup;
+    src.hub = hub;
+    src.tapId = tapId;
+    src.offs = [
+      sup.on('stdout', ({ stream }) => {
+        if (src.sup !== sup) return; // superseded by a later repoint before its output came
+        const feeding = src.feeding;
+        if (feeding === null || feeding === sup || !src.attached) {
+          this.#feedFrom(src, sup, stream);
+          return;
+        }
+        // Make-before-break: the old FFmpeg feeds the fan-out until this one has something to say.
+        stream.once('data', (first: Buffer) => {
+          stream.pause();
+          stream.unshift(first);
+          if (src.sup === sup && this.#sources.get(src.key) === src) this.#feedFrom(src, sup, stream);
+          stream.resume();
+        });
+      }),
+      sup.on('state', (c) => {
+        if (src.sup === sup) this.#onSourceState(src, c.to, c.status);
+      }),
+      ctx.feedOnLaunch(sup, hub, tapId),
+    ];
+    sup.start();
+  }
+
+  /** `sup`'s stdout feeds `src`'s fan-out from now on; every FFmpeg it replaces stops. */
+  #feedFrom(src: MediaSource, sup: ProcessSupervisor, stream: Readable): void {
+    src.fan.attach(stream);
+    src.attached = true;
+    src.feeding = sup;
+    const retiring = src.retiring;
+    src.retiring = [];
+    if (retiring.length > 0) this.#ctx.log.info('input switch: the new FFmpeg took over', { source: src.label, hub: src.hub.name });
+    for (const r of retiring) void this.#retire(r);
+  }
+
+  async #retire(r: Retiring): Promise<void> {
+    for (const off of r.offs) off();
+    r.hub.remove(r.tapId);
+    await r.sup.stop();
+  }
+
+  /**
+   * Every source reads the hub now on air (`hub()`), make-before-break (see the module comment).
+   * Sources already reading it are left alone. Returns at once; the take-overs follow as the new
+   * FFmpegs produce.
+   */
+  repoint(): Promise<void> {
+    return this.#serial.run(async () => {
+      const hub = this.#hub();
+      for (const src of this.#sources.values()) {
+        if (src.hub === hub) continue;
+        const current: Retiring = { sup: src.sup, offs: src.offs, hub: src.hub, tapId: src.tapId };
+        if (src.feeding === src.sup && src.attached) src.retiring.push(current);
+        else void this.#retire(current); // it never fed the fan-out (an earlier repoint still starting, or dead)
+        src.generation += 1;
+        const base = src.kind === 'mux' ? 'tap:mux' : `tap:encoder:${src.key}`;
+        this.#launch(src, hub, `${base}#${src.generation}`);
+        this.#ctx.log.info('input switch: source repointed', { source: src.label, hub: hub.name });
+      }
     });
   }
 
@@ -155,10 +249,12 @@ export class SourcePool {
       src.users.delete(channelId);
       if (src.users.size > 0) return;
       this.#sources.delete(key);
-      this.#hub().remove(src.tapId);
+      src.hub.remove(src.tapId);
       if (src.graceTimer) clearTimeout(src.graceTimer);
       src.graceTimer = null;
-      await Promise.all([src.sup.stop(), src.fan.close()]);
+      const retiring = src.retiring;
+      src.retiring = [];
+      await Promise.all([src.sup.stop(), src.fan.close(), ...retiring.map((r) => this.#retire(r))]);
       for (const off of src.offs) off();
       this.#ctx.log.info(`${what(src)} stopped`, { source: src.label });
     });
@@ -216,7 +312,8 @@ export class SourcePool {
     const stops: Promise<void>[] = [];
     for (const src of this.#sources.values()) {
       if (src.graceTimer) clearTimeout(src.graceTimer);
-      stops.push(src.sup.stop(), src.fan.close());
+      stops.push(src.sup.stop(), src.fan.close(), ...src.retiring.map((r) => this.#retire(r)));
+      src.retiring = [];
     }
     return stops;
   }

@@ -171,6 +171,19 @@ export class TsHub {
     return this.#active;
   }
 
+  /** Epoch ms of the last read from the source; null before the first. What input failover watches (inputs.ts). */
+  get lastDataAt(): number | null {
+    return this.#lastPacketAt;
+  }
+
+  /**
+   * The cached GOP (from the latest keyframe) while media is still arriving, else empty: what a
+   * probe of this input reads (inputs.ts). The buffers are shared, never to be modified.
+   */
+  gopSnapshot(): Buffer[] {
+    return this.#fresh() ? (this.#cache?.snapshot() ?? []) : [];
+  }
+
   /**
    * Reads the contribution from `stream` from now on (each run of the ingest has a new
    * stdout); the previous source, if any, is let go. Its errors are ignored: it ends with its process.

@@ -55,7 +55,11 @@ export function processes(ctx: EngineContext, flow: Flow, pool: SourcePool, chan
   };
   const sups = flow.supervisors();
   if (!sups) return [];
-  const out: EngineProcess[] = [view(sups.ingest, 'ingest', []), view(sups.hls, 'hls', [])];
+  const out: EngineProcess[] = [view(sups.ingest, 'ingest', [])];
+  if (sups.backupIngest) out.push(view(sups.backupIngest, 'ingest', []));
+  out.push(view(sups.hls, 'hls', []));
+  // The slate (while it runs) encodes for every output: listed as an encoder, serving no channel of its own.
+  if (sups.slate) out.push(view(sups.slate, 'encoder', []));
   // The passthrough mux is listed as an encoder (the API's roles): it serves its channels the same way.
   for (const src of pool.all()) out.push(view(src.sup, 'encoder', [...src.users]));
   // Publishers run inside this process: synthetic entries, no pid.
