@@ -187,7 +187,7 @@ export interface FailoverSettings {
    * null = non-revertive (stay on the backup while it is healthy).
    */
   errorClearTimeMs: number | null;
-  /** With no input delivering, how long outputs carry the slate before they stop. Default 300000. */
+  /** With no input delivering, how long outputs carry the slate before they stop. Default 300000; 0: no slate. */
   slateTimeoutMs: number;
 }
 

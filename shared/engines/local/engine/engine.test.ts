@@ -21,6 +21,7 @@ import { waitFor } from '../process/fixtures/wait-for.ts';
 import { isAlive, readCmdline } from '../process/proc.ts';
 import { type EngineProcess, LocalMediaEngine } from './local-media-engine.ts';
 import { alertsFor as alertsIn, exited, killGroup, mediaProcessesInProc, nativeSchemaProblems, startTestSource, statesFor as statesIn } from './testing.ts';
+import { DEFAULT_FAILOVER } from '../../port/failover.ts';
 
 const PASSPHRASE = 'correct-horse-SECRETPASS-42';
 const WRONG_PASSPHRASE = 'wrong-horse-SECRETWRONG-42';
@@ -131,6 +132,9 @@ describe('LocalMediaEngine, end to end on loopback', { timeout: 150_000 }, () =>
       logger: { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') },
       x264Preset: 'ultrafast',
       retryPolicy: RETRY,
+      // No slate (slateTimeoutMs 0): these tests are about the outputs without media (the
+      // sources' grace, INPUT_STALLED, the HLS stopping); the slate has test/failover-media.test.ts.
+      failover: { ...DEFAULT_FAILOVER, slateTimeoutMs: 0 },
       stallTimeoutMs: 5000,
       // The test server's certificate is self-signed.
       rtmpsVerify: false,

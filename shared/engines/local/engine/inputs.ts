@@ -125,7 +125,11 @@ export class LocalInputs {
   /** Puts on air what the rules chose: the slate's FFmpeg while it is wanted, every reader on the active hub. */
   #apply(): void {
     const active = this.#rules.active;
-    if (active === 'slate' && !this.#rules.slateTimedOut) {
+    // slateTimeoutMs 0: no slate. The readers stay on the lost input's hub and go without media as
+    // with no failover (the sources' grace, then INPUT_STALLED; the HLS stops); the switch event's
+    // slate-timeout follows at the next tick.
+    const noSlate = active === 'slate' && this.#rules.settings.slateTimeoutMs === 0;
+    if (active === 'slate' && !this.#rules.slateTimedOut && !noSlate) {
       if (this.#slateLinger) clearTimeout(this.#slateLinger);
       this.#slateLinger = null;
       this.slate.start();
@@ -138,6 +142,7 @@ export class LocalInputs {
       }, delay);
       this.#slateLinger.unref();
     }
+    if (noSlate) return;
     const hub = active === 'backup' && this.backup ? this.backup.hub : active === 'slate' ? this.slate.hub : this.main.hub;
     this.#setOnAir(hub);
   }

@@ -28,6 +28,7 @@ import { waitFor } from '../process/fixtures/wait-for.ts';
 import { isAlive } from '../process/proc.ts';
 import { type EngineProcess, LocalMediaEngine } from './local-media-engine.ts';
 import { alertsFor, exited, killGroup, mediaProcessesInProc, nativeSchemaProblems, startTestSource, statesFor, tcpConnectionsTo } from './testing.ts';
+import { DEFAULT_FAILOVER } from '../../port/failover.ts';
 
 const PASSPHRASE = 'grace-horse-SECRETPASS-42';
 const GRACE_MS = 2000;
@@ -132,6 +133,9 @@ describe('LocalMediaEngine source grace, on loopback', { timeout: 60_000 }, () =
       sink: (e) => events.push(e),
       x264Preset: 'ultrafast',
       retryPolicy: RETRY,
+      // No slate (slateTimeoutMs 0): these tests are about the outputs without media (the
+      // sources' grace, INPUT_STALLED, the HLS stopping); the slate has test/failover-media.test.ts.
+      failover: { ...DEFAULT_FAILOVER, slateTimeoutMs: 0 },
       sourceGraceMs: GRACE_MS,
       stallTimeoutMs: STALL_MS,
       startTimeoutMs: 15_000,

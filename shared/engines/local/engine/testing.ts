@@ -11,7 +11,7 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
-import { MediaConnectFlowStatusChange, MediaConnectSourceHealth, MediaLiveChannelAlert, MediaLiveChannelStateChange } from '../../../../events/native/schemas.ts';
+import { MediaConnectFlowStatusChange, MediaConnectSourceFailoverSwitch, MediaConnectSourceHealth, MediaLiveChannelAlert, MediaLiveChannelStateChange } from '../../../../events/native/schemas.ts';
 import type { NativeEngineEvent } from '../../port/ports.ts';
 import { isAlive, readCmdline, readStatFields } from '../process/proc.ts';
 import { type SpawnTestSourceOptions, spawnTestSource } from './ingest/test-source.ts';
@@ -100,6 +100,7 @@ const NATIVE_SCHEMAS = {
   'MediaLive Channel Alert': MediaLiveChannelAlert,
   'MediaConnect Flow Status Change': MediaConnectFlowStatusChange,
   'MediaConnect Source Health': MediaConnectSourceHealth,
+  'MediaConnect Source Failover Switch': MediaConnectSourceFailoverSwitch,
 } as const;
 
 /** Why each event fails its native schema, inside the envelope the bus adds (empty: all pass). */
