@@ -111,8 +111,6 @@ export class EngineContext {
   kickIfWaitingForInput(sup: ProcessSupervisor): void {
     const st = sup.status();
     if (st.state !== 'backoff' || !st.lastError || !INPUT_CODES.has(st.lastError.code)) return;
-    void sup.stop().then(() => {
-      if (st.desired === 'running' && !this.#closed) sup.start();
-    });
+    if (!this.#closed) sup.retryNow();
   }
 }

@@ -227,6 +227,9 @@ export class SourcePool {
    */
   repoint(): Promise<void> {
     return this.#serial.run(async () => {
+      // A switch that comes with the engine's close (the inputs stop, the main's hub is on air
+      // again) starts nothing: every source is being stopped.
+      if (this.#ctx.closed) return;
       const hub = this.#hub();
       for (const src of this.#sources.values()) {
         if (src.hub === hub) continue;

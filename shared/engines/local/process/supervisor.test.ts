@@ -258,6 +258,29 @@ test('without stop(), the retry fires exactly after its delay (fake timers)', as
   await sup.stop();
 });
 
+test('retryNow() starts a process waiting in backoff at once, with a fresh count; never one its owner stopped', async () => {
+  mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 1_000_000 });
+  const { sup, path } = fake(['--mode=exit', '--code=1'], { retry: {} });
+  assert.equal(sup.retryNow(), false, 'idle: nothing to retry');
+  sup.start();
+  await waitFor('backoff', () => sup.status().state === 'backoff');
+  mock.timers.tick(1000);
+  await waitFor('second backoff', () => sup.status().state === 'backoff' && sup.status().restarts === 1);
+  assert.equal(sup.status().attempt, 2);
+  assert.equal(sup.retryNow(), true);
+  assert.equal(sup.status().state, 'starting');
+  assert.equal(sup.status().restarts, 0, 'a fresh start');
+  assert.equal(sup.status().nextRetryAt, null, 'the pending retry is cancelled');
+  await waitFor('backoff again', () => sup.status().state === 'backoff');
+  assert.equal(sup.status().attempt, 1, 'the failure count started over');
+  // Stopped by its owner, it stays stopped: a kick that comes later starts nothing.
+  await sup.stop();
+  assert.equal(sup.retryNow(), false);
+  mock.timers.tick(120_000);
+  assert.equal(sup.status().state, 'idle');
+  assert.deepEqual(path(), ['starting', 'backoff', 'starting', 'backoff', 'starting', 'backoff', 'idle']);
+});
+
 test('kill -9 of the child is noticed, its group is swept and it is restarted', async () => {
   const { sup } = fake(['--grandchild']);
   sup.start();

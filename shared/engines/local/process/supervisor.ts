@@ -402,6 +402,20 @@ export class ProcessSupervisor {
     this.#freshStart();
   }
 
+  /**
+   * Waiting in backoff with the process wanted: starts it now, with a fresh failure count (the
+   * owner knows the cause is gone, e.g. media is back). Otherwise nothing changes. Synchronous, so
+   * that no `stop()` can come between (a stop-then-start from outside could restart a process its
+   * owner had stopped meanwhile, and leave it running with nobody holding it).
+   * @returns whether it started
+   */
+  retryNow(): boolean {
+    if (this.#state !== 'backoff' || this.#desired !== 'running') return false;
+    this.#clearRetry();
+    this.#freshStart();
+    return true;
+  }
+
   /** A new order from the owner: the failure history starts over. */
   #freshStart(): void {
     this.#backoff.reset();
