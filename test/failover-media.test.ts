@@ -206,12 +206,17 @@ describe('input failover and the slate with real media', { timeout: 540_000 }, (
 
   it('manual switch both ways; non-revertive stays on the backup', async () => {
     const before = await sessions();
+    // Manual switches and the revert rule are what this is about, not loss detection: a longer
+    // loss threshold keeps a test encoder's stall on a loaded machine (a second without output was
+    // seen) from making an automatic switch in the middle.
+    const MANUAL = { ...FAILOVER, inputLossThresholdMs: 3000 };
+    assert.equal((await rt.api('PUT', '/api/mediaconnect/inputs/failover', { body: MANUAL })).status, 200);
     const toBackup = await rt.api('POST', '/api/mediaconnect/inputs/switch', { body: { to: 'backup' } });
     assert.equal(toBackup.status, 200, toBackup.text);
     assert.equal((await waitActive('backup')).lastSwitch?.reason, 'manual');
     // Automatic and revertive: the manual switch to the backup is undone after the clean time.
     await waitActive('main', 20_000);
-    const nonRevertive = await rt.api('PUT', '/api/mediaconnect/inputs/failover', { body: { ...FAILOVER, errorClearTimeMs: null } });
+    const nonRevertive = await rt.api('PUT', '/api/mediaconnect/inputs/failover', { body: { ...MANUAL, errorClearTimeMs: null } });
     assert.equal(nonRevertive.status, 200, nonRevertive.text);
     await rt.api('POST', '/api/mediaconnect/inputs/switch', { body: { to: 'backup' } });
     await waitActive('backup');
@@ -225,6 +230,7 @@ describe('input failover and the slate with real media', { timeout: 540_000 }, (
     assert.equal(toMain.status, 200, toMain.text);
     assert.equal((await waitActive('main')).lastSwitch?.reason, 'manual');
     await sameSessionsGrowing(before, 'after the manual switches');
+    assert.equal((await rt.api('PUT', '/api/mediaconnect/inputs/failover', { body: FAILOVER })).status, 200);
   });
 
   it('a wrong passphrase on the backup shows on the backup only; a switch to a silent backup is refused', async () => {

@@ -54,7 +54,7 @@ const noDeadLetters = async (rt: TestRuntime) => {
 
 test('add → start → RUNNING (native MediaLive events) → stop → delete: every resource gone, every request valid', async (t) => {
   const models = modelsOrSkip(t);
-  const { rt, fake } = await start(t);
+  const { rt, fake } = await start(t, 0.05); // no redelivery wanted: function timeouts a loaded machine keeps (1.5-3 s)
   const id = await create(rt, 'YouTube main');
   await until(rt, id, 'idle');
   const idle = await get(rt, id);
@@ -107,7 +107,7 @@ test('add → start → RUNNING (native MediaLive events) → stop → delete: e
 });
 
 test('duplicate and out-of-order native MediaLive events change nothing', async (t) => {
-  const { rt, fake } = await start(t);
+  const { rt, fake } = await start(t, 0.05); // no redelivery wanted: function timeouts a loaded machine keeps (1.5-3 s)
   const id = await create(rt, 'Twitch');
   await until(rt, id, 'idle');
   await rt.api('POST', `/api/destinations/${id}/start`);

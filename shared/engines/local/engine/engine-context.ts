@@ -31,6 +31,8 @@ export class EngineContext {
   readonly backupPassphrase: string | null;
   readonly #streamKeys: () => string[];
   #closed = false;
+  /** FFmpegs of `ffmpeg()` that are not idle. */
+  readonly #running = new Set<ProcessSupervisor>();
 
   /** `streamKeys`: every channel's stream key, revealed (read at each redaction). */
   constructor(options: LocalMediaEngineOptions, streamKeys: () => string[]) {
@@ -81,7 +83,7 @@ export class EngineContext {
    */
   ffmpeg(name: string, argv: string[], secrets: string[] = [], stdout: 'ignore' | 'stream' = 'ignore'): ProcessSupervisor {
     const o = this.o;
-    return new ProcessSupervisor({
+    const sup = new ProcessSupervisor({
       name,
       binary: o.ffmpegPath ?? DEFAULTS.ffmpegPath,
       argv,
@@ -95,6 +97,24 @@ export class EngineContext {
       stopGraceMs: o.stopGraceMs ?? DEFAULTS.stopGraceMs,
       pidDir: this.pidDir,
     });
+    // Every FFmpeg the engine runs is known here until it is idle again, so that `stopStray()`
+    // finds one that its owner lost track of; after close nothing starts.
+    sup.on('state', (c) => {
+      if (c.to === 'idle') this.#running.delete(sup);
+      else this.#running.add(sup);
+      if (this.#closed && c.to === 'starting') void sup.stop();
+    });
+    return sup;
+  }
+
+  /**
+   * Stops every FFmpeg of `ffmpeg()` that is not idle (for `close()`, after the owners stopped
+   * theirs): none should be left, and one that is is logged by name.
+   */
+  async stopStray(): Promise<void> {
+    const stray = [...this.#running];
+    for (const sup of stray) this.log.warn('engine close: stopping an FFmpeg its owner had not stopped', { process: sup.status().name, state: sup.status().state });
+    await Promise.all(stray.map((sup) => sup.stop()));
   }
 
   /**

@@ -299,6 +299,7 @@ export class LocalMediaEngine implements FlowEngine, ChannelEngine, InputRedunda
     this.#channels.abandonAll();
     stops.push(...this.#pool.stopAll());
     await Promise.all(stops);
+    await this.#ctx.stopStray();
     this.#pool.clear();
     this.#flow.closeInput();
   }

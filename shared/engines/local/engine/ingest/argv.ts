@@ -17,7 +17,7 @@ export const INGEST_EVENTS_FD = 3;
  * ingest no longer takes it in a URI, but encoders do (an `srt://…?passphrase=` URL): the rule
  * keeps a passphrase that every encoder can be given.
  */
-export const SRT_PASSPHRASE_PATTERN = /^[A-Za-z0-9!$()*+,\-./:;=@\[\]^_{|}~]{10,79}$/;
+export const SRT_PASSPHRASE_PATTERN = /^[A-Za-z0-9!$()*+,\-./:;=@[\]^_{|}~]{10,79}$/;
 
 export interface IngestArgsOptions {
   port: number;
