@@ -22,7 +22,8 @@ interface Destination {
 const get = async (rt: TestRuntime, id: string) => (await rt.api('GET', `/api/destinations/${id}`)).json as Destination;
 
 test('past the slate’s time the destinations stop, saying why; an input back restarts nothing; a start does', { timeout: 60_000 }, async (t) => {
-  const rt = await startTestRuntime({}, { engine: 'aws-fake', timeScale: 0.01, schedules: false });
+  // Function timeouts 1.5-3 s (timeScale 0.05): a loaded machine keeps them.
+  const rt = await startTestRuntime({}, { engine: 'aws-fake', timeScale: 0.05, schedules: false });
   t.after(() => rt.close());
   const fake = rt.awsFake!;
   const health = async () => {
