@@ -27,6 +27,8 @@
  * - **reconnects**: a destination whose nginx client id changed, or which stopped publishing,
  *   between the start and the end of a round. Receivers that ended (and were started again) are
  *   counted too: a receiver only ends when its stream did.
+ * - **unexpected switches**: switches in a round besides the kill's and the revert (the engine
+ *   saw an input lost that the bench did not kill); the next round waits for the main on air.
  * - the floor: the longest time between two frames in a quiet 3 s before each kill (the jitter
  *   of the receivers themselves).
  *
@@ -165,6 +167,8 @@ export interface FailoverKill {
   /** Main connected again → the engine's switch back. */
   revertAfterConnectMs: number | null;
   reconnects: number;
+  /** Switches in the round besides the kill's and the revert (an input lost that the bench did not kill). */
+  unexpectedSwitches: number;
 }
 
 export interface FailoverFigures {
@@ -181,6 +185,7 @@ export interface FailoverFigures {
   floorMs: Record<Kind, Dist>;
   detectMs: Dist;
   reconnects: number;
+  unexpectedSwitches: number;
   receiverRestarts: number;
   rounds: FailoverKill[];
   targets: typeof FAILOVER_TARGETS;
@@ -259,9 +264,11 @@ export async function benchFailover(log: (msg: string) => void): Promise<Failove
       await gone;
     };
     const rounds: FailoverKill[] = [];
+    const switches = () => rt.published.filter((e) => e.DetailType === 'InputSwitched').map((e) => (JSON.parse(e.Detail) as { data: { from: string | null; to: string; reason: string; switchedAt: string } }).data);
     for (let k = 0; k < KILLS; k++) {
-      const h0 = await health();
-      if (h0.active !== 'main') throw new Error(`round ${k + 1}: ${h0.active} on air, not the main`);
+      // The main on air (after an unexpected switch, once the engine has reverted again).
+      await eventually(async () => (await health()).active === 'main', { timeoutMs: CLEAR_MS + 30_000, what: `the main on air before round ${k + 1}` });
+      const switches0 = switches().length;
       const ids0 = await clientIds();
       const restarts0 = receivers.map(({ r }) => r.restarts);
       const quietFrom = wall() - 3000;
@@ -318,7 +325,10 @@ export async function benchFailover(log: (msg: string) => void): Promise<Failove
           floorMs: f.floorMs === null ? null : Math.round(f.floorMs),
         };
       });
-      const round: FailoverKill = { detectMs: Math.round(switchAt - tKill), destinations, revertAfterConnectMs: Math.round(revertAt - connectedAt), reconnects };
+      // This round's own switches: the kill's and the revert; any other is the engine's own.
+      const extra = switches().slice(switches0).slice(2);
+      for (const e of extra) log(`failover round ${k + 1}: unexpected switch ${e.from} → ${e.to} (${e.reason}) at ${e.switchedAt}, ${Math.round(Date.parse(e.switchedAt) - revertAt)} ms after the revert`);
+      const round: FailoverKill = { detectMs: Math.round(switchAt - tKill), destinations, revertAfterConnectMs: Math.round(revertAt - connectedAt), reconnects, unexpectedSwitches: extra.length };
       rounds.push(round);
       const cell = (d: (typeof destinations)[number]): string => `${d.name} ${d.gapMs ?? '-'}/${d.revertGapMs ?? '-'}`;
       log(`failover kill ${k + 1}/${KILLS}: switch ${round.detectMs} ms after the kill; gap/revert gap (ms) ${destinations.map(cell).join(', ')}; burst ${destinations.map((d) => d.burstFrames).join('/')} frames; reconnects ${reconnects}`);
@@ -340,6 +350,7 @@ export async function benchFailover(log: (msg: string) => void): Promise<Failove
       floorMs: per((d) => d.floorMs),
       detectMs: dist(rounds.map((r) => r.detectMs)),
       reconnects: rounds.reduce((s, r) => s + r.reconnects, 0),
+      unexpectedSwitches: rounds.reduce((s, r) => s + r.unexpectedSwitches, 0),
       receiverRestarts: receivers.reduce((s, { r }) => s + r.restarts, 0),
       rounds,
       targets: FAILOVER_TARGETS,
@@ -353,6 +364,7 @@ export async function benchFailover(log: (msg: string) => void): Promise<Failove
       const rv = figures.revertGapMs[kind];
       if (rv.p95 !== null && rv.p95 > FAILOVER_TARGETS.revertGapP95Ms) figures.warnings.push(`failover ${kind}: revert gap p95 ${rv.p95} ms > target ${FAILOVER_TARGETS.revertGapP95Ms} ms`);
     }
+    if (figures.unexpectedSwitches > 0) figures.warnings.push(`failover: ${figures.unexpectedSwitches} switch(es) the bench did not cause (an input seen lost that was not killed: see the log)`);
     if (figures.reconnects > 0) figures.warnings.push(`failover: ${figures.reconnects} reconnect(s) at nginx (client id changed, stream gone, or a receiver's stream ended) > target 0`);
     return figures;
   } finally {
@@ -384,6 +396,7 @@ export function failoverReport(f: FailoverFigures): string[] {
     );
   }
   rows.push(['reconnects (nginx client id, stream, receivers)', String(f.reconnects), `0: ${verdict(f.reconnects === 0)}`]);
+  rows.push(['switches the bench did not cause', String(f.unexpectedSwitches), '0']);
   const header = ['measure', 'p50 / p95', 'target'];
   const widths = [0, 1, 2].map((i) => Math.max(header[i]!.length, ...rows.map((r) => r[i]!.length)));
   const line = (c: string[]): string => `| ${c.map((x, i) => (i === 0 ? x.padEnd(widths[i]!) : x.padStart(widths[i]!))).join(' | ')} |`;
