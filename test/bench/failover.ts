@@ -268,7 +268,6 @@ export async function benchFailover(log: (msg: string) => void): Promise<Failove
     for (let k = 0; k < KILLS; k++) {
       // The main on air (after an unexpected switch, once the engine has reverted again).
       await eventually(async () => (await health()).active === 'main', { timeoutMs: CLEAR_MS + 30_000, what: `the main on air before round ${k + 1}` });
-      const switches0 = switches().length;
       const ids0 = await clientIds();
       const restarts0 = receivers.map(({ r }) => r.restarts);
       const quietFrom = wall() - 3000;
@@ -325,8 +324,10 @@ export async function benchFailover(log: (msg: string) => void): Promise<Failove
           floorMs: f.floorMs === null ? null : Math.round(f.floorMs),
         };
       });
-      // This round's own switches: the kill's and the revert; any other is the engine's own.
-      const extra = switches().slice(switches0).slice(2);
+      // The round's switches (by when the engine made them: an event of the round before may be
+      // published late): the kill's main → backup and the revert; any other is the engine's own.
+      const mine = switches().filter((e) => Date.parse(e.switchedAt) >= tKill);
+      const extra = mine.filter((e) => Date.parse(e.switchedAt) !== switchAt && Date.parse(e.switchedAt) !== revertAt);
       for (const e of extra) log(`failover round ${k + 1}: unexpected switch ${e.from} → ${e.to} (${e.reason}) at ${e.switchedAt}, ${Math.round(Date.parse(e.switchedAt) - revertAt)} ms after the revert`);
       const round: FailoverKill = { detectMs: Math.round(switchAt - tKill), destinations, revertAfterConnectMs: Math.round(revertAt - connectedAt), reconnects, unexpectedSwitches: extra.length };
       rounds.push(round);
