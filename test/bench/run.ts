@@ -40,6 +40,11 @@
  *      Fanout and sink): GET /api/destinations p50/p95 by 1 and by 8 clients, create throughput,
  *      the event stream fanned out to 50 clients, restart until the 20 running are live again
  *      (`BENCH_CONTROL_PLANE=0` leaves it out; CP_DESTINATIONS, CP_RUNNING change its size)
+ *  11. the failover gap (test/bench/failover.ts, first, on its own Fanout): two test encoders on the
+ *      main and backup SRT inputs, 3 passthrough and 1 transcoded destination at nginx, the main
+ *      killed 5 times (and reverted to): ms without new video at each destination beyond the
+ *      detection time, the revert gap, reconnects (`BENCH_FAILOVER=0` leaves it out; `--failover`
+ *      runs it alone; BENCH_FAILOVER_KILLS, BENCH_FAILOVER_PASSTHROUGH, BENCH_FAILOVER_CLEAR_MS)
  *   6. the dashboards (test/bench/dashboard.ts, first, before any media runs): their JavaScript
  *      gzipped without the lazily loaded preview, first render with 50 destinations, and the delay
  *      from an SSE status event to the DOM (p50/p95), in Debian's Chromium (`BENCH_DASHBOARD=0`
@@ -74,6 +79,7 @@ import { benchIngest, type IngestFigures } from './ingest.ts';
 import { benchLatency, latencyReport, type LatencyFigures } from './latency.ts';
 import { benchStartLive, startLiveReport, type StartLiveFigures } from './start-live.ts';
 import { benchJob, jobReport, type JobFigures } from './job.ts';
+import { benchFailover, failoverReport, type FailoverFigures } from './failover.ts';
 import { ingestBinary } from '../../shared/engines/local/engine/index.ts';
 import { alive, cmdline, descendants, measureCpu, measureCpuOf, pssOf, rssOf, tree, type CpuWindow, type ProcStat } from './proc.ts';
 
@@ -111,6 +117,23 @@ if (process.argv.includes('--job')) {
     process.exit(0);
   } catch (err) {
     console.error(`job bench failed: ${(err as Error).stack ?? String(err)}`);
+    process.exit(1);
+  }
+}
+
+// ------------------------------------------------------------------------------------------------
+// `npm run bench -- --failover`: the failover gap (test/bench/failover.ts), alone
+
+if (process.argv.includes('--failover')) {
+  const foLog = (msg: string): void => console.log(`[failover ${new Date().toISOString().slice(11, 19)}] ${msg}`);
+  try {
+    const f = await benchFailover(foLog);
+    console.log(failoverReport(f).join('\n'));
+    for (const w of f.warnings) console.log(`WARNING: ${w}`);
+    console.log(`BENCH_JSON ${JSON.stringify({ failover: f })}`);
+    process.exit(0);
+  } catch (err) {
+    console.error(`failover bench failed: ${(err as Error).stack ?? String(err)}`);
     process.exit(1);
   }
 }
@@ -784,6 +807,15 @@ async function main(): Promise<void> {
       notes.push(`start-to-live breakdown not measured: ${(err as Error).message}`);
     }
   }
+  if (process.env.BENCH_FAILOVER !== '0') {
+    try {
+      const fo = await benchFailover(log);
+      results.failover = fo;
+      warnings.push(...fo.warnings);
+    } catch (err) {
+      notes.push(`failover figures not measured: ${(err as Error).message}`);
+    }
+  }
   if (process.env.BENCH_JOB !== '0') {
     try {
       const job = await benchJob(log);
@@ -1341,6 +1373,8 @@ function report(): void {
   if (lat) out.push(...latencyReport(lat));
   const sl = results.startLive as StartLiveFigures | undefined;
   if (sl) out.push(...startLiveReport(sl));
+  const fo = results.failover as FailoverFigures | undefined;
+  if (fo) out.push(...failoverReport(fo));
   const job = results.job as JobFigures | undefined;
   if (job) out.push(...jobReport(job));
   const cp = results.controlPlane as ControlPlaneFigures | undefined;

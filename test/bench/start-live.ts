@@ -72,7 +72,7 @@ function pct(v: number[], p: number): number | null {
   return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!;
 }
 
-function dist(values: (number | null | undefined)[]): Dist {
+export function dist(values: (number | null | undefined)[]): Dist {
   const v = values.filter((x): x is number => typeof x === 'number' && Number.isFinite(x)).map((x) => Math.round(x * 10) / 10);
   return { n: v.length, p50: pct(v, 50), p95: pct(v, 95), min: v.length ? Math.min(...v) : null, max: v.length ? Math.max(...v) : null };
 }
