@@ -118,7 +118,9 @@ describe('notifications from real media', { timeout: 300_000 }, () => {
       () =>
         slack()
           .slice(from)
-          .find((m) => m.json.text.includes('[RESOLVED] The contribution feed is lost')),
+          // One group for the input: the slate going on air (at once) and the feed lost (after its
+          // grace) page together, titled by the first; resolved when both are.
+          .find((m) => m.json.text.startsWith('[RESOLVED]') && m.body.includes('The contribution feed is lost')),
       { timeoutMs: 60_000, what: 'input resolved' },
     );
     // While the input was lost, what it starved was not paged separately (it may be once the input
