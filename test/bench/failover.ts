@@ -46,6 +46,7 @@ import { FEED_PICTURE, startTestFeed, type TestFeed } from '../support/feed.ts';
 import { eventually } from '../support/local.ts';
 import { freeUdpPort, NginxRtmp } from '../support/nginx-rtmp.ts';
 import { type Dist, dist } from './start-live.ts';
+import { tableLines } from './stats.ts';
 
 const KILLS = Number(process.env.BENCH_FAILOVER_KILLS ?? 5);
 const PASSTHROUGH = Number(process.env.BENCH_FAILOVER_PASSTHROUGH ?? 3);
@@ -398,15 +399,11 @@ export function failoverReport(f: FailoverFigures): string[] {
   }
   rows.push(['reconnects (nginx client id, stream, receivers)', String(f.reconnects), `0: ${verdict(f.reconnects === 0)}`]);
   rows.push(['switches the bench did not cause', String(f.unexpectedSwitches), '0']);
-  const header = ['measure', 'p50 / p95', 'target'];
-  const widths = [0, 1, 2].map((i) => Math.max(header[i]!.length, ...rows.map((r) => r[i]!.length)));
-  const line = (c: string[]): string => `| ${c.map((x, i) => (i === 0 ? x.padEnd(widths[i]!) : x.padStart(widths[i]!))).join(' | ')} |`;
-  return [
-    `\nFailover gap: main encoder killed ${f.kills} times (backup live, automatic, clean time ${f.settings.errorClearTimeMs} ms), ${f.passthroughDestinations} passthrough + 1 transcoded destination at nginx; load average ${f.loadAverage.before.join(' ')} → ${f.loadAverage.after.join(' ')}`,
-    line(header),
-    `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`,
-    ...rows.map(line),
-  ];
+  return tableLines(
+    `Failover gap: main encoder killed ${f.kills} times (backup live, automatic, clean time ${f.settings.errorClearTimeMs} ms), ${f.passthroughDestinations} passthrough + 1 transcoded destination at nginx; load average ${f.loadAverage.before.join(' ')} → ${f.loadAverage.after.join(' ')}`,
+    ['measure', 'p50 / p95', 'target'],
+    rows,
+  );
 }
 
 if (process.argv[1]?.endsWith('test/bench/failover.ts')) {

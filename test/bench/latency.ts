@@ -36,6 +36,7 @@ import { performance } from 'node:perf_hooks';
 import { ingestBinary } from '../../shared/engines/local/engine/index.ts';
 import { eventually, startTestRuntime, type TestRuntime } from '../support/local.ts';
 import { freeUdpPort, NginxRtmp } from '../support/nginx-rtmp.ts';
+import { tableLines } from './stats.ts';
 
 const SECONDS = Number(process.env.BENCH_LATENCY_SECONDS ?? 30);
 const BITRATES = (process.env.BENCH_LATENCY_BITRATES ?? '6000000,1000000').split(',').map(Number);
@@ -505,14 +506,11 @@ export function latencyReport(f: LatencyFigures): string[] {
         : []),
     ];
   });
-  const widths = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i]!.length), ['path', 'after direct p50 / p95', 'target (p50)'][i]!.length));
-  const line = (c: string[]): string => `| ${c.map((x, i) => (i === 0 ? x.padEnd(widths[i]!) : x.padStart(widths[i]!))).join(' | ')} |`;
-  return [
-    `\nLatency Fanout adds: arrival of a flash at a receiver of each path minus at a receiver of the direct path (encoder → nginx), 720p30, SRT latency ${f.srtLatencyMs} ms, x264 look-ahead ${f.lookaheadMs} ms`,
-    line(['path', 'after direct p50 / p95', 'target (p50)']),
-    `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`,
-    ...rows.map(line),
-  ];
+  return tableLines(
+    `Latency Fanout adds: arrival of a flash at a receiver of each path minus at a receiver of the direct path (encoder → nginx), 720p30, SRT latency ${f.srtLatencyMs} ms, x264 look-ahead ${f.lookaheadMs} ms`,
+    ['path', 'after direct p50 / p95', 'target (p50)'],
+    rows,
+  );
 }
 
 if (process.argv[1]?.endsWith('test/bench/latency.ts')) {

@@ -72,7 +72,7 @@ import { runInNewContext } from 'node:vm';
 import { eventually, startTestRuntime, type TestRuntime } from '../support/local.ts';
 import { freeUdpPort, NginxRtmp } from '../support/nginx-rtmp.ts';
 import { NginxPush } from './nginx-push.ts';
-import { meanSe, median } from './stats.ts';
+import { meanSe, median, tableLines } from './stats.ts';
 import { benchDashboard, type DashboardFigures } from './dashboard.ts';
 import { benchControlPlane, type ControlPlaneFigures, controlPlaneRows } from './control-plane.ts';
 import { benchIngest, type IngestFigures } from './ingest.ts';
@@ -84,75 +84,42 @@ import { ingestBinary } from '../../shared/engines/local/engine/index.ts';
 import { alive, cmdline, descendants, measureCpu, measureCpuOf, pssOf, rssOf, tree, type CpuWindow, type ProcStat } from './proc.ts';
 
 // ------------------------------------------------------------------------------------------------
-// `npm run bench -- --soak [seconds]`: the soak alone (test/bench/soak.ts), instead of the rest
+// One section alone, instead of the rest: its figures, its warnings, BENCH_JSON, and the exit code.
 
+async function alone<F extends { warnings: string[] }>(name: string, key: string, run: (log: (msg: string) => void) => Promise<F>, lines: (f: F) => string[]): Promise<never> {
+  const sectionLog = (msg: string): void => console.log(`[${name} ${new Date().toISOString().slice(11, 19)}] ${msg}`);
+  try {
+    const f = await run(sectionLog);
+    console.log(lines(f).join('\n'));
+    for (const w of f.warnings) console.log(`WARNING: ${w}`);
+    console.log(`BENCH_JSON ${JSON.stringify({ [key]: f })}`);
+    process.exit(0);
+  } catch (err) {
+    console.error(`${name === 'soak' ? 'soak' : `${name} bench`} failed: ${(err as Error).stack ?? String(err)}`);
+    process.exit(1);
+  }
+}
+
+// `npm run bench -- --soak [seconds]`: the soak alone (test/bench/soak.ts)
 const soakAt = process.argv.indexOf('--soak');
 if (soakAt >= 0) {
   const { runSoak, soakReport } = await import('./soak.ts');
   const arg = process.argv[soakAt + 1];
   const seconds = arg && /^\d+$/.test(arg) ? Number(arg) : 3600;
-  const soakLog = (msg: string): void => console.log(`[soak ${new Date().toISOString().slice(11, 19)}] ${msg}`);
-  try {
-    const f = await runSoak(seconds, soakLog);
-    console.log(`\n${soakReport(f).join('\n')}`);
-    for (const w of f.warnings) console.log(`WARNING: ${w}`);
-    console.log(`BENCH_JSON ${JSON.stringify({ soak: f })}`);
-    process.exit(0);
-  } catch (err) {
-    console.error(`soak failed: ${(err as Error).stack ?? String(err)}`);
-    process.exit(1);
-  }
+  await alone(
+    'soak',
+    'soak',
+    (log) => runSoak(seconds, log),
+    (f) => ['', ...soakReport(f)],
+  );
 }
-
-// ------------------------------------------------------------------------------------------------
-// `npm run bench -- --job [--quick]`: the whole job against the peer stack, and scale (test/bench/job.ts), alone
-
-if (process.argv.includes('--job')) {
-  const jobLog = (msg: string): void => console.log(`[job ${new Date().toISOString().slice(11, 19)}] ${msg}`);
-  try {
-    const f = await benchJob(jobLog);
-    console.log(`\n${jobReport(f).join('\n')}`);
-    for (const w of f.warnings) console.log(`WARNING: ${w}`);
-    console.log(`BENCH_JSON ${JSON.stringify({ job: f })}`);
-    process.exit(0);
-  } catch (err) {
-    console.error(`job bench failed: ${(err as Error).stack ?? String(err)}`);
-    process.exit(1);
-  }
-}
-
-// ------------------------------------------------------------------------------------------------
-// `npm run bench -- --failover`: the failover gap (test/bench/failover.ts), alone
-
-if (process.argv.includes('--failover')) {
-  const foLog = (msg: string): void => console.log(`[failover ${new Date().toISOString().slice(11, 19)}] ${msg}`);
-  try {
-    const f = await benchFailover(foLog);
-    console.log(failoverReport(f).join('\n'));
-    for (const w of f.warnings) console.log(`WARNING: ${w}`);
-    console.log(`BENCH_JSON ${JSON.stringify({ failover: f })}`);
-    process.exit(0);
-  } catch (err) {
-    console.error(`failover bench failed: ${(err as Error).stack ?? String(err)}`);
-    process.exit(1);
-  }
-}
-
-// ------------------------------------------------------------------------------------------------
-// `npm run bench -- --control-plane`: the control plane at 1,000 destinations (test/bench/control-plane.ts), alone
-
+// `npm run bench -- --job [--quick]`: the whole job against the peer stack, and scale (test/bench/job.ts)
+if (process.argv.includes('--job')) await alone('job', 'job', benchJob, (f) => ['', ...jobReport(f)]);
+// `npm run bench -- --failover`: the failover gap (test/bench/failover.ts)
+if (process.argv.includes('--failover')) await alone('failover', 'failover', benchFailover, failoverReport);
+// `npm run bench -- --control-plane`: the control plane at 1,000 destinations (test/bench/control-plane.ts)
 if (process.argv.includes('--control-plane')) {
-  const cpLog = (msg: string): void => console.log(`[control-plane ${new Date().toISOString().slice(11, 19)}] ${msg}`);
-  try {
-    const f = await benchControlPlane(cpLog);
-    for (const [measure, value, target] of controlPlaneRows(f)) console.log(`${measure}: ${value}${target ? ` (target ${target})` : ''}`);
-    for (const w of f.warnings) console.log(`WARNING: ${w}`);
-    console.log(`BENCH_JSON ${JSON.stringify({ controlPlane: f })}`);
-    process.exit(0);
-  } catch (err) {
-    console.error(`control-plane bench failed: ${(err as Error).stack ?? String(err)}`);
-    process.exit(1);
-  }
+  await alone('control-plane', 'controlPlane', benchControlPlane, (f) => controlPlaneRows(f).map(([measure, value, target]) => `${measure}: ${value}${target ? ` (target ${target})` : ''}`));
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -758,11 +725,7 @@ function dist(values: (number | null)[]): Dist {
 const ms = (v: number | null): string => (v === null ? '-' : `${Math.round(v)} ms`);
 const pctCore = (cores: number): string => `${(cores * 100).toFixed(1)}%`;
 
-function table(title: string, header: string[], rows: string[][]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]): string => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ')} |`;
-  return [`\n${title}`, line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)].join('\n');
-}
+const table = (title: string, header: string[], rows: string[][]): string => tableLines(title, header, rows).join('\n');
 
 // ------------------------------------------------------------------------------------------------
 // The run

@@ -43,6 +43,7 @@ import { eventually, startTestRuntime, type TestRuntime } from '../support/local
 import { freeUdpPort, NginxRtmp } from '../support/nginx-rtmp.ts';
 import { feedFile, loopedFeedCallerArgs } from './feed.ts';
 import { cmdline, descendants } from './proc.ts';
+import { tableLines } from './stats.ts';
 
 const STARTS = Number(process.env.BENCH_START_LIVE_STARTS ?? 20);
 const RUNNING = Number(process.env.BENCH_START_LIVE_RUNNING ?? 100);
@@ -491,24 +492,19 @@ export function startLiveReport(f: StartLiveFigures): string[] {
   const cell = (x: Dist | undefined): string => (x ? `${ms(x.p50)} / ${ms(x.p95)}` : '-');
   const verdict = (c: StartLiveCase): string =>
     `p50 <= ${f.targets.p50Ms} ms ${(c.liveMs.p50 ?? Infinity) <= f.targets.p50Ms ? 'met' : 'MISSED'}, p95 <= ${f.targets.p95Ms} ms ${(c.liveMs.p95 ?? Infinity) <= f.targets.p95Ms ? 'met' : 'MISSED'}`;
-  const table = (title: string, header: string[], rows: string[][]): string[] => {
-    const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-    const line = (c: string[]): string => `| ${c.map((x, i) => (i === 0 ? x.padEnd(widths[i]!) : x.padStart(widths[i]!))).join(' | ')} |`;
-    return [`\n${title}`, line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)];
-  };
   const heads = f.cases.map((c) => c.label);
   return [
-    ...table(
+    ...tableLines(
       `Start-to-live, passthrough joining a running source (POST /start → first keyframe written to the loopback nginx-rtmp; ${f.starts} starts each; p50 / p95)`,
       ['case', 'n', 'p50', 'p95', 'min..max', 'target'],
       f.cases.map((c) => [c.label, String(c.liveMs.n), ms(c.liveMs.p50), ms(c.liveMs.p95), `${ms(c.liveMs.min)}..${ms(c.liveMs.max)}`, verdict(c)]),
     ),
-    ...table(
+    ...tableLines(
       'Start-to-live, milestones (ms after the request left, p50 / p95)',
       ['milestone', ...heads],
       MILESTONES.map(([label]) => [label, ...f.cases.map((c) => cell(c.milestones[label]))]),
     ),
-    ...table(
+    ...tableLines(
       'Start-to-live, each hop (its own p50 / p95: hops overlap, they do not add up exactly)',
       ['hop', ...heads],
       [...HOPS.map(([label]) => label), 'batches of channelProvisionerInbox ahead of this one'].map((label) => [label, ...f.cases.map((c) => cell(c.hops[label]))]),
