@@ -193,8 +193,7 @@ describe('input failover and the slate with real media', { timeout: 540_000 }, (
 
   it('the main comes back: on air again after the clean time (revertive), the same sessions', async () => {
     const before = await sessions();
-    main = feed.spawnSource();
-    await eventually(async () => (await health()).inputs.main.connected, { timeoutMs: 20_000, what: 'the main encoder back' });
+    main = await feed.reconnect();
     const h = await waitActive('main', 30_000);
     assert.equal(h.lastSwitch?.reason, 'recovered');
     const since = Date.parse(h.inputs.main.connectedSince!);
@@ -265,7 +264,7 @@ describe('input failover and the slate with real media', { timeout: 540_000 }, (
     await eventually(async () => isSlateColour(await cornerColour(KEYS.pass)), { timeoutMs: 20_000, what: 'the slate colour in the passthrough stream' });
     await eventually(async () => isSlateColour(await cornerColour(KEYS.enc)), { timeoutMs: 20_000, what: 'the slate colour in the encoded stream' });
     await sameSessionsGrowing(before, 'on the slate');
-    main = feed.spawnSource();
+    main = await feed.reconnect();
     assert.equal((await waitActive('main', 30_000)).lastSwitch?.reason, 'recovered');
     await eventually(async () => !isSlateColour(await cornerColour(KEYS.pass)), { timeoutMs: 20_000, what: 'the real feed back' });
     await sameSessionsGrowing(before, 'after the slate');

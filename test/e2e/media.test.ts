@@ -233,8 +233,7 @@ describe('real media through the API', { timeout: 300_000 }, () => {
     } finally {
       intruder.kill('SIGKILL');
     }
-    encoder = feed.spawnSource();
-    await eventually(async () => (await rt.api('GET', '/api/mediaconnect/inputs/health')).json.connected === true, { timeoutMs: 20_000, what: 'the encoder to be picked up again' });
+    encoder = await feed.reconnect();
     const before = await frames(ids.ytPass);
     await eventually(async () => (await frames(ids.ytPass)) > before + 30, { timeoutMs: 60_000, what: 'media flowing to the destination again' });
     await waitStatus(ids.ytPass, 'running', 60_000);

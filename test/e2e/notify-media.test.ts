@@ -113,7 +113,7 @@ describe('notifications from real media', { timeout: 300_000 }, () => {
       { timeoutMs: 60_000, what: 'input lost' },
     );
     assert.ok(!lost.body.includes('Nginx main'));
-    feed.spawnSource();
+    await feed.reconnect();
     const back = await eventually(
       () =>
         slack()

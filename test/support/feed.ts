@@ -19,6 +19,13 @@ export interface TestFeed {
   encoder: ChildProcess;
   /** Starts another test source towards the listener, with `passphrase` (the feed's by default). */
   spawnSource(passphrase?: string): ChildProcess;
+  /**
+   * Brings the main encoder back as a real one comes back: calls, and calls again whenever the
+   * caller gives up, until the main input reports a connection made after the first call.
+   * Needed right after a kill: for 1.5 s the listener still takes the dead caller for alive and
+   * refuses the new one (fanout-srt.c, STALE_MS), while its health still says connected.
+   */
+  reconnect(timeoutMs?: number): Promise<ChildProcess>;
   /** Kills every test source it started, then stops the runtime. */
   close(): Promise<void>;
 }
@@ -41,6 +48,21 @@ export async function startTestFeed(opts: { passphrase: string; bitrate?: number
     child.stderr!.on('data', (d: Buffer) => (sourceStderr = (sourceStderr + d.toString()).slice(-1500)));
     sources.add(child);
     child.once('exit', () => sources.delete(child));
+    return child;
+  };
+  const reconnect = async (timeoutMs = 20_000): Promise<ChildProcess> => {
+    const since = Date.now();
+    let child = spawnSource();
+    await eventually(
+      async () => {
+        if (child.exitCode !== null || child.signalCode !== null) child = spawnSource();
+        const h = (await rt.api('GET', '/api/mediaconnect/inputs/health')).json as { connectedSince?: string | null; inputs?: { main: { connectedSince: string | null } } };
+        const at = (h.inputs?.main ?? h).connectedSince;
+        // The engine stamps the notice with this process's clock, when it reads it.
+        return typeof at === 'string' && Date.parse(at) >= since && child.exitCode === null;
+      },
+      { timeoutMs, what: 'the main encoder connected again' },
+    );
     return child;
   };
   const close = async () => {
@@ -70,7 +92,7 @@ export async function startTestFeed(opts: { passphrase: string; bitrate?: number
     // Masked all the same, should anything ever print it.
     throw new Error(`${(err as Error).message}\ninput health: ${health}\ntest source stderr: ${sourceStderr.split(opts.passphrase).join('***')}`);
   }
-  return { rt, srtPort, encoder: encoder!, spawnSource, close };
+  return { rt, srtPort, encoder: encoder!, spawnSource, reconnect, close };
 }
 
 /** Waits until the primary HLS playlist lists a segment, and returns it. */
